@@ -1,0 +1,45 @@
+// Command benchctl benchmarks BERT-style model serving on serverless
+// functions and always-on instances, prices both, and finds the traffic at
+// which the answer flips.
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// IOStreams are the streams a command reads and writes; tests swap them.
+type IOStreams struct {
+	In  io.Reader
+	Out io.Writer
+	Err io.Writer
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	streams := &IOStreams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
+	os.Exit(int(Main(ctx, os.Args[1:], streams)))
+}
+
+// newRootCmd builds the command table. Each subcommand lives in its own
+// file with its options struct, usage text and xRun function.
+func newRootCmd(streams *IOStreams) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "benchctl",
+		Short:         "Benchmark serverless vs always-on model serving, price both, find the break-even",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(streams.Out)
+	root.SetErr(streams.Err)
+	root.AddCommand(
+	// COMMANDS: one line per subcommand constructor, e.g. newRunCmd(streams, nil),
+	)
+	return root
+}

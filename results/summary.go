@@ -1,0 +1,233 @@
+package results
+
+import "time"
+
+// SchemaVersion is the version of summary.json's schema. Fields are added
+// freely; none is renamed or removed without bumping it.
+const SchemaVersion = 1
+
+// Summary is summary.json: the machine interface of a run. Keys are
+// snake_case and carry their unit (_ms, _usd, _rps).
+type Summary struct {
+	SchemaVersion int             `json:"schema_version"`
+	Scenario      ScenarioInfo    `json:"scenario"`
+	Run           RunInfo         `json:"run"`
+	Targets       []TargetSummary `json:"targets"`
+	// Experiments holds experiment sections; each is nil when not run.
+	Experiments Experiments `json:"experiments"`
+	// Cost, BreakEven and BenchmarkCostUSD are filled by pricing.
+	Cost             []CostRow      `json:"cost,omitempty"`
+	BreakEven        []BreakEvenRow `json:"break_even,omitempty"`
+	BenchmarkCostUSD *float64       `json:"benchmark_cost_usd,omitempty"`
+	// Notes are human-readable caveats (estimates, missing log access, no cgroups).
+	Notes []string `json:"notes,omitempty"`
+}
+
+// ScenarioInfo identifies the scenario a run executed.
+type ScenarioInfo struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	Seed        uint64 `json:"seed"`
+	File        string `json:"file,omitempty"`
+}
+
+// RunInfo is run.json: the environment and timing of a run.
+type RunInfo struct {
+	BenchctlVersion string    `json:"benchctl_version"`
+	GoVersion       string    `json:"go_version"`
+	OS              string    `json:"os"`
+	Arch            string    `json:"arch"`
+	CPUModel        string    `json:"cpu_model,omitempty"`
+	Cores           int       `json:"cores"`
+	Hostname        string    `json:"hostname,omitempty"`
+	Start           time.Time `json:"start"`
+	End             time.Time `json:"end"`
+	Seed            uint64    `json:"seed"`
+	Interrupted     bool      `json:"interrupted"`
+	// CPUIsolation is how function instances were limited: cgroup-v1,
+	// cgroup-v2 or none (local platform only).
+	CPUIsolation string `json:"cpu_isolation,omitempty"`
+	// Command is the command line that produced the run.
+	Command []string `json:"command,omitempty"`
+}
+
+// TargetSummary is one target's results, per recorded phase.
+type TargetSummary struct {
+	Name   string         `json:"name"`
+	Kind   string         `json:"kind"`
+	Phases []PhaseSummary `json:"phases"`
+}
+
+// PhaseSummary aggregates the records of one target in one phase (and
+// experiment step, when Step is set).
+type PhaseSummary struct {
+	Name       string `json:"name"`
+	Step       string `json:"step,omitempty"`
+	Experiment string `json:"experiment,omitempty"`
+	Requests   int64  `json:"requests"`
+	OK         int64  `json:"ok"`
+	// Errors counts failures by class (see the ErrorClass constants).
+	Errors              map[string]int64 `json:"errors"`
+	ErrorRate           float64          `json:"error_rate"`
+	DurationS           float64          `json:"duration_s"`
+	OfferedRPS          float64          `json:"offered_rps"`
+	AchievedRPS         float64          `json:"achieved_rps"`
+	LatencyMs           Distribution     `json:"latency_ms"`
+	ServiceLatencyMs    Distribution     `json:"service_latency_ms"`
+	DispatchLagMs       LagSummary       `json:"dispatch_lag_ms"`
+	GeneratorFellBehind bool             `json:"generator_fell_behind"`
+	SLO                 *SLOResult       `json:"slo,omitempty"`
+
+	// Serverless additions (present when the target reports them).
+	BilledDurationMs *Distribution `json:"billed_duration_ms,omitempty"`
+	DurationMs       *Distribution `json:"duration_ms,omitempty"`
+	InitDurationMs   *Distribution `json:"init_duration_ms,omitempty"`
+	ColdStarts       int64         `json:"cold_starts"`
+	ColdStartRate    float64       `json:"cold_start_rate"`
+	Throttles        int64         `json:"throttles"`
+	FunctionErrors   int64         `json:"function_errors"`
+	MaxMemoryUsedMB  int           `json:"max_memory_used_mb,omitempty"`
+	MemorySizeMB     int           `json:"memory_size_mb,omitempty"`
+	// GBSeconds is the sum over records of billed ms/1000 × memory MB/1024.
+	GBSeconds float64 `json:"gb_seconds,omitempty"`
+}
+
+// Distribution is a latency or duration distribution in milliseconds,
+// computed from all samples (HDR histogram, 3 significant digits, or exact
+// for small sets; Method says which).
+type Distribution struct {
+	Count  int64   `json:"count"`
+	Min    float64 `json:"min"`
+	Mean   float64 `json:"mean"`
+	Stdev  float64 `json:"stdev"`
+	P50    float64 `json:"p50"`
+	P90    float64 `json:"p90"`
+	P95    float64 `json:"p95"`
+	P99    float64 `json:"p99"`
+	P999   float64 `json:"p999"`
+	Max    float64 `json:"max"`
+	Method string  `json:"method,omitempty"`
+}
+
+// LagSummary is the dispatch lag (actual − intended send time) in ms.
+type LagSummary struct {
+	P50 float64 `json:"p50"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+	// LateFraction is the share of requests sent more than the lateness
+	// threshold after their intended time.
+	LateFraction float64 `json:"late_fraction"`
+}
+
+// SLOResult says whether a phase met its SLO.
+type SLOResult struct {
+	Passed     bool     `json:"passed"`
+	Violations []string `json:"violations,omitempty"`
+}
+
+// Experiments holds the experiment sections of a summary.
+type Experiments struct {
+	MemorySweep []MemorySweepRow  `json:"memory_sweep,omitempty"`
+	ColdStarts  *ColdStartSummary `json:"cold_starts,omitempty"`
+	Capacity    []CapacityResult  `json:"capacity,omitempty"`
+}
+
+// MemorySweepRow is one memory size of a memory sweep.
+type MemorySweepRow struct {
+	Target              string       `json:"target"`
+	MemoryMB            int          `json:"memory_mb"`
+	Requests            int64        `json:"requests"`
+	DurationMs          Distribution `json:"duration_ms"`
+	BilledDurationMs    Distribution `json:"billed_duration_ms"`
+	LatencyMs           Distribution `json:"latency_ms"`
+	ColdStarts          int64        `json:"cold_starts"`
+	GBSecondsPerRequest float64      `json:"gb_seconds_per_request"`
+	// Cost fields are filled by pricing when it ran.
+	CostPerRequestUSD *float64 `json:"cost_per_request_usd,omitempty"`
+	CostPerMillionUSD *float64 `json:"cost_per_million_usd,omitempty"`
+	// Best flags set on the row that minimises cost, minimises p99, or is the
+	// cheapest meeting the SLO.
+	Cheapest        bool `json:"cheapest,omitempty"`
+	FastestP99      bool `json:"fastest_p99,omitempty"`
+	CheapestWithSLO bool `json:"cheapest_meeting_slo,omitempty"`
+}
+
+// ColdStartSummary is the forced cold start experiment.
+type ColdStartSummary struct {
+	Target         string       `json:"target"`
+	Samples        int          `json:"samples"`
+	InitDurationMs Distribution `json:"init_duration_ms"`
+	ColdLatencyMs  Distribution `json:"cold_latency_ms"`
+	WarmLatencyMs  Distribution `json:"warm_latency_ms"`
+}
+
+// CapacityResult is one capacity search.
+type CapacityResult struct {
+	Target         string         `json:"target"`
+	Config         string         `json:"config,omitempty"`
+	SLOP99Ms       float64        `json:"slo_p99_ms"`
+	CapacityRPS    float64        `json:"capacity_rps"`
+	CapacityRPSLow float64        `json:"capacity_rps_low"`
+	CapacityRPSHi  float64        `json:"capacity_rps_high"`
+	Steps          []CapacityStep `json:"steps"`
+}
+
+// CapacityStep is one candidate rate of a capacity search.
+type CapacityStep struct {
+	OfferedRPS  float64 `json:"offered_rps"`
+	AchievedRPS float64 `json:"achieved_rps"`
+	Requests    int64   `json:"requests"`
+	P50Ms       float64 `json:"p50_ms"`
+	P99Ms       float64 `json:"p99_ms"`
+	P99LowMs    float64 `json:"p99_ci_low_ms"`
+	P99HighMs   float64 `json:"p99_ci_high_ms"`
+	Errors      int64   `json:"errors"`
+	ErrorRate   float64 `json:"error_rate"`
+	FellBehind  bool    `json:"generator_fell_behind"`
+	Passed      bool    `json:"passed"`
+}
+
+// CostRow is the cost of one target/phase/memory configuration.
+type CostRow struct {
+	Target            string  `json:"target"`
+	Phase             string  `json:"phase,omitempty"`
+	Step              string  `json:"step,omitempty"`
+	Platform          string  `json:"platform"`
+	Architecture      string  `json:"architecture,omitempty"`
+	MemoryMB          int     `json:"memory_mb,omitempty"`
+	Requests          int64   `json:"requests"`
+	RunCostUSD        float64 `json:"run_cost_usd"`
+	CostPerRequestUSD float64 `json:"cost_per_request_usd"`
+	CostPerMillionUSD float64 `json:"cost_per_million_usd"`
+	CostPerMillionLow float64 `json:"cost_per_million_usd_ci_low"`
+	CostPerMillionHi  float64 `json:"cost_per_million_usd_ci_high"`
+	ColdStartShare    float64 `json:"cold_start_cost_share"`
+	Estimate          bool    `json:"estimate,omitempty"`
+	PriceSource       string  `json:"price_source"`
+	PriceEffective    string  `json:"price_effective_date"`
+}
+
+// BreakEvenRow is the break-even between one serverless configuration and one
+// instance type.
+type BreakEvenRow struct {
+	Serverless      string     `json:"serverless"`
+	Instance        string     `json:"instance"`
+	MonthlyRequests float64    `json:"monthly_requests"`
+	AverageRPS      float64    `json:"average_rps"`
+	Crossings       []Crossing `json:"crossings"`
+	// MonthlyRequestsLow/High follow from the cost CIs.
+	MonthlyRequestsLow  float64 `json:"monthly_requests_low,omitempty"`
+	MonthlyRequestsHigh float64 `json:"monthly_requests_high,omitempty"`
+	CapacityRPS         float64 `json:"capacity_rps,omitempty"`
+	CapacityAssumption  string  `json:"capacity_assumption,omitempty"`
+	Fleet               string  `json:"fleet,omitempty"`
+}
+
+// Crossing is one volume at which serverless and fleet costs cross.
+type Crossing struct {
+	MonthlyRequests float64 `json:"monthly_requests"`
+	AverageRPS      float64 `json:"average_rps"`
+	// Direction is "serverless_becomes_dearer" or "serverless_becomes_cheaper".
+	Direction string  `json:"direction"`
+	CostUSD   float64 `json:"monthly_cost_usd"`
+}

@@ -1,0 +1,239 @@
+// Package scenarios owns the scenario file: its schema (version 1), strict
+// YAML decoding with file:line:col errors, validation, and the shipped example
+// scenarios embedded in the binary.
+package scenarios
+
+import "time"
+
+// Scenario is a decoded, validated scenario file (version 1).
+type Scenario struct {
+	Version     int             `yaml:"version"`
+	Name        string          `yaml:"name"`
+	Description string          `yaml:"description"`
+	Seed        uint64          `yaml:"seed"`
+	Functions   []Function      `yaml:"functions"`
+	Servers     []Server        `yaml:"servers"`
+	Targets     []Target        `yaml:"targets"`
+	Payloads    Payloads        `yaml:"payloads"`
+	Phases      []Phase         `yaml:"phases"`
+	SLO         SLO             `yaml:"slo"`
+	Experiments Experiments     `yaml:"experiments"`
+	Pricing     PricingSettings `yaml:"pricing"`
+	Output      Output          `yaml:"output"`
+
+	// Path is the file the scenario was read from ("" for inline input);
+	// relative paths inside the scenario resolve against its folder.
+	Path string `yaml:"-"`
+	// Raw is the exact input bytes, copied into the run directory.
+	Raw []byte `yaml:"-"`
+}
+
+// Target is one system under test. Kind selects which fields apply:
+// http (url, method, headers, body, billing), aws-lambda (function,
+// qualifier, region, endpoint), local-lambda (function: a name from the
+// scenario's functions block), lambda-url (url, function, region).
+type Target struct {
+	Name         string            `yaml:"name"`
+	Kind         string            `yaml:"kind"`
+	URL          string            `yaml:"url"`
+	Method       string            `yaml:"method"`
+	Headers      map[string]string `yaml:"headers"`
+	Body         string            `yaml:"body"`
+	Timeout      time.Duration     `yaml:"timeout"`
+	MaxBodyBytes int64             `yaml:"max_body_bytes"`
+	// Server names an entry of the scenario's servers block that benchctl
+	// starts itself; URL is then relative to that server ("/v1/sentiment").
+	Server string `yaml:"server"`
+
+	// Serverless fields.
+	Function  string `yaml:"function"`
+	Qualifier string `yaml:"qualifier"`
+	Region    string `yaml:"region"`
+	Endpoint  string `yaml:"endpoint"`
+	// Architecture is x86_64 or arm64 (for pricing).
+	Architecture string `yaml:"architecture"`
+	// LogGroup overrides /aws/lambda/<function> for lambda-url log joins.
+	LogGroup string `yaml:"log_group"`
+
+	// Billing applies a platform's pricing model to an http target's measured latency.
+	Billing *Billing `yaml:"billing"`
+	// SLO overrides the global SLO for this target.
+	SLO *SLO `yaml:"slo"`
+}
+
+// Billing says how an http target's platform bills (cloud-run, azure-functions, ...).
+type Billing struct {
+	Platform     string  `yaml:"platform"`
+	Plan         string  `yaml:"plan"`
+	Region       string  `yaml:"region"`
+	MemoryMB     int     `yaml:"memory_mb"`
+	VCPU         float64 `yaml:"vcpu"`
+	Concurrency  int     `yaml:"concurrency"`
+	Architecture string  `yaml:"architecture"`
+}
+
+// Payloads says where request bodies come from and how they are built.
+type Payloads struct {
+	// File is a corpus: .txt (one text per line) or .jsonl (one object per line).
+	File string `yaml:"file"`
+	// Inline is a list of items used instead of (or with no) file; each is
+	// a string (becomes {text: ...}) or a map of fields.
+	Inline []map[string]any `yaml:"inline"`
+	// Order is sequential or random (seeded by the scenario seed).
+	Order string `yaml:"order"`
+	// Body is a Go text/template building the request body from an item,
+	// e.g. '{"text": {{json .text}}}'.
+	Body string `yaml:"body"`
+	// Pairs makes each item a pair of texts (fields a and b) for the similarity task.
+	Pairs bool `yaml:"pairs"`
+}
+
+// Phase is one stretch of traffic against one or more targets. Several
+// targets in one phase receive the same seeded schedule.
+type Phase struct {
+	Name        string        `yaml:"name"`
+	Targets     []string      `yaml:"targets"`
+	Duration    time.Duration `yaml:"duration"`
+	Traffic     Traffic       `yaml:"traffic"`
+	MaxInFlight int           `yaml:"max_in_flight"`
+	// Record is true unless set false (warm-up phases are run, not summarised).
+	Record *bool `yaml:"record"`
+}
+
+// Recorded reports whether the phase's records go into the summary.
+func (p Phase) Recorded() bool { return p.Record == nil || *p.Record }
+
+// Traffic models (Model): constant, poisson, ramp, step, sine, burst, trace.
+type Traffic struct {
+	Model string `yaml:"model"`
+	// constant, poisson
+	Rate float64 `yaml:"rate"`
+	// ramp
+	From float64 `yaml:"from"`
+	To   float64 `yaml:"to"`
+	// step
+	Start float64       `yaml:"start"`
+	Step  float64       `yaml:"step"`
+	Every time.Duration `yaml:"every"`
+	Max   float64       `yaml:"max"`
+	// sine
+	Mean      float64       `yaml:"mean"`
+	Amplitude float64       `yaml:"amplitude"`
+	Period    time.Duration `yaml:"period"`
+	// burst (also uses Every)
+	Base   float64       `yaml:"base"`
+	Peak   float64       `yaml:"peak"`
+	Length time.Duration `yaml:"length"`
+	// trace
+	File      string  `yaml:"file"`
+	Format    string  `yaml:"format"`
+	TimeScale float64 `yaml:"time_scale"`
+	// Arrivals is how arrivals are spread for rate-shaped models:
+	// uniform (default for constant/ramp/step/sine/burst) or poisson.
+	Arrivals string `yaml:"arrivals"`
+}
+
+// SLO is a latency/error objective, global or per target.
+type SLO struct {
+	P50Ms     float64 `yaml:"p50_ms"`
+	P95Ms     float64 `yaml:"p95_ms"`
+	P99Ms     float64 `yaml:"p99_ms"`
+	ErrorRate float64 `yaml:"error_rate"`
+}
+
+// Function is one function of the local Lambda-compatible platform (the same
+// block as a functions.yaml file).
+type Function struct {
+	Name                string            `yaml:"name"`
+	Command             []string          `yaml:"command"`
+	MemorySize          int               `yaml:"memory_size"`
+	Timeout             time.Duration     `yaml:"timeout"`
+	Environment         map[string]string `yaml:"environment"`
+	ReservedConcurrency *int              `yaml:"reserved_concurrency"`
+	Architecture        string            `yaml:"architecture"`
+	IdleTimeout         time.Duration     `yaml:"idle_timeout"`
+}
+
+// Server is a reference inference server that benchctl run starts itself
+// (benchctl serve with these settings) and stops at the end.
+type Server struct {
+	Name     string        `yaml:"name"`
+	Model    string        `yaml:"model"`
+	Workers  int           `yaml:"workers"`
+	MaxBatch int           `yaml:"max_batch"`
+	MaxWait  time.Duration `yaml:"max_wait"`
+	// Instance is the always-on instance type this server stands for in pricing.
+	Instance string `yaml:"instance"`
+}
+
+// Experiments holds the optional experiment blocks.
+type Experiments struct {
+	MemorySweep *MemorySweep `yaml:"memory_sweep"`
+	ColdStarts  *ColdStarts  `yaml:"cold_starts"`
+	Capacity    *Capacity    `yaml:"capacity"`
+}
+
+// MemorySweep runs Phases at each memory size of a function target.
+type MemorySweep struct {
+	Target      string   `yaml:"target"`
+	MemorySizes []int    `yaml:"memory_sizes"`
+	Phases      []string `yaml:"phases"`
+}
+
+// ColdStarts forces Samples fresh instances of a function target.
+type ColdStarts struct {
+	Target  string `yaml:"target"`
+	Samples int    `yaml:"samples"`
+}
+
+// Capacity searches the highest Poisson rate a target serves within SLO.
+type Capacity struct {
+	Target       string        `yaml:"target"`
+	SLO          SLO           `yaml:"slo"`
+	MinRPS       float64       `yaml:"min_rps"`
+	MaxRPS       float64       `yaml:"max_rps"`
+	StepDuration time.Duration `yaml:"step_duration"`
+	Tolerance    float64       `yaml:"tolerance"`
+	MinSamples   int           `yaml:"min_samples"`
+}
+
+// PricingSettings configures the cost and break-even analysis of a run.
+type PricingSettings struct {
+	// Prices is a user price-book file overriding/extending the embedded one.
+	Prices    string   `yaml:"prices"`
+	Region    string   `yaml:"region"`
+	FreeTier  bool     `yaml:"free_tier"`
+	MaxSpend  *float64 `yaml:"max_spend_usd"`
+	Instances []string `yaml:"instances"`
+	// Architectures prices serverless targets as these Lambda architectures.
+	Architectures []string `yaml:"architectures"`
+	Profile       Profile  `yaml:"profile"`
+	// Fleet is fixed (sized for peak) or autoscaled.
+	Fleet             string  `yaml:"fleet"`
+	TargetUtilisation float64 `yaml:"target_utilisation"`
+	MinInstances      int     `yaml:"min_instances"`
+	NPlusOne          bool    `yaml:"n_plus_one"`
+	// CapacityRPS gives the instance capacity when no capacity experiment ran.
+	CapacityRPS float64 `yaml:"capacity_rps"`
+	// ScaleCapacityByVCPU scales the measured capacity per instance type by
+	// its vCPU count (an assumption, labelled as such).
+	ScaleCapacityByVCPU bool `yaml:"scale_capacity_by_vcpu"`
+}
+
+// Profile is the monthly traffic profile used for monthly costs.
+type Profile struct {
+	MonthlyRequests float64 `yaml:"monthly_requests"`
+	AverageRPS      float64 `yaml:"average_rps"`
+	// Shape is constant, diurnal or trace.
+	Shape         string  `yaml:"shape"`
+	PeakToAverage float64 `yaml:"peak_to_average"`
+	PeakHours     float64 `yaml:"peak_hours"`
+	Trace         string  `yaml:"trace"`
+	TraceFormat   string  `yaml:"trace_format"`
+}
+
+// Output says where and what benchctl writes.
+type Output struct {
+	Dir     string   `yaml:"dir"`
+	Formats []string `yaml:"formats"`
+}
