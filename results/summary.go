@@ -49,6 +49,27 @@ type RunInfo struct {
 	CPUIsolation string `json:"cpu_isolation,omitempty"`
 	// Command is the command line that produced the run.
 	Command []string `json:"command,omitempty"`
+	// Phases lists the phases (and experiment steps) in the order they ran,
+	// with what their schedules planned; Summarize uses it for offered_rps.
+	Phases []PhaseRunInfo `json:"phases,omitempty"`
+}
+
+// PhaseRunInfo is one executed phase or experiment step of a run.
+type PhaseRunInfo struct {
+	Name       string   `json:"name"`
+	Step       string   `json:"step,omitempty"`
+	Experiment string   `json:"experiment,omitempty"`
+	Targets    []string `json:"targets"`
+	Model      string   `json:"model"`
+	Recorded   bool     `json:"recorded"`
+	// DurationS is how long the phase ran (less than planned when interrupted).
+	DurationS float64 `json:"duration_s"`
+	// Scheduled is the number of hits per target the schedule planned within DurationS.
+	Scheduled int64 `json:"scheduled"`
+	// Start is when the phase's schedule began.
+	Start time.Time `json:"start"`
+	// Interrupted is true when the phase was stopped before its end.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // TargetSummary is one target's results, per recorded phase.
@@ -130,6 +151,31 @@ type Experiments struct {
 	MemorySweep []MemorySweepRow  `json:"memory_sweep,omitempty"`
 	ColdStarts  *ColdStartSummary `json:"cold_starts,omitempty"`
 	Capacity    []CapacityResult  `json:"capacity,omitempty"`
+	// ConcurrencyScaling is the per-step view of a step-profile phase
+	// against a function target (instances observed, throttles).
+	ConcurrencyScaling []ScalingStep `json:"concurrency_scaling,omitempty"`
+}
+
+// ScalingStep is one step of a step-profile phase against a function:
+// instances observed are the distinct instances the platform started (each
+// shows as one cold start), cumulative since the phase began.
+type ScalingStep struct {
+	Target      string  `json:"target"`
+	Phase       string  `json:"phase"`
+	Step        int     `json:"step"`
+	StartS      float64 `json:"start_s"`
+	OfferedRPS  float64 `json:"offered_rps,omitempty"`
+	Requests    int64   `json:"requests"`
+	AchievedRPS float64 `json:"achieved_rps"`
+	ColdStarts  int64   `json:"cold_starts"`
+	// InstancesObserved is the cumulative number of cold starts up to and
+	// including this step (a lower bound of concurrent instances when the
+	// platform did not reap any).
+	InstancesObserved int64   `json:"instances_observed"`
+	Throttles         int64   `json:"throttles"`
+	ThrottleRate      float64 `json:"throttle_rate"`
+	Errors            int64   `json:"errors"`
+	LatencyP99Ms      float64 `json:"latency_p99_ms"`
 }
 
 // MemorySweepRow is one memory size of a memory sweep.
@@ -142,6 +188,8 @@ type MemorySweepRow struct {
 	LatencyMs           Distribution `json:"latency_ms"`
 	ColdStarts          int64        `json:"cold_starts"`
 	GBSecondsPerRequest float64      `json:"gb_seconds_per_request"`
+	// Errors counts failed requests at this memory size (any error class).
+	Errors int64 `json:"errors"`
 	// Cost fields are filled by pricing when it ran.
 	CostPerRequestUSD *float64 `json:"cost_per_request_usd,omitempty"`
 	CostPerMillionUSD *float64 `json:"cost_per_million_usd,omitempty"`
@@ -159,6 +207,10 @@ type ColdStartSummary struct {
 	InitDurationMs Distribution `json:"init_duration_ms"`
 	ColdLatencyMs  Distribution `json:"cold_latency_ms"`
 	WarmLatencyMs  Distribution `json:"warm_latency_ms"`
+	// ColdObserved counts forced samples whose REPORT showed a cold start;
+	// Failed counts samples that got no successful response.
+	ColdObserved int `json:"cold_observed"`
+	Failed       int `json:"failed"`
 }
 
 // CapacityResult is one capacity search.
@@ -170,6 +222,19 @@ type CapacityResult struct {
 	CapacityRPSLow float64        `json:"capacity_rps_low"`
 	CapacityRPSHi  float64        `json:"capacity_rps_high"`
 	Steps          []CapacityStep `json:"steps"`
+	// Search settings as applied (defaults filled in).
+	SLOErrorRate  float64 `json:"slo_error_rate,omitempty"`
+	MinRPS        float64 `json:"min_rps,omitempty"`
+	MaxRPS        float64 `json:"max_rps,omitempty"`
+	StepDurationS float64 `json:"step_duration_s,omitempty"`
+	Tolerance     float64 `json:"tolerance,omitempty"`
+	MinSamples    int     `json:"min_samples,omitempty"`
+	CILevel       float64 `json:"ci_level,omitempty"`
+	// LimitedBy is set when the search hit an edge: max_rps (capacity may
+	// be higher), min_rps (even the lowest rate failed), max_steps.
+	LimitedBy string `json:"limited_by,omitempty"`
+	// Method says how steps were measured and scored.
+	Method string `json:"method,omitempty"`
 }
 
 // CapacityStep is one candidate rate of a capacity search.
@@ -185,6 +250,19 @@ type CapacityStep struct {
 	ErrorRate   float64 `json:"error_rate"`
 	FellBehind  bool    `json:"generator_fell_behind"`
 	Passed      bool    `json:"passed"`
+	// Samples is the number of latencies behind the percentiles.
+	Samples int64 `json:"samples,omitempty"`
+	// P99CILevel is the coverage the p99 interval attains (below the
+	// requested level when samples are too few).
+	P99CILevel float64 `json:"p99_ci_level,omitempty"`
+	// DurationS is the time the step ran, extensions included.
+	DurationS float64 `json:"duration_s,omitempty"`
+	// Extensions counts how often the step was extended for lack of samples.
+	Extensions int `json:"extensions,omitempty"`
+	// FailReasons says why a step failed.
+	FailReasons []string `json:"fail_reasons,omitempty"`
+	// DispatchLagP99Ms is the generator's dispatch lag p99 in the step.
+	DispatchLagP99Ms float64 `json:"dispatch_lag_p99_ms,omitempty"`
 }
 
 // CostRow is the cost of one target/phase/memory configuration.
@@ -221,6 +299,28 @@ type BreakEvenRow struct {
 	CapacityRPS         float64 `json:"capacity_rps,omitempty"`
 	CapacityAssumption  string  `json:"capacity_assumption,omitempty"`
 	Fleet               string  `json:"fleet,omitempty"`
+	// Region, PriceSources and Note are filled by pricing: where the prices
+	// came from, and why no crossing was found (when so).
+	Region       string   `json:"region,omitempty"`
+	PriceSources []string `json:"price_sources,omitempty"`
+	Note         string   `json:"note,omitempty"`
+	// Sensitivity says how far each single assumption moves the break-even;
+	// MostSensitive names the one that moves it most.
+	Sensitivity   []Sensitivity `json:"sensitivity,omitempty"`
+	MostSensitive string        `json:"most_sensitive,omitempty"`
+}
+
+// Sensitivity is the break-even volume with one assumption moved down
+// (Low) and up (High) by the stated factors, everything else unchanged.
+// A zero volume means no crossing in the searched range.
+type Sensitivity struct {
+	Assumption          string  `json:"assumption"`
+	LowFactor           float64 `json:"low_factor"`
+	HighFactor          float64 `json:"high_factor"`
+	MonthlyRequestsLow  float64 `json:"monthly_requests_at_low"`
+	MonthlyRequestsHigh float64 `json:"monthly_requests_at_high"`
+	// Swing is |MonthlyRequestsHigh − MonthlyRequestsLow| / break-even.
+	Swing float64 `json:"swing"`
 }
 
 // Crossing is one volume at which serverless and fleet costs cross.

@@ -3,7 +3,10 @@
 // scenarios embedded in the binary.
 package scenarios
 
-import "time"
+import (
+	"io/fs"
+	"time"
+)
 
 // Scenario is a decoded, validated scenario file (version 1).
 type Scenario struct {
@@ -26,6 +29,10 @@ type Scenario struct {
 	Path string `yaml:"-"`
 	// Raw is the exact input bytes, copied into the run directory.
 	Raw []byte `yaml:"-"`
+
+	// fsys is the embedded file system for shipped scenarios (nil for
+	// files on disk); ReadFile resolves relative paths inside it.
+	fsys fs.FS
 }
 
 // Target is one system under test. Kind selects which fields apply:
@@ -178,6 +185,10 @@ type MemorySweep struct {
 	Target      string   `yaml:"target"`
 	MemorySizes []int    `yaml:"memory_sizes"`
 	Phases      []string `yaml:"phases"`
+	// Targets lists further function targets swept one after another with
+	// the same sizes; while one is swept, the listed phases send only to
+	// it (phases name every swept target). Each gives its own rows.
+	Targets []string `yaml:"targets"`
 }
 
 // ColdStarts forces Samples fresh instances of a function target.
@@ -195,6 +206,10 @@ type Capacity struct {
 	StepDuration time.Duration `yaml:"step_duration"`
 	Tolerance    float64       `yaml:"tolerance"`
 	MinSamples   int           `yaml:"min_samples"`
+	// Targets lists further targets searched one after another with the
+	// same settings (e.g. the reference server at 1 and at 2 workers);
+	// each gives its own experiments.capacity entry.
+	Targets []string `yaml:"targets"`
 }
 
 // PricingSettings configures the cost and break-even analysis of a run.

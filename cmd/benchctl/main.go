@@ -40,6 +40,11 @@ func newRootCmd(streams *IOStreams) *cobra.Command {
 	root.SetErr(streams.Err)
 	root.AddCommand(
 	// COMMANDS: one line per subcommand constructor, e.g. newRunCmd(streams, nil),
+		newValidateCmd(streams, nil),
+		newRunCmd(streams, nil),
+		newSummaryCmd(streams, nil),
+		newLambdaCmd(streams, nil),
+		newFunctionCmd(streams, nil),
 	)
 	return root
 }

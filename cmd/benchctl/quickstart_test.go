@@ -1,0 +1,458 @@
+package main
+
+// End-to-end tests of the embedded default through the real binary: a
+// shortened quickstart (seconds, not minutes) and `benchctl run quickstart
+// --dry-run` by name from another directory.
+//
+// They need every piece (run wiring, local Lambda platform, reference
+// server, pricing, report). Skip them explicitly with `go test -short`.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/benchctl/benchctl/results"
+)
+
+// buildE2EBinary builds ./cmd/benchctl into dir (once per test run: the
+// subtests share it).
+func buildE2EBinary(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "benchctl")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// e2eResult is what one benchctl invocation did.
+type e2eResult struct {
+	stdout, stderr string
+	code           int
+	elapsed        time.Duration
+}
+
+// runBenchctl runs the binary in dir with a deadline; on timeout it sends
+// SIGINT (benchctl drains and saves) and then kills.
+func runBenchctl(t *testing.T, bin, dir string, timeout time.Duration, args ...string) e2eResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 15 * time.Second
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	res := e2eResult{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exitErr):
+		res.code = exitErr.ExitCode()
+	default:
+		t.Fatalf("benchctl %s: %v\nstderr:\n%s", strings.Join(args, " "), err, tail(res.stderr, 4000))
+	}
+	if ctx.Err() != nil {
+		t.Errorf("benchctl %s did not finish within %v", strings.Join(args, " "), timeout)
+	}
+	return res
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
+}
+
+// shortQuickstart is scenarios/quickstart.yaml with every duration cut to
+// a second or two (the whole run should take well under a minute). The
+// corpus path resolves to the shipped copy.
+const shortQuickstart = `version: 1
+name: quickstart-short
+description: shortened quickstart for the end-to-end test
+seed: 7
+servers:
+  - {name: ref, model: tinybert-4l-312, workers: 2, instance: c7g.large}
+functions:
+  - name: sentiment
+    command: [benchctl, function, --model, tinybert-4l-312, --task, sentiment]
+    memory_size: 1769
+    timeout: 30s
+    architecture: x86_64
+    idle_timeout: 1m
+targets:
+  - {name: ref, kind: http, server: ref, url: /v1/sentiment, method: POST,
+     headers: {Content-Type: application/json}, timeout: 10s}
+  - {name: fn, kind: local-lambda, function: sentiment, timeout: 35s}
+payloads: {file: data/reviews.txt, order: random, body: '{"text": {{json .text}}}'}
+phases:
+  - {name: sweep-warmup, targets: [fn], duration: 1s, traffic: {model: constant, rate: 3}, record: false}
+  - {name: sweep, targets: [fn], duration: 2s, traffic: {model: poisson, rate: 6}, max_in_flight: 32}
+  - name: diurnal
+    targets: [ref, fn]
+    duration: 3s
+    traffic: {model: sine, mean: 6, amplitude: 4, period: 3s, arrivals: poisson}
+    max_in_flight: 64
+slo: {p99_ms: 100, error_rate: 0.01}
+experiments:
+  memory_sweep:
+    target: fn
+    memory_sizes: [256, 512, 1024, 1769, 2048]
+    phases: [sweep-warmup, sweep]
+  cold_starts: {target: fn, samples: 2}
+  capacity:
+    target: ref
+    slo: {p99_ms: 200, error_rate: 0.05}
+    min_rps: 10
+    max_rps: 80
+    step_duration: 1s
+    tolerance: 0.3
+    min_samples: 20
+pricing:
+  region: us-east-1
+  architectures: [x86_64, arm64]
+  instances: [c7g.large, c7i.large, t3.medium]
+  fleet: fixed
+  target_utilisation: 0.7
+  min_instances: 1
+  profile: {monthly_requests: 5000000, shape: diurnal, peak_to_average: 3, peak_hours: 8}
+output:
+  formats: [html, md, json, png]
+`
+
+var quickstartMemorySizes = []int{256, 512, 1024, 1769, 2048}
+
+// TestQuickstartEndToEnd builds the binary once and runs, through it,
+// `benchctl run quickstart --dry-run` from a folder without scenarios and
+// a shortened quickstart whose run directory is then checked.
+func TestQuickstartEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test through the real binary: skipped with -short")
+	}
+	bin := buildE2EBinary(t, t.TempDir())
+	t.Run("run quickstart by name dry-run", func(t *testing.T) { testRunQuickstartByNameDryRun(t, bin) })
+	t.Run("shortened quickstart", func(t *testing.T) { testShortQuickstart(t, bin) })
+}
+
+func testShortQuickstart(t *testing.T, bin string) {
+	work := t.TempDir()
+	scenario := filepath.Join(work, "quickstart-short.yaml")
+	if err := os.WriteFile(scenario, []byte(shortQuickstart), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runDir := filepath.Join(work, "run")
+	res := runBenchctl(t, bin, work, 150*time.Second, "run", scenario, "--out", runDir)
+	t.Logf("benchctl run took %v (exit %d)", res.elapsed.Round(time.Millisecond), res.code)
+	if res.code != 0 {
+		t.Fatalf("benchctl run exited %d\nstdout:\n%s\nstderr:\n%s", res.code, tail(res.stdout, 4000), tail(res.stderr, 6000))
+	}
+	if res.elapsed > 90*time.Second {
+		t.Errorf("shortened quickstart took %v; want well under a minute", res.elapsed)
+	}
+
+	t.Run("files", func(t *testing.T) {
+		for _, f := range []string{results.ScenarioFile, results.RunInfoFile, results.ResultsFile, results.SummaryFile, "report.html", "report.md"} {
+			st, err := os.Stat(filepath.Join(runDir, f))
+			if err != nil {
+				t.Errorf("run directory lacks %s: %v", f, err)
+				continue
+			}
+			if st.Size() == 0 {
+				t.Errorf("%s is empty", f)
+			}
+		}
+		pngs, _ := filepath.Glob(filepath.Join(runDir, "charts", "*.png"))
+		if len(pngs) == 0 {
+			t.Errorf("no charts/*.png in the run directory")
+		}
+		raw, err := os.ReadFile(filepath.Join(runDir, results.ScenarioFile))
+		if err == nil && !bytes.Equal(raw, []byte(shortQuickstart)) {
+			t.Errorf("scenario.yaml is not the exact input")
+		}
+	})
+
+	t.Run("stdout names the report and the verdict", func(t *testing.T) {
+		if !strings.Contains(res.stdout, "report.html") {
+			t.Errorf("stdout does not print the report path:\n%s", tail(res.stdout, 3000))
+		}
+		if !strings.Contains(strings.ToLower(res.stdout), "serverless") {
+			t.Errorf("stdout has no verdict mentioning serverless:\n%s", tail(res.stdout, 3000))
+		}
+	})
+
+	summaryRaw, err := os.ReadFile(filepath.Join(runDir, results.SummaryFile))
+	if err != nil {
+		t.Fatalf("read summary.json: %v", err)
+	}
+	var sum results.Summary
+	if err := json.Unmarshal(summaryRaw, &sum); err != nil {
+		t.Fatalf("summary.json does not decode: %v", err)
+	}
+
+	t.Run("summary schema", func(t *testing.T) {
+		if sum.SchemaVersion != results.SchemaVersion {
+			t.Errorf("schema_version = %d, want %d", sum.SchemaVersion, results.SchemaVersion)
+		}
+		schemaPath := filepath.Join("..", "..", "results", "summary.schema.json")
+		if _, err := os.Stat(schemaPath); err != nil {
+			t.Skipf("no JSON Schema at %s yet: %v", schemaPath, err)
+		}
+		validateAgainstSchema(t, schemaPath, summaryRaw)
+	})
+
+	t.Run("memory sweep rows", func(t *testing.T) {
+		rows := map[int]results.MemorySweepRow{}
+		for _, r := range sum.Experiments.MemorySweep {
+			if r.Target != "fn" {
+				continue
+			}
+			if _, dup := rows[r.MemoryMB]; dup {
+				t.Errorf("two memory sweep rows for %d MB", r.MemoryMB)
+			}
+			rows[r.MemoryMB] = r
+		}
+		for _, mb := range quickstartMemorySizes {
+			r, ok := rows[mb]
+			if !ok {
+				t.Errorf("no memory sweep row for %d MB (rows: %v)", mb, keysOf(rows))
+				continue
+			}
+			if r.Requests == 0 || r.BilledDurationMs.Count == 0 || !(r.BilledDurationMs.P50 >= 1) {
+				t.Errorf("%d MB: requests %d, billed duration %+v; want billed durations recorded", mb, r.Requests, r.BilledDurationMs)
+			}
+			if r.GBSecondsPerRequest <= 0 {
+				t.Errorf("%d MB: gb_seconds_per_request = %v", mb, r.GBSecondsPerRequest)
+			}
+		}
+		if len(rows) != len(quickstartMemorySizes) {
+			t.Errorf("memory sweep has %d rows for fn, want %d", len(rows), len(quickstartMemorySizes))
+		}
+	})
+
+	t.Run("cold starts", func(t *testing.T) {
+		cs := sum.Experiments.ColdStarts
+		if cs == nil {
+			t.Fatal("no experiments.cold_starts")
+		}
+		if cs.Samples != 2 || cs.InitDurationMs.Count != 2 {
+			t.Errorf("cold starts: samples %d, init durations %d; want 2 and 2", cs.Samples, cs.InitDurationMs.Count)
+		}
+	})
+
+	t.Run("capacity", func(t *testing.T) {
+		caps := sum.Experiments.Capacity
+		if len(caps) == 0 {
+			t.Fatal("no experiments.capacity")
+		}
+		c := caps[0]
+		if c.Target != "ref" || len(c.Steps) == 0 {
+			t.Errorf("capacity: target %q, %d steps", c.Target, len(c.Steps))
+		}
+		if !(c.CapacityRPS > 0) || math.IsInf(c.CapacityRPS, 0) || math.IsNaN(c.CapacityRPS) {
+			t.Errorf("capacity_rps = %v; want a finite capacity > 0 (steps %+v)", c.CapacityRPS, c.Steps)
+		}
+	})
+
+	t.Run("break-even rows per instance", func(t *testing.T) {
+		for _, inst := range []string{"c7g.large", "c7i.large", "t3.medium"} {
+			n := 0
+			for _, b := range sum.BreakEven {
+				if b.Instance == inst {
+					n++
+					if b.CapacityRPS <= 0 {
+						t.Errorf("break-even %s vs %s: capacity_rps %v", b.Serverless, inst, b.CapacityRPS)
+					}
+				}
+			}
+			if n == 0 {
+				t.Errorf("no break_even row for %s", inst)
+			}
+		}
+		if len(sum.Cost) == 0 {
+			t.Errorf("no cost rows")
+		}
+	})
+
+	t.Run("diurnal phase hit both targets", func(t *testing.T) {
+		for _, name := range []string{"ref", "fn"} {
+			found := false
+			for _, ts := range sum.Targets {
+				for _, ph := range ts.Phases {
+					if ts.Name == name && ph.Name == "diurnal" && ph.Requests > 0 {
+						found = true
+					}
+				}
+			}
+			if !found {
+				t.Errorf("no recorded diurnal phase for target %s", name)
+			}
+		}
+	})
+
+	t.Run("report renders", func(t *testing.T) {
+		html, err := os.ReadFile(filepath.Join(runDir, "report.html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(html)
+		if !strings.Contains(s, "<html") || strings.Contains(s, "{{") || !strings.Contains(s, "quickstart-short") {
+			t.Errorf("report.html does not look rendered (%d bytes)", len(html))
+		}
+	})
+
+	t.Run("no process left behind", func(t *testing.T) {
+		if runtime.GOOS != "linux" {
+			t.Skip("process scan needs /proc")
+		}
+		if left := processesRunning(bin); len(left) > 0 {
+			t.Errorf("processes of %s still running after the run: %v", bin, left)
+		}
+	})
+
+	t.Run("duration scaling below 1769 MB", func(t *testing.T) {
+		var info results.RunInfo
+		raw, err := os.ReadFile(filepath.Join(runDir, results.RunInfoFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, &info); err != nil {
+			t.Fatal(err)
+		}
+		if info.CPUIsolation == "" || info.CPUIsolation == "none" {
+			t.Skipf("cpu_isolation is %q: function instances were not CPU-limited (cgroups not writable), so duration cannot scale with memory", info.CPUIsolation)
+		}
+		checkDurationScaling(t, sum.Experiments.MemorySweep)
+	})
+}
+
+// checkDurationScaling asserts that below 1,769 MB (one vCPU) the handler's
+// duration falls roughly in proportion to memory: the CPU share is
+// memory/1769 of a vCPU, so d(m1)/d(m2) ≈ m2/m1.
+func checkDurationScaling(t *testing.T, rows []results.MemorySweepRow) {
+	t.Helper()
+	p50 := map[int]float64{}
+	for _, r := range rows {
+		if r.Target == "fn" {
+			p50[r.MemoryMB] = r.DurationMs.P50
+		}
+	}
+	pairs := [][2]int{{256, 1024}, {512, 1024}, {256, 512}}
+	for _, p := range pairs {
+		lo, hi := p50[p[0]], p50[p[1]]
+		if lo <= 0 || hi <= 0 {
+			t.Errorf("no duration p50 for %d or %d MB", p[0], p[1])
+			continue
+		}
+		want := float64(p[1]) / float64(p[0])
+		got := lo / hi
+		// Roughly: CFS quota granularity and fixed overheads blur it.
+		if got < want*0.6 || got > want*1.5 {
+			t.Errorf("duration p50 %d MB / %d MB = %.2f (%.1f/%.1f ms), want ≈ %.1f (memory ratio)", p[0], p[1], got, lo, hi, want)
+		}
+	}
+}
+
+// processesRunning lists pids whose executable or argv[0] is bin.
+func processesRunning(bin string) []string {
+	var out []string
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid := e.Name()
+		if pid == "" || pid[0] < '0' || pid[0] > '9' {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", pid, "cmdline"))
+		if err != nil || len(cmdline) == 0 {
+			continue
+		}
+		argv0 := string(bytes.SplitN(cmdline, []byte{0}, 2)[0])
+		exe, _ := os.Readlink(filepath.Join("/proc", pid, "exe"))
+		if argv0 == bin || strings.TrimSuffix(exe, " (deleted)") == bin {
+			// A zombie is gone already as far as resources go.
+			if stat, err := os.ReadFile(filepath.Join("/proc", pid, "stat")); err == nil && bytes.Contains(stat, []byte(") Z ")) {
+				continue
+			}
+			out = append(out, pid+":"+strings.ReplaceAll(string(cmdline), "\x00", " "))
+		}
+	}
+	return out
+}
+
+func validateAgainstSchema(t *testing.T, schemaPath string, doc []byte) {
+	t.Helper()
+	f, err := os.Open(schemaPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	schemaDoc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatalf("parse %s: %v", schemaPath, err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("summary.schema.json", schemaDoc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("summary.schema.json")
+	if err != nil {
+		t.Fatalf("compile %s: %v", schemaPath, err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("summary.json does not validate against %s: %v", schemaPath, err)
+	}
+}
+
+func keysOf[V any](m map[int]V) []int {
+	ks := make([]int, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+func testRunQuickstartByNameDryRun(t *testing.T, bin string) {
+	elsewhere := t.TempDir() // no scenarios/ folder here: the embedded copy is used
+	res := runBenchctl(t, bin, elsewhere, 60*time.Second, "run", "quickstart", "--dry-run")
+	if res.code != 0 {
+		t.Fatalf("benchctl run quickstart --dry-run exited %d\nstdout:\n%s\nstderr:\n%s", res.code, tail(res.stdout, 3000), tail(res.stderr, 3000))
+	}
+	out := res.stdout + res.stderr
+	for _, want := range []string{"quickstart", "sweep", "diurnal"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dry-run output lacks %q:\n%s", want, tail(out, 3000))
+		}
+	}
+	// A dry run sends nothing and writes no run directory.
+	if ents, _ := os.ReadDir(filepath.Join(elsewhere, results.DefaultRoot)); len(ents) > 0 {
+		t.Errorf("dry run created %d run directories", len(ents))
+	}
+	if left := processesRunning(bin); runtime.GOOS == "linux" && len(left) > 0 {
+		t.Errorf("processes left after a dry run: %v", left)
+	}
+}

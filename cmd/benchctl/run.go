@@ -1,0 +1,504 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/benchctl/benchctl/loadgen"
+	"github.com/benchctl/benchctl/results"
+	"github.com/benchctl/benchctl/scenarios"
+)
+
+// RunOptions are the inputs of `benchctl run`.
+type RunOptions struct {
+	IO *IOStreams
+	// Scenario is a scenario file or the name of a shipped scenario.
+	Scenario string
+	// Out is the run directory ("" → <output.dir>/<UTC timestamp>-<name>).
+	Out string
+	// Seed overrides the scenario seed when SeedSet.
+	Seed    uint64
+	SeedSet bool
+	// DryRun prints the schedule summary and sends nothing.
+	DryRun bool
+	// Quiet turns the progress display off.
+	Quiet bool
+	// FailOnSLO makes a violated SLO exit with status 3.
+	FailOnSLO bool
+	// Args is the command line, recorded in run.json.
+	Args []string
+
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// IsTerminal reports whether w is a terminal (progress is only drawn on one).
+	IsTerminal func(w io.Writer) bool
+	// Exit ends the process on a second interrupt (os.Exit when nil).
+	Exit func(code int)
+}
+
+func newRunCmd(streams *IOStreams, runF func(*RunOptions) error) *cobra.Command {
+	opts := &RunOptions{IO: streams}
+	cmd := &cobra.Command{
+		Use:   "run FILE|NAME",
+		Short: "Run a scenario: send the load, record every request, summarise",
+		Long: `Usage:
+  benchctl run FILE|NAME [--out DIR] [--seed N] [--dry-run] [--quiet] [--fail-on-slo]
+
+Runs every phase of the scenario against its targets on an open-loop
+schedule (requests are sent on time whatever the target does; beyond a
+phase's max_in_flight they are recorded as dropped), streams one record per
+request to DIR/results.jsonl and writes DIR/summary.json.
+
+Arguments:
+  FILE|NAME   a scenario file, or the name of a shipped scenario (quickstart)
+
+Options:
+  --out DIR       run directory (default <output.dir>/<UTC timestamp>-<name>)
+  --seed N        override the scenario seed (Poisson arrivals, random payloads)
+  --dry-run       print each phase's schedule (requests, mean and peak rate); send nothing
+  --quiet         no progress display (it is only drawn when stderr is a terminal)
+  --fail-on-slo   exit 3 when an SLO is violated
+
+Output:
+  DIR/scenario.yaml (the exact input), DIR/run.json, DIR/results.jsonl,
+  DIR/summary.json; a table per target and phase on stdout. The first Ctrl-C
+  stops sending, waits for requests in flight, saves everything and exits 130;
+  a second Ctrl-C exits at once (results.jsonl stays readable).`,
+		Example: `  benchctl run scenarios/http-smoke.yaml
+  benchctl run quickstart --dry-run
+  benchctl run my.yaml --out runs/today --seed 7 --fail-on-slo`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return &FlagError{Err: fmt.Errorf("run: give exactly one scenario FILE or NAME (shipped: %s)", strings.Join(scenarios.Shipped(), ", "))}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Scenario = args[0]
+			opts.SeedSet = cmd.Flags().Changed("seed")
+			opts.Args = append([]string{"benchctl", "run"}, args...)
+			if runF != nil {
+				return runF(opts)
+			}
+			return runRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Out, "out", "", "run directory")
+	cmd.Flags().Uint64Var(&opts.Seed, "seed", 0, "override the scenario seed")
+	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the schedule summary and send nothing")
+	cmd.Flags().BoolVar(&opts.Quiet, "quiet", false, "no progress display")
+	cmd.Flags().BoolVar(&opts.FailOnSLO, "fail-on-slo", false, "exit 3 when an SLO is violated")
+	return cmd
+}
+
+// runEnv is what the run resolved from the services it started before
+// building targets (reference servers, the local Lambda platform), plus how
+// to stop them.
+type runEnv struct {
+	Targets loadgen.TargetEnv
+	// Notes are caveats for summary.json.
+	Notes []string
+	// stop stops the started services.
+	stop []func() error
+}
+
+func (e *runEnv) close() error {
+	var errs []error
+	for i := len(e.stop) - 1; i >= 0; i-- {
+		errs = append(errs, e.stop[i]())
+	}
+	return errors.Join(errs...)
+}
+
+// runState carries one run through its steps.
+type runState struct {
+	opts     *RunOptions
+	scenario *scenarios.Scenario
+	env      *runEnv
+	targets  map[string]loadgen.Target
+	runner   *loadgen.Runner
+	writer   *results.RunWriter
+	info     results.RunInfo
+	summary  *results.Summary
+	// interrupted is set when a phase was cut short by Ctrl-C.
+	interrupted bool
+}
+
+// runRun executes `benchctl run` as small named steps.
+func runRun(ctx context.Context, opts *RunOptions) (err error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s, err := runLoadScenario(opts)
+	if err != nil {
+		return err
+	}
+	if opts.DryRun {
+		return runDryRun(opts, s)
+	}
+	st := &runState{opts: opts, scenario: s}
+	st.env, err = runStartServices(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := st.env.close(); cerr != nil && err == nil {
+			err = fmt.Errorf("stop services: %w", cerr)
+		}
+	}()
+	if err := st.buildTargets(); err != nil {
+		return err
+	}
+	if err := st.createRunDir(); err != nil {
+		return err
+	}
+	stopSignals := st.handleSecondInterrupt()
+	defer stopSignals()
+	phaseErr := st.runPhases(ctx)
+	if phaseErr == nil && !st.interrupted {
+		phaseErr = st.runExperiments(ctx)
+	}
+	if err := st.finish(); err != nil {
+		return errors.Join(phaseErr, err)
+	}
+	if phaseErr != nil {
+		return phaseErr
+	}
+	st.printTable()
+	fmt.Fprintf(opts.IO.Out, "results: %s\n", st.writer.Dir)
+	if st.interrupted || ctx.Err() != nil {
+		return &InterruptedError{Dir: st.writer.Dir}
+	}
+	if v := results.SLOViolations(st.summary.Targets); opts.FailOnSLO && len(v) > 0 {
+		return &SLOError{Violations: v}
+	}
+	return nil
+}
+
+// runLoadScenario opens the scenario and applies the flag overrides.
+func runLoadScenario(opts *RunOptions) (*scenarios.Scenario, error) {
+	s, err := scenarios.Open(opts.Scenario)
+	if err != nil {
+		var ve *scenarios.ValidationError
+		if errors.As(err, &ve) || errors.Is(err, scenarios.ErrNotFound) {
+			return nil, &FlagError{Err: err}
+		}
+		return nil, &FlagError{Err: fmt.Errorf("load scenario: %w", err)}
+	}
+	if opts.SeedSet {
+		s.Seed = opts.Seed
+	}
+	return s, nil
+}
+
+// runStartServices starts what the scenario asks benchctl to run itself
+// (servers:, functions:) and returns their endpoints. Not wired yet: a
+// scenario with servers or functions fails when its targets are built.
+func runStartServices(ctx context.Context, s *scenarios.Scenario) (*runEnv, error) {
+	return &runEnv{}, nil
+}
+
+// buildTargets builds every scenario target and the runner.
+func (st *runState) buildTargets() error {
+	s := st.scenario
+	st.targets = map[string]loadgen.Target{}
+	for _, spec := range s.Targets {
+		t, err := loadgen.NewTarget(spec, st.env.Targets)
+		if err != nil {
+			return &FlagError{Err: err}
+		}
+		st.targets[spec.Name] = t
+	}
+	pl, err := loadgen.NewPayloads(s.Payloads, s.Targets, s.ReadFile, s.Seed)
+	if err != nil {
+		return &FlagError{Err: err}
+	}
+	st.runner = &loadgen.Runner{Payloads: pl, Seed: s.Seed, ReadFile: s.ReadFile}
+	return nil
+}
+
+// createRunDir creates the run directory with scenario.yaml and run.json.
+func (st *runState) createRunDir() error {
+	start := st.opts.Now().UTC()
+	dir := st.opts.Out
+	if dir == "" {
+		root := st.scenario.Output.Dir
+		if root == "" {
+			root = results.DefaultRoot
+		}
+		dir = filepath.Join(root, results.RunDirName(start, st.scenario.Name))
+	}
+	st.info = runHostInfo()
+	st.info.Start, st.info.Seed, st.info.Command = start, st.scenario.Seed, st.opts.Args
+	w, err := results.CreateRun(dir, st.scenario.Raw, st.info)
+	if err != nil {
+		return err
+	}
+	st.writer = w
+	st.runner.Encoder = w.Encoder()
+	return nil
+}
+
+// handleSecondInterrupt exits at once on a second SIGINT/SIGTERM (the
+// first cancels the run's context in main), flushing what is buffered.
+func (st *runState) handleSecondInterrupt() (stop func()) {
+	exit := st.opts.Exit
+	if exit == nil {
+		exit = os.Exit
+	}
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-done:
+				return
+			case <-ch:
+				if n++; n >= 2 {
+					_ = st.writer.Flush()
+					fmt.Fprintln(st.opts.IO.Err, "\nbenchctl: second interrupt: exiting now; results.jsonl is readable up to its last complete line")
+					exit(int(ExitInterrupted))
+					return
+				}
+				fmt.Fprintln(st.opts.IO.Err, "\nbenchctl: interrupted: stopping, waiting for requests in flight (Ctrl-C again to exit at once)")
+			}
+		}
+	}()
+	return func() { signal.Stop(ch); close(done) }
+}
+
+// runPhases runs the scenario's phases in order.
+func (st *runState) runPhases(ctx context.Context) error {
+	progress := st.progressPrinter()
+	st.runner.Progress = progress
+	for _, ph := range st.scenario.Phases {
+		if ctx.Err() != nil {
+			st.interrupted = true
+			break
+		}
+		out, err := st.runPhase(ctx, loadgen.PhaseRun{Phase: ph})
+		if err != nil {
+			return err
+		}
+		if out.Interrupted {
+			st.interrupted = true
+			break
+		}
+	}
+	return nil
+}
+
+// runPhase runs one phase (or experiment step) against the targets it
+// names and records it in run.json. Experiments call it too.
+func (st *runState) runPhase(ctx context.Context, run loadgen.PhaseRun) (loadgen.PhaseOutcome, error) {
+	if len(run.Targets) == 0 {
+		for _, name := range run.Phase.Targets {
+			t, ok := st.targets[name]
+			if !ok {
+				return loadgen.PhaseOutcome{}, &FlagError{Err: fmt.Errorf("phase %s: unknown target %q", run.Phase.Name, name)}
+			}
+			run.Targets = append(run.Targets, t)
+		}
+	}
+	out, err := st.runner.RunPhase(ctx, run)
+	if out.Info.Name != "" {
+		st.info.Phases = append(st.info.Phases, out.Info)
+		if werr := st.writer.WriteRunInfo(st.info); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return out, err
+}
+
+// runExperiments runs the scenario's experiments after the phases. Not
+// wired yet (memory sweep, cold starts, capacity search plug in here).
+func (st *runState) runExperiments(ctx context.Context) error { return nil }
+
+// finish closes results.jsonl, rewrites run.json and writes summary.json
+// (summarised from the records file, exactly as `benchctl summary` does).
+func (st *runState) finish() error {
+	if err := st.writer.CloseRecords(); err != nil {
+		return err
+	}
+	st.info.End = st.opts.Now().UTC()
+	st.info.Interrupted = st.interrupted
+	if err := st.writer.WriteRunInfo(st.info); err != nil {
+		return err
+	}
+	sum, err := buildSummary(st.writer.Dir, st.scenario, st.info)
+	if err != nil {
+		return err
+	}
+	sum.Notes = append(sum.Notes, st.env.Notes...)
+	st.summary = sum
+	return st.writer.WriteSummary(sum)
+}
+
+// buildSummary re-reads dir/results.jsonl and summarises it for scenario s
+// (nil: without target kinds and SLOs).
+func buildSummary(dir string, s *scenarios.Scenario, info results.RunInfo) (*results.Summary, error) {
+	run, err := results.OpenRun(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer run.Close()
+	opts := results.SummarizeOptions{Phases: info.Phases, Kinds: map[string]string{}, TargetSLO: map[string]results.SLOSpec{}}
+	sum := &results.Summary{SchemaVersion: results.SchemaVersion, Run: info}
+	if s != nil {
+		sum.Scenario = results.ScenarioInfo{Name: s.Name, Description: s.Description, Seed: s.Seed, File: s.Path}
+		opts.SLO = sloSpec(s.SLO)
+		for _, t := range s.Targets {
+			opts.Kinds[t.Name] = t.Kind
+			opts.TargetOrder = append(opts.TargetOrder, t.Name)
+			if t.SLO != nil {
+				opts.TargetSLO[t.Name] = sloSpec(*t.SLO)
+			}
+		}
+	}
+	sum.Targets, err = results.Summarize(run.Records, opts)
+	if err != nil {
+		return nil, err
+	}
+	if sum.Targets == nil {
+		sum.Targets = []results.TargetSummary{}
+	}
+	return sum, nil
+}
+
+func sloSpec(o scenarios.SLO) results.SLOSpec {
+	return results.SLOSpec{P50Ms: o.P50Ms, P95Ms: o.P95Ms, P99Ms: o.P99Ms, ErrorRate: o.ErrorRate}
+}
+
+func (st *runState) printTable() { printSummaryTable(st.opts.IO.Out, st.summary) }
+
+// printSummaryTable prints one row per target and phase: requests, success
+// share, achieved rate, latency percentiles from the intended send time,
+// dispatch-lag p99 and the SLO verdict.
+func printSummaryTable(w io.Writer, sum *results.Summary) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TARGET\tPHASE\tREQUESTS\tSUCCESS\tACHIEVED RPS\tP50 MS\tP95 MS\tP99 MS\tLAG P99 MS\tSLO")
+	for _, t := range sum.Targets {
+		for _, p := range t.Phases {
+			name := p.Name
+			if p.Step != "" {
+				name += " [" + p.Step + "]"
+			}
+			success := 0.0
+			if p.Requests > 0 {
+				success = float64(p.OK) / float64(p.Requests) * 100
+			}
+			slo := "-"
+			if p.SLO != nil {
+				slo = "pass"
+				if !p.SLO.Passed {
+					slo = "FAIL: " + strings.Join(p.SLO.Violations, "; ")
+				}
+			}
+			lag := fmt.Sprintf("%.2f", p.DispatchLagMs.P99)
+			if p.GeneratorFellBehind {
+				lag += " (generator fell behind)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f%%\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t%s\n", t.Name, name, p.Requests, success,
+				p.AchievedRPS, p.LatencyMs.P50, p.LatencyMs.P95, p.LatencyMs.P99, lag, slo)
+		}
+	}
+	tw.Flush()
+}
+
+// runDryRun prints each phase's schedule: planned requests per target,
+// mean and peak rate; nothing is sent.
+func runDryRun(opts *RunOptions, s *scenarios.Scenario) error {
+	w := opts.IO.Out
+	fmt.Fprintf(w, "dry run: %s (seed %d): nothing is sent\n", s.Name, s.Seed)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PHASE\tTARGETS\tMODEL\tDURATION\tREQUESTS/TARGET\tMEAN RPS\tPEAK RPS\tRECORDED")
+	var total int64
+	for _, ph := range s.Phases {
+		sched, err := loadgen.NewSchedule(ph.Traffic, ph.Duration, loadgen.ScheduleOptions{
+			Seed: loadgen.PhaseSeed(s.Seed, ph.Name), ReadFile: s.ReadFile})
+		if err != nil {
+			return &FlagError{Err: fmt.Errorf("phase %s: %w", ph.Name, err)}
+		}
+		n := int64(sched.Len())
+		total += n * int64(len(ph.Targets))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%.1f\t%.0f\t%v\n", ph.Name, strings.Join(ph.Targets, ","), sched.Model,
+			ph.Duration, n, float64(n)/ph.Duration.Seconds(), sched.PeakRate(), ph.Recorded())
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "total: %d requests over %d phases\n", total, len(s.Phases))
+	return nil
+}
+
+// progressPrinter returns the per-phase progress display, or nil when it
+// is off (--quiet, or stderr is not a terminal).
+func (st *runState) progressPrinter() func(loadgen.Progress) {
+	isTerm := st.opts.IsTerminal
+	if isTerm == nil {
+		isTerm = func(w io.Writer) bool {
+			f, ok := w.(*os.File)
+			return ok && term.IsTerminal(int(f.Fd()))
+		}
+	}
+	if st.opts.Quiet || !isTerm(st.opts.IO.Err) {
+		return nil
+	}
+	w := st.opts.IO.Err
+	return func(p loadgen.Progress) {
+		frac := 0.0
+		if p.Total > 0 {
+			frac = math.Min(1, float64(p.Elapsed)/float64(p.Total))
+		}
+		const width = 24
+		bar := strings.Repeat("#", int(frac*width)) + strings.Repeat("-", width-int(frac*width))
+		name := p.Phase
+		if p.Step != "" {
+			name += " [" + p.Step + "]"
+		}
+		fmt.Fprintf(w, "\r%-20s [%s] %5.1fs/%.0fs %7d req %8.1f rps %5d err %4d in flight ",
+			name, bar, p.Elapsed.Seconds(), p.Total.Seconds(), p.Sent, p.RPS, p.Errors, p.InFlight)
+		if p.Done {
+			fmt.Fprintln(w)
+		}
+	}
+}
+
+// runHostInfo describes the machine and build for run.json.
+func runHostInfo() results.RunInfo {
+	info := results.RunInfo{
+		BenchctlVersion: "dev", GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH,
+		Cores: runtime.NumCPU(),
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		info.BenchctlVersion = bi.Main.Version
+	}
+	info.Hostname, _ = os.Hostname()
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				info.CPUModel = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	return info
+}

@@ -1,0 +1,202 @@
+package inference
+
+import (
+	"fmt"
+	"hash/fnv"
+	"math"
+	"runtime"
+	"sync"
+)
+
+// DefaultSeed seeds synthetic weights when WithSeed is not given.
+const DefaultSeed uint64 = 42
+
+// SyntheticWeightsLabel labels synthetic weights wherever they are shown
+// (server info endpoint, reports).
+const SyntheticWeightsLabel = "synthetic weights: latency-equivalent, outputs meaningless"
+
+// Weights kinds reported by Info.WeightsKind.
+const (
+	WeightsSynthetic   = "synthetic"
+	WeightsSafetensors = "safetensors"
+)
+
+// layerWeights are one transformer layer's parameters, in Hugging Face
+// layout (a Linear weight is [out × in]). Q, K and V are stored fused as
+// one [3H × H] matrix (rows q, then k, then v) so one GEMM computes them.
+type layerWeights struct {
+	qkvW, qkvB []float32 // [3H×H], [3H]
+	oW, oB     []float32 // [H×H], [H]
+	ln1G, ln1B []float32 // [H]
+	f1W, f1B   []float32 // [FFN×H], [FFN]
+	f2W, f2B   []float32 // [H×FFN], [H]
+	ln2G, ln2B []float32 // [H]
+}
+
+// weights are all of a model's parameters.
+type weights struct {
+	word, pos, typ []float32 // [V×H], [P×H], [T×H]
+	embG, embB     []float32 // [H]
+	layers         []layerWeights
+	poolW, poolB   []float32 // [H×H], [H]
+	clsW, clsB     []float32 // [labels×H], [labels]
+	total          int64     // float32 count
+}
+
+// initKind says how synthetic weights fill a tensor.
+type initKind int
+
+const (
+	initNormal initKind = iota // BERT's N(0, 0.02²) (uniform with that std)
+	initOnes                   // LayerNorm gain
+	initZeros                  // LayerNorm bias
+)
+
+// tensorSpec is one named tensor: its Hugging Face name, shape, and where
+// its data lives. Optional tensors (pooler, classifier) are generated from
+// the seed when a weights file lacks them.
+type tensorSpec struct {
+	name     string
+	shape    []int
+	data     []float32
+	init     initKind
+	optional bool
+}
+
+// allocWeights allocates every parameter of cfg in one backing slice and
+// returns the weights and their named specs, in file order.
+func allocWeights(cfg Config) (*weights, []tensorSpec) {
+	h, f, nl := cfg.Hidden, cfg.FFN, len(cfg.labels())
+	total := cfg.Params()
+	backing := make([]float32, total)
+	off := 0
+	take := func(n int) []float32 {
+		s := backing[off : off+n : off+n]
+		off += n
+		return s
+	}
+	w := &weights{total: total}
+	var specs []tensorSpec
+	add := func(name string, data []float32, init initKind, optional bool, shape ...int) {
+		specs = append(specs, tensorSpec{name: name, shape: shape, data: data, init: init, optional: optional})
+	}
+	w.word = take(cfg.Vocab * h)
+	w.pos = take(cfg.MaxPositions * h)
+	w.typ = take(cfg.TypeVocab * h)
+	w.embG, w.embB = take(h), take(h)
+	add("embeddings.word_embeddings.weight", w.word, initNormal, false, cfg.Vocab, h)
+	add("embeddings.position_embeddings.weight", w.pos, initNormal, false, cfg.MaxPositions, h)
+	add("embeddings.token_type_embeddings.weight", w.typ, initNormal, false, cfg.TypeVocab, h)
+	add("embeddings.LayerNorm.weight", w.embG, initOnes, false, h)
+	add("embeddings.LayerNorm.bias", w.embB, initZeros, false, h)
+	w.layers = make([]layerWeights, cfg.Layers)
+	for i := range w.layers {
+		l := &w.layers[i]
+		p := fmt.Sprintf("encoder.layer.%d.", i)
+		l.qkvW, l.qkvB = take(3*h*h), take(3*h)
+		l.oW, l.oB = take(h*h), take(h)
+		l.ln1G, l.ln1B = take(h), take(h)
+		l.f1W, l.f1B = take(f*h), take(f)
+		l.f2W, l.f2B = take(h*f), take(h)
+		l.ln2G, l.ln2B = take(h), take(h)
+		for j, qkv := range []string{"query", "key", "value"} {
+			add(p+"attention.self."+qkv+".weight", l.qkvW[j*h*h:(j+1)*h*h], initNormal, false, h, h)
+			add(p+"attention.self."+qkv+".bias", l.qkvB[j*h:(j+1)*h], initNormal, false, h)
+		}
+		add(p+"attention.output.dense.weight", l.oW, initNormal, false, h, h)
+		add(p+"attention.output.dense.bias", l.oB, initNormal, false, h)
+		add(p+"attention.output.LayerNorm.weight", l.ln1G, initOnes, false, h)
+		add(p+"attention.output.LayerNorm.bias", l.ln1B, initZeros, false, h)
+		add(p+"intermediate.dense.weight", l.f1W, initNormal, false, f, h)
+		add(p+"intermediate.dense.bias", l.f1B, initNormal, false, f)
+		add(p+"output.dense.weight", l.f2W, initNormal, false, h, f)
+		add(p+"output.dense.bias", l.f2B, initNormal, false, h)
+		add(p+"output.LayerNorm.weight", l.ln2G, initOnes, false, h)
+		add(p+"output.LayerNorm.bias", l.ln2B, initZeros, false, h)
+	}
+	w.poolW, w.poolB = take(h*h), take(h)
+	w.clsW, w.clsB = take(nl*h), take(nl)
+	add("pooler.dense.weight", w.poolW, initNormal, true, h, h)
+	add("pooler.dense.bias", w.poolB, initNormal, true, h)
+	add("classifier.weight", w.clsW, initNormal, true, nl, h)
+	add("classifier.bias", w.clsB, initNormal, true, nl)
+	if int64(off) != total {
+		panic(fmt.Sprintf("inference: weight layout %d floats, Params %d", off, total))
+	}
+	return w, specs
+}
+
+// fillSynthetic fills the given specs deterministically from seed. Each
+// tensor gets its own stream (seed mixed with FNV-1a of its name), so the
+// result does not depend on order and tensors are filled in parallel.
+// Normal-init tensors are uniform on [−a, a] with a = 0.02·√3 (std 0.02,
+// BERT's initializer range); the generator is splitmix64, two float32 per
+// draw.
+func fillSynthetic(specs []tensorSpec, seed uint64) {
+	workers := runtime.GOMAXPROCS(0)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				fillTensor(specs[i], seed)
+			}
+		}()
+	}
+	for i := range specs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+func fillTensor(s tensorSpec, seed uint64) {
+	switch s.init {
+	case initOnes:
+		for i := range s.data {
+			s.data[i] = 1
+		}
+		return
+	case initZeros:
+		clear(s.data)
+		return
+	}
+	h := fnv.New64a()
+	h.Write([]byte(s.name))
+	state := seed ^ h.Sum64()
+	const a = 0.02 * 1.7320508075688772
+	const scale = float32(a / (1 << 31))
+	d := s.data
+	i := 0
+	for ; i+1 < len(d); i += 2 {
+		state += 0x9E3779B97F4A7C15
+		z := state
+		z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+		z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+		z ^= z >> 31
+		d[i] = float32(int32(uint32(z))) * scale
+		d[i+1] = float32(int32(uint32(z>>32))) * scale
+	}
+	if i < len(d) {
+		state += 0x9E3779B97F4A7C15
+		z := state
+		z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+		z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+		z ^= z >> 31
+		d[i] = float32(int32(uint32(z))) * scale
+	}
+}
+
+// checkFinite reports the first tensor holding NaN or ±Inf.
+func checkFinite(specs []tensorSpec) error {
+	for _, s := range specs {
+		for _, v := range s.data {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return fmt.Errorf("tensor %q holds a non-finite value", s.name)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,160 @@
+package loadgen
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/benchctl/benchctl/results"
+	"github.com/benchctl/benchctl/scenarios"
+)
+
+// ExperimentCapacity is the experiment name stamped on capacity-search records.
+const ExperimentCapacity = "capacity"
+
+// capacityStepPrefix starts a capacity step label: "capacity_rps=40".
+const capacityStepPrefix = "capacity_rps="
+
+// CapacityStepLabel is the label of one capacity step: "capacity_rps=<rps>".
+func CapacityStepLabel(rps float64) string {
+	return capacityStepPrefix + strconv.FormatFloat(rps, 'g', -1, 64)
+}
+
+// ParseCapacityStep returns the rate of a "capacity_rps=<rps>" label.
+func ParseCapacityStep(step string) (float64, bool) {
+	v, ok := strings.CutPrefix(step, capacityStepPrefix)
+	if !ok {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	return f, err == nil
+}
+
+// CapacityConfigLabel describes a reference-server configuration for
+// CapacityResult.Config: "workers=2", "workers=2 max_batch=8 max_wait=5ms".
+func CapacityConfigLabel(s scenarios.Server) string {
+	var parts []string
+	if s.Workers > 0 {
+		parts = append(parts, "workers="+strconv.Itoa(s.Workers))
+	}
+	if s.MaxBatch > 0 {
+		parts = append(parts, "max_batch="+strconv.Itoa(s.MaxBatch))
+	}
+	if s.MaxWait > 0 {
+		parts = append(parts, "max_wait="+s.MaxWait.String())
+	}
+	return strings.Join(parts, " ")
+}
+
+// RunnerProber implements RateProber with Runner.RunPhase: each probe is a
+// phase of Poisson arrivals at the candidate rate against Target, recorded
+// (when Record is set) with Experiment "capacity" and Step
+// "capacity_rps=<rate>", so the run's results.jsonl keeps every request of
+// the search.
+type RunnerProber struct {
+	// Runner runs the probes; its Encoder (if any) receives the records.
+	Runner *Runner
+	// Target is the searched target.
+	Target Target
+	// Phase names the probe phase in records ("capacity" when empty).
+	Phase string
+	// MaxInFlight bounds in-flight requests (DefaultMaxInFlight when 0);
+	// requests beyond it are generator drops, counted as errors.
+	MaxInFlight int
+	// Record writes the probes' records to the Runner's Encoder.
+	Record bool
+
+	mu     sync.Mutex
+	probes int
+}
+
+var _ RateProber = (*RunnerProber)(nil)
+
+// Probe runs one phase at rps for d. Every probe gets its own seeded
+// Poisson schedule (seeded by the Runner's seed, the rate and the probe
+// number), so an extension of a step does not replay the same arrivals.
+// Latencies are the records' corrected latencies (from the intended send
+// time); generator drops count as errors and have no latency.
+func (p *RunnerProber) Probe(ctx context.Context, rps float64, d time.Duration) (ProbeResult, error) {
+	if p.Runner == nil || p.Target == nil {
+		return ProbeResult{}, fmt.Errorf("capacity probe: runner and target are required")
+	}
+	p.mu.Lock()
+	p.probes++
+	n := p.probes
+	p.mu.Unlock()
+
+	name := p.Phase
+	if name == "" {
+		name = ExperimentCapacity
+	}
+	traffic := scenarios.Traffic{Model: ModelPoisson, Rate: rps}
+	sched, err := NewSchedule(traffic, d, ScheduleOptions{
+		Seed: PhaseSeed(p.Runner.Seed, fmt.Sprintf("%s/%s/%d", name, CapacityStepLabel(rps), n)),
+	})
+	if err != nil {
+		return ProbeResult{}, fmt.Errorf("capacity probe at %g rps: %w", rps, err)
+	}
+
+	var (
+		mu  sync.Mutex
+		lat = make([]time.Duration, 0, sched.Len())
+	)
+	next := p.Runner.Encoder
+	r := *p.Runner // a copy whose Encoder also collects latencies
+	r.Encoder = func(rec *results.Record) error {
+		if rec.ErrorClass != results.ErrorClassDropped {
+			mu.Lock()
+			lat = append(lat, rec.CorrectedLatency)
+			mu.Unlock()
+		}
+		if p.Record && next != nil {
+			return next(rec)
+		}
+		return nil
+	}
+	record := true // always route records through the collector
+	out, err := r.RunPhase(ctx, PhaseRun{
+		Phase:      scenarios.Phase{Name: name, Targets: []string{p.Target.Name()}, Duration: d, Traffic: traffic, MaxInFlight: p.MaxInFlight},
+		Traffic:    &traffic,
+		Targets:    []Target{p.Target},
+		Step:       CapacityStepLabel(rps),
+		Experiment: ExperimentCapacity,
+		Record:     &record,
+		Schedule:   sched,
+	})
+	if err != nil {
+		return ProbeResult{}, fmt.Errorf("capacity probe at %g rps: %w", rps, err)
+	}
+	if out.Interrupted {
+		if err := ctx.Err(); err != nil {
+			return ProbeResult{}, err
+		}
+		return ProbeResult{}, fmt.Errorf("capacity probe at %g rps: interrupted", rps)
+	}
+	to, ok := out.Target(p.Target.Name())
+	if !ok {
+		return ProbeResult{}, fmt.Errorf("capacity probe at %g rps: no outcome for target %s", rps, p.Target.Name())
+	}
+	s := to.Summary
+	var errs int64
+	for _, c := range s.Errors {
+		errs += c
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return ProbeResult{
+		OfferedRPS:  s.OfferedRPS,
+		AchievedRPS: s.AchievedRPS,
+		Requests:    s.Requests,
+		Errors:      errs,
+		Latencies:   lat,
+		FellBehind:  s.GeneratorFellBehind,
+		// LagSummary is in ms; keep sub-ms precision.
+		DispatchLagP99: time.Duration(s.DispatchLagMs.P99 * float64(time.Millisecond)),
+		Duration:       time.Duration(out.Info.DurationS * float64(time.Second)),
+	}, nil
+}

@@ -1,0 +1,145 @@
+package loadgen
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/benchctl/benchctl/results"
+	"github.com/benchctl/benchctl/scenarios"
+)
+
+// fixedServiceServer serves every request in exactly service time with at
+// most slots requests in service at once (the rest queue), so its
+// throughput ceiling is slots/service.
+func fixedServiceServer(t *testing.T, slots int, service time.Duration) *httptest.Server {
+	t.Helper()
+	sem := make(chan struct{}, slots)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case sem <- struct{}{}:
+		case <-r.Context().Done():
+			return
+		}
+		time.Sleep(service)
+		<-sem
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestRunCapacityLoopbackServer(t *testing.T) {
+	t.Parallel()
+	const (
+		slots   = 2
+		service = 20 * time.Millisecond
+	)
+	ceiling := float64(slots) / service.Seconds() // 100 rps
+	srv := fixedServiceServer(t, slots, service)
+	target, err := NewHTTPTarget(scenarios.Target{Name: "fixed", Kind: "http", Method: http.MethodGet, Timeout: 5 * time.Second}, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu   sync.Mutex
+		recs []results.Record
+	)
+	runner := &Runner{Seed: 7, Encoder: func(r *results.Record) error {
+		mu.Lock()
+		recs = append(recs, *r)
+		mu.Unlock()
+		return nil
+	}}
+	prober := &RunnerProber{Runner: runner, Target: target, Record: true}
+	spec := scenarios.Capacity{
+		Target: "fixed",
+		// Below the ceiling an M/D/2 queue waits little; above it the queue
+		// grows by (rate − 100)/s, so p99 crosses 200 ms just above 100 rps
+		// within a 1.5 s step and the capacity lies close under the ceiling.
+		SLO:          scenarios.SLO{P99Ms: 200, ErrorRate: 0.01},
+		MinRPS:       30,
+		MaxRPS:       400,
+		StepDuration: 1500 * time.Millisecond,
+		Tolerance:    0.15,
+		MinSamples:   40,
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	got, err := RunCapacity(ctx, prober, spec, WithCapacityConfig("slots=2"))
+	if err != nil {
+		t.Fatalf("RunCapacity: %v", err)
+	}
+	t.Logf("capacity %.1f rps [%.1f, %.1f], ceiling %.0f rps, %d steps", got.CapacityRPS, got.CapacityRPSLow, got.CapacityRPSHi, ceiling, len(got.Steps))
+	for _, st := range got.Steps {
+		t.Logf("  %6.1f rps: achieved %6.1f, n=%d, p50 %.1f ms, p99 %.1f ms [%.1f, %.1f] @%.2f, errors %d, behind %v, passed %v %v",
+			st.OfferedRPS, st.AchievedRPS, st.Samples, st.P50Ms, st.P99Ms, st.P99LowMs, st.P99HighMs, st.P99CILevel, st.Errors, st.FellBehind, st.Passed, st.FailReasons)
+	}
+	// Known capacity: just under the 100 rps ceiling; generous lower bound
+	// for a loaded 2-core machine (timer slack adds to the service time).
+	if got.CapacityRPS < 0.6*ceiling || got.CapacityRPS > 1.1*ceiling {
+		t.Errorf("capacity = %.1f rps, want within [%.0f, %.0f] (ceiling %.0f rps)", got.CapacityRPS, 0.6*ceiling, 1.1*ceiling, ceiling)
+	}
+	if got.Config != "slots=2" || got.Target != "fixed" {
+		t.Errorf("target/config = %q/%q", got.Target, got.Config)
+	}
+	checkSteps(t, got, spec)
+
+	// Every probe was recorded, labelled with its step.
+	mu.Lock()
+	defer mu.Unlock()
+	steps := map[string]int{}
+	for _, r := range recs {
+		if r.Experiment != ExperimentCapacity || !strings.HasPrefix(r.Step, "capacity_rps=") {
+			t.Fatalf("record labelled %q/%q", r.Experiment, r.Step)
+		}
+		if r.CorrectedLatency < r.Latency-time.Millisecond {
+			t.Fatalf("corrected latency %v below latency %v", r.CorrectedLatency, r.Latency)
+		}
+		steps[r.Step]++
+	}
+	var total int64
+	for _, st := range got.Steps {
+		total += st.Requests
+		if steps[CapacityStepLabel(st.OfferedRPS)] == 0 {
+			t.Errorf("no records for step %v", st.OfferedRPS)
+		}
+	}
+	if int64(len(recs)) != total {
+		t.Errorf("%d records written, steps report %d requests", len(recs), total)
+	}
+}
+
+func TestCapacityStepLabel(t *testing.T) {
+	t.Parallel()
+	for _, rps := range []float64{1, 12.5, 0.25, 1000} {
+		got, ok := ParseCapacityStep(CapacityStepLabel(rps))
+		if !ok || got != rps {
+			t.Errorf("round trip of %v: got %v, %v", rps, got, ok)
+		}
+	}
+	if _, ok := ParseCapacityStep("memory_mb=512"); ok {
+		t.Errorf("memory step parsed as a capacity step")
+	}
+}
+
+func TestCapacityConfigLabel(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		s    scenarios.Server
+		want string
+	}{
+		{scenarios.Server{Workers: 2}, "workers=2"},
+		{scenarios.Server{Workers: 1, MaxBatch: 8, MaxWait: 5 * time.Millisecond}, "workers=1 max_batch=8 max_wait=5ms"},
+		{scenarios.Server{}, ""},
+	}
+	for _, tt := range tests {
+		if got := CapacityConfigLabel(tt.s); got != tt.want {
+			t.Errorf("CapacityConfigLabel(%+v) = %q, want %q", tt.s, got, tt.want)
+		}
+	}
+}

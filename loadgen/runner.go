@@ -1,0 +1,438 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/benchctl/benchctl/results"
+	"github.com/benchctl/benchctl/scenarios"
+)
+
+// DefaultMaxInFlight bounds in-flight requests per target and phase when the
+// phase sets no max_in_flight.
+const DefaultMaxInFlight = 1000
+
+// DefaultDrainTimeout is how long a stopped phase waits for in-flight
+// requests before abandoning them.
+const DefaultDrainTimeout = 10 * time.Second
+
+// Runner runs phases: one open-loop vegeta attack per target, all following
+// the phase's seeded schedule, with records streamed to Encoder and
+// aggregated in memory. Experiments (memory sweep, cold starts, capacity
+// search) call RunPhase repeatedly with overridden traffic and Step labels.
+//
+// A Runner may run one phase at a time; its fields must not change while a
+// phase runs.
+type Runner struct {
+	// Encoder receives the records of recorded phases; nil discards them.
+	Encoder results.Encoder
+	// Payloads gives each target's request bodies; nil sends no body.
+	Payloads *Payloads
+	// Seed is the scenario seed; each phase's schedule is seeded by
+	// PhaseSeed(Seed, phase name), so a phase repeated with other Step
+	// labels gets the same schedule.
+	Seed uint64
+	// ReadFile reads files named in the scenario (trace files).
+	ReadFile func(name string) ([]byte, error)
+	// DrainTimeout bounds the wait for in-flight requests after ctx is
+	// cancelled (DefaultDrainTimeout when 0).
+	DrainTimeout time.Duration
+	// Progress, when set, is called about every ProgressInterval while a
+	// phase runs, and once at its end.
+	Progress func(Progress)
+	// ProgressInterval defaults to 250 ms.
+	ProgressInterval time.Duration
+}
+
+// Progress is a snapshot of a running phase, for progress bars.
+type Progress struct {
+	Phase    string
+	Step     string
+	Elapsed  time.Duration
+	Total    time.Duration
+	Sent     int64 // results received (all targets)
+	Errors   int64
+	InFlight int64
+	// RPS is the result rate over the last interval.
+	RPS  float64
+	Done bool
+}
+
+// PhaseRun is one phase to run.
+type PhaseRun struct {
+	// Phase is the scenario phase (name, duration, traffic, max_in_flight, record).
+	Phase scenarios.Phase
+	// Traffic, when set, overrides Phase.Traffic (e.g. a capacity search rate).
+	Traffic *scenarios.Traffic
+	// Targets receive the same schedule, concurrently.
+	Targets []Target
+	// Step and Experiment label every record (empty for plain phases).
+	Step, Experiment string
+	// Record overrides Phase.Recorded() when set: recorded phases are
+	// written to the Encoder.
+	Record *bool
+	// SLO, when set, is evaluated in the outcome's summaries.
+	SLO *results.SLOSpec
+	// Schedule, when set, is used instead of computing one from the traffic.
+	Schedule *Schedule
+}
+
+// PhaseOutcome is the in-memory result of one phase: per target, the same
+// PhaseSummary that Summarize would compute from the records, so callers
+// decide (e.g. pass/fail of a capacity step) without re-reading files.
+type PhaseOutcome struct {
+	// Info describes the phase as run (for run.json).
+	Info results.PhaseRunInfo
+	// Targets holds one summary per target, in PhaseRun.Targets order.
+	Targets []TargetOutcome
+	// Interrupted is true when ctx was cancelled before the phase ended.
+	Interrupted bool
+}
+
+// TargetOutcome is one target's result in a phase.
+type TargetOutcome struct {
+	Target  string
+	Kind    string
+	Summary results.PhaseSummary
+}
+
+// Target returns the outcome of the named target.
+func (o PhaseOutcome) Target(name string) (TargetOutcome, bool) {
+	for _, t := range o.Targets {
+		if t.Target == name {
+			return t, true
+		}
+	}
+	return TargetOutcome{}, false
+}
+
+// maxBodier is implemented by targets with a response size cap.
+type maxBodier interface{ MaxBodyBytes() int64 }
+
+// Schedule computes the schedule a PhaseRun will follow.
+func (r *Runner) Schedule(run PhaseRun) (*Schedule, error) {
+	if run.Schedule != nil {
+		return run.Schedule, nil
+	}
+	tr := run.Phase.Traffic
+	if run.Traffic != nil {
+		tr = *run.Traffic
+	}
+	s, err := NewSchedule(tr, run.Phase.Duration, ScheduleOptions{Seed: PhaseSeed(r.Seed, run.Phase.Name), ReadFile: r.ReadFile})
+	if err != nil {
+		return nil, fmt.Errorf("phase %s: %w", run.Phase.Name, err)
+	}
+	return s, nil
+}
+
+// RunPhase runs one phase and returns its outcome. When ctx is cancelled it
+// stops sending at once, waits up to DrainTimeout for in-flight requests,
+// records everything received and returns the partial outcome with
+// Interrupted set and a nil error. Errors are for setup failures and for an
+// Encoder that fails (the phase then stops).
+func (r *Runner) RunPhase(ctx context.Context, run PhaseRun) (PhaseOutcome, error) {
+	if len(run.Targets) == 0 {
+		return PhaseOutcome{}, fmt.Errorf("phase %s: no targets", run.Phase.Name)
+	}
+	sched, err := r.Schedule(run)
+	if err != nil {
+		return PhaseOutcome{}, err
+	}
+	record := run.Phase.Recorded()
+	if run.Record != nil {
+		record = *run.Record
+	}
+	maxInFlight := int64(run.Phase.MaxInFlight)
+	if maxInFlight <= 0 {
+		maxInFlight = DefaultMaxInFlight
+	}
+	drain := r.DrainTimeout
+	if drain <= 0 {
+		drain = DefaultDrainTimeout
+	}
+
+	hardCtx, hardStop := context.WithCancel(context.Background())
+	defer hardStop()
+
+	var (
+		sent, errs, inflight atomic.Int64
+		encErr               error
+		encMu                sync.Mutex
+		attacks              = make([]*attack, len(run.Targets))
+	)
+	for i, t := range run.Targets {
+		a, err := r.newAttack(t, run, sched, maxInFlight, hardCtx, &inflight)
+		if err != nil {
+			return PhaseOutcome{}, err
+		}
+		attacks[i] = a
+	}
+
+	start := time.Now()
+	var wg sync.WaitGroup
+	// The pacer stops after the last hit; vegeta's own cut-off only bounds a
+	// generator that fell far behind (it checks elapsed before each hit, so
+	// cutting at the phase duration would lose on-time hits due just before it).
+	cutoff := sched.Duration + sched.Duration/10 + 250*time.Millisecond
+	for _, a := range attacks {
+		a.results = a.atk.Attack(a.targeter, a.pacer, cutoff, run.Phase.Name)
+	}
+	for _, a := range attacks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.consume(func(rec *results.Record, failed bool) {
+				sent.Add(1)
+				if failed {
+					errs.Add(1)
+				}
+				if record && r.Encoder != nil {
+					if err := r.Encoder(rec); err != nil {
+						encMu.Lock()
+						if encErr == nil {
+							encErr = err
+						}
+						encMu.Unlock()
+						for _, b := range attacks {
+							b.atk.Stop()
+						}
+					}
+				}
+			})
+		}()
+	}
+
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+
+	interval := r.ProgressInterval
+	if interval <= 0 {
+		interval = 250 * time.Millisecond
+	}
+	var tick <-chan time.Time
+	if r.Progress != nil {
+		tk := time.NewTicker(interval)
+		defer tk.Stop()
+		tick = tk.C
+	}
+	progress := func(last *int64, lastAt *time.Time, doneFlag bool) {
+		now := time.Now()
+		n := sent.Load()
+		rps := 0.0
+		if dt := now.Sub(*lastAt).Seconds(); dt > 0 {
+			rps = float64(n-*last) / dt
+		}
+		*last, *lastAt = n, now
+		r.Progress(Progress{Phase: run.Phase.Name, Step: run.Step, Elapsed: min(now.Sub(start), sched.Duration),
+			Total: sched.Duration, Sent: n, Errors: errs.Load(), InFlight: inflight.Load(), RPS: rps, Done: doneFlag})
+	}
+	var lastN int64
+	lastAt := start
+
+	interrupted := false
+	var stoppedAt time.Time
+	ctxDone := ctx.Done()
+	var drainTimer <-chan time.Time
+wait:
+	for {
+		select {
+		case <-done:
+			break wait
+		case <-ctxDone:
+			interrupted, stoppedAt, ctxDone = true, time.Now(), nil
+			for _, a := range attacks {
+				a.atk.Stop()
+			}
+			drainTimer = time.After(drain)
+		case <-drainTimer:
+			hardStop() // abandon what is still in flight
+			drainTimer = nil
+		case <-tick:
+			progress(&lastN, &lastAt, false)
+		}
+	}
+	if r.Progress != nil {
+		progress(&lastN, &lastAt, true)
+	}
+
+	ran := sched.Duration
+	scheduled := int64(sched.Len())
+	if interrupted {
+		ran = min(stoppedAt.Sub(start), sched.Duration)
+		// Hits due within the lateness threshold before the stop are not
+		// counted as missed.
+		scheduled = int64(sched.CountIn(0, ran-results.LateThreshold))
+	}
+	names := make([]string, len(run.Targets))
+	for i, t := range run.Targets {
+		names[i] = t.Name()
+	}
+	out := PhaseOutcome{
+		Interrupted: interrupted,
+		Info: results.PhaseRunInfo{
+			Name: run.Phase.Name, Step: run.Step, Experiment: run.Experiment, Targets: names,
+			Model: sched.Model, Recorded: record, DurationS: ran.Seconds(), Scheduled: scheduled,
+			Start: start.UTC(), Interrupted: interrupted,
+		},
+	}
+	for _, a := range attacks {
+		if b := a.pacer.Began(); !b.IsZero() && out.Info.Start.After(b) {
+			out.Info.Start = b.UTC()
+		}
+		out.Targets = append(out.Targets, TargetOutcome{
+			Target: a.target.Name(), Kind: a.target.Kind(),
+			Summary: a.agg.Summary(results.PhaseInfo{DurationS: ran.Seconds(), Scheduled: scheduled}, run.SLO),
+		})
+	}
+	if encErr != nil {
+		return out, fmt.Errorf("phase %s: write records: %w", run.Phase.Name, encErr)
+	}
+	return out, nil
+}
+
+// attack is one target's vegeta attack within a phase.
+type attack struct {
+	target   Target
+	run      *PhaseRun
+	sched    *Schedule
+	pacer    *SchedulePacer
+	atk      *vegeta.Attacker
+	targeter vegeta.Targeter
+	results  <-chan *vegeta.Result
+	agg      *results.Aggregator
+	maxBody  int64
+}
+
+func (r *Runner) newAttack(t Target, run PhaseRun, sched *Schedule, maxInFlight int64, hardCtx context.Context, inflight *atomic.Int64) (*attack, error) {
+	c := t.Client()
+	if c == nil {
+		return nil, fmt.Errorf("target %s: no HTTP client", t.Name())
+	}
+	maxBody := DefaultMaxBodyBytes
+	if mb, ok := t.(maxBodier); ok && mb.MaxBodyBytes() > 0 {
+		maxBody = mb.MaxBodyBytes()
+	}
+	next := c.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	client := *c // vegeta copies the client; its Timeout and CheckRedirect are kept
+	client.Transport = &limiter{next: next, max: maxInFlight, inflight: inflight, own: &atomic.Int64{},
+		maxBody: maxBody, hard: hardCtx}
+	var n atomic.Uint64
+	bodies := r.Payloads.For(t.Name())
+	a := &attack{
+		target: t, run: &run, sched: sched, pacer: sched.Pacer(),
+		atk:     vegeta.NewAttacker(vegeta.Client(&client), vegeta.MaxBody(maxBody)),
+		agg:     results.NewAggregator(run.Phase.Name, run.Step, run.Experiment),
+		maxBody: maxBody,
+		targeter: func(vt *vegeta.Target) error {
+			return t.Request(bodies.At(n.Add(1)-1), vt)
+		},
+	}
+	return a, nil
+}
+
+// consume drains the attack's results (always to the end, so no worker
+// leaks), turning each into a Record.
+func (a *attack) consume(emit func(rec *results.Record, failed bool)) {
+	began := time.Time{}
+	var rec results.Record
+	for res := range a.results {
+		if began.IsZero() {
+			began = a.pacer.Began()
+		}
+		rec = results.Record{
+			Attack: res.Attack, Seq: res.Seq, Code: res.Code, Timestamp: res.Timestamp,
+			Latency: res.Latency, BytesOut: res.BytesOut, BytesIn: res.BytesIn, Error: res.Error,
+			Method: res.Method, URL: res.URL,
+			Target: a.target.Name(), Phase: a.run.Phase.Name, Step: a.run.Step, Experiment: a.run.Experiment,
+		}
+		if res.Seq < uint64(len(a.sched.Offsets)) && !began.IsZero() {
+			rec.Intended = began.Add(a.sched.Offsets[res.Seq])
+			rec.CorrectedLatency = res.Timestamp.Add(res.Latency).Sub(rec.Intended)
+		} else {
+			rec.Intended, rec.CorrectedLatency = res.Timestamp, res.Latency
+		}
+		rec.ErrorClass = ClassifyError(res.Code, res.Error)
+		if rec.ErrorClass == results.ErrorClassBodyTooLarge {
+			rec.BytesIn = uint64(a.maxBody)
+		}
+		if rec.ErrorClass != results.ErrorClassDropped {
+			a.target.Annotate(res, &rec)
+		}
+		a.agg.Add(&rec)
+		emit(&rec, rec.ErrorClass != "")
+	}
+}
+
+// limiter is the RoundTripper every attack sends through: it enforces
+// max_in_flight (a request beyond it fails at once with ErrDropped: recorded,
+// never delayed), caps the response body at maxBody (ErrBodyTooLarge), and
+// lets a stopped phase abandon in-flight requests after its drain timeout.
+type limiter struct {
+	next     http.RoundTripper
+	max      int64
+	inflight *atomic.Int64 // all targets of the phase (for progress)
+	own      *atomic.Int64 // this target
+	maxBody  int64
+	hard     context.Context
+}
+
+func (l *limiter) RoundTrip(req *http.Request) (*http.Response, error) {
+	if l.own.Add(1) > l.max {
+		l.own.Add(-1)
+		return nil, ErrDropped
+	}
+	l.inflight.Add(1)
+	ctx, cancel := context.WithCancelCause(req.Context())
+	stopWatch := context.AfterFunc(l.hard, func() { cancel(ErrStopped) })
+	release := func() {
+		stopWatch()
+		cancel(nil)
+		l.own.Add(-1)
+		l.inflight.Add(-1)
+	}
+	resp, err := l.next.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		release()
+		if cause := context.Cause(ctx); errors.Is(cause, ErrStopped) {
+			return nil, ErrStopped
+		}
+		return nil, err
+	}
+	resp.Body = &countedBody{rc: resp.Body, max: l.maxBody, release: release}
+	return resp, nil
+}
+
+// countedBody counts response bytes, fails past max and releases the
+// in-flight slot on Close.
+type countedBody struct {
+	rc      io.ReadCloser
+	n, max  int64
+	once    sync.Once
+	release func()
+}
+
+func (b *countedBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	b.n += int64(n)
+	if b.max >= 0 && b.n > b.max {
+		return n, ErrBodyTooLarge
+	}
+	return n, err
+}
+
+func (b *countedBody) Close() error {
+	err := b.rc.Close()
+	b.once.Do(b.release)
+	return err
+}

@@ -1,0 +1,248 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/benchctl/benchctl/results"
+	"github.com/benchctl/benchctl/scenarios"
+)
+
+// Experiment names and step labels stamped on experiment records.
+const (
+	ExperimentMemorySweep = "memory_sweep"
+	ExperimentColdStarts  = "cold_starts"
+	// StepColdStart and StepWarm label the forced cold and the warm
+	// comparison samples of the cold start experiment.
+	StepColdStart = "cold_start"
+	StepWarm      = "warm"
+	// memoryStepPrefix starts a memory sweep step label: "memory_mb=512".
+	memoryStepPrefix = "memory_mb="
+)
+
+// Lambda memory limits (MB) a sweep accepts.
+const (
+	MinLambdaMemoryMB = 128
+	MaxLambdaMemoryMB = 10240
+)
+
+// MemoryStep is the label of one memory sweep step: "memory_mb=<mb>".
+func MemoryStep(mb int) string { return memoryStepPrefix + strconv.Itoa(mb) }
+
+// ParseMemoryStep returns the memory size of a "memory_mb=<mb>" label.
+func ParseMemoryStep(step string) (int, bool) {
+	v, ok := strings.CutPrefix(step, memoryStepPrefix)
+	if !ok {
+		return 0, false
+	}
+	mb, err := strconv.Atoi(v)
+	return mb, err == nil
+}
+
+// ExperimentStep labels one run of an experiment's phases. Every record the
+// StepFunc writes must carry Step and Experiment.
+type ExperimentStep struct {
+	Experiment string
+	Step       string
+	// MemoryMB is the memory size in effect (memory sweep).
+	MemoryMB int
+}
+
+// StepFunc runs an experiment's configured phases once (warm-up then
+// measured phases, in scenario order) with every record labelled by step.
+// benchctl run builds it from the Runner: for each phase named in the
+// experiment, RunPhase with the phase, the target and step.Step /
+// step.Experiment as labels.
+type StepFunc func(ctx context.Context, step ExperimentStep) error
+
+// MemoryController reads, changes and restores a function's memory size;
+// *LambdaControl implements it.
+type MemoryController interface {
+	Configuration(ctx context.Context) (FunctionConfig, error)
+	SetMemory(ctx context.Context, mb int) error
+	Restore(ctx context.Context, fc FunctionConfig) error
+}
+
+var _ MemoryController = (*LambdaControl)(nil)
+
+// ValidateMemorySizes checks a sweep's sizes: at least one, each within
+// [MinLambdaMemoryMB, MaxLambdaMemoryMB], no duplicates.
+func ValidateMemorySizes(sizes []int) error {
+	if len(sizes) == 0 {
+		return errors.New("memory_sweep: memory_sizes is empty")
+	}
+	seen := map[int]bool{}
+	for _, mb := range sizes {
+		if mb < MinLambdaMemoryMB || mb > MaxLambdaMemoryMB {
+			return fmt.Errorf("memory_sweep: memory size %d MB is outside [%d, %d]", mb, MinLambdaMemoryMB, MaxLambdaMemoryMB)
+		}
+		if seen[mb] {
+			return fmt.Errorf("memory_sweep: memory size %d MB listed twice", mb)
+		}
+		seen[mb] = true
+	}
+	return nil
+}
+
+// RunMemorySweep runs the memory sweep: it saves the function's
+// configuration, then for each size calls SetMemory (which waits for
+// LastUpdateStatus Successful) and run with Step "memory_mb=<size>" and
+// Experiment "memory_sweep". At the end, also after an error or a
+// cancelled ctx, it restores the saved configuration with a fresh context
+// bounded by DefaultRestoreTimeout; a restore failure is joined to the
+// returned error. Build the summary rows afterwards with an
+// ExperimentCollector fed with the records.
+func RunMemorySweep(ctx context.Context, ctl MemoryController, sizes []int, run StepFunc) (err error) {
+	if err := ValidateMemorySizes(sizes); err != nil {
+		return err
+	}
+	orig, err := ctl.Configuration(ctx)
+	if err != nil {
+		return fmt.Errorf("memory sweep: read configuration: %w", err)
+	}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), DefaultRestoreTimeout)
+		defer cancel()
+		if rerr := ctl.Restore(rctx, orig); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("memory sweep: restore %d MB: %w", orig.MemorySizeMB, rerr))
+		}
+	}()
+	for _, mb := range sizes {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("memory sweep: %w", err)
+		}
+		if err := ctl.SetMemory(ctx, mb); err != nil {
+			return fmt.Errorf("memory sweep: %w", err)
+		}
+		step := ExperimentStep{Experiment: ExperimentMemorySweep, Step: MemoryStep(mb), MemoryMB: mb}
+		if err := run(ctx, step); err != nil {
+			return fmt.Errorf("memory sweep at %d MB: %w", mb, err)
+		}
+	}
+	return nil
+}
+
+// MarkBestMemory sets the Cheapest, FastestP99 and CheapestWithSLO flags
+// of rows. Cost is CostPerRequestUSD when every row has it (pricing ran),
+// else GBSecondsPerRequest. A row meets the SLO when its client latency
+// p50/p95/p99 and error rate are within slo's non-zero limits; slo nil
+// means no SLO and CheapestWithSLO is left unset. Rows without requests
+// are never marked.
+func MarkBestMemory(rows []results.MemorySweepRow, slo *scenarios.SLO) {
+	usd := true
+	for _, r := range rows {
+		if r.CostPerRequestUSD == nil {
+			usd = false
+		}
+	}
+	cost := func(r results.MemorySweepRow) float64 {
+		if usd {
+			return *r.CostPerRequestUSD
+		}
+		return r.GBSecondsPerRequest
+	}
+	best := func(ok func(results.MemorySweepRow) bool, key func(results.MemorySweepRow) float64) int {
+		idx := -1
+		for i, r := range rows {
+			if r.Requests == 0 || !ok(r) {
+				continue
+			}
+			if idx < 0 || key(r) < key(rows[idx]) {
+				idx = i
+			}
+		}
+		return idx
+	}
+	all := func(results.MemorySweepRow) bool { return true }
+	for i := range rows {
+		rows[i].Cheapest, rows[i].FastestP99, rows[i].CheapestWithSLO = false, false, false
+	}
+	if i := best(all, cost); i >= 0 {
+		rows[i].Cheapest = true
+	}
+	if i := best(all, func(r results.MemorySweepRow) float64 { return r.LatencyMs.P99 }); i >= 0 {
+		rows[i].FastestP99 = true
+	}
+	if slo == nil {
+		return
+	}
+	meets := func(r results.MemorySweepRow) bool {
+		within := func(v, limit float64) bool { return limit <= 0 || v <= limit }
+		er := float64(r.Errors) / float64(max(r.Requests, 1))
+		return within(r.LatencyMs.P50, slo.P50Ms) && within(r.LatencyMs.P95, slo.P95Ms) &&
+			within(r.LatencyMs.P99, slo.P99Ms) && (slo.ErrorRate <= 0 && r.Errors == 0 || slo.ErrorRate > 0 && er <= slo.ErrorRate)
+	}
+	if i := best(meets, cost); i >= 0 {
+		rows[i].CheapestWithSLO = true
+	}
+}
+
+// gbSeconds is one record's billed compute: BilledDurationMs/1000 ×
+// MemorySizeMB/1024 (fallbackMB when the record has no memory size).
+func gbSeconds(rec *results.Record, fallbackMB int) float64 {
+	if rec.BilledDurationMs == nil {
+		return 0
+	}
+	mb := fallbackMB
+	if rec.MemorySizeMB != nil {
+		mb = *rec.MemorySizeMB
+	}
+	return *rec.BilledDurationMs / 1000 * float64(mb) / 1024
+}
+
+// exactDistribution summarises vals (ms) exactly: nearest-rank quantiles
+// over the sorted samples, population standard deviation. vals is sorted
+// in place.
+func exactDistribution(vals []float64) results.Distribution {
+	if len(vals) == 0 {
+		return results.Distribution{Method: "exact"}
+	}
+	slices.Sort(vals)
+	var sum float64
+	for _, v := range vals {
+		sum += v
+	}
+	mean := sum / float64(len(vals))
+	var ss float64
+	for _, v := range vals {
+		ss += (v - mean) * (v - mean)
+	}
+	q := func(p float64) float64 {
+		k := int(math.Ceil(p*float64(len(vals)))) - 1
+		return vals[min(max(k, 0), len(vals)-1)]
+	}
+	return results.Distribution{
+		Count: int64(len(vals)), Min: vals[0], Mean: mean, Stdev: math.Sqrt(ss / float64(len(vals))),
+		P50: q(0.50), P90: q(0.90), P95: q(0.95), P99: q(0.99), P999: q(0.999), Max: vals[len(vals)-1],
+		Method: "exact",
+	}
+}
+
+// PhasesStep returns the StepFunc benchctl run passes to RunMemorySweep:
+// it runs phases in order through runner against targets, each with
+// step.Step and step.Experiment as record labels (warm-up phases with
+// record: false run but are not written), and hands every outcome to
+// onOutcome when it is non-nil. An interrupted phase ends the step with
+// ctx's error.
+func PhasesStep(runner *Runner, phases []scenarios.Phase, targets []Target, onOutcome func(ExperimentStep, PhaseOutcome)) StepFunc {
+	return func(ctx context.Context, step ExperimentStep) error {
+		for _, p := range phases {
+			out, err := runner.RunPhase(ctx, PhaseRun{Phase: p, Targets: targets, Step: step.Step, Experiment: step.Experiment})
+			if onOutcome != nil {
+				onOutcome(step, out)
+			}
+			if err != nil {
+				return fmt.Errorf("phase %s: %w", p.Name, err)
+			}
+			if out.Interrupted {
+				return fmt.Errorf("phase %s: interrupted: %w", p.Name, context.Cause(ctx))
+			}
+		}
+		return nil
+	}
+}

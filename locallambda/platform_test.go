@@ -1,0 +1,661 @@
+package locallambda
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/benchctl/benchctl/lambdareport"
+	"github.com/benchctl/benchctl/scenarios"
+)
+
+// testFn builds testdata/testfn (a real aws-lambda-go function) once per
+// test binary run and returns its path.
+type testFnBuild struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+func (b *testFnBuild) get(tb testing.TB) string {
+	tb.Helper()
+	b.once.Do(func() {
+		b.dir, b.err = os.MkdirTemp("", "locallambda-testfn-")
+		if b.err != nil {
+			return
+		}
+		b.path = filepath.Join(b.dir, "bootstrap")
+		cmd := exec.Command("go", "build", "-o", b.path, "./testdata/testfn")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			b.err = fmt.Errorf("building testfn: %v\n%s", err, out)
+		}
+	})
+	if b.err != nil {
+		tb.Fatal(b.err)
+	}
+	return b.path
+}
+
+var testFn = &testFnBuild{}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if testFn.dir != "" {
+		_ = os.RemoveAll(testFn.dir)
+	}
+	os.Exit(code)
+}
+
+// fnSpec returns a function running testfn in mode.
+func fnSpec(tb testing.TB, name, mode string, memMB int, timeout time.Duration) scenarios.Function {
+	return scenarios.Function{
+		Name:        name,
+		Command:     []string{testFn.get(tb)},
+		MemorySize:  memMB,
+		Timeout:     timeout,
+		Environment: map[string]string{"TESTFN_MODE": mode},
+	}
+}
+
+// startPlatform starts a platform on 127.0.0.1:0 and returns it with a real
+// SDK client pointed at it.
+func startPlatform(tb testing.TB, fns []scenarios.Function, opts ...Option) (*Platform, *lambda.Client, string) {
+	tb.Helper()
+	opts = append([]Option{WithLogger(io.Discard)}, opts...)
+	p, err := New(fns, opts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	endpoint, err := p.Start(ctx, "127.0.0.1:0")
+	if err != nil {
+		cancel()
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer ccancel()
+		if err := p.Close(cctx); err != nil {
+			tb.Error(err)
+		}
+		cancel()
+	})
+	client := lambda.New(lambda.Options{
+		Region:           "us-east-1",
+		BaseEndpoint:     aws.String(endpoint),
+		Credentials:      credentials.NewStaticCredentialsProvider("AKIDLOCAL", "SECRETLOCAL", ""),
+		RetryMaxAttempts: 1,
+	})
+	return p, client, endpoint
+}
+
+// invoke calls Invoke with LogType Tail and parses the REPORT line.
+func invoke(tb testing.TB, c *lambda.Client, fn string, payload string) (*lambda.InvokeOutput, lambdareport.Report, string) {
+	tb.Helper()
+	out, err := c.Invoke(context.Background(), &lambda.InvokeInput{
+		FunctionName: aws.String(fn), LogType: types.LogTypeTail, Payload: []byte(payload),
+	})
+	if err != nil {
+		tb.Fatalf("invoke %s: %v", fn, err)
+	}
+	tail, err := base64.StdEncoding.DecodeString(aws.ToString(out.LogResult))
+	if err != nil {
+		tb.Fatalf("decoding log tail: %v", err)
+	}
+	rep, err := lambdareport.Parse(string(tail))
+	if err != nil {
+		tb.Fatalf("parsing REPORT from tail %q: %v", tail, err)
+	}
+	return out, rep, string(tail)
+}
+
+func TestInvokeTailColdThenWarm(t *testing.T) {
+	t.Parallel()
+	_, c, _ := startPlatform(t, []scenarios.Function{fnSpec(t, "echo", "echo", 256, 5*time.Second)})
+
+	out, rep, tail := invoke(t, c, "echo", `{"text":"hello"}`)
+	if got, want := string(out.Payload), `{"text":"hello"}`; got != want {
+		t.Errorf("payload = %q, want %q", got, want)
+	}
+	if out.FunctionError != nil {
+		t.Errorf("FunctionError = %q, want none", *out.FunctionError)
+	}
+	if got := aws.ToString(out.ExecutedVersion); got != "$LATEST" {
+		t.Errorf("ExecutedVersion = %q, want $LATEST", got)
+	}
+	if !rep.Has(lambdareport.FieldsMandatory) || !rep.Cold() {
+		t.Errorf("first REPORT %+v: want all mandatory fields and Init Duration", rep)
+	}
+	if rep.MemorySizeMB != 256 {
+		t.Errorf("Memory Size = %d, want 256", rep.MemorySizeMB)
+	}
+	if rep.MaxMemoryUsedMB <= 0 || rep.MaxMemoryUsedMB > 256 {
+		t.Errorf("Max Memory Used = %d MB, want in (0, 256]", rep.MaxMemoryUsedMB)
+	}
+	if want := lambdareport.BilledMs(rep.DurationMs + *rep.InitDurationMs); rep.BilledDurationMs != want {
+		t.Errorf("cold Billed Duration = %v, want ceil(Duration+Init) = %v", rep.BilledDurationMs, want)
+	}
+	for _, s := range []string{"INIT_START", "testfn init, mode echo", "START RequestId: " + rep.RequestID + " Version: $LATEST",
+		"echo handler got 16 bytes", "END RequestId: " + rep.RequestID, "REPORT RequestId: " + rep.RequestID + "\tDuration: "} {
+		if !strings.Contains(tail, s) {
+			t.Errorf("tail lacks %q:\n%s", s, tail)
+		}
+	}
+	if !strings.HasSuffix(tail, "\t\n") {
+		t.Errorf("tail should end with the REPORT line's trailing tab and a newline: %q", tail)
+	}
+
+	_, rep2, _ := invoke(t, c, "echo", `{}`)
+	if rep2.Cold() {
+		t.Errorf("second call REPORT has Init Duration; want warm: %+v", rep2)
+	}
+	if rep2.RequestID == rep.RequestID {
+		t.Errorf("request ids repeat: %s", rep.RequestID)
+	}
+	if want := lambdareport.BilledMs(rep2.DurationMs); rep2.BilledDurationMs != want {
+		t.Errorf("warm Billed Duration = %v, want %v", rep2.BilledDurationMs, want)
+	}
+}
+
+func TestOldInitBillingRule(t *testing.T) {
+	t.Parallel()
+	_, c, _ := startPlatform(t, []scenarios.Function{fnSpec(t, "echo", "echo", 128, 5*time.Second)}, WithInitBilling(false))
+	_, rep, _ := invoke(t, c, "echo", `{}`)
+	if !rep.Cold() {
+		t.Fatalf("want a cold start: %+v", rep)
+	}
+	if got, want := rep.BilledDurationMs, lambdareport.BilledMs(rep.DurationMs); got != want {
+		t.Errorf("Billed Duration = %v, want ceil(Duration) = %v without INIT billing", got, want)
+	}
+}
+
+func TestEnvironmentAndRuntimeHeaders(t *testing.T) {
+	t.Parallel()
+	f := fnSpec(t, "envfn", "env", 512, 7*time.Second)
+	f.Environment["CUSTOM"] = "yes"
+	p, c, _ := startPlatform(t, []scenarios.Function{f}, WithRegion("eu-west-1"))
+	out, rep, _ := invoke(t, c, "envfn", `{}`)
+	var got map[string]string
+	if err := json.Unmarshal(out.Payload, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"name": "envfn", "memory": "512", "version": "$LATEST", "region": "eu-west-1",
+		"handler": "bootstrap", "custom": "yes", "arn": p.ARN("envfn"), "request": rep.RequestID,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+	dl, err := time.Parse(time.RFC3339, got["deadline"])
+	if err != nil || time.Until(dl) > 8*time.Second || time.Until(dl) < -5*time.Second {
+		t.Errorf("deadline %q is not about now+7s (%v)", got["deadline"], err)
+	}
+}
+
+func TestConcurrentInvokesCreateInstances(t *testing.T) {
+	t.Parallel()
+	const n = 4
+	p, c, _ := startPlatform(t, []scenarios.Function{fnSpec(t, "sleepy", "sleep", 128, 10*time.Second)})
+	var wg sync.WaitGroup
+	reports := make([]lambdareport.Report, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, reports[i], _ = invoke(t, c, "sleepy", `{"ms":700}`)
+		}()
+	}
+	wg.Wait()
+	cold := 0
+	for _, r := range reports {
+		if r.Cold() {
+			cold++
+		}
+	}
+	if cold != n {
+		t.Errorf("%d of %d concurrent invocations were cold, want all", cold, n)
+	}
+	st, _ := p.Stats("sleepy")
+	if st.Live != n || st.Idle != n || st.ColdStarts != n {
+		t.Errorf("stats = %+v, want %d live, idle and cold starts", st, n)
+	}
+}
+
+func TestReservedConcurrencyThrottles(t *testing.T) {
+	t.Parallel()
+	p, c, _ := startPlatform(t, []scenarios.Function{fnSpec(t, "sleepy", "sleep", 128, 10*time.Second)})
+	ctx := context.Background()
+	if _, err := c.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{
+		FunctionName: aws.String("sleepy"), ReservedConcurrentExecutions: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	gf, err := c.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("sleepy")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gf.Concurrency == nil || aws.ToInt32(gf.Concurrency.ReservedConcurrentExecutions) != 1 {
+		t.Errorf("GetFunction Concurrency = %+v, want 1", gf.Concurrency)
+	}
+	first := make(chan error, 1)
+	go func() {
+		_, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("sleepy"), Payload: []byte(`{"ms":1500}`)})
+		first <- err
+	}()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if st, _ := p.Stats("sleepy"); st.InFlight == 1 {
+			break
+		}
+	}
+	_, throttled := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("sleepy"), Payload: []byte(`{"ms":1}`)})
+	var tm *types.TooManyRequestsException
+	if !errors.As(throttled, &tm) {
+		t.Fatalf("second concurrent call: err = %v, want *types.TooManyRequestsException", throttled)
+	}
+	if tm.Reason != types.ThrottleReasonReservedFunctionConcurrentInvocationLimitExceeded {
+		t.Errorf("Reason = %q", tm.Reason)
+	}
+	if err := <-first; err != nil {
+		t.Errorf("first call: %v", err)
+	}
+	if _, err := c.DeleteFunctionConcurrency(ctx, &lambda.DeleteFunctionConcurrencyInput{FunctionName: aws.String("sleepy")}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUpdateConfigurationRetiresInstances(t *testing.T) {
+	t.Parallel()
+	_, c, _ := startPlatform(t, []scenarios.Function{fnSpec(t, "envfn", "env", 256, 3*time.Second)})
+	ctx := context.Background()
+	invoke(t, c, "envfn", `{}`)
+	_, warm, _ := invoke(t, c, "envfn", `{}`)
+	if warm.Cold() {
+		t.Fatal("second call should be warm")
+	}
+	up, err := c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
+		FunctionName: aws.String("envfn"), MemorySize: aws.Int32(1024), Timeout: aws.Int32(9),
+		Environment: &types.Environment{Variables: map[string]string{"TESTFN_MODE": "env", "CUSTOM": "v2"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.LastUpdateStatus != types.LastUpdateStatusInProgress {
+		t.Errorf("update LastUpdateStatus = %q, want InProgress", up.LastUpdateStatus)
+	}
+	var cfg *lambda.GetFunctionConfigurationOutput
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		cfg, err = c.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String("envfn")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.LastUpdateStatus == types.LastUpdateStatusSuccessful {
+			break
+		}
+	}
+	if cfg.LastUpdateStatus != types.LastUpdateStatusSuccessful {
+		t.Errorf("LastUpdateStatus = %q, want Successful", cfg.LastUpdateStatus)
+	}
+	if got := aws.ToInt32(cfg.MemorySize); got != 1024 {
+		t.Errorf("MemorySize = %d, want 1024", got)
+	}
+	if got := aws.ToInt32(cfg.Timeout); got != 9 {
+		t.Errorf("Timeout = %d, want 9", got)
+	}
+	out, rep, _ := invoke(t, c, "envfn", `{}`)
+	if !rep.Cold() || rep.MemorySizeMB != 1024 {
+		t.Errorf("call after update: REPORT %+v, want cold at 1024 MB", rep)
+	}
+	if !strings.Contains(string(out.Payload), `"custom":"v2"`) || !strings.Contains(string(out.Payload), `"memory":"1024"`) {
+		t.Errorf("new instance did not get the new environment: %s", out.Payload)
+	}
+
+	_, err = c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("envfn"), MemorySize: aws.Int32(64)})
+	var ipv *types.InvalidParameterValueException
+	if !errors.As(err, &ipv) {
+		t.Errorf("memory 64: err = %v, want *types.InvalidParameterValueException", err)
+	}
+}
+
+func TestFunctionFailures(t *testing.T) {
+	t.Parallel()
+	fns := []scenarios.Function{
+		fnSpec(t, "panicky", "panic", 128, 3*time.Second),
+		fnSpec(t, "slow", "sleep", 128, time.Second),
+	}
+	p, c, _ := startPlatform(t, fns)
+
+	t.Run("panic is Unhandled", func(t *testing.T) {
+		out, rep, _ := invoke(t, c, "panicky", `{}`)
+		if aws.ToString(out.FunctionError) != "Unhandled" {
+			t.Errorf("FunctionError = %v, want Unhandled", out.FunctionError)
+		}
+		if !strings.Contains(string(out.Payload), "deliberate panic") || !strings.Contains(string(out.Payload), `"errorType"`) {
+			t.Errorf("payload = %s, want the panic as errorMessage/errorType", out.Payload)
+		}
+		if !rep.Has(lambdareport.FieldsMandatory) {
+			t.Errorf("REPORT incomplete: %+v", rep)
+		}
+	})
+
+	t.Run("timeout kills the instance", func(t *testing.T) {
+		_, first, _ := invoke(t, c, "slow", `{"ms":1}`)
+		if !first.Cold() {
+			t.Fatalf("first call should be cold")
+		}
+		out, rep, tail := invoke(t, c, "slow", `{"ms":3000}`)
+		if aws.ToString(out.FunctionError) != "Unhandled" {
+			t.Errorf("FunctionError = %v, want Unhandled", out.FunctionError)
+		}
+		if !strings.Contains(string(out.Payload), "Task timed out after 1.00 seconds") {
+			t.Errorf("payload = %s, want the AWS timeout message", out.Payload)
+		}
+		if rep.Status != lambdareport.StatusTimeout || rep.DurationMs != 1000 {
+			t.Errorf("REPORT status %q duration %v, want timeout 1000", rep.Status, rep.DurationMs)
+		}
+		if !strings.Contains(tail, "Task timed out after 1.00 seconds") {
+			t.Errorf("tail lacks the timeout line: %s", tail)
+		}
+		_, next, _ := invoke(t, c, "slow", `{"ms":1}`)
+		if !next.Cold() {
+			t.Errorf("call after a timeout should get a fresh instance (cold)")
+		}
+		st, _ := p.Stats("slow")
+		if st.ColdStarts != 2 {
+			t.Errorf("cold starts = %d, want 2", st.ColdStarts)
+		}
+	})
+}
+
+func TestOutOfMemoryIsExitError(t *testing.T) {
+	t.Parallel()
+	p, c, _ := startPlatform(t, []scenarios.Function{fnSpec(t, "hog", "alloc", 128, 10*time.Second)})
+	if p.CPUIsolation() == IsolationNone {
+		t.Skip("cgroups are not writable here, so there is no memory limit to exceed: " + strings.Join(p.Warnings(), "; "))
+	}
+	out, rep, _ := invoke(t, c, "hog", `{"mb":400}`)
+	if aws.ToString(out.FunctionError) != "Unhandled" || !strings.Contains(string(out.Payload), "Runtime.ExitError") {
+		t.Fatalf("FunctionError %v payload %s, want Unhandled Runtime.ExitError", out.FunctionError, out.Payload)
+	}
+	if rep.Status != lambdareport.StatusError || rep.ErrorType != "Runtime.OutOfMemory" {
+		t.Errorf("REPORT status %q error type %q, want error Runtime.OutOfMemory", rep.Status, rep.ErrorType)
+	}
+	if rep.MaxMemoryUsedMB != 128 {
+		t.Errorf("Max Memory Used = %d, want 128 (the limit)", rep.MaxMemoryUsedMB)
+	}
+	out, rep, _ = invoke(t, c, "hog", `{"mb":10}`)
+	if out.FunctionError != nil || !rep.Cold() {
+		t.Errorf("after OOM: FunctionError %v cold %v, want success on a replacement instance", out.FunctionError, rep.Cold())
+	}
+}
+
+func TestAPIErrors(t *testing.T) {
+	t.Parallel()
+	p, c, endpoint := startPlatform(t, []scenarios.Function{fnSpec(t, "echo", "echo", 128, 3*time.Second)})
+	ctx := context.Background()
+
+	_, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("nope")})
+	var nf *types.ResourceNotFoundException
+	if !errors.As(err, &nf) {
+		t.Errorf("unknown function: err = %v, want *types.ResourceNotFoundException", err)
+	}
+	_, err = c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("echo"), Qualifier: aws.String("live")})
+	if !errors.As(err, &nf) {
+		t.Errorf("unknown alias: err = %v, want *types.ResourceNotFoundException", err)
+	}
+	big := make([]byte, MaxPayloadBytes+10)
+	_, err = c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("echo"), Payload: big})
+	var tl *types.RequestTooLargeException
+	if !errors.As(err, &tl) {
+		t.Errorf("7 MB payload: err = %v, want *types.RequestTooLargeException", err)
+	}
+	// The ARN form (percent-escaped by the SDK) resolves too.
+	out, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(p.ARN("echo")), Payload: []byte(`{"a":1}`)})
+	if err != nil || string(out.Payload) != `{"a":1}` {
+		t.Errorf("invoke by ARN: %v %s", err, out.Payload)
+	}
+
+	list, err := c.ListFunctions(ctx, &lambda.ListFunctionsInput{})
+	if err != nil || len(list.Functions) != 1 || aws.ToString(list.Functions[0].FunctionName) != "echo" {
+		t.Errorf("ListFunctions = %+v, %v", list, err)
+	}
+
+	tests := []struct {
+		name     string
+		auth     string
+		wantCode string
+	}{
+		{"missing authorization", "", ErrCodeMissingAuthToken},
+		{"not sigv4", "Basic Zm9vOmJhcg==", ErrCodeIncompleteSignature},
+		{"no signature", "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host", ErrCodeIncompleteSignature},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, endpoint+"/2015-03-31/functions/echo/invocations", strings.NewReader(`{}`))
+			if tc.auth != "" {
+				req.Header.Set("Authorization", tc.auth)
+			}
+			req.Header.Set("X-Amz-Date", "20260101T000000Z")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body map[string]string
+			_ = json.NewDecoder(resp.Body).Decode(&body)
+			if resp.StatusCode != http.StatusForbidden || resp.Header.Get("X-Amzn-ErrorType") != tc.wantCode || body["message"] == "" {
+				t.Errorf("got %d %q %v, want 403 %s with a message", resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"), body, tc.wantCode)
+			}
+		})
+	}
+}
+
+func TestNoCgroupsFallsBackLoudly(t *testing.T) {
+	t.Parallel()
+	var log strings.Builder
+	var mu sync.Mutex
+	w := writerFunc(func(b []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return log.Write(b) })
+	p, c, _ := startPlatform(t, []scenarios.Function{fnSpec(t, "echo", "echo", 128, 3*time.Second)},
+		WithCgroupRoot(t.TempDir()), WithLogger(w))
+	if got := p.CPUIsolation(); got != IsolationNone {
+		t.Errorf("CPUIsolation = %q, want none", got)
+	}
+	if len(p.Warnings()) != 1 {
+		t.Errorf("warnings = %q, want exactly one", p.Warnings())
+	}
+	_, rep, _ := invoke(t, c, "echo", `{}`)
+	if rep.MaxMemoryUsedMB <= 0 {
+		t.Errorf("Max Memory Used = %d, want the peak RSS", rep.MaxMemoryUsedMB)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(log.String(), "isolation is OFF") || !strings.Contains(log.String(), "[echo] REPORT RequestId: ") {
+		t.Errorf("log lacks the warning or the REPORT line:\n%s", log.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+func TestIdleInstancesAreReaped(t *testing.T) {
+	t.Parallel()
+	f := fnSpec(t, "echo", "echo", 128, 3*time.Second)
+	f.IdleTimeout = 100 * time.Millisecond
+	p, c, _ := startPlatform(t, []scenarios.Function{f})
+	invoke(t, c, "echo", `{}`)
+	var st InstanceStats
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if st, _ = p.Stats("echo"); st.Live == 0 {
+			break
+		}
+	}
+	if st.Live != 0 {
+		t.Fatalf("instance not reaped: %+v", st)
+	}
+	if _, rep, _ := invoke(t, c, "echo", `{}`); !rep.Cold() {
+		t.Errorf("call after reaping should be cold")
+	}
+}
+
+func TestNewRejectsBadFunctions(t *testing.T) {
+	t.Parallel()
+	neg := -1
+	tests := []struct {
+		name string
+		fn   scenarios.Function
+		want string
+	}{
+		{"no name", scenarios.Function{Command: []string{"x"}}, "name: required"},
+		{"no command", scenarios.Function{Name: "a"}, "command: required"},
+		{"memory too small", scenarios.Function{Name: "a", Command: []string{"x"}, MemorySize: 64}, "memory_size"},
+		{"memory too large", scenarios.Function{Name: "a", Command: []string{"x"}, MemorySize: 20000}, "memory_size"},
+		{"timeout too long", scenarios.Function{Name: "a", Command: []string{"x"}, Timeout: time.Hour}, "timeout"},
+		{"negative reserved", scenarios.Function{Name: "a", Command: []string{"x"}, ReservedConcurrency: &neg}, "reserved_concurrency"},
+		{"bad architecture", scenarios.Function{Name: "a", Command: []string{"x"}, Architecture: "mips"}, "architecture"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := New([]scenarios.Function{tc.fn}, WithCgroupRoot(""), WithLogger(io.Discard))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want mention of %q", err, tc.want)
+			}
+		})
+	}
+	p, err := New(nil, WithLogger(io.Discard), WithCgroupRoot(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Start(context.Background(), "0.0.0.0:0"); err == nil {
+		t.Error("Start on 0.0.0.0 should be refused (loopback only)")
+	}
+	_ = p.Close(context.Background())
+}
+
+func TestCPUShareFollowsMemory(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		mem, host int
+		want      float64
+	}{
+		{1769, 2, 1},
+		{512, 2, 512.0 / 1769},
+		{3538, 2, 2},
+		{3538, 8, 2},
+		{10240, 8, 10240.0 / 1769},
+		{20000, 8, 6},
+		{10240, 2, 2},
+	}
+	for _, tc := range tests {
+		if got := vcpuFor(tc.mem, tc.host); fmt.Sprintf("%.4f", got) != fmt.Sprintf("%.4f", tc.want) {
+			t.Errorf("vcpuFor(%d, %d) = %v, want %v", tc.mem, tc.host, got, tc.want)
+		}
+	}
+	if got := cpuQuotaUs(128, 2); got != 7236 {
+		t.Errorf("cpuQuotaUs(128) = %d, want 7236", got)
+	}
+}
+
+// TestCPUBoundDurationScalesWithMemory checks Lambda's CPU rule end to end:
+// a single-threaded CPU-bound handler at 512 MB runs 1769/512 = 3.46× as
+// long as at 1,769 MB (±15%), and 3,538 MB is no faster than 1,769 MB.
+func TestCPUBoundDurationScalesWithMemory(t *testing.T) {
+	t.Parallel()
+	fns := []scenarios.Function{
+		fnSpec(t, "cpu512", "cpu", 512, 30*time.Second),
+		fnSpec(t, "cpu1769", "cpu", 1769, 30*time.Second),
+		fnSpec(t, "cpu3538", "cpu", 3538, 30*time.Second),
+	}
+	p, c, _ := startPlatform(t, fns)
+	if p.CPUIsolation() == IsolationNone {
+		t.Skip("cgroups are not writable here, so CPU cannot be throttled by memory: " + strings.Join(p.Warnings(), "; "))
+	}
+	// Calibrate ~120 ms of work at 1 vCPU.
+	iters := 2_000_000
+	for range 8 {
+		_, rep, _ := invoke(t, c, "cpu1769", fmt.Sprintf(`{"iters":%d}`, iters))
+		if rep.DurationMs > 80 {
+			iters = int(float64(iters) * 120 / rep.DurationMs)
+			break
+		}
+		iters *= 4
+	}
+	payload := fmt.Sprintf(`{"iters":%d}`, iters)
+	// Contention-independent: the instances' cgroups carry Lambda's limits.
+	for _, tc := range []struct {
+		fn         string
+		quota, mem string
+	}{{"cpu512", "28943", "536870912"}, {"cpu1769", "100000", "1854930944"}, {"cpu3538", "200000", "3709861888"}} {
+		invoke(t, c, tc.fn, `{"iters":1}`)
+		f := p.lookup(tc.fn)
+		f.mu.Lock()
+		var cg *instanceCgroup
+		for inst := range f.instances {
+			cg = inst.cg
+		}
+		f.mu.Unlock()
+		if cg == nil {
+			t.Fatalf("%s: no instance cgroup", tc.fn)
+		}
+		q, _ := os.ReadFile(filepath.Join(cg.cpu, "cpu.cfs_quota_us"))
+		m, _ := os.ReadFile(filepath.Join(cg.mem, "memory.limit_in_bytes"))
+		if strings.TrimSpace(string(q)) != tc.quota || strings.TrimSpace(string(m)) != tc.mem {
+			t.Errorf("%s: cfs_quota_us %q memory.limit_in_bytes %q, want %s and %s", tc.fn, q, m, tc.quota, tc.mem)
+		}
+	}
+	// Interleave the sizes so that drifting host load hits all alike.
+	ds := map[string][]float64{}
+	for range 5 {
+		for _, fn := range []string{"cpu512", "cpu1769", "cpu3538"} {
+			_, rep, _ := invoke(t, c, fn, payload)
+			ds[fn] = append(ds[fn], rep.DurationMs)
+		}
+	}
+	median := func(fn string) float64 {
+		v := ds[fn]
+		sort.Float64s(v)
+		return v[len(v)/2]
+	}
+	d512, d1769, d3538 := median("cpu512"), median("cpu1769"), median("cpu3538")
+	ratio := d512 / d1769
+	msg := fmt.Sprintf("median Duration: 512 MB %.1f ms, 1769 MB %.1f ms, 3538 MB %.1f ms; 512/1769 = %.2f (want 3.46±15%%)", d512, d1769, d3538, ratio)
+	t.Log(msg)
+	ok := ratio >= 3.46*0.85 && ratio <= 3.46*1.15 && d3538 <= d1769*1.15
+	if !ok {
+		if load, cores := loadAverage(), runtime.NumCPU(); load > float64(cores) {
+			t.Skipf("host CPU is contended (1-min load %.1f on %d cores): a 1-vCPU instance cannot get a full core, so wall-clock ratios are meaningless now; %s", load, cores, msg)
+		}
+		t.Error(msg)
+	}
+}
+
+// loadAverage is the host's 1-minute load average (0 if unknown).
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	var l float64
+	_, _ = fmt.Sscan(string(b), &l)
+	return l
+}

@@ -1,0 +1,98 @@
+// Command testfn is a real aws-lambda-go function used by the locallambda
+// tests. TESTFN_MODE selects its behaviour:
+//
+//	echo   returns the event unchanged and logs a line
+//	empty  returns {} (for overhead benchmarks)
+//	panic  panics (aws-lambda-go reports Runtime.Panic, the process exits)
+//	sleep  sleeps {"ms": N} milliseconds
+//	alloc  allocates and touches {"mb": N} MB
+//	cpu    spins single-threaded for {"iters": N} iterations and reports them
+//	env    returns its Lambda environment
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+type event struct {
+	MS    int    `json:"ms"`
+	MB    int    `json:"mb"`
+	Iters uint64 `json:"iters"`
+}
+
+var sink uint64
+
+func main() {
+	mode := os.Getenv("TESTFN_MODE")
+	fmt.Println("testfn init, mode", mode)
+	switch mode {
+	case "empty":
+		lambda.Start(func(ctx context.Context, in json.RawMessage) (json.RawMessage, error) {
+			return json.RawMessage(`{}`), nil
+		})
+	case "panic":
+		lambda.Start(func(ctx context.Context, in json.RawMessage) (json.RawMessage, error) {
+			panic("testfn: deliberate panic")
+		})
+	case "sleep":
+		lambda.Start(func(ctx context.Context, e event) (string, error) {
+			time.Sleep(time.Duration(e.MS) * time.Millisecond)
+			return "slept", nil
+		})
+	case "alloc":
+		lambda.Start(func(ctx context.Context, e event) (int, error) {
+			bufs := make([][]byte, 0, e.MB)
+			for i := 0; i < e.MB; i++ {
+				b := make([]byte, 1<<20)
+				for j := range b {
+					b[j] = byte(i + j)
+				}
+				bufs = append(bufs, b)
+			}
+			return len(bufs), nil
+		})
+	case "cpu":
+		lambda.Start(func(ctx context.Context, e event) (uint64, error) {
+			x := uint64(1)
+			for i := uint64(0); i < e.Iters; i++ {
+				x ^= x << 13
+				x ^= x >> 7
+				x ^= x << 17
+			}
+			sink = x
+			return e.Iters, nil
+		})
+	case "env":
+		lambda.Start(func(ctx context.Context, in json.RawMessage) (map[string]string, error) {
+			lc, _ := lambdacontext.FromContext(ctx)
+			cg, _ := os.ReadFile("/proc/self/cgroup")
+			dl, _ := ctx.Deadline()
+			return map[string]string{
+				"name":       os.Getenv("AWS_LAMBDA_FUNCTION_NAME"),
+				"memory":     os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"),
+				"version":    os.Getenv("AWS_LAMBDA_FUNCTION_VERSION"),
+				"region":     os.Getenv("AWS_REGION"),
+				"handler":    os.Getenv("_HANDLER"),
+				"custom":     os.Getenv("CUSTOM"),
+				"arn":        lc.InvokedFunctionArn,
+				"request":    lc.AwsRequestID,
+				"deadline":   dl.UTC().Format(time.RFC3339),
+				"cgroup":     string(cg),
+				"gomaxprocs": fmt.Sprint(runtime.GOMAXPROCS(0)),
+			}, nil
+		})
+	default:
+		lambda.Start(func(ctx context.Context, in json.RawMessage) (json.RawMessage, error) {
+			fmt.Println("echo handler got", len(in), "bytes")
+			return in, nil
+		})
+	}
+}

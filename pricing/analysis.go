@@ -1,0 +1,1116 @@
+package pricing
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/benchctl/benchctl/results"
+	"github.com/benchctl/benchctl/scenarios"
+)
+
+// RecordReader yields a run's records one at a time and returns io.EOF
+// after the last one. results.Decoder converts to it with
+// RecordReaderFunc(dec).
+type RecordReader interface {
+	Read(*results.Record) error
+}
+
+// RecordReaderFunc adapts a function (such as a results.Decoder) to RecordReader.
+type RecordReaderFunc func(*results.Record) error
+
+// Read calls f.
+func (f RecordReaderFunc) Read(r *results.Record) error { return f(r) }
+
+var _ RecordReader = RecordReaderFunc(nil)
+
+// Target kinds whose records carry platform-billed durations.
+func serverlessKind(kind string) bool {
+	switch kind {
+	case "aws-lambda", "local-lambda", "lambda-url":
+		return true
+	}
+	return false
+}
+
+// realCloudKind reports whether requests to a target of this kind cost real money.
+func realCloudKind(t scenarios.Target) bool {
+	switch t.Kind {
+	case "aws-lambda", "lambda-url":
+		return true
+	case "http":
+		return t.Billing != nil && t.Server == "" && !isLoopbackURL(t.URL)
+	}
+	return false
+}
+
+func isLoopbackURL(u string) bool {
+	for _, h := range []string{"://127.", "://localhost", "://[::1]"} {
+		if strings.Contains(u, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// Analysis is the monthly cost and break-even model of a run: serverless
+// configurations measured in the run, fleets of instance types sized from
+// the measured capacity, and the month's traffic profile.
+type Analysis struct {
+	Book       *Book
+	Region     string
+	Profile    Profile
+	Serverless []*Serverless
+	Fleets     []*Fleet
+	// MinMonthlyRequests and MaxMonthlyRequests bound break-even searches.
+	MinMonthlyRequests, MaxMonthlyRequests float64
+	Notes                                  []string
+}
+
+// configStat is one serverless configuration's measured per-request cost:
+// cost = fixed + perUnit × unit per request, unit being billed ms (Lambda,
+// Azure) or instance ms divided by the achieved concurrency (Cloud Run).
+type configStat struct {
+	target, platform, arch, plan string
+	memMB                        int
+	entry, apigw                 *Entry
+	fixed, perUnit               decimal.Decimal
+	n                            int64
+	warmU, coldExtraU            float64
+	coldFrac, rate, idleS        float64
+	ciLow, ciHigh                float64
+	payload                      int64
+	estimate                     bool
+}
+
+func (c *configStat) name() string {
+	switch c.platform {
+	case PlatformLambda:
+		return fmt.Sprintf("%s %d MB %s", c.target, c.memMB, c.arch)
+	default:
+		return fmt.Sprintf("%s (%s %s, %d MB)", c.target, c.platform, c.plan, c.memMB)
+	}
+}
+
+func (c *configStat) serverless(freeTier bool) *Serverless {
+	s := &Serverless{Name: c.name(), Target: c.target, Platform: c.platform, Architecture: c.arch, MemoryMB: c.memMB,
+		Entry: c.entry, APIGW: c.apigw, PayloadBytes: c.payload, FreeTier: freeTier,
+		Cold: NewColdModel(c.idleS, c.coldFrac, c.rate), CILow: c.ciLow, CIHigh: c.ciHigh}
+	if c.platform == PlatformLambda {
+		gb := GB(c.memMB)
+		s.WarmGBs = gb.Mul(decimal.NewFromFloat(c.warmU)).Div(decimal.NewFromInt(1000))
+		s.ColdExtraGBs = gb.Mul(decimal.NewFromFloat(c.coldExtraU)).Div(decimal.NewFromInt(1000))
+	} else {
+		s.WarmUSD = c.fixed.Add(c.perUnit.Mul(decimal.NewFromFloat(c.warmU)))
+		s.ColdExtraUSD = c.perUnit.Mul(decimal.NewFromFloat(c.coldExtraU))
+	}
+	if s.CILow == 0 {
+		s.CILow = 1
+	}
+	if s.CIHigh == 0 {
+		s.CIHigh = 1
+	}
+	return s
+}
+
+// NewAnalysis builds the monthly model of a run from its summary (and the
+// scenario's pricing block): serverless configurations from the targets'
+// phase summaries (their billed-duration means; cost CIs from sum.Cost when
+// present) and fleets from the capacity experiment or pricing.capacity_rps.
+func NewAnalysis(book *Book, sum *results.Summary, sc *scenarios.Scenario) (*Analysis, error) {
+	if book == nil || sum == nil {
+		return nil, errors.New("pricing analysis: book and summary are required")
+	}
+	stats, notes, err := statsFromSummary(book, sum, sc)
+	if err != nil {
+		return nil, err
+	}
+	a, err := newAnalysis(book, sum, sc, stats)
+	if err != nil {
+		return nil, err
+	}
+	a.Notes = append(notes, a.Notes...)
+	return a, nil
+}
+
+func settings(sc *scenarios.Scenario) scenarios.PricingSettings {
+	if sc == nil {
+		return scenarios.PricingSettings{Region: DefaultRegion}
+	}
+	p := sc.Pricing
+	if p.Region == "" {
+		p.Region = DefaultRegion
+	}
+	return p
+}
+
+func newAnalysis(book *Book, sum *results.Summary, sc *scenarios.Scenario, stats []*configStat) (*Analysis, error) {
+	ps := settings(sc)
+	prof, err := ProfileFromScenario(sc)
+	if err != nil {
+		return nil, fmt.Errorf("pricing analysis: %w", err)
+	}
+	a := &Analysis{Book: book, Region: ps.Region, Profile: prof,
+		MinMonthlyRequests: DefaultMinMonthlyRequests, MaxMonthlyRequests: DefaultMaxMonthlyRequests}
+	for _, c := range stats {
+		a.Serverless = append(a.Serverless, c.serverless(ps.FreeTier))
+	}
+	fleets, notes, err := fleetsFor(book, sum, sc)
+	if err != nil {
+		return nil, err
+	}
+	a.Fleets = fleets
+	a.Notes = append(a.Notes, notes...)
+	if len(a.Serverless) > 0 {
+		a.Notes = append(a.Notes, fmt.Sprintf("monthly serverless cost models cold starts with a Poisson idle model (idle timeout %.0f s unless the function sets one), calibrated to the measured cold-start rate", a.Serverless[0].Cold.IdleTimeoutS))
+	}
+	return a, nil
+}
+
+// fleetsFor sizes a fleet for each instance type from the measured
+// capacity of the reference server.
+func fleetsFor(book *Book, sum *results.Summary, sc *scenarios.Scenario) ([]*Fleet, []string, error) {
+	ps := settings(sc)
+	var capRPS, capLow, capHigh float64
+	assumption := ""
+	refInstance := ""
+	for _, c := range sum.Experiments.Capacity {
+		if c.CapacityRPS > 0 {
+			capRPS, capLow, capHigh = c.CapacityRPS, c.CapacityRPSLow, c.CapacityRPSHi
+			assumption = fmt.Sprintf("measured: capacity search on %s at p99 ≤ %g ms", c.Target, c.SLOP99Ms)
+			if sc != nil {
+				for _, t := range sc.Targets {
+					if t.Name == c.Target && t.Server != "" {
+						for _, s := range sc.Servers {
+							if s.Name == t.Server {
+								refInstance = s.Instance
+							}
+						}
+					}
+				}
+			}
+			break
+		}
+	}
+	if capRPS == 0 && ps.CapacityRPS > 0 {
+		capRPS = ps.CapacityRPS
+		assumption = "given: pricing.capacity_rps in the scenario"
+	}
+	if capRPS == 0 {
+		return nil, []string{"no instance capacity: no capacity experiment ran and pricing.capacity_rps is not set, so no fleet costs or break-even rows"}, nil
+	}
+	instances := ps.Instances
+	if len(instances) == 0 && sc != nil {
+		for _, s := range sc.Servers {
+			if s.Instance != "" {
+				instances = append(instances, s.Instance)
+			}
+		}
+	}
+	if len(instances) == 0 {
+		instances = []string{"c7g.large", "c7i.large"}
+	}
+	var notes []string
+	refVCPU := 0
+	if ps.ScaleCapacityByVCPU {
+		if refInstance == "" && len(instances) > 0 {
+			refInstance = instances[0]
+		}
+		if e, err := book.Find(PlatformEC2, ps.Region, "", "", refInstance); err == nil {
+			refVCPU = e.EC2.VCPU
+		}
+	}
+	var out []*Fleet
+	for _, in := range instances {
+		e, err := book.Find(PlatformEC2, ps.Region, "", "", in)
+		if err != nil {
+			return nil, nil, fmt.Errorf("pricing analysis: instance %s: %w", in, err)
+		}
+		f := &Fleet{Instance: in, Entry: e, CapacityRPS: capRPS, CapacityLow: capLow, CapacityHigh: capHigh,
+			Utilisation: ps.TargetUtilisation, MinInstances: ps.MinInstances, NPlusOne: ps.NPlusOne,
+			Autoscaled: ps.Fleet == "autoscaled", CapacityAssumption: assumption}
+		if refVCPU > 0 && e.EC2.VCPU != refVCPU {
+			r := float64(e.EC2.VCPU) / float64(refVCPU)
+			f.CapacityRPS, f.CapacityLow, f.CapacityHigh = capRPS*r, capLow*r, capHigh*r
+			f.CapacityAssumption = assumption + fmt.Sprintf("; scaled by vCPU (%d/%d) from %s, an assumption", e.EC2.VCPU, refVCPU, refInstance)
+		} else if refInstance != "" && in != refInstance {
+			f.CapacityAssumption = assumption + fmt.Sprintf("; assumed equal to %s's", refInstance)
+		} else if refInstance == "" {
+			f.CapacityAssumption = assumption + "; the measuring machine stands for this instance type, an assumption"
+		}
+		if e.EC2.Burstable {
+			notes = append(notes, fmt.Sprintf("%s is burstable: sustained inference above its CPU baseline buys surplus credits, included in its fleet cost", in))
+		}
+		f.Name = f.describe()
+		out = append(out, f)
+	}
+	return out, notes, nil
+}
+
+// Curves samples every serverless and fleet cost curve at points
+// log-spaced monthly volumes in [minMonthlyRequests, maxMonthlyRequests];
+// fleet curves also get a point on each side of every step in range (up to
+// a few thousand), so a post-step rendering is exact.
+func (a *Analysis) Curves(minMonthlyRequests, maxMonthlyRequests float64, points int) []Curve {
+	if minMonthlyRequests <= 0 {
+		minMonthlyRequests = DefaultMinMonthlyRequests
+	}
+	if maxMonthlyRequests <= minMonthlyRequests {
+		maxMonthlyRequests = minMonthlyRequests * 10
+	}
+	grid := logSpace(minMonthlyRequests, maxMonthlyRequests, points)
+	var out []Curve
+	for _, s := range a.Serverless {
+		c := Curve{Name: s.Name, Kind: "serverless"}
+		for _, v := range grid {
+			c.Points = append(c.Points, CurvePoint{MonthlyRequests: v,
+				USD:     s.monthly(v, a.Profile, 1).InexactFloat64(),
+				LowUSD:  s.monthly(v, a.Profile, s.CILow).InexactFloat64(),
+				HighUSD: s.monthly(v, a.Profile, s.CIHigh).InexactFloat64()})
+		}
+		out = append(out, c)
+	}
+	for _, f := range a.Fleets {
+		c := Curve{Name: f.Name, Kind: "fleet"}
+		vs := append([]float64(nil), grid...)
+		bps, _ := f.breakpoints(a.Profile, minMonthlyRequests, maxMonthlyRequests)
+		if len(bps) > 2000 {
+			bps = bps[:2000]
+		}
+		for _, b := range bps {
+			vs = append(vs, b, b*(1+1e-9))
+		}
+		sort.Float64s(vs)
+		lowF, highF := f, f
+		if f.CapacityHigh > 0 {
+			lowF = f.withCapacity(f.CapacityHigh)
+		}
+		if f.CapacityLow > 0 {
+			highF = f.withCapacity(f.CapacityLow)
+		}
+		for _, v := range vs {
+			if v > maxMonthlyRequests {
+				continue
+			}
+			c.Points = append(c.Points, CurvePoint{MonthlyRequests: v,
+				USD:     f.Monthly(v, a.Profile).InexactFloat64(),
+				LowUSD:  lowF.Monthly(v, a.Profile).InexactFloat64(),
+				HighUSD: highF.Monthly(v, a.Profile).InexactFloat64()})
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// BreakEven computes a row for every (serverless configuration, fleet)
+// pair: every crossing in the search range, the first volume at which
+// serverless becomes dearer (MonthlyRequests; 0 when none), its interval
+// from the per-request cost CI, and the sensitivity to each single
+// assumption (±20% on prices and capacity, ×0.5/×2 on the cold-start rate,
+// ±20% on the peak-to-average ratio of a shaped profile).
+func (a *Analysis) BreakEven(withSensitivity bool) []results.BreakEvenRow {
+	var rows []results.BreakEvenRow
+	for _, s := range a.Serverless {
+		for _, f := range a.Fleets {
+			rows = append(rows, a.breakEvenRow(s, f, withSensitivity))
+		}
+	}
+	return rows
+}
+
+func (a *Analysis) search(s *Serverless, f *Fleet, p Profile, sf float64) ([]results.Crossing, bool) {
+	return Pair{S: s, F: f, Profile: p, SFactor: sf}.Crossings(a.MinMonthlyRequests, a.MaxMonthlyRequests)
+}
+
+func (a *Analysis) breakEvenRow(s *Serverless, f *Fleet, withSensitivity bool) results.BreakEvenRow {
+	cs, truncated := a.search(s, f, a.Profile, 1)
+	if cs == nil {
+		cs = []results.Crossing{}
+	}
+	row := results.BreakEvenRow{Serverless: s.Name, Instance: f.Instance, Crossings: cs,
+		CapacityRPS: f.CapacityRPS, CapacityAssumption: f.CapacityAssumption, Fleet: f.Name, Region: a.Region,
+		PriceSources: []string{s.Entry.Source + " (" + s.Entry.EffectiveDate + ")", f.Entry.Source + " (" + f.Entry.EffectiveDate + ")"}}
+	row.MonthlyRequests = firstDearer(cs)
+	row.AverageRPS = AverageRPS(row.MonthlyRequests)
+	switch {
+	case len(cs) == 0 && s.Monthly(a.MinMonthlyRequests, a.Profile).LessThan(f.Monthly(a.MinMonthlyRequests, a.Profile)):
+		row.Note = fmt.Sprintf("serverless is cheaper at every volume up to %.3g requests/month", a.MaxMonthlyRequests)
+	case len(cs) == 0:
+		row.Note = fmt.Sprintf("the fleet is cheaper at every volume from %.3g requests/month", a.MinMonthlyRequests)
+	case len(cs) > 1:
+		row.Note = fmt.Sprintf("%d crossings: the fleet's cost steps as instances are added", len(cs))
+	}
+	if truncated {
+		row.Note = strings.TrimSpace(row.Note + "; search stopped after the fleet's first steps")
+	}
+	if s.CIHigh != 1 || s.CILow != 1 {
+		lo, _ := a.search(s, f, a.Profile, s.CIHigh)
+		hi, _ := a.search(s, f, a.Profile, s.CILow)
+		row.MonthlyRequestsLow, row.MonthlyRequestsHigh = firstDearer(lo), firstDearer(hi)
+	}
+	if withSensitivity && row.MonthlyRequests > 0 {
+		row.Sensitivity, row.MostSensitive = a.sensitivity(s, f, row.MonthlyRequests)
+	}
+	return row
+}
+
+func (a *Analysis) sensitivity(s *Serverless, f *Fleet, base float64) ([]results.Sensitivity, string) {
+	type variant struct {
+		name   string
+		lo, hi float64
+		run    func(x float64) float64
+	}
+	first := func(s *Serverless, f *Fleet, p Profile, sf float64) float64 {
+		cs, _ := a.search(s, f, p, sf)
+		return firstDearer(cs)
+	}
+	vs := []variant{
+		{"serverless price", 0.8, 1.2, func(x float64) float64 { return first(s, f, a.Profile, x) }},
+		{"instance price", 0.8, 1.2, func(x float64) float64 {
+			g := *f
+			g.PriceScale = x
+			return first(s, &g, a.Profile, 1)
+		}},
+		{"capacity_rps", 0.8, 1.2, func(x float64) float64 { return first(s, f.withCapacity(f.CapacityRPS*x), a.Profile, 1) }},
+		{"cold-start rate", 0.5, 2, func(x float64) float64 {
+			t := *s
+			t.Cold.Scale = x
+			return first(&t, f, a.Profile, 1)
+		}},
+	}
+	if len(a.Profile.Weights) > 1 {
+		vs = append(vs, variant{"peak-to-average", 0.8, 1.2, func(x float64) float64 { return first(s, f, a.Profile.scalePeak(x), 1) }})
+	}
+	var out []results.Sensitivity
+	most, best := "", -1.0
+	for _, v := range vs {
+		l, h := v.run(v.lo), v.run(v.hi)
+		sw := math.Abs(h-l) / base
+		out = append(out, results.Sensitivity{Assumption: v.name, LowFactor: v.lo, HighFactor: v.hi,
+			MonthlyRequestsLow: l, MonthlyRequestsHigh: h, Swing: sw})
+		if sw > best {
+			most, best = v.name, sw
+		}
+	}
+	return out, most
+}
+
+// memoryFromStep parses "memory_mb=512" step labels.
+func memoryFromStep(step string) int {
+	for _, part := range strings.Split(step, ",") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "memory_mb="); ok {
+			if n, err := strconv.Atoi(v); err == nil {
+				return n
+			}
+		}
+	}
+	return 0
+}
+
+// rowAcc accumulates one cost row (target, phase, step, architecture).
+type rowAcc struct {
+	target, phase, step, experiment string
+	cfg                             *configStat
+	requests, throttled, unpriced   int64
+	n, nCold                        int64
+	sumU, sumColdExtra              decimal.Decimal
+	units                           []float64
+	sumLatencyS                     float64
+	tMin, tMax                      time.Time
+	warmU                           float64
+	nWarm                           int64
+	estimate                        bool
+}
+
+// runCost is the exact cost of the row: n × fixed + Σu × perUnit.
+func (r *rowAcc) runCost() decimal.Decimal {
+	return decimal.NewFromInt(r.n).Mul(r.cfg.fixed).Add(r.sumU.Mul(r.cfg.perUnit))
+}
+
+// AnalyzeRun prices a run. From the records it computes, per target, phase,
+// step and priced architecture, the exact run cost (per request: the
+// platform's rule on its billed duration; throttled requests are counted
+// but cost nothing; function errors are billed), the mean cost per request
+// and per 1M requests with a bootstrap 95% CI, and the share of cost from
+// cold starts (INIT). It fills sum.Cost, sum.BreakEven, sum.BenchmarkCostUSD
+// (what the real-cloud targets of the run cost), the cost fields and flags
+// of sum.Experiments.MemorySweep, and adds notes. records may be nil: the
+// costs are then estimated from the phase summaries.
+func AnalyzeRun(book *Book, records RecordReader, sum *results.Summary, sc *scenarios.Scenario) error {
+	if book == nil || sum == nil {
+		return errors.New("analyze run: book and summary are required")
+	}
+	var stats []*configStat
+	var notes []string
+	if records == nil {
+		var err error
+		stats, notes, err = statsFromSummary(book, sum, sc)
+		if err != nil {
+			return err
+		}
+		sum.Cost = nil
+		for _, c := range stats {
+			sum.Cost = append(sum.Cost, results.CostRow{Target: c.target, Platform: c.platform, Architecture: c.arch,
+				MemoryMB: c.memMB, Requests: c.n, RunCostUSD: c.fixed.Add(c.perUnit.Mul(decimal.NewFromFloat(c.warmU))).Mul(decimal.NewFromInt(c.n)).InexactFloat64(),
+				Estimate: true, PriceSource: c.entry.Source, PriceEffective: c.entry.EffectiveDate})
+		}
+	} else {
+		rows, err := accumulate(book, records, sum, sc)
+		if err != nil {
+			return err
+		}
+		var bench decimal.Decimal
+		benchSet := false
+		sum.Cost = nil
+		seed := uint64(1)
+		if sc != nil {
+			seed = sc.Seed
+		}
+		for _, r := range rows {
+			sum.Cost = append(sum.Cost, r.costRow(seed))
+			if r.unpriced > 0 {
+				notes = append(notes, fmt.Sprintf("%s %s %s: %d requests had no billed duration and are not priced", r.target, r.phase, r.step, r.unpriced))
+			}
+		}
+		// Benchmark spend: real-cloud targets, priced once at their own architecture.
+		done := map[string]bool{}
+		for _, r := range rows {
+			t, ok := targetByName(sc, r.target)
+			if !ok || !realCloudKind(t) || done[r.target+"|"+r.phase+"|"+r.step] {
+				continue
+			}
+			own := t.Architecture
+			if own == "" {
+				own = ArchX86
+			}
+			if r.cfg.platform == PlatformLambda && r.cfg.arch != own {
+				continue
+			}
+			done[r.target+"|"+r.phase+"|"+r.step] = true
+			bench = bench.Add(r.runCost())
+			benchSet = true
+		}
+		if benchSet {
+			v := bench.Round(6).InexactFloat64()
+			sum.BenchmarkCostUSD = &v
+		} else {
+			zero := 0.0
+			sum.BenchmarkCostUSD = &zero
+			notes = append(notes, "no real-cloud target: the run itself cost nothing; cost rows are what the measured requests would cost on each platform")
+		}
+		stats = configsFromRows(rows)
+	}
+	a, err := newAnalysis(book, sum, sc, stats)
+	if err != nil {
+		return err
+	}
+	sum.BreakEven = a.BreakEven(true)
+	fillMemorySweep(sum, sc)
+	sum.Notes = append(sum.Notes, notes...)
+	sum.Notes = append(sum.Notes, a.Notes...)
+	return nil
+}
+
+func targetByName(sc *scenarios.Scenario, name string) (scenarios.Target, bool) {
+	if sc == nil {
+		return scenarios.Target{}, false
+	}
+	for _, t := range sc.Targets {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return scenarios.Target{}, false
+}
+
+func functionFor(sc *scenarios.Scenario, t scenarios.Target) (scenarios.Function, bool) {
+	if sc == nil || t.Kind != "local-lambda" {
+		return scenarios.Function{}, false
+	}
+	for _, f := range sc.Functions {
+		if f.Name == t.Function {
+			return f, true
+		}
+	}
+	return scenarios.Function{}, false
+}
+
+// pricer builds the configStat for a target at a memory size and architecture.
+func pricer(book *Book, sc *scenarios.Scenario, t scenarios.Target, memMB int, arch string) (*configStat, error) {
+	ps := settings(sc)
+	c := &configStat{target: t.Name, memMB: memMB, arch: arch, idleS: DefaultIdleTimeoutS}
+	if fn, ok := functionFor(sc, t); ok && fn.IdleTimeout > 0 {
+		c.idleS = fn.IdleTimeout.Seconds()
+	}
+	platform, plan := PlatformLambda, ""
+	if t.Billing != nil && !serverlessKind(t.Kind) {
+		platform, plan = t.Billing.Platform, t.Billing.Plan
+		if t.Billing.MemoryMB > 0 && memMB == 0 {
+			c.memMB = t.Billing.MemoryMB
+		}
+		if t.Billing.Architecture != "" {
+			c.arch = t.Billing.Architecture
+		}
+	}
+	region := ps.Region
+	if t.Billing != nil && t.Billing.Region != "" {
+		region = t.Billing.Region
+	}
+	if c.memMB <= 0 {
+		return nil, fmt.Errorf("target %s: memory size unknown (no REPORT memory, step or billing.memory_mb)", t.Name)
+	}
+	c.platform = platform
+	switch platform {
+	case PlatformLambda:
+		e, err := book.Find(PlatformLambda, region, c.arch, "", "")
+		if err != nil {
+			return nil, fmt.Errorf("target %s: %w", t.Name, err)
+		}
+		c.entry = e
+		c.fixed = e.Lambda.RequestUSD
+		c.perUnit = GB(c.memMB).Mul(e.Lambda.DurationTiers[0].USD).Div(decimal.NewFromInt(1000))
+		c.plan = "on-demand"
+	case PlatformCloudRun:
+		if plan != "" && plan != "request" && plan != "request-based" {
+			return nil, fmt.Errorf("target %s: cloud-run plan %q is not priced (only request-based billing)", t.Name, plan)
+		}
+		e, err := book.Find(PlatformCloudRun, region, "", "request-based", "")
+		if err != nil {
+			return nil, fmt.Errorf("target %s: %w", t.Name, err)
+		}
+		vcpu := 1.0
+		if t.Billing.VCPU > 0 {
+			vcpu = t.Billing.VCPU
+		}
+		c.entry, c.plan = e, "request-based"
+		c.fixed = e.CloudRun.RequestUSD
+		perS := decimal.NewFromFloat(vcpu).Mul(e.CloudRun.VCPUSecondUSD).Add(GB(c.memMB).Mul(e.CloudRun.GiBSecondUSD))
+		c.perUnit = perS.Div(decimal.NewFromInt(1000))
+	case PlatformAzureFunctions:
+		p := "consumption"
+		if plan == "flex" || plan == "flex-consumption" {
+			p = "flex"
+		}
+		e, err := book.Find(PlatformAzureFunctions, region, "", p, "")
+		if err != nil {
+			return nil, fmt.Errorf("target %s: %w", t.Name, err)
+		}
+		c.entry, c.plan = e, p
+		c.fixed = e.Azure.ExecutionUSD
+		mem := c.memMB
+		if p == "consumption" {
+			a := e.Azure
+			if a.MemoryStepMB > 0 {
+				mem = (mem + a.MemoryStepMB - 1) / a.MemoryStepMB * a.MemoryStepMB
+			}
+			mem = max(mem, a.MinMemoryMB)
+			if a.MaxMemoryMB > 0 {
+				mem = min(mem, a.MaxMemoryMB)
+			}
+		}
+		c.perUnit = GB(mem).Mul(e.Azure.GBSecondUSD).Div(decimal.NewFromInt(1000))
+	default:
+		return nil, fmt.Errorf("target %s: billing platform %q isn't one of [aws-lambda cloud-run azure-functions]", t.Name, platform)
+	}
+	return c, nil
+}
+
+// unitOf returns the billed unit (ms) of one record for the configuration
+// and its cold-start extra, and whether the record is priced at all.
+func unitOf(c *configStat, r *results.Record, initBilledRule func(time.Time) bool) (u, coldExtra float64, ok bool) {
+	switch c.platform {
+	case PlatformLambda:
+		if r.DurationMs == nil && r.BilledDurationMs == nil {
+			if r.Latency <= 0 {
+				return 0, 0, false
+			}
+			ms := CeilMs(float64(r.Latency) / 1e6).InexactFloat64()
+			return ms, 0, true
+		}
+		cold := r.Cold || r.InitDurationMs != nil
+		var dur float64
+		if r.DurationMs != nil {
+			dur = *r.DurationMs
+		}
+		warm := CeilMs(dur).InexactFloat64()
+		if r.BilledDurationMs != nil && initBilledRule(r.Timestamp) {
+			u = *r.BilledDurationMs
+			if r.DurationMs == nil {
+				warm = u
+			}
+		} else {
+			u = warm
+			if cold && r.InitDurationMs != nil && initBilledRule(r.Timestamp) {
+				u = CeilMs(dur + *r.InitDurationMs).InexactFloat64()
+			}
+		}
+		if cold {
+			coldExtra = math.Max(0, u-warm)
+		}
+		return u, coldExtra, true
+	case PlatformCloudRun:
+		if r.Latency <= 0 {
+			return 0, 0, false
+		}
+		return ceilTo(float64(r.Latency)/1e6, c.entry.CloudRun.RoundingMs).InexactFloat64(), 0, true
+	case PlatformAzureFunctions:
+		if r.Latency <= 0 {
+			return 0, 0, false
+		}
+		ms := CeilMs(float64(r.Latency) / 1e6)
+		if c.plan == "consumption" {
+			ms = decimal.Max(ms, decimal.NewFromInt(int64(c.entry.Azure.MinDurationMs)))
+		}
+		return ms.InexactFloat64(), 0, true
+	}
+	return 0, 0, false
+}
+
+func accumulate(book *Book, records RecordReader, sum *results.Summary, sc *scenarios.Scenario) ([]*rowAcc, error) {
+	ps := settings(sc)
+	archs := ps.Architectures
+	rows := map[string]*rowAcc{}
+	var order []string
+	cfgs := map[string]*configStat{}
+	// The INIT rule: billed from the book's date; before it only for
+	// non-ZIP configurations (the local platform reports which it applied).
+	initRule := func(e *Entry) func(time.Time) bool {
+		return func(t time.Time) bool { return e.Lambda.InitBilled(t, true) }
+	}
+	var rec results.Record
+	for i := 0; ; i++ {
+		rec = results.Record{}
+		err := records.Read(&rec)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("analyze run: read record %d: %w", i+1, err)
+		}
+		t, ok := targetByName(sc, rec.Target)
+		if !ok {
+			// No scenario: price records with billed durations as Lambda.
+			if rec.BilledDurationMs == nil && rec.DurationMs == nil {
+				continue
+			}
+			t = scenarios.Target{Name: rec.Target, Kind: "aws-lambda"}
+		}
+		if !serverlessKind(t.Kind) && t.Billing == nil {
+			continue
+		}
+		mem := 0
+		if rec.MemorySizeMB != nil {
+			mem = *rec.MemorySizeMB
+		}
+		if mem == 0 {
+			mem = memoryFromStep(rec.Step)
+		}
+		if mem == 0 {
+			if fn, ok := functionFor(sc, t); ok {
+				mem = fn.MemorySize
+			}
+		}
+		tArchs := archs
+		if len(tArchs) == 0 {
+			tArchs = []string{ArchX86}
+			if t.Architecture != "" {
+				tArchs = []string{t.Architecture}
+			}
+		}
+		if !serverlessKind(t.Kind) {
+			tArchs = []string{""}
+		}
+		for _, arch := range tArchs {
+			ck := fmt.Sprintf("%s|%d|%s", t.Name, mem, arch)
+			c, ok := cfgs[ck]
+			if !ok {
+				c, err = pricer(book, sc, t, mem, arch)
+				if err != nil {
+					return nil, fmt.Errorf("analyze run: %w", err)
+				}
+				cfgs[ck] = c
+			}
+			key := strings.Join([]string{rec.Target, rec.Phase, rec.Step, c.arch, strconv.Itoa(c.memMB)}, "|")
+			r, ok := rows[key]
+			if !ok {
+				r = &rowAcc{target: rec.Target, phase: rec.Phase, step: rec.Step, experiment: rec.Experiment, cfg: c}
+				rows[key] = r
+				order = append(order, key)
+			}
+			r.requests++
+			if rec.ErrorClass == results.ErrorClassThrottle || rec.Code == 429 {
+				r.throttled++
+				continue
+			}
+			rule := func(time.Time) bool { return true }
+			if c.entry.Lambda != nil {
+				rule = initRule(c.entry)
+			}
+			u, ce, ok := unitOf(c, &rec, rule)
+			if !ok {
+				r.unpriced++
+				continue
+			}
+			if c.platform != PlatformLambda || (rec.DurationMs == nil && rec.BilledDurationMs == nil) {
+				r.estimate = true
+			}
+			r.n++
+			r.sumU = r.sumU.Add(decimal.NewFromFloat(u))
+			r.units = append(r.units, u)
+			if rec.Cold || rec.InitDurationMs != nil {
+				r.nCold++
+				r.sumColdExtra = r.sumColdExtra.Add(decimal.NewFromFloat(ce))
+			} else {
+				r.nWarm++
+				r.warmU += u
+			}
+			r.sumLatencyS += rec.Latency.Seconds()
+			if r.tMin.IsZero() || rec.Timestamp.Before(r.tMin) {
+				r.tMin = rec.Timestamp
+			}
+			if rec.Timestamp.After(r.tMax) {
+				r.tMax = rec.Timestamp
+			}
+		}
+	}
+	out := make([]*rowAcc, 0, len(order))
+	for _, k := range order {
+		r := rows[k]
+		// Cloud Run: instance time is shared by the achieved concurrency
+		// (Little's law: mean in flight = Σ latency / span), capped by the
+		// configured per-instance concurrency.
+		if r.cfg.platform == PlatformCloudRun {
+			conc := 1.0
+			if span := r.tMax.Sub(r.tMin).Seconds(); span > 0 {
+				conc = math.Max(1, r.sumLatencyS/span)
+			}
+			maxC := 80.0
+			if t, ok := targetByName(sc, r.target); ok && t.Billing != nil && t.Billing.Concurrency > 0 {
+				maxC = float64(t.Billing.Concurrency)
+			}
+			conc = math.Min(conc, maxC)
+			c := *r.cfg
+			c.perUnit = c.perUnit.Div(decimal.NewFromFloat(conc))
+			r.cfg = &c
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// costRow turns an accumulator into its summary row; the CI is a bootstrap
+// over records (200 resamples, seeded) for up to 20,000 records, else the
+// normal approximation mean ± 1.96 s/√n.
+func (r *rowAcc) costRow(seed uint64) results.CostRow {
+	c := r.cfg
+	row := results.CostRow{Target: r.target, Phase: r.phase, Step: r.step, Platform: c.platform, Architecture: c.arch,
+		MemoryMB: c.memMB, Requests: r.requests, Estimate: r.estimate,
+		PriceSource: c.entry.Source, PriceEffective: c.entry.EffectiveDate}
+	total := r.runCost()
+	row.RunCostUSD = total.Round(9).InexactFloat64()
+	if r.n == 0 {
+		return row
+	}
+	n := decimal.NewFromInt(r.n)
+	per := total.Div(n)
+	row.CostPerRequestUSD = per.Round(12).InexactFloat64()
+	row.CostPerMillionUSD = per.Mul(decimal.NewFromInt(1_000_000)).Round(6).InexactFloat64()
+	if total.IsPositive() {
+		row.ColdStartShare = r.sumColdExtra.Mul(c.perUnit).Div(total).Round(6).InexactFloat64()
+	}
+	lo, hi := meanCI(r.units, seed)
+	fixed := c.fixed.InexactFloat64()
+	pu := c.perUnit.InexactFloat64()
+	row.CostPerMillionLow = (fixed + pu*lo) * 1e6
+	row.CostPerMillionHi = (fixed + pu*hi) * 1e6
+	return row
+}
+
+// meanCI is the 95% CI of the mean of xs.
+func meanCI(xs []float64, seed uint64) (lo, hi float64) {
+	n := len(xs)
+	if n == 0 {
+		return 0, 0
+	}
+	mean, ss := 0.0, 0.0
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(n)
+	if n == 1 {
+		return mean, mean
+	}
+	if n > 20000 {
+		for _, x := range xs {
+			ss += (x - mean) * (x - mean)
+		}
+		se := math.Sqrt(ss/float64(n-1)) / math.Sqrt(float64(n))
+		return mean - 1.96*se, mean + 1.96*se
+	}
+	const B = 200
+	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+	means := make([]float64, B)
+	for b := range means {
+		s := 0.0
+		for range n {
+			s += xs[rng.IntN(n)]
+		}
+		means[b] = s / float64(n)
+	}
+	sort.Float64s(means)
+	return means[int(0.025*B)], means[int(math.Ceil(0.975*B))-1]
+}
+
+// configsFromRows merges rows into serverless configurations (target,
+// memory, architecture) for the monthly model. The cold-start fraction and
+// rate come from plain phases (forced cold starts excluded); the cold-start
+// extra comes from every cold record.
+func configsFromRows(rows []*rowAcc) []*configStat {
+	type agg struct {
+		c                          configStat
+		n, nWarm, nCold, nColdAll  int64
+		warmU, coldExtra, seconds  float64
+		rateW                      float64
+		units                      []float64
+		sumFixedUnits              float64
+		estimate                   bool
+	}
+	m := map[string]*agg{}
+	var order []string
+	for _, r := range rows {
+		k := fmt.Sprintf("%s|%d|%s|%s", r.target, r.cfg.memMB, r.cfg.arch, r.cfg.platform)
+		a, ok := m[k]
+		if !ok {
+			a = &agg{c: *r.cfg}
+			m[k] = a
+			order = append(order, k)
+		}
+		a.nColdAll += r.nCold
+		a.coldExtra += r.sumColdExtra.InexactFloat64()
+		if r.experiment == "cold_starts" || r.step == "cold_start" {
+			continue
+		}
+		a.n += r.n
+		a.nWarm += r.nWarm
+		a.nCold += r.nCold
+		a.warmU += r.warmU
+		a.units = append(a.units, r.units...)
+		if span := r.tMax.Sub(r.tMin).Seconds(); span > 0 {
+			a.rateW += float64(r.n) * float64(r.n) / span
+		}
+		a.estimate = a.estimate || r.estimate
+	}
+	var out []*configStat
+	for _, k := range order {
+		a := m[k]
+		if a.n == 0 {
+			continue
+		}
+		c := a.c
+		c.n = a.n
+		if a.nWarm > 0 {
+			c.warmU = a.warmU / float64(a.nWarm)
+		} else {
+			mean := 0.0
+			for _, u := range a.units {
+				mean += u
+			}
+			c.warmU = mean/float64(len(a.units)) - a.coldExtra/math.Max(1, float64(a.nColdAll))
+		}
+		if a.nColdAll > 0 {
+			c.coldExtraU = a.coldExtra / float64(a.nColdAll)
+		}
+		c.coldFrac = float64(a.nCold) / float64(a.n)
+		c.rate = a.rateW / float64(a.n)
+		lo, hi := meanCI(a.units, 7)
+		mean := 0.0
+		for _, u := range a.units {
+			mean += u
+		}
+		mean /= float64(len(a.units))
+		fixed, pu := c.fixed.InexactFloat64(), c.perUnit.InexactFloat64()
+		if base := fixed + pu*mean; base > 0 {
+			c.ciLow, c.ciHigh = (fixed+pu*lo)/base, (fixed+pu*hi)/base
+		}
+		c.estimate = a.estimate
+		out = append(out, &c)
+	}
+	return out
+}
+
+// statsFromSummary estimates serverless configurations from phase
+// summaries (billed-duration means), for runs whose records are not at hand.
+func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario) ([]*configStat, []string, error) {
+	ps := settings(sc)
+	var out []*configStat
+	var notes []string
+	for _, ts := range sum.Targets {
+		t, ok := targetByName(sc, ts.Name)
+		if !ok {
+			t = scenarios.Target{Name: ts.Name, Kind: ts.Kind}
+		}
+		if !serverlessKind(t.Kind) && t.Billing == nil {
+			continue
+		}
+		type agg struct {
+			n, colds            int64
+			billed, init, lat   float64
+			rateW               float64
+			coldFromExperiments float64
+		}
+		byMem := map[int]*agg{}
+		var mems []int
+		for _, ph := range ts.Phases {
+			mem := ph.MemorySizeMB
+			if mem == 0 {
+				mem = memoryFromStep(ph.Step)
+			}
+			if mem == 0 {
+				if fn, ok := functionFor(sc, t); ok {
+					mem = fn.MemorySize
+				}
+			}
+			if mem == 0 && t.Billing != nil {
+				mem = t.Billing.MemoryMB
+			}
+			a, ok := byMem[mem]
+			if !ok {
+				a = &agg{}
+				byMem[mem] = a
+				mems = append(mems, mem)
+			}
+			if ph.Experiment == "cold_starts" {
+				if ph.InitDurationMs != nil {
+					a.coldFromExperiments = ph.InitDurationMs.Mean
+				}
+				continue
+			}
+			n := ph.Requests - ph.Throttles
+			if n <= 0 {
+				continue
+			}
+			a.n += n
+			a.colds += ph.ColdStarts
+			if ph.BilledDurationMs != nil {
+				a.billed += ph.BilledDurationMs.Mean * float64(n)
+			} else {
+				a.billed += math.Ceil(ph.LatencyMs.Mean) * float64(n)
+			}
+			if ph.InitDurationMs != nil {
+				a.init += ph.InitDurationMs.Mean * float64(ph.ColdStarts)
+			}
+			a.rateW += ph.AchievedRPS * float64(n)
+		}
+		archs := ps.Architectures
+		if len(archs) == 0 {
+			archs = []string{ArchX86}
+			if t.Architecture != "" {
+				archs = []string{t.Architecture}
+			}
+		}
+		if !serverlessKind(t.Kind) {
+			archs = []string{""}
+		}
+		sort.Ints(mems)
+		for _, mem := range mems {
+			a := byMem[mem]
+			if a.n == 0 || mem == 0 {
+				continue
+			}
+			for _, arch := range archs {
+				c, err := pricer(book, sc, t, mem, arch)
+				if err != nil {
+					return nil, nil, fmt.Errorf("pricing analysis: %w", err)
+				}
+				c.n = a.n
+				c.coldFrac = float64(a.colds) / float64(a.n)
+				c.rate = a.rateW / float64(a.n)
+				if a.colds > 0 {
+					c.coldExtraU = a.init / float64(a.colds)
+				} else {
+					c.coldExtraU = a.coldFromExperiments
+				}
+				c.warmU = math.Max(0, (a.billed-float64(a.colds)*c.coldExtraU)/float64(a.n))
+				c.ciLow, c.ciHigh = 1, 1
+				for _, cr := range sum.Cost {
+					if cr.Target == t.Name && cr.MemoryMB == mem && cr.Architecture == c.arch && cr.CostPerMillionUSD > 0 {
+						c.ciLow, c.ciHigh = cr.CostPerMillionLow/cr.CostPerMillionUSD, cr.CostPerMillionHi/cr.CostPerMillionUSD
+						break
+					}
+				}
+				c.estimate = true
+				out = append(out, c)
+			}
+		}
+	}
+	if len(out) > 0 {
+		notes = append(notes, "serverless monthly costs estimated from phase-summary means (records not read)")
+	}
+	return out, notes, nil
+}
+
+// fillMemorySweep copies cost per request into the memory sweep rows (at
+// the first priced architecture) and sets the cheapest, fastest-p99 and
+// cheapest-meeting-SLO flags.
+func fillMemorySweep(sum *results.Summary, sc *scenarios.Scenario) {
+	rows := sum.Experiments.MemorySweep
+	if len(rows) == 0 {
+		return
+	}
+	arch := ArchX86
+	if ps := settings(sc); len(ps.Architectures) > 0 {
+		arch = ps.Architectures[0]
+	}
+	var slo scenarios.SLO
+	if sc != nil {
+		slo = sc.SLO
+		if t, ok := targetByName(sc, rows[0].Target); ok && t.SLO != nil {
+			slo = *t.SLO
+		}
+	}
+	cheap, fast, cheapSLO := -1, -1, -1
+	for i := range rows {
+		r := &rows[i]
+		r.Cheapest, r.FastestP99, r.CheapestWithSLO = false, false, false
+		var total, n float64
+		for _, c := range sum.Cost {
+			if c.Target == r.Target && c.MemoryMB == r.MemoryMB && c.Architecture == arch && c.Platform == PlatformLambda {
+				total += c.CostPerRequestUSD * float64(c.Requests)
+				n += float64(c.Requests)
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		per := total / n
+		perM := per * 1e6
+		r.CostPerRequestUSD, r.CostPerMillionUSD = &per, &perM
+		if cheap < 0 || per < *rows[cheap].CostPerRequestUSD {
+			cheap = i
+		}
+		if fast < 0 || r.LatencyMs.P99 < rows[fast].LatencyMs.P99 {
+			fast = i
+		}
+		meets := (slo.P99Ms == 0 || r.LatencyMs.P99 <= slo.P99Ms) && (slo.P95Ms == 0 || r.LatencyMs.P95 <= slo.P95Ms) && (slo.P50Ms == 0 || r.LatencyMs.P50 <= slo.P50Ms)
+		if meets && (cheapSLO < 0 || per < *rows[cheapSLO].CostPerRequestUSD) {
+			cheapSLO = i
+		}
+	}
+	if cheap >= 0 {
+		rows[cheap].Cheapest = true
+	}
+	if fast >= 0 {
+		rows[fast].FastestP99 = true
+	}
+	if cheapSLO >= 0 {
+		rows[cheapSLO].CheapestWithSLO = true
+	}
+}

@@ -1,0 +1,224 @@
+package pricing
+
+import (
+	"io"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/benchctl/benchctl/results"
+	"github.com/benchctl/benchctl/scenarios"
+)
+
+func fptr(f float64) *float64 { return &f }
+func iptr(i int) *int         { return &i }
+
+// sliceReader serves records from a slice.
+func sliceReader(recs []results.Record) RecordReader {
+	i := 0
+	return RecordReaderFunc(func(r *results.Record) error {
+		if i >= len(recs) {
+			return io.EOF
+		}
+		*r = recs[i]
+		i++
+		return nil
+	})
+}
+
+func testRun() ([]results.Record, *scenarios.Scenario) {
+	start := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	var recs []results.Record
+	for i := range 100 {
+		r := results.Record{Target: "fn", Phase: "steady", Code: 200, Timestamp: start.Add(time.Duration(i) * time.Second),
+			Latency: 120 * time.Millisecond, DurationMs: fptr(99.3), BilledDurationMs: fptr(100), MemorySizeMB: iptr(1024)}
+		if i%20 == 0 {
+			r.Cold = true
+			r.InitDurationMs = fptr(199.5)
+			r.BilledDurationMs = fptr(300)
+		}
+		recs = append(recs, r)
+	}
+	recs = append(recs, results.Record{Target: "fn", Phase: "steady", Code: 429, ErrorClass: results.ErrorClassThrottle, Timestamp: start})
+	sc := &scenarios.Scenario{Name: "t", Seed: 3,
+		Functions: []scenarios.Function{{Name: "fn", MemorySize: 1024, IdleTimeout: 10 * time.Minute}},
+		Targets:   []scenarios.Target{{Name: "fn", Kind: "local-lambda", Function: "fn"}},
+		Pricing: scenarios.PricingSettings{Region: "us-east-1", Architectures: []string{"x86_64", "arm64"}, CapacityRPS: 40,
+			Instances: []string{"c7g.large"}, TargetUtilisation: 0.7, Fleet: "fixed"}}
+	return recs, sc
+}
+
+func TestAnalyzeRun(t *testing.T) {
+	t.Parallel()
+	book := mustBook(t)
+	recs, sc := testRun()
+	sum := &results.Summary{}
+	if err := AnalyzeRun(book, sliceReader(recs), sum, sc); err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Cost) != 2 {
+		t.Fatalf("cost rows = %d, want 2: %+v", len(sum.Cost), sum.Cost)
+	}
+	x := sum.Cost[0]
+	if x.Architecture != ArchX86 || x.Requests != 101 {
+		t.Errorf("row = %+v", x)
+	}
+	// 100 × $0.0000002 + (95×100 + 5×300) ms × 1 GB / 1000 × 0.0000166667.
+	want := 100*0.0000002 + 11*0.0000166667
+	if !near(x.RunCostUSD, want, 1e-9) {
+		t.Errorf("run cost = %.12g, want %.12g", x.RunCostUSD, want)
+	}
+	if !near(x.CostPerMillionUSD, want/100*1e6, 1e-6) {
+		t.Errorf("per 1M = %g", x.CostPerMillionUSD)
+	}
+	if !(x.CostPerMillionLow <= x.CostPerMillionUSD && x.CostPerMillionUSD <= x.CostPerMillionHi && x.CostPerMillionLow < x.CostPerMillionHi) {
+		t.Errorf("CI [%g, %g] does not bracket %g", x.CostPerMillionLow, x.CostPerMillionHi, x.CostPerMillionUSD)
+	}
+	if wantShare := 1 * 0.0000166667 / want; !near(x.ColdStartShare, wantShare, 1e-6) {
+		t.Errorf("cold share = %g, want %g", x.ColdStartShare, wantShare)
+	}
+	if x.PriceSource == "" || x.PriceEffective == "" {
+		t.Error("cost row lacks provenance")
+	}
+	if sum.Cost[1].Architecture != ArchArm64 || sum.Cost[1].RunCostUSD >= x.RunCostUSD {
+		t.Errorf("arm64 row should be cheaper: %+v", sum.Cost[1])
+	}
+	if sum.BenchmarkCostUSD == nil || *sum.BenchmarkCostUSD != 0 {
+		t.Errorf("benchmark cost = %v, want 0 for a local run", sum.BenchmarkCostUSD)
+	}
+	if len(sum.BreakEven) != 2 {
+		t.Fatalf("break-even rows = %d, want 2", len(sum.BreakEven))
+	}
+	be := sum.BreakEven[0]
+	if be.MonthlyRequests <= 0 || len(be.Crossings) == 0 || be.Instance != "c7g.large" {
+		t.Fatalf("break-even = %+v", be)
+	}
+	// Warm cost per request ≈ 2e-7 + 0.1 × 1.66667e-5 = 1.86667e-6; with 5%
+	// cold at +0.2 GB-s; c7g.large $52.925/month.
+	approx := 52.925 / (0.0000002 + (0.1+0.05*0.2)*0.0000166667)
+	if math.Abs(be.MonthlyRequests-approx)/approx > 0.05 {
+		t.Errorf("break-even %.0f, want about %.0f", be.MonthlyRequests, approx)
+	}
+	if be.MonthlyRequestsLow == 0 || be.MonthlyRequestsHigh == 0 || !(be.MonthlyRequestsLow <= be.MonthlyRequests && be.MonthlyRequests <= be.MonthlyRequestsHigh) {
+		t.Errorf("interval [%g, %g] around %g", be.MonthlyRequestsLow, be.MonthlyRequestsHigh, be.MonthlyRequests)
+	}
+	if be.MostSensitive == "" || len(be.Sensitivity) < 4 {
+		t.Errorf("sensitivity = %+v", be.Sensitivity)
+	}
+}
+
+func TestAnalyzeRunMemorySweep(t *testing.T) {
+	t.Parallel()
+	book := mustBook(t)
+	start := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	var recs []results.Record
+	for _, m := range []struct {
+		mem int
+		dur float64
+	}{{512, 210}, {1024, 100}, {2048, 48}} {
+		for i := range 20 {
+			recs = append(recs, results.Record{Target: "fn", Phase: "p", Step: "memory_mb=" + itoa(m.mem), Experiment: "memory_sweep",
+				Timestamp: start.Add(time.Duration(i) * time.Second), DurationMs: fptr(m.dur - 0.5), BilledDurationMs: fptr(m.dur), MemorySizeMB: iptr(m.mem)})
+		}
+	}
+	_, sc := testRun()
+	sc.SLO = scenarios.SLO{P99Ms: 150}
+	sum := &results.Summary{Experiments: results.Experiments{MemorySweep: []results.MemorySweepRow{
+		{Target: "fn", MemoryMB: 512, LatencyMs: results.Distribution{P99: 230}},
+		{Target: "fn", MemoryMB: 1024, LatencyMs: results.Distribution{P99: 120}},
+		{Target: "fn", MemoryMB: 2048, LatencyMs: results.Distribution{P99: 70}},
+	}}}
+	if err := AnalyzeRun(book, sliceReader(recs), sum, sc); err != nil {
+		t.Fatal(err)
+	}
+	rows := sum.Experiments.MemorySweep
+	// Costs per request: 512 → 0.5×0.21=0.105 GB-s, 1024 → 0.1, 2048 → 0.096.
+	if !rows[2].Cheapest || !rows[2].FastestP99 || !rows[2].CheapestWithSLO || rows[0].Cheapest {
+		t.Errorf("flags = %+v", rows)
+	}
+	if rows[1].CostPerMillionUSD == nil || !near(*rows[1].CostPerMillionUSD, 1.86667, 1e-5) {
+		t.Errorf("1024 MB per 1M = %v", rows[1].CostPerMillionUSD)
+	}
+}
+
+func itoa(i int) string { return fmtInt(i) }
+
+func TestCurves(t *testing.T) {
+	t.Parallel()
+	book := mustBook(t)
+	recs, sc := testRun()
+	sum := &results.Summary{}
+	if err := AnalyzeRun(book, sliceReader(recs), sum, sc); err != nil {
+		t.Fatal(err)
+	}
+	a, err := NewAnalysis(book, sum, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := a.Curves(1e5, 1e9, 50)
+	if len(cs) != 3 {
+		t.Fatalf("curves = %d, want 2 serverless + 1 fleet", len(cs))
+	}
+	for _, c := range cs {
+		if len(c.Points) < 50 {
+			t.Errorf("%s: %d points", c.Name, len(c.Points))
+		}
+		for i := 1; i < len(c.Points); i++ {
+			if c.Points[i].MonthlyRequests < c.Points[i-1].MonthlyRequests || c.Points[i].USD < c.Points[i-1].USD-1e-9 {
+				t.Fatalf("%s: not increasing at %d: %+v %+v", c.Name, i, c.Points[i-1], c.Points[i])
+			}
+		}
+	}
+	if cs[2].Kind != "fleet" || cs[0].Kind != "serverless" {
+		t.Errorf("kinds: %s %s", cs[0].Kind, cs[2].Kind)
+	}
+}
+
+func TestEstimateRunSpend(t *testing.T) {
+	t.Parallel()
+	book := mustBook(t)
+	sc := &scenarios.Scenario{
+		Targets: []scenarios.Target{{Name: "real", Kind: "aws-lambda", Function: "f", Timeout: 3 * time.Second},
+			{Name: "local", Kind: "local-lambda", Function: "g"}},
+		Phases: []scenarios.Phase{{Name: "p", Targets: []string{"real", "local"}, Duration: 100 * time.Second,
+			Traffic: scenarios.Traffic{Model: "constant", Rate: 10}}},
+		Experiments: scenarios.Experiments{MemorySweep: &scenarios.MemorySweep{Target: "real", MemorySizes: []int{512, 1024}, Phases: []string{"p"}}},
+	}
+	est, err := EstimateRunSpend(book, sc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1,000 requests × 3,000 ms at 0.5 GB and 1 GB: 1,000 × (2e-7 + 1.5 × 1.66667e-5) + 1,000 × (2e-7 + 3 × 1.66667e-5).
+	if want := d("0.0754001"); !est.TotalUSD.Equal(want) || len(est.Lines) != 2 || !est.RealCloud {
+		t.Errorf("estimate = %s (%d lines), want %s", est.TotalUSD, len(est.Lines), want)
+	}
+	if err := est.Check(0.05); err == nil {
+		t.Error("Check(0.05) = nil, want over budget")
+	}
+	if err := est.Check(DefaultMaxSpendUSD); err != nil {
+		t.Errorf("Check(5) = %v", err)
+	}
+	// A prior run's measured durations replace the timeout.
+	prior := &results.Summary{Targets: []results.TargetSummary{{Name: "real", Phases: []results.PhaseSummary{
+		{Name: "p", Step: "memory_mb=512", MemorySizeMB: 512, BilledDurationMs: &results.Distribution{Count: 10, Mean: 200}},
+		{Name: "p", Step: "memory_mb=1024", MemorySizeMB: 1024, BilledDurationMs: &results.Distribution{Count: 10, Mean: 100}}}}}}
+	est, err = EstimateRunSpend(book, sc, prior)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2 × 1,000 × (2e-7 + 0.1 × 1.66667e-5).
+	if want := d("0.00373334"); !est.TotalUSD.Equal(want) {
+		t.Errorf("with prior = %s, want %s", est.TotalUSD, want)
+	}
+}
+
+func fmtInt(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	s := ""
+	for ; i > 0; i /= 10 {
+		s = string(rune('0'+i%10)) + s
+	}
+	return s
+}

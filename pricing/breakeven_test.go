@@ -1,0 +1,217 @@
+package pricing
+
+import (
+	"math"
+	"testing"
+
+	"github.com/shopspring/decimal"
+	"pgregory.net/rapid"
+
+	"github.com/benchctl/benchctl/results"
+)
+
+// linearServerless costs c per request with no cold starts.
+func linearServerless(c string) *Serverless {
+	return &Serverless{Name: "linear", Platform: PlatformCloudRun, Entry: &Entry{Platform: PlatformCloudRun, Source: "test", EffectiveDate: "2026-01-01"},
+		WarmUSD: d(c), Cold: ColdModel{}, CILow: 1, CIHigh: 1}
+}
+
+func testFleet(hourly string, capacity float64) *Fleet {
+	e := &Entry{Platform: PlatformEC2, Instance: "test.large", Source: "test", EffectiveDate: "2026-01-01",
+		EC2: &EC2Rates{HourlyUSD: d(hourly), VCPU: 2}}
+	return &Fleet{Name: "test", Instance: "test.large", Entry: e, CapacityRPS: capacity, Utilisation: 1}
+}
+
+func near(a, b, rel float64) bool { return math.Abs(a-b) <= rel*math.Max(math.Abs(a), math.Abs(b)) }
+
+func TestBreakEvenSeedExample(t *testing.T) {
+	t.Parallel()
+	b := mustBook(t)
+	x86 := mustFind(t, b, PlatformLambda, "us-east-1", ArchX86, "", "")
+	c7g := mustFind(t, b, PlatformEC2, "us-east-1", "", "", "c7g.large")
+	// 1 GB × 100 ms x86 Lambda with no cold starts against one c7g.large with
+	// ample capacity: 52.925 / 0.00000186667 = 28,352,519 requests/month.
+	s := &Serverless{Name: "1GB", Platform: PlatformLambda, Entry: x86, WarmGBs: d("0.1"), CILow: 1, CIHigh: 1}
+	f := &Fleet{Instance: "c7g.large", Entry: c7g, CapacityRPS: 1000, Utilisation: 1}
+	cs, _ := Pair{S: s, F: f, Profile: ConstantProfile()}.Crossings(1, 1e9)
+	if len(cs) != 1 {
+		t.Fatalf("crossings = %+v, want 1", cs)
+	}
+	want := 52.925 / 0.00000186667
+	if !near(cs[0].MonthlyRequests, want, 1e-6) || cs[0].Direction != DirDearer {
+		t.Errorf("crossing = %+v, want %.0f dearer", cs[0], want)
+	}
+	if !near(cs[0].AverageRPS, want/(730*3600), 1e-6) {
+		t.Errorf("average rps = %g", cs[0].AverageRPS)
+	}
+}
+
+func TestBreakEvenStepFleet(t *testing.T) {
+	t.Parallel()
+	// Fleet: P = $73/month per instance (0.1/h), K = capacity 1 rps → 2,628,000
+	// requests/month per instance. Serverless costs 1.4 P per K requests, so
+	// it crosses P at K/1.4, is jumped over at K, crosses 2P at 2K/1.4, is
+	// jumped over at 2K, crosses 3P at 3K/1.4 and stays dearer after.
+	K := 2_628_000.0
+	P := 73.0
+	c := decimal.NewFromFloat(1.4 * P / K)
+	s := &Serverless{Name: "linear", Platform: PlatformCloudRun, Entry: &Entry{Source: "t", EffectiveDate: "t"}, WarmUSD: c, CILow: 1, CIHigh: 1}
+	f := testFleet("0.1", 1)
+	cs, _ := Pair{S: s, F: f, Profile: ConstantProfile()}.Crossings(1, 20*K)
+	want := []struct {
+		v   float64
+		dir string
+	}{{K / 1.4, DirDearer}, {K, DirCheaper}, {2 * K / 1.4, DirDearer}, {2 * K, DirCheaper}, {3 * K / 1.4, DirDearer}}
+	if len(cs) != len(want) {
+		t.Fatalf("got %d crossings %+v, want %d", len(cs), cs, len(want))
+	}
+	for i, w := range want {
+		if !near(cs[i].MonthlyRequests, w.v, 1e-6) || cs[i].Direction != w.dir {
+			t.Errorf("crossing %d = %.1f %s, want %.1f %s", i, cs[i].MonthlyRequests, cs[i].Direction, w.v, w.dir)
+		}
+	}
+}
+
+func TestBreakEvenDiurnalFixedVsAutoscaled(t *testing.T) {
+	t.Parallel()
+	prof, err := DiurnalProfile(3, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Peak rate = 3 × average. A fixed fleet with capacity 1 rps needs a
+	// second instance once 3 × V/(730×3600) > 1, i.e. V > 876,000.
+	f := testFleet("0.1", 1)
+	if got := f.Monthly(876_000, prof); !got.Equal(d("73")) {
+		t.Errorf("fixed fleet at the step = %s, want 73", got)
+	}
+	if got := f.Monthly(876_001, prof); !got.Equal(d("146")) {
+		t.Errorf("fixed fleet past the step = %s, want 146", got)
+	}
+	// Autoscaled: only the 8 peak hours a day need the second instance:
+	// 73 + 73 × 8/24.
+	f.Autoscaled = true
+	if got := f.Monthly(876_001, prof).Round(6); !got.Equal(d("97.333333")) {
+		t.Errorf("autoscaled fleet past the step = %s, want 97.333333", got)
+	}
+}
+
+func TestColdModel(t *testing.T) {
+	t.Parallel()
+	m := NewColdModel(600, 0.01, 10)
+	// At 10 rps e^(−6000) ≈ 0, so the floor is the measured fraction.
+	if !near(m.Fraction(10), 0.01, 1e-9) {
+		t.Errorf("f(10) = %g, want 0.01", m.Fraction(10))
+	}
+	// At one request an hour nearly every request is cold.
+	if f := m.Fraction(1.0 / 3600); !near(f, math.Exp(-600.0/3600)+(1-math.Exp(-600.0/3600))*0.01, 1e-9) {
+		t.Errorf("f(1/h) = %g", f)
+	}
+}
+
+func TestPropertyMoreVolumeNeverCostsLess(t *testing.T) {
+	t.Parallel()
+	b := mustBook(t)
+	x86 := mustFind(t, b, PlatformLambda, "us-east-1", ArchX86, "", "")
+	c7i := mustFind(t, b, PlatformEC2, "us-east-1", "", "", "c7i.large")
+	rapid.Check(t, func(t *rapid.T) {
+		mem := rapid.IntRange(128, 10240).Draw(t, "mem")
+		dur := rapid.Float64Range(0.1, 5000).Draw(t, "dur")
+		n := rapid.Int64Range(0, 1e10).Draw(t, "n")
+		extra := rapid.Int64Range(1, 1e9).Draw(t, "extra")
+		free := rapid.Bool().Draw(t, "free")
+		a, err := LambdaCost(x86, nil, LambdaUsage{Requests: n, MemoryMB: mem, DurationMs: dur, FreeTier: free})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := LambdaCost(x86, nil, LambdaUsage{Requests: n + extra, MemoryMB: mem, DurationMs: dur, FreeTier: free})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.TotalUSD.LessThan(a.TotalUSD) {
+			t.Fatalf("%d requests cost %s < %s for %d", n+extra, b.TotalUSD, a.TotalUSD, n)
+		}
+		// Fleets: more volume never needs fewer instances.
+		capRPS := rapid.Float64Range(0.1, 1000).Draw(t, "cap")
+		auto := rapid.Bool().Draw(t, "auto")
+		p2a := rapid.Float64Range(1, 3).Draw(t, "p2a")
+		prof, err := DiurnalProfile(p2a, 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := &Fleet{Entry: c7i, Instance: "c7i.large", CapacityRPS: capRPS, Utilisation: 0.7, Autoscaled: auto}
+		v := float64(n)
+		if f.Monthly(v+float64(extra), prof).LessThan(f.Monthly(v, prof)) {
+			t.Fatalf("fleet cost fell with volume")
+		}
+		// Serverless monthly with a constant measured cold fraction.
+		s := &Serverless{Entry: x86, Platform: PlatformLambda, WarmGBs: d("0.1"), ColdExtraGBs: d("0.3"), Cold: ColdModel{Floor: 0.01}}
+		if s.Monthly(v+float64(extra), prof).LessThan(s.Monthly(v, prof)) {
+			t.Fatalf("serverless monthly cost fell with volume")
+		}
+	})
+}
+
+func TestPropertyHigherPriceNeverLowersCost(t *testing.T) {
+	t.Parallel()
+	b := mustBook(t)
+	base := mustFind(t, b, PlatformLambda, "us-east-1", ArchArm64, "", "")
+	rapid.Check(t, func(t *rapid.T) {
+		bump := decimal.NewFromFloat(rapid.Float64Range(1, 3).Draw(t, "bump"))
+		which := rapid.IntRange(0, 2).Draw(t, "which")
+		e := *base
+		l := *base.Lambda
+		l.DurationTiers = append([]LambdaTier(nil), l.DurationTiers...)
+		switch which {
+		case 0:
+			l.RequestUSD = l.RequestUSD.Mul(bump)
+		case 1:
+			for i := range l.DurationTiers {
+				l.DurationTiers[i].USD = l.DurationTiers[i].USD.Mul(bump)
+			}
+		case 2:
+			l.EphemeralGBSecondUSD = l.EphemeralGBSecondUSD.Mul(bump)
+		}
+		e.Lambda = &l
+		u := LambdaUsage{Requests: rapid.Int64Range(0, 1e10).Draw(t, "n"), MemoryMB: rapid.IntRange(128, 10240).Draw(t, "mem"),
+			DurationMs: rapid.Float64Range(0.1, 900000).Draw(t, "dur"), EphemeralMB: rapid.IntRange(512, 10240).Draw(t, "eph"),
+			FreeTier: rapid.Bool().Draw(t, "free")}
+		lo, err := LambdaCost(base, nil, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hi, err := LambdaCost(&e, nil, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hi.TotalUSD.LessThan(lo.TotalUSD) {
+			t.Fatalf("higher price gave %s < %s", hi.TotalUSD, lo.TotalUSD)
+		}
+	})
+}
+
+func TestDiurnalProfile(t *testing.T) {
+	t.Parallel()
+	p, err := DiurnalProfile(2, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !near(p.PeakToAverage(), 2, 1e-12) {
+		t.Errorf("peak-to-average = %g, want 2", p.PeakToAverage())
+	}
+	if _, err := DiurnalProfile(4, 8); err == nil {
+		t.Error("4× over 8 h exceeds a day's traffic: want an error")
+	}
+}
+
+var _ = results.Crossing{}
+
+func BenchmarkCrossings(b *testing.B) {
+	prof, _ := DiurnalProfile(3, 8)
+	s := linearServerless("0.000002")
+	f := testFleet("0.0725", 40)
+	f.Utilisation = 0.7
+	f.Autoscaled = true
+	for b.Loop() {
+		Pair{S: s, F: f, Profile: prof}.Crossings(1, 1e11)
+	}
+}

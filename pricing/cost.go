@@ -1,0 +1,379 @@
+package pricing
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Item is one line of an itemised estimate: Quantity Unit at RateUSD each
+// makes USD. Free-tier lines have a negative quantity.
+type Item struct {
+	Name     string          `json:"name"`
+	Quantity decimal.Decimal `json:"quantity"`
+	Unit     string          `json:"unit"`
+	RateUSD  decimal.Decimal `json:"rate_usd"`
+	USD      decimal.Decimal `json:"usd"`
+}
+
+// Estimate is an itemised cost with its provenance.
+type Estimate struct {
+	TotalUSD  decimal.Decimal
+	Items     []Item
+	PriceBook Ref
+	// Extra lists the provenance of further entries used (API Gateway).
+	Extra []Ref
+	Notes []string
+}
+
+// MarshalJSON writes the --json contract: {"total_usd": n, "items": [{"name",
+// "quantity", "unit", "rate_usd", "usd"}], "price_book": {...}}, with money as
+// JSON numbers carrying every exact digit.
+func (e Estimate) MarshalJSON() ([]byte, error) {
+	type item struct {
+		Name     string      `json:"name"`
+		Quantity json.Number `json:"quantity"`
+		Unit     string      `json:"unit"`
+		RateUSD  json.Number `json:"rate_usd"`
+		USD      json.Number `json:"usd"`
+	}
+	items := make([]item, len(e.Items))
+	for i, it := range e.Items {
+		items[i] = item{it.Name, json.Number(it.Quantity.String()), it.Unit, json.Number(it.RateUSD.String()), json.Number(it.USD.String())}
+	}
+	return json.Marshal(struct {
+		TotalUSD  json.Number `json:"total_usd"`
+		Items     []item      `json:"items"`
+		PriceBook Ref         `json:"price_book"`
+		Extra     []Ref       `json:"other_price_book_entries,omitempty"`
+		Notes     []string    `json:"notes,omitempty"`
+	}{json.Number(e.TotalUSD.String()), items, e.PriceBook, e.Extra, e.Notes})
+}
+
+func (e *Estimate) add(name string, qty decimal.Decimal, unit string, rate decimal.Decimal) {
+	usd := qty.Mul(rate)
+	e.Items = append(e.Items, Item{Name: name, Quantity: qty, Unit: unit, RateUSD: rate, USD: usd})
+	e.TotalUSD = e.TotalUSD.Add(usd)
+}
+
+// CeilMs rounds one invocation's duration up to a whole millisecond (AWS
+// Lambda's rule since 2020-12-01).
+func CeilMs(ms float64) decimal.Decimal {
+	if ms <= 0 || math.IsNaN(ms) {
+		return decimal.Zero
+	}
+	return decimal.NewFromFloat(ms).Ceil()
+}
+
+// ceilTo rounds ms up to a multiple of step ms.
+func ceilTo(ms float64, step int) decimal.Decimal {
+	if ms <= 0 || math.IsNaN(ms) {
+		return decimal.Zero
+	}
+	s := decimal.NewFromInt(int64(step))
+	return decimal.NewFromFloat(ms).Div(s).Ceil().Mul(s)
+}
+
+// GB converts configured megabytes to Lambda/Azure gigabytes (MB/1024).
+func GB(mb int) decimal.Decimal { return decimal.NewFromInt(int64(mb)).Div(decimal.NewFromInt(1024)) }
+
+// InitBilled reports whether a cold start's INIT phase is billed for an
+// invocation at time t: always from InitBilledFrom (2025-08-01); before that
+// date only for configurations other than a ZIP package on an AWS-managed
+// runtime (custom runtimes, container images, Provisioned Concurrency), i.e.
+// when managedZip is false. A zero t means "now".
+func (l *LambdaRates) InitBilled(t time.Time, managedZip bool) bool {
+	if !managedZip {
+		return true
+	}
+	from, err := time.Parse("2006-01-02", l.InitBilledFrom)
+	if err != nil || t.IsZero() {
+		return true
+	}
+	return !t.Before(from)
+}
+
+// LambdaUsage is a month (or a run) of invocations of one function
+// configuration.
+type LambdaUsage struct {
+	// Requests is the number of invocations (throttled requests excluded).
+	Requests int64
+	MemoryMB int
+	// DurationMs is each invocation's handler duration (billed as ceil_ms).
+	DurationMs float64
+	// ColdStarts of the Requests carry InitMs of INIT; billed when InitBilled.
+	ColdStarts int64
+	InitMs     float64
+	InitBilled bool
+	// EphemeralMB is the configured /tmp size (512 included).
+	EphemeralMB int
+	// FreeTier subtracts the monthly free tier (1M requests, 400k GB-s at
+	// tier-1 rates). Off by default: marginal cost.
+	FreeTier bool
+	// APIGateway adds the HTTP API request fee, metered per started 512 KB of
+	// PayloadBytes.
+	APIGateway   bool
+	PayloadBytes int64
+	// ProvisionedConcurrency instances of MemoryMB enabled for
+	// ProvisionedHours (rounded up to 5 minutes); ProvisionedRequests of the
+	// Requests run on them at the lower duration rate, the rest spill over to
+	// on-demand rates.
+	ProvisionedConcurrency int
+	ProvisionedHours       float64
+	ProvisionedRequests    int64
+}
+
+// LambdaCost prices u with the lambda entry e (and the API Gateway entry
+// apigw when u.APIGateway). Duration tiers are marginal brackets over the
+// usage's total on-demand GB-s.
+//
+//	billed_ms = N × ceil_ms(d) + cold × (ceil_ms(d + init) − ceil_ms(d))   [init billed]
+//	GB-s      = MB/1024 × billed_ms/1000
+func LambdaCost(e *Entry, apigw *Entry, u LambdaUsage) (Estimate, error) {
+	if e == nil || e.Lambda == nil {
+		return Estimate{}, errors.New("lambda cost: entry has no lambda rates")
+	}
+	if u.Requests < 0 || u.MemoryMB <= 0 {
+		return Estimate{}, fmt.Errorf("lambda cost: requests must be >= 0 and memory > 0 (got %d, %d MB)", u.Requests, u.MemoryMB)
+	}
+	if u.ProvisionedRequests > u.Requests {
+		return Estimate{}, errors.New("lambda cost: provisioned requests exceed requests")
+	}
+	l := e.Lambda
+	est := Estimate{PriceBook: e.Ref()}
+	n := decimal.NewFromInt(u.Requests)
+	gb := GB(u.MemoryMB)
+	warm := CeilMs(u.DurationMs)
+	billedMs := n.Mul(warm)
+	if u.ColdStarts > 0 && u.InitBilled {
+		extra := CeilMs(u.DurationMs + u.InitMs).Sub(warm)
+		billedMs = billedMs.Add(decimal.NewFromInt(u.ColdStarts).Mul(extra))
+	}
+	est.add("requests", n, "requests", l.RequestUSD)
+	// Split billed time between Provisioned Concurrency and on-demand.
+	pcMs := decimal.Zero
+	if u.ProvisionedRequests > 0 && u.Requests > 0 {
+		pcMs = billedMs.Mul(decimal.NewFromInt(u.ProvisionedRequests)).Div(n)
+	}
+	odGBs := gb.Mul(billedMs.Sub(pcMs)).Div(decimal.NewFromInt(1000))
+	lower := decimal.Zero
+	for i, t := range l.DurationTiers {
+		upper := odGBs
+		if t.UpToGBSeconds != nil && t.UpToGBSeconds.LessThan(odGBs) {
+			upper = *t.UpToGBSeconds
+		}
+		if upper.GreaterThan(lower) || (i == 0 && odGBs.IsZero()) {
+			est.add(fmt.Sprintf("duration tier %d (%s)", i+1, e.Architecture), upper.Sub(lower), "GB-s", t.USD)
+		}
+		if t.UpToGBSeconds == nil || !odGBs.GreaterThan(*t.UpToGBSeconds) {
+			break
+		}
+		lower = *t.UpToGBSeconds
+	}
+	if pcMs.IsPositive() {
+		est.add("provisioned concurrency duration", gb.Mul(pcMs).Div(decimal.NewFromInt(1000)), "GB-s", l.ProvisionedDurationGBSecondUSD)
+	}
+	if u.ProvisionedConcurrency > 0 {
+		secs := decimal.NewFromFloat(u.ProvisionedHours * 3600).Div(decimal.NewFromInt(300)).Ceil().Mul(decimal.NewFromInt(300))
+		q := gb.Mul(decimal.NewFromInt(int64(u.ProvisionedConcurrency))).Mul(secs)
+		est.add("provisioned concurrency enabled", q, "GB-s", l.ProvisionedGBSecondUSD)
+		if u.FreeTier {
+			est.Notes = append(est.Notes, "the free tier does not apply to functions with Provisioned Concurrency; not subtracted")
+			u.FreeTier = false
+		}
+	}
+	if u.EphemeralMB > 512 {
+		q := decimal.NewFromInt(int64(u.EphemeralMB - 512)).Div(decimal.NewFromInt(1024)).Mul(billedMs).Div(decimal.NewFromInt(1000))
+		est.add("ephemeral storage above 512 MB", q, "GB-s", l.EphemeralGBSecondUSD)
+	}
+	if u.FreeTier {
+		fr := decimal.Min(n, l.FreeRequests)
+		if fr.IsPositive() {
+			est.add("free tier: requests", fr.Neg(), "requests", l.RequestUSD)
+		}
+		fg := decimal.Min(odGBs, l.FreeGBSeconds)
+		if fg.IsPositive() {
+			est.add("free tier: duration (at tier-1 rate)", fg.Neg(), "GB-s", l.DurationTiers[0].USD)
+		}
+		est.Notes = append(est.Notes, "free tier applied once to this usage; it is shared by all functions and both architectures of the account")
+	}
+	if u.APIGateway {
+		if apigw == nil || apigw.APIGateway == nil {
+			return Estimate{}, fmt.Errorf("lambda cost: api gateway http api: %w", ErrNoPrice)
+		}
+		a := apigw.APIGateway
+		units := int64(1)
+		if u.PayloadBytes > 0 {
+			units = (u.PayloadBytes + int64(a.MeteringKB)*1024 - 1) / (int64(a.MeteringKB) * 1024)
+		}
+		metered := n.Mul(decimal.NewFromInt(units))
+		lower := decimal.Zero
+		for i, t := range a.RequestTiers {
+			upper := metered
+			if t.UpTo != nil && t.UpTo.LessThan(metered) {
+				upper = *t.UpTo
+			}
+			if upper.GreaterThan(lower) {
+				est.add(fmt.Sprintf("api gateway http api requests tier %d", i+1), upper.Sub(lower), "requests", t.USD)
+			}
+			if t.UpTo == nil || !metered.GreaterThan(*t.UpTo) {
+				break
+			}
+			lower = *t.UpTo
+		}
+		est.Extra = append(est.Extra, apigw.Ref())
+	}
+	return est, nil
+}
+
+// LambdaRequestCost is one invocation's cost at tier-1 rates from its billed
+// milliseconds (already rounded by the platform, or ceil_ms'd here):
+// request_usd + MB/1024 × billed_ms/1000 × tier-1 rate.
+func LambdaRequestCost(l *LambdaRates, memoryMB int, billedMs decimal.Decimal) decimal.Decimal {
+	return l.RequestUSD.Add(GB(memoryMB).Mul(billedMs).Div(decimal.NewFromInt(1000)).Mul(l.DurationTiers[0].USD))
+}
+
+// CloudRunUsage is a month (or run) of requests to a Cloud Run service with
+// request-based billing.
+type CloudRunUsage struct {
+	Requests   int64
+	DurationMs float64
+	VCPU       float64
+	MemoryMB   int
+	// Concurrency is the achieved number of requests sharing one instance's
+	// billable time (>= 1).
+	Concurrency float64
+	FreeTier    bool
+	// MinInstances kept idle for IdleHours pay the idle rates.
+	MinInstances int
+	IdleHours    float64
+}
+
+// CloudRunCost prices u: instance time ceil_100ms(d) per request, shared by
+// the achieved concurrency, at vCPU-s and GiB-s rates, plus the request fee.
+func CloudRunCost(e *Entry, u CloudRunUsage) (Estimate, error) {
+	if e == nil || e.CloudRun == nil {
+		return Estimate{}, errors.New("cloud run cost: entry has no cloud_run rates")
+	}
+	if u.VCPU <= 0 || u.MemoryMB <= 0 || u.Requests < 0 {
+		return Estimate{}, errors.New("cloud run cost: vcpu and memory must be > 0, requests >= 0")
+	}
+	c := e.CloudRun
+	conc := u.Concurrency
+	if conc < 1 {
+		conc = 1
+	}
+	est := Estimate{PriceBook: e.Ref()}
+	n := decimal.NewFromInt(u.Requests)
+	instS := n.Mul(ceilTo(u.DurationMs, c.RoundingMs)).Div(decimal.NewFromInt(1000)).Div(decimal.NewFromFloat(conc))
+	vcpuS := instS.Mul(decimal.NewFromFloat(u.VCPU))
+	gibS := instS.Mul(decimal.NewFromInt(int64(u.MemoryMB))).Div(decimal.NewFromInt(1024))
+	est.add("requests", n, "requests", c.RequestUSD)
+	est.add("cpu (active)", vcpuS, "vCPU-s", c.VCPUSecondUSD)
+	est.add("memory (active)", gibS, "GiB-s", c.GiBSecondUSD)
+	if u.MinInstances > 0 && u.IdleHours > 0 {
+		idleS := decimal.NewFromFloat(u.IdleHours * 3600).Mul(decimal.NewFromInt(int64(u.MinInstances)))
+		est.add("cpu (idle min instances)", idleS.Mul(decimal.NewFromFloat(u.VCPU)), "vCPU-s", c.IdleVCPUSecondUSD)
+		est.add("memory (idle min instances)", idleS.Mul(decimal.NewFromInt(int64(u.MemoryMB))).Div(decimal.NewFromInt(1024)), "GiB-s", c.IdleGiBSecondUSD)
+	}
+	if u.FreeTier {
+		for _, f := range []struct {
+			name, unit string
+			used, free decimal.Decimal
+			rate       decimal.Decimal
+		}{{"free tier: requests", "requests", n, c.FreeRequests, c.RequestUSD},
+			{"free tier: cpu", "vCPU-s", vcpuS, c.FreeVCPUSeconds, c.VCPUSecondUSD},
+			{"free tier: memory", "GiB-s", gibS, c.FreeGiBSeconds, c.GiBSecondUSD}} {
+			if q := decimal.Min(f.used, f.free); q.IsPositive() {
+				est.add(f.name, q.Neg(), f.unit, f.rate)
+			}
+		}
+	}
+	if conc > 1 {
+		est.Notes = append(est.Notes, fmt.Sprintf("instance time shared by an achieved concurrency of %.2f", conc))
+	}
+	return est, nil
+}
+
+// AzureUsage is a month (or run) of executions on Azure Functions.
+type AzureUsage struct {
+	Executions int64
+	DurationMs float64
+	// MemoryMB is the observed memory (Consumption) or the instance memory (Flex).
+	MemoryMB int
+	FreeTier bool
+	// AlwaysReady Flex instances kept for AlwaysReadyHours pay the baseline.
+	AlwaysReady      int
+	AlwaysReadyHours float64
+}
+
+// AzureCost prices u on the Consumption plan (GB-s on observed memory
+// rounded up to 128 MB, capped at 1,536 MB, with a 100 ms and 128 MB minimum
+// per execution) or Flex Consumption on-demand (instance memory × ceil_ms).
+func AzureCost(e *Entry, u AzureUsage) (Estimate, error) {
+	if e == nil || e.Azure == nil {
+		return Estimate{}, errors.New("azure cost: entry has no azure rates")
+	}
+	if u.MemoryMB <= 0 || u.Executions < 0 {
+		return Estimate{}, errors.New("azure cost: memory must be > 0, executions >= 0")
+	}
+	a := e.Azure
+	est := Estimate{PriceBook: e.Ref()}
+	n := decimal.NewFromInt(u.Executions)
+	ms := CeilMs(u.DurationMs)
+	mem := u.MemoryMB
+	if e.Plan == "consumption" {
+		if minMs := decimal.NewFromInt(int64(a.MinDurationMs)); ms.LessThan(minMs) {
+			ms = minMs
+		}
+		if a.MemoryStepMB > 0 {
+			mem = (mem + a.MemoryStepMB - 1) / a.MemoryStepMB * a.MemoryStepMB
+		}
+		if mem < a.MinMemoryMB {
+			mem = a.MinMemoryMB
+		}
+		if a.MaxMemoryMB > 0 && mem > a.MaxMemoryMB {
+			mem = a.MaxMemoryMB
+		}
+	}
+	gbs := n.Mul(ms).Div(decimal.NewFromInt(1000)).Mul(GB(mem))
+	est.add("executions", n, "executions", a.ExecutionUSD)
+	est.add(fmt.Sprintf("execution time (%d MB billed)", mem), gbs, "GB-s", a.GBSecondUSD)
+	if u.AlwaysReady > 0 && u.AlwaysReadyHours > 0 {
+		q := GB(u.MemoryMB).Mul(decimal.NewFromInt(int64(u.AlwaysReady))).Mul(decimal.NewFromFloat(u.AlwaysReadyHours * 3600))
+		est.add("always-ready baseline", q, "GB-s", a.AlwaysReadyBaselineGBSecondUSD)
+	}
+	if u.FreeTier {
+		if q := decimal.Min(n, a.FreeExecutions); q.IsPositive() {
+			est.add("free grant: executions", q.Neg(), "executions", a.ExecutionUSD)
+		}
+		if q := decimal.Min(gbs, a.FreeGBSeconds); q.IsPositive() {
+			est.add("free grant: execution time", q.Neg(), "GB-s", a.GBSecondUSD)
+		}
+	}
+	return est, nil
+}
+
+// EC2Cost prices n instances for hours hours (730 = a month) at the
+// on-demand hourly rate; burstable types add surplus credits at CPU
+// utilisation util (0..1).
+func EC2Cost(e *Entry, n int, hours float64, util float64) (Estimate, error) {
+	if e == nil || e.EC2 == nil {
+		return Estimate{}, errors.New("ec2 cost: entry has no ec2 rates")
+	}
+	est := Estimate{PriceBook: e.Ref()}
+	q := decimal.NewFromInt(int64(n)).Mul(decimal.NewFromFloat(hours))
+	est.add(e.Instance+" on-demand", q, "instance-hours", e.EC2.HourlyUSD)
+	if e.EC2.Burstable {
+		u := decimal.NewFromFloat(util)
+		if extra := e.EC2.SustainedHourlyUSD(u).Sub(e.EC2.HourlyUSD); extra.IsPositive() {
+			est.add("surplus CPU credits (unlimited mode)", q, "instance-hours", extra)
+		}
+		est.Notes = append(est.Notes, fmt.Sprintf("%s is burstable: sustained CPU above %s%% per vCPU buys surplus credits", e.Instance, e.EC2.BaselinePerVCPU.Mul(decimal.NewFromInt(100))))
+	}
+	return est, nil
+}

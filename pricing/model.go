@@ -1,0 +1,424 @@
+package pricing
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/benchctl/benchctl/results"
+)
+
+// Crossing directions.
+const (
+	DirDearer  = "serverless_becomes_dearer"
+	DirCheaper = "serverless_becomes_cheaper"
+)
+
+// Default search range of break-even volumes (requests per month): one
+// request to 10^11 (about 38,000 requests/s on average).
+const (
+	DefaultMinMonthlyRequests = 1.0
+	DefaultMaxMonthlyRequests = 1e11
+)
+
+// maxBreakpoints bounds the fleet steps examined per break-even search.
+const maxBreakpoints = 20000
+
+// DefaultIdleTimeoutS is the assumed idle time after which a serverless
+// instance is reclaimed (AWS does not document it; 5–15 minutes is commonly
+// observed), used by the Poisson cold-start model when the scenario gives none.
+const DefaultIdleTimeoutS = 600.0
+
+// ColdModel predicts the share of requests that start a new instance at an
+// average arrival rate λ (requests/s), for Poisson arrivals and an idle
+// timeout T: a request is cold when the previous one came more than T
+// earlier, with probability e^(−λT). A floor f0, calibrated so that the
+// model reproduces the run's measured cold-start fraction m at its measured
+// rate λm, accounts for cold starts from scaling out and recycling:
+//
+//	f(λ) = e^(−λT) + (1 − e^(−λT)) × f0,   f0 = max(0, (m − e^(−λm T)) / (1 − e^(−λm T)))
+//
+// Scale multiplies the result (sensitivity analysis), clamped to [0, 1].
+// With IdleTimeoutS = 0 the fraction is the constant Floor.
+type ColdModel struct {
+	IdleTimeoutS float64
+	Floor        float64
+	Scale        float64
+}
+
+// NewColdModel calibrates the floor from a measured cold fraction at a
+// measured rate (see ColdModel).
+func NewColdModel(idleTimeoutS, measuredFraction, measuredRPS float64) ColdModel {
+	m := ColdModel{IdleTimeoutS: idleTimeoutS, Scale: 1}
+	if idleTimeoutS <= 0 {
+		m.Floor = clamp01(measuredFraction)
+		return m
+	}
+	p := math.Exp(-measuredRPS * idleTimeoutS)
+	if p < 1 {
+		m.Floor = clamp01((measuredFraction - p) / (1 - p))
+	}
+	return m
+}
+
+// Fraction is f(λ), the expected share of cold requests at rate λ.
+func (c ColdModel) Fraction(rate float64) float64 {
+	f := c.Floor
+	if c.IdleTimeoutS > 0 {
+		p := math.Exp(-rate * c.IdleTimeoutS)
+		f = p + (1-p)*c.Floor
+	}
+	s := c.Scale
+	if s == 0 {
+		s = 1
+	}
+	return clamp01(f * s)
+}
+
+func clamp01(x float64) float64 { return math.Max(0, math.Min(1, x)) }
+
+// Serverless is one serverless configuration's monthly cost model, built
+// from measured per-request costs.
+//
+// AWS Lambda (Entry has lambda rates): the month's GB-s = Σ_slots N_k ×
+// (g_warm + f(λ_k) × g_cold_extra) go through the marginal duration
+// brackets; requests pay the request fee (and the HTTP API fee when behind
+// API Gateway); the optional free tier is subtracted at tier-1 rates. Other
+// platforms: cost = Σ_slots N_k × (c_warm + f(λ_k) × c_cold_extra).
+type Serverless struct {
+	Name         string
+	Target       string
+	Platform     string
+	Architecture string
+	MemoryMB     int
+	Entry        *Entry
+	APIGW        *Entry
+	PayloadBytes int64
+	// Lambda: GB-s per warm request and extra GB-s per cold start.
+	WarmGBs, ColdExtraGBs decimal.Decimal
+	// Other platforms: USD per warm request and extra USD per cold start.
+	WarmUSD, ColdExtraUSD decimal.Decimal
+	Cold                  ColdModel
+	FreeTier              bool
+	// CILow and CIHigh scale the monthly cost to the bounds of the per-request
+	// cost's 95% confidence interval (1 when unknown).
+	CILow, CIHigh float64
+}
+
+// Monthly is the configuration's cost for a month of monthlyRequests shaped
+// by p.
+func (s *Serverless) Monthly(monthlyRequests float64, p Profile) decimal.Decimal {
+	return s.monthly(monthlyRequests, p, 1)
+}
+
+func (s *Serverless) monthly(v float64, p Profile, factor float64) decimal.Decimal {
+	if v <= 0 {
+		return decimal.Zero
+	}
+	colds := 0.0
+	for k, r := range p.Rates(v) {
+		colds += v * p.Weights[k] * s.Cold.Fraction(r)
+	}
+	V := decimal.NewFromFloat(v)
+	C := decimal.NewFromFloat(colds)
+	var total decimal.Decimal
+	if s.Entry != nil && s.Entry.Lambda != nil {
+		l := s.Entry.Lambda
+		gbs := V.Mul(s.WarmGBs).Add(C.Mul(s.ColdExtraGBs))
+		total = V.Mul(l.RequestUSD).Add(TieredCost(l.tiers(), gbs))
+		if s.FreeTier {
+			total = total.Sub(decimal.Min(V, l.FreeRequests).Mul(l.RequestUSD))
+			total = total.Sub(decimal.Min(gbs, l.FreeGBSeconds).Mul(l.DurationTiers[0].USD))
+		}
+		if s.APIGW != nil && s.APIGW.APIGateway != nil {
+			a := s.APIGW.APIGateway
+			units := int64(1)
+			if s.PayloadBytes > 0 {
+				units = (s.PayloadBytes + int64(a.MeteringKB)*1024 - 1) / (int64(a.MeteringKB) * 1024)
+			}
+			total = total.Add(TieredCost(a.RequestTiers, V.Mul(decimal.NewFromInt(units))))
+		}
+	} else {
+		total = V.Mul(s.WarmUSD).Add(C.Mul(s.ColdExtraUSD))
+	}
+	if factor != 1 {
+		total = total.Mul(decimal.NewFromFloat(factor))
+	}
+	if total.IsNegative() {
+		return decimal.Zero
+	}
+	return total
+}
+
+// Fleet is an always-on fleet of one instance type sized from measured
+// capacity: in each slot of the profile
+//
+//	n_k = max(min, 1, ceil(rate_k / (capacity_rps × utilisation))) [+1 for N+1]
+//
+// An autoscaled fleet pays Σ_k n_k × hourly × 730/K; a fixed fleet is sized
+// for the peak slot and pays max_k n_k × hourly × 730. Burstable types add
+// surplus CPU credits, taking CPU utilisation as rate_k / (n_k × capacity).
+type Fleet struct {
+	Name        string
+	Instance    string
+	Entry       *Entry
+	CapacityRPS float64
+	// CapacityLow/High bound the capacity (its CI); 0 when unknown.
+	CapacityLow, CapacityHigh float64
+	Utilisation               float64
+	MinInstances              int
+	NPlusOne                  bool
+	Autoscaled                bool
+	CapacityAssumption        string
+	// PriceScale multiplies the hourly price (sensitivity analysis; 0 = 1).
+	PriceScale float64
+}
+
+// Count is the number of instances needed for a slot at rate requests/s.
+func (f *Fleet) Count(rate float64) int {
+	per := f.CapacityRPS * f.util()
+	n := 0
+	if per > 0 && rate > 0 {
+		n = int(math.Ceil(rate/per - 1e-12))
+	}
+	n = max(n, f.MinInstances, 1)
+	if f.NPlusOne {
+		n++
+	}
+	return n
+}
+
+func (f *Fleet) util() float64 {
+	if f.Utilisation <= 0 || f.Utilisation > 1 {
+		return 1
+	}
+	return f.Utilisation
+}
+
+// Monthly is the fleet's cost for a month of monthlyRequests shaped by p.
+func (f *Fleet) Monthly(monthlyRequests float64, p Profile) decimal.Decimal {
+	rates := p.Rates(math.Max(0, monthlyRequests))
+	counts := make([]int, len(rates))
+	peak := 0
+	for k, r := range rates {
+		counts[k] = f.Count(r)
+		peak = max(peak, counts[k])
+	}
+	hourly := f.Entry.EC2.HourlyUSD
+	if f.PriceScale > 0 && f.PriceScale != 1 {
+		hourly = hourly.Mul(decimal.NewFromFloat(f.PriceScale))
+	}
+	// Σ_k n_k × hourly × 730/K, summed exactly: instance-slots first.
+	slots := int64(0)
+	for k := range rates {
+		if f.Autoscaled {
+			slots += int64(counts[k])
+		} else {
+			slots += int64(peak)
+		}
+	}
+	K := decimal.NewFromInt(int64(len(rates)))
+	total := decimal.NewFromInt(slots).Mul(hourly).Mul(decimal.NewFromInt(HoursPerMonth)).Div(K)
+	if f.Entry.EC2.Burstable && f.CapacityRPS > 0 {
+		credits := decimal.Zero
+		for k, r := range rates {
+			n := peak
+			if f.Autoscaled {
+				n = counts[k]
+			}
+			u := decimal.NewFromFloat(math.Min(1, r/(float64(n)*f.CapacityRPS)))
+			credits = credits.Add(decimal.NewFromInt(int64(n)).Mul(f.Entry.EC2.SustainedHourlyUSD(u).Sub(f.Entry.EC2.HourlyUSD)))
+		}
+		total = total.Add(credits.Mul(decimal.NewFromInt(HoursPerMonth)).Div(K))
+	}
+	return total
+}
+
+// breakpoints are the volumes in (lo, hi) at which some slot's instance
+// count steps up (the fleet cost jumps just after each), ascending.
+func (f *Fleet) breakpoints(p Profile, lo, hi float64) ([]float64, bool) {
+	per := f.CapacityRPS * f.util()
+	if per <= 0 {
+		return nil, false
+	}
+	slotS := p.SlotHours() * 3600
+	weights := p.Weights
+	if !f.Autoscaled {
+		wmax := 0.0
+		for _, w := range weights {
+			wmax = math.Max(wmax, w)
+		}
+		weights = []float64{wmax}
+	}
+	seen := map[float64]bool{}
+	var out []float64
+	truncated := false
+	for _, w := range weights {
+		if w <= 0 || seen[-w] {
+			continue
+		}
+		seen[-w] = true
+		// V at which rate = j × per: V = j × per × slotS / w.
+		step := per * slotS / w
+		j := math.Max(1, math.Floor(lo/step))
+		for ; j*step < hi; j++ {
+			v := j * step
+			if v <= lo || seen[v] {
+				continue
+			}
+			if len(out) >= maxBreakpoints {
+				truncated = true
+				break
+			}
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	sort.Float64s(out)
+	return out, truncated
+}
+
+// Pair is one serverless configuration against one fleet under a profile.
+type Pair struct {
+	S       *Serverless
+	F       *Fleet
+	Profile Profile
+	// SFactor scales the serverless cost (CI bounds, sensitivity; 0 = 1).
+	SFactor float64
+}
+
+func (pr Pair) diff(v float64) decimal.Decimal {
+	f := pr.SFactor
+	if f == 0 {
+		f = 1
+	}
+	return pr.S.monthly(v, pr.Profile, f).Sub(pr.F.Monthly(v, pr.Profile))
+}
+
+// Crossings finds every volume in [lo, hi] at which the serverless and
+// fleet monthly costs cross. The fleet cost is a step function of volume:
+// between two steps it is constant (or continuous, for burstable credits)
+// and the serverless cost is continuous, so each piece is sampled (densely
+// where it spans decades, where the cold-start model bends the serverless
+// curve) and every sign change of the difference is bisected to a relative
+// width of 1e-9; a step of the fleet that jumps over the serverless curve is
+// a crossing at the step. truncated is true when the fleet had more steps
+// than examined.
+func (pr Pair) Crossings(lo, hi float64) (out []results.Crossing, truncated bool) {
+	bps, truncated := pr.F.breakpoints(pr.Profile, lo, hi)
+	if truncated {
+		hi = bps[len(bps)-1]
+	}
+	edges := append([]float64{lo}, bps...)
+	edges = append(edges, hi)
+	neg := func(d decimal.Decimal) bool { return d.IsNegative() }
+	add := func(v float64, becameDearer bool) {
+		dir := DirCheaper
+		if becameDearer {
+			dir = DirDearer
+		}
+		cost := pr.F.Monthly(v, pr.Profile)
+		out = append(out, results.Crossing{MonthlyRequests: v, AverageRPS: AverageRPS(v), Direction: dir, CostUSD: cost.InexactFloat64()})
+	}
+	var prevNeg bool
+	for i := 0; i+1 < len(edges); i++ {
+		a, b := edges[i], edges[i+1]
+		if b <= a {
+			continue
+		}
+		start := a
+		if i > 0 {
+			start = math.Nextafter(a, math.Inf(1)) * (1 + 1e-12)
+		}
+		startNeg := neg(pr.diff(start))
+		if i > 0 && startNeg != prevNeg {
+			add(a, !startNeg)
+		}
+		samples := 2
+		if ratio := b / start; ratio > 2 {
+			samples = min(64, 4*int(math.Ceil(math.Log2(ratio))))
+		}
+		x0, n0 := start, startNeg
+		for s := 1; s <= samples; s++ {
+			x1 := b
+			if s < samples {
+				x1 = start * math.Pow(b/start, float64(s)/float64(samples))
+			}
+			n1 := neg(pr.diff(x1))
+			if n1 != n0 {
+				l, r := x0, x1
+				for it := 0; it < 200 && (r-l) > 1e-9*r; it++ {
+					m := l + (r-l)/2
+					if neg(pr.diff(m)) == n0 {
+						l = m
+					} else {
+						r = m
+					}
+				}
+				add(r, n0 && !n1)
+			}
+			x0, n0 = x1, n1
+		}
+		prevNeg = n0
+	}
+	return out, truncated
+}
+
+// firstDearer is the first volume at which serverless becomes dearer than
+// the fleet (0 when none in range).
+func firstDearer(cs []results.Crossing) float64 {
+	for _, c := range cs {
+		if c.Direction == DirDearer {
+			return c.MonthlyRequests
+		}
+	}
+	return 0
+}
+
+// Curve is one cost curve of the break-even chart: monthly cost against
+// monthly requests, for one serverless configuration (Kind "serverless") or
+// one instance fleet (Kind "fleet", a step function sampled on both sides of
+// every step in range).
+type Curve struct {
+	Name   string
+	Kind   string
+	Points []CurvePoint
+}
+
+// CurvePoint is one point of a Curve; LowUSD and HighUSD bound it (cost CI
+// for serverless, capacity CI for fleets; equal to USD when unknown).
+type CurvePoint struct {
+	MonthlyRequests, USD, LowUSD, HighUSD float64
+}
+
+// describe labels a fleet for reports.
+func (f *Fleet) describe() string {
+	mode := "fixed for peak"
+	if f.Autoscaled {
+		mode = "autoscaled"
+	}
+	s := fmt.Sprintf("%s fleet (%s, %.3g rps/instance at %.0f%% utilisation", f.Instance, mode, f.CapacityRPS, f.util()*100)
+	if f.NPlusOne {
+		s += ", N+1"
+	}
+	return s + ")"
+}
+
+func (f *Fleet) withCapacity(c float64) *Fleet {
+	g := *f
+	g.CapacityRPS = c
+	return &g
+}
+
+func logSpace(lo, hi float64, n int) []float64 {
+	if n < 2 {
+		n = 2
+	}
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = lo * math.Pow(hi/lo, float64(i)/float64(n-1))
+	}
+	return out
+}

@@ -1,0 +1,362 @@
+package pricing
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/benchctl/benchctl/results"
+	"github.com/benchctl/benchctl/scenarios"
+)
+
+// DefaultMaxSpendUSD is the most a run against a real cloud endpoint may be
+// estimated to cost before benchctl refuses to start it (--max-spend,
+// pricing.max_spend_usd).
+const DefaultMaxSpendUSD = 5
+
+// UnknownMemoryMB is assumed for a function whose memory is unknown before
+// the run (the Lambda maximum: an upper bound).
+const UnknownMemoryMB = 10240
+
+// ErrOverBudget is returned (wrapped) by SpendEstimate.Check when the
+// estimate exceeds the limit.
+var ErrOverBudget = errors.New("estimated benchmark spend exceeds the limit")
+
+// SpendEstimate is what a run is expected to cost on real cloud endpoints
+// before it starts.
+type SpendEstimate struct {
+	TotalUSD decimal.Decimal `json:"total_usd"`
+	Lines    []SpendLine     `json:"lines"`
+	Notes    []string        `json:"notes,omitempty"`
+	// RealCloud is false when no target costs money (all local).
+	RealCloud bool `json:"real_cloud"`
+}
+
+// SpendLine is one target × phase (× sweep step) of the estimate:
+// Requests scheduled × the per-request cost at AssumedDurationMs.
+type SpendLine struct {
+	Target            string          `json:"target"`
+	Phase             string          `json:"phase"`
+	Step              string          `json:"step,omitempty"`
+	Platform          string          `json:"platform"`
+	MemoryMB          int             `json:"memory_mb"`
+	Requests          int64           `json:"requests"`
+	AssumedDurationMs float64         `json:"assumed_duration_ms"`
+	DurationSource    string          `json:"duration_source"`
+	USD               decimal.Decimal `json:"usd"`
+	PriceSource       string          `json:"price_source"`
+}
+
+// SpendOptions gives what is known about the functions before the run
+// (e.g. from GetFunctionConfiguration), keyed by target name.
+type SpendOptions struct {
+	FunctionMemoryMB map[string]int
+	FunctionTimeout  map[string]time.Duration
+}
+
+// MaxSpendUSD is the scenario's spend limit, DefaultMaxSpendUSD when unset.
+func MaxSpendUSD(sc *scenarios.Scenario) float64 {
+	if sc != nil && sc.Pricing.MaxSpend != nil {
+		return *sc.Pricing.MaxSpend
+	}
+	return DefaultMaxSpendUSD
+}
+
+// Check returns an error wrapping ErrOverBudget when the estimate exceeds
+// limitUSD, saying how to raise the limit.
+func (s SpendEstimate) Check(limitUSD float64) error {
+	if s.TotalUSD.GreaterThan(decimal.NewFromFloat(limitUSD)) {
+		return fmt.Errorf("%w: estimated $%s > limit $%.2f; raise it with --max-spend %.0f (or pricing.max_spend_usd in the scenario), or see the estimate with --dry-run",
+			ErrOverBudget, s.TotalUSD.StringFixed(2), limitUSD, math.Ceil(s.TotalUSD.InexactFloat64()))
+	}
+	return nil
+}
+
+// WriteText prints the estimate as a table.
+func (s SpendEstimate) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TARGET\tPHASE\tSTEP\tMEMORY\tREQUESTS\tASSUMED DURATION\tFROM\tUSD")
+	for _, l := range s.Lines {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d MB\t%d\t%.1f ms\t%s\t%s\n", l.Target, l.Phase, l.Step, l.MemoryMB, l.Requests, l.AssumedDurationMs, l.DurationSource, l.USD.StringFixed(4))
+	}
+	fmt.Fprintf(tw, "TOTAL\t\t\t\t\t\t\t%s\n", s.TotalUSD.StringFixed(4))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, n := range s.Notes {
+		if _, err := fmt.Fprintln(w, "note:", n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EstimateRunSpend estimates what a scenario will cost on its real-cloud
+// targets (aws-lambda, lambda-url, and http targets with a billing block
+// that benchctl does not serve itself): per phase and memory-sweep step,
+// scheduled requests × the cost of one request at an assumed duration — the
+// billed duration measured by the prior run of the scenario when given,
+// else the target's timeout as the upper bound (memory unknown: 10,240 MB).
+func EstimateRunSpend(book *Book, sc *scenarios.Scenario, prior *results.Summary) (SpendEstimate, error) {
+	return EstimateRunSpendWith(book, sc, prior, SpendOptions{})
+}
+
+// EstimateRunSpendWith is EstimateRunSpend with known function settings.
+func EstimateRunSpendWith(book *Book, sc *scenarios.Scenario, prior *results.Summary, opts SpendOptions) (SpendEstimate, error) {
+	var est SpendEstimate
+	if book == nil || sc == nil {
+		return est, errors.New("estimate run spend: book and scenario are required")
+	}
+	type job struct {
+		phase, step string
+		t           scenarios.Target
+		mem         int
+		requests    float64
+		cold        bool
+	}
+	var jobs []job
+	sweep := sc.Experiments.MemorySweep
+	inSweep := func(target, phase string) bool {
+		if sweep == nil || sweep.Target != target {
+			return false
+		}
+		if len(sweep.Phases) == 0 {
+			return true
+		}
+		for _, p := range sweep.Phases {
+			if p == phase {
+				return true
+			}
+		}
+		return false
+	}
+	for _, ph := range sc.Phases {
+		n, note, err := scheduledRequests(ph, sc)
+		if err != nil {
+			return est, fmt.Errorf("estimate run spend: phase %s: %w", ph.Name, err)
+		}
+		if note != "" {
+			est.Notes = append(est.Notes, fmt.Sprintf("phase %s: %s", ph.Name, note))
+		}
+		for _, tn := range ph.Targets {
+			t, ok := targetByName(sc, tn)
+			if !ok || !realCloudKind(t) {
+				continue
+			}
+			if inSweep(tn, ph.Name) {
+				for _, m := range sweep.MemorySizes {
+					jobs = append(jobs, job{phase: ph.Name, step: fmt.Sprintf("memory_mb=%d", m), t: t, mem: m, requests: n})
+				}
+				continue
+			}
+			jobs = append(jobs, job{phase: ph.Name, t: t, requests: n})
+		}
+	}
+	if cs := sc.Experiments.ColdStarts; cs != nil {
+		if t, ok := targetByName(sc, cs.Target); ok && realCloudKind(t) {
+			jobs = append(jobs, job{phase: "cold_starts", step: "cold_start", t: t, requests: float64(cs.Samples), cold: true})
+		}
+	}
+	if c := sc.Experiments.Capacity; c != nil {
+		if t, ok := targetByName(sc, c.Target); ok && realCloudKind(t) {
+			steps := 8.0
+			jobs = append(jobs, job{phase: "capacity", t: t, requests: c.MaxRPS * c.StepDuration.Seconds() * steps})
+			est.Notes = append(est.Notes, "capacity search on a real endpoint: assumed 8 steps at max_rps (an upper bound)")
+		}
+	}
+	for _, j := range jobs {
+		est.RealCloud = true
+		mem := j.mem
+		if mem == 0 {
+			mem = opts.FunctionMemoryMB[j.t.Name]
+		}
+		if mem == 0 && j.t.Billing != nil {
+			mem = j.t.Billing.MemoryMB
+		}
+		durMs, source := priorDuration(prior, j.t.Name, mem, j.cold)
+		if mem == 0 && prior != nil {
+			mem = priorMemory(prior, j.t.Name)
+		}
+		if mem == 0 {
+			mem = UnknownMemoryMB
+			est.Notes = appendOnce(est.Notes, fmt.Sprintf("%s: memory unknown before the run, assumed %d MB (upper bound)", j.t.Name, mem))
+		}
+		if durMs == 0 {
+			timeout := opts.FunctionTimeout[j.t.Name]
+			source = "function timeout (upper bound)"
+			if timeout == 0 {
+				timeout = j.t.Timeout
+				source = "target timeout (upper bound)"
+			}
+			if timeout == 0 {
+				timeout = scenarios.DefaultTimeout
+			}
+			durMs = float64(timeout.Milliseconds())
+		}
+		arch := j.t.Architecture
+		if arch == "" {
+			arch = ArchX86
+		}
+		c, err := pricer(book, sc, j.t, mem, arch)
+		if err != nil {
+			return est, fmt.Errorf("estimate run spend: %w", err)
+		}
+		n := int64(math.Ceil(j.requests))
+		unit := CeilMs(durMs)
+		if c.platform == PlatformCloudRun {
+			unit = ceilTo(durMs, c.entry.CloudRun.RoundingMs)
+		}
+		if c.platform == PlatformAzureFunctions && c.plan == "consumption" {
+			unit = decimal.Max(unit, decimal.NewFromInt(int64(c.entry.Azure.MinDurationMs)))
+		}
+		per := c.fixed.Add(c.perUnit.Mul(unit))
+		usd := per.Mul(decimal.NewFromInt(n))
+		est.Lines = append(est.Lines, SpendLine{Target: j.t.Name, Phase: j.phase, Step: j.step, Platform: c.platform, MemoryMB: mem,
+			Requests: n, AssumedDurationMs: unit.InexactFloat64(), DurationSource: source, USD: usd, PriceSource: c.entry.Source})
+		est.TotalUSD = est.TotalUSD.Add(usd)
+	}
+	return est, nil
+}
+
+func appendOnce(xs []string, s string) []string {
+	for _, x := range xs {
+		if x == s {
+			return xs
+		}
+	}
+	return append(xs, s)
+}
+
+// priorDuration is the mean billed duration (or latency, for http targets)
+// a prior run measured for target at memory (any memory when 0).
+func priorDuration(prior *results.Summary, target string, mem int, cold bool) (float64, string) {
+	if prior == nil {
+		return 0, ""
+	}
+	for _, ts := range prior.Targets {
+		if ts.Name != target {
+			continue
+		}
+		var sum, n float64
+		for _, ph := range ts.Phases {
+			m := ph.MemorySizeMB
+			if m == 0 {
+				m = memoryFromStep(ph.Step)
+			}
+			if mem != 0 && m != 0 && m != mem {
+				continue
+			}
+			if (ph.Experiment == "cold_starts") != cold {
+				continue
+			}
+			if ph.BilledDurationMs != nil && ph.BilledDurationMs.Count > 0 {
+				sum += ph.BilledDurationMs.Mean * float64(ph.BilledDurationMs.Count)
+				n += float64(ph.BilledDurationMs.Count)
+			} else if ph.LatencyMs.Count > 0 {
+				sum += ph.LatencyMs.Mean * float64(ph.LatencyMs.Count)
+				n += float64(ph.LatencyMs.Count)
+			}
+		}
+		if n > 0 {
+			return sum / n, "measured in the prior run"
+		}
+	}
+	return 0, ""
+}
+
+func priorMemory(prior *results.Summary, target string) int {
+	for _, ts := range prior.Targets {
+		if ts.Name == target {
+			for _, ph := range ts.Phases {
+				if ph.MemorySizeMB > 0 {
+					return ph.MemorySizeMB
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// scheduledRequests is the number of requests a phase's traffic model
+// schedules per target over the phase duration.
+func scheduledRequests(ph scenarios.Phase, sc *scenarios.Scenario) (float64, string, error) {
+	tr := ph.Traffic
+	D := ph.Duration.Seconds()
+	switch tr.Model {
+	case "constant", "poisson", "":
+		return tr.Rate * D, "", nil
+	case "ramp":
+		return (tr.From + tr.To) / 2 * D, "", nil
+	case "sine":
+		return tr.Mean * D, "", nil
+	case "step":
+		every := tr.Every.Seconds()
+		if every <= 0 {
+			return 0, "", errors.New("step traffic needs every > 0")
+		}
+		total := 0.0
+		for t := 0.0; t < D; t += every {
+			r := tr.Start + tr.Step*(t/every)
+			if tr.Max > 0 {
+				r = math.Min(r, tr.Max)
+			}
+			total += r * math.Min(every, D-t)
+		}
+		return total, "", nil
+	case "burst":
+		every := tr.Every.Seconds()
+		if every <= 0 {
+			return tr.Peak * D, "burst without every: assumed peak all along", nil
+		}
+		bursts := math.Ceil(D / every)
+		return tr.Base*D + (tr.Peak-tr.Base)*math.Min(tr.Length.Seconds(), every)*bursts, "", nil
+	case "trace":
+		path := tr.File
+		if !filepath.IsAbs(path) && sc.Path != "" {
+			path = filepath.Join(filepath.Dir(sc.Path), path)
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return 0, "", fmt.Errorf("read trace: %w", err)
+		}
+		scale := tr.TimeScale
+		if scale <= 0 {
+			scale = 1
+		}
+		limit := D * scale // trace seconds replayed
+		if strings.Contains(strings.ToLower(tr.Format), "time") || strings.Contains(tr.Format, "2021") || tr.Format == "azure-functions" {
+			ts, err := parseTimestamps(raw)
+			if err != nil {
+				return 0, "", err
+			}
+			n := 0
+			for _, t := range ts {
+				if t-ts[0] < limit {
+					n++
+				}
+			}
+			return float64(n), "", nil
+		}
+		mins, err := parseMinuteCounts(raw)
+		if err != nil {
+			return 0, "", err
+		}
+		total := 0.0
+		for i, c := range mins {
+			if float64(i)*60 >= limit {
+				break
+			}
+			total += c * math.Min(1, (limit-float64(i)*60)/60)
+		}
+		return total, "", nil
+	}
+	return 0, "", fmt.Errorf("traffic model %q isn't one of [constant poisson ramp step sine burst trace]", tr.Model)
+}

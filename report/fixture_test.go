@@ -1,0 +1,221 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/benchctl/benchctl/results"
+)
+
+// synthOpts shapes a synthetic run.
+type synthOpts struct {
+	Seed uint64
+	// PerTarget is the number of records per target and phase.
+	PerTarget int
+	// Scale multiplies every latency (1 = baseline).
+	Scale float64
+	// Server and Lambda are the target names.
+	Server, Lambda string
+	// ErrorText is the error of every 50th server request.
+	ErrorText string
+	// ErrorBody is the response body of those failed requests.
+	ErrorBody string
+	// Priced adds cost, break-even, memory-sweep cost and capacity rows.
+	Priced bool
+}
+
+func defaultSynth() synthOpts {
+	return synthOpts{Seed: 42, PerTarget: 300, Scale: 1, Server: "bert-server", Lambda: "bert-lambda",
+		ErrorText: "connection refused", Priced: true}
+}
+
+// fixedStart is the synthetic runs' fixed clock.
+func fixedStart() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
+
+func f64(v float64) *float64 { return &v }
+func intp(v int) *int        { return &v }
+
+// writeSyntheticRun writes a complete run directory into dir: scenario.yaml,
+// run.json, results.jsonl (lognormal latencies from a fixed seed, cold
+// starts, errors) and summary.json (summarised by the results package, plus
+// pricing and experiment rows as pricing and the experiments would fill
+// them). Nothing depends on the wall clock.
+func writeSyntheticRun(tb testing.TB, dir string, o synthOpts) {
+	tb.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
+	start := fixedStart()
+	f, err := os.Create(filepath.Join(dir, results.ResultsFile))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	enc := json.NewEncoder(f)
+	phases := []struct {
+		name string
+		dur  time.Duration
+	}{{"warm-up", 20 * time.Second}, {"steady", 40 * time.Second}}
+	offset := time.Duration(0)
+	for _, ph := range phases {
+		interval := ph.dur / time.Duration(o.PerTarget)
+		for i := 0; i < o.PerTarget; i++ {
+			intended := start.Add(offset + time.Duration(i)*interval)
+			for ti, target := range []string{o.Server, o.Lambda} {
+				lag := time.Duration(rng.ExpFloat64() * float64(200*time.Microsecond))
+				base := 20.0
+				if ti == 1 {
+					base = 35
+				}
+				ms := o.Scale * base * math.Exp(0.35*rng.NormFloat64())
+				r := results.Record{
+					Attack: ph.name, Seq: uint64(i), Code: 200, Timestamp: intended.Add(lag),
+					BytesOut: 64, BytesIn: 48, Method: "POST", URL: "http://127.0.0.1:8080/v1/sentiment",
+					Target: target, Phase: ph.name, Intended: intended,
+				}
+				if ti == 1 {
+					r.URL = "http://127.0.0.1:9001/2015-03-31/functions/bert/invocations"
+					cold := i%60 == 0
+					d := ms * 0.8
+					r.DurationMs = f64(math.Round(d*100) / 100)
+					r.BilledDurationMs = f64(math.Ceil(d))
+					r.MemorySizeMB = intp(1024)
+					r.MaxMemoryUsedMB = intp(300)
+					if cold {
+						initMs := 400 + 150*rng.NormFloat64()
+						r.Cold = true
+						r.InitDurationMs = f64(math.Round(initMs*100) / 100)
+						ms += initMs
+					}
+				}
+				if ti == 0 && i%50 == 7 {
+					r.Code, r.Error, r.ErrorClass = 0, o.ErrorText, results.ErrorClassConnRefused
+					if o.ErrorBody != "" {
+						r.Body = []byte(o.ErrorBody)
+					}
+				}
+				r.Latency = time.Duration(ms * float64(time.Millisecond))
+				r.CorrectedLatency = r.Latency + lag
+				if err := enc.Encode(&r); err != nil {
+					tb.Fatal(err)
+				}
+			}
+		}
+		offset += ph.dur
+	}
+	if err := f.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	info := results.RunInfo{
+		BenchctlVersion: "v0.0.0-test", GoVersion: "go1.26.8", OS: "linux", Arch: "amd64", CPUModel: "Synthetic CPU",
+		Cores: 2, Hostname: "testhost", Start: start, End: start.Add(offset), Seed: o.Seed, CPUIsolation: "cgroup-v2",
+		Command: []string{"benchctl", "run", "synthetic.yaml", "--out", "synthetic-run"},
+	}
+	scenario := fmt.Sprintf(`version: 1
+name: synthetic
+description: a synthetic run for report tests
+seed: %d
+targets:
+  - name: %q
+    kind: http
+    url: http://127.0.0.1:8080/v1/sentiment
+  - name: %q
+    kind: local-lambda
+    function: bert
+phases:
+  - name: warm-up
+    targets: [%q, %q]
+    duration: 20s
+    traffic: {model: constant, rate: %d}
+  - name: steady
+    targets: [%q, %q]
+    duration: 40s
+    traffic: {model: poisson, rate: %d}
+slo:
+  p99_ms: 120
+pricing:
+  capacity_rps: 40
+  instances: [c7i.large, c7g.large]
+  profile:
+    monthly_requests: 20000000
+`, o.Seed, o.Server, o.Lambda, o.Server, o.Lambda, o.PerTarget/20, o.Server, o.Lambda, o.PerTarget/40)
+	if err := os.WriteFile(filepath.Join(dir, results.ScenarioFile), []byte(scenario), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	if err := results.WriteJSONFile(filepath.Join(dir, results.RunInfoFile), info); err != nil {
+		tb.Fatal(err)
+	}
+	rf, err := os.Open(filepath.Join(dir, results.ResultsFile))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer rf.Close()
+	ts, err := results.Summarize(results.NewJSONDecoder(rf), results.SummarizeOptions{
+		Kinds:       map[string]string{o.Server: "http", o.Lambda: "local-lambda"},
+		TargetOrder: []string{o.Server, o.Lambda},
+		SLO:         results.SLOSpec{P99Ms: 120},
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sum := results.Summary{
+		SchemaVersion: results.SchemaVersion,
+		Scenario:      results.ScenarioInfo{Name: "synthetic", Description: "a synthetic run for report tests", Seed: o.Seed, File: "synthetic.yaml"},
+		Run:           info,
+		Targets:       ts,
+		Notes:         []string{"synthetic run: figures are made up"},
+	}
+	if o.Priced {
+		addPricing(&sum, o)
+	}
+	if err := results.WriteJSONFile(filepath.Join(dir, results.SummaryFile), &sum); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// addPricing fills the rows pricing and the experiments would.
+func addPricing(s *results.Summary, o synthOpts) {
+	s.Cost = []results.CostRow{{
+		Target: o.Lambda, Phase: "steady", Platform: "aws-lambda", Architecture: "x86_64", MemoryMB: 1024, Requests: int64(o.PerTarget),
+		RunCostUSD: 0.000561, CostPerRequestUSD: 1.87e-6, CostPerMillionUSD: 1.87, CostPerMillionLow: 1.80, CostPerMillionHi: 1.95,
+		ColdStartShare: 0.08, PriceSource: "https://aws.amazon.com/lambda/pricing/", PriceEffective: "2026-01-01",
+	}, {
+		Target: o.Server, Phase: "steady", Platform: "ec2", Architecture: "x86_64", Requests: int64(o.PerTarget),
+		RunCostUSD: 0.0012, CostPerRequestUSD: 4e-6, CostPerMillionUSD: 4.0, CostPerMillionLow: 3.9, CostPerMillionHi: 4.1,
+		PriceSource: "https://aws.amazon.com/ec2/pricing/on-demand/", PriceEffective: "2026-01-01",
+	}}
+	s.BreakEven = []results.BreakEvenRow{{
+		Serverless: o.Lambda + " x86_64 1024MB", Instance: "c7i.large", MonthlyRequests: 34.9e6, AverageRPS: 34.9e6 / SecondsPerMonth,
+		MonthlyRequestsLow: 33.4e6, MonthlyRequestsHigh: 36.2e6, CapacityRPS: 40, CapacityAssumption: "measured", Fleet: "fixed",
+		Crossings: []results.Crossing{{MonthlyRequests: 34.9e6, AverageRPS: 34.9e6 / SecondsPerMonth, Direction: "serverless_becomes_dearer", CostUSD: 65.15}},
+	}}
+	s.BenchmarkCostUSD = f64(0.0018)
+	for i, mem := range []int{512, 1024, 2048} {
+		d := 70.0 / math.Pow(1.7, float64(i))
+		row := results.MemorySweepRow{
+			Target: o.Lambda, MemoryMB: mem, Requests: 100,
+			DurationMs:        results.Distribution{Count: 100, P50: d, P95: d * 1.4, P99: d * 1.8, Max: d * 2},
+			BilledDurationMs:  results.Distribution{Count: 100, P50: math.Ceil(d), P95: math.Ceil(d * 1.4), P99: math.Ceil(d * 1.8)},
+			LatencyMs:         results.Distribution{Count: 100, P50: d + 3, P95: d*1.4 + 3, P99: d*1.8 + 3},
+			CostPerMillionUSD: f64(0.2 + d*float64(mem)/1024*0.0166667), GBSecondsPerRequest: d / 1000 * float64(mem) / 1024,
+		}
+		row.CostPerRequestUSD = f64(*row.CostPerMillionUSD / 1e6)
+		s.Experiments.MemorySweep = append(s.Experiments.MemorySweep, row)
+	}
+	s.Experiments.MemorySweep[1].CheapestWithSLO = true
+	s.Experiments.MemorySweep[0].Cheapest = true
+	s.Experiments.MemorySweep[2].FastestP99 = true
+	var steps []results.CapacityStep
+	for i, rps := range []float64{10, 20, 30, 40, 50} {
+		p99 := 30 + 3*math.Pow(float64(i), 2.5)
+		steps = append(steps, results.CapacityStep{OfferedRPS: rps, AchievedRPS: rps * 0.99, Requests: 300, P50Ms: 18 + float64(i)*2,
+			P99Ms: p99, P99LowMs: p99 * 0.9, P99HighMs: p99 * 1.1, Passed: p99 <= 80})
+	}
+	s.Experiments.Capacity = []results.CapacityResult{{Target: o.Server, SLOP99Ms: 80, CapacityRPS: 40, CapacityRPSLow: 38, CapacityRPSHi: 44, Steps: steps}}
+}

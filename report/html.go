@@ -1,0 +1,95 @@
+package report
+
+import (
+	"bytes"
+	"embed"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// templateFuncs are the number formatters templates use.
+func templateFuncs() template.FuncMap {
+	return template.FuncMap{
+		"ms":   fmtMs,
+		"usd":  fmtUSD,
+		"pct":  fmtPct,
+		"vol":  fmtVolume,
+		"rate": fmtRate,
+		"int":  func(v int64) string { return fmtInt(v) },
+	}
+}
+
+// fmtInt formats an integer with thin thousands separators (1,234,567).
+func fmtInt(v int64) string {
+	s := fmt.Sprint(v)
+	neg := v < 0
+	if neg {
+		s = s[1:]
+	}
+	var b []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b = append(b, ',')
+		}
+		b = append(b, s[i])
+	}
+	if neg {
+		return "-" + string(b)
+	}
+	return string(b)
+}
+
+// chartImage is a chart rendered for inlining into HTML.
+type chartImage struct {
+	Name, Title, Caption string
+	// DataURI is the SVG as a base64 data: URI. An SVG loaded through <img>
+	// runs no script, so the figure is inert whatever text it holds.
+	DataURI       template.URL
+	Width, Height int
+}
+
+// htmlData is the template data of report.html.
+type htmlData struct {
+	*Model
+	CSS         template.CSS
+	ChartImages []chartImage
+}
+
+// WriteHTML writes report.html: one self-contained page (no CDN, no script),
+// charts inlined as SVG data URIs, light and dark colour schemes and a print
+// style sheet.
+func WriteHTML(w io.Writer, m *Model) error {
+	t, err := template.New("report.html.tmpl").Funcs(templateFuncs()).ParseFS(templateFS, "templates/report.html.tmpl")
+	if err != nil {
+		return fmt.Errorf("parse html template: %w", err)
+	}
+	css, err := templateFS.ReadFile("templates/report.css")
+	if err != nil {
+		return fmt.Errorf("read css: %w", err)
+	}
+	d := htmlData{Model: m, CSS: template.CSS(css)}
+	for _, c := range m.Charts {
+		var buf bytes.Buffer
+		if err := c.WriteSVG(&buf); err != nil {
+			return fmt.Errorf("render html: %w", err)
+		}
+		d.ChartImages = append(d.ChartImages, chartImage{
+			Name: c.Name, Title: c.Title, Caption: c.Caption,
+			DataURI: template.URL("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())),
+			Width:   int(c.Width.Dots(96)), Height: int(c.Height.Dots(96)),
+		})
+	}
+	var out bytes.Buffer
+	if err := t.Execute(&out, d); err != nil {
+		return fmt.Errorf("render html: %w", err)
+	}
+	if _, err := out.WriteTo(w); err != nil {
+		return fmt.Errorf("write html: %w", err)
+	}
+	return nil
+}

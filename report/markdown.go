@@ -1,0 +1,196 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// mdEscape makes a target-supplied string safe inside a Markdown table cell:
+// pipes, backticks, angle brackets and newlines would otherwise change the
+// document's structure or inject HTML.
+func mdEscape(s string) string {
+	r := strings.NewReplacer("\\", "\\\\", "|", "\\|", "`", "\\`", "<", "&lt;", ">", "&gt;", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]", "\r", " ", "\n", " ")
+	return r.Replace(s)
+}
+
+// WriteMarkdown writes report.md: the verdict and tables, with the charts as
+// relative links to charts/*.png (written beside it by the md format).
+func WriteMarkdown(w io.Writer, m *Model) error {
+	var b bytes.Buffer
+	s := m.Summary
+	fmt.Fprintf(&b, "# benchctl report: %s\n\n", mdEscape(s.Scenario.Name))
+	if s.Scenario.Description != "" {
+		fmt.Fprintf(&b, "%s\n\n", mdEscape(s.Scenario.Description))
+	}
+	if s.Run.Interrupted {
+		b.WriteString("> **Interrupted run:** the figures cover only what was recorded before the stop.\n\n")
+	}
+	b.WriteString("## Verdict\n\n")
+	if len(m.Verdicts) == 0 {
+		b.WriteString("No break-even was computed for this run (no serverless/instance pair was priced).\n\n")
+	}
+	for _, v := range m.Verdicts {
+		fmt.Fprintf(&b, "- %s\n", mdEscape(v.Text))
+	}
+	if len(m.Verdicts) > 0 {
+		b.WriteString("\n")
+	}
+	if len(m.SLO) > 0 {
+		verdict := "PASS"
+		if !m.SLOPassed() {
+			verdict = "FAIL"
+		}
+		fmt.Fprintf(&b, "**SLO: %s**\n\n| target | phase | SLO | violations |\n|---|---|---|---|\n", verdict)
+		for _, l := range m.SLO {
+			res := "pass"
+			if !l.Passed {
+				res = "fail"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdEscape(l.Target), mdEscape(l.Phase), res, mdEscape(strings.Join(l.Violations, "; ")))
+		}
+		b.WriteString("\n")
+	} else {
+		b.WriteString("No SLO was set.\n\n")
+	}
+	if fb := m.FellBehind(); len(fb) > 0 {
+		fmt.Fprintf(&b, "> **Warning: the load generator fell behind its schedule** in: %s. Latencies there include dispatch lag.\n\n", mdEscape(strings.Join(fb, ", ")))
+	}
+
+	b.WriteString("## Scenario and traffic\n\n")
+	fmt.Fprintf(&b, "Scenario `%s`, seed %d, %s records.\n\n", strings.ReplaceAll(s.Scenario.Name, "`", "'"), s.Scenario.Seed, fmtInt(m.Records))
+	if len(m.Phases) > 0 {
+		b.WriteString("| phase | targets | duration | traffic | recorded |\n|---|---|---|---|---|\n")
+		for _, p := range m.Phases {
+			rec := "yes"
+			if !p.Recorded {
+				rec = "no (warm-up)"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", mdEscape(p.Name), mdEscape(p.Targets), p.Duration, mdEscape(p.Traffic), rec)
+		}
+		b.WriteString("\n")
+	}
+
+	b.WriteString("## Results per target\n\n")
+	for _, t := range m.Targets {
+		fmt.Fprintf(&b, "### %s (%s)\n\n", mdEscape(t.Name), mdEscape(t.Kind))
+		b.WriteString("| phase | requests | ok | error rate | offered rps | achieved rps | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | dispatch lag p99 ms | billed p50 ms | cold starts | cost per 1M (95% CI) |\n")
+		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+		for _, p := range t.Phases {
+			lag := fmtMs(p.DispatchLagMs.P99)
+			if p.GeneratorFellBehind {
+				lag += " ⚠"
+			}
+			billed := "–"
+			if p.BilledDurationMs != nil {
+				billed = fmtMs(p.BilledDurationMs.P50)
+			}
+			cost := "–"
+			if p.Cost != nil {
+				cost = fmt.Sprintf("%s (%s–%s)", fmtUSD(p.Cost.CostPerMillionUSD), fmtUSD(p.Cost.CostPerMillionLow), fmtUSD(p.Cost.CostPerMillionHi))
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+				mdEscape(p.Label), fmtInt(p.Requests), fmtInt(p.OK), fmtPct(p.ErrorRate), fmtRate(p.OfferedRPS), fmtRate(p.AchievedRPS),
+				fmtMs(p.LatencyMs.P50), fmtMs(p.LatencyMs.P90), fmtMs(p.LatencyMs.P99), fmtMs(p.LatencyMs.P999), fmtMs(p.LatencyMs.Max),
+				lag, billed, fmtInt(p.ColdStarts), cost)
+		}
+		b.WriteString("\n")
+		for _, p := range t.Phases {
+			if len(p.Errors) == 0 {
+				continue
+			}
+			keys := make([]string, 0, len(p.Errors))
+			for k := range p.Errors {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			var parts []string
+			for _, k := range keys {
+				parts = append(parts, fmt.Sprintf("%s %s", mdEscape(k), fmtInt(p.Errors[k])))
+			}
+			fmt.Fprintf(&b, "Errors in %s: %s.\n\n", mdEscape(p.Label), strings.Join(parts, ", "))
+		}
+		if len(t.ErrorSamples) > 0 {
+			b.WriteString("| failures | class | message |\n|---:|---|---|\n")
+			for _, e := range t.ErrorSamples {
+				fmt.Fprintf(&b, "| %s | %s | %s |\n", fmtInt(e.Count), mdEscape(e.Class), mdEscape(e.Message))
+			}
+			if t.OtherErrors > 0 {
+				fmt.Fprintf(&b, "| %s | | other messages |\n", fmtInt(t.OtherErrors))
+			}
+			b.WriteString("\n")
+		}
+	}
+
+	if len(m.Costs) > 0 {
+		b.WriteString("## Cost\n\n| target | phase | platform | arch | memory MB | requests | run cost | cost per 1M | 95% CI | cold-start share |\n|---|---|---|---|---:|---:|---:|---:|---|---:|\n")
+		for _, c := range m.Costs {
+			phase := c.Phase
+			if c.Step != "" {
+				phase += " / " + c.Step
+			}
+			mem := ""
+			if c.MemoryMB > 0 {
+				mem = fmt.Sprint(c.MemoryMB)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s–%s | %s |\n", mdEscape(c.Target), mdEscape(phase), mdEscape(c.Platform), mdEscape(c.Architecture),
+				mem, fmtInt(c.Requests), fmtUSD(c.RunCostUSD), fmtUSD(c.CostPerMillionUSD), fmtUSD(c.CostPerMillionLow), fmtUSD(c.CostPerMillionHi), fmtPct(c.ColdStartShare))
+		}
+		b.WriteString("\n")
+	}
+	if len(s.BreakEven) > 0 {
+		b.WriteString("## Break-even\n\n| serverless | instance | break-even requests/month | average rps | crossings | notes |\n|---|---|---:|---:|---|---|\n")
+		for _, br := range s.BreakEven {
+			var cs []string
+			for _, c := range br.Crossings {
+				cs = append(cs, fmt.Sprintf("%s (%s rps, %s)", fmtVolume(c.MonthlyRequests), fmtRate(c.AverageRPS), c.Direction))
+			}
+			note := br.Note
+			if br.MostSensitive != "" {
+				note = strings.TrimSpace(note + " Most sensitive to: " + br.MostSensitive + ".")
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(br.Serverless), mdEscape(br.Instance), fmtVolume(br.MonthlyRequests), fmtRate(br.AverageRPS), mdEscape(strings.Join(cs, "; ")), mdEscape(note))
+		}
+		b.WriteString("\n")
+	}
+
+	b.WriteString("## Charts\n\n")
+	for _, c := range m.Charts {
+		fmt.Fprintf(&b, "### %s\n\n![%s](%s/%s.png)\n\n%s\n\n", c.Title, c.Title, ChartDir, c.Name, mdEscape(c.Caption))
+	}
+	for _, sk := range m.Skipped {
+		fmt.Fprintf(&b, "- %s\n", sk)
+	}
+	if len(m.Skipped) > 0 {
+		b.WriteString("\n")
+	}
+	if len(m.Prices) > 0 {
+		b.WriteString("## Price-book entries used\n\n| platform | architecture | source | effective |\n|---|---|---|---|\n")
+		for _, p := range m.Prices {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdEscape(p.Platform), mdEscape(p.Architecture), mdEscape(p.Source), mdEscape(p.Effective))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("## Environment\n\n| | |\n|---|---|\n")
+	for _, kv := range m.Env {
+		fmt.Fprintf(&b, "| %s | %s |\n", kv.Key, mdEscape(kv.Value))
+	}
+	b.WriteString("\n")
+	if len(m.Notes) > 0 {
+		for _, n := range m.Notes {
+			fmt.Fprintf(&b, "- %s\n", mdEscape(n))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("## Reproduce\n\n```sh\n")
+	for _, r := range m.Reproduce {
+		b.WriteString(strings.ReplaceAll(r, "```", "'''") + "\n")
+	}
+	b.WriteString("```\n")
+	if _, err := b.WriteTo(w); err != nil {
+		return fmt.Errorf("write markdown: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,511 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/benchctl/benchctl/results"
+	"github.com/benchctl/benchctl/scenarios"
+)
+
+// SecondsPerMonth is the month used to turn monthly requests into an average
+// rate: 730 hours, the pricing convention (8,760 h / 12).
+const SecondsPerMonth = 730 * 3600
+
+// Model is the typed data every format renders: the summary as saved, plus
+// what the report derives from it (verdicts, tables, charts). Templates get
+// it as their data; every string from a target passes through html/template's
+// escaping.
+type Model struct {
+	// RunDir is the run directory as given to Render (used in commands).
+	RunDir   string
+	Summary  *results.Summary
+	Scenario *scenarios.Scenario
+	// Verdicts come first in every document: one per serverless
+	// configuration × instance type.
+	Verdicts []Verdict
+	// SLO lists every phase that had an SLO, passed or not.
+	SLO     []SLOLine
+	Targets []TargetView
+	Phases  []PhaseView
+	Costs   []results.CostRow
+	Prices  []PriceEntry
+	Env     []KV
+	// Reproduce holds the exact commands that reproduce the run and the report.
+	Reproduce []string
+	Charts    []*Chart
+	// Skipped says which charts were not drawn and why.
+	Skipped []string
+	Notes   []string
+	// Records is the number of records streamed from results.jsonl.
+	Records int64
+
+	data   *recordData
+	curves []Curve
+}
+
+// Verdict is the answer for one serverless configuration against one
+// instance type.
+type Verdict struct {
+	Serverless string
+	Instance   string
+	// Text is the sentence shown to the reader.
+	Text string
+	// CheaperBelowMonthly is the volume below which serverless is cheaper
+	// (0 when it is never cheaper in the analysed range, +Inf when always).
+	CheaperBelowMonthly float64
+	CheaperBelowRPS     float64
+	// Profile figures: the scenario's monthly volume and both monthly costs
+	// there (zero when unknown).
+	ProfileMonthly       float64
+	ProfileServerlessUSD float64
+	ProfileFleetUSD      float64
+}
+
+// SLOLine is one phase's SLO outcome.
+type SLOLine struct {
+	Target, Phase string
+	Passed        bool
+	Violations    []string
+}
+
+// TargetView is one target's table.
+type TargetView struct {
+	Name   string
+	Kind   string
+	Colour string
+	Phases []PhaseRow
+	// ErrorSamples are the target's failures by message, most frequent
+	// first; OtherErrors counts those beyond the messages kept.
+	ErrorSamples []ErrorSample
+	OtherErrors  int64
+}
+
+// PhaseRow is one row of a target's table.
+type PhaseRow struct {
+	results.PhaseSummary
+	// Label is the phase name with its experiment step, if any.
+	Label string
+	// Cost is the matching cost row, if pricing ran.
+	Cost *results.CostRow
+}
+
+// PhaseView describes one scenario phase's traffic.
+type PhaseView struct {
+	Name     string
+	Targets  string
+	Duration string
+	Traffic  string
+	Recorded bool
+}
+
+// PriceEntry is one price-book entry a cost came from.
+type PriceEntry struct {
+	Platform, Architecture, Source, Effective string
+}
+
+// KV is one environment fact.
+type KV struct{ Key, Value string }
+
+// Curve is one cost curve of the break-even chart: monthly cost against
+// monthly requests for one serverless configuration or one instance fleet.
+// It mirrors pricing.Curve.
+type Curve struct {
+	Name   string
+	Kind   string // "serverless" or "fleet"
+	Points []CurvePoint
+}
+
+// CurvePoint is one point of a Curve; LowUSD/HighUSD bound its CI (equal to
+// USD when there is none).
+type CurvePoint struct {
+	MonthlyRequests, USD, LowUSD, HighUSD float64
+}
+
+// costAt interpolates a curve's cost at volume v (log-log between points;
+// step curves are sampled densely enough by pricing). ok is false outside
+// the curve's range.
+func (c Curve) costAt(v float64) (float64, bool) {
+	ps := c.Points
+	if len(ps) == 0 || v < ps[0].MonthlyRequests || v > ps[len(ps)-1].MonthlyRequests {
+		return 0, false
+	}
+	i := sort.Search(len(ps), func(i int) bool { return ps[i].MonthlyRequests >= v })
+	if ps[i].MonthlyRequests == v || i == 0 {
+		return ps[i].USD, true
+	}
+	a, b := ps[i-1], ps[i]
+	if c.Kind == "fleet" {
+		return a.USD, true // post-step: the fleet cost holds until the next point
+	}
+	f := (v - a.MonthlyRequests) / (b.MonthlyRequests - a.MonthlyRequests)
+	return a.USD + f*(b.USD-a.USD), true
+}
+
+// buildModel derives the view model from a run.
+func buildModel(runDir string, rd *runDir, data *recordData, curves []Curve) *Model {
+	s := &rd.summary
+	m := &Model{RunDir: runDir, Summary: s, Scenario: rd.scenario, data: data, curves: curves, Costs: s.Cost}
+	seen := map[string]bool{}
+	for _, n := range append(append([]string(nil), s.Notes...), rd.notes...) {
+		if !seen[n] {
+			seen[n] = true
+			m.Notes = append(m.Notes, n)
+		}
+	}
+	if data != nil {
+		m.Records = data.Records
+	}
+	m.buildTargets()
+	m.buildVerdicts()
+	m.buildPhases()
+	m.buildEnv()
+	m.buildPrices()
+	m.buildReproduce()
+	return m
+}
+
+// colourFor returns the i-th colour of the Okabe–Ito palette: distinguishable
+// for colour-blind readers; a target keeps its colour across every chart.
+func colourFor(i int) string {
+	palette := [...]string{"#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#999933"}
+	return palette[i%len(palette)]
+}
+
+// targetNames lists the targets in display order: the summary's order, then
+// any that only appear in records.
+func (m *Model) targetNames() []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, t := range m.Summary.Targets {
+		if !seen[t.Name] {
+			seen[t.Name] = true
+			names = append(names, t.Name)
+		}
+	}
+	if m.data != nil {
+		for _, t := range m.data.Targets {
+			if !seen[t.Name] {
+				seen[t.Name] = true
+				names = append(names, t.Name)
+			}
+		}
+	}
+	return names
+}
+
+// colourIndex returns a target's fixed colour index.
+func (m *Model) colourIndex(name string) int {
+	for i, n := range m.targetNames() {
+		if n == name {
+			return i
+		}
+	}
+	return len(m.targetNames())
+}
+
+func (m *Model) buildTargets() {
+	for _, t := range m.Summary.Targets {
+		tv := TargetView{Name: t.Name, Kind: t.Kind, Colour: colourFor(m.colourIndex(t.Name))}
+		if m.data != nil {
+			if td := m.data.byName[t.Name]; td != nil {
+				tv.ErrorSamples, tv.OtherErrors = td.ErrorSamples()
+			}
+		}
+		for _, p := range t.Phases {
+			row := PhaseRow{PhaseSummary: p, Label: p.Name}
+			if p.Step != "" {
+				row.Label = p.Name + " / " + p.Step
+			}
+			for i := range m.Summary.Cost {
+				c := &m.Summary.Cost[i]
+				if c.Target == t.Name && c.Phase == p.Name && c.Step == p.Step {
+					row.Cost = c
+					break
+				}
+			}
+			tv.Phases = append(tv.Phases, row)
+			if p.SLO != nil {
+				m.SLO = append(m.SLO, SLOLine{Target: t.Name, Phase: row.Label, Passed: p.SLO.Passed, Violations: p.SLO.Violations})
+			}
+		}
+		m.Targets = append(m.Targets, tv)
+	}
+}
+
+// SLOPassed reports whether every phase with an SLO passed it.
+func (m *Model) SLOPassed() bool {
+	for _, s := range m.SLO {
+		if !s.Passed {
+			return false
+		}
+	}
+	return true
+}
+
+// FellBehind lists the target/phase labels where the generator fell behind.
+func (m *Model) FellBehind() []string {
+	var out []string
+	for _, t := range m.Targets {
+		for _, p := range t.Phases {
+			if p.GeneratorFellBehind {
+				out = append(out, t.Name+" / "+p.Label)
+			}
+		}
+	}
+	return out
+}
+
+// profileMonthly is the scenario's monthly volume (0 when unknown).
+func (m *Model) profileMonthly() float64 {
+	if m.Scenario == nil {
+		return 0
+	}
+	p := m.Scenario.Pricing.Profile
+	if p.MonthlyRequests > 0 {
+		return p.MonthlyRequests
+	}
+	return p.AverageRPS * SecondsPerMonth
+}
+
+// findCurve finds the curve named name (exact, else one containing it).
+func (m *Model) findCurve(kind, name string) *Curve {
+	if name == "" {
+		return nil
+	}
+	for i := range m.curves {
+		if m.curves[i].Kind == kind && m.curves[i].Name == name {
+			return &m.curves[i]
+		}
+	}
+	for i := range m.curves {
+		if m.curves[i].Kind == kind && strings.Contains(m.curves[i].Name, name) {
+			return &m.curves[i]
+		}
+	}
+	return nil
+}
+
+func (m *Model) buildVerdicts() {
+	prof := m.profileMonthly()
+	for _, br := range m.Summary.BreakEven {
+		v := Verdict{Serverless: br.Serverless, Instance: br.Instance, ProfileMonthly: prof}
+		var b strings.Builder
+		below := -1.0
+		for _, c := range br.Crossings {
+			if c.Direction == "serverless_becomes_dearer" {
+				below = c.MonthlyRequests
+				break
+			}
+		}
+		if below < 0 && len(br.Crossings) == 0 && br.MonthlyRequests > 0 {
+			below = br.MonthlyRequests
+		}
+		switch {
+		case below > 0:
+			v.CheaperBelowMonthly = below
+			v.CheaperBelowRPS = below / SecondsPerMonth
+			fmt.Fprintf(&b, "%s is cheaper than %s below %s requests/month (%s rps average)",
+				br.Serverless, br.Instance, fmtVolume(below), fmtRate(v.CheaperBelowRPS))
+			if br.MonthlyRequestsLow > 0 && br.MonthlyRequestsHigh > 0 {
+				fmt.Fprintf(&b, ", 95%% CI %s–%s", fmtVolume(br.MonthlyRequestsLow), fmtVolume(br.MonthlyRequestsHigh))
+			}
+			if n := len(br.Crossings); n > 1 {
+				fmt.Fprintf(&b, "; the costs cross %d times (the fleet grows in steps)", n)
+			}
+		case len(br.Crossings) > 0:
+			c := br.Crossings[0]
+			fmt.Fprintf(&b, "%s becomes cheaper than %s above %s requests/month (%s rps average)",
+				br.Serverless, br.Instance, fmtVolume(c.MonthlyRequests), fmtRate(c.AverageRPS))
+		default:
+			fmt.Fprintf(&b, "%s and %s do not cross in the analysed range", br.Serverless, br.Instance)
+		}
+		if prof > 0 {
+			sc, fc := m.findCurve("serverless", br.Serverless), m.findCurve("fleet", br.Fleet)
+			if fc == nil {
+				fc = m.findCurve("fleet", br.Instance)
+			}
+			if sc != nil && fc != nil {
+				a, okA := sc.costAt(prof)
+				f, okF := fc.costAt(prof)
+				if okA && okF {
+					v.ProfileServerlessUSD, v.ProfileFleetUSD = a, f
+					fmt.Fprintf(&b, "; at your profile of %s requests/month it costs %s vs %s per month",
+						fmtVolume(prof), fmtUSD(a), fmtUSD(f))
+				}
+			}
+		}
+		b.WriteString(".")
+		v.Text = b.String()
+		m.Verdicts = append(m.Verdicts, v)
+	}
+}
+
+func (m *Model) buildPhases() {
+	if m.Scenario == nil {
+		return
+	}
+	for _, p := range m.Scenario.Phases {
+		m.Phases = append(m.Phases, PhaseView{
+			Name:     p.Name,
+			Targets:  strings.Join(p.Targets, ", "),
+			Duration: p.Duration.String(),
+			Traffic:  describeTraffic(p.Traffic),
+			Recorded: p.Recorded(),
+		})
+	}
+}
+
+// describeTraffic renders a traffic model in one line.
+func describeTraffic(t scenarios.Traffic) string {
+	arr := ""
+	if t.Arrivals != "" {
+		arr = ", " + t.Arrivals + " arrivals"
+	}
+	switch t.Model {
+	case "constant", "poisson":
+		return fmt.Sprintf("%s %g rps%s", t.Model, t.Rate, arr)
+	case "ramp":
+		return fmt.Sprintf("ramp %g→%g rps%s", t.From, t.To, arr)
+	case "step":
+		return fmt.Sprintf("step from %g rps by %g every %s up to %g rps%s", t.Start, t.Step, t.Every, t.Max, arr)
+	case "sine":
+		return fmt.Sprintf("sine mean %g ± %g rps, period %s%s", t.Mean, t.Amplitude, t.Period, arr)
+	case "burst":
+		return fmt.Sprintf("burst base %g rps, peak %g rps for %s every %s%s", t.Base, t.Peak, t.Length, t.Every, arr)
+	case "trace":
+		return fmt.Sprintf("trace %s (%s, time scale %g)", t.File, t.Format, t.TimeScale)
+	}
+	return t.Model
+}
+
+func (m *Model) buildEnv() {
+	r := m.Summary.Run
+	add := func(k, v string) {
+		if v != "" {
+			m.Env = append(m.Env, KV{k, v})
+		}
+	}
+	add("benchctl", r.BenchctlVersion)
+	add("Go", r.GoVersion)
+	add("OS/arch", strings.Trim(r.OS+"/"+r.Arch, "/"))
+	add("CPU", r.CPUModel)
+	if r.Cores > 0 {
+		add("cores", fmt.Sprint(r.Cores))
+	}
+	add("host", r.Hostname)
+	iso := r.CPUIsolation
+	if iso == "" {
+		iso = "not reported"
+	}
+	add("CPU isolation", iso)
+	add("seed", fmt.Sprint(r.Seed))
+	if !r.Start.IsZero() {
+		add("start", r.Start.UTC().Format("2006-01-02 15:04:05 UTC"))
+		add("duration", r.End.Sub(r.Start).Round(1e6).String())
+	}
+	if r.Interrupted {
+		add("interrupted", "yes: partial results")
+	}
+}
+
+func (m *Model) buildPrices() {
+	seen := map[PriceEntry]bool{}
+	for _, c := range m.Summary.Cost {
+		e := PriceEntry{Platform: c.Platform, Architecture: c.Architecture, Source: c.PriceSource, Effective: c.PriceEffective}
+		if !seen[e] {
+			seen[e] = true
+			m.Prices = append(m.Prices, e)
+		}
+	}
+}
+
+func (m *Model) buildReproduce() {
+	r := m.Summary.Run
+	if len(r.Command) > 0 {
+		m.Reproduce = append(m.Reproduce, shellJoin(r.Command))
+	} else if m.Scenario != nil {
+		m.Reproduce = append(m.Reproduce, shellJoin([]string{"benchctl", "run", m.RunDir + "/" + ScenarioFile}))
+	}
+	m.Reproduce = append(m.Reproduce, shellJoin([]string{"benchctl", "report", m.RunDir}))
+}
+
+// shellJoin quotes args for a POSIX shell.
+func shellJoin(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && strings.IndexFunc(a, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,@%+", r))
+		}) < 0 {
+			out[i] = a
+		} else {
+			out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// fmtVolume formats a monthly volume: 28.4M, 1.2B, 350k.
+func fmtVolume(v float64) string {
+	switch {
+	case math.IsInf(v, 1):
+		return "∞"
+	case v >= 1e9:
+		return trimNum(v/1e9) + "B"
+	case v >= 1e6:
+		return trimNum(v/1e6) + "M"
+	case v >= 1e3:
+		return trimNum(v/1e3) + "k"
+	}
+	return trimNum(v)
+}
+
+func trimNum(v float64) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+// fmtRate formats a request rate in requests/s.
+func fmtRate(v float64) string {
+	if v >= 100 {
+		return fmt.Sprintf("%.0f", v)
+	}
+	if v >= 1 {
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.3f", v)
+}
+
+// fmtUSD formats dollars with cents (or more digits for sub-cent figures).
+func fmtUSD(v float64) string {
+	switch {
+	case v == 0:
+		return "$0"
+	case math.Abs(v) < 0.01:
+		return fmt.Sprintf("$%.6f", v)
+	case math.Abs(v) < 100:
+		return fmt.Sprintf("$%.2f", v)
+	}
+	return fmt.Sprintf("$%.0f", v)
+}
+
+// fmtMs formats milliseconds to 3 significant digits.
+func fmtMs(v float64) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+// fmtPct formats a fraction as a percentage.
+func fmtPct(v float64) string { return fmt.Sprintf("%.2f%%", v*100) }

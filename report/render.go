@@ -1,0 +1,324 @@
+package report
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/benchctl/benchctl/results"
+	"github.com/benchctl/benchctl/scenarios"
+)
+
+// ErrUnknownFormat is returned for a format name not in the registry; the
+// error text lists the allowed names.
+var ErrUnknownFormat = errors.New("unknown report format")
+
+// DefaultFormats returns the formats written when none are asked for.
+func DefaultFormats() []string { return []string{"html", "md", "json"} }
+
+// CurveFunc computes the break-even chart's cost curves for a run between
+// two monthly volumes; pricing's Analysis.Curves behind an adapter.
+type CurveFunc func(sum *results.Summary, sc *scenarios.Scenario, minMonthly, maxMonthly float64, points int) ([]Curve, error)
+
+// Option configures Render and Compare.
+type Option func(*config) error
+
+type config struct {
+	maxScatter int
+	maxSamples int
+	curves     CurveFunc
+	analyze    AnalyzeFunc
+}
+
+// AnalyzeFunc re-prices a run (fills sum.Cost, sum.BreakEven, ...) from its
+// records before rendering, e.g. after a price-book update.
+type AnalyzeFunc func(ctx context.Context, runDir string, sum *results.Summary, sc *scenarios.Scenario) error
+
+// WithMaxScatterPoints bounds the latency-over-time points per target
+// (default DefaultMaxScatterPoints).
+func WithMaxScatterPoints(n int) Option {
+	return func(c *config) error {
+		if n < 2 {
+			return fmt.Errorf("max scatter points %d: must be at least 2", n)
+		}
+		c.maxScatter = n
+		return nil
+	}
+}
+
+// WithMaxSamples bounds the latency samples per target kept for Compare
+// (default DefaultMaxSamples).
+func WithMaxSamples(n int) Option {
+	return func(c *config) error {
+		if n < 2 {
+			return fmt.Errorf("max samples %d: must be at least 2", n)
+		}
+		c.maxSamples = n
+		return nil
+	}
+}
+
+// WithCurves sets how the break-even chart's curves are computed. Without
+// it (or when it fails) the chart is drawn from the summary's rows alone.
+func WithCurves(f CurveFunc) Option {
+	return func(c *config) error { c.curves = f; return nil }
+}
+
+// WithAnalysis re-prices the run before rendering.
+func WithAnalysis(f AnalyzeFunc) Option {
+	return func(c *config) error { c.analyze = f; return nil }
+}
+
+func newConfig(opts []Option) (*config, error) {
+	c := &config{maxScatter: DefaultMaxScatterPoints, maxSamples: DefaultMaxSamples}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(c); err != nil {
+			return nil, fmt.Errorf("report option: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// Artifact is one file a format writes.
+type Artifact struct {
+	// Name is the file name relative to the output directory.
+	Name  string
+	Write func(w io.Writer) error
+}
+
+// Format is one output format of the registry.
+type Format struct {
+	Name        string
+	Description string
+	// Artifacts lists the files the format writes for a model.
+	Artifacts func(m *Model) []Artifact
+}
+
+// Formats returns the format registry in a stable order.
+func Formats() []Format {
+	return []Format{
+		{Name: "html", Description: "report.html: one self-contained page, charts inline", Artifacts: func(m *Model) []Artifact {
+			return []Artifact{{Name: "report.html", Write: func(w io.Writer) error { return WriteHTML(w, m) }}}
+		}},
+		{Name: "md", Description: "report.md: verdict and tables, charts as PNG files beside it", Artifacts: func(m *Model) []Artifact {
+			return append([]Artifact{{Name: "report.md", Write: func(w io.Writer) error { return WriteMarkdown(w, m) }}}, chartArtifacts(m, "png")...)
+		}},
+		{Name: "json", Description: "summary.json: the machine summary (results/summary.schema.json)", Artifacts: func(m *Model) []Artifact {
+			return []Artifact{{Name: SummaryFile, Write: func(w io.Writer) error { return WriteJSON(w, m.Summary) }}}
+		}},
+		{Name: "png", Description: "charts/*.png at 192 DPI", Artifacts: func(m *Model) []Artifact { return chartArtifacts(m, "png") }},
+		{Name: "svg", Description: "charts/*.svg", Artifacts: func(m *Model) []Artifact { return chartArtifacts(m, "svg") }},
+	}
+}
+
+// ChartDir is the folder, inside the output directory, that holds chart files.
+const ChartDir = "charts"
+
+func chartArtifacts(m *Model, ext string) []Artifact {
+	var out []Artifact
+	for _, c := range m.Charts {
+		c := c
+		a := Artifact{Name: ChartDir + "/" + c.Name + "." + ext, Write: c.WritePNG}
+		if ext == "svg" {
+			a.Write = c.WriteSVG
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// FormatNames lists the registered format names.
+func FormatNames() []string {
+	var n []string
+	for _, f := range Formats() {
+		n = append(n, f.Name)
+	}
+	return n
+}
+
+// ParseFormats splits comma-separated names ("html,md" or repeated) and
+// checks each against the registry; "all" means every format. "markdown" is
+// accepted for "md".
+func ParseFormats(list []string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	known := map[string]bool{}
+	for _, n := range FormatNames() {
+		known[n] = true
+	}
+	for _, item := range list {
+		for _, n := range strings.Split(item, ",") {
+			n = strings.ToLower(strings.TrimSpace(n))
+			if n == "" {
+				continue
+			}
+			if n == "markdown" {
+				n = "md"
+			}
+			names := []string{n}
+			if n == "all" {
+				names = FormatNames()
+			} else if !known[n] {
+				return nil, fmt.Errorf("format %q isn't one of [%s]: %w", n, strings.Join(FormatNames(), ", "), ErrUnknownFormat)
+			}
+			for _, n := range names {
+				if !seen[n] {
+					seen[n] = true
+					out = append(out, n)
+				}
+			}
+		}
+	}
+	if len(out) == 0 {
+		return DefaultFormats(), nil
+	}
+	return out, nil
+}
+
+// Load reads a run directory into a Model: summary.json, run.json,
+// scenario.yaml and one streaming pass over results.jsonl.
+func Load(ctx context.Context, runDir string, opts ...Option) (*Model, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	return load(ctx, runDir, cfg)
+}
+
+func load(ctx context.Context, runDir string, cfg *config) (*Model, error) {
+	rd, err := openRunDir(runDir)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.analyze != nil {
+		if err := cfg.analyze(ctx, runDir, &rd.summary, rd.scenario); err != nil {
+			return nil, fmt.Errorf("price run %s: %w", runDir, err)
+		}
+	}
+	dec, closer, err := rd.openRecords()
+	if err != nil {
+		return nil, fmt.Errorf("read run %s: %w", runDir, err)
+	}
+	defer closer.Close()
+	var order []string
+	for _, t := range rd.summary.Targets {
+		order = append(order, t.Name)
+	}
+	data, err := collect(ctx, dec, rd.summary.Run.Start, order, cfg.maxScatter, cfg.maxSamples)
+	if err != nil {
+		return nil, fmt.Errorf("read run %s: %w", runDir, err)
+	}
+	var curves []Curve
+	if cfg.curves != nil {
+		curves, err = cfg.curves(&rd.summary, rd.scenario, 1e4, 1e10, 241)
+		if err != nil {
+			rd.notes = append(rd.notes, fmt.Sprintf("break-even curves unavailable (%v); the chart uses the summary's rows", err))
+			curves = nil
+		}
+	}
+	m := buildModel(filepath.Base(filepath.Clean(runDir)), rd, data, curves)
+	m.buildCharts()
+	return m, nil
+}
+
+// Render renders the run in runDir into outDir (runDir when empty) in the
+// given formats (DefaultFormats when empty) and returns the files written.
+// Each file is written to a temporary name and renamed, so a reader never
+// sees a half-written report.
+func Render(ctx context.Context, runDir, outDir string, formats []string, opts ...Option) ([]string, error) {
+	names, err := ParseFormats(formats)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	m, err := load(ctx, runDir, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if outDir == "" {
+		outDir = runDir
+	}
+	return WriteFormats(ctx, m, outDir, names)
+}
+
+// WriteFormats writes the named formats of m into outDir and returns the
+// files written (sorted, without duplicates).
+func WriteFormats(ctx context.Context, m *Model, outDir string, names []string) ([]string, error) {
+	byName := map[string]Format{}
+	for _, f := range Formats() {
+		byName[f.Name] = f
+	}
+	done := map[string]bool{}
+	var written []string
+	for _, n := range names {
+		f, ok := byName[n]
+		if !ok {
+			return written, fmt.Errorf("format %q isn't one of [%s]: %w", n, strings.Join(FormatNames(), ", "), ErrUnknownFormat)
+		}
+		for _, a := range f.Artifacts(m) {
+			if done[a.Name] {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return written, fmt.Errorf("render %s: %w", a.Name, err)
+			}
+			done[a.Name] = true
+			path := filepath.Join(outDir, filepath.FromSlash(a.Name))
+			if err := writeFileAtomic(path, a.Write); err != nil {
+				return written, fmt.Errorf("render %s format: %w", n, err)
+			}
+			written = append(written, path)
+		}
+	}
+	sort.Strings(written)
+	return written, nil
+}
+
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// WriteJSON writes the summary as summary.json (indented, stable key order
+// as declared in results.Summary).
+func WriteJSON(w io.Writer, s *results.Summary) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(s); err != nil {
+		return fmt.Errorf("encode summary: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,209 @@
+package results
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// Encoder writes one record. It is the only way the load generator emits
+// records (in the style of vegeta's Encoder).
+type Encoder func(*Record) error
+
+// Encode calls e(r).
+func (e Encoder) Encode(r *Record) error { return e(r) }
+
+// Decoder reads the next record into r and returns io.EOF after the last one
+// (in the style of vegeta's Decoder).
+type Decoder func(*Record) error
+
+// Decode calls d(r).
+func (d Decoder) Decode(r *Record) error { return d(r) }
+
+// DefaultFlushInterval is how often a StreamWriter flushes its buffer to the
+// file when records keep arriving; the results file lags the run by at most
+// this much.
+const DefaultFlushInterval = 100 * time.Millisecond
+
+// StreamWriter streams records as JSON lines (results.jsonl) through a
+// buffer that is flushed at least every flush interval by a background
+// goroutine and on Close. A process killed at any point leaves a file that
+// is readable up to its last complete line. It is safe for concurrent use.
+type StreamWriter struct {
+	mu     sync.Mutex
+	bw     *bufio.Writer
+	buf    bytes.Buffer
+	enc    *json.Encoder
+	err    error
+	n      int64
+	dirty  bool
+	closed bool
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+// NewStreamWriter starts a StreamWriter on w flushing every interval
+// (DefaultFlushInterval when interval <= 0). Close stops it and flushes.
+func NewStreamWriter(w io.Writer, interval time.Duration) *StreamWriter {
+	if interval <= 0 {
+		interval = DefaultFlushInterval
+	}
+	s := &StreamWriter{
+		bw:   bufio.NewWriterSize(w, 256<<10),
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	s.enc = json.NewEncoder(&s.buf)
+	s.enc.SetEscapeHTML(false)
+	go s.flushLoop(interval)
+	return s
+}
+
+func (s *StreamWriter) flushLoop(interval time.Duration) {
+	defer close(s.done)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			_ = s.Flush()
+		}
+	}
+}
+
+// Encode writes r as one JSON line.
+func (s *StreamWriter) Encode(r *Record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	if s.closed {
+		return errors.New("encode record: stream writer closed")
+	}
+	s.buf.Reset()
+	if err := s.enc.Encode(r); err != nil {
+		return fmt.Errorf("encode record: %w", err)
+	}
+	if _, err := s.bw.Write(s.buf.Bytes()); err != nil {
+		s.err = fmt.Errorf("write record: %w", err)
+		return s.err
+	}
+	s.n++
+	s.dirty = true
+	return nil
+}
+
+// Encoder returns s.Encode as an Encoder.
+func (s *StreamWriter) Encoder() Encoder { return s.Encode }
+
+// Count is the number of records written so far.
+func (s *StreamWriter) Count() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n
+}
+
+// Flush writes buffered records to the underlying writer.
+func (s *StreamWriter) Flush() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.flushLocked()
+}
+
+func (s *StreamWriter) flushLocked() error {
+	if s.err != nil {
+		return s.err
+	}
+	if !s.dirty {
+		return nil
+	}
+	if err := s.bw.Flush(); err != nil {
+		s.err = fmt.Errorf("flush records: %w", err)
+		return s.err
+	}
+	s.dirty = false
+	return nil
+}
+
+// Close stops the flushing goroutine and flushes what is buffered. It does
+// not close the underlying writer.
+func (s *StreamWriter) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return s.err
+	}
+	s.closed = true
+	err := s.flushLocked()
+	s.mu.Unlock()
+	close(s.stop)
+	<-s.done
+	return err
+}
+
+// NewJSONEncoder returns an unbuffered Encoder writing one JSON line per
+// record to w (use a StreamWriter for files).
+func NewJSONEncoder(w io.Writer) Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return func(r *Record) error {
+		if err := enc.Encode(r); err != nil {
+			return fmt.Errorf("encode record: %w", err)
+		}
+		return nil
+	}
+}
+
+// NewJSONDecoder returns a Decoder over JSON lines. Blank lines are skipped.
+// A torn last line (no trailing newline and not valid JSON, as a killed
+// writer leaves it) ends the stream with io.EOF; a malformed complete line is
+// an error naming its line number.
+func NewJSONDecoder(r io.Reader) Decoder {
+	br := bufio.NewReaderSize(r, 256<<10)
+	line := 0
+	var long []byte
+	return func(rec *Record) error {
+		for {
+			b, err := br.ReadSlice('\n')
+			if errors.Is(err, bufio.ErrBufferFull) {
+				long = append(long[:0], b...)
+				for errors.Is(err, bufio.ErrBufferFull) {
+					b, err = br.ReadSlice('\n')
+					long = append(long, b...)
+				}
+				b = long
+			}
+			if err != nil && !errors.Is(err, io.EOF) {
+				return fmt.Errorf("read records: %w", err)
+			}
+			atEOF := err != nil
+			if len(b) == 0 && atEOF {
+				return io.EOF
+			}
+			line++
+			complete := len(b) > 0 && b[len(b)-1] == '\n'
+			if len(bytes.TrimSpace(b)) == 0 {
+				if atEOF {
+					return io.EOF
+				}
+				continue
+			}
+			*rec = Record{}
+			if uerr := json.Unmarshal(b, rec); uerr != nil {
+				if !complete {
+					return io.EOF // torn last line
+				}
+				return fmt.Errorf("decode record on line %d: %w", line, uerr)
+			}
+			return nil
+		}
+	}
+}

@@ -1,0 +1,69 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// ErrNotFound is wrapped by Open when the argument is neither an existing
+// file nor the name of a shipped scenario.
+var ErrNotFound = errors.New("scenario not found")
+
+// FieldError is one problem found in a scenario (or functions) file, at a
+// position. Field is the dotted path of the offending value, e.g.
+// "phases[1].traffic.rate"; it is empty for file-level problems such as a
+// YAML syntax error. Col is 0 when the YAML parser did not report a column.
+type FieldError struct {
+	File  string
+	Line  int
+	Col   int
+	Field string
+	Msg   string
+}
+
+// Error formats the problem as "file:line:col: field: message".
+func (e FieldError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+		if e.Col > 0 {
+			fmt.Fprintf(&b, ":%d", e.Col)
+		}
+	}
+	b.WriteString(": ")
+	if e.Field != "" {
+		b.WriteString(e.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// ValidationError holds every problem found in one file, sorted by
+// position. Use errors.As to get at the individual FieldErrors.
+type ValidationError struct {
+	Errors []FieldError
+}
+
+// Error joins the problems, one per line.
+func (e *ValidationError) Error() string {
+	lines := make([]string, len(e.Errors))
+	for i, fe := range e.Errors {
+		lines[i] = fe.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// sortErrors orders problems by line then column, keeping the order in
+// which they were found for equal positions.
+func sortErrors(errs []FieldError) {
+	sort.SliceStable(errs, func(i, j int) bool {
+		if errs[i].Line != errs[j].Line {
+			return errs[i].Line < errs[j].Line
+		}
+		return errs[i].Col < errs[j].Col
+	})
+}

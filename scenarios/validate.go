@@ -1,0 +1,808 @@
+package scenarios
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+)
+
+var (
+	nameRe     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+	fnNameRe   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	envNameRe  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	awsRegion  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	trafficAll = func() []string { _, n := fieldsOf(typeOf[Traffic]()); return n }()
+)
+
+// BodyFuncs are the functions available in body templates: json renders
+// any value as JSON (a string becomes a quoted, escaped JSON string).
+func BodyFuncs() template.FuncMap {
+	return template.FuncMap{
+		"json": func(v any) (string, error) {
+			b, err := json.Marshal(v)
+			if err != nil {
+				return "", fmt.Errorf("json: %w", err)
+			}
+			return string(b), nil
+		},
+	}
+}
+
+// ParseBody parses a body template with BodyFuncs.
+func ParseBody(name, body string) (*template.Template, error) {
+	t, err := template.New(name).Funcs(BodyFuncs()).Option("missingkey=zero").Parse(body)
+	if err != nil {
+		return nil, fmt.Errorf("parse body template: %w", err)
+	}
+	return t, nil
+}
+
+// validator checks a decoded scenario against the positions the decoder
+// recorded, and applies defaults once everything is valid.
+type validator struct {
+	d *decoder
+	s *Scenario
+	// skipFiles turns off the checks of files named in the scenario.
+	skipFiles bool
+}
+
+// has reports whether path was given a non-null value in the file.
+func (v *validator) has(path string) bool {
+	_, ok := v.d.pos[path]
+	return ok && !v.d.null[path]
+}
+
+func parent(path string) string {
+	if strings.HasSuffix(path, "]") {
+		if i := strings.LastIndexByte(path, '['); i >= 0 {
+			return path[:i]
+		}
+	}
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		return path[:i]
+	}
+	return ""
+}
+
+// errf records a problem at path, positioned at path's value or its
+// nearest ancestor found in the file. Problems under a value that failed to
+// decode are not reported again.
+func (v *validator) errf(path, format string, args ...any) {
+	for p := path; ; p = parent(p) {
+		if v.d.bad[p] {
+			return
+		}
+		if p == "" {
+			break
+		}
+	}
+	pos, ok := position{1, 1}, false
+	for p := path; !ok; p = parent(p) {
+		pos, ok = v.d.pos[p]
+		if p == "" {
+			break
+		}
+	}
+	if !ok {
+		pos = position{1, 1}
+	}
+	v.d.errs = append(v.d.errs, FieldError{File: v.d.file, Line: pos.line, Col: pos.col, Field: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+func num(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+func quoteList(list []string) string { return strings.Join(list, ", ") }
+
+func (v *validator) enum(path, got string, allowed []string) bool {
+	if contains(allowed, got) {
+		return true
+	}
+	v.errf(path, "must be one of %s (got %q)", quoteList(allowed), got)
+	return false
+}
+
+func (v *validator) required(path, why string) bool {
+	if v.has(path) {
+		return true
+	}
+	if why == "" {
+		v.errf(path, "required")
+	} else {
+		v.errf(path, "required %s", why)
+	}
+	return false
+}
+
+// errKey records a problem with a map key (header or environment variable
+// name), positioned at the key itself.
+func (v *validator) errKey(path, format string, args ...any) {
+	if pos, ok := v.d.keyPos[path]; ok {
+		v.d.errs = append(v.d.errs, FieldError{File: v.d.file, Line: pos.line, Col: pos.col, Field: path, Msg: fmt.Sprintf(format, args...)})
+		return
+	}
+	v.errf(path, format, args...)
+}
+
+func (v *validator) positive(path string, f float64) {
+	if v.has(path) && !(f > 0) {
+		v.errf(path, "must be > 0 (got %s)", num(f))
+	}
+}
+
+func (v *validator) nonNegative(path string, f float64) {
+	if v.has(path) && f < 0 {
+		v.errf(path, "must be >= 0 (got %s)", num(f))
+	}
+}
+
+func (v *validator) positiveDur(path string, d time.Duration) {
+	if v.has(path) && d <= 0 {
+		v.errf(path, "must be > 0 (got %s)", d)
+	}
+}
+
+func (v *validator) nonNegativeDur(path string, d time.Duration) {
+	if v.has(path) && d < 0 {
+		v.errf(path, "must be >= 0 (got %s)", d)
+	}
+}
+
+func (v *validator) name(path, name string) {
+	if !v.required(path, "") {
+		return
+	}
+	if !nameRe.MatchString(name) {
+		v.errf(path, "must be letters, digits, '.', '_' or '-', starting with a letter or digit (got %q)", name)
+	}
+}
+
+func (v *validator) absURL(path, raw string) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		v.errf(path, "must be an absolute http:// or https:// URL (got %q)", raw)
+	}
+}
+
+// file checks that a relative or absolute file exists where the scenario
+// would read it.
+func (v *validator) file(path, rel string) bool {
+	if v.s == nil || v.skipFiles {
+		return false
+	}
+	if _, err := v.s.ReadFile(rel); err != nil {
+		v.errf(path, "cannot read %s: %v", rel, unwrapPathErr(err))
+		return false
+	}
+	return true
+}
+
+// validateScenario checks every block of s.
+func (v *validator) validateScenario() {
+	s := v.s
+	if !v.has("version") {
+		v.errf("version", "required (this benchctl reads version: %d)", Version)
+	} else if s.Version != Version {
+		v.errf("version", "unsupported version (got %d; this benchctl reads version %d)", s.Version, Version)
+	}
+	v.name("name", s.Name)
+
+	v.validateFunctions("functions", s.Functions)
+	servers := v.validateServers()
+	functions := map[string]bool{}
+	for _, f := range s.Functions {
+		functions[f.Name] = true
+	}
+
+	targets := map[string]string{} // name -> kind
+	if len(s.Targets) == 0 {
+		v.errf("targets", "at least one target is required")
+	}
+	for i, t := range s.Targets {
+		p := fmt.Sprintf("targets[%d]", i)
+		v.name(p+".name", t.Name)
+		if _, dup := targets[t.Name]; dup && t.Name != "" {
+			v.errf(p+".name", "target name %q used twice", t.Name)
+		}
+		targets[t.Name] = t.Kind
+		v.validateTarget(p, t, servers, functions)
+	}
+
+	v.validatePayloads()
+
+	phases := map[string]bool{}
+	if len(s.Phases) == 0 && s.Experiments.ColdStarts == nil && s.Experiments.Capacity == nil {
+		v.errf("phases", "at least one phase is required")
+	}
+	for i, ph := range s.Phases {
+		p := fmt.Sprintf("phases[%d]", i)
+		v.name(p+".name", ph.Name)
+		if phases[ph.Name] && ph.Name != "" {
+			v.errf(p+".name", "phase name %q used twice", ph.Name)
+		}
+		phases[ph.Name] = true
+		v.validatePhase(p, ph, targets)
+	}
+
+	v.validateSLO("slo", s.SLO)
+	v.validateExperiments(targets, phases)
+	v.validatePricing()
+	v.validateOutput()
+}
+
+func (v *validator) validateTarget(p string, t Target, servers, functions map[string]bool) {
+	if !v.required(p+".kind", "") || !v.enum(p+".kind", t.Kind, targetKinds) {
+		return
+	}
+	// Fields that make no sense for the kind are rejected, so a typo'd
+	// kind does not silently ignore half of the target.
+	notFor := map[string][]string{
+		"http":         {"function", "qualifier", "endpoint", "log_group", "region"},
+		"aws-lambda":   {"url", "method", "server", "billing", "log_group"},
+		"local-lambda": {"url", "method", "server", "billing", "log_group", "region", "endpoint"},
+		"lambda-url":   {"server", "billing", "endpoint"},
+	}
+	for _, f := range notFor[t.Kind] {
+		if v.has(p + "." + f) {
+			v.errf(p+"."+f, "does not apply to kind %s", t.Kind)
+		}
+	}
+	switch t.Kind {
+	case "http":
+		if !v.required(p+".url", "for kind http") {
+			break
+		}
+		if v.has(p + ".server") {
+			if !servers[t.Server] {
+				v.errf(p+".server", "no server named %q in servers", t.Server)
+			}
+			if !strings.HasPrefix(t.URL, "/") {
+				v.errf(p+".url", "must be a path like /v1/sentiment when server is set (got %q)", t.URL)
+			}
+		} else {
+			v.absURL(p+".url", t.URL)
+		}
+	case "aws-lambda":
+		v.required(p+".function", "for kind aws-lambda")
+		if v.required(p+".region", "for kind aws-lambda") && !awsRegion.MatchString(t.Region) {
+			v.errf(p+".region", "must be an AWS region like us-east-1 (got %q)", t.Region)
+		}
+		if v.has(p + ".endpoint") {
+			v.absURL(p+".endpoint", t.Endpoint)
+		}
+	case "local-lambda":
+		if v.required(p+".function", "for kind local-lambda (a name from functions)") && !functions[t.Function] {
+			v.errf(p+".function", "no function named %q in functions", t.Function)
+		}
+	case "lambda-url":
+		if v.required(p+".url", "for kind lambda-url") {
+			v.absURL(p+".url", t.URL)
+		}
+		v.required(p+".function", "for kind lambda-url (its logs give the billed duration)")
+		if v.has(p+".region") && !awsRegion.MatchString(t.Region) {
+			v.errf(p+".region", "must be an AWS region like us-east-1 (got %q)", t.Region)
+		}
+	}
+	if v.has(p + ".method") {
+		v.enum(p+".method", t.Method, httpMethods)
+	}
+	if v.has(p + ".architecture") {
+		v.enum(p+".architecture", t.Architecture, architectures)
+	}
+	v.positiveDur(p+".timeout", t.Timeout)
+	v.nonNegative(p+".max_body_bytes", float64(t.MaxBodyBytes))
+	if v.has(p + ".body") {
+		if _, err := ParseBody(t.Name, t.Body); err != nil {
+			v.errf(p+".body", "%v", err)
+		}
+	}
+	for k := range t.Headers {
+		if strings.TrimSpace(k) == "" || strings.ContainsAny(k, " \t:\r\n") {
+			v.errKey(p+".headers."+k, "not a valid header name")
+		}
+	}
+	if t.Billing != nil {
+		v.validateBilling(p+".billing", *t.Billing)
+	}
+	if t.SLO != nil {
+		v.validateSLO(p+".slo", *t.SLO)
+	}
+}
+
+func (v *validator) validateBilling(p string, b Billing) {
+	if v.required(p+".platform", "") && v.enum(p+".platform", b.Platform, billingPlatfms) && v.has(p+".plan") {
+		v.enum(p+".plan", b.Plan, billingPlans[b.Platform])
+	}
+	if v.has(p+".memory_mb") && (b.MemoryMB < 128 || b.MemoryMB > 32768) {
+		v.errf(p+".memory_mb", "must be between 128 and 32768 (got %d)", b.MemoryMB)
+	}
+	v.nonNegative(p+".vcpu", b.VCPU)
+	v.nonNegative(p+".concurrency", float64(b.Concurrency))
+	if v.has(p + ".architecture") {
+		v.enum(p+".architecture", b.Architecture, architectures)
+	}
+}
+
+func (v *validator) validatePayloads() {
+	pl := v.s.Payloads
+	const p = "payloads"
+	if v.has(p+".file") && v.has(p+".inline") {
+		v.errf(p+".inline", "set either file or inline, not both")
+	}
+	if v.has(p + ".file") {
+		ext := strings.ToLower(filepath.Ext(pl.File))
+		switch {
+		case ext != ".txt" && ext != ".jsonl":
+			v.errf(p+".file", "must be a .txt or .jsonl file (got %q)", pl.File)
+		default:
+			if v.file(p+".file", pl.File) {
+				v.checkCorpus(p+".file", pl.File, ext == ".jsonl", pl.Pairs)
+			}
+		}
+	}
+	if v.has(p+".inline") && len(pl.Inline) == 0 {
+		v.errf(p+".inline", "must not be empty")
+	}
+	for i, item := range pl.Inline {
+		if !pl.Pairs {
+			continue
+		}
+		for _, k := range []string{"a", "b"} {
+			if _, ok := item[k].(string); !ok {
+				v.errf(fmt.Sprintf("%s.inline[%d]", p, i), "pairs needs string fields a and b")
+				break
+			}
+		}
+	}
+	if v.has(p + ".order") {
+		v.enum(p+".order", pl.Order, orders)
+	}
+	if v.has(p + ".body") {
+		if _, err := ParseBody("payloads", pl.Body); err != nil {
+			v.errf(p+".body", "%v", err)
+		}
+	}
+}
+
+// checkCorpus reports the first unusable line of a corpus: in a .jsonl
+// file a line that is not a JSON object; with pairs, a .jsonl object without
+// string fields a and b or a .txt line without a tab between a and b. A
+// corpus with no items is an error too.
+func (v *validator) checkCorpus(path, rel string, jsonl, pairs bool) {
+	data, err := v.s.ReadFile(rel)
+	if err != nil {
+		return
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64*1024), 16<<20)
+	n, items := 0, 0
+	for sc.Scan() {
+		n++
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		items++
+		switch {
+		case jsonl:
+			var obj map[string]any
+			if err := json.Unmarshal(line, &obj); err != nil {
+				v.errf(path, "%s:%d: not a JSON object: %v", rel, n, err)
+				return
+			}
+			if pairs {
+				a, okA := obj["a"].(string)
+				b, okB := obj["b"].(string)
+				if !okA || !okB || a == "" || b == "" {
+					v.errf(path, "%s:%d: pairs needs string fields a and b", rel, n)
+					return
+				}
+			}
+		case pairs && !bytes.ContainsRune(line, '\t'):
+			v.errf(path, "%s:%d: pairs in a .txt file need a tab between a and b", rel, n)
+			return
+		}
+	}
+	if err := sc.Err(); err != nil {
+		v.errf(path, "%s: %v", rel, err)
+		return
+	}
+	if items == 0 {
+		v.errf(path, "%s: no items", rel)
+	}
+}
+
+func (v *validator) validatePhase(p string, ph Phase, targets map[string]string) {
+	if v.required(p+".targets", "") && len(ph.Targets) == 0 {
+		v.errf(p+".targets", "must name at least one target")
+	}
+	seen := map[string]bool{}
+	for j, name := range ph.Targets {
+		tp := fmt.Sprintf("%s.targets[%d]", p, j)
+		if _, ok := targets[name]; !ok {
+			v.noSuch(tp, "target", name, keys(targets), "targets")
+		} else if seen[name] {
+			v.errf(tp, "target %q listed twice", name)
+		}
+		seen[name] = true
+	}
+	if v.required(p+".duration", "") {
+		v.positiveDur(p+".duration", ph.Duration)
+	}
+	v.nonNegative(p+".max_in_flight", float64(ph.MaxInFlight))
+	if v.required(p+".traffic", "") {
+		v.validateTraffic(p+".traffic", ph.Traffic)
+	}
+}
+
+func (v *validator) validateTraffic(p string, t Traffic) {
+	if !v.required(p+".model", "") || !v.enum(p+".model", t.Model, trafficModels) {
+		return
+	}
+	allowed := modelFields[t.Model]
+	for _, f := range trafficAll {
+		if f != "model" && v.has(p+"."+f) && !contains(allowed, f) {
+			v.errf(p+"."+f, "does not apply to model %s (its fields: %s)", t.Model, quoteList(allowed))
+		}
+	}
+	why := "for model " + t.Model
+	req := func(f string) bool { return v.required(p+"."+f, why) }
+	switch t.Model {
+	case "constant", "poisson":
+		if req("rate") {
+			v.positive(p+".rate", t.Rate)
+		}
+	case "ramp":
+		if req("from") && req("to") {
+			v.nonNegative(p+".from", t.From)
+			v.nonNegative(p+".to", t.To)
+			if t.From == 0 && t.To == 0 {
+				v.errf(p+".to", "from and to cannot both be 0")
+			}
+		}
+	case "step":
+		v.nonNegative(p+".start", t.Start)
+		if req("step") {
+			v.positive(p+".step", t.Step)
+		}
+		if req("every") {
+			v.positiveDur(p+".every", t.Every)
+		}
+		if req("max") {
+			v.positive(p+".max", t.Max)
+			if t.Max > 0 && t.Max < t.Start {
+				v.errf(p+".max", "must be >= start (got %s < %s)", num(t.Max), num(t.Start))
+			}
+		}
+	case "sine":
+		meanOK := req("mean")
+		if meanOK {
+			v.positive(p+".mean", t.Mean)
+		}
+		if req("amplitude") {
+			v.nonNegative(p+".amplitude", t.Amplitude)
+			if meanOK && t.Amplitude >= 0 && t.Amplitude >= t.Mean {
+				v.errf(p+".amplitude", "must be < mean (got %s >= %s)", num(t.Amplitude), num(t.Mean))
+			}
+		}
+		if req("period") {
+			v.positiveDur(p+".period", t.Period)
+		}
+	case "burst":
+		v.nonNegative(p+".base", t.Base)
+		if req("peak") && !(t.Peak > t.Base) {
+			v.errf(p+".peak", "must be > base (got %s <= %s)", num(t.Peak), num(t.Base))
+		}
+		everyOK := req("every")
+		if everyOK {
+			v.positiveDur(p+".every", t.Every)
+		}
+		if req("length") {
+			v.positiveDur(p+".length", t.Length)
+			if everyOK && t.Length > 0 && t.Length >= t.Every {
+				v.errf(p+".length", "must be < every (got %s >= %s)", t.Length, t.Every)
+			}
+		}
+	case "trace":
+		if req("file") {
+			v.file(p+".file", t.File)
+		}
+		if req("format") {
+			v.enum(p+".format", t.Format, traceFormats)
+		}
+		v.positive(p+".time_scale", t.TimeScale)
+	}
+	if v.has(p + ".arrivals") {
+		v.enum(p+".arrivals", t.Arrivals, arrivalKinds)
+	}
+}
+
+func (v *validator) validateSLO(p string, s SLO) {
+	v.positive(p+".p50_ms", s.P50Ms)
+	v.positive(p+".p95_ms", s.P95Ms)
+	v.positive(p+".p99_ms", s.P99Ms)
+	if v.has(p+".error_rate") && (s.ErrorRate < 0 || s.ErrorRate > 1) {
+		v.errf(p+".error_rate", "must be between 0 and 1 (got %s)", num(s.ErrorRate))
+	}
+}
+
+// validateFunctions checks a functions block (of a scenario or a
+// functions.yaml file).
+func (v *validator) validateFunctions(p string, fns []Function) {
+	seen := map[string]bool{}
+	for i, f := range fns {
+		fp := fmt.Sprintf("%s[%d]", p, i)
+		if v.required(fp+".name", "") && !fnNameRe.MatchString(f.Name) {
+			v.errf(fp+".name", "must be 1 to 64 letters, digits, '-' or '_' (got %q)", f.Name)
+		}
+		if seen[f.Name] && f.Name != "" {
+			v.errf(fp+".name", "function name %q used twice", f.Name)
+		}
+		seen[f.Name] = true
+		if len(f.Command) == 0 {
+			v.errf(fp+".command", "required: the argv list that starts an instance, e.g. [benchctl, function, --model, tinybert-4l-312]")
+		}
+		for j, arg := range f.Command {
+			if j == 0 && strings.TrimSpace(arg) == "" {
+				v.errf(fmt.Sprintf("%s.command[%d]", fp, j), "program must not be empty")
+			}
+		}
+		if v.has(fp+".memory_size") && (f.MemorySize < 128 || f.MemorySize > 10240) {
+			v.errf(fp+".memory_size", "must be between 128 and 10240 MB (got %d)", f.MemorySize)
+		}
+		if v.has(fp+".timeout") && (f.Timeout < time.Second || f.Timeout > 15*time.Minute) {
+			v.errf(fp+".timeout", "must be between 1s and 15m (got %s)", f.Timeout)
+		}
+		if f.ReservedConcurrency != nil && *f.ReservedConcurrency < 0 {
+			v.errf(fp+".reserved_concurrency", "must be >= 0 (got %d)", *f.ReservedConcurrency)
+		}
+		if v.has(fp + ".architecture") {
+			v.enum(fp+".architecture", f.Architecture, architectures)
+		}
+		v.nonNegativeDur(fp+".idle_timeout", f.IdleTimeout)
+		for k := range f.Environment {
+			if !envNameRe.MatchString(k) {
+				v.errKey(fp+".environment."+k, "not a valid environment variable name")
+			}
+		}
+	}
+}
+
+func (v *validator) validateServers() map[string]bool {
+	seen := map[string]bool{}
+	for i, s := range v.s.Servers {
+		p := fmt.Sprintf("servers[%d]", i)
+		v.name(p+".name", s.Name)
+		if seen[s.Name] && s.Name != "" {
+			v.errf(p+".name", "server name %q used twice", s.Name)
+		}
+		seen[s.Name] = true
+		if strings.TrimSpace(s.Model) == "" {
+			v.errf(p+".model", "required (e.g. tinybert-4l-312)")
+		}
+		v.nonNegative(p+".workers", float64(s.Workers))
+		v.nonNegative(p+".max_batch", float64(s.MaxBatch))
+		v.nonNegativeDur(p+".max_wait", s.MaxWait)
+	}
+	return seen
+}
+
+func (v *validator) functionTarget(p, name string, targets map[string]string) {
+	if !v.required(p, "") {
+		return
+	}
+	kind, ok := targets[name]
+	switch {
+	case !ok:
+		v.noSuch(p, "target", name, keys(targets), "targets")
+	case !IsFunctionKind(kind):
+		v.errf(p, "target %q is of kind %s; needs one of %s", name, kind, quoteList(functionKinds))
+	}
+}
+
+func (v *validator) validateExperiments(targets map[string]string, phases map[string]bool) {
+	e := v.s.Experiments
+	if ms := e.MemorySweep; ms != nil {
+		const p = "experiments.memory_sweep"
+		v.functionTarget(p+".target", ms.Target, targets)
+		if len(ms.MemorySizes) == 0 {
+			v.errf(p+".memory_sizes", "required: at least one memory size in MB")
+		}
+		seen := map[int]bool{}
+		for i, m := range ms.MemorySizes {
+			mp := fmt.Sprintf("%s.memory_sizes[%d]", p, i)
+			if m < 128 || m > 10240 {
+				v.errf(mp, "must be between 128 and 10240 MB (got %d)", m)
+			} else if seen[m] {
+				v.errf(mp, "memory size %d listed twice", m)
+			}
+			seen[m] = true
+		}
+		v.moreTargets(p, ms.Target, ms.Targets, targets, true)
+		for i, name := range ms.Phases {
+			pp := fmt.Sprintf("%s.phases[%d]", p, i)
+			if !phases[name] {
+				v.noSuch(pp, "phase", name, phaseNames(v.s.Phases), "phases")
+				continue
+			}
+			// A swept phase must send to every swept function, or the
+			// sweep measures nothing for it.
+			for _, ph := range v.s.Phases {
+				if ph.Name != name {
+					continue
+				}
+				for _, tn := range append([]string{ms.Target}, ms.Targets...) {
+					if _, ok := targets[tn]; ok && !contains(ph.Targets, tn) {
+						v.errf(pp, "phase %q does not send to swept target %q", name, tn)
+					}
+				}
+			}
+		}
+	}
+	if cs := e.ColdStarts; cs != nil {
+		const p = "experiments.cold_starts"
+		v.functionTarget(p+".target", cs.Target, targets)
+		if v.has(p+".samples") && (cs.Samples < 1 || cs.Samples > 1000) {
+			v.errf(p+".samples", "must be between 1 and 1000 (got %d)", cs.Samples)
+		}
+	}
+	if c := e.Capacity; c != nil {
+		const p = "experiments.capacity"
+		if v.required(p+".target", "") {
+			if _, ok := targets[c.Target]; !ok {
+				v.noSuch(p+".target", "target", c.Target, keys(targets), "targets")
+			}
+		}
+		v.moreTargets(p, c.Target, c.Targets, targets, false)
+		if v.required(p+".min_rps", "") {
+			v.positive(p+".min_rps", c.MinRPS)
+		}
+		if v.required(p+".max_rps", "") && c.MaxRPS <= c.MinRPS {
+			v.errf(p+".max_rps", "must be > min_rps (got %s <= %s)", num(c.MaxRPS), num(c.MinRPS))
+		}
+		v.positiveDur(p+".step_duration", c.StepDuration)
+		if v.has(p+".tolerance") && !(c.Tolerance > 0 && c.Tolerance < 1) {
+			v.errf(p+".tolerance", "must be between 0 and 1, exclusive (got %s)", num(c.Tolerance))
+		}
+		v.nonNegative(p+".min_samples", float64(c.MinSamples))
+		v.validateSLO(p+".slo", c.SLO)
+		if !hasLatencyObjective(c.SLO) && !hasLatencyObjective(v.s.SLO) {
+			v.errf(p+".slo", "needs a latency objective (p50_ms, p95_ms or p99_ms) here or in the top-level slo")
+		}
+	}
+}
+
+// moreTargets checks an experiment's further targets: each exists (and
+// is of a function kind when fn), none repeats, none is the main target.
+func (v *validator) moreTargets(p, main string, more []string, targets map[string]string, fn bool) {
+	seen := map[string]bool{main: true}
+	for i, name := range more {
+		tp := fmt.Sprintf("%s.targets[%d]", p, i)
+		if seen[name] {
+			v.errf(tp, "target %q listed twice (target included)", name)
+			continue
+		}
+		seen[name] = true
+		if fn {
+			v.functionTarget(tp, name, targets)
+		} else if _, ok := targets[name]; !ok {
+			v.noSuch(tp, "target", name, keys(targets), "targets")
+		}
+	}
+}
+
+func hasLatencyObjective(s SLO) bool { return s.P50Ms > 0 || s.P95Ms > 0 || s.P99Ms > 0 }
+
+func (v *validator) validatePricing() {
+	pr := v.s.Pricing
+	const p = "pricing"
+	if v.has(p + ".prices") {
+		v.file(p+".prices", pr.Prices)
+	}
+	if v.has(p+".region") && !awsRegion.MatchString(pr.Region) {
+		v.errf(p+".region", "must be a region like us-east-1 or eu-west-1 (got %q)", pr.Region)
+	}
+	if pr.MaxSpend != nil && *pr.MaxSpend < 0 {
+		v.errf(p+".max_spend_usd", "must be >= 0 (got %s)", num(*pr.MaxSpend))
+	}
+	seen := map[string]bool{}
+	for i, in := range pr.Instances {
+		ip := fmt.Sprintf("%s.instances[%d]", p, i)
+		if strings.TrimSpace(in) == "" {
+			v.errf(ip, "must not be empty")
+		} else if seen[in] {
+			v.errf(ip, "instance %q listed twice", in)
+		}
+		seen[in] = true
+	}
+	for i, a := range pr.Architectures {
+		v.enum(fmt.Sprintf("%s.architectures[%d]", p, i), a, architectures)
+	}
+	if v.has(p + ".fleet") {
+		v.enum(p+".fleet", pr.Fleet, fleets)
+	}
+	if v.has(p+".target_utilisation") && !(pr.TargetUtilisation > 0 && pr.TargetUtilisation <= 1) {
+		v.errf(p+".target_utilisation", "must be in (0, 1] (got %s)", num(pr.TargetUtilisation))
+	}
+	v.nonNegative(p+".min_instances", float64(pr.MinInstances))
+	v.nonNegative(p+".capacity_rps", pr.CapacityRPS)
+
+	pf := pr.Profile
+	const pp = p + ".profile"
+	v.nonNegative(pp+".monthly_requests", pf.MonthlyRequests)
+	v.nonNegative(pp+".average_rps", pf.AverageRPS)
+	if pf.MonthlyRequests > 0 && pf.AverageRPS > 0 {
+		v.errf(pp+".average_rps", "set monthly_requests or average_rps, not both")
+	}
+	if v.has(pp + ".shape") {
+		v.enum(pp+".shape", pf.Shape, profileShapes)
+	}
+	if v.has(pp+".peak_to_average") && pf.PeakToAverage < 1 {
+		v.errf(pp+".peak_to_average", "must be >= 1 (got %s)", num(pf.PeakToAverage))
+	}
+	if v.has(pp+".peak_hours") && !(pf.PeakHours > 0 && pf.PeakHours <= 24) {
+		v.errf(pp+".peak_hours", "must be in (0, 24] (got %s)", num(pf.PeakHours))
+	}
+	if pf.Shape == "trace" {
+		if v.required(pp+".trace", "for shape trace") {
+			v.file(pp+".trace", pf.Trace)
+		}
+		if v.required(pp+".trace_format", "for shape trace") {
+			v.enum(pp+".trace_format", pf.TraceFormat, traceFormats)
+		}
+	} else {
+		for _, f := range []string{"trace", "trace_format"} {
+			if v.has(pp + "." + f) {
+				v.errf(pp+"."+f, "applies only to shape trace")
+			}
+		}
+	}
+}
+
+func (v *validator) validateOutput() {
+	seen := map[string]bool{}
+	for i, f := range v.s.Output.Formats {
+		fp := fmt.Sprintf("output.formats[%d]", i)
+		if v.enum(fp, f, outputFormats) && seen[f] {
+			v.errf(fp, "format %q listed twice", f)
+		}
+		seen[f] = true
+	}
+}
+
+// noSuch reports a reference to a missing entry of a block, listing the
+// entries there are. It stays quiet when the block itself failed to decode.
+func (v *validator) noSuch(path, what, name string, have []string, block string) {
+	if v.d.bad[block] {
+		return
+	}
+	if len(have) == 0 {
+		v.errf(path, "no %s named %q (%s is empty)", what, name, block)
+		return
+	}
+	v.errf(path, "no %s named %q (%s: %s)", what, name, block, quoteList(have))
+}
+
+func keys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sortStrings(out)
+	return out
+}
+
+func phaseNames(ph []Phase) []string {
+	out := make([]string, len(ph))
+	for i, p := range ph {
+		out[i] = p.Name
+	}
+	return out
+}
