@@ -1,10 +1,14 @@
 package inference
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Defaults shared by every preset: the bert-base-uncased vocabulary and
@@ -171,4 +175,95 @@ func (c Config) Params() int64 {
 func (c Config) FLOPs(batch, seqLen int) float64 {
 	l, h, f := float64(seqLen), float64(c.Hidden), float64(c.FFN)
 	return float64(batch) * float64(c.Layers) * (8*l*h*h + 4*l*h*f + 4*l*l*h)
+}
+
+// hfConfig is the subset of a Hugging Face BERT config.json benchctl reads.
+type hfConfig struct {
+	ModelType         string            `yaml:"model_type"`
+	NumHiddenLayers   int               `yaml:"num_hidden_layers"`
+	HiddenSize        int               `yaml:"hidden_size"`
+	NumAttentionHeads int               `yaml:"num_attention_heads"`
+	IntermediateSize  int               `yaml:"intermediate_size"`
+	VocabSize         int               `yaml:"vocab_size"`
+	MaxPositions      int               `yaml:"max_position_embeddings"`
+	TypeVocabSize     int               `yaml:"type_vocab_size"`
+	HiddenAct         string            `yaml:"hidden_act"`
+	PositionEmbedding string            `yaml:"position_embedding_type"`
+	ID2Label          map[string]string `yaml:"id2label"`
+}
+
+// ParseConfig reads a model config in either of two forms (YAML or JSON):
+//
+//   - benchctl's own keys (the Config JSON/YAML tags: name, layers, hidden,
+//     heads, ffn, vocab, max_positions, max_seq_len, type_vocab, labels);
+//   - a Hugging Face BERT config.json (num_hidden_layers, hidden_size,
+//     num_attention_heads, intermediate_size, vocab_size,
+//     max_position_embeddings, type_vocab_size, id2label), recognised by
+//     num_hidden_layers. Its hidden_act must be "gelu" and its
+//     position_embedding_type "absolute" (or absent): the only ones this
+//     encoder computes.
+//
+// Fields the file leaves out stay zero; merge them onto a preset.
+func ParseConfig(data []byte) (Config, error) {
+	var probe map[string]any
+	if err := yaml.Unmarshal(data, &probe); err != nil {
+		return Config{}, fmt.Errorf("parse model config: %w", err)
+	}
+	if _, ok := probe["num_hidden_layers"]; !ok {
+		var c Config
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil {
+			return Config{}, fmt.Errorf("parse model config: %w", err)
+		}
+		return c, nil
+	}
+	var h hfConfig
+	if err := yaml.Unmarshal(data, &h); err != nil {
+		return Config{}, fmt.Errorf("parse Hugging Face config: %w", err)
+	}
+	if h.HiddenAct != "" && h.HiddenAct != "gelu" {
+		return Config{}, fmt.Errorf("parse Hugging Face config: hidden_act %q is not supported (only \"gelu\")", h.HiddenAct)
+	}
+	if h.PositionEmbedding != "" && h.PositionEmbedding != "absolute" {
+		return Config{}, fmt.Errorf("parse Hugging Face config: position_embedding_type %q is not supported (only \"absolute\")", h.PositionEmbedding)
+	}
+	c := Config{
+		Layers: h.NumHiddenLayers, Hidden: h.HiddenSize, Heads: h.NumAttentionHeads, FFN: h.IntermediateSize,
+		Vocab: h.VocabSize, MaxPositions: h.MaxPositions, TypeVocab: h.TypeVocabSize,
+	}
+	if n := len(h.ID2Label); n > 0 {
+		c.Labels = make([]string, n)
+		for k, v := range h.ID2Label {
+			i, err := strconv.Atoi(k)
+			if err != nil || i < 0 || i >= n {
+				return Config{}, fmt.Errorf("parse Hugging Face config: id2label key %q is not an index in [0, %d)", k, n)
+			}
+			c.Labels[i] = v
+		}
+	}
+	return c, nil
+}
+
+// Merge returns c with every non-zero field of o copied over it (labels
+// when non-empty), and whether any dimension changed.
+func (c Config) Merge(o Config) (Config, bool) {
+	changed := false
+	for _, f := range []struct{ dst, src *int }{
+		{&c.Layers, &o.Layers}, {&c.Hidden, &o.Hidden}, {&c.Heads, &o.Heads}, {&c.FFN, &o.FFN},
+		{&c.Vocab, &o.Vocab}, {&c.MaxPositions, &o.MaxPositions}, {&c.MaxSeqLen, &o.MaxSeqLen},
+		{&c.TypeVocab, &o.TypeVocab},
+	} {
+		if *f.src != 0 && *f.src != *f.dst {
+			*f.dst = *f.src
+			changed = true
+		}
+	}
+	if o.Name != "" {
+		c.Name = o.Name
+	}
+	if len(o.Labels) > 0 {
+		c.Labels = append([]string(nil), o.Labels...)
+	}
+	return c, changed
 }

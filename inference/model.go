@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"sync"
+	"runtime"
 	"time"
 )
 
@@ -108,7 +108,10 @@ type Model struct {
 	info   Info
 	labels []string
 	specs  []tensorSpec
-	pool   sync.Pool // *workspace
+	// free holds idle workspaces (activations). Unlike a sync.Pool it is
+	// not emptied by GC, so a busy server does not reallocate them; it
+	// keeps at most cap(free) of them.
+	free chan *workspace
 }
 
 // New validates cfg, then loads (WithWeightsFile) or generates (seeded)
@@ -176,7 +179,7 @@ func New(cfg Config, opts ...Option) (*Model, error) {
 		info.WeightsKind, info.WeightsLabel = WeightsSynthetic, SyntheticWeightsLabel
 	}
 	m := &Model{cfg: cfg, tok: tok, w: w, labels: cfg.labels(), specs: specs}
-	m.pool.New = func() any { return new(workspace) }
+	m.free = make(chan *workspace, max(4, 2*runtime.GOMAXPROCS(0)))
 	info.LoadMs = float64(time.Since(start).Microseconds()) / 1000
 	m.info = info
 	return m, nil
@@ -365,8 +368,8 @@ func (m *Model) Infer(ctx context.Context, reqs []Request) ([]Result, error) {
 			encs = append(encs, m.tok.Encode(r.TextB))
 		}
 	}
-	ws := m.pool.Get().(*workspace)
-	defer m.pool.Put(ws)
+	ws := m.getWorkspace()
+	defer m.putWorkspace(ws)
 	if err := m.forward(ctx, ws, encs); err != nil {
 		return nil, err
 	}
@@ -405,6 +408,22 @@ func (m *Model) Infer(ctx context.Context, reqs []Request) ([]Result, error) {
 		out[i].InferenceMs = ms
 	}
 	return out, nil
+}
+
+func (m *Model) getWorkspace() *workspace {
+	select {
+	case ws := <-m.free:
+		return ws
+	default:
+		return new(workspace)
+	}
+}
+
+func (m *Model) putWorkspace(ws *workspace) {
+	select {
+	case m.free <- ws:
+	default:
+	}
 }
 
 // workspace holds a forward pass's activations; it grows to the largest
@@ -514,7 +533,7 @@ func (m *Model) forward(ctx context.Context, ws *workspace, encs []Encoding) err
 				q := ws.qkv[base+hd*dh:]
 				k := ws.qkv[base+h+hd*dh:]
 				v := ws.qkv[base+2*h+hd*dh:]
-				// scores[n×L] = scale · q·kᵀ
+				// scores[n×L] = scale · q·kᵀ (the padded keys are masked)
 				gemm(true, n, L, dh, scale, q, 3*h, k, 3*h, 0, ws.scores, L)
 				for i := 0; i < n; i++ {
 					maskedSoftmax(ws.scores[i*L:(i+1)*L], mask)

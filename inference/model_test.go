@@ -510,3 +510,51 @@ func TestTinyBERTLoadsFast(t *testing.T) {
 		t.Errorf("tinybert synthetic load took %.0f ms", ms)
 	}
 }
+
+func TestParseConfig(t *testing.T) {
+	t.Parallel()
+	hf := `{"architectures": ["BertForSequenceClassification"], "model_type": "bert", "hidden_act": "gelu",
+  "num_hidden_layers": 4, "hidden_size": 312, "num_attention_heads": 12, "intermediate_size": 1200,
+  "vocab_size": 30522, "max_position_embeddings": 512, "type_vocab_size": 2,
+  "id2label": {"0": "neg", "2": "pos", "1": "neu"}}`
+	tests := []struct {
+		name    string
+		data    string
+		want    Config
+		wantErr string
+	}{
+		{"benchctl yaml", "name: mine\nlayers: 2\nhidden: 64\nheads: 4\nlabels: [a, b]\n",
+			Config{Name: "mine", Layers: 2, Hidden: 64, Heads: 4, Labels: []string{"a", "b"}}, ""},
+		{"hugging face config.json", hf, Config{Layers: 4, Hidden: 312, Heads: 12, FFN: 1200, Vocab: 30522,
+			MaxPositions: 512, TypeVocab: 2, Labels: []string{"neg", "neu", "pos"}}, ""},
+		{"unknown benchctl key", "layerz: 2\n", Config{}, "layerz"},
+		{"unsupported activation", `{"num_hidden_layers": 2, "hidden_act": "relu"}`, Config{}, `hidden_act "relu"`},
+		{"bad id2label", `{"num_hidden_layers": 2, "id2label": {"x": "a"}}`, Config{}, "id2label"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := ParseConfig([]byte(tt.data))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+	base, _ := Preset("tinybert-4l-312")
+	merged, changed := base.Merge(Config{Layers: 4, MaxSeqLen: 64})
+	if !changed || merged.MaxSeqLen != 64 || merged.Layers != 4 || merged.Name != "tinybert-4l-312" {
+		t.Errorf("Merge = %+v, %v", merged, changed)
+	}
+	if _, changed := base.Merge(Config{Layers: 4}); changed {
+		t.Error("Merge with equal layers reported a change")
+	}
+}

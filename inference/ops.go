@@ -38,16 +38,58 @@ func layerNorm(x []float32, rows int, g, b []float32) {
 	}
 }
 
-// gelu applies BERT's exact GELU in place: GELU(x) = x/2·(1 + erf(x/√2)).
+// gelu applies BERT's erf GELU in place, GELU(x) = x/2·(1 + erf(x/√2)),
+// with erf from erf32 (absolute error ≈ 5e-7).
 func gelu(x []float32) {
 	for i, v := range x {
 		x[i] = 0.5 * v * (1 + erf32(v*math.Sqrt2/2))
 	}
 }
 
-// erf32 is erf for a float32 argument (math.Erf in float64).
+// erf32 is erf for a float32 argument: Abramowitz & Stegun 7.1.26,
+//
+//	erf(x) = 1 − (a1·t + a2·t² + a3·t³ + a4·t⁴ + a5·t⁵)·e^(−x²),  t = 1/(1 + p·x), x ≥ 0
+//
+// (odd extension for x < 0), absolute error ≤ 1.5e-7 plus float32 rounding.
 func erf32(x float32) float32 {
-	return float32(math.Erf(float64(x)))
+	const (
+		p  = 0.3275911
+		a1 = 0.254829592
+		a2 = -0.284496736
+		a3 = 1.421413741
+		a4 = -1.453152027
+		a5 = 1.061405429
+	)
+	sign := float32(1)
+	if x < 0 {
+		sign, x = -1, -x
+	}
+	t := 1 / (1 + p*x)
+	y := 1 - (((((a5*t+a4)*t)+a3)*t+a2)*t+a1)*t*exp32(-x*x)
+	return sign * y
+}
+
+// exp32 is e^x in float32 for x ≤ 0 (softmax and erf only need that):
+// x = k·ln2 + r with |r| ≤ ln2/2, e^r by its degree-6 Taylor polynomial
+// (relative error < 2e-7), times 2^k built in the exponent bits. It returns
+// 0 below −87 (where float32 underflows).
+func exp32(x float32) float32 {
+	const (
+		ln2Hi  = 0.693359375
+		ln2Lo  = -2.12194440e-4
+		log2e  = 1.44269504088896341
+		minArg = -87.0
+	)
+	if x < minArg {
+		return 0
+	}
+	if x > 0 {
+		return float32(math.Exp(float64(x)))
+	}
+	k := float32(int32(x*log2e - 0.5))
+	r := x - k*ln2Hi - k*ln2Lo
+	p := 1 + r*(1+r*(0.5+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720))))))
+	return p * math.Float32frombits(uint32(int32(k)+127)<<23)
 }
 
 // maskedSoftmax applies softmax in place to row over the positions where
@@ -71,7 +113,7 @@ func maskedSoftmax(row, mask []float32) {
 			row[i] = 0
 			continue
 		}
-		e := float32(math.Exp(float64(v - mx)))
+		e := exp32(v - mx)
 		row[i] = e
 		sum += e
 	}

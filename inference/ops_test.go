@@ -133,3 +133,29 @@ func TestGemmTilesMatchNaive(t *testing.T) {
 		}
 	}
 }
+
+func TestExp32AndErf32Accuracy(t *testing.T) {
+	t.Parallel()
+	var maxExp, maxErf float64
+	for i := 0; i <= 200000; i++ {
+		x := -90 + float64(i)*90/200000 // [-90, 0]
+		got, want := float64(exp32(float32(x))), math.Exp(float64(float32(x)))
+		if rel := math.Abs(got-want) / math.Max(want, 1e-30); want > 1e-37 && rel > maxExp {
+			maxExp = rel
+		}
+		y := -6 + float64(i)*12/200000 // [-6, 6]
+		if d := math.Abs(float64(erf32(float32(y))) - math.Erf(float64(float32(y)))); d > maxErf {
+			maxErf = d
+		}
+	}
+	if maxExp > 1e-6 {
+		t.Errorf("exp32 max relative error %g, want ≤ 1e-6", maxExp)
+	}
+	if maxErf > 1e-6 {
+		t.Errorf("erf32 max absolute error %g, want ≤ 1e-6", maxErf)
+	}
+	t.Logf("exp32 max rel err %.3g, erf32 max abs err %.3g", maxExp, maxErf)
+	if exp32(0) != 1 || exp32(-100) != 0 {
+		t.Errorf("exp32(0) = %v, exp32(-100) = %v", exp32(0), exp32(-100))
+	}
+}

@@ -210,7 +210,6 @@ func formatBilled(v float64) string {
 }
 
 var (
-	reqIDRe   = regexp.MustCompile(`^REPORT RequestId: (\S+)`)
 	fieldRe   = regexp.MustCompile(`\s(Billed Restore Duration|Restore Duration|Billed Duration|Init Duration|Duration|Memory Size|Max Memory Used): ([0-9][0-9.]*) (ms|MB)`)
 	statusRe  = regexp.MustCompile(`\sStatus: (\S+)`)
 	errTypeRe = regexp.MustCompile(`\sError Type: (\S+)`)
@@ -269,7 +268,7 @@ func Parse(tail string) (Report, error) {
 	if isJSON {
 		r, err = parseJSON(strings.TrimSpace(lines[idx]))
 	} else {
-		r = parseText(lines[idx])
+		r = parseText(strings.TrimSpace(lines[idx]))
 	}
 	for _, l := range lines[idx+1:] {
 		if m := xrayRe.FindStringSubmatch(strings.TrimSpace(l)); m != nil {
@@ -300,51 +299,111 @@ func Parse(tail string) (Report, error) {
 	return r, nil
 }
 
+// textKeys are the REPORT text fields, longest first so that a key wins
+// over its suffixes ("Billed Duration" over "Duration").
+var textKeys = []struct {
+	key     string
+	f       Field
+	numeric bool
+}{
+	{"Billed Restore Duration", FieldBilledRestoreDuration, true},
+	{"Restore Duration", FieldRestoreDuration, true},
+	{"Billed Duration", FieldBilledDuration, true},
+	{"Max Memory Used", FieldMaxMemoryUsed, true},
+	{"Init Duration", FieldInitDuration, true},
+	{"Memory Size", FieldMemorySize, true},
+	{"Error Type", FieldErrorType, false},
+	{"Duration", FieldDuration, true},
+	{"Status", FieldStatus, false},
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
+
+// parseText reads a text REPORT line without regular expressions: at each
+// ": " it looks for a known key that ends there and follows whitespace,
+// then for a value: numeric fields need "<digits and dots> ms|MB" (the
+// last occurrence wins), Status and Error Type a run of non-space (the
+// first occurrence wins). It is equivalent to the regular expressions
+// \s(KEY): ([0-9][0-9.]*) (ms|MB), \sStatus: (\S+) and \sError Type: (\S+).
 func parseText(line string) Report {
 	r := Report{Format: FormatText}
-	line = strings.TrimRight(line, "\r")
-	if m := reqIDRe.FindStringSubmatch(line); m != nil {
-		r.RequestID = m[1]
-		r.Present |= FieldRequestID
-	}
-	for _, m := range fieldRe.FindAllStringSubmatch(line, -1) {
-		v, err := strconv.ParseFloat(m[2], 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			continue
+	if rest, ok := strings.CutPrefix(line, "REPORT RequestId: "); ok {
+		end := 0
+		for end < len(rest) && !isSpace(rest[end]) {
+			end++
 		}
-		switch m[1] {
-		case "Duration":
-			r.DurationMs = v
-			r.Present |= FieldDuration
-		case "Billed Duration":
-			r.BilledDurationMs = v
-			r.Present |= FieldBilledDuration
-		case "Memory Size":
-			r.MemorySizeMB = toInt(v)
-			r.Present |= FieldMemorySize
-		case "Max Memory Used":
-			r.MaxMemoryUsedMB = toInt(v)
-			r.Present |= FieldMaxMemoryUsed
-		case "Init Duration":
-			r.InitDurationMs = ptr(v)
-			r.Present |= FieldInitDuration
-		case "Restore Duration":
-			r.RestoreDurationMs = ptr(v)
-			r.Present |= FieldRestoreDuration
-		case "Billed Restore Duration":
-			r.BilledRestoreDurationMs = ptr(v)
-			r.Present |= FieldBilledRestoreDuration
+		if end > 0 {
+			r.RequestID = rest[:end]
+			r.Present |= FieldRequestID
 		}
 	}
-	if m := statusRe.FindStringSubmatch(line); m != nil {
-		r.Status = m[1]
-		r.Present |= FieldStatus
-	}
-	if m := errTypeRe.FindStringSubmatch(line); m != nil {
-		r.ErrorType = m[1]
-		r.Present |= FieldErrorType
+	for i := 0; ; {
+		j := strings.Index(line[i:], ": ")
+		if j < 0 {
+			break
+		}
+		colon := i + j
+		i = colon + 2
+		before, after := line[:colon], line[colon+2:]
+		for _, k := range textKeys {
+			p := len(before) - len(k.key)
+			if p < 1 || before[p:] != k.key || !isSpace(before[p-1]) {
+				continue
+			}
+			if !k.numeric {
+				n := 0
+				for n < len(after) && !isSpace(after[n]) {
+					n++
+				}
+				if n == 0 || r.Present&k.f != 0 {
+					continue
+				}
+				if k.f == FieldStatus {
+					r.Status = after[:n]
+				} else {
+					r.ErrorType = after[:n]
+				}
+				r.Present |= k.f
+				break
+			}
+			n := 0
+			for n < len(after) && (after[n] >= '0' && after[n] <= '9' || n > 0 && after[n] == '.') {
+				n++
+			}
+			if n == 0 || len(after) < n+3 || after[n] != ' ' || (after[n+1:n+3] != "ms" && after[n+1:n+3] != "MB") {
+				continue
+			}
+			v, err := strconv.ParseFloat(after[:n], 64)
+			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+				continue
+			}
+			r.set(k.f, v)
+			i = colon + 2 + n + 3
+			break
+		}
 	}
 	return r
+}
+
+// set stores a numeric field and marks it present.
+func (r *Report) set(f Field, v float64) {
+	switch f {
+	case FieldDuration:
+		r.DurationMs = v
+	case FieldBilledDuration:
+		r.BilledDurationMs = v
+	case FieldMemorySize:
+		r.MemorySizeMB = toInt(v)
+	case FieldMaxMemoryUsed:
+		r.MaxMemoryUsedMB = toInt(v)
+	case FieldInitDuration:
+		r.InitDurationMs = ptr(v)
+	case FieldRestoreDuration:
+		r.RestoreDurationMs = ptr(v)
+	case FieldBilledRestoreDuration:
+		r.BilledRestoreDurationMs = ptr(v)
+	}
+	r.Present |= f
 }
 
 // platformReport is the JSON log format's platform.report record.

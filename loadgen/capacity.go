@@ -34,6 +34,9 @@ const (
 	DefaultCapacityMaxExtensions = 3
 	// DefaultCapacityCILevel is the confidence level of the p99 intervals.
 	DefaultCapacityCILevel = 0.95
+	// DefaultCapacityWarmup is the unrecorded probe at min_rps that runs
+	// before the first step.
+	DefaultCapacityWarmup = 2 * time.Second
 )
 
 // Reasons a capacity search stopped at the edge of its range
@@ -62,6 +65,13 @@ var ErrCapacitySpec = errors.New("invalid capacity search")
 // needs from the load generator; RunnerProber implements it over Runner.
 type RateProber interface {
 	Probe(ctx context.Context, rps float64, d time.Duration) (ProbeResult, error)
+}
+
+// WarmupProber is implemented by probers that can run a warm-up probe
+// whose records are not kept (RunnerProber); other probers are warmed up
+// with Probe and the result is discarded.
+type WarmupProber interface {
+	Warmup(ctx context.Context, rps float64, d time.Duration) error
 }
 
 // RateProberFunc adapts a function to RateProber.
@@ -133,6 +143,7 @@ type CapacityConfig struct {
 type CapacityOption func(*capacitySettings) error
 
 type capacitySettings struct {
+	warmup        *time.Duration
 	target        string
 	config        string
 	maxSteps      int
@@ -187,6 +198,18 @@ func WithCapacityCILevel(level float64) CapacityOption {
 	}
 }
 
+// WithCapacityWarmup overrides the warm-up probe's duration (0 disables
+// it); by default it is the scenario's warmup, or DefaultCapacityWarmup.
+func WithCapacityWarmup(d time.Duration) CapacityOption {
+	return func(s *capacitySettings) error {
+		if d < 0 {
+			return fmt.Errorf("capacity warmup: must be >= 0 (got %v)", d)
+		}
+		s.warmup = &d
+		return nil
+	}
+}
+
 // WithCapacityProgress calls f after every finished step (for the
 // terminal progress display).
 func WithCapacityProgress(f func(results.CapacityStep)) CapacityOption {
@@ -201,6 +224,7 @@ type capacityPlan struct {
 	stepDuration time.Duration
 	tolerance    float64
 	minSamples   int
+	warmup       time.Duration
 }
 
 func newCapacityPlan(spec scenarios.Capacity) (capacityPlan, error) {
@@ -211,8 +235,15 @@ func newCapacityPlan(spec scenarios.Capacity) (capacityPlan, error) {
 		stepDuration: spec.StepDuration,
 		tolerance:    spec.Tolerance,
 		minSamples:   spec.MinSamples,
+		warmup:       spec.Warmup,
 	}
 	var errs []error
+	if p.warmup == 0 {
+		p.warmup = DefaultCapacityWarmup
+	}
+	if p.warmup < 0 {
+		errs = append(errs, fmt.Errorf("warmup: must be >= 0 (got %v)", p.warmup))
+	}
 	if !(p.slo.P99Ms > 0 || p.slo.P95Ms > 0 || p.slo.P50Ms > 0) {
 		errs = append(errs, errors.New("slo: needs a latency objective (p50_ms, p95_ms or p99_ms)"))
 	}
@@ -265,7 +296,10 @@ func newCapacityPlan(spec scenarios.Capacity) (capacityPlan, error) {
 // the budget (or unknown) fails the step, because then the target did not
 // receive the offered load and the numbers describe the client.
 //
-// A step with fewer than min_samples latencies is extended (up to
+// An unrecorded warm-up probe at min_rps (scenario warmup, default
+// DefaultCapacityWarmup) runs first, so connection set-up and the target's
+// first-request costs do not land in the first step. A step with fewer
+// than min_samples latencies is extended (up to
 // WithCapacityMaxExtensions times, each at most 2 × step_duration) unless
 // it has already failed beyond doubt. The search probes min_rps, doubles
 // the rate until a step fails or max_rps passes, then bisects the bracket
@@ -310,8 +344,22 @@ func RunCapacity(ctx context.Context, prober RateProber, spec scenarios.Capacity
 	if prober == nil {
 		return results.CapacityResult{}, fmt.Errorf("capacity search of %q: %w: nil prober", set.target, ErrCapacitySpec)
 	}
+	if set.warmup != nil {
+		plan.warmup = *set.warmup
+	}
 	s := &capacitySearch{plan: plan, set: set, prober: prober}
-	res := results.CapacityResult{
+	res := newCapacityResult(plan, set)
+	err = s.search(ctx, &res)
+	s.finish(&res)
+	if err != nil {
+		return res, fmt.Errorf("capacity search of %q: %w", set.target, err)
+	}
+	return res, nil
+}
+
+// newCapacityResult fills a result's settings from the plan.
+func newCapacityResult(plan capacityPlan, set capacitySettings) results.CapacityResult {
+	return results.CapacityResult{
 		Target:        set.target,
 		Config:        set.config,
 		SLOP99Ms:      plan.slo.P99Ms,
@@ -322,14 +370,9 @@ func RunCapacity(ctx context.Context, prober RateProber, spec scenarios.Capacity
 		Tolerance:     plan.tolerance,
 		MinSamples:    plan.minSamples,
 		CILevel:       set.ciLevel,
+		WarmupS:       plan.warmup.Seconds(),
 		Method:        CapacityMethod,
 	}
-	err = s.search(ctx, &res)
-	s.finish(&res)
-	if err != nil {
-		return res, fmt.Errorf("capacity search of %q: %w", set.target, err)
-	}
-	return res, nil
 }
 
 // SearchCapacities runs RunCapacity for each configuration in turn (one
@@ -361,6 +404,15 @@ type capacitySearch struct {
 // search runs the bracketing search and fills res.CapacityRPS/LimitedBy.
 func (s *capacitySearch) search(ctx context.Context, res *results.CapacityResult) error {
 	p := s.plan
+	if p.warmup > 0 {
+		if w, ok := s.prober.(WarmupProber); ok {
+			if err := w.Warmup(ctx, p.minRPS, p.warmup); err != nil {
+				return fmt.Errorf("warm-up at %g rps: %w", p.minRPS, err)
+			}
+		} else if _, err := s.prober.Probe(ctx, p.minRPS, p.warmup); err != nil {
+			return fmt.Errorf("warm-up at %g rps: %w", p.minRPS, err)
+		}
+	}
 	pass, err := s.step(ctx, p.minRPS)
 	if err != nil {
 		return err
@@ -600,15 +652,19 @@ func QuantileCI(sorted []float64, q, level float64) (lo, hi, attained float64) {
 	if n == 0 {
 		return math.NaN(), math.NaN(), 0
 	}
-	l, u := quantileCIRanks(n, q, level)
 	cdf := binomCDFTable(n, q)
+	l, u := quantileCIRanksFrom(cdf, n, level)
 	return sorted[l-1], sorted[u-1], cdf[u-1] - cdf[l-1]
 }
 
 // quantileCIRanks returns the 1-based ranks (l, u) of QuantileCI.
 func quantileCIRanks(n int, q, level float64) (l, u int) {
+	return quantileCIRanksFrom(binomCDFTable(n, q), n, level)
+}
+
+// quantileCIRanksFrom is quantileCIRanks given the Binomial(n, q) CDF table.
+func quantileCIRanksFrom(cdf []float64, n int, level float64) (l, u int) {
 	half := (1 - level) / 2
-	cdf := binomCDFTable(n, q)
 	// Largest l in [1, n] with P(B ≤ l−1) ≤ half (1 when none).
 	l = 1
 	for k := 2; k <= n && cdf[k-1] <= half; k++ {
@@ -637,16 +693,20 @@ func binomCDF(k, n int, p float64) float64 {
 }
 
 // binomCDFTable returns cdf[k] = P(B ≤ k), k = 0..n, for B ~ Binomial(n,
-// p), from the pmf computed in log space (no overflow for large n).
+// p). The pmf is computed in log space by the recurrence
+// log f(i+1) = log f(i) + log((n−i)/(i+1)) + log(p/(1−p)), from
+// log f(0) = n·log(1−p), so large n neither overflows nor underflows
+// before exponentiation.
 func binomCDFTable(n int, p float64) []float64 {
 	cdf := make([]float64, n+1)
-	lp, lq := math.Log(p), math.Log1p(-p)
-	lgn, _ := math.Lgamma(float64(n + 1))
+	lodds := math.Log(p) - math.Log1p(-p)
+	lf := float64(n) * math.Log1p(-p)
 	sum := 0.0
 	for i := 0; i <= n; i++ {
-		a, _ := math.Lgamma(float64(i + 1))
-		b, _ := math.Lgamma(float64(n - i + 1))
-		sum += math.Exp(lgn - a - b + float64(i)*lp + float64(n-i)*lq)
+		if i > 0 {
+			lf += math.Log(float64(n-i+1)/float64(i)) + lodds
+		}
+		sum += math.Exp(lf)
 		cdf[i] = min(sum, 1)
 	}
 	cdf[n] = 1

@@ -15,6 +15,9 @@ import (
 // ExperimentCapacity is the experiment name stamped on capacity-search records.
 const ExperimentCapacity = "capacity"
 
+// CapacityWarmupStep labels the capacity search's warm-up probe.
+const CapacityWarmupStep = "capacity_warmup"
+
 // capacityStepPrefix starts a capacity step label: "capacity_rps=40".
 const capacityStepPrefix = "capacity_rps="
 
@@ -66,12 +69,25 @@ type RunnerProber struct {
 	MaxInFlight int
 	// Record writes the probes' records to the Runner's Encoder.
 	Record bool
+	// Observe, when set, receives every probe's outcome (warm-up
+	// included), e.g. to list the probes in run.json.
+	Observe func(PhaseOutcome)
 
 	mu     sync.Mutex
 	probes int
 }
 
-var _ RateProber = (*RunnerProber)(nil)
+var (
+	_ RateProber   = (*RunnerProber)(nil)
+	_ WarmupProber = (*RunnerProber)(nil)
+)
+
+// Warmup runs an unrecorded probe (step label "capacity_warmup") whose
+// results are discarded.
+func (p *RunnerProber) Warmup(ctx context.Context, rps float64, d time.Duration) error {
+	_, err := p.probe(ctx, rps, d, false, CapacityWarmupStep)
+	return err
+}
 
 // Probe runs one phase at rps for d. Every probe gets its own seeded
 // Poisson schedule (seeded by the Runner's seed, the rate and the probe
@@ -79,6 +95,10 @@ var _ RateProber = (*RunnerProber)(nil)
 // Latencies are the records' corrected latencies (from the intended send
 // time); generator drops count as errors and have no latency.
 func (p *RunnerProber) Probe(ctx context.Context, rps float64, d time.Duration) (ProbeResult, error) {
+	return p.probe(ctx, rps, d, p.Record, CapacityStepLabel(rps))
+}
+
+func (p *RunnerProber) probe(ctx context.Context, rps float64, d time.Duration, keep bool, step string) (ProbeResult, error) {
 	if p.Runner == nil || p.Target == nil {
 		return ProbeResult{}, fmt.Errorf("capacity probe: runner and target are required")
 	}
@@ -93,7 +113,7 @@ func (p *RunnerProber) Probe(ctx context.Context, rps float64, d time.Duration) 
 	}
 	traffic := scenarios.Traffic{Model: ModelPoisson, Rate: rps}
 	sched, err := NewSchedule(traffic, d, ScheduleOptions{
-		Seed: PhaseSeed(p.Runner.Seed, fmt.Sprintf("%s/%s/%d", name, CapacityStepLabel(rps), n)),
+		Seed: PhaseSeed(p.Runner.Seed, fmt.Sprintf("%s/%s/%d", name, step, n)),
 	})
 	if err != nil {
 		return ProbeResult{}, fmt.Errorf("capacity probe at %g rps: %w", rps, err)
@@ -111,7 +131,7 @@ func (p *RunnerProber) Probe(ctx context.Context, rps float64, d time.Duration) 
 			lat = append(lat, rec.CorrectedLatency)
 			mu.Unlock()
 		}
-		if p.Record && next != nil {
+		if keep && next != nil {
 			return next(rec)
 		}
 		return nil
@@ -121,11 +141,14 @@ func (p *RunnerProber) Probe(ctx context.Context, rps float64, d time.Duration) 
 		Phase:      scenarios.Phase{Name: name, Targets: []string{p.Target.Name()}, Duration: d, Traffic: traffic, MaxInFlight: p.MaxInFlight},
 		Traffic:    &traffic,
 		Targets:    []Target{p.Target},
-		Step:       CapacityStepLabel(rps),
+		Step:       step,
 		Experiment: ExperimentCapacity,
 		Record:     &record,
 		Schedule:   sched,
 	})
+	if p.Observe != nil && out.Info.Name != "" {
+		p.Observe(out)
+	}
 	if err != nil {
 		return ProbeResult{}, fmt.Errorf("capacity probe at %g rps: %w", rps, err)
 	}
@@ -157,4 +180,44 @@ func (p *RunnerProber) Probe(ctx context.Context, rps float64, d time.Duration) 
 		DispatchLagP99: time.Duration(s.DispatchLagMs.P99 * float64(time.Millisecond)),
 		Duration:       time.Duration(out.Info.DurationS * float64(time.Second)),
 	}, nil
+}
+
+// CapacityConfigs builds the configurations a scenario's capacity block
+// searches, in order: spec.Target, then spec.Targets. Each gets a
+// RunnerProber over runner (recorded, so results.jsonl keeps the search's
+// requests) and, for a target backed by a scenario server, a Config label
+// from that server's settings (CapacityConfigLabel). targets maps scenario
+// target names to built targets.
+func CapacityConfigs(s *scenarios.Scenario, targets map[string]Target, runner *Runner) ([]CapacityConfig, error) {
+	c := s.Experiments.Capacity
+	if c == nil {
+		return nil, nil
+	}
+	servers := map[string]scenarios.Server{}
+	for _, sv := range s.Servers {
+		servers[sv.Name] = sv
+	}
+	specs := map[string]scenarios.Target{}
+	for _, t := range s.Targets {
+		specs[t.Name] = t
+	}
+	names := append([]string{c.Target}, c.Targets...)
+	out := make([]CapacityConfig, 0, len(names))
+	seen := map[string]bool{}
+	for i, name := range names {
+		if seen[name] {
+			return nil, fmt.Errorf("experiments.capacity.targets[%d]: target %q listed twice", i-1, name)
+		}
+		seen[name] = true
+		t, ok := targets[name]
+		if !ok {
+			return nil, fmt.Errorf("experiments.capacity: no target named %q", name)
+		}
+		cfg := CapacityConfig{Target: name, Prober: &RunnerProber{Runner: runner, Target: t, Record: true}}
+		if sv, ok := servers[specs[name].Server]; ok && specs[name].Server != "" {
+			cfg.Config = CapacityConfigLabel(sv)
+		}
+		out = append(out, cfg)
+	}
+	return out, nil
 }

@@ -33,8 +33,10 @@ func fixedServiceServer(t *testing.T, slots int, service time.Duration) *httptes
 	return srv
 }
 
+// TestRunCapacityLoopbackServer is deliberately not parallel: it measures
+// latency on loopback, and the package's parallel tests (high-rate attacks)
+// would otherwise share the CPU with it and make the generator fall behind.
 func TestRunCapacityLoopbackServer(t *testing.T) {
-	t.Parallel()
 	const (
 		slots   = 2
 		service = 20 * time.Millisecond
@@ -59,9 +61,9 @@ func TestRunCapacityLoopbackServer(t *testing.T) {
 	spec := scenarios.Capacity{
 		Target: "fixed",
 		// Below the ceiling an M/D/2 queue waits little; above it the queue
-		// grows by (rate − 100)/s, so p99 crosses 200 ms just above 100 rps
+		// grows by (rate − 100)/s, so p99 crosses 300 ms just above 100 rps
 		// within a 1.5 s step and the capacity lies close under the ceiling.
-		SLO:          scenarios.SLO{P99Ms: 200, ErrorRate: 0.01},
+		SLO:          scenarios.SLO{P99Ms: 300, ErrorRate: 0.01},
 		MinRPS:       30,
 		MaxRPS:       400,
 		StepDuration: 1500 * time.Millisecond,
@@ -81,8 +83,9 @@ func TestRunCapacityLoopbackServer(t *testing.T) {
 	}
 	// Known capacity: just under the 100 rps ceiling; generous lower bound
 	// for a loaded 2-core machine (timer slack adds to the service time).
-	if got.CapacityRPS < 0.6*ceiling || got.CapacityRPS > 1.1*ceiling {
-		t.Errorf("capacity = %.1f rps, want within [%.0f, %.0f] (ceiling %.0f rps)", got.CapacityRPS, 0.6*ceiling, 1.1*ceiling, ceiling)
+	// A short step overshoots the ceiling a little before the queue shows it.
+	if got.CapacityRPS < 0.6*ceiling || got.CapacityRPS > 1.15*ceiling {
+		t.Errorf("capacity = %.1f rps, want within [%.0f, %.0f] (ceiling %.0f rps)", got.CapacityRPS, 0.6*ceiling, 1.15*ceiling, ceiling)
 	}
 	if got.Config != "slots=2" || got.Target != "fixed" {
 		t.Errorf("target/config = %q/%q", got.Target, got.Config)
@@ -111,6 +114,32 @@ func TestRunCapacityLoopbackServer(t *testing.T) {
 	}
 	if int64(len(recs)) != total {
 		t.Errorf("%d records written, steps report %d requests", len(recs), total)
+	}
+
+	// The collector rebuilds the same search from the records alone.
+	col := NewCapacityCollector()
+	for i := range recs {
+		col.Add(&recs[i])
+	}
+	col.Add(&results.Record{Target: "fixed", Experiment: "memory_sweep", Step: "memory_mb=512"}) // ignored
+	sc := &scenarios.Scenario{Experiments: scenarios.Experiments{Capacity: &spec}}
+	rebuilt, err := col.Results(sc, WithCapacityConfig("slots=2"))
+	if err != nil {
+		t.Fatalf("collector: %v", err)
+	}
+	if len(rebuilt) != 1 {
+		t.Fatalf("collector: %d results, want 1", len(rebuilt))
+	}
+	rb := rebuilt[0]
+	if rb.CapacityRPS != got.CapacityRPS || len(rb.Steps) != len(got.Steps) || rb.Target != "fixed" || rb.Config != "slots=2" {
+		t.Errorf("collector: capacity %v with %d steps (%s/%s), live search: %v with %d steps",
+			rb.CapacityRPS, len(rb.Steps), rb.Target, rb.Config, got.CapacityRPS, len(got.Steps))
+	}
+	for i := range min(len(rb.Steps), len(got.Steps)) {
+		a, b := rb.Steps[i], got.Steps[i]
+		if a.OfferedRPS != b.OfferedRPS || a.Requests != b.Requests || a.P99Ms != b.P99Ms || a.Samples != b.Samples {
+			t.Errorf("step %d: collector %+v, live %+v", i, a, b)
+		}
 	}
 }
 
@@ -141,5 +170,67 @@ func TestCapacityConfigLabel(t *testing.T) {
 		if got := CapacityConfigLabel(tt.s); got != tt.want {
 			t.Errorf("CapacityConfigLabel(%+v) = %q, want %q", tt.s, got, tt.want)
 		}
+	}
+}
+
+func TestCapacityConfigs(t *testing.T) {
+	t.Parallel()
+	mk := func(name string) Target {
+		tg, err := NewHTTPTarget(scenarios.Target{Name: name, Kind: "http"}, "http://127.0.0.1:1/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tg
+	}
+	built := map[string]Target{"ref-w1": mk("ref-w1"), "ref-w2": mk("ref-w2"), "plain": mk("plain")}
+	base := scenarios.Scenario{
+		Servers: []scenarios.Server{{Name: "w1", Workers: 1}, {Name: "w2", Workers: 2, MaxBatch: 4}},
+		Targets: []scenarios.Target{
+			{Name: "ref-w1", Kind: "http", Server: "w1", URL: "/v1/sentiment"},
+			{Name: "ref-w2", Kind: "http", Server: "w2", URL: "/v1/sentiment"},
+			{Name: "plain", Kind: "http", URL: "http://127.0.0.1:1/x"},
+		},
+	}
+	runner := &Runner{}
+	tests := []struct {
+		name    string
+		c       *scenarios.Capacity
+		want    []string // target/config
+		wantErr string
+	}{
+		{name: "no capacity block", c: nil},
+		{name: "one server target", c: &scenarios.Capacity{Target: "ref-w1"}, want: []string{"ref-w1/workers=1"}},
+		{name: "two configurations", c: &scenarios.Capacity{Target: "ref-w1", Targets: []string{"ref-w2", "plain"}},
+			want: []string{"ref-w1/workers=1", "ref-w2/workers=2 max_batch=4", "plain/"}},
+		{name: "unknown target", c: &scenarios.Capacity{Target: "ref-w1", Targets: []string{"nope"}}, wantErr: `no target named "nope"`},
+		{name: "duplicate", c: &scenarios.Capacity{Target: "ref-w1", Targets: []string{"ref-w1"}}, wantErr: "listed twice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := base
+			s.Experiments.Capacity = tt.c
+			got, err := CapacityConfigs(&s, built, runner)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, c := range got {
+				names = append(names, c.Target+"/"+c.Config)
+				rp, ok := c.Prober.(*RunnerProber)
+				if !ok || rp.Runner != runner || rp.Target.Name() != c.Target || !rp.Record {
+					t.Errorf("%s: prober %+v", c.Target, c.Prober)
+				}
+			}
+			if strings.Join(names, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("got %v, want %v", names, tt.want)
+			}
+		})
 	}
 }

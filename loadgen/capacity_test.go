@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -263,7 +264,7 @@ func TestRunCapacityExtendsShortSteps(t *testing.T) {
 	p := &queueProber{c: 1, mu: 1000, seed: 9}
 	spec := scenarios.Capacity{SLO: scenarios.SLO{P99Ms: 100}, MinRPS: 10, MaxRPS: 10,
 		StepDuration: 2 * time.Second, MinSamples: 200}
-	got, err := RunCapacity(context.Background(), p, spec)
+	got, err := RunCapacity(context.Background(), p, spec, WithCapacityWarmup(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +291,7 @@ func TestRunCapacityNoExtensionWhenClearlyFailing(t *testing.T) {
 	p := &queueProber{c: 1, mu: 1000, seed: 10, errorsAbove: 1}
 	spec := scenarios.Capacity{SLO: scenarios.SLO{P99Ms: 100}, MinRPS: 10, MaxRPS: 100,
 		StepDuration: time.Second, MinSamples: 1000}
-	got, err := RunCapacity(context.Background(), p, spec)
+	got, err := RunCapacity(context.Background(), p, spec, WithCapacityWarmup(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,12 +314,41 @@ func TestRunCapacityCancelled(t *testing.T) {
 	})
 	spec := scenarios.Capacity{SLO: scenarios.SLO{P99Ms: 100}, MinRPS: 1, MaxRPS: 1000,
 		StepDuration: time.Second, MinSamples: 1}
-	got, err := RunCapacity(ctx, p, spec)
+	got, err := RunCapacity(ctx, p, spec, WithCapacityWarmup(0))
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 	if len(got.Steps) != 2 || got.CapacityRPS != 2 {
 		t.Errorf("partial result: %d steps, capacity %v; want 2 steps, capacity 2", len(got.Steps), got.CapacityRPS)
+	}
+}
+
+func TestRunCapacityWarmup(t *testing.T) {
+	t.Parallel()
+	spec := scenarios.Capacity{SLO: scenarios.SLO{P99Ms: 100}, MinRPS: 10, MaxRPS: 10,
+		StepDuration: 10 * time.Second, MinSamples: 1, Warmup: 3 * time.Second}
+	var calls []string
+	p := RateProberFunc(func(_ context.Context, rps float64, d time.Duration) (ProbeResult, error) {
+		calls = append(calls, fmt.Sprintf("%g/%v", rps, d))
+		return ProbeResult{OfferedRPS: rps, AchievedRPS: rps, Requests: 100, Duration: d,
+			Latencies: slices.Repeat([]time.Duration{time.Millisecond}, 100)}, nil
+	})
+	got, err := RunCapacity(context.Background(), p, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"10/3s", "10/10s"}; !slices.Equal(calls, want) {
+		t.Errorf("probes %v, want %v (warm-up first)", calls, want)
+	}
+	if len(got.Steps) != 1 || got.WarmupS != 3 {
+		t.Errorf("%d steps, warmup_s %v; want 1 step (warm-up not a step), 3", len(got.Steps), got.WarmupS)
+	}
+	calls = nil
+	if _, err := RunCapacity(context.Background(), p, spec, WithCapacityWarmup(0)); err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 1 {
+		t.Errorf("WithCapacityWarmup(0): %d probes, want 1", len(calls))
 	}
 }
 
@@ -337,6 +367,8 @@ func TestRunCapacityInvalidSpec(t *testing.T) {
 		{name: "negative step", edit: func(c *scenarios.Capacity) { c.StepDuration = -time.Second }},
 		{name: "tolerance not a fraction", edit: func(c *scenarios.Capacity) { c.Tolerance = 5 }},
 		{name: "negative min samples", edit: func(c *scenarios.Capacity) { c.MinSamples = -1 }},
+		{name: "negative warmup", edit: func(c *scenarios.Capacity) { c.Warmup = -time.Second }},
+		{name: "only error objective", edit: func(c *scenarios.Capacity) { c.SLO = scenarios.SLO{ErrorRate: 0.1} }},
 		{name: "bad option", edit: func(*scenarios.Capacity) {}, opts: []CapacityOption{WithCapacityCILevel(1.5)}},
 		{name: "bad max steps", edit: func(*scenarios.Capacity) {}, opts: []CapacityOption{WithCapacityMaxSteps(0)}},
 	}
@@ -495,6 +527,9 @@ func TestRoundRate(t *testing.T) {
 	}
 }
 
+// BenchmarkQuantileCI and BenchmarkStepSortBaseline are meant to be read
+// as a ratio: the CI costs O(n) lgamma calls on top of the O(n log n) sort
+// every step does anyway.
 func BenchmarkQuantileCI(b *testing.B) {
 	x := make([]float64, 10000)
 	for i := range x {
@@ -502,6 +537,19 @@ func BenchmarkQuantileCI(b *testing.B) {
 	}
 	for b.Loop() {
 		QuantileCI(x, 0.99, 0.95)
+	}
+}
+
+func BenchmarkStepSortBaseline(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	src := make([]float64, 10000)
+	for i := range src {
+		src[i] = rng.ExpFloat64()
+	}
+	x := make([]float64, len(src))
+	for b.Loop() {
+		copy(x, src)
+		slices.Sort(x)
 	}
 }
 

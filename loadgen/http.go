@@ -99,6 +99,12 @@ func (t *HTTPTarget) Client() *http.Client { return t.client }
 // MaxBodyBytes is how much of each response is read.
 func (t *HTTPTarget) MaxBodyBytes() int64 { return t.maxBody }
 
+// Close closes the target's idle keep-alive connections.
+func (t *HTTPTarget) Close() error {
+	t.client.CloseIdleConnections()
+	return nil
+}
+
 // URL is the request URL.
 func (t *HTTPTarget) URL() string { return t.url }
 

@@ -284,8 +284,12 @@ func (t *LambdaTarget) Request(body []byte, vt *vegeta.Target) error {
 }
 
 // Annotate fills rec from an Invoke response; see AnnotateLambda.
+// An AccessDenied answer names the function and lambda:InvokeFunction.
 func (t *LambdaTarget) Annotate(res *vegeta.Result, rec *results.Record) {
 	AnnotateLambda(res, rec)
+	if res.Code == http.StatusForbidden && strings.Contains(res.Headers.Get(HeaderErrorType), "AccessDenied") {
+		rec.Error += fmt.Sprintf(" (lambda function %q: the caller needs %s)", t.opts.Function, PermInvokeFunction)
+	}
 }
 
 // AnnotateLambda fills rec from an Invoke API response:
@@ -326,10 +330,18 @@ func AnnotateLambda(res *vegeta.Result, rec *results.Record) {
 		rec.FunctionError = fe
 		rec.ErrorClass = results.ErrorClassFunctionError
 		rec.Error = "function error (" + fe + ")" + functionErrorDetail(res.Body)
-	case res.Code >= 400 && rec.ErrorClass == "":
-		rec.ErrorClass = results.ErrorClassHTTP4xx
-		if res.Code >= 500 {
-			rec.ErrorClass = results.ErrorClassHTTP5xx
+	case res.Code >= 400:
+		if rec.ErrorClass == "" {
+			rec.ErrorClass = results.ErrorClassHTTP4xx
+			if res.Code >= 500 {
+				rec.ErrorClass = results.ErrorClassHTTP5xx
+			}
+		}
+		if et := h.Get(HeaderErrorType); et != "" && !strings.Contains(rec.Error, et) {
+			if rec.Error == "" {
+				rec.Error = fmt.Sprintf("%d %s", res.Code, http.StatusText(int(res.Code)))
+			}
+			rec.Error += ": " + et
 		}
 	}
 	if rec.ReportStatus == lambdareport.StatusTimeout {

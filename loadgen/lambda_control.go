@@ -233,12 +233,12 @@ func (c *LambdaControl) update(ctx context.Context, in *lambda.UpdateFunctionCon
 }
 
 // WaitUpdated polls GetFunctionConfiguration until LastUpdateStatus is
-// Successful (error when Failed, or after the wait bound).
+// Successful (error when Failed, or after the wait bound). Polls start 50 ms
+// apart and back off to the poll interval (DefaultUpdatePoll).
 func (c *LambdaControl) WaitUpdated(ctx context.Context) error {
 	wctx, cancel := context.WithTimeout(ctx, c.wait)
 	defer cancel()
-	t := time.NewTicker(c.poll)
-	defer t.Stop()
+	delay := min(50*time.Millisecond, c.poll)
 	for {
 		out, err := c.get(wctx)
 		if err != nil {
@@ -250,10 +250,13 @@ func (c *LambdaControl) WaitUpdated(ctx context.Context) error {
 		case types.LastUpdateStatusFailed:
 			return fmt.Errorf("%s: update failed: %s (%s)", c.resource(), aws.ToString(out.LastUpdateStatusReason), out.LastUpdateStatusReasonCode)
 		}
+		t := time.NewTimer(delay)
 		select {
 		case <-wctx.Done():
+			t.Stop()
 			return fmt.Errorf("%s: wait for LastUpdateStatus Successful (still %s): %w", c.resource(), out.LastUpdateStatus, wctx.Err())
 		case <-t.C:
 		}
+		delay = min(2*delay, c.poll)
 	}
 }

@@ -229,6 +229,11 @@ func (f *fakeLambda) invoke(w http.ResponseWriter, fn *fakeFn) {
 	f.mu.Lock()
 	f.invokes++
 	n := f.invokes
+	if fn.mode == "denied" {
+		f.mu.Unlock()
+		writeAWSError(w, http.StatusForbidden, "AccessDeniedException", "User is not authorized to perform: lambda:InvokeFunction")
+		return
+	}
 	if fn.mode == "throttle" {
 		f.mu.Unlock()
 		writeAWSError(w, http.StatusTooManyRequests, "TooManyRequestsException", "Rate Exceeded.")

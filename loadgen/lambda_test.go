@@ -250,6 +250,27 @@ func TestLambdaOptionsResolve(t *testing.T) {
 	}
 }
 
+func TestLambdaTargetAccessDenied(t *testing.T) {
+	t.Parallel()
+	f := newFakeLambda(t, &fakeFn{name: "denied", mode: "denied"}, &fakeFn{name: "ok", mode: "ok"})
+	tgt, err := NewLambdaTarget(context.Background(), f.options("denied"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := InvokeOnce(context.Background(), tgt, nil, time.Second)
+	if rec.ErrorClass != results.ErrorClassHTTP4xx || !strings.Contains(rec.Error, "AccessDeniedException") ||
+		!strings.Contains(rec.Error, PermInvokeFunction) || !strings.Contains(rec.Error, `"denied"`) {
+		t.Errorf("record class %q error %q", rec.ErrorClass, rec.Error)
+	}
+	missing, err := NewLambdaTarget(context.Background(), f.options("absent"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := InvokeOnce(context.Background(), missing, nil, time.Second); !strings.Contains(rec.Error, "ResourceNotFoundException") {
+		t.Errorf("missing function error %q", rec.Error)
+	}
+}
+
 func TestControlAccessDenied(t *testing.T) {
 	t.Parallel()
 	f := newFakeLambda(t, &fakeFn{name: "ok", mode: "ok"})

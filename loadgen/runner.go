@@ -50,6 +50,9 @@ type Runner struct {
 	Progress func(Progress)
 	// ProgressInterval defaults to 250 ms.
 	ProgressInterval time.Duration
+	// OnPhaseDone, when set, is called with every outcome RunPhase returns
+	// (also for experiment steps), e.g. to list the phase in run.json.
+	OnPhaseDone func(PhaseOutcome)
 }
 
 // Progress is a snapshot of a running phase, for progress bars.
@@ -61,7 +64,8 @@ type Progress struct {
 	Sent     int64 // results received (all targets)
 	Errors   int64
 	InFlight int64
-	// RPS is the result rate over the last interval.
+	// RPS is the result rate over the last interval (the phase's average
+	// when Done).
 	RPS  float64
 	Done bool
 }
@@ -227,7 +231,11 @@ func (r *Runner) RunPhase(ctx context.Context, run PhaseRun) (PhaseOutcome, erro
 		now := time.Now()
 		n := sent.Load()
 		rps := 0.0
-		if dt := now.Sub(*lastAt).Seconds(); dt > 0 {
+		if doneFlag {
+			if el := now.Sub(start).Seconds(); el > 0 {
+				rps = float64(n) / el // the phase's average
+			}
+		} else if dt := now.Sub(*lastAt).Seconds(); dt > 0 {
 			rps = float64(n-*last) / dt
 		}
 		*last, *lastAt = n, now
@@ -291,6 +299,9 @@ wait:
 			Target: a.target.Name(), Kind: a.target.Kind(),
 			Summary: a.agg.Summary(results.PhaseInfo{DurationS: ran.Seconds(), Scheduled: scheduled}, run.SLO),
 		})
+	}
+	if r.OnPhaseDone != nil {
+		r.OnPhaseDone(out)
 	}
 	if encErr != nil {
 		return out, fmt.Errorf("phase %s: write records: %w", run.Phase.Name, encErr)

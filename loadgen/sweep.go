@@ -128,15 +128,27 @@ func RunMemorySweep(ctx context.Context, ctl MemoryController, sizes []int, run 
 }
 
 // MarkBestMemory sets the Cheapest, FastestP99 and CheapestWithSLO flags
-// of rows. Cost is CostPerRequestUSD when every row has it (pricing ran),
-// else GBSecondsPerRequest. A row meets the SLO when its client latency
-// p50/p95/p99 and error rate are within slo's non-zero limits; slo nil
-// means no SLO and CheapestWithSLO is left unset. Rows without requests
-// are never marked.
+// of rows, separately for each target. Cost is CostPerRequestUSD when every
+// row of the target has it (pricing ran), else GBSecondsPerRequest. A row
+// meets the SLO when its client latency p50/p95/p99 are within slo's
+// non-zero limits and its error rate is within slo.ErrorRate (no errors
+// when that is 0); slo nil means no SLO and CheapestWithSLO stays unset.
+// Rows without requests are never marked.
 func MarkBestMemory(rows []results.MemorySweepRow, slo *scenarios.SLO) {
+	byTarget := map[string][]int{}
+	for i := range rows {
+		rows[i].Cheapest, rows[i].FastestP99, rows[i].CheapestWithSLO = false, false, false
+		byTarget[rows[i].Target] = append(byTarget[rows[i].Target], i)
+	}
+	for _, idx := range byTarget {
+		markBest(rows, idx, slo)
+	}
+}
+
+func markBest(rows []results.MemorySweepRow, idx []int, slo *scenarios.SLO) {
 	usd := true
-	for _, r := range rows {
-		if r.CostPerRequestUSD == nil {
+	for _, i := range idx {
+		if rows[i].CostPerRequestUSD == nil {
 			usd = false
 		}
 	}
@@ -147,21 +159,18 @@ func MarkBestMemory(rows []results.MemorySweepRow, slo *scenarios.SLO) {
 		return r.GBSecondsPerRequest
 	}
 	best := func(ok func(results.MemorySweepRow) bool, key func(results.MemorySweepRow) float64) int {
-		idx := -1
-		for i, r := range rows {
-			if r.Requests == 0 || !ok(r) {
+		b := -1
+		for _, i := range idx {
+			if rows[i].Requests == 0 || !ok(rows[i]) {
 				continue
 			}
-			if idx < 0 || key(r) < key(rows[idx]) {
-				idx = i
+			if b < 0 || key(rows[i]) < key(rows[b]) {
+				b = i
 			}
 		}
-		return idx
+		return b
 	}
 	all := func(results.MemorySweepRow) bool { return true }
-	for i := range rows {
-		rows[i].Cheapest, rows[i].FastestP99, rows[i].CheapestWithSLO = false, false, false
-	}
 	if i := best(all, cost); i >= 0 {
 		rows[i].Cheapest = true
 	}
@@ -173,9 +182,9 @@ func MarkBestMemory(rows []results.MemorySweepRow, slo *scenarios.SLO) {
 	}
 	meets := func(r results.MemorySweepRow) bool {
 		within := func(v, limit float64) bool { return limit <= 0 || v <= limit }
-		er := float64(r.Errors) / float64(max(r.Requests, 1))
-		return within(r.LatencyMs.P50, slo.P50Ms) && within(r.LatencyMs.P95, slo.P95Ms) &&
-			within(r.LatencyMs.P99, slo.P99Ms) && (slo.ErrorRate <= 0 && r.Errors == 0 || slo.ErrorRate > 0 && er <= slo.ErrorRate)
+		er := float64(r.Errors) / float64(r.Requests)
+		okErr := r.Errors == 0 || slo.ErrorRate > 0 && er <= slo.ErrorRate
+		return okErr && within(r.LatencyMs.P50, slo.P50Ms) && within(r.LatencyMs.P95, slo.P95Ms) && within(r.LatencyMs.P99, slo.P99Ms)
 	}
 	if i := best(meets, cost); i >= 0 {
 		rows[i].CheapestWithSLO = true

@@ -230,3 +230,34 @@ func BenchmarkCollectorAdd(b *testing.B) {
 		c.Add(rec)
 	}
 }
+
+func TestMarkBestMemoryPerTarget(t *testing.T) {
+	t.Parallel()
+	rows := []results.MemorySweepRow{
+		{Target: "a", MemoryMB: 512, Requests: 10, GBSecondsPerRequest: 1, LatencyMs: results.Distribution{P99: 50}},
+		{Target: "a", MemoryMB: 1024, Requests: 10, Errors: 1, GBSecondsPerRequest: 2, LatencyMs: results.Distribution{P99: 40}},
+		{Target: "b", MemoryMB: 512, Requests: 10, Errors: 1, GBSecondsPerRequest: 3, LatencyMs: results.Distribution{P99: 10}},
+	}
+	MarkBestMemory(rows, &scenarios.SLO{ErrorRate: 0.05})
+	if !rows[0].Cheapest || !rows[1].FastestP99 || !rows[2].Cheapest || !rows[2].FastestP99 {
+		t.Errorf("flags per target: %+v", rows)
+	}
+	// 1 error in 10 exceeds a 5 % error-rate SLO.
+	if !rows[0].CheapestWithSLO || rows[1].CheapestWithSLO || rows[2].CheapestWithSLO {
+		t.Errorf("SLO flags: %+v", rows)
+	}
+}
+
+func TestWaitUpdatedTimeout(t *testing.T) {
+	t.Parallel()
+	f := newFakeLambda(t, &fakeFn{name: "slow", mode: "ok"})
+	f.pendingPoll = 1 << 20
+	ctl, err := NewLambdaControl(context.Background(), f.options("slow"), WithUpdatePoll(10*time.Millisecond), WithUpdateWait(150*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = ctl.SetMemory(context.Background(), 512)
+	if err == nil || !strings.Contains(err.Error(), "still InProgress") || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want a wait timeout", err)
+	}
+}

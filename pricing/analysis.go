@@ -249,7 +249,7 @@ func fleetsFor(book *Book, sum *results.Summary, sc *scenarios.Scenario) ([]*Fle
 		if e.EC2.Burstable {
 			notes = append(notes, fmt.Sprintf("%s is burstable: sustained inference above its CPU baseline buys surplus credits, included in its fleet cost", in))
 		}
-		f.Name = f.describe()
+		f.Name = f.Describe()
 		out = append(out, f)
 	}
 	return out, notes, nil
@@ -445,6 +445,34 @@ func (r *rowAcc) runCost() decimal.Decimal {
 // of sum.Experiments.MemorySweep, and adds notes. records may be nil: the
 // costs are then estimated from the phase summaries.
 func AnalyzeRun(book *Book, records RecordReader, sum *results.Summary, sc *scenarios.Scenario) error {
+	return AnalyzeRunWith(book, records, sum, sc, AnalyzeOptions{})
+}
+
+// INIT billing rules for AnalyzeOptions.InitRule.
+const (
+	// InitRuleAuto bills INIT for records from the book's init_billed_from
+	// date (2025-08-01) on, and applies the older rule before it.
+	InitRuleAuto = "auto"
+	// InitRuleBilled bills INIT on every cold start (the rule since 2025-08-01).
+	InitRuleBilled = "billed"
+	// InitRuleLegacy is the older rule: INIT of ZIP functions on managed
+	// runtimes is not billed (billed = ceil(duration)).
+	InitRuleLegacy = "legacy"
+)
+
+// AnalyzeOptions tunes AnalyzeRunWith.
+type AnalyzeOptions struct {
+	// InitRule is InitRuleAuto (default), InitRuleBilled or InitRuleLegacy.
+	InitRule string
+}
+
+// AnalyzeRunWith is AnalyzeRun with options.
+func AnalyzeRunWith(book *Book, records RecordReader, sum *results.Summary, sc *scenarios.Scenario, opts AnalyzeOptions) error {
+	switch opts.InitRule {
+	case "", InitRuleAuto, InitRuleBilled, InitRuleLegacy:
+	default:
+		return fmt.Errorf("analyze run: init rule %q isn't one of [auto billed legacy]", opts.InitRule)
+	}
 	if book == nil || sum == nil {
 		return errors.New("analyze run: book and summary are required")
 	}
@@ -463,7 +491,7 @@ func AnalyzeRun(book *Book, records RecordReader, sum *results.Summary, sc *scen
 				Estimate: true, PriceSource: c.entry.Source, PriceEffective: c.entry.EffectiveDate})
 		}
 	} else {
-		rows, err := accumulate(book, records, sum, sc)
+		rows, err := accumulate(book, records, sc, opts.InitRule)
 		if err != nil {
 			return err
 		}
@@ -499,7 +527,7 @@ func AnalyzeRun(book *Book, records RecordReader, sum *results.Summary, sc *scen
 			benchSet = true
 		}
 		if benchSet {
-			v := bench.Round(6).InexactFloat64()
+			v := bench.InexactFloat64()
 			sum.BenchmarkCostUSD = &v
 		} else {
 			zero := 0.0
@@ -513,6 +541,10 @@ func AnalyzeRun(book *Book, records RecordReader, sum *results.Summary, sc *scen
 		return err
 	}
 	sum.BreakEven = a.BreakEven(true)
+	sum.MonthlyCost = nil
+	if v := ProfileVolume(sc); v > 0 {
+		sum.MonthlyCost = a.MonthlyCosts(v)
+	}
 	fillMemorySweep(sum, sc)
 	sum.Notes = append(sum.Notes, notes...)
 	sum.Notes = append(sum.Notes, a.Notes...)
@@ -674,7 +706,7 @@ func unitOf(c *configStat, r *results.Record, initBilledRule func(time.Time) boo
 	return 0, 0, false
 }
 
-func accumulate(book *Book, records RecordReader, sum *results.Summary, sc *scenarios.Scenario) ([]*rowAcc, error) {
+func accumulate(book *Book, records RecordReader, sc *scenarios.Scenario, initRuleName string) ([]*rowAcc, error) {
 	ps := settings(sc)
 	archs := ps.Architectures
 	rows := map[string]*rowAcc{}
@@ -683,6 +715,12 @@ func accumulate(book *Book, records RecordReader, sum *results.Summary, sc *scen
 	// The INIT rule: billed from the book's date; before it only for
 	// non-ZIP configurations (the local platform reports which it applied).
 	initRule := func(e *Entry) func(time.Time) bool {
+		switch initRuleName {
+		case InitRuleBilled:
+			return func(time.Time) bool { return true }
+		case InitRuleLegacy:
+			return func(time.Time) bool { return false }
+		}
 		return func(t time.Time) bool { return e.Lambda.InitBilled(t, true) }
 	}
 	var rec results.Record
@@ -815,16 +853,16 @@ func (r *rowAcc) costRow(seed uint64) results.CostRow {
 		MemoryMB: c.memMB, Requests: r.requests, Estimate: r.estimate,
 		PriceSource: c.entry.Source, PriceEffective: c.entry.EffectiveDate}
 	total := r.runCost()
-	row.RunCostUSD = total.Round(9).InexactFloat64()
+	row.RunCostUSD = total.InexactFloat64()
 	if r.n == 0 {
 		return row
 	}
 	n := decimal.NewFromInt(r.n)
 	per := total.Div(n)
-	row.CostPerRequestUSD = per.Round(12).InexactFloat64()
-	row.CostPerMillionUSD = per.Mul(decimal.NewFromInt(1_000_000)).Round(6).InexactFloat64()
+	row.CostPerRequestUSD = per.InexactFloat64()
+	row.CostPerMillionUSD = per.Mul(decimal.NewFromInt(1_000_000)).InexactFloat64()
 	if total.IsPositive() {
-		row.ColdStartShare = r.sumColdExtra.Mul(c.perUnit).Div(total).Round(6).InexactFloat64()
+		row.ColdStartShare = r.sumColdExtra.Mul(c.perUnit).Div(total).InexactFloat64()
 	}
 	lo, hi := meanCI(r.units, seed)
 	fixed := c.fixed.InexactFloat64()
@@ -875,13 +913,12 @@ func meanCI(xs []float64, seed uint64) (lo, hi float64) {
 // extra comes from every cold record.
 func configsFromRows(rows []*rowAcc) []*configStat {
 	type agg struct {
-		c                          configStat
-		n, nWarm, nCold, nColdAll  int64
-		warmU, coldExtra, seconds  float64
-		rateW                      float64
-		units                      []float64
-		sumFixedUnits              float64
-		estimate                   bool
+		c                         configStat
+		n, nWarm, nCold, nColdAll int64
+		warmU, coldExtra          float64
+		rateW                     float64
+		units                     []float64
+		estimate                  bool
 	}
 	m := map[string]*agg{}
 	var order []string
@@ -1113,4 +1150,57 @@ func fillMemorySweep(sum *results.Summary, sc *scenarios.Scenario) {
 	if cheapSLO >= 0 {
 		rows[cheapSLO].CheapestWithSLO = true
 	}
+}
+
+// ProfileVolume is the monthly volume of the scenario's traffic profile
+// (monthly_requests, or average_rps × 730 h), 0 when it gives neither.
+func ProfileVolume(sc *scenarios.Scenario) float64 {
+	if sc == nil {
+		return 0
+	}
+	p := sc.Pricing.Profile
+	if p.MonthlyRequests > 0 {
+		return p.MonthlyRequests
+	}
+	return MonthlyRequests(p.AverageRPS)
+}
+
+// MonthlyCosts prices every serverless configuration and fleet for a month
+// of monthlyRequests shaped by the analysis profile, and flags the cheapest.
+func (a *Analysis) MonthlyCosts(monthlyRequests float64) []results.MonthlyCostRow {
+	var rows []results.MonthlyCostRow
+	for _, s := range a.Serverless {
+		rows = append(rows, results.MonthlyCostRow{Option: s.Name, Kind: "serverless", MonthlyRequests: monthlyRequests,
+			AverageRPS: AverageRPS(monthlyRequests), Profile: a.Profile.Label,
+			MonthlyCostUSD:  s.monthly(monthlyRequests, a.Profile, 1).InexactFloat64(),
+			MonthlyCostLow:  s.monthly(monthlyRequests, a.Profile, s.CILow).InexactFloat64(),
+			MonthlyCostHigh: s.monthly(monthlyRequests, a.Profile, s.CIHigh).InexactFloat64()})
+	}
+	for _, f := range a.Fleets {
+		peak := 0
+		for _, r := range a.Profile.Rates(monthlyRequests) {
+			peak = max(peak, f.Count(r))
+		}
+		row := results.MonthlyCostRow{Option: f.Name, Kind: "fleet", MonthlyRequests: monthlyRequests,
+			AverageRPS: AverageRPS(monthlyRequests), Profile: a.Profile.Label, PeakInstances: peak,
+			MonthlyCostUSD: f.Monthly(monthlyRequests, a.Profile).InexactFloat64()}
+		row.MonthlyCostLow, row.MonthlyCostHigh = row.MonthlyCostUSD, row.MonthlyCostUSD
+		if f.CapacityHigh > 0 {
+			row.MonthlyCostLow = f.withCapacity(f.CapacityHigh).Monthly(monthlyRequests, a.Profile).InexactFloat64()
+		}
+		if f.CapacityLow > 0 {
+			row.MonthlyCostHigh = f.withCapacity(f.CapacityLow).Monthly(monthlyRequests, a.Profile).InexactFloat64()
+		}
+		rows = append(rows, row)
+	}
+	best := -1
+	for i := range rows {
+		if best < 0 || rows[i].MonthlyCostUSD < rows[best].MonthlyCostUSD {
+			best = i
+		}
+	}
+	if best >= 0 {
+		rows[best].Cheapest = true
+	}
+	return rows
 }

@@ -147,7 +147,9 @@ func TestCurves(t *testing.T) {
 	t.Parallel()
 	book := mustBook(t)
 	recs, sc := testRun()
-	sum := &results.Summary{}
+	sum := &results.Summary{Targets: []results.TargetSummary{{Name: "fn", Kind: "local-lambda", Phases: []results.PhaseSummary{{
+		Name: "steady", Requests: 101, Throttles: 1, ColdStarts: 5, MemorySizeMB: 1024, AchievedRPS: 1,
+		BilledDurationMs: &results.Distribution{Count: 100, Mean: 110}, InitDurationMs: &results.Distribution{Count: 5, Mean: 199.5}}}}}}
 	if err := AnalyzeRun(book, sliceReader(recs), sum, sc); err != nil {
 		t.Fatal(err)
 	}
@@ -172,6 +174,11 @@ func TestCurves(t *testing.T) {
 	if cs[2].Kind != "fleet" || cs[0].Kind != "serverless" {
 		t.Errorf("kinds: %s %s", cs[0].Kind, cs[2].Kind)
 	}
+	// The summary-based model agrees with the record-based one.
+	rows := a.BreakEven(false)
+	if len(rows) != 2 || !near(rows[0].MonthlyRequests, sum.BreakEven[0].MonthlyRequests, 0.01) {
+		t.Errorf("summary-based break-even %+v vs record-based %g", rows, sum.BreakEven[0].MonthlyRequests)
+	}
 }
 
 func TestEstimateRunSpend(t *testing.T) {
@@ -188,8 +195,9 @@ func TestEstimateRunSpend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 1,000 requests × 3,000 ms at 0.5 GB and 1 GB: 1,000 × (2e-7 + 1.5 × 1.66667e-5) + 1,000 × (2e-7 + 3 × 1.66667e-5).
-	if want := d("0.0754001"); !est.TotalUSD.Equal(want) || len(est.Lines) != 2 || !est.RealCloud {
+	// 1,000 requests × 3,000 ms at 0.5 GB and 1 GB: 1,000 × (2e-7 + 1.5 × 1.66667e-5) + 1,000 × (2e-7 + 3 × 1.66667e-5)
+	// = 0.02520005 + 0.0502001.
+	if want := d("0.07540015"); !est.TotalUSD.Equal(want) || len(est.Lines) != 2 || !est.RealCloud {
 		t.Errorf("estimate = %s (%d lines), want %s", est.TotalUSD, len(est.Lines), want)
 	}
 	if err := est.Check(0.05); err == nil {
@@ -221,4 +229,80 @@ func fmtInt(i int) string {
 		s = string(rune('0'+i%10)) + s
 	}
 	return s
+}
+
+func TestAnalyzeRunInitRules(t *testing.T) {
+	t.Parallel()
+	book := mustBook(t)
+	recs, sc := testRun()
+	sc.Pricing.Architectures = []string{"x86_64"}
+	cost := func(rule string, shift time.Duration) float64 {
+		rs := append([]results.Record(nil), recs...)
+		for i := range rs {
+			rs[i].Timestamp = rs[i].Timestamp.Add(shift)
+		}
+		sum := &results.Summary{}
+		if err := AnalyzeRunWith(book, sliceReader(rs), sum, sc, AnalyzeOptions{InitRule: rule}); err != nil {
+			t.Fatal(err)
+		}
+		return sum.Cost[0].RunCostUSD
+	}
+	billed := 100*0.0000002 + 11*0.0000166667
+	// Legacy: cold starts billed ceil(99.3) = 100 ms, not 300.
+	legacy := 100*0.0000002 + 10*0.0000166667
+	for _, tt := range []struct {
+		name  string
+		rule  string
+		shift time.Duration
+		want  float64
+	}{
+		{"auto after 2025-08-01", "", 0, billed},
+		{"auto before 2025-08-01", InitRuleAuto, -2 * 365 * 24 * time.Hour, legacy},
+		{"legacy", InitRuleLegacy, 0, legacy},
+		{"billed", InitRuleBilled, -2 * 365 * 24 * time.Hour, billed},
+	} {
+		if got := cost(tt.rule, tt.shift); !near(got, tt.want, 1e-9) {
+			t.Errorf("%s: run cost %.12g, want %.12g", tt.name, got, tt.want)
+		}
+	}
+	if err := AnalyzeRunWith(book, sliceReader(recs), &results.Summary{}, sc, AnalyzeOptions{InitRule: "sometimes"}); err == nil {
+		t.Error("unknown rule: want an error")
+	}
+}
+
+func BenchmarkAnalyzeRun(b *testing.B) {
+	book := mustBook(b)
+	recs, sc := testRun()
+	many := make([]results.Record, 0, 10000)
+	for len(many) < 10000 {
+		many = append(many, recs...)
+	}
+	for b.Loop() {
+		if err := AnalyzeRun(book, sliceReader(many), &results.Summary{}, sc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestMonthlyCosts(t *testing.T) {
+	t.Parallel()
+	book := mustBook(t)
+	recs, sc := testRun()
+	sc.Pricing.Architectures = []string{"x86_64"}
+	sc.Pricing.Profile = scenarios.Profile{AverageRPS: 100, Shape: "diurnal", PeakToAverage: 2, PeakHours: 8}
+	sum := &results.Summary{}
+	if err := AnalyzeRun(book, sliceReader(recs), sum, sc); err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.MonthlyCost) != 2 {
+		t.Fatalf("monthly cost rows = %+v", sum.MonthlyCost)
+	}
+	fleet := sum.MonthlyCost[1]
+	// Peak 200 rps over 28 rps per instance (40 × 0.7) = 8 instances, fixed: 8 × 52.925.
+	if fleet.Kind != "fleet" || fleet.PeakInstances != 8 || !near(fleet.MonthlyCostUSD, 8*52.925, 1e-12) {
+		t.Errorf("fleet row = %+v", fleet)
+	}
+	if !fleet.Cheapest || sum.MonthlyCost[0].Cheapest {
+		t.Errorf("at 262.8 M requests the fleet should be cheapest: %+v", sum.MonthlyCost)
+	}
 }

@@ -365,7 +365,7 @@ func (e *Entry) validate() error {
 			return errors.New("platform aws-lambda needs a lambda block")
 		}
 		if e.Architecture != ArchX86 && e.Architecture != ArchArm64 {
-			return fmt.Errorf("architecture %q is not one of [%s %s]", e.Architecture, ArchX86, ArchArm64)
+			return fmt.Errorf("architecture %q isn't one of [%s %s]", e.Architecture, ArchX86, ArchArm64)
 		}
 		l := e.Lambda
 		if !l.RequestUSD.IsPositive() {
@@ -409,7 +409,7 @@ func (e *Entry) validate() error {
 			return errors.New("platform azure-functions needs an azure block")
 		}
 		if e.Plan != "consumption" && e.Plan != "flex" {
-			return fmt.Errorf("plan %q is not one of [consumption flex]", e.Plan)
+			return fmt.Errorf("plan %q isn't one of [consumption flex]", e.Plan)
 		}
 		if !e.Azure.GBSecondUSD.IsPositive() {
 			return errors.New("azure.gb_second_usd must be > 0")
@@ -425,10 +425,10 @@ func (e *Entry) validate() error {
 			return errors.New("ec2.hourly_usd and ec2.vcpu must be > 0")
 		}
 		if e.Architecture != ArchX86 && e.Architecture != ArchArm64 {
-			return fmt.Errorf("architecture %q is not one of [%s %s]", e.Architecture, ArchX86, ArchArm64)
+			return fmt.Errorf("architecture %q isn't one of [%s %s]", e.Architecture, ArchX86, ArchArm64)
 		}
 	default:
-		return fmt.Errorf("platform %q is not one of [%s]", e.Platform, strings.Join([]string{PlatformLambda, PlatformAPIGatewayHTTP, PlatformCloudRun, PlatformAzureFunctions, PlatformEC2}, " "))
+		return fmt.Errorf("platform %q isn't one of [%s]", e.Platform, strings.Join([]string{PlatformLambda, PlatformAPIGatewayHTTP, PlatformCloudRun, PlatformAzureFunctions, PlatformEC2}, " "))
 	}
 	return nil
 }

@@ -221,17 +221,23 @@ func (f *Fleet) Monthly(monthlyRequests float64, p Profile) decimal.Decimal {
 	}
 	K := decimal.NewFromInt(int64(len(rates)))
 	total := decimal.NewFromInt(slots).Mul(hourly).Mul(decimal.NewFromInt(HoursPerMonth)).Div(K)
-	if f.Entry.EC2.Burstable && f.CapacityRPS > 0 {
-		credits := decimal.Zero
+	if e := f.Entry.EC2; e.Burstable && f.CapacityRPS > 0 {
+		// Surplus vCPU-slots: Σ_k n_k × vCPU × max(0, u_k − baseline), with
+		// u_k = rate_k / (n_k × capacity) ≤ 1 (a quantity, not money),
+		// priced once: × credit rate × 730/K.
+		base := e.BaselinePerVCPU.InexactFloat64()
+		surplus := 0.0
 		for k, r := range rates {
 			n := peak
 			if f.Autoscaled {
 				n = counts[k]
 			}
-			u := decimal.NewFromFloat(math.Min(1, r/(float64(n)*f.CapacityRPS)))
-			credits = credits.Add(decimal.NewFromInt(int64(n)).Mul(f.Entry.EC2.SustainedHourlyUSD(u).Sub(f.Entry.EC2.HourlyUSD)))
+			u := math.Min(1, r/(float64(n)*f.CapacityRPS))
+			surplus += float64(n*e.VCPU) * math.Max(0, u-base)
 		}
-		total = total.Add(credits.Mul(decimal.NewFromInt(HoursPerMonth)).Div(K))
+		if surplus > 0 {
+			total = total.Add(decimal.NewFromFloat(surplus).Mul(e.SurplusCreditVCPUHourUSD).Mul(decimal.NewFromInt(HoursPerMonth)).Div(K))
+		}
 	}
 	return total
 }
@@ -362,8 +368,98 @@ func (pr Pair) Crossings(lo, hi float64) (out []results.Crossing, truncated bool
 			x0, n0 = x1, n1
 		}
 		prevNeg = n0
+		if pr.settled(b) {
+			break
+		}
 	}
 	return out, truncated
+}
+
+// settled reports whether no crossing can follow volume v. With
+// slope = P × shape / (capacity × utilisation × 730 h × 3600) per request
+// (P the instance-month, shape the peak-to-average ratio for a fixed fleet
+// and 1 for an autoscaled one) the fleet's cost is bounded by
+//
+//	slope × V ≤ F(V) ≤ (slope + credit) × V + P × (1 + N+1 + min_instances)
+//
+// (credit: the most surplus CPU credits add per request, for burstable
+// types). In the cold-start model's linear regime (e^(−λT) < 1e-9 in every
+// busy slot) the serverless cost grows by at least mMin and at most mMax per
+// request. So serverless stays dearer once S(v) exceeds the upper bound and
+// mMin > slope + credit, and stays cheaper once S(v) is below slope × v and
+// mMax < slope.
+func (pr Pair) settled(v float64) bool {
+	f := pr.F
+	per := f.CapacityRPS * f.util()
+	if per <= 0 {
+		return false
+	}
+	s := pr.S
+	for k, r := range pr.Profile.Rates(v) {
+		if pr.Profile.Weights[k] > 0 && s.Cold.IdleTimeoutS > 0 && math.Exp(-r*s.Cold.IdleTimeoutS) > 1e-9 {
+			return false
+		}
+	}
+	factor := pr.SFactor
+	if factor == 0 {
+		factor = 1
+	}
+	fd := decimal.NewFromFloat(factor)
+	coldShare := decimal.NewFromFloat(s.Cold.Fraction(math.Inf(1)))
+	var mMin, mMax decimal.Decimal
+	if s.Entry != nil && s.Entry.Lambda != nil {
+		l := s.Entry.Lambda
+		lo, hi := l.DurationTiers[0].USD, l.DurationTiers[0].USD
+		for _, t := range l.DurationTiers {
+			lo, hi = decimal.Min(lo, t.USD), decimal.Max(hi, t.USD)
+		}
+		gbs := s.WarmGBs.Add(s.ColdExtraGBs.Mul(coldShare))
+		mMin, mMax = l.RequestUSD.Add(gbs.Mul(lo)), l.RequestUSD.Add(gbs.Mul(hi))
+		if a := s.APIGW; a != nil && a.APIGateway != nil {
+			units := int64(1)
+			if s.PayloadBytes > 0 {
+				units = (s.PayloadBytes + int64(a.APIGateway.MeteringKB)*1024 - 1) / (int64(a.APIGateway.MeteringKB) * 1024)
+			}
+			alo, ahi := a.APIGateway.RequestTiers[0].USD, a.APIGateway.RequestTiers[0].USD
+			for _, t := range a.APIGateway.RequestTiers {
+				alo, ahi = decimal.Min(alo, t.USD), decimal.Max(ahi, t.USD)
+			}
+			u := decimal.NewFromInt(units)
+			mMin, mMax = mMin.Add(alo.Mul(u)), mMax.Add(ahi.Mul(u))
+		}
+	} else {
+		mMin = s.WarmUSD.Add(s.ColdExtraUSD.Mul(coldShare))
+		mMax = mMin
+	}
+	mMin, mMax = mMin.Mul(fd), mMax.Mul(fd)
+	hourly := f.Entry.EC2.HourlyUSD
+	if f.PriceScale > 0 {
+		hourly = hourly.Mul(decimal.NewFromFloat(f.PriceScale))
+	}
+	instMonth := hourly.Mul(decimal.NewFromInt(HoursPerMonth))
+	shape := 1.0
+	if !f.Autoscaled {
+		shape = pr.Profile.PeakToAverage()
+	}
+	slope := instMonth.Mul(decimal.NewFromFloat(shape / (per * HoursPerMonth * 3600)))
+	credit := decimal.Zero
+	if e := f.Entry.EC2; e.Burstable && f.CapacityRPS > 0 {
+		credit = e.SurplusCreditVCPUHourUSD.Mul(decimal.NewFromInt(int64(e.VCPU))).Div(decimal.NewFromFloat(3600 * f.CapacityRPS))
+	}
+	V := decimal.NewFromFloat(v)
+	sv := s.monthly(v, pr.Profile, factor)
+	extra := 1 + f.MinInstances
+	if f.NPlusOne {
+		extra++
+	}
+	upper := slope.Add(credit).Mul(V).Add(instMonth.Mul(decimal.NewFromInt(int64(extra))))
+	switch {
+	case sv.GreaterThan(upper) && mMin.GreaterThan(slope.Add(credit)):
+		return true
+	case sv.LessThan(slope.Mul(V)) && mMax.LessThan(slope):
+		return true
+	}
+	return false
 }
 
 // firstDearer is the first volume at which serverless becomes dearer than
@@ -393,8 +489,8 @@ type CurvePoint struct {
 	MonthlyRequests, USD, LowUSD, HighUSD float64
 }
 
-// describe labels a fleet for reports.
-func (f *Fleet) describe() string {
+// Describe labels a fleet for reports.
+func (f *Fleet) Describe() string {
 	mode := "fixed for peak"
 	if f.Autoscaled {
 		mode = "autoscaled"

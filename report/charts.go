@@ -156,7 +156,10 @@ func (m *Model) breakEvenChart() (*Chart, string) {
 		}
 		addScatter(p, xs, red(), draw.CircleGlyph{}, 2.5, "crossing")
 		addScatter(p, first, red(), draw.RingGlyph{}, 6, "")
-		addLabelsAligned(p, first, labels, true)
+		for i := range first {
+			// Alternate sides so nearby break-evens stay readable.
+			addLabelsAligned(p, first[i:i+1], labels[i:i+1], i%2 == 0)
+		}
 		for _, x := range xs {
 			minV, maxV = math.Min(minV, x.X/10), math.Max(maxV, x.X*10)
 		}

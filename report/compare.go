@@ -105,9 +105,9 @@ func compareModels(ma, mb *Model, nameA, nameB string) *Comparison {
 			d.P99AMs, d.P99BMs = quantileMs(ta.Latency, 0.99), quantileMs(tb.Latency, 0.99)
 			d.P50Delta, d.P99Delta = relDelta(d.P50AMs, d.P50BMs), relDelta(d.P99AMs, d.P99BMs)
 		}
-		if ca, cb := firstCost(ma, ta.Name), firstCost(mb, ta.Name); ca != nil && cb != nil {
-			d.CostPerMillionAUSD, d.CostPerMillionBUSD = ca, cb
-			x := relDelta(*ca, *cb)
+		d.CostPerMillionAUSD, d.CostPerMillionBUSD = firstCost(ma, ta.Name), firstCost(mb, ta.Name)
+		if d.CostPerMillionAUSD != nil && d.CostPerMillionBUSD != nil {
+			x := relDelta(*d.CostPerMillionAUSD, *d.CostPerMillionBUSD)
 			d.CostDelta = &x
 		}
 		d.BreakEvenA, d.BreakEvenB = firstBreakEven(ma, ta.Name), firstBreakEven(mb, ta.Name)

@@ -199,9 +199,20 @@ func load(ctx context.Context, runDir string, cfg *config) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	rd.close() // the records are read by openRecords
 	if cfg.analyze != nil {
-		if err := cfg.analyze(ctx, runDir, &rd.summary, rd.scenario); err != nil {
-			return nil, fmt.Errorf("price run %s: %w", runDir, err)
+		// Price a copy, so a failed analysis leaves the saved figures whole.
+		priced, err := copySummary(&rd.summary)
+		if err != nil {
+			return nil, err
+		}
+		if err := cfg.analyze(ctx, runDir, priced, rd.scenario); err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("price run %s: %w", runDir, err)
+			}
+			rd.notes = append(rd.notes, fmt.Sprintf("re-pricing failed (%v); the costs shown are those saved with the run", err))
+		} else {
+			rd.summary = *priced
 		}
 	}
 	dec, closer, err := rd.openRecords()
@@ -310,6 +321,19 @@ func writeFileAtomic(path string, write func(io.Writer) error) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// copySummary deep-copies a summary (through its JSON form).
+func copySummary(s *results.Summary) (*results.Summary, error) {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("copy summary: %w", err)
+	}
+	var out results.Summary
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, fmt.Errorf("copy summary: %w", err)
+	}
+	return &out, nil
 }
 
 // WriteJSON writes the summary as summary.json (indented, stable key order

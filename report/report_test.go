@@ -147,3 +147,107 @@ func TestRenderGolden(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderWithoutSummary renders a run killed before it wrote
+// summary.json, with a torn last line: the summary is recomputed from the
+// records and the report says so.
+func TestRenderWithoutSummary(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "killed-run")
+	o := defaultSynth()
+	o.PerTarget = 50
+	writeSyntheticRun(t, dir, o)
+	if err := os.Remove(filepath.Join(dir, SummaryFile)); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "results.jsonl"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(`{"attack":"steady","seq":9999,"code":200,"tim`); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	out := t.TempDir()
+	if _, err := Render(context.Background(), dir, out, []string{"md"}); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(out, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"summary.json was missing", "### bert-server", "200 records"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+}
+
+func TestParseFormats(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		in      []string
+		want    string
+		wantErr bool
+	}{
+		{"default", nil, "html,md,json", false},
+		{"comma list", []string{"svg,png"}, "svg,png", false},
+		{"repeated and deduplicated", []string{"html", "html,markdown"}, "html,md", false},
+		{"all", []string{"all"}, "html,md,json,png,svg", false},
+		{"unknown", []string{"html,pdf"}, "", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := ParseFormats(tc.in)
+			if tc.wantErr {
+				if !errors.Is(err, ErrUnknownFormat) || !strings.Contains(err.Error(), "html, md, json, png, svg") {
+					t.Fatalf("err = %v, want ErrUnknownFormat listing the names", err)
+				}
+				return
+			}
+			if err != nil || strings.Join(got, ",") != tc.want {
+				t.Fatalf("got %v, %v; want %s", got, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestDecimatorBounded checks the scatter decimation keeps at most max
+// points, exactly every N-th, and reports N.
+func TestDecimatorBounded(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		n, max     int
+		wantStride int64
+	}{
+		{"under the bound", 100, 1000, 1},
+		{"just at the bound", 1000, 1000, 2},
+		{"ten times the bound", 10000, 1000, 16},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			d := newDecimator[int](tc.max)
+			for i := 0; i < tc.n; i++ {
+				d.add(i)
+			}
+			if len(d.items) > tc.max {
+				t.Fatalf("kept %d > max %d", len(d.items), tc.max)
+			}
+			if d.stride != tc.wantStride {
+				t.Errorf("stride %d, want %d", d.stride, tc.wantStride)
+			}
+			for i, v := range d.items {
+				if int64(v) != int64(i)*d.stride {
+					t.Fatalf("item %d = %d, want %d", i, v, int64(i)*d.stride)
+				}
+			}
+			if want := (int64(tc.n) + d.stride - 1) / d.stride; int64(len(d.items)) != want {
+				t.Errorf("kept %d, want %d", len(d.items), want)
+			}
+		})
+	}
+}

@@ -35,16 +35,15 @@ const DefaultFlushInterval = 100 * time.Millisecond
 // goroutine and on Close. A process killed at any point leaves a file that
 // is readable up to its last complete line. It is safe for concurrent use.
 type StreamWriter struct {
-	mu     sync.Mutex
-	bw     *bufio.Writer
-	buf    bytes.Buffer
-	enc    *json.Encoder
-	err    error
-	n      int64
-	dirty  bool
-	closed bool
-	stop   chan struct{}
-	done   chan struct{}
+	mu      sync.Mutex
+	bw      *bufio.Writer
+	scratch []byte
+	err     error
+	n       int64
+	dirty   bool
+	closed  bool
+	stop    chan struct{}
+	done    chan struct{}
 }
 
 // NewStreamWriter starts a StreamWriter on w flushing every interval
@@ -58,8 +57,6 @@ func NewStreamWriter(w io.Writer, interval time.Duration) *StreamWriter {
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
 	}
-	s.enc = json.NewEncoder(&s.buf)
-	s.enc.SetEscapeHTML(false)
 	go s.flushLoop(interval)
 	return s
 }
@@ -88,11 +85,12 @@ func (s *StreamWriter) Encode(r *Record) error {
 	if s.closed {
 		return errors.New("encode record: stream writer closed")
 	}
-	s.buf.Reset()
-	if err := s.enc.Encode(r); err != nil {
+	line, err := appendRecordJSON(s.scratch[:0], r)
+	if err != nil {
 		return fmt.Errorf("encode record: %w", err)
 	}
-	if _, err := s.bw.Write(s.buf.Bytes()); err != nil {
+	s.scratch = append(line, '\n')
+	if _, err := s.bw.Write(s.scratch); err != nil {
 		s.err = fmt.Errorf("write record: %w", err)
 		return s.err
 	}
@@ -152,11 +150,15 @@ func (s *StreamWriter) Close() error {
 // NewJSONEncoder returns an unbuffered Encoder writing one JSON line per
 // record to w (use a StreamWriter for files).
 func NewJSONEncoder(w io.Writer) Encoder {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
+	var buf []byte
 	return func(r *Record) error {
-		if err := enc.Encode(r); err != nil {
+		line, err := appendRecordJSON(buf[:0], r)
+		if err != nil {
 			return fmt.Errorf("encode record: %w", err)
+		}
+		buf = append(line, '\n')
+		if _, err := w.Write(buf); err != nil {
+			return fmt.Errorf("write record: %w", err)
 		}
 		return nil
 	}

@@ -19,6 +19,9 @@ type Summary struct {
 	Cost             []CostRow      `json:"cost,omitempty"`
 	BreakEven        []BreakEvenRow `json:"break_even,omitempty"`
 	BenchmarkCostUSD *float64       `json:"benchmark_cost_usd,omitempty"`
+	// MonthlyCost prices every serverless configuration and fleet for the
+	// scenario's monthly traffic profile (pricing.profile); filled by pricing.
+	MonthlyCost []MonthlyCostRow `json:"monthly_cost,omitempty"`
 	// Notes are human-readable caveats (estimates, missing log access, no cgroups).
 	Notes []string `json:"notes,omitempty"`
 }
@@ -230,6 +233,7 @@ type CapacityResult struct {
 	Tolerance     float64 `json:"tolerance,omitempty"`
 	MinSamples    int     `json:"min_samples,omitempty"`
 	CILevel       float64 `json:"ci_level,omitempty"`
+	WarmupS       float64 `json:"warmup_s,omitempty"`
 	// LimitedBy is set when the search hit an edge: max_rps (capacity may
 	// be higher), min_rps (even the lowest rate failed), max_steps.
 	LimitedBy string `json:"limited_by,omitempty"`
@@ -321,6 +325,26 @@ type Sensitivity struct {
 	MonthlyRequestsHigh float64 `json:"monthly_requests_at_high"`
 	// Swing is |MonthlyRequestsHigh − MonthlyRequestsLow| / break-even.
 	Swing float64 `json:"swing"`
+}
+
+// MonthlyCostRow is one option's cost for a month of the scenario's traffic
+// profile (730 hours).
+type MonthlyCostRow struct {
+	// Option names the serverless configuration or the fleet; Kind is
+	// "serverless" or "fleet".
+	Option          string  `json:"option"`
+	Kind            string  `json:"kind"`
+	MonthlyRequests float64 `json:"monthly_requests"`
+	AverageRPS      float64 `json:"average_rps"`
+	MonthlyCostUSD  float64 `json:"monthly_cost_usd"`
+	// MonthlyCostLow/High follow from the cost CI (serverless) or the
+	// capacity CI (fleet).
+	MonthlyCostLow  float64 `json:"monthly_cost_usd_low,omitempty"`
+	MonthlyCostHigh float64 `json:"monthly_cost_usd_high,omitempty"`
+	// PeakInstances is the fleet's instance count in its busiest hour.
+	PeakInstances int    `json:"peak_instances,omitempty"`
+	Cheapest      bool   `json:"cheapest,omitempty"`
+	Profile       string `json:"profile"`
 }
 
 // Crossing is one volume at which serverless and fleet costs cross.

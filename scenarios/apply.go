@@ -104,8 +104,20 @@ func (v *validator) applyDefaults() {
 		cs.Samples = DefaultColdStartSamples
 	}
 	if c := e.Capacity; c != nil {
-		if !hasLatencyObjective(c.SLO) && c.SLO.ErrorRate == 0 {
-			c.SLO = s.SLO
+		// Each objective the capacity block leaves out comes from the
+		// global slo.
+		const cp = "experiments.capacity.slo."
+		if !v.has(cp + "p50_ms") {
+			c.SLO.P50Ms = s.SLO.P50Ms
+		}
+		if !v.has(cp + "p95_ms") {
+			c.SLO.P95Ms = s.SLO.P95Ms
+		}
+		if !v.has(cp + "p99_ms") {
+			c.SLO.P99Ms = s.SLO.P99Ms
+		}
+		if !v.has(cp + "error_rate") {
+			c.SLO.ErrorRate = s.SLO.ErrorRate
 		}
 		if c.StepDuration == 0 {
 			c.StepDuration = DefaultCapacityStepDuration

@@ -84,13 +84,36 @@ func (d *decoder) parseDocument(data []byte) *yaml.Node {
 	return root
 }
 
+// yamlParserProblems are the problems yaml.v3's parser (as opposed to its
+// scanner) reports. For these yaml.v3 prints a 0-based line number and
+// omits "line 0", so syntaxError adds one.
+var yamlParserProblems = map[string]bool{
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected <document start>": true,
+	"did not find expected <stream-start>":   true,
+	"did not find expected key":              true,
+	"did not find expected node content":     true,
+	"found duplicate %TAG directive":         true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found undefined tag handle":             true,
+}
+
+// syntaxError records a YAML syntax error at the line yaml.v3 reports (the
+// start of the construct being parsed, or the problem itself); yaml.v3
+// gives no column.
 func (d *decoder) syntaxError(err error) {
-	fe := FieldError{File: d.file, Line: 1, Msg: err.Error()}
+	msg, line := strings.TrimPrefix(err.Error(), "yaml: "), 0
 	if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
-		fe.Line, _ = strconv.Atoi(m[1])
-		fe.Msg = "yaml syntax: " + m[2]
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
 	}
-	d.errs = append(d.errs, fe)
+	if yamlParserProblems[msg] {
+		line++
+	}
+	d.errs = append(d.errs, FieldError{File: d.file, Line: max(line, 1), Msg: "yaml syntax: " + msg})
 }
 
 // errAt records a problem at node n.

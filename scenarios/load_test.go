@@ -1,12 +1,17 @@
 package scenarios
 
 import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"text/template"
 )
 
 func TestShippedScenariosValidate(t *testing.T) {
@@ -348,5 +353,91 @@ func BenchmarkParseQuickstart(b *testing.B) {
 		if _, err := Parse("quickstart.yaml", data); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestShippedTraces checks the sample traces have the documented shapes:
+// the Azure Functions 2019 per-minute layout and sorted absolute timestamps.
+func TestShippedTraces(t *testing.T) {
+	t.Parallel()
+	s, err := Open("http-smoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := s.ReadFile("data/trace-per-minute.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(raw)).ReadAll()
+	if err != nil {
+		t.Fatalf("trace-per-minute.csv: %v", err)
+	}
+	if got, want := strings.Join(rows[0][:5], ","), "HashOwner,HashApp,HashFunction,Trigger,1"; got != want {
+		t.Errorf("header starts %q, want %q", got, want)
+	}
+	if got, want := rows[0][len(rows[0])-1], "1440"; got != want {
+		t.Errorf("last column %q, want %q", got, want)
+	}
+	for i, row := range rows[1:] {
+		for j, cell := range row[4:] {
+			if n, err := strconv.Atoi(cell); err != nil || n < 0 {
+				t.Fatalf("row %d minute %d: bad count %q", i+2, j+1, cell)
+			}
+		}
+	}
+	raw, err = s.ReadFile("data/trace-timestamps.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	if lines[0] != "timestamp" {
+		t.Errorf("header %q, want timestamp", lines[0])
+	}
+	prev := 0.0
+	for i, l := range lines[1:] {
+		ts, err := strconv.ParseFloat(l, 64)
+		if err != nil || ts < prev {
+			t.Fatalf("line %d: %q not an increasing timestamp", i+2, l)
+		}
+		prev = ts
+	}
+}
+
+// TestShippedBodiesAreJSON renders http-smoke's body template for every
+// line of the shipped corpus and every shipped pair: all must be valid JSON.
+func TestShippedBodiesAreJSON(t *testing.T) {
+	t.Parallel()
+	s, err := Open("http-smoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := ParseBody("body", s.Payloads.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs, err := ParseBody("pairs", DefaultBody)
+	if err != nil {
+		t.Fatal(err)
+	}
+	render := func(tm *template.Template, item map[string]any) {
+		var b bytes.Buffer
+		if err := tm.Execute(&b, item); err != nil {
+			t.Fatalf("execute %v: %v", item, err)
+		}
+		if !json.Valid(b.Bytes()) {
+			t.Fatalf("body %q is not JSON", b.String())
+		}
+	}
+	reviews, _ := s.ReadFile("data/reviews.txt")
+	for _, line := range strings.Split(strings.TrimSpace(string(reviews)), "\n") {
+		render(tmpl, map[string]any{"text": line})
+	}
+	raw, _ := s.ReadFile("data/pairs.jsonl")
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		var item map[string]any
+		if err := json.Unmarshal([]byte(line), &item); err != nil {
+			t.Fatal(err)
+		}
+		render(pairs, item)
 	}
 }

@@ -756,7 +756,7 @@ name: t
 targets: [a, b
 `,
 			want: []string{
-				"scenario.yaml:2: yaml syntax: did not find expected ',' or ']'",
+				"scenario.yaml:3: yaml syntax: did not find expected ',' or ']'",
 			},
 		},
 		{
@@ -993,5 +993,24 @@ experiments:
 				t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
 		})
+	}
+}
+
+func TestCapacitySLOInheritsGlobal(t *testing.T) {
+	t.Parallel()
+	src := valid + `slo: {p99_ms: 200, p50_ms: 50, error_rate: 0.02}
+experiments:
+  capacity: {target: a, min_rps: 1, max_rps: 10, slo: {p99_ms: 100}}
+`
+	s, err := Parse("scenario.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Experiments.Capacity
+	if got, want := c.SLO, (SLO{P50Ms: 50, P99Ms: 100, ErrorRate: 0.02}); got != want {
+		t.Errorf("capacity slo = %+v, want %+v", got, want)
+	}
+	if c.StepDuration != DefaultCapacityStepDuration || c.Tolerance != DefaultCapacityTolerance || c.MinSamples != DefaultCapacityMinSamples {
+		t.Errorf("capacity defaults not applied: %+v", c)
 	}
 }

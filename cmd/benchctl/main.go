@@ -45,6 +45,10 @@ func newRootCmd(streams *IOStreams) *cobra.Command {
 		newSummaryCmd(streams, nil),
 		newLambdaCmd(streams, nil),
 		newFunctionCmd(streams, nil),
+		newServeCmd(streams, nil),
+		newPricingCmd(streams, nil),
+		newReportCmd(streams, nil),
+		newCompareCmd(streams, nil),
 	)
 	return root
 }

@@ -87,7 +87,9 @@ func tail(s string, n int) string {
 
 // shortQuickstart is scenarios/quickstart.yaml with every duration cut to
 // a second or two (the whole run should take well under a minute). The
-// corpus path resolves to the shipped copy.
+// capacity SLO is loose (p99 ≤ 1 s) so that a busy test machine still
+// finds a capacity above min_rps. The corpus path resolves to the shipped
+// copy.
 const shortQuickstart = `version: 1
 name: quickstart-short
 description: shortened quickstart for the end-to-end test
@@ -123,12 +125,13 @@ experiments:
   cold_starts: {target: fn, samples: 2}
   capacity:
     target: ref
-    slo: {p99_ms: 200, error_rate: 0.05}
-    min_rps: 10
-    max_rps: 80
+    slo: {p99_ms: 1000, error_rate: 0.05}
+    min_rps: 2
+    max_rps: 40
     step_duration: 1s
-    tolerance: 0.3
-    min_samples: 20
+    tolerance: 0.5
+    min_samples: 10
+    warmup: 500ms
 pricing:
   region: us-east-1
   architectures: [x86_64, arm64]

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -138,6 +139,8 @@ type runState struct {
 	summary  *results.Summary
 	// interrupted is set when a phase was cut short by Ctrl-C.
 	interrupted bool
+	// mu guards info while phases run.
+	mu sync.Mutex
 }
 
 // runRun executes `benchctl run` as small named steps.
@@ -229,7 +232,7 @@ func (st *runState) buildTargets() error {
 	if err != nil {
 		return &FlagError{Err: err}
 	}
-	st.runner = &loadgen.Runner{Payloads: pl, Seed: s.Seed, ReadFile: s.ReadFile}
+	st.runner = &loadgen.Runner{Payloads: pl, Seed: s.Seed, ReadFile: s.ReadFile, OnPhaseDone: st.phaseDone}
 	return nil
 }
 
@@ -318,14 +321,18 @@ func (st *runState) runPhase(ctx context.Context, run loadgen.PhaseRun) (loadgen
 			run.Targets = append(run.Targets, t)
 		}
 	}
-	out, err := st.runner.RunPhase(ctx, run)
-	if out.Info.Name != "" {
-		st.info.Phases = append(st.info.Phases, out.Info)
-		if werr := st.writer.WriteRunInfo(st.info); werr != nil && err == nil {
-			err = werr
-		}
+	return st.runner.RunPhase(ctx, run)
+}
+
+// phaseDone lists every phase and experiment step the runner ran in
+// run.json (Summarize takes durations and scheduled counts from there).
+func (st *runState) phaseDone(out loadgen.PhaseOutcome) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.info.Phases = append(st.info.Phases, out.Info)
+	if err := st.writer.WriteRunInfo(st.info); err != nil {
+		fmt.Fprintln(st.opts.IO.Err, "benchctl: warning:", err)
 	}
-	return out, err
 }
 
 // runExperiments runs the scenario's experiments after the phases. Not
@@ -338,12 +345,15 @@ func (st *runState) finish() error {
 	if err := st.writer.CloseRecords(); err != nil {
 		return err
 	}
+	st.mu.Lock()
 	st.info.End = st.opts.Now().UTC()
 	st.info.Interrupted = st.interrupted
-	if err := st.writer.WriteRunInfo(st.info); err != nil {
+	info := st.info
+	st.mu.Unlock()
+	if err := st.writer.WriteRunInfo(info); err != nil {
 		return err
 	}
-	sum, err := buildSummary(st.writer.Dir, st.scenario, st.info)
+	sum, err := buildSummary(st.writer.Dir, st.scenario, info)
 	if err != nil {
 		return err
 	}

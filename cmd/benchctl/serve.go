@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/benchctl/benchctl/inference"
 	"github.com/benchctl/benchctl/refserver"
@@ -87,8 +86,10 @@ requests finish) and exits 0.
 Options:
   --model NAME           preset: ` + strings.Join(inference.PresetNames(), ", ") + `
                          (default ` + inference.DefaultPreset + `)
-  --config FILE          YAML/JSON model config (name, layers, hidden, heads, ffn,
-                         vocab, max_positions, max_seq_len, type_vocab, labels);
+  --config FILE          model config: benchctl YAML/JSON (name, layers, hidden,
+                         heads, ffn, vocab, max_positions, max_seq_len,
+                         type_vocab, labels) or a Hugging Face BERT config.json
+                         (num_hidden_layers, hidden_size, ..., id2label);
                          fields it sets override the preset
   --name NAME            model name shown in reports (default: preset name, or
                          "custom-<layers>l-<hidden>" for a changed shape)
@@ -157,64 +158,40 @@ Options:
 }
 
 // serveConfig resolves the model config: preset, then config file, then
-// shape flags.
+// shape flags. A changed shape without a name from --name or the file is
+// named "custom-<layers>l-<hidden>".
 func serveConfig(opts *ServeOptions) (inference.Config, error) {
 	cfg, err := inference.Preset(opts.Model)
 	if err != nil {
 		return cfg, &FlagError{Err: fmt.Errorf("serve: --model: %w", err)}
 	}
-	changed := false
+	changed, named := false, false
 	if opts.ConfigFile != "" {
 		b, err := os.ReadFile(opts.ConfigFile)
 		if err != nil {
 			return cfg, &FlagError{Err: fmt.Errorf("serve: --config: %w", err)}
 		}
-		var fileCfg inference.Config
-		if err := yaml.Unmarshal(b, &fileCfg); err != nil {
+		fileCfg, err := inference.ParseConfig(b)
+		if err != nil {
 			return cfg, &FlagError{Err: fmt.Errorf("serve: --config %s: %w", opts.ConfigFile, err)}
 		}
-		changed = overrideShape(&cfg, fileCfg) || changed
-		if fileCfg.Name != "" {
-			cfg.Name = fileCfg.Name
-			changed = false
-		}
+		cfg, changed = cfg.Merge(fileCfg)
+		named = fileCfg.Name != ""
 	}
-	if overrideShape(&cfg, opts.Shape) {
-		changed = true
-	}
-	if len(opts.Labels) > 0 {
-		cfg.Labels = opts.Labels
-	}
+	shape := opts.Shape
+	shape.Name, shape.Labels = "", opts.Labels
+	cfg, flagChanged := cfg.Merge(shape)
+	changed = changed || flagChanged
 	switch {
 	case opts.Name != "":
 		cfg.Name = opts.Name
-	case changed:
+	case changed && !named:
 		cfg.Name = fmt.Sprintf("custom-%dl-%d", cfg.Layers, cfg.Hidden)
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, &FlagError{Err: fmt.Errorf("serve: %w", err)}
 	}
 	return cfg, nil
-}
-
-// overrideShape copies the non-zero fields of o into cfg and reports
-// whether any dimension changed.
-func overrideShape(cfg *inference.Config, o inference.Config) bool {
-	changed := false
-	for _, f := range []struct{ dst, src *int }{
-		{&cfg.Layers, &o.Layers}, {&cfg.Hidden, &o.Hidden}, {&cfg.Heads, &o.Heads}, {&cfg.FFN, &o.FFN},
-		{&cfg.Vocab, &o.Vocab}, {&cfg.MaxPositions, &o.MaxPositions}, {&cfg.MaxSeqLen, &o.MaxSeqLen},
-		{&cfg.TypeVocab, &o.TypeVocab},
-	} {
-		if *f.src != 0 && *f.src != *f.dst {
-			*f.dst = *f.src
-			changed = true
-		}
-	}
-	if len(o.Labels) > 0 {
-		cfg.Labels = o.Labels
-	}
-	return changed
 }
 
 // serveRun loads the model, listens, prints the ready line and serves

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/benchctl/benchctl/results"
+)
+
+func TestNewReportCmd(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		args     []string
+		want     ReportOptions
+		wantFlag bool
+	}{
+		{"defaults", []string{"runs/a"}, ReportOptions{RunDir: "runs/a"}, false},
+		{"formats and out", []string{"runs/a", "--format", "html,svg", "--format", "png", "--out", "/tmp/x"},
+			ReportOptions{RunDir: "runs/a", Formats: []string{"html", "svg", "png"}, OutDir: "/tmp/x"}, false},
+		{"prices and no-reprice", []string{"runs/a", "--prices", "p.yaml", "--no-reprice"},
+			ReportOptions{RunDir: "runs/a", Prices: "p.yaml", NoReprice: true}, false},
+		{"unknown format", []string{"runs/a", "--format", "pdf"}, ReportOptions{}, true},
+		{"no run dir", nil, ReportOptions{}, true},
+		{"two run dirs", []string{"a", "b"}, ReportOptions{}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			streams := &IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, Err: &bytes.Buffer{}}
+			var got *ReportOptions
+			cmd := newReportCmd(streams, func(o *ReportOptions) error { got = o; return nil })
+			cmd.SetArgs(tc.args)
+			cmd.SetOut(&bytes.Buffer{})
+			cmd.SetErr(&bytes.Buffer{})
+			err := cmd.Execute()
+			var fe *FlagError
+			if tc.wantFlag {
+				if !errors.As(err, &fe) {
+					t.Fatalf("err = %v, want a FlagError", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got.IO = nil
+			if !reflect.DeepEqual(*got, tc.want) {
+				t.Errorf("options = %+v, want %+v", *got, tc.want)
+			}
+		})
+	}
+}
+
+func TestNewCompareCmd(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		args     []string
+		want     CompareOptions
+		wantFlag bool
+	}{
+		{"defaults", []string{"a", "b"}, CompareOptions{RunA: "a", RunB: "b", Format: "text", FailOnRegression: -1}, false},
+		{"percent", []string{"a", "b", "--fail-on-regression", "10%", "--format", "json"}, CompareOptions{RunA: "a", RunB: "b", Format: "json", FailOnRegression: 0.10}, false},
+		{"bare percent", []string{"a", "b", "--fail-on-regression", "5"}, CompareOptions{RunA: "a", RunB: "b", Format: "text", FailOnRegression: 0.05}, false},
+		{"fraction", []string{"a", "b", "--fail-on-regression", "0.2", "--format", "markdown"}, CompareOptions{RunA: "a", RunB: "b", Format: "md", FailOnRegression: 0.2}, false},
+		{"bad threshold", []string{"a", "b", "--fail-on-regression", "lots"}, CompareOptions{}, true},
+		{"bad format", []string{"a", "b", "--format", "xml"}, CompareOptions{}, true},
+		{"one run", []string{"a"}, CompareOptions{}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			streams := &IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, Err: &bytes.Buffer{}}
+			var got *CompareOptions
+			cmd := newCompareCmd(streams, func(o *CompareOptions) error { got = o; return nil })
+			cmd.SetArgs(tc.args)
+			cmd.SetOut(&bytes.Buffer{})
+			cmd.SetErr(&bytes.Buffer{})
+			err := cmd.Execute()
+			var fe *FlagError
+			if tc.wantFlag {
+				if !errors.As(err, &fe) {
+					t.Fatalf("err = %v, want a FlagError", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got.IO = nil
+			if *got != tc.want {
+				t.Errorf("options = %+v, want %+v", *got, tc.want)
+			}
+		})
+	}
+}
+
+// writeTinyRun writes a minimal run directory: one target, n records with
+// latency ms each, and its summary.
+func writeTinyRun(t *testing.T, dir string, n int, ms func(i int) float64) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(dir, results.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := results.NewJSONEncoder(f)
+	for i := 0; i < n; i++ {
+		r := results.Record{Target: "svc", Phase: "steady", Code: 200, Seq: uint64(i),
+			Latency: msDuration(ms(i))}
+		if err := enc(&r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rf, err := os.Open(filepath.Join(dir, results.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rf.Close()
+	ts, err := results.Summarize(results.NewJSONDecoder(rf), results.SummarizeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := results.Summary{SchemaVersion: results.SchemaVersion, Scenario: results.ScenarioInfo{Name: "tiny"}, Targets: ts}
+	if err := results.WriteJSONFile(filepath.Join(dir, results.SummaryFile), &sum); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCompareRunExitCodes(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	a, same, slow := filepath.Join(base, "a"), filepath.Join(base, "same"), filepath.Join(base, "slow")
+	// Deterministic, interleaved latencies: "same" is a shuffle of "a".
+	writeTinyRun(t, a, 400, func(i int) float64 { return 10 + float64(i%40) })
+	writeTinyRun(t, same, 400, func(i int) float64 { return 10 + float64((i*7)%40) })
+	writeTinyRun(t, slow, 400, func(i int) float64 { return 1.5 * (10 + float64(i%40)) })
+	tests := []struct {
+		name string
+		b    string
+		want ExitCode
+	}{
+		{"no regression", same, ExitOK},
+		{"regression", slow, ExitRegression},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var out, errb bytes.Buffer
+			code := Main(context.Background(), []string{"compare", a, tc.b, "--fail-on-regression", "10%"}, &IOStreams{In: strings.NewReader(""), Out: &out, Err: &errb})
+			if code != tc.want {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.want, out.String(), errb.String())
+			}
+			if !strings.Contains(out.String(), "svc") {
+				t.Errorf("stdout lacks the target:\n%s", out.String())
+			}
+		})
+	}
+}
+
+func TestReportRunWritesFiles(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "run")
+	writeTinyRun(t, dir, 200, func(i int) float64 { return 5 + float64(i%17) })
+	out := filepath.Join(t.TempDir(), "out")
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), []string{"report", dir, "--out", out, "--format", "html,md,json"}, &IOStreams{In: strings.NewReader(""), Out: &stdout, Err: &stderr})
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, f := range []string{"report.html", "report.md", "summary.json", "charts/latency_cdf.png"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("%s not written: %v", f, err)
+		}
+		if !strings.Contains(stdout.String(), filepath.Join(out, f)) {
+			t.Errorf("stdout does not list %s:\n%s", f, stdout.String())
+		}
+	}
+	code = Main(context.Background(), []string{"report", filepath.Join(t.TempDir(), "missing")}, &IOStreams{In: strings.NewReader(""), Out: &stdout, Err: &stderr})
+	if code != ExitRunFailed && code != ExitBadInput {
+		t.Errorf("missing run dir: exit %d, want 1 or 2", code)
+	}
+}
+
+func msDuration(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/benchctl/benchctl/results"
+)
+
+func echoServer(t *testing.T, delay time.Duration) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(delay)
+		w.Header().Set("Server-Timing", "inference;dur=1.5")
+		fmt.Fprint(w, `{"label":"POSITIVE"}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func writeScenario(t *testing.T, dir, url, phases, slo string) string {
+	t.Helper()
+	y := fmt.Sprintf(`version: 1
+name: cmd-test
+seed: 5
+targets:
+  - {name: echo, kind: http, url: "%s/v1/sentiment", method: POST, headers: {Content-Type: application/json}, timeout: 5s}
+payloads: {inline: [{text: "great"}, {text: "awful"}], order: random, body: '{"text": {{json .text}}}'}
+phases:
+%s
+slo: %s
+`, url, phases, slo)
+	path := filepath.Join(dir, "s.yaml")
+	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func runMain(ctx context.Context, args ...string) (ExitCode, string, string) {
+	var out, errb bytes.Buffer
+	code := Main(ctx, args, &IOStreams{In: strings.NewReader(""), Out: &out, Err: &errb})
+	return code, out.String(), errb.String()
+}
+
+func TestRunCommandEndToEnd(t *testing.T) {
+	t.Parallel()
+	srv := echoServer(t, 0)
+	dir := t.TempDir()
+	scenario := writeScenario(t, dir, srv.URL, `  - {name: warmup, targets: [echo], duration: 300ms, traffic: {model: constant, rate: 20}, record: false}
+  - {name: steady, targets: [echo], duration: 1s, traffic: {model: poisson, rate: 50}, max_in_flight: 20}`, "{p99_ms: 2000, error_rate: 0.01}")
+	out := filepath.Join(dir, "run")
+	code, stdout, stderr := runMain(context.Background(), "run", scenario, "--out", out, "--quiet", "--fail-on-slo")
+	if code != ExitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, f := range []string{results.ScenarioFile, results.RunInfoFile, results.ResultsFile, results.SummaryFile} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("missing %s", f)
+		}
+	}
+	raw, _ := os.ReadFile(filepath.Join(out, results.ScenarioFile))
+	orig, _ := os.ReadFile(scenario)
+	if !bytes.Equal(raw, orig) {
+		t.Error("scenario.yaml is not the exact input")
+	}
+	var sum results.Summary
+	b, _ := os.ReadFile(filepath.Join(out, results.SummaryFile))
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Targets) != 1 || len(sum.Targets[0].Phases) != 1 {
+		t.Fatalf("summary targets: %+v", sum.Targets)
+	}
+	p := sum.Targets[0].Phases[0]
+	if p.Name != "steady" || p.Requests < 20 || p.OK != p.Requests || p.SLO == nil || !p.SLO.Passed || p.OfferedRPS == 0 {
+		t.Fatalf("steady phase: %+v", p)
+	}
+	if len(sum.Run.Phases) != 2 || sum.Run.Phases[0].Recorded || sum.Run.End.IsZero() || sum.Scenario.Seed != 5 {
+		t.Fatalf("run info: %+v", sum.Run)
+	}
+	if !strings.Contains(stdout, "TARGET") || !strings.Contains(stdout, "steady") || !strings.Contains(stdout, "pass") {
+		t.Errorf("no table on stdout:\n%s", stdout)
+	}
+	if stderr != "" {
+		t.Errorf("stderr not empty with --quiet and no terminal:\n%s", stderr)
+	}
+
+	// benchctl summary DIR gives the same numbers.
+	code, stdout, stderr = runMain(context.Background(), "summary", out, "--json")
+	if code != ExitOK {
+		t.Fatalf("summary exit %d: %s", code, stderr)
+	}
+	var again results.Summary
+	if err := json.Unmarshal([]byte(stdout), &again); err != nil {
+		t.Fatal(err)
+	}
+	if again.Targets[0].Phases[0].LatencyMs != p.LatencyMs || again.Targets[0].Phases[0].Requests != p.Requests {
+		t.Errorf("summary differs from run's: %+v vs %+v", again.Targets[0].Phases[0].LatencyMs, p.LatencyMs)
+	}
+}
+
+func TestRunCommandExitCodes(t *testing.T) {
+	t.Parallel()
+	srv := echoServer(t, 20*time.Millisecond)
+	tests := []struct {
+		name    string
+		phases  string
+		slo     string
+		args    []string
+		timeout time.Duration
+		want    ExitCode
+	}{
+		{"slo violated", `  - {name: p, targets: [echo], duration: 300ms, traffic: {model: constant, rate: 20}}`,
+			"{p50_ms: 1}", []string{"--fail-on-slo"}, 0, ExitSLOViolated},
+		{"slo violated without flag", `  - {name: p, targets: [echo], duration: 300ms, traffic: {model: constant, rate: 20}}`,
+			"{p50_ms: 1}", nil, 0, ExitOK},
+		{"interrupted", `  - {name: p, targets: [echo], duration: 1m, traffic: {model: constant, rate: 20}}`,
+			"{p99_ms: 1000}", nil, 500 * time.Millisecond, ExitInterrupted},
+		{"unknown flag", `  - {name: p, targets: [echo], duration: 300ms, traffic: {model: constant, rate: 20}}`,
+			"{p99_ms: 1000}", []string{"--bogus"}, 0, ExitBadInput},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			scenario := writeScenario(t, dir, srv.URL, tc.phases, tc.slo)
+			ctx := context.Background()
+			if tc.timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tc.timeout)
+				defer cancel()
+			}
+			args := append([]string{"run", scenario, "--out", filepath.Join(dir, "run"), "--quiet"}, tc.args...)
+			code, stdout, stderr := runMain(ctx, args...)
+			if code != tc.want {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.want, stdout, stderr)
+			}
+			if tc.want == ExitInterrupted {
+				b, err := os.ReadFile(filepath.Join(dir, "run", results.SummaryFile))
+				if err != nil || !bytes.Contains(b, []byte(`"interrupted": true`)) {
+					t.Fatalf("interrupted run: summary %s err %v", b, err)
+				}
+			}
+		})
+	}
+}
+
+func TestRunCommandBadInput(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("version: 1\nname: x\nphases: [{name: p, traffic: {model: constant, rate: -3}}]\n"), 0o644)
+	for _, args := range [][]string{{"run"}, {"run", "no-such-scenario-name"}, {"run", bad}, {"summary", dir}} {
+		if code, _, stderr := runMain(context.Background(), args...); code != ExitBadInput {
+			t.Errorf("%v: exit %d, want 2 (%s)", args, code, stderr)
+		}
+	}
+}
+
+func TestRunDryRun(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	scenario := writeScenario(t, dir, "http://127.0.0.1:9", `  - {name: ramp, targets: [echo], duration: 10s, traffic: {model: ramp, from: 0, to: 100}}`, "{p99_ms: 1}")
+	code, stdout, stderr := runMain(context.Background(), "run", scenario, "--dry-run", "--seed", "3")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "seed 3") || !strings.Contains(stdout, "500") || !strings.Contains(stdout, "ramp") {
+		t.Fatalf("dry run output:\n%s", stdout)
+	}
+}
+
+func TestNewRunCmdFlags(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		want RunOptions
+	}{
+		{"defaults", []string{"quickstart"}, RunOptions{Scenario: "quickstart"}},
+		{"all", []string{"x.yaml", "--out", "d", "--seed", "7", "--dry-run", "--quiet", "--fail-on-slo"},
+			RunOptions{Scenario: "x.yaml", Out: "d", Seed: 7, SeedSet: true, DryRun: true, Quiet: true, FailOnSLO: true}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var got *RunOptions
+			cmd := newRunCmd(&IOStreams{}, func(o *RunOptions) error { got = o; return nil })
+			cmd.SetArgs(tc.args)
+			if err := cmd.Execute(); err != nil {
+				t.Fatal(err)
+			}
+			if got.Scenario != tc.want.Scenario || got.Out != tc.want.Out || got.Seed != tc.want.Seed || got.SeedSet != tc.want.SeedSet ||
+				got.DryRun != tc.want.DryRun || got.Quiet != tc.want.Quiet || got.FailOnSLO != tc.want.FailOnSLO {
+				t.Fatalf("got %+v, want %+v", *got, tc.want)
+			}
+		})
+	}
+}
+
+const runChildEnv = "BENCHCTL_RUN_CHILD"
+
+// TestRunChild is the child of TestRunKilledWithSIGKILL: a long run.
+func TestRunChild(t *testing.T) {
+	args := os.Getenv(runChildEnv)
+	if args == "" {
+		t.Skip("helper process for TestRunKilledWithSIGKILL")
+	}
+	Main(context.Background(), strings.Split(args, "\x1f"), &IOStreams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+}
+
+// TestRunKilledWithSIGKILL kills `benchctl run` mid-phase with SIGKILL:
+// results.jsonl stays readable and `benchctl summary DIR` works on it.
+func TestRunKilledWithSIGKILL(t *testing.T) {
+	t.Parallel()
+	srv := echoServer(t, 0)
+	dir := t.TempDir()
+	scenario := writeScenario(t, dir, srv.URL, `  - {name: long, targets: [echo], duration: 30s, traffic: {model: poisson, rate: 200}}`, "{p99_ms: 1000}")
+	out := filepath.Join(dir, "run")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRunChild$")
+	cmd.Env = append(os.Environ(), runChildEnv+"="+strings.Join([]string{"run", scenario, "--out", out, "--quiet"}, "\x1f"))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill() //nolint:errcheck
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if b, err := os.ReadFile(filepath.Join(out, results.ResultsFile)); err == nil && bytes.Count(b, []byte("\n")) > 100 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no records within 20 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if _, err := os.Stat(filepath.Join(out, results.SummaryFile)); err == nil {
+		t.Fatal("a killed run wrote summary.json")
+	}
+	code, stdout, stderr := runMain(context.Background(), "summary", out)
+	if code != ExitOK {
+		t.Fatalf("summary after SIGKILL: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "long") {
+		t.Fatalf("summary table:\n%s", stdout)
+	}
+	if _, err := os.Stat(filepath.Join(out, results.SummaryFile)); err != nil {
+		t.Fatal("summary did not write summary.json for the killed run")
+	}
+}
