@@ -78,7 +78,9 @@ type Info struct {
 	Params int64 `json:"params"`
 	// WeightsKind is WeightsSynthetic or WeightsSafetensors.
 	WeightsKind string `json:"weights"`
-	// WeightsLabel is SyntheticWeightsLabel for synthetic weights, else empty.
+	// WeightsLabel is SyntheticWeightsLabel for synthetic weights,
+	// PartialSyntheticLabel when a weights file lacked the pooler or
+	// classifier, else empty.
 	WeightsLabel string `json:"weights_label,omitempty"`
 	// WeightsFile is the safetensors path, if any.
 	WeightsFile string `json:"weights_file,omitempty"`
@@ -174,6 +176,9 @@ func New(cfg Config, opts ...Option) (*Model, error) {
 		}
 		fillSynthetic(gen, o.seed)
 		info.WeightsKind, info.WeightsFile, info.SyntheticTensors = WeightsSafetensors, o.weightsFile, absent
+		if len(absent) > 0 {
+			info.WeightsLabel = PartialSyntheticLabel
+		}
 	} else {
 		fillSynthetic(specs, o.seed)
 		info.WeightsKind, info.WeightsLabel = WeightsSynthetic, SyntheticWeightsLabel

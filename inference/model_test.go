@@ -412,8 +412,8 @@ func TestSafetensorsRefusesBadFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if syn := got.Info().SyntheticTensors; len(syn) != 2 {
-			t.Errorf("synthetic tensors = %v, want the classifier's two", syn)
+		if info := got.Info(); len(info.SyntheticTensors) != 2 || info.WeightsLabel != PartialSyntheticLabel {
+			t.Errorf("synthetic tensors = %v, label %q, want the classifier's two and PartialSyntheticLabel", info.SyntheticTensors, info.WeightsLabel)
 		}
 	})
 	t.Run("not a safetensors file", func(t *testing.T) {

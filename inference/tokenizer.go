@@ -178,18 +178,16 @@ func (t *Tokenizer) Encode(text string) Encoding {
 // 0 for [CLS], a and the first [SEP] and 1 for b and the last [SEP]. When
 // too long it truncates "longest first", like Hugging Face: one token at a
 // time from the end of whichever text is currently longer (b on ties).
+// With MaxSeqLen < 3 the three special tokens alone exceed it.
 func (t *Tokenizer) EncodePair(a, b string) Encoding {
 	var ia, ib []int32
 	t.eachPiece(a, func(_ string, id int32) { ia = append(ia, id) })
 	t.eachPiece(b, func(_ string, id int32) { ib = append(ib, id) })
-	for budget := t.maxLen - 3; len(ia)+len(ib) > budget; {
+	for budget := t.maxLen - 3; len(ia)+len(ib) > budget && len(ia)+len(ib) > 0; {
 		if len(ia) > len(ib) {
 			ia = ia[:len(ia)-1]
 		} else {
 			ib = ib[:len(ib)-1]
-		}
-		if budget < 0 && len(ia) == 0 && len(ib) == 0 {
-			break
 		}
 	}
 	n := len(ia) + len(ib) + 3

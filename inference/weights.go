@@ -15,6 +15,11 @@ const DefaultSeed uint64 = 42
 // (server info endpoint, reports).
 const SyntheticWeightsLabel = "synthetic weights: latency-equivalent, outputs meaningless"
 
+// PartialSyntheticLabel labels a weights file whose pooler or classifier
+// was absent and generated from the seed: embeddings and similarity are
+// real, sentiment is not.
+const PartialSyntheticLabel = "pooler/classifier synthetic: sentiment outputs meaningless"
+
 // Weights kinds reported by Info.WeightsKind.
 const (
 	WeightsSynthetic   = "synthetic"

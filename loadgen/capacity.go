@@ -13,17 +13,18 @@ import (
 	"github.com/benchctl/benchctl/scenarios"
 )
 
-// Capacity search defaults, used when the scenario leaves a field at zero.
+// Capacity search defaults, used when the scenario leaves a field at zero
+// (the first three are the scenario package's, applied when a file loads).
 const (
 	// DefaultCapacityStepDuration is how long each candidate rate is offered.
-	DefaultCapacityStepDuration = 5 * time.Second
+	DefaultCapacityStepDuration = scenarios.DefaultCapacityStepDuration
 	// DefaultCapacityTolerance is the relative width at which the bisection
 	// stops: (fail − pass) ≤ tolerance × pass.
-	DefaultCapacityTolerance = 0.05
+	DefaultCapacityTolerance = scenarios.DefaultCapacityTolerance
 	// DefaultCapacityMinSamples is the sample count below which a step is
 	// extended. 300 is about the smallest n for which the sample maximum is
 	// a 95 % one-sided upper confidence bound of the p99 (0.99^299 < 0.05).
-	DefaultCapacityMinSamples = 300
+	DefaultCapacityMinSamples = scenarios.DefaultCapacityMinSamples
 	// DefaultCapacityErrorRate is the error-rate limit used when the SLO
 	// gives none.
 	DefaultCapacityErrorRate = 0.01

@@ -187,8 +187,9 @@ func (p *RunnerProber) probe(ctx context.Context, rps float64, d time.Duration, 
 // RunnerProber over runner (recorded, so results.jsonl keeps the search's
 // requests) and, for a target backed by a scenario server, a Config label
 // from that server's settings (CapacityConfigLabel). targets maps scenario
-// target names to built targets.
-func CapacityConfigs(s *scenarios.Scenario, targets map[string]Target, runner *Runner) ([]CapacityConfig, error) {
+// target names to built targets; observe (may be nil) becomes each
+// prober's Observe hook.
+func CapacityConfigs(s *scenarios.Scenario, targets map[string]Target, runner *Runner, observe func(PhaseOutcome)) ([]CapacityConfig, error) {
 	c := s.Experiments.Capacity
 	if c == nil {
 		return nil, nil
@@ -213,7 +214,7 @@ func CapacityConfigs(s *scenarios.Scenario, targets map[string]Target, runner *R
 		if !ok {
 			return nil, fmt.Errorf("experiments.capacity: no target named %q", name)
 		}
-		cfg := CapacityConfig{Target: name, Prober: &RunnerProber{Runner: runner, Target: t, Record: true}}
+		cfg := CapacityConfig{Target: name, Prober: &RunnerProber{Runner: runner, Target: t, Record: true, Observe: observe}}
 		if sv, ok := servers[specs[name].Server]; ok && specs[name].Server != "" {
 			cfg.Config = CapacityConfigLabel(sv)
 		}

@@ -57,7 +57,9 @@ func TestRunCapacityLoopbackServer(t *testing.T) {
 		mu.Unlock()
 		return nil
 	}}
-	prober := &RunnerProber{Runner: runner, Target: target, Record: true}
+	var observed []string
+	prober := &RunnerProber{Runner: runner, Target: target, Record: true,
+		Observe: func(o PhaseOutcome) { observed = append(observed, o.Info.Step) }}
 	spec := scenarios.Capacity{
 		Target: "fixed",
 		// Below the ceiling an M/D/2 queue waits little; above it the queue
@@ -91,6 +93,9 @@ func TestRunCapacityLoopbackServer(t *testing.T) {
 		t.Errorf("target/config = %q/%q", got.Target, got.Config)
 	}
 	checkSteps(t, got, spec)
+	if len(observed) < len(got.Steps)+1 || observed[0] != CapacityWarmupStep {
+		t.Errorf("observed probes %v; want the warm-up then every step", observed)
+	}
 
 	// Every probe was recorded, labelled with its step.
 	mu.Lock()
@@ -210,7 +215,7 @@ func TestCapacityConfigs(t *testing.T) {
 			t.Parallel()
 			s := base
 			s.Experiments.Capacity = tt.c
-			got, err := CapacityConfigs(&s, built, runner)
+			got, err := CapacityConfigs(&s, built, runner, nil)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)

@@ -66,7 +66,10 @@ func TestLocalLambdaEndToEnd(t *testing.T) {
 	}
 	fn := scenarios.Function{Name: "echo", Command: []string{bin}, MemorySize: 1024, Timeout: 10 * time.Second,
 		Environment: map[string]string{"TESTFN_MODE": "echo"}}
-	p, err := locallambda.New([]scenarios.Function{fn}, locallambda.WithLogger(io.Discard))
+	reserved := 3
+	sleeper := scenarios.Function{Name: "sleeper", Command: []string{bin}, MemorySize: 256, Timeout: 10 * time.Second,
+		Environment: map[string]string{"TESTFN_MODE": "sleep"}, ReservedConcurrency: &reserved}
+	p, err := locallambda.New([]scenarios.Function{fn, sleeper}, locallambda.WithLogger(io.Discard))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,6 +171,40 @@ func TestLocalLambdaEndToEnd(t *testing.T) {
 		fc, err := ctl.Configuration(ctx)
 		if err != nil || fc.Environment[loadgen.ColdEnvVar] != "" {
 			t.Errorf("after cold starts: env %v, %v", fc.Environment, err)
+		}
+	})
+
+	t.Run("concurrency scaling", func(t *testing.T) {
+		spec := scenarios.Target{Name: "sl", Kind: loadgen.KindLocalLambda, Function: "sleeper", Body: `{"ms": 150}`}
+		sl, err := loadgen.NewTarget(spec, loadgen.TargetEnv{FunctionEndpoints: map[string]string{"sleeper": endpoint}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pl, err := loadgen.NewPayloads(scenarios.Payloads{Inline: []map[string]any{{"text": "x"}}}, []scenarios.Target{spec}, nil, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ph := scenarios.Phase{Name: "ramp", Targets: []string{"sl"}, Duration: 1400 * time.Millisecond,
+			Traffic: scenarios.Traffic{Model: "step", Start: 3, Step: 37, Every: 700 * time.Millisecond, Max: 40}}
+		sc := &scenarios.Scenario{Targets: []scenarios.Target{spec}, Phases: []scenarios.Phase{ph}}
+		coll := loadgen.NewExperimentCollector(loadgen.CollectorOptionsFor(sc))
+		var s2 sink
+		r2 := &loadgen.Runner{Encoder: coll.Tee(s2.enc), Payloads: pl, Seed: 7}
+		if _, err := r2.RunPhase(ctx, loadgen.PhaseRun{Phase: ph, Targets: []loadgen.Target{sl}}); err != nil {
+			t.Fatal(err)
+		}
+		steps := coll.Scaling()
+		if len(steps) != 2 {
+			t.Fatalf("steps = %+v", steps)
+		}
+		for _, st := range steps {
+			t.Logf("step %d: offered %.0f rps, %d requests, %d cold, %d instances, %d throttles", st.Step, st.OfferedRPS, st.Requests, st.ColdStarts, st.InstancesObserved, st.Throttles)
+		}
+		if steps[0].InstancesObserved < 1 || steps[0].Throttles != 0 {
+			t.Errorf("step 0 = %+v, want ≥ 1 instance and no throttles", steps[0])
+		}
+		if steps[1].InstancesObserved <= steps[0].InstancesObserved || steps[1].InstancesObserved > int64(reserved) || steps[1].Throttles == 0 {
+			t.Errorf("step 1 = %+v, want more instances (at most %d) and throttles", steps[1], reserved)
 		}
 	})
 }

@@ -20,6 +20,10 @@ import (
 // phase sets no max_in_flight.
 const DefaultMaxInFlight = 1000
 
+// CutoffGrace is how long after the phase duration a generator that fell
+// behind may still send scheduled hits.
+const CutoffGrace = 100 * time.Millisecond
+
 // DefaultDrainTimeout is how long a stopped phase waits for in-flight
 // requests before abandoning them.
 const DefaultDrainTimeout = 10 * time.Second
@@ -33,6 +37,8 @@ const DefaultDrainTimeout = 10 * time.Second
 // phase runs.
 type Runner struct {
 	// Encoder receives the records of recorded phases; nil discards them.
+	// Calls are serialised (never concurrent), in arrival order per target.
+	// The record is reused after the call returns.
 	Encoder results.Encoder
 	// Payloads gives each target's request bodies; nil sends no body.
 	Payloads *Payloads
@@ -182,10 +188,12 @@ func (r *Runner) RunPhase(ctx context.Context, run PhaseRun) (PhaseOutcome, erro
 
 	start := time.Now()
 	var wg sync.WaitGroup
-	// The pacer stops after the last hit; vegeta's own cut-off only bounds a
-	// generator that fell far behind (it checks elapsed before each hit, so
-	// cutting at the phase duration would lose on-time hits due just before it).
-	cutoff := sched.Duration + sched.Duration/10 + 250*time.Millisecond
+	// The pacer stops after the last hit. vegeta's own cut-off checks the
+	// elapsed time before pacing each hit, so cutting exactly at the phase
+	// duration could lose on-time hits due just before it; a short grace
+	// (CutoffGrace) keeps them, while a generator that fell behind still
+	// stops about on time (its unsent hits count as late).
+	cutoff := sched.Duration + CutoffGrace
 	for _, a := range attacks {
 		a.results = a.atk.Attack(a.targeter, a.pacer, cutoff, run.Phase.Name)
 	}
@@ -199,12 +207,13 @@ func (r *Runner) RunPhase(ctx context.Context, run PhaseRun) (PhaseOutcome, erro
 					errs.Add(1)
 				}
 				if record && r.Encoder != nil {
-					if err := r.Encoder(rec); err != nil {
-						encMu.Lock()
-						if encErr == nil {
-							encErr = err
-						}
-						encMu.Unlock()
+					encMu.Lock() // one target at a time: Encoder need not be concurrency-safe
+					err := r.Encoder(rec)
+					if err != nil && encErr == nil {
+						encErr = err
+					}
+					encMu.Unlock()
+					if err != nil {
 						for _, b := range attacks {
 							b.atk.Stop()
 						}

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -80,6 +81,18 @@ type invocation struct {
 	traceID   string
 	arn       string
 	done      chan runtimeResult // buffered 1
+	// created is when the invocation was made; handed is set by /next to
+	// time.Since(created) when the event is handed to the runtime (atomic:
+	// the /next and /response handlers run on different goroutines).
+	created time.Time
+	handed  atomic.Int64
+}
+
+// duration is the REPORT Duration of a result: from handing the event to
+// the runtime until the runtime's answer arrived.
+func (inv *invocation) duration(res runtimeResult) time.Duration {
+	d := res.at.Sub(inv.created) - time.Duration(inv.handed.Load())
+	return max(d, 0)
 }
 
 // runtimeResult is what the runtime answered.
@@ -112,6 +125,7 @@ func (p *Platform) startInstance(fn *function, cfg scenarios.Function, gen int) 
 	}
 	fail := func(errType, msg string) (*instance, *invokeFailure) {
 		inst.kill()
+		p.forget(fn, inst)
 		return nil, &invokeFailure{errorType: errType, message: msg, log: inst.takeLogs()}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -157,14 +171,33 @@ func (p *Platform) startInstance(fn *function, cfg scenarios.Function, gen int) 
 	inst.logR = r
 	inst.logs.WriteString("INIT_START Runtime Version: benchctl-local.provided.al2023\tRuntime Version ARN: arn:aws:lambda:" +
 		p.cfg.region + "::runtime:benchctl-local\n")
+	// Register the starting instance so that Close can stop it.
+	fn.mu.Lock()
+	if p.isClosed() {
+		fn.mu.Unlock()
+		_ = w.Close()
+		_ = r.Close()
+		return fail("Runtime.ExitError", "RequestId: %s Error: platform closing")
+	}
+	fn.instances[inst] = struct{}{}
+	fn.mu.Unlock()
+	inst.mu.Lock()
+	if inst.dead {
+		inst.mu.Unlock()
+		_ = w.Close()
+		_ = r.Close()
+		return fail("Runtime.ExitError", "RequestId: %s Error: instance stopped during init (platform closing)")
+	}
 	inst.started = time.Now()
 	if err := cmd.Start(); err != nil {
+		inst.mu.Unlock()
 		_ = w.Close()
 		_ = r.Close()
 		return fail("Runtime.InvalidEntrypoint", "RequestId: %s Error: starting "+argv[0]+": "+err.Error())
 	}
-	_ = w.Close()
 	inst.cmd = cmd
+	inst.mu.Unlock()
+	_ = w.Close()
 	go inst.readLogs()
 	go func() {
 		err := cmd.Wait()
@@ -184,12 +217,14 @@ func (p *Platform) startInstance(fn *function, cfg scenarios.Function, gen int) 
 		return inst, nil
 	case body := <-inst.initFailed:
 		inst.kill()
+		p.forget(fn, inst)
 		f := failureFromBody(body, "Runtime.InitError")
 		f.log = inst.takeLogs()
 		return nil, f
 	case <-inst.exited:
 		inst.kill()
-		return nil, &invokeFailure{errorType: "Runtime.ExitError", message: "RequestId: %s Error: Runtime exited with error: " + exitText(inst.exitErr),
+		p.forget(fn, inst)
+		return nil, &invokeFailure{errorType: "Runtime.ExitError", message: "RequestId: %s Error: Runtime exited with error: " + inst.exitDescription(),
 			reportErrorType: inst.exitErrorType(), log: inst.takeLogs()}
 	case <-inst.shutdown:
 		return fail("Runtime.ExitError", "RequestId: %s Error: instance stopped during init (platform closing)")
@@ -301,10 +336,11 @@ func (inst *instance) kill() {
 	inst.killOnce.Do(func() {
 		inst.mu.Lock()
 		inst.dead = true
+		cmd := inst.cmd
 		inst.mu.Unlock()
 		close(inst.shutdown)
-		if inst.cmd != nil && inst.cmd.Process != nil {
-			_ = syscall.Kill(-inst.cmd.Process.Pid, syscall.SIGKILL)
+		if cmd != nil && cmd.Process != nil {
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			select {
 			case <-inst.exited:
 			case <-time.After(5 * time.Second):
@@ -380,6 +416,17 @@ func peakRSS(pid int) int64 {
 	return 0
 }
 
+// exitDescription describes how the process ended, waiting briefly for
+// its exit status when it is still being torn down.
+func (inst *instance) exitDescription() string {
+	select {
+	case <-inst.exited:
+		return exitText(inst.exitErr)
+	case <-time.After(2 * time.Second):
+		return "signal: killed"
+	}
+}
+
 // exitText renders a process exit like the Lambda runtime does
 // ("signal: killed", "exit status 2").
 func exitText(err error) string {
@@ -425,6 +472,7 @@ func (inst *instance) handleNext(w http.ResponseWriter, r *http.Request) {
 	})
 	select {
 	case inv := <-inst.next:
+		inv.handed.Store(int64(time.Since(inv.created)))
 		h := w.Header()
 		h[hdrRequestID] = []string{inv.id}
 		h[hdrDeadlineMs] = []string{strconv.FormatInt(inv.deadline.UnixMilli(), 10)}
@@ -543,8 +591,9 @@ func (f *invokeFailure) body(requestID string) []byte {
 
 // run hands inv to the (initialised, idle) instance and waits for the
 // result, the instance's death or the timeout. It returns the result, the
-// measured Duration, and a failure when the platform had to answer itself.
-func (inst *instance) run(inv *invocation, timeout time.Duration) (runtimeResult, time.Duration, *invokeFailure) {
+// measured Duration, a failure when the platform had to answer itself, and
+// whether the runtime took the event at all.
+func (inst *instance) run(inv *invocation, timeout time.Duration) (res runtimeResult, dur time.Duration, fail *invokeFailure, delivered bool) {
 	inst.mu.Lock()
 	inst.cur = inv
 	inst.mu.Unlock()
@@ -555,7 +604,7 @@ func (inst *instance) run(inv *invocation, timeout time.Duration) (runtimeResult
 	}()
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
-	timedOut := func(start time.Time) *invokeFailure {
+	timedOut := func() *invokeFailure {
 		msg := fmt.Sprintf("Task timed out after %.2f seconds", timeout.Seconds())
 		inst.mu.Lock()
 		inst.logs.WriteString(time.Now().UTC().Format("2006-01-02T15:04:05.000Z") + " " + inv.id + " " + msg + "\n")
@@ -563,41 +612,41 @@ func (inst *instance) run(inv *invocation, timeout time.Duration) (runtimeResult
 		return &invokeFailure{errorType: "Sandbox.Timedout", message: "RequestId: %s Error: " + msg, status: "timeout"}
 	}
 	exitFailure := func() *invokeFailure {
-		return &invokeFailure{errorType: "Runtime.ExitError", message: "RequestId: %s Error: Runtime exited with error: " + exitText(inst.exitErr),
+		return &invokeFailure{errorType: "Runtime.ExitError", message: "RequestId: %s Error: Runtime exited with error: " + inst.exitDescription(),
 			reportErrorType: inst.exitErrorType()}
 	}
 	start := time.Now()
 	select {
 	case inst.next <- inv:
 	case <-inst.exited:
-		return runtimeResult{}, time.Since(start), exitFailure()
+		return runtimeResult{}, time.Since(start), exitFailure(), false
 	case <-inst.shutdown:
-		return runtimeResult{}, time.Since(start), exitFailure()
+		return runtimeResult{}, time.Since(start), exitFailure(), false
 	case <-timer.C:
 		inst.kill()
-		return runtimeResult{}, timeout, timedOut(start)
+		return runtimeResult{}, timeout, timedOut(), false
 	}
 	start = time.Now()
 	select {
 	case res := <-inv.done:
-		return res, res.at.Sub(start), nil
+		return res, inv.duration(res), nil, true
 	case <-inst.exited:
 		select {
 		case res := <-inv.done:
-			return res, res.at.Sub(start), nil
+			return res, inv.duration(res), nil, true
 		default:
 		}
-		return runtimeResult{}, time.Since(start), exitFailure()
+		return runtimeResult{}, time.Since(start), exitFailure(), true
 	case <-inst.shutdown:
-		return runtimeResult{}, time.Since(start), exitFailure()
+		return runtimeResult{}, time.Since(start), exitFailure(), true
 	case <-timer.C:
 		select {
 		case res := <-inv.done:
-			return res, res.at.Sub(start), nil
+			return res, inv.duration(res), nil, true
 		default:
 		}
 		inst.kill()
-		return runtimeResult{}, timeout, timedOut(start)
+		return runtimeResult{}, timeout, timedOut(), true
 	}
 }
 
@@ -652,6 +701,7 @@ func (p *Platform) invoke(ctx context.Context, fn *function, payload []byte, cli
 		traceID:  "Root=1-" + strconv.FormatInt(time.Now().Unix(), 16) + "-" + strings.ReplaceAll(reqID, "-", "")[:24] + ";Parent=" + strings.ReplaceAll(reqID, "-", "")[:16] + ";Sampled=0",
 		deadline: time.Now().Add(cfg.Timeout),
 		done:     make(chan runtimeResult, 1),
+		created:  time.Now(),
 	}
 	var (
 		res      runtimeResult
@@ -660,34 +710,44 @@ func (p *Platform) invoke(ctx context.Context, fn *function, payload []byte, cli
 		initDur  *time.Duration
 		initLogs string
 	)
-	cold := inst == nil
-	if cold {
-		var f *invokeFailure
-		inst, f = p.startInstance(fn, cfg, gen)
-		if f != nil {
-			fail = f
-			initLogs = f.log
-		} else {
+	var preLogs string
+	for attempt := 0; ; attempt++ {
+		if inst == nil {
+			var f *invokeFailure
+			inst, f = p.startInstance(fn, cfg, gen)
+			if f != nil {
+				fail = f
+				initLogs = f.log
+				break
+			}
 			d := inst.initAt.Sub(inst.started)
 			initDur = &d
-			fn.mu.Lock()
 			if p.isClosed() {
-				fn.mu.Unlock()
 				inst.kill()
 				fail = &invokeFailure{errorType: "Runtime.ExitError", message: "RequestId: %s Error: platform closing"}
-			} else {
-				fn.instances[inst] = struct{}{}
-				fn.mu.Unlock()
+				break
 			}
 		}
-	}
-	var preLogs string
-	if fail == nil {
 		inst.flushLogs()
 		preLogs = inst.takeLogs()
 		inv.deadline = time.Now().Add(cfg.Timeout)
-		res, dur, fail = inst.run(inv, cfg.Timeout)
+		var delivered bool
+		res, dur, fail, delivered = inst.run(inv, cfg.Timeout)
 		inst.flushLogs()
+		if fail != nil && !delivered && fail.status != "timeout" && initDur == nil && attempt == 0 && !p.isClosed() {
+			// A warm instance died before it took the event (e.g. its
+			// runtime exited right after its previous answer, as
+			// aws-lambda-go does after a panic): Lambda replaces it, so
+			// this call becomes a cold start instead of failing.
+			p.forget(fn, inst)
+			p.background(inst.kill)
+			inst, fail = nil, nil
+			fn.mu.Lock()
+			fn.coldStarts++
+			fn.mu.Unlock()
+			continue
+		}
+		break
 	}
 	var handlerLogs string
 	if inst != nil {
@@ -749,6 +809,13 @@ func (p *Platform) invoke(ctx context.Context, fn *function, payload []byte, cli
 		p.background(inst.kill)
 	}
 	return out, nil
+}
+
+// forget removes inst from fn's instances.
+func (p *Platform) forget(fn *function, inst *instance) {
+	fn.mu.Lock()
+	delete(fn.instances, inst)
+	fn.mu.Unlock()
 }
 
 // background runs f tracked by the platform's wait group.

@@ -355,6 +355,14 @@ func TestFunctionFailures(t *testing.T) {
 		if !rep.Has(lambdareport.FieldsMandatory) {
 			t.Errorf("REPORT incomplete: %+v", rep)
 		}
+		// aws-lambda-go exits after reporting a panic; the next call must
+		// get a fresh instance, not the dying one.
+		for i := range 3 {
+			out, rep, _ := invoke(t, c, "panicky", `{}`)
+			if !strings.Contains(string(out.Payload), "deliberate panic") || !rep.Cold() {
+				t.Errorf("call %d after a panic: payload %s cold %v, want the handler's panic on a new instance", i, out.Payload, rep.Cold())
+			}
+		}
 	})
 
 	t.Run("timeout kills the instance", func(t *testing.T) {
@@ -571,8 +579,8 @@ func TestCPUShareFollowsMemory(t *testing.T) {
 			t.Errorf("vcpuFor(%d, %d) = %v, want %v", tc.mem, tc.host, got, tc.want)
 		}
 	}
-	if got := cpuQuotaUs(128, 2); got != 7236 {
-		t.Errorf("cpuQuotaUs(128) = %d, want 7236", got)
+	if got := cpuQuotaUs(128, 2); got != 1447 {
+		t.Errorf("cpuQuotaUs(128) = %d, want 1447", got)
 	}
 }
 
@@ -590,22 +598,29 @@ func TestCPUBoundDurationScalesWithMemory(t *testing.T) {
 	if p.CPUIsolation() == IsolationNone {
 		t.Skip("cgroups are not writable here, so CPU cannot be throttled by memory: " + strings.Join(p.Warnings(), "; "))
 	}
-	// Calibrate ~120 ms of work at 1 vCPU.
+	// Calibrate ~100 ms of CPU work by the CPU time the handler reports
+	// (independent of host load, unlike wall time).
 	iters := 2_000_000
-	for range 8 {
-		_, rep, _ := invoke(t, c, "cpu1769", fmt.Sprintf(`{"iters":%d}`, iters))
-		if rep.DurationMs > 80 {
-			iters = int(float64(iters) * 120 / rep.DurationMs)
+	for range 4 {
+		out, _, _ := invoke(t, c, "cpu1769", fmt.Sprintf(`{"iters":%d}`, iters))
+		var res struct {
+			CPUMs float64 `json:"cpu_ms"`
+		}
+		if err := json.Unmarshal(out.Payload, &res); err != nil {
+			t.Fatal(err)
+		}
+		if res.CPUMs >= 20 {
+			iters = int(float64(iters) * 100 / res.CPUMs)
 			break
 		}
-		iters *= 4
+		iters *= 8
 	}
 	payload := fmt.Sprintf(`{"iters":%d}`, iters)
 	// Contention-independent: the instances' cgroups carry Lambda's limits.
 	for _, tc := range []struct {
 		fn         string
 		quota, mem string
-	}{{"cpu512", "28943", "536870912"}, {"cpu1769", "100000", "1854930944"}, {"cpu3538", "200000", "3709861888"}} {
+	}{{"cpu512", "5789", "536870912"}, {"cpu1769", "20000", "1854930944"}, {"cpu3538", "40000", "3709861888"}} {
 		invoke(t, c, tc.fn, `{"iters":1}`)
 		f := p.lookup(tc.fn)
 		f.mu.Lock()
@@ -625,10 +640,22 @@ func TestCPUBoundDurationScalesWithMemory(t *testing.T) {
 	}
 	// Interleave the sizes so that drifting host load hits all alike.
 	ds := map[string][]float64{}
+	vcpu := map[string]float64{"cpu512": 512.0 / 1769, "cpu1769": 1, "cpu3538": 2}
 	for range 5 {
 		for _, fn := range []string{"cpu512", "cpu1769", "cpu3538"} {
-			_, rep, _ := invoke(t, c, fn, payload)
+			out, rep, _ := invoke(t, c, fn, payload)
 			ds[fn] = append(ds[fn], rep.DurationMs)
+			// Whatever the host load, the quota caps CPU use: an instance
+			// never burns more than its vCPU share of the wall time.
+			var res struct {
+				CPUMs float64 `json:"cpu_ms"`
+			}
+			if err := json.Unmarshal(out.Payload, &res); err != nil {
+				t.Fatal(err)
+			}
+			if util := res.CPUMs / rep.DurationMs; fn != "cpu3538" && util > vcpu[fn]*1.15+0.02 {
+				t.Errorf("%s used %.1f ms CPU in %.1f ms (%.2f vCPU), above its %.2f vCPU quota", fn, res.CPUMs, rep.DurationMs, util, vcpu[fn])
+			}
 		}
 	}
 	median := func(fn string) float64 {
@@ -658,4 +685,179 @@ func loadAverage() float64 {
 	var l float64
 	_, _ = fmt.Sscan(string(b), &l)
 	return l
+}
+
+// TestCustomRuntimeBootstrap runs a provided.al2023-style shell bootstrap
+// (curl against the Runtime API), not aws-lambda-go, and one that reports
+// an init error through /runtime/init/error.
+func TestCustomRuntimeBootstrap(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl is not installed; the shell bootstrap needs it")
+	}
+	dir := t.TempDir()
+	ok := filepath.Join(dir, "bootstrap")
+	script := `#!/bin/sh
+set -eu
+API="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime"
+H="$(mktemp)"
+while true; do
+  EVENT=$(curl -sS -D "$H" "$API/invocation/next")
+  ID=$(grep -i '^Lambda-Runtime-Aws-Request-Id:' "$H" | tr -d '\r' | cut -d' ' -f2)
+  echo "shell bootstrap got $EVENT"
+  curl -sS -X POST -d "{\"shell\":$EVENT}" "$API/invocation/$ID/response" >/dev/null
+done
+`
+	bad := filepath.Join(dir, "bootstrap-bad")
+	badScript := `#!/bin/sh
+curl -sS -X POST -H 'Lambda-Runtime-Function-Error-Type: Runtime.ConfigError' \
+  -d '{"errorMessage":"missing MODEL_PATH","errorType":"Runtime.ConfigError"}' \
+  "http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/init/error" >/dev/null
+exit 1
+`
+	if err := os.WriteFile(ok, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte(badScript), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, c, _ := startPlatform(t, []scenarios.Function{
+		{Name: "shell", Command: []string{ok}, MemorySize: 128, Timeout: 5 * time.Second},
+		{Name: "broken", Command: []string{bad}, MemorySize: 128, Timeout: 5 * time.Second},
+	})
+	for i := range 2 {
+		out, rep, tail := invoke(t, c, "shell", `{"n":1}`)
+		if got, want := string(out.Payload), `{"shell":{"n":1}}`; got != want {
+			t.Errorf("call %d: payload = %q, want %q", i, got, want)
+		}
+		if rep.Cold() != (i == 0) {
+			t.Errorf("call %d: cold = %v", i, rep.Cold())
+		}
+		if !strings.Contains(tail, `shell bootstrap got {"n":1}`) {
+			t.Errorf("call %d: tail lacks the bootstrap's output:\n%s", i, tail)
+		}
+	}
+	out, rep, _ := invoke(t, c, "broken", `{}`)
+	if aws.ToString(out.FunctionError) != "Unhandled" || !strings.Contains(string(out.Payload), "Runtime.ConfigError") {
+		t.Errorf("init error: FunctionError %v payload %s, want Unhandled Runtime.ConfigError", out.FunctionError, out.Payload)
+	}
+	if rep.Status != lambdareport.StatusError || rep.ErrorType != "Runtime.ConfigError" {
+		t.Errorf("init error REPORT status %q type %q", rep.Status, rep.ErrorType)
+	}
+}
+
+func TestCleanStaleRemovesDeadPlatformsOnly(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	self := fmt.Sprintf("benchctl-%d-aaaa", os.Getpid())
+	dead := "benchctl-2147483000-bbbb" // beyond pid_max: no such process
+	other := "unrelated"
+	for _, d := range []string{self + "/i1", dead + "/i1", dead + "/i2", other} {
+		if err := os.MkdirAll(filepath.Join(base, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cleanStale(base)
+	for name, want := range map[string]bool{self: true, dead: false, other: true} {
+		_, err := os.Stat(filepath.Join(base, name))
+		if got := err == nil; got != want {
+			t.Errorf("%s exists = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestInvocationTypes(t *testing.T) {
+	t.Parallel()
+	p, c, _ := startPlatform(t, []scenarios.Function{fnSpec(t, "echo", "echo", 128, 3*time.Second)})
+	ctx := context.Background()
+	tests := []struct {
+		typ        types.InvocationType
+		wantStatus int32
+		wantRuns   int
+	}{
+		{types.InvocationTypeDryRun, 204, 0},
+		{types.InvocationTypeEvent, 202, 1},
+	}
+	for _, tc := range tests {
+		out, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("echo"), InvocationType: tc.typ, Payload: []byte(`{}`)})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.typ, err)
+		}
+		if out.StatusCode != tc.wantStatus {
+			t.Errorf("%s: status %d, want %d", tc.typ, out.StatusCode, tc.wantStatus)
+		}
+		var st InstanceStats
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if st, _ = p.Stats("echo"); st.ColdStarts >= tc.wantRuns && st.InFlight == 0 {
+				break
+			}
+		}
+		if st.ColdStarts != tc.wantRuns {
+			t.Errorf("%s: %d instances started, want %d", tc.typ, st.ColdStarts, tc.wantRuns)
+		}
+	}
+}
+
+func TestCloseStopsInstancesEvenDuringInit(t *testing.T) {
+	t.Parallel()
+	slow := fnSpec(t, "slow-init", "echo", 128, 3*time.Second)
+	slow.Environment["TESTFN_INIT_MS"] = "8000"
+	p, err := New([]scenarios.Function{slow, fnSpec(t, "echo", "echo", 128, 3*time.Second)}, WithLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := p.Start(ctx, "127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.invoke(ctx, p.lookup("echo"), []byte(`{}`), ""); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan *outcome, 1)
+	go func() {
+		out, _ := p.invoke(ctx, p.lookup("slow-init"), []byte(`{}`), "")
+		done <- out
+	}()
+	var pids []int
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && len(pids) < 2; time.Sleep(10 * time.Millisecond) {
+		pids = pids[:0]
+		for _, name := range []string{"echo", "slow-init"} {
+			f := p.lookup(name)
+			f.mu.Lock()
+			for inst := range f.instances {
+				inst.mu.Lock()
+				if inst.cmd != nil {
+					pids = append(pids, inst.cmd.Process.Pid)
+				}
+				inst.mu.Unlock()
+			}
+			f.mu.Unlock()
+		}
+	}
+	if len(pids) != 2 {
+		t.Fatalf("found %d instance processes, want 2 (one warm, one in INIT)", len(pids))
+	}
+	start := time.Now()
+	if err := p.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case out := <-done:
+		if out == nil || out.fnError != "Unhandled" {
+			t.Errorf("invocation interrupted by Close = %+v, want a function error", out)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the invocation waiting on INIT did not end after Close")
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Close took %v with an instance in INIT", d)
+	}
+	for _, pid := range pids {
+		if processAlive(pid) {
+			t.Errorf("instance process %d still alive after Close", pid)
+		}
+	}
+	if _, err := p.invoke(ctx, p.lookup("echo"), []byte(`{}`), ""); !errors.Is(err, ErrClosed) {
+		t.Errorf("invoke after Close: err = %v, want ErrClosed", err)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -422,6 +423,7 @@ type rowAcc struct {
 	requests, throttled, unpriced   int64
 	n, nCold                        int64
 	sumU, sumColdExtra              decimal.Decimal
+	sumUInt                         int64
 	units                           []float64
 	sumLatencyS                     float64
 	tMin, tMax                      time.Time
@@ -430,9 +432,22 @@ type rowAcc struct {
 	estimate                        bool
 }
 
+// addU adds one request's billed unit exactly: whole milliseconds (the
+// usual case) in an integer, fractions as decimals.
+func (r *rowAcc) addU(u float64) {
+	if u == math.Trunc(u) && u >= 0 && u < 1<<52 {
+		r.sumUInt += int64(u)
+		return
+	}
+	r.sumU = r.sumU.Add(decimal.NewFromFloat(u))
+}
+
+// totalU is Σu over the row's billed requests.
+func (r *rowAcc) totalU() decimal.Decimal { return r.sumU.Add(decimal.NewFromInt(r.sumUInt)) }
+
 // runCost is the exact cost of the row: n × fixed + Σu × perUnit.
 func (r *rowAcc) runCost() decimal.Decimal {
-	return decimal.NewFromInt(r.n).Mul(r.cfg.fixed).Add(r.sumU.Mul(r.cfg.perUnit))
+	return decimal.NewFromInt(r.n).Mul(r.cfg.fixed).Add(r.totalU().Mul(r.cfg.perUnit))
 }
 
 // AnalyzeRun prices a run. From the records it computes, per target, phase,
@@ -486,15 +501,24 @@ func AnalyzeRunWith(book *Book, records RecordReader, sum *results.Summary, sc *
 		}
 		sum.Cost = nil
 		for _, c := range stats {
-			sum.Cost = append(sum.Cost, results.CostRow{Target: c.target, Platform: c.platform, Architecture: c.arch,
-				MemoryMB: c.memMB, Requests: c.n, RunCostUSD: c.fixed.Add(c.perUnit.Mul(decimal.NewFromFloat(c.warmU))).Mul(decimal.NewFromInt(c.n)).InexactFloat64(),
-				Estimate: true, PriceSource: c.entry.Source, PriceEffective: c.entry.EffectiveDate})
+			// Mean cost per request: fixed + perUnit × (warm + cold share × cold extra).
+			per := c.fixed.Add(c.perUnit.Mul(decimal.NewFromFloat(c.warmU + c.coldFrac*c.coldExtraU)))
+			row := results.CostRow{Target: c.target, Platform: c.platform, Architecture: c.arch,
+				MemoryMB: c.memMB, Requests: c.n, RunCostUSD: per.Mul(decimal.NewFromInt(c.n)).InexactFloat64(),
+				CostPerRequestUSD: per.InexactFloat64(), CostPerMillionUSD: per.Mul(decimal.NewFromInt(1_000_000)).InexactFloat64(),
+				Estimate: true, PriceSource: c.entry.Source, PriceEffective: c.entry.EffectiveDate}
+			row.CostPerMillionLow, row.CostPerMillionHi = row.CostPerMillionUSD*c.ciLow, row.CostPerMillionUSD*c.ciHigh
+			if per.IsPositive() {
+				row.ColdStartShare = c.perUnit.Mul(decimal.NewFromFloat(c.coldFrac * c.coldExtraU)).Div(per).InexactFloat64()
+			}
+			sum.Cost = append(sum.Cost, row)
 		}
 	} else {
-		rows, err := accumulate(book, records, sc, opts.InitRule)
+		rows, accNotes, err := accumulate(book, records, sc, opts.InitRule)
 		if err != nil {
 			return err
 		}
+		notes = append(notes, accNotes...)
 		var bench decimal.Decimal
 		benchSet := false
 		sum.Cost = nil
@@ -504,6 +528,11 @@ func AnalyzeRunWith(book *Book, records RecordReader, sum *results.Summary, sc *
 		}
 		for _, r := range rows {
 			sum.Cost = append(sum.Cost, r.costRow(seed))
+			if r.estimate && r.cfg.platform != PlatformLambda {
+				notes = appendOnce(notes, fmt.Sprintf("%s: cost estimated from client latency with the %s %s rules (the platform reported no billed duration)", r.target, r.cfg.platform, r.cfg.plan))
+			} else if r.estimate {
+				notes = appendOnce(notes, fmt.Sprintf("%s: some requests had no REPORT; their cost is estimated from client latency", r.target))
+			}
 			if r.unpriced > 0 {
 				notes = append(notes, fmt.Sprintf("%s %s %s: %d requests had no billed duration and are not priced", r.target, r.phase, r.step, r.unpriced))
 			}
@@ -546,8 +575,9 @@ func AnalyzeRunWith(book *Book, records RecordReader, sum *results.Summary, sc *
 		sum.MonthlyCost = a.MonthlyCosts(v)
 	}
 	fillMemorySweep(sum, sc)
-	sum.Notes = append(sum.Notes, notes...)
-	sum.Notes = append(sum.Notes, a.Notes...)
+	for _, n := range append(notes, a.Notes...) {
+		sum.Notes = appendOnce(sum.Notes, n)
+	}
 	return nil
 }
 
@@ -664,7 +694,7 @@ func unitOf(c *configStat, r *results.Record, initBilledRule func(time.Time) boo
 			if r.Latency <= 0 {
 				return 0, 0, false
 			}
-			ms := CeilMs(float64(r.Latency) / 1e6).InexactFloat64()
+			ms := ceilMsF(float64(r.Latency) / 1e6)
 			return ms, 0, true
 		}
 		cold := r.Cold || r.InitDurationMs != nil
@@ -672,7 +702,7 @@ func unitOf(c *configStat, r *results.Record, initBilledRule func(time.Time) boo
 		if r.DurationMs != nil {
 			dur = *r.DurationMs
 		}
-		warm := CeilMs(dur).InexactFloat64()
+		warm := ceilMsF(dur)
 		if r.BilledDurationMs != nil && initBilledRule(r.Timestamp) {
 			u = *r.BilledDurationMs
 			if r.DurationMs == nil {
@@ -681,7 +711,7 @@ func unitOf(c *configStat, r *results.Record, initBilledRule func(time.Time) boo
 		} else {
 			u = warm
 			if cold && r.InitDurationMs != nil && initBilledRule(r.Timestamp) {
-				u = CeilMs(dur + *r.InitDurationMs).InexactFloat64()
+				u = ceilMsF(dur + *r.InitDurationMs)
 			}
 		}
 		if cold {
@@ -706,12 +736,22 @@ func unitOf(c *configStat, r *results.Record, initBilledRule func(time.Time) boo
 	return 0, 0, false
 }
 
-func accumulate(book *Book, records RecordReader, sc *scenarios.Scenario, initRuleName string) ([]*rowAcc, error) {
+func accumulate(book *Book, records RecordReader, sc *scenarios.Scenario, initRuleName string) ([]*rowAcc, []string, error) {
 	ps := settings(sc)
 	archs := ps.Architectures
-	rows := map[string]*rowAcc{}
-	var order []string
-	cfgs := map[string]*configStat{}
+	type cfgKey struct {
+		target, arch string
+		mem          int
+	}
+	type rowKey struct {
+		cfgKey
+		phase, step string
+	}
+	rows := map[rowKey]*rowAcc{}
+	var order []rowKey
+	cfgs := map[cfgKey]*configStat{}
+	lastMem := map[string]int{}
+	noMem := map[string]int64{}
 	// The INIT rule: billed from the book's date; before it only for
 	// non-ZIP configurations (the local platform reports which it applied).
 	initRule := func(e *Entry) func(time.Time) bool {
@@ -731,7 +771,7 @@ func accumulate(book *Book, records RecordReader, sc *scenarios.Scenario, initRu
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("analyze run: read record %d: %w", i+1, err)
+			return nil, nil, fmt.Errorf("analyze run: read record %d: %w", i+1, err)
 		}
 		t, ok := targetByName(sc, rec.Target)
 		if !ok {
@@ -756,6 +796,19 @@ func accumulate(book *Book, records RecordReader, sc *scenarios.Scenario, initRu
 				mem = fn.MemorySize
 			}
 		}
+		if mem == 0 && t.Billing != nil {
+			mem = t.Billing.MemoryMB
+		}
+		if mem == 0 {
+			mem = lastMem[t.Name]
+		}
+		if mem == 0 {
+			// Typically a throttle or a failure before any REPORT: nothing
+			// tells its memory size, and it is not billed or not billable.
+			noMem[t.Name]++
+			continue
+		}
+		lastMem[t.Name] = mem
 		tArchs := archs
 		if len(tArchs) == 0 {
 			tArchs = []string{ArchX86}
@@ -765,18 +818,28 @@ func accumulate(book *Book, records RecordReader, sc *scenarios.Scenario, initRu
 		}
 		if !serverlessKind(t.Kind) {
 			tArchs = []string{""}
+		} else if realCloudKind(t) {
+			// A real function is also priced at its own architecture: that
+			// row is what the run actually cost.
+			own := t.Architecture
+			if own == "" {
+				own = ArchX86
+			}
+			if !slices.Contains(tArchs, own) {
+				tArchs = append(slices.Clone(tArchs), own)
+			}
 		}
 		for _, arch := range tArchs {
-			ck := fmt.Sprintf("%s|%d|%s", t.Name, mem, arch)
+			ck := cfgKey{t.Name, arch, mem}
 			c, ok := cfgs[ck]
 			if !ok {
 				c, err = pricer(book, sc, t, mem, arch)
 				if err != nil {
-					return nil, fmt.Errorf("analyze run: %w", err)
+					return nil, nil, fmt.Errorf("analyze run: %w", err)
 				}
 				cfgs[ck] = c
 			}
-			key := strings.Join([]string{rec.Target, rec.Phase, rec.Step, c.arch, strconv.Itoa(c.memMB)}, "|")
+			key := rowKey{ck, rec.Phase, rec.Step}
 			r, ok := rows[key]
 			if !ok {
 				r = &rowAcc{target: rec.Target, phase: rec.Phase, step: rec.Step, experiment: rec.Experiment, cfg: c}
@@ -801,7 +864,7 @@ func accumulate(book *Book, records RecordReader, sc *scenarios.Scenario, initRu
 				r.estimate = true
 			}
 			r.n++
-			r.sumU = r.sumU.Add(decimal.NewFromFloat(u))
+			r.addU(u)
 			r.units = append(r.units, u)
 			if rec.Cold || rec.InitDurationMs != nil {
 				r.nCold++
@@ -841,11 +904,16 @@ func accumulate(book *Book, records RecordReader, sc *scenarios.Scenario, initRu
 		}
 		out = append(out, r)
 	}
-	return out, nil
+	var notes []string
+	for name, n := range noMem {
+		notes = append(notes, fmt.Sprintf("%s: %d requests with no memory size (no REPORT, e.g. throttled before any other request) are not priced", name, n))
+	}
+	sort.Strings(notes)
+	return out, notes, nil
 }
 
 // costRow turns an accumulator into its summary row; the CI is a bootstrap
-// over records (200 resamples, seeded) for up to 20,000 records, else the
+// over records (200 resamples, seeded) for up to 5,000 records, else the
 // normal approximation mean ± 1.96 s/√n.
 func (r *rowAcc) costRow(seed uint64) results.CostRow {
 	c := r.cfg
@@ -872,6 +940,10 @@ func (r *rowAcc) costRow(seed uint64) results.CostRow {
 	return row
 }
 
+// bootstrapMaxN is the largest sample bootstrapped; above it the normal
+// approximation of the mean is used (indistinguishable at that size).
+const bootstrapMaxN = 5000
+
 // meanCI is the 95% CI of the mean of xs.
 func meanCI(xs []float64, seed uint64) (lo, hi float64) {
 	n := len(xs)
@@ -886,7 +958,7 @@ func meanCI(xs []float64, seed uint64) (lo, hi float64) {
 	if n == 1 {
 		return mean, mean
 	}
-	if n > 20000 {
+	if n > bootstrapMaxN {
 		for _, x := range xs {
 			ss += (x - mean) * (x - mean)
 		}
@@ -1040,6 +1112,7 @@ func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario) 
 				a.billed += ph.BilledDurationMs.Mean * float64(n)
 			} else {
 				a.billed += math.Ceil(ph.LatencyMs.Mean) * float64(n)
+				a.lat += ph.LatencyMs.Mean * float64(n)
 			}
 			if ph.InitDurationMs != nil {
 				a.init += ph.InitDurationMs.Mean * float64(ph.ColdStarts)
@@ -1076,6 +1149,21 @@ func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario) 
 					c.coldExtraU = a.coldFromExperiments
 				}
 				c.warmU = math.Max(0, (a.billed-float64(a.colds)*c.coldExtraU)/float64(a.n))
+				if c.platform == PlatformCloudRun {
+					// Instance time rounds up to 100 ms and is shared by the
+					// achieved concurrency (Little's law), capped by billing.concurrency.
+					meanLat := a.lat / float64(a.n)
+					c.warmU = ceilTo(meanLat, c.entry.CloudRun.RoundingMs).InexactFloat64()
+					conc := math.Max(1, c.rate*meanLat/1000)
+					maxC := 80.0
+					if t.Billing != nil && t.Billing.Concurrency > 0 {
+						maxC = float64(t.Billing.Concurrency)
+					}
+					c.perUnit = c.perUnit.Div(decimal.NewFromFloat(math.Min(conc, maxC)))
+				}
+				if c.platform == PlatformAzureFunctions && c.plan == "consumption" {
+					c.warmU = math.Max(c.warmU, float64(c.entry.Azure.MinDurationMs))
+				}
 				c.ciLow, c.ciHigh = 1, 1
 				for _, cr := range sum.Cost {
 					if cr.Target == t.Name && cr.MemoryMB == mem && cr.Architecture == c.arch && cr.CostPerMillionUSD > 0 {
@@ -1088,10 +1176,65 @@ func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario) 
 			}
 		}
 	}
+	if len(out) == 0 {
+		out = statsFromCostRows(book, sum, sc)
+	}
 	if len(out) > 0 {
-		notes = append(notes, "serverless monthly costs estimated from phase-summary means (records not read)")
+		notes = append(notes, "serverless monthly costs estimated from summary means (records not read)")
 	}
 	return out, notes, nil
+}
+
+// statsFromCostRows rebuilds serverless configurations from summary cost
+// rows alone (no phase summaries): each row's mean cost per request is
+// taken as the warm cost, cold starts included on average.
+func statsFromCostRows(book *Book, sum *results.Summary, sc *scenarios.Scenario) []*configStat {
+	type agg struct {
+		row        results.CostRow
+		usd, n, lo float64
+		hi         float64
+	}
+	m := map[string]*agg{}
+	var order []string
+	for _, r := range sum.Cost {
+		if r.Requests == 0 || r.CostPerRequestUSD == 0 {
+			continue
+		}
+		k := fmt.Sprintf("%s|%d|%s|%s", r.Target, r.MemoryMB, r.Architecture, r.Platform)
+		a, ok := m[k]
+		if !ok {
+			a = &agg{row: r}
+			m[k] = a
+			order = append(order, k)
+		}
+		n := float64(r.Requests)
+		a.usd += r.CostPerRequestUSD * n
+		a.lo += r.CostPerMillionLow / 1e6 * n
+		a.hi += r.CostPerMillionHi / 1e6 * n
+		a.n += n
+	}
+	var out []*configStat
+	for _, k := range order {
+		a := m[k]
+		t, ok := targetByName(sc, a.row.Target)
+		if !ok {
+			t = scenarios.Target{Name: a.row.Target, Kind: "aws-lambda"}
+		}
+		c, err := pricer(book, sc, t, a.row.MemoryMB, a.row.Architecture)
+		if err != nil || c.perUnit.IsZero() {
+			continue
+		}
+		mean := a.usd / a.n
+		c.n = int64(a.n)
+		c.warmU = math.Max(0, (mean-c.fixed.InexactFloat64())/c.perUnit.InexactFloat64())
+		c.ciLow, c.ciHigh = 1, 1
+		if mean > 0 && a.lo > 0 {
+			c.ciLow, c.ciHigh = a.lo/a.n/mean, a.hi/a.n/mean
+		}
+		c.estimate = true
+		out = append(out, c)
+	}
+	return out
 }
 
 // fillMemorySweep copies cost per request into the memory sweep rows (at

@@ -3,6 +3,8 @@ package pricing
 import (
 	"io"
 	"math"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,7 +119,7 @@ func TestAnalyzeRunMemorySweep(t *testing.T) {
 		dur float64
 	}{{512, 210}, {1024, 100}, {2048, 48}} {
 		for i := range 20 {
-			recs = append(recs, results.Record{Target: "fn", Phase: "p", Step: "memory_mb=" + itoa(m.mem), Experiment: "memory_sweep",
+			recs = append(recs, results.Record{Target: "fn", Phase: "p", Step: "memory_mb=" + strconv.Itoa(m.mem), Experiment: "memory_sweep",
 				Timestamp: start.Add(time.Duration(i) * time.Second), DurationMs: fptr(m.dur - 0.5), BilledDurationMs: fptr(m.dur), MemorySizeMB: iptr(m.mem)})
 		}
 	}
@@ -140,8 +142,6 @@ func TestAnalyzeRunMemorySweep(t *testing.T) {
 		t.Errorf("1024 MB per 1M = %v", rows[1].CostPerMillionUSD)
 	}
 }
-
-func itoa(i int) string { return fmtInt(i) }
 
 func TestCurves(t *testing.T) {
 	t.Parallel()
@@ -220,17 +220,6 @@ func TestEstimateRunSpend(t *testing.T) {
 	}
 }
 
-func fmtInt(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	s := ""
-	for ; i > 0; i /= 10 {
-		s = string(rune('0'+i%10)) + s
-	}
-	return s
-}
-
 func TestAnalyzeRunInitRules(t *testing.T) {
 	t.Parallel()
 	book := mustBook(t)
@@ -270,6 +259,9 @@ func TestAnalyzeRunInitRules(t *testing.T) {
 	}
 }
 
+// BenchmarkAnalyzeRun prices 10,000 records at two architectures,
+// break-even and sensitivity included; "read" is the baseline of only
+// reading the same records, for a ratio.
 func BenchmarkAnalyzeRun(b *testing.B) {
 	book := mustBook(b)
 	recs, sc := testRun()
@@ -277,11 +269,21 @@ func BenchmarkAnalyzeRun(b *testing.B) {
 	for len(many) < 10000 {
 		many = append(many, recs...)
 	}
-	for b.Loop() {
-		if err := AnalyzeRun(book, sliceReader(many), &results.Summary{}, sc); err != nil {
-			b.Fatal(err)
+	b.Run("read", func(b *testing.B) {
+		for b.Loop() {
+			r := sliceReader(many)
+			var rec results.Record
+			for r.Read(&rec) == nil {
+			}
 		}
-	}
+	})
+	b.Run("analyze", func(b *testing.B) {
+		for b.Loop() {
+			if err := AnalyzeRun(book, sliceReader(many), &results.Summary{}, sc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 func TestMonthlyCosts(t *testing.T) {
@@ -304,5 +306,128 @@ func TestMonthlyCosts(t *testing.T) {
 	}
 	if !fleet.Cheapest || sum.MonthlyCost[0].Cheapest {
 		t.Errorf("at 262.8 M requests the fleet should be cheapest: %+v", sum.MonthlyCost)
+	}
+}
+
+func TestAnalyzeRunHTTPBilling(t *testing.T) {
+	t.Parallel()
+	book := mustBook(t)
+	start := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	var recs []results.Record
+	for i := range 10 {
+		ts := start.Add(time.Duration(i) * time.Second)
+		recs = append(recs,
+			results.Record{Target: "cr", Phase: "p", Code: 200, Timestamp: ts, Latency: 120 * time.Millisecond},
+			results.Record{Target: "az", Phase: "p", Code: 200, Timestamp: ts, Latency: 50 * time.Millisecond},
+			results.Record{Target: "local", Phase: "p", Code: 200, Timestamp: ts, Latency: 5 * time.Millisecond})
+	}
+	sc := &scenarios.Scenario{Seed: 1, Targets: []scenarios.Target{
+		{Name: "cr", Kind: "http", URL: "https://svc.a.run.app/v1", Billing: &scenarios.Billing{Platform: "cloud-run", Plan: "request", MemoryMB: 512, VCPU: 1, Concurrency: 1}},
+		{Name: "az", Kind: "http", URL: "https://fn.azurewebsites.net/api", Billing: &scenarios.Billing{Platform: "azure-functions", Plan: "consumption", MemoryMB: 100}},
+		{Name: "local", Kind: "http", URL: "http://127.0.0.1:8080/"},
+	}, Pricing: scenarios.PricingSettings{Region: "us-east-1"}}
+	sum := &results.Summary{}
+	if err := AnalyzeRun(book, sliceReader(recs), sum, sc); err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Cost) != 2 {
+		t.Fatalf("cost rows = %+v", sum.Cost)
+	}
+	// Cloud Run: 120 ms → 200 ms × (0.000024 + 0.5 × 0.0000025) + 0.0000004.
+	if cr := sum.Cost[0]; cr.Platform != PlatformCloudRun || !near(cr.CostPerRequestUSD, 0.00000545, 1e-9) || !cr.Estimate {
+		t.Errorf("cloud run row = %+v", cr)
+	}
+	// Azure Consumption: 100 ms × 128 MB minimum × 0.000016 + 0.0000002.
+	if az := sum.Cost[1]; az.Platform != PlatformAzureFunctions || !near(az.CostPerRequestUSD, 0.0000004, 1e-9) {
+		t.Errorf("azure row = %+v", az)
+	}
+	if sum.BenchmarkCostUSD == nil || !near(*sum.BenchmarkCostUSD, 10*0.00000545+10*0.0000004, 1e-9) {
+		t.Errorf("benchmark cost = %v", sum.BenchmarkCostUSD)
+	}
+}
+
+func TestNewAnalysisFromCostRowsOnly(t *testing.T) {
+	t.Parallel()
+	book := mustBook(t)
+	recs, sc := testRun()
+	sum := &results.Summary{}
+	if err := AnalyzeRun(book, sliceReader(recs), sum, sc); err != nil {
+		t.Fatal(err)
+	}
+	want := sum.BreakEven[0].MonthlyRequests
+	a, err := NewAnalysis(book, &results.Summary{Cost: sum.Cost}, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := a.BreakEven(false)
+	// The cost-row model folds cold starts into the mean: close, not equal.
+	if len(rows) != 2 || !near(rows[0].MonthlyRequests, want, 0.05) {
+		t.Errorf("cost-row break-even %+v vs %g", rows, want)
+	}
+}
+
+func TestAnalyzeRunWithoutRecords(t *testing.T) {
+	t.Parallel()
+	book := mustBook(t)
+	_, sc := testRun()
+	sc.Pricing.Architectures = []string{"x86_64"}
+	sum := &results.Summary{Targets: []results.TargetSummary{{Name: "fn", Kind: "local-lambda", Phases: []results.PhaseSummary{{
+		Name: "steady", Requests: 101, Throttles: 1, ColdStarts: 5, MemorySizeMB: 1024, AchievedRPS: 1,
+		BilledDurationMs: &results.Distribution{Count: 100, Mean: 110}, InitDurationMs: &results.Distribution{Count: 5, Mean: 200}}}}}}
+	if err := AnalyzeRun(book, nil, sum, sc); err != nil {
+		t.Fatal(err)
+	}
+	// Same totals as the record-based TestAnalyzeRun: 100 × 2e-7 + 11 GB-s × 0.0000166667.
+	if len(sum.Cost) != 1 || !sum.Cost[0].Estimate || !near(sum.Cost[0].RunCostUSD, 100*0.0000002+11*0.0000166667, 1e-9) {
+		t.Fatalf("cost = %+v", sum.Cost)
+	}
+	if len(sum.BreakEven) != 1 || sum.BreakEven[0].MonthlyRequests == 0 {
+		t.Errorf("break-even = %+v", sum.BreakEven)
+	}
+}
+
+func TestFleetsCapacityScaling(t *testing.T) {
+	t.Parallel()
+	book := mustBook(t)
+	sc := &scenarios.Scenario{
+		Servers: []scenarios.Server{{Name: "ref", Instance: "c7g.large"}},
+		Targets: []scenarios.Target{{Name: "ref", Kind: "http", Server: "ref", URL: "/v1"}},
+		Pricing: scenarios.PricingSettings{Region: "us-east-1", Instances: []string{"c7g.large", "c7g.xlarge"}, ScaleCapacityByVCPU: true, TargetUtilisation: 0.7},
+	}
+	sum := &results.Summary{Experiments: results.Experiments{Capacity: []results.CapacityResult{{Target: "ref", CapacityRPS: 40, CapacityRPSLow: 35, CapacityRPSHi: 45, SLOP99Ms: 100}}}}
+	fleets, _, err := fleetsFor(book, sum, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fleets) != 2 || fleets[0].CapacityRPS != 40 || fleets[1].CapacityRPS != 80 || fleets[1].CapacityLow != 70 {
+		t.Fatalf("fleets = %+v %+v", fleets[0], fleets[1])
+	}
+	if !strings.Contains(fleets[1].CapacityAssumption, "scaled by vCPU (4/2) from c7g.large") {
+		t.Errorf("assumption = %q", fleets[1].CapacityAssumption)
+	}
+	// Without capacity: no fleets and a note.
+	fleets, notes, err := fleetsFor(book, &results.Summary{}, &scenarios.Scenario{})
+	if err != nil || len(fleets) != 0 || len(notes) != 1 {
+		t.Errorf("no capacity: %v %v %v", fleets, notes, err)
+	}
+}
+
+func TestBenchmarkCostRealLambda(t *testing.T) {
+	t.Parallel()
+	book := mustBook(t)
+	recs, sc := testRun()
+	sc.Targets = []scenarios.Target{{Name: "fn", Kind: "aws-lambda", Function: "f", Architecture: "arm64"}}
+	sc.Pricing.Architectures = []string{"x86_64"}
+	sum := &results.Summary{}
+	if err := AnalyzeRun(book, sliceReader(recs), sum, sc); err != nil {
+		t.Fatal(err)
+	}
+	// Priced as x86_64 (asked) and arm64 (its own); the spend is the arm64 row.
+	if len(sum.Cost) != 2 || sum.Cost[1].Architecture != ArchArm64 {
+		t.Fatalf("rows = %+v", sum.Cost)
+	}
+	want := 100*0.0000002 + 11*0.0000133334
+	if sum.BenchmarkCostUSD == nil || !near(*sum.BenchmarkCostUSD, want, 1e-9) {
+		t.Errorf("benchmark cost = %v, want %g", sum.BenchmarkCostUSD, want)
 	}
 }

@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/shopspring/decimal"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/benchctl/benchctl/scenarios"
 )
 
 //go:embed data/book.yaml
@@ -558,4 +561,18 @@ func regionAliases(region string) []string {
 		return []string{"eu-west-1", "europe-west1"}
 	}
 	return nil
+}
+
+// LoadBookFor loads the book for a scenario run: the embedded book,
+// overridden by flagPath (--prices) when given, else by the scenario's
+// pricing.prices (relative to the scenario's folder).
+func LoadBookFor(sc *scenarios.Scenario, flagPath string) (*Book, error) {
+	if flagPath != "" || sc == nil || sc.Pricing.Prices == "" {
+		return LoadBook(flagPath)
+	}
+	p := sc.Pricing.Prices
+	if !filepath.IsAbs(p) && sc.Path != "" {
+		p = filepath.Join(filepath.Dir(sc.Path), p)
+	}
+	return LoadBook(p)
 }

@@ -6,8 +6,6 @@ import (
 
 	"github.com/shopspring/decimal"
 	"pgregory.net/rapid"
-
-	"github.com/benchctl/benchctl/results"
 )
 
 // linearServerless costs c per request with no cold starts.
@@ -203,8 +201,6 @@ func TestDiurnalProfile(t *testing.T) {
 	}
 }
 
-var _ = results.Crossing{}
-
 func BenchmarkCrossings(b *testing.B) {
 	prof, _ := DiurnalProfile(3, 8)
 	s := linearServerless("0.000002")
@@ -214,4 +210,92 @@ func BenchmarkCrossings(b *testing.B) {
 	for b.Loop() {
 		Pair{S: s, F: f, Profile: prof}.Crossings(1, 1e11)
 	}
+}
+
+func TestPropertyOtherPlatformsMonotone(t *testing.T) {
+	t.Parallel()
+	b := mustBook(t)
+	cr := mustFind(t, b, PlatformCloudRun, "us-east-1", "", "request-based", "")
+	az := mustFind(t, b, PlatformAzureFunctions, "us-east-1", "", "consumption", "")
+	c7g := mustFind(t, b, PlatformEC2, "us-east-1", "", "", "c7g.large")
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.Int64Range(0, 1e10).Draw(t, "n")
+		extra := rapid.Int64Range(1, 1e9).Draw(t, "extra")
+		dur := rapid.Float64Range(0.1, 60000).Draw(t, "dur")
+		mem := rapid.IntRange(64, 4096).Draw(t, "mem")
+		free := rapid.Bool().Draw(t, "free")
+		u := CloudRunUsage{Requests: n, DurationMs: dur, VCPU: rapid.Float64Range(0.1, 8).Draw(t, "vcpu"), MemoryMB: mem,
+			Concurrency: rapid.Float64Range(1, 80).Draw(t, "conc"), FreeTier: free}
+		a, _ := CloudRunCost(cr, u)
+		u.Requests += extra
+		c, _ := CloudRunCost(cr, u)
+		if c.TotalUSD.LessThan(a.TotalUSD) {
+			t.Fatalf("cloud run: more requests cost less: %s < %s", c.TotalUSD, a.TotalUSD)
+		}
+		x, _ := AzureCost(az, AzureUsage{Executions: n, DurationMs: dur, MemoryMB: mem, FreeTier: free})
+		y, _ := AzureCost(az, AzureUsage{Executions: n + extra, DurationMs: dur, MemoryMB: mem, FreeTier: free})
+		if y.TotalUSD.LessThan(x.TotalUSD) {
+			t.Fatalf("azure: more executions cost less")
+		}
+		// A dearer instance never makes a fleet cheaper.
+		prof := ConstantProfile()
+		f := &Fleet{Entry: c7g, Instance: "c7g.large", CapacityRPS: rapid.Float64Range(0.1, 500).Draw(t, "cap"), Utilisation: 0.7}
+		g := *f
+		g.PriceScale = rapid.Float64Range(1, 3).Draw(t, "scale")
+		v := float64(n)
+		if g.Monthly(v, prof).LessThan(f.Monthly(v, prof)) {
+			t.Fatalf("higher instance price lowered the fleet cost")
+		}
+	})
+}
+
+// TestPropertyCrossingsAreSignChanges checks the root finder: at every
+// reported crossing the cost difference changes sign in the stated
+// direction, and between crossings (sampled) it keeps one sign.
+func TestPropertyCrossingsAreSignChanges(t *testing.T) {
+	t.Parallel()
+	b := mustBook(t)
+	x86 := mustFind(t, b, PlatformLambda, "us-east-1", ArchX86, "", "")
+	rapid.Check(t, func(t *rapid.T) {
+		gbs := decimal.NewFromFloat(rapid.Float64Range(0.001, 2).Draw(t, "gbs"))
+		s := &Serverless{Entry: x86, Platform: PlatformLambda, WarmGBs: gbs, ColdExtraGBs: gbs.Mul(decimal.NewFromInt(5)),
+			Cold: NewColdModel(rapid.Float64Range(0, 900).Draw(t, "idle"), rapid.Float64Range(0, 0.05).Draw(t, "cold"), 1)}
+		f := testFleet(rapid.SampledFrom([]string{"0.0336", "0.0725", "0.17"}).Draw(t, "hourly"), rapid.Float64Range(2, 200).Draw(t, "cap"))
+		f.Autoscaled = rapid.Bool().Draw(t, "auto")
+		prof := ConstantProfile()
+		if rapid.Bool().Draw(t, "diurnal") {
+			prof, _ = DiurnalProfile(rapid.Float64Range(1, 3).Draw(t, "p2a"), 8)
+		}
+		pr := Pair{S: s, F: f, Profile: prof}
+		lo, hi := 1.0, 1e9
+		cs, _ := pr.Crossings(lo, hi)
+		sign := func(v float64) bool { return !pr.diff(v).IsNegative() } // true: serverless dearer or equal
+		for _, c := range cs {
+			before, after := sign(c.MonthlyRequests*(1-1e-6)), sign(c.MonthlyRequests*(1+1e-6))
+			if c.Direction == DirDearer && (before || !after) || c.Direction == DirCheaper && (!before || after) {
+				t.Fatalf("crossing %+v: before dearer %v, after dearer %v", c, before, after)
+			}
+		}
+		edges := append([]float64{lo}, func() []float64 {
+			var vs []float64
+			for _, c := range cs {
+				vs = append(vs, c.MonthlyRequests)
+			}
+			return vs
+		}()...)
+		edges = append(edges, hi)
+		for i := 0; i+1 < len(edges); i++ {
+			a, z := edges[i]*(1+1e-5), edges[i+1]*(1-1e-5)
+			if z <= a {
+				continue
+			}
+			want := sign(a)
+			for _, q := range []float64{0.25, 0.5, 0.75} {
+				v := a * math.Pow(z/a, q)
+				if sign(v) != want {
+					t.Fatalf("missed a crossing between %g and %g (at %g)", a, z, v)
+				}
+			}
+		}
+	})
 }

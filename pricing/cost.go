@@ -66,7 +66,20 @@ func CeilMs(ms float64) decimal.Decimal {
 	if ms <= 0 || math.IsNaN(ms) {
 		return decimal.Zero
 	}
+	if ms < 1<<52 {
+		// Exact: a non-integral float's shortest decimal form is
+		// non-integral too, so its ceiling is math.Ceil's.
+		return decimal.NewFromInt(int64(math.Ceil(ms)))
+	}
 	return decimal.NewFromFloat(ms).Ceil()
+}
+
+// ceilMsF is CeilMs as a float (whole milliseconds).
+func ceilMsF(ms float64) float64 {
+	if ms <= 0 || math.IsNaN(ms) {
+		return 0
+	}
+	return math.Ceil(ms)
 }
 
 // ceilTo rounds ms up to a multiple of step ms.
@@ -248,7 +261,8 @@ type CloudRunUsage struct {
 	// billable time (>= 1).
 	Concurrency float64
 	FreeTier    bool
-	// MinInstances kept idle for IdleHours pay the idle rates.
+	// MinInstances kept for IdleHours pay the idle rates for the time they
+	// are not busy.
 	MinInstances int
 	IdleHours    float64
 }
@@ -276,7 +290,9 @@ func CloudRunCost(e *Entry, u CloudRunUsage) (Estimate, error) {
 	est.add("cpu (active)", vcpuS, "vCPU-s", c.VCPUSecondUSD)
 	est.add("memory (active)", gibS, "GiB-s", c.GiBSecondUSD)
 	if u.MinInstances > 0 && u.IdleHours > 0 {
-		idleS := decimal.NewFromFloat(u.IdleHours * 3600).Mul(decimal.NewFromInt(int64(u.MinInstances)))
+		// Min instances pay the idle rates while not busy (busy time is
+		// billed above at the active rates).
+		idleS := decimal.Max(decimal.Zero, decimal.NewFromFloat(u.IdleHours*3600).Mul(decimal.NewFromInt(int64(u.MinInstances))).Sub(instS))
 		est.add("cpu (idle min instances)", idleS.Mul(decimal.NewFromFloat(u.VCPU)), "vCPU-s", c.IdleVCPUSecondUSD)
 		est.add("memory (idle min instances)", idleS.Mul(decimal.NewFromInt(int64(u.MemoryMB))).Div(decimal.NewFromInt(1024)), "GiB-s", c.IdleGiBSecondUSD)
 	}
@@ -306,9 +322,12 @@ type AzureUsage struct {
 	// MemoryMB is the observed memory (Consumption) or the instance memory (Flex).
 	MemoryMB int
 	FreeTier bool
-	// AlwaysReady Flex instances kept for AlwaysReadyHours pay the baseline.
-	AlwaysReady      int
-	AlwaysReadyHours float64
+	// AlwaysReady Flex instances kept for AlwaysReadyHours pay the baseline;
+	// AlwaysReadyExecutions of the Executions run on them at the
+	// always-ready execution-time and execution rates, the rest on demand.
+	AlwaysReady           int
+	AlwaysReadyHours      float64
+	AlwaysReadyExecutions int64
 }
 
 // AzureCost prices u on the Consumption plan (GB-s on observed memory
@@ -339,6 +358,15 @@ func AzureCost(e *Entry, u AzureUsage) (Estimate, error) {
 		if a.MaxMemoryMB > 0 && mem > a.MaxMemoryMB {
 			mem = a.MaxMemoryMB
 		}
+	}
+	if u.AlwaysReadyExecutions > u.Executions || u.AlwaysReadyExecutions < 0 {
+		return Estimate{}, errors.New("azure cost: always-ready executions must be within executions")
+	}
+	if u.AlwaysReadyExecutions > 0 {
+		ar := decimal.NewFromInt(u.AlwaysReadyExecutions)
+		n = n.Sub(ar)
+		est.add("always-ready executions", ar, "executions", a.AlwaysReadyExecutionUSD)
+		est.add("always-ready execution time", ar.Mul(ms).Div(decimal.NewFromInt(1000)).Mul(GB(mem)), "GB-s", a.AlwaysReadyGBSecondUSD)
 	}
 	gbs := n.Mul(ms).Div(decimal.NewFromInt(1000)).Mul(GB(mem))
 	est.add("executions", n, "executions", a.ExecutionUSD)

@@ -121,6 +121,9 @@ func TestAzureCost(t *testing.T) {
 		{"consumption free grant", cons, AzureUsage{Executions: 1_000_000, DurationMs: 50, MemoryMB: 100, FreeTier: true}, "0"},
 		// Flex: no minimum: 1M × 0.05 s × 2 GB × 0.000026 + 1M × 4e-7.
 		{"flex on demand", flex, AzureUsage{Executions: 1_000_000, DurationMs: 50, MemoryMB: 2048}, "3"},
+		// One always-ready 2 GB instance for 730 h: 2 × 2,628,000 × 0.000004 = 21.024;
+		// its 1M executions: 100,000 GB-s × 0.000016 + 1M × 4e-7 = 2.
+		{"flex always ready", flex, AzureUsage{Executions: 1_000_000, DurationMs: 50, MemoryMB: 2048, AlwaysReady: 1, AlwaysReadyHours: 730, AlwaysReadyExecutions: 1_000_000}, "23.024"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,6 +155,9 @@ func TestCloudRunCost(t *testing.T) {
 		// exactly 100 ms stays 100 ms.
 		{"exact 100ms", CloudRunUsage{Requests: 1_000_000, DurationMs: 100, VCPU: 2, MemoryMB: 1024, Concurrency: 1}, "5.45"},
 		{"free tier", CloudRunUsage{Requests: 1_000_000, DurationMs: 100, VCPU: 1, MemoryMB: 512, Concurrency: 1, FreeTier: true}, "0"},
+		// One min instance for 730 h: (2,628,000 − 100,000 busy) s × (1 × 0.0000025 + 0.5 × 0.0000025) idle,
+		// = 9.48, plus the active 100,000 s × 0.00002525 = 2.525 and 1M × 4e-7 = 0.4.
+		{"min instance", CloudRunUsage{Requests: 1_000_000, DurationMs: 100, VCPU: 1, MemoryMB: 512, Concurrency: 1, MinInstances: 1, IdleHours: 730}, "12.405"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -325,7 +325,13 @@ func (pr Pair) Crossings(lo, hi float64) (out []results.Crossing, truncated bool
 		if becameDearer {
 			dir = DirDearer
 		}
-		cost := pr.F.Monthly(v, pr.Profile)
+		// The serverless cost at the crossing: equal to the fleet's at a
+		// bisected crossing, and the level the fleet's step jumps over at a step.
+		f := pr.SFactor
+		if f == 0 {
+			f = 1
+		}
+		cost := pr.S.monthly(v, pr.Profile, f)
 		out = append(out, results.Crossing{MonthlyRequests: v, AverageRPS: AverageRPS(v), Direction: dir, CostUSD: cost.InexactFloat64()})
 	}
 	var prevNeg bool
@@ -336,7 +342,7 @@ func (pr Pair) Crossings(lo, hi float64) (out []results.Crossing, truncated bool
 		}
 		start := a
 		if i > 0 {
-			start = math.Nextafter(a, math.Inf(1)) * (1 + 1e-12)
+			start = a * (1 + 1e-9) // just past the step (Count tolerates 1e-12)
 		}
 		startNeg := neg(pr.diff(start))
 		if i > 0 && startNeg != prevNeg {

@@ -239,7 +239,7 @@ func parseMinuteCounts(raw []byte) ([]float64, error) {
 	if _, err := strconv.ParseFloat(strings.TrimSpace(rows[0][len(rows[0])-1]), 64); err != nil {
 		first = 1 // header row
 	}
-	if first == 1 && len(rows[0]) > 4 && strings.EqualFold(rows[0][0], "HashOwner") {
+	if len(rows[0]) > 4 && strings.EqualFold(strings.TrimSpace(rows[0][0]), "HashOwner") {
 		out := make([]float64, len(rows[0])-4)
 		for i, row := range rows[1:] {
 			for j := 4; j < len(row) && j-4 < len(out); j++ {

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	awspricing "github.com/aws/aws-sdk-go-v2/service/pricing"
 	"github.com/aws/aws-sdk-go-v2/service/pricing/types"
+	"github.com/aws/smithy-go/logging"
 	"github.com/shopspring/decimal"
 	"go.yaml.in/yaml/v3"
 )
@@ -63,7 +64,7 @@ var ErrNoCredentials = errors.New("no AWS credentials")
 // first that credentials exist so that a missing setup fails with a clear
 // message instead of a signing error.
 func NewClient(ctx context.Context, endpoint string) (*awspricing.Client, error) {
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(PriceListRegion), config.WithRetryMaxAttempts(2))
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(PriceListRegion), config.WithRetryMaxAttempts(2), config.WithLogger(logging.Nop{}))
 	if err != nil {
 		return nil, fmt.Errorf("pricing update: load AWS config: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -38,6 +39,16 @@ func peakHeap() (stop func() uint64) {
 		}
 	}()
 	return func() uint64 { close(done); wg.Wait(); return peak }
+}
+
+// cpuTime returns the process's user+system CPU time so far: unlike wall
+// time it barely moves with other load on the machine.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // decodeAll streams every record of a run once (the baseline).
@@ -72,29 +83,32 @@ func BenchmarkRender1M(b *testing.B) {
 	o.PerTarget = 250_000 // 2 phases × 2 targets × 250k = 1M records
 	writeSyntheticRun(b, dir, o)
 	runtime.GC()
-	t0 := time.Now()
+	t0, c0 := time.Now(), cpuTime()
 	n := decodeAll(b, dir)
-	decode := time.Since(t0)
+	decode, decodeCPU := time.Since(t0), cpuTime()-c0
 	if n != 1_000_000 {
 		b.Fatalf("run has %d records, want 1M", n)
 	}
 	out := b.TempDir()
 	b.ResetTimer()
 	var peak uint64
-	var total time.Duration
+	var total, totalCPU time.Duration
 	for i := 0; i < b.N; i++ {
 		runtime.GC()
 		stop := peakHeap()
-		start := time.Now()
+		start, c := time.Now(), cpuTime()
 		if _, err := Render(context.Background(), dir, out, []string{"all"}); err != nil {
 			b.Fatal(err)
 		}
 		total += time.Since(start)
+		totalCPU += cpuTime() - c
 		peak = max(peak, stop())
 	}
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 	b.ReportMetric(decode.Seconds(), "decode-only-s")
 	b.ReportMetric(total.Seconds()/float64(b.N)/decode.Seconds(), "x-decode-time")
+	b.ReportMetric(totalCPU.Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric(totalCPU.Seconds()/float64(b.N)/decodeCPU.Seconds(), "x-decode-cpu")
 }
 
 // BenchmarkCollect measures the streaming pass alone on 100k records.
@@ -130,8 +144,8 @@ func BenchmarkMannWhitneyU(b *testing.B) {
 }
 
 // BenchmarkDecoders compares, on the same 200k-record file, the results
-// package's full Record decoder (baseline), the report's lean decoder and
-// its parallel lean decoder.
+// package's full Record decoder (the baseline) with the report's lean
+// decoder; cpu-s/op is the steadier figure on a loaded machine.
 func BenchmarkDecoders(b *testing.B) {
 	dir := filepath.Join(b.TempDir(), "run")
 	o := defaultSynth()
@@ -139,14 +153,23 @@ func BenchmarkDecoders(b *testing.B) {
 	writeSyntheticRun(b, dir, o)
 	path := filepath.Join(dir, results.ResultsFile)
 	run := func(b *testing.B, mk func(f *os.File) (results.Decoder, func())) {
+		c0 := cpuTime()
+		defer func() { b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N), "cpu-s/op") }()
 		for i := 0; i < b.N; i++ {
 			f, err := os.Open(path)
 			if err != nil {
 				b.Fatal(err)
 			}
 			dec, stop := mk(f)
-			if _, err := drain(dec); err != nil {
-				b.Fatal(err)
+			var r results.Record
+			for {
+				err := dec(&r)
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
 			}
 			stop()
 			f.Close()
@@ -157,8 +180,5 @@ func BenchmarkDecoders(b *testing.B) {
 	})
 	b.Run("lean", func(b *testing.B) {
 		run(b, func(f *os.File) (results.Decoder, func()) { return newLeanDecoder(f), func() {} })
-	})
-	b.Run("parallel", func(b *testing.B) {
-		run(b, func(f *os.File) (results.Decoder, func()) { return newParallelDecoder(f) })
 	})
 }

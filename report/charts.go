@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"sort"
 	"strings"
@@ -34,11 +35,20 @@ func (m *Model) buildCharts() {
 	}
 	for _, b := range builders {
 		c, skip := b()
-		if c != nil {
-			m.Charts = append(m.Charts, c)
-		} else if skip != "" {
-			m.Skipped = append(m.Skipped, skip)
+		if c == nil {
+			if skip != "" {
+				m.Skipped = append(m.Skipped, skip)
+			}
+			continue
 		}
+		// A trial draw: gonum/plot panics on some degenerate data (a log
+		// axis with nothing positive); such a chart becomes a note instead
+		// of failing the whole report.
+		if err := c.WriteSVG(io.Discard); err != nil {
+			m.Skipped = append(m.Skipped, fmt.Sprintf("%s: skipped, it could not be drawn from this run's data (%v).", c.Title, err))
+			continue
+		}
+		m.Charts = append(m.Charts, c)
 	}
 }
 
@@ -73,7 +83,13 @@ func (m *Model) breakEvenChart() (*Chart, string) {
 			serverlessRows = append(serverlessRows, c)
 		}
 	}
-	if !haveCurves && len(s.BreakEven) == 0 && len(serverlessRows) == 0 {
+	anyCrossing := false
+	for _, br := range s.BreakEven {
+		for _, c := range br.Crossings {
+			anyCrossing = anyCrossing || (c.MonthlyRequests > 0 && c.CostUSD > 0)
+		}
+	}
+	if !haveCurves && !anyCrossing && len(serverlessRows) == 0 {
 		return nil, "Break-even curves: skipped, the run has no cost or break-even figures (pricing did not run)."
 	}
 	caption := "Monthly cost against monthly requests (log-log; x labels also give the average rate over a 730-hour month). " +
@@ -407,7 +423,17 @@ func (m *Model) latencyTimeChart() (*Chart, string) {
 	caption := "Top: each request's latency by send time (log scale); cold starts are triangles, failures crosses; phases are shaded and named. " +
 		"Bottom: achieved request rate and errors per second. " + strings.Join(notes, "; ") + "."
 	draw := func(dc draw.Canvas) {
-		top := newPlot("Latency over time", "time since start (s)", "latency (ms, log scale)")
+		title := "Latency over time"
+		var shown []string
+		for _, t := range m.data.Targets {
+			if _, n := t.Points(); n > 1 {
+				shown = append(shown, fmt.Sprintf("%s: 1 in %d shown", t.Name, n))
+			}
+		}
+		if len(shown) > 0 {
+			title += " (" + strings.Join(shown, "; ") + ")"
+		}
+		top := newPlot(title, "time since start (s)", "latency (ms, log scale)")
 		setLog(&top.Y, nil)
 		yMin, yMax := math.Inf(1), math.Inf(-1)
 		xMin, xMax := math.Inf(1), math.Inf(-1)

@@ -412,12 +412,25 @@ func (m *Model) buildEnv() {
 }
 
 func (m *Model) buildPrices() {
-	seen := map[PriceEntry]bool{}
-	for _, c := range m.Summary.Cost {
-		e := PriceEntry{Platform: c.Platform, Architecture: c.Architecture, Source: c.PriceSource, Effective: c.PriceEffective}
-		if !seen[e] {
-			seen[e] = true
+	seen := map[string]bool{}
+	add := func(e PriceEntry) {
+		key := e.Source + "\x00" + e.Effective
+		if e.Source != "" && !seen[key] {
+			seen[key] = true
 			m.Prices = append(m.Prices, e)
+		}
+	}
+	for _, c := range m.Summary.Cost {
+		add(PriceEntry{Platform: c.Platform, Architecture: c.Architecture, Source: c.PriceSource, Effective: c.PriceEffective})
+	}
+	// Break-even rows also cite the instance prices, as "source (date)".
+	for _, br := range m.Summary.BreakEven {
+		for _, ps := range br.PriceSources {
+			e := PriceEntry{Platform: "instances (break-even)", Source: ps}
+			if i := strings.LastIndex(ps, " ("); i > 0 && strings.HasSuffix(ps, ")") {
+				e.Source, e.Effective = ps[:i], ps[i+2:len(ps)-1]
+			}
+			add(e)
 		}
 	}
 }

@@ -244,7 +244,12 @@ func load(ctx context.Context, runDir string, cfg *config) (*Model, error) {
 // Render renders the run in runDir into outDir (runDir when empty) in the
 // given formats (DefaultFormats when empty) and returns the files written.
 // Each file is written to a temporary name and renamed, so a reader never
-// sees a half-written report.
+// sees a half-written report. An unknown format name gives an error wrapping
+// ErrUnknownFormat that lists the registered names.
+//
+// Render stops when ctx is cancelled; to write the report of a run the user
+// interrupted, pass a context that the interrupt does not cancel (for
+// instance context.WithoutCancel(ctx), or one with a timeout).
 func Render(ctx context.Context, runDir, outDir string, formats []string, opts ...Option) ([]string, error) {
 	names, err := ParseFormats(formats)
 	if err != nil {

@@ -198,8 +198,7 @@ func NewJSONDecoder(r io.Reader) Decoder {
 				}
 				continue
 			}
-			*rec = Record{}
-			if uerr := json.Unmarshal(b, rec); uerr != nil {
+			if uerr := unmarshalRecord(b, rec); uerr != nil {
 				if !complete {
 					return io.EOF // torn last line
 				}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -39,16 +40,30 @@ func GeneratorFellBehind(lagP99 time.Duration, lateFraction float64) bool {
 	return lagP99 > LateThreshold || lateFraction > MaxLateFraction
 }
 
-// MethodHDR is Distribution.Method for HDR-histogram distributions.
-const MethodHDR = "hdr-3sf"
+// Distribution methods (Distribution.Method).
+const (
+	// MethodHDR: percentiles from an HDR histogram, 3 significant digits
+	// (the upper edge of the sample's bucket, at most 0.1% above it).
+	MethodHDR = "hdr-3sf"
+	// MethodExact: percentiles computed exactly from all samples by linear
+	// interpolation between closest ranks (Hyndman–Fan type 7, as numpy and
+	// montanaflynn/stats), used when there are at most ExactMaxSamples.
+	MethodExact = "exact-type7"
+)
 
-// dist accumulates one distribution: an HDR histogram for percentiles and
+// ExactMaxSamples is the largest sample count whose percentiles are computed
+// exactly; larger sets use the HDR histogram (memory stays constant).
+const ExactMaxSamples = 1024
+
+// dist accumulates one distribution: an HDR histogram for percentiles, the
+// first ExactMaxSamples samples for exact percentiles of small sets, and
 // exact count, min, max, mean and standard deviation (Welford).
 type dist struct {
 	h        *hdr.Histogram
 	n        int64
 	mean, m2 float64
 	min, max float64
+	samples  []float64
 }
 
 func newDist() *dist {
@@ -65,6 +80,11 @@ func (d *dist) addMs(v float64) {
 		us = histMaxMicros
 	}
 	_ = d.h.RecordValue(us)
+	if d.n < ExactMaxSamples {
+		d.samples = append(d.samples, v)
+	} else {
+		d.samples = nil
+	}
 	d.n++
 	delta := v - d.mean
 	d.mean += delta / float64(d.n)
@@ -86,11 +106,21 @@ func (d *dist) quantileMs(q float64) float64 {
 // Distribution returns the summary of what was recorded.
 func (d *dist) Distribution() Distribution {
 	if d == nil || d.n == 0 {
-		return Distribution{Method: MethodHDR}
+		return Distribution{Method: MethodExact}
 	}
 	var sd float64
 	if d.n > 1 {
 		sd = math.Sqrt(d.m2 / float64(d.n-1))
+	}
+	if int64(len(d.samples)) == d.n {
+		s := slices.Clone(d.samples)
+		slices.Sort(s)
+		return Distribution{
+			Count: d.n, Min: d.min, Mean: d.mean, Stdev: sd,
+			P50: type7(s, 0.50), P90: type7(s, 0.90), P95: type7(s, 0.95),
+			P99: type7(s, 0.99), P999: type7(s, 0.999), Max: d.max,
+			Method: MethodExact,
+		}
 	}
 	return Distribution{
 		Count: d.n, Min: d.min, Mean: d.mean, Stdev: sd,
@@ -98,6 +128,20 @@ func (d *dist) Distribution() Distribution {
 		P99: d.quantileMs(99), P999: d.quantileMs(99.9), Max: d.max,
 		Method: MethodHDR,
 	}
+}
+
+// type7 is the q-quantile (0..1) of sorted s by linear interpolation
+// between closest ranks: h = q·(n−1), x[⌊h⌋] + (h−⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋]).
+func type7(s []float64, q float64) float64 {
+	if len(s) == 0 {
+		return 0
+	}
+	h := q * float64(len(s)-1)
+	lo := int(math.Floor(h))
+	if lo >= len(s)-1 {
+		return s[len(s)-1]
+	}
+	return s[lo] + (h-float64(lo))*(s[lo+1]-s[lo])
 }
 
 // Aggregator folds the records of one (target, phase, step) into a

@@ -84,6 +84,45 @@ func TestSummarizeUniformLatencies(t *testing.T) {
 	}
 }
 
+func TestDistributionMethods(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		values     []float64
+		method     string
+		p50, p90   float64
+		tol        float64
+		min, max   float64
+		mean, sdev float64
+	}{
+		{"exact small set", []float64{4, 1, 3, 2}, MethodExact, 2.5, 3.7, 1e-9, 1, 4, 2.5, 1.2909944},
+		{"single sample", []float64{7.25}, MethodExact, 7.25, 7.25, 1e-9, 7.25, 7.25, 7.25, 0},
+		{"hdr above the exact limit", seq(1, 2000), MethodHDR, 1000, 1800, 1, 1, 2000, 1000.5, 577.4946},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			d := newDist()
+			for _, v := range tc.values {
+				d.addMs(v)
+			}
+			got := d.Distribution()
+			if got.Method != tc.method || math.Abs(got.P50-tc.p50) > tc.tol || math.Abs(got.P90-tc.p90) > tc.tol ||
+				got.Min != tc.min || got.Max != tc.max || math.Abs(got.Mean-tc.mean) > 1e-6 || math.Abs(got.Stdev-tc.sdev) > 1e-4 {
+				t.Fatalf("got %+v", got)
+			}
+		})
+	}
+}
+
+func seq(from, to int) []float64 {
+	var s []float64
+	for i := from; i <= to; i++ {
+		s = append(s, float64(i))
+	}
+	return s
+}
+
 func TestGeneratorFellBehind(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

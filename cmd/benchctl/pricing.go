@@ -52,9 +52,13 @@ type PricingEstimateOptions struct {
 	PayloadBytes           int64
 	ProvisionedConcurrency int
 	ProvisionedHours       float64
+	ProvisionedRequests    int64
 	// Cloud Run.
-	VCPU        float64
-	Concurrency float64
+	VCPU         float64
+	Concurrency  float64
+	MinInstances int
+	// Azure Flex.
+	AlwaysReady int
 	// EC2.
 	Instance  string
 	Instances int
@@ -87,6 +91,8 @@ type PricingBreakevenOptions struct {
 	MinInstances  int
 	FreeTier      bool
 	JSON          bool
+	// InitRule is auto, billed or legacy (INIT billing for --run).
+	InitRule string
 }
 
 // PricingUpdateOptions are the inputs of `benchctl pricing update`.
@@ -287,8 +293,11 @@ Options:
   --payload-bytes B       Lambda: request size for API Gateway's 512 KB metering
   --provisioned N         Lambda: provisioned concurrency kept enabled --provisioned-hours
   --provisioned-hours H   hours Provisioned Concurrency is enabled (default 730)
+  --provisioned-requests N  requests served by Provisioned Concurrency (the rest spill over on demand)
   --vcpu V                Cloud Run vCPUs (default 1)
   --concurrency C         Cloud Run achieved concurrency per instance (default 1)
+  --min-instances N       Cloud Run idle minimum instances, or Azure Flex always-ready
+                          instances, kept for --hours (default 730)
   --instance TYPE         EC2 instance type; --instances N, --hours H (default 730)
   --prices FILE           price-book file overriding the embedded one
   --json                  print {"total_usd", "items": [{"name","quantity","unit","rate_usd","usd"}], "price_book": {...}}`,
@@ -340,6 +349,8 @@ Options:
 	f.Int64Var(&opts.PayloadBytes, "payload-bytes", 0, "Lambda: request size for API Gateway metering")
 	f.IntVar(&opts.ProvisionedConcurrency, "provisioned", 0, "Lambda: provisioned concurrency")
 	f.Float64Var(&opts.ProvisionedHours, "provisioned-hours", pricing.HoursPerMonth, "hours provisioned concurrency is enabled")
+	f.Int64Var(&opts.ProvisionedRequests, "provisioned-requests", 0, "Lambda: requests served by provisioned concurrency")
+	f.IntVar(&opts.MinInstances, "min-instances", 0, "Cloud Run min instances / Azure Flex always-ready instances")
 	f.Float64Var(&opts.VCPU, "vcpu", 1, "Cloud Run vCPUs")
 	f.Float64Var(&opts.Concurrency, "concurrency", 1, "Cloud Run achieved concurrency")
 	f.StringVar(&opts.Instance, "instance", "", "EC2 instance type")
@@ -372,6 +383,7 @@ func pricingEstimateRun(_ context.Context, opts *PricingEstimateOptions) error {
 			FreeTier: opts.FreeTier, APIGateway: opts.APIGateway, PayloadBytes: opts.PayloadBytes}
 		if opts.ProvisionedConcurrency > 0 {
 			u.ProvisionedConcurrency, u.ProvisionedHours = opts.ProvisionedConcurrency, opts.ProvisionedHours
+			u.ProvisionedRequests = opts.ProvisionedRequests
 		}
 		est, err = pricing.LambdaCost(e, apigw, u)
 		if err != nil {
@@ -383,7 +395,8 @@ func pricingEstimateRun(_ context.Context, opts *PricingEstimateOptions) error {
 			return &FlagError{Err: err}
 		}
 		est, err = pricing.CloudRunCost(e, pricing.CloudRunUsage{Requests: opts.Requests, DurationMs: durMs, VCPU: opts.VCPU,
-			MemoryMB: opts.MemoryMB, Concurrency: opts.Concurrency, FreeTier: opts.FreeTier})
+			MemoryMB: opts.MemoryMB, Concurrency: opts.Concurrency, FreeTier: opts.FreeTier,
+			MinInstances: opts.MinInstances, IdleHours: opts.Hours})
 		if err != nil {
 			return &FlagError{Err: err}
 		}
@@ -399,7 +412,11 @@ func pricingEstimateRun(_ context.Context, opts *PricingEstimateOptions) error {
 		if err != nil {
 			return &FlagError{Err: err}
 		}
-		est, err = pricing.AzureCost(e, pricing.AzureUsage{Executions: opts.Requests, DurationMs: durMs, MemoryMB: opts.MemoryMB, FreeTier: opts.FreeTier})
+		u := pricing.AzureUsage{Executions: opts.Requests, DurationMs: durMs, MemoryMB: opts.MemoryMB, FreeTier: opts.FreeTier}
+		if plan == "flex" && opts.MinInstances > 0 {
+			u.AlwaysReady, u.AlwaysReadyHours = opts.MinInstances, opts.Hours
+		}
+		est, err = pricing.AzureCost(e, u)
 		if err != nil {
 			return &FlagError{Err: err}
 		}
@@ -473,6 +490,8 @@ Arguments and options:
   --fleet fixed|autoscaled  fixed for the peak hour (default) or scaled hour by hour
   --n-plus-one            one spare instance; --min-instances N
   --free-tier             apply the Lambda free tier to the month
+  --init-rule R           with --run: auto (INIT billed from 2025-08-01, by record date),
+                          billed, or legacy (INIT of managed-runtime ZIP functions not billed)
   --region R              price region (default us-east-1); --prices FILE
   --json                  print {"break_even": [{"serverless", "instance", "monthly_requests", "average_rps", "crossings": [...]}]}`,
 		Example: `  benchctl pricing breakeven --cost-per-million 1.87 --instance c7g.large --capacity-rps 40 --peak-to-average 3
@@ -492,6 +511,11 @@ Arguments and options:
 			}
 			if !(opts.Utilisation > 0 && opts.Utilisation <= 1) {
 				return &FlagError{Err: fmt.Errorf("pricing breakeven: --utilisation must be in (0, 1] (got %g)", opts.Utilisation)}
+			}
+			switch opts.InitRule {
+			case pricing.InitRuleAuto, pricing.InitRuleBilled, pricing.InitRuleLegacy:
+			default:
+				return &FlagError{Err: fmt.Errorf("pricing breakeven: --init-rule %q isn't one of [auto billed legacy]", opts.InitRule)}
 			}
 			if opts.PeakToAverage != 0 && opts.PeakToAverage < 1 {
 				return &FlagError{Err: fmt.Errorf("pricing breakeven: --peak-to-average must be >= 1 (got %g)", opts.PeakToAverage)}
@@ -522,6 +546,7 @@ Arguments and options:
 	f.IntVar(&opts.MinInstances, "min-instances", 1, "minimum instances")
 	f.BoolVar(&opts.FreeTier, "free-tier", false, "apply the Lambda free tier")
 	f.BoolVar(&opts.JSON, "json", false, "print JSON")
+	f.StringVar(&opts.InitRule, "init-rule", pricing.InitRuleAuto, "INIT billing: auto, billed or legacy")
 	return cmd
 }
 
@@ -558,7 +583,7 @@ func pricingBreakevenRun(ctx context.Context, opts *PricingBreakevenOptions, cha
 		}
 		sum := *run.Summary
 		sum.Notes = nil
-		if err := pricing.AnalyzeRun(book, pricing.RecordReaderFunc(run.Records), &sum, sc); err != nil {
+		if err := pricing.AnalyzeRunWith(book, pricing.RecordReaderFunc(run.Records), &sum, sc, pricing.AnalyzeOptions{InitRule: opts.InitRule}); err != nil {
 			return fmt.Errorf("pricing breakeven: %w", err)
 		}
 		rows, notes = sum.BreakEven, sum.Notes

@@ -51,6 +51,7 @@ func TestNewPricingCmd(t *testing.T) {
 		{name: "breakeven needs input", args: []string{"breakeven", "--capacity-rps", "40"}, wantErr: true},
 		{name: "breakeven needs capacity", args: []string{"breakeven", "--cost-per-million", "2"}, wantErr: true},
 		{name: "breakeven bad fleet", args: []string{"breakeven", "--run", "x", "--fleet", "elastic"}, wantErr: true},
+		{name: "breakeven bad init rule", args: []string{"breakeven", "--run", "x", "--init-rule", "sometimes"}, wantErr: true},
 		{name: "breakeven from run", args: []string{"breakeven", "--run", "some/dir"}, check: func(t *testing.T, s *pricingSeamsGot) {
 			if s.breakeven == nil || s.breakeven.RunDir != "some/dir" {
 				t.Errorf("options = %+v", s.breakeven)
@@ -168,7 +169,7 @@ func TestPricingEstimateRunText(t *testing.T) {
 func TestPricingBreakevenRunFlags(t *testing.T) {
 	t.Parallel()
 	streams, out := pricingStreams()
-	err := pricingBreakevenRun(context.Background(), &PricingBreakevenOptions{IO: streams, Region: "us-east-1", CostPerMillion: 1.87,
+	err := pricingBreakevenRun(context.Background(), &PricingBreakevenOptions{IO: streams, Region: "us-east-1", CostPerMillion: 1.87, InitRule: "auto",
 		Instances: []string{"c7g.large"}, CapacityRPS: 40, Utilisation: 0.7, Fleet: "fixed", MinInstances: 1, PeakHours: 8, JSON: true}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -295,7 +296,7 @@ func TestPricingBreakevenRunDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	streams, out := pricingStreams()
-	if err := pricingBreakevenRun(context.Background(), &PricingBreakevenOptions{IO: streams, RunDir: dir, JSON: true}, func(string) bool { return false }); err != nil {
+	if err := pricingBreakevenRun(context.Background(), &PricingBreakevenOptions{IO: streams, RunDir: dir, JSON: true, InitRule: "auto"}, func(string) bool { return false }); err != nil {
 		t.Fatal(err)
 	}
 	var got struct {

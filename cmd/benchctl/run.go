@@ -353,7 +353,7 @@ func (st *runState) finish() error {
 	if err := st.writer.WriteRunInfo(info); err != nil {
 		return err
 	}
-	sum, err := buildSummary(st.writer.Dir, st.scenario, info)
+	sum, err := summarizeRunDir(st.writer.Dir, st.scenario, info)
 	if err != nil {
 		return err
 	}
@@ -362,9 +362,9 @@ func (st *runState) finish() error {
 	return st.writer.WriteSummary(sum)
 }
 
-// buildSummary re-reads dir/results.jsonl and summarises it for scenario s
+// summarizeRunDir re-reads dir/results.jsonl and summarises it for scenario s
 // (nil: without target kinds and SLOs).
-func buildSummary(dir string, s *scenarios.Scenario, info results.RunInfo) (*results.Summary, error) {
+func summarizeRunDir(dir string, s *scenarios.Scenario, info results.RunInfo) (*results.Summary, error) {
 	run, err := results.OpenRun(dir)
 	if err != nil {
 		return nil, err
@@ -374,12 +374,12 @@ func buildSummary(dir string, s *scenarios.Scenario, info results.RunInfo) (*res
 	sum := &results.Summary{SchemaVersion: results.SchemaVersion, Run: info}
 	if s != nil {
 		sum.Scenario = results.ScenarioInfo{Name: s.Name, Description: s.Description, Seed: s.Seed, File: s.Path}
-		opts.SLO = sloSpec(s.SLO)
+		opts.SLO = runSLOSpec(s.SLO)
 		for _, t := range s.Targets {
 			opts.Kinds[t.Name] = t.Kind
 			opts.TargetOrder = append(opts.TargetOrder, t.Name)
 			if t.SLO != nil {
-				opts.TargetSLO[t.Name] = sloSpec(*t.SLO)
+				opts.TargetSLO[t.Name] = runSLOSpec(*t.SLO)
 			}
 		}
 	}
@@ -393,7 +393,7 @@ func buildSummary(dir string, s *scenarios.Scenario, info results.RunInfo) (*res
 	return sum, nil
 }
 
-func sloSpec(o scenarios.SLO) results.SLOSpec {
+func runSLOSpec(o scenarios.SLO) results.SLOSpec {
 	return results.SLOSpec{P50Ms: o.P50Ms, P95Ms: o.P95Ms, P99Ms: o.P99Ms, ErrorRate: o.ErrorRate}
 }
 

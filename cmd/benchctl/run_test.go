@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -18,7 +19,7 @@ import (
 	"github.com/benchctl/benchctl/results"
 )
 
-func echoServer(t *testing.T, delay time.Duration) *httptest.Server {
+func runTestEchoServer(t *testing.T, delay time.Duration) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(delay)
@@ -29,7 +30,7 @@ func echoServer(t *testing.T, delay time.Duration) *httptest.Server {
 	return srv
 }
 
-func writeScenario(t *testing.T, dir, url, phases, slo string) string {
+func runTestScenario(t *testing.T, dir, url, phases, slo string) string {
 	t.Helper()
 	y := fmt.Sprintf(`version: 1
 name: cmd-test
@@ -48,7 +49,7 @@ slo: %s
 	return path
 }
 
-func runMain(ctx context.Context, args ...string) (ExitCode, string, string) {
+func runTestMain(ctx context.Context, args ...string) (ExitCode, string, string) {
 	var out, errb bytes.Buffer
 	code := Main(ctx, args, &IOStreams{In: strings.NewReader(""), Out: &out, Err: &errb})
 	return code, out.String(), errb.String()
@@ -56,12 +57,12 @@ func runMain(ctx context.Context, args ...string) (ExitCode, string, string) {
 
 func TestRunCommandEndToEnd(t *testing.T) {
 	t.Parallel()
-	srv := echoServer(t, 0)
+	srv := runTestEchoServer(t, 0)
 	dir := t.TempDir()
-	scenario := writeScenario(t, dir, srv.URL, `  - {name: warmup, targets: [echo], duration: 300ms, traffic: {model: constant, rate: 20}, record: false}
+	scenario := runTestScenario(t, dir, srv.URL, `  - {name: warmup, targets: [echo], duration: 300ms, traffic: {model: constant, rate: 20}, record: false}
   - {name: steady, targets: [echo], duration: 1s, traffic: {model: poisson, rate: 50}, max_in_flight: 20}`, "{p99_ms: 2000, error_rate: 0.01}")
 	out := filepath.Join(dir, "run")
-	code, stdout, stderr := runMain(context.Background(), "run", scenario, "--out", out, "--quiet", "--fail-on-slo")
+	code, stdout, stderr := runTestMain(context.Background(), "run", scenario, "--out", out, "--quiet", "--fail-on-slo")
 	if code != ExitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
@@ -98,7 +99,7 @@ func TestRunCommandEndToEnd(t *testing.T) {
 	}
 
 	// benchctl summary DIR gives the same numbers.
-	code, stdout, stderr = runMain(context.Background(), "summary", out, "--json")
+	code, stdout, stderr = runTestMain(context.Background(), "summary", out, "--json")
 	if code != ExitOK {
 		t.Fatalf("summary exit %d: %s", code, stderr)
 	}
@@ -113,7 +114,7 @@ func TestRunCommandEndToEnd(t *testing.T) {
 
 func TestRunCommandExitCodes(t *testing.T) {
 	t.Parallel()
-	srv := echoServer(t, 20*time.Millisecond)
+	srv := runTestEchoServer(t, 20*time.Millisecond)
 	tests := []struct {
 		name    string
 		phases  string
@@ -135,7 +136,7 @@ func TestRunCommandExitCodes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			scenario := writeScenario(t, dir, srv.URL, tc.phases, tc.slo)
+			scenario := runTestScenario(t, dir, srv.URL, tc.phases, tc.slo)
 			ctx := context.Background()
 			if tc.timeout > 0 {
 				var cancel context.CancelFunc
@@ -143,7 +144,7 @@ func TestRunCommandExitCodes(t *testing.T) {
 				defer cancel()
 			}
 			args := append([]string{"run", scenario, "--out", filepath.Join(dir, "run"), "--quiet"}, tc.args...)
-			code, stdout, stderr := runMain(ctx, args...)
+			code, stdout, stderr := runTestMain(ctx, args...)
 			if code != tc.want {
 				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.want, stdout, stderr)
 			}
@@ -163,7 +164,7 @@ func TestRunCommandBadInput(t *testing.T) {
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("version: 1\nname: x\nphases: [{name: p, traffic: {model: constant, rate: -3}}]\n"), 0o644)
 	for _, args := range [][]string{{"run"}, {"run", "no-such-scenario-name"}, {"run", bad}, {"summary", dir}} {
-		if code, _, stderr := runMain(context.Background(), args...); code != ExitBadInput {
+		if code, _, stderr := runTestMain(context.Background(), args...); code != ExitBadInput {
 			t.Errorf("%v: exit %d, want 2 (%s)", args, code, stderr)
 		}
 	}
@@ -172,8 +173,8 @@ func TestRunCommandBadInput(t *testing.T) {
 func TestRunDryRun(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	scenario := writeScenario(t, dir, "http://127.0.0.1:9", `  - {name: ramp, targets: [echo], duration: 10s, traffic: {model: ramp, from: 0, to: 100}}`, "{p99_ms: 1}")
-	code, stdout, stderr := runMain(context.Background(), "run", scenario, "--dry-run", "--seed", "3")
+	scenario := runTestScenario(t, dir, "http://127.0.0.1:9", `  - {name: ramp, targets: [echo], duration: 10s, traffic: {model: ramp, from: 0, to: 100}}`, "{p99_ms: 1}")
+	code, stdout, stderr := runTestMain(context.Background(), "run", scenario, "--dry-run", "--seed", "3")
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -218,33 +219,97 @@ func TestRunChild(t *testing.T) {
 	if args == "" {
 		t.Skip("helper process for TestRunKilledWithSIGKILL")
 	}
-	Main(context.Background(), strings.Split(args, "\x1f"), &IOStreams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+	// As main does: the first SIGINT/SIGTERM cancels the context.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(int(Main(ctx, strings.Split(args, "\x1f"), &IOStreams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})))
 }
 
-// TestRunKilledWithSIGKILL kills `benchctl run` mid-phase with SIGKILL:
-// results.jsonl stays readable and `benchctl summary DIR` works on it.
-func TestRunKilledWithSIGKILL(t *testing.T) {
-	t.Parallel()
-	srv := echoServer(t, 0)
+// startRunChild starts `benchctl run` on a 30 s phase (the server answers
+// after delay) in a child process and waits until results.jsonl holds at
+// least minLines records.
+func startRunChild(t *testing.T, minLines int, delay time.Duration) (cmd *exec.Cmd, out string, stderr *bytes.Buffer) {
+	t.Helper()
+	srv := runTestEchoServer(t, delay)
 	dir := t.TempDir()
-	scenario := writeScenario(t, dir, srv.URL, `  - {name: long, targets: [echo], duration: 30s, traffic: {model: poisson, rate: 200}}`, "{p99_ms: 1000}")
-	out := filepath.Join(dir, "run")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestRunChild$")
+	scenario := runTestScenario(t, dir, srv.URL, `  - {name: long, targets: [echo], duration: 30s, traffic: {model: poisson, rate: 200}}`, "{p99_ms: 1000}")
+	out = filepath.Join(dir, "run")
+	cmd = exec.Command(os.Args[0], "-test.run=^TestRunChild$")
 	cmd.Env = append(os.Environ(), runChildEnv+"="+strings.Join([]string{"run", scenario, "--out", out, "--quiet"}, "\x1f"))
+	stderr = &bytes.Buffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill() //nolint:errcheck
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if b, err := os.ReadFile(filepath.Join(out, results.ResultsFile)); err == nil && bytes.Count(b, []byte("\n")) > 100 {
-			break
+		if b, err := os.ReadFile(filepath.Join(out, results.ResultsFile)); err == nil && bytes.Count(b, []byte("\n")) > minLines {
+			return cmd, out, stderr
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("no records within 20 s")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// TestRunInterruptSignals: one SIGINT stops sending, saves everything and
+// exits 130; two SIGINTs exit at once with results.jsonl still readable.
+func TestRunInterruptSignals(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		signals     int
+		wantSummary bool
+	}{
+		{"first ctrl-c drains and saves", 1, true},
+		{"second ctrl-c exits at once", 2, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			// Responses take 1 s, so requests are in flight when the
+			// signals arrive and the drain outlasts the second one.
+			cmd, out, stderr := startRunChild(t, 50, time.Second)
+			for i := 0; i < tc.signals; i++ {
+				if err := cmd.Process.Signal(os.Interrupt); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case <-done:
+			case <-time.After(20 * time.Second):
+				t.Fatal("benchctl did not exit within 20 s of the interrupt")
+			}
+			if code := cmd.ProcessState.ExitCode(); code != int(ExitInterrupted) {
+				t.Fatalf("exit %d, want 130\nstderr:\n%s", code, stderr)
+			}
+			_, err := os.Stat(filepath.Join(out, results.SummaryFile))
+			if gotSummary := err == nil; gotSummary != tc.wantSummary {
+				t.Fatalf("summary.json written = %v, want %v\nstderr:\n%s", gotSummary, tc.wantSummary, stderr)
+			}
+			run, err := results.OpenRun(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer run.Close()
+			targets, err := results.Summarize(run.Records, results.SummarizeOptions{})
+			if err != nil || len(targets) != 1 || targets[0].Phases[0].Requests < 50 {
+				t.Fatalf("records after interrupt: %+v, %v", targets, err)
+			}
+		})
+	}
+}
+
+// TestRunKilledWithSIGKILL kills `benchctl run` mid-phase with SIGKILL:
+// results.jsonl stays readable and `benchctl summary DIR` works on it.
+func TestRunKilledWithSIGKILL(t *testing.T) {
+	t.Parallel()
+	cmd, out, _ := startRunChild(t, 100, 0)
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +317,7 @@ func TestRunKilledWithSIGKILL(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, results.SummaryFile)); err == nil {
 		t.Fatal("a killed run wrote summary.json")
 	}
-	code, stdout, stderr := runMain(context.Background(), "summary", out)
+	code, stdout, stderr := runTestMain(context.Background(), "summary", out)
 	if code != ExitOK {
 		t.Fatalf("summary after SIGKILL: exit %d: %s", code, stderr)
 	}

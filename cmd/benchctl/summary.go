@@ -77,11 +77,11 @@ func summaryRun(ctx context.Context, opts *SummaryOptions) error {
 	if len(raw) > 0 {
 		s, err = scenarios.Parse(filepath.Join(opts.Dir, results.ScenarioFile), raw)
 		if err != nil {
-			note = "scenario.yaml did not validate here (" + firstLine(err.Error()) + "); SLOs and target kinds are not applied"
+			note = "scenario.yaml did not validate here (" + summaryFirstLine(err.Error()) + "); SLOs and target kinds are not applied"
 			s = nil
 		}
 	}
-	sum, err := buildSummary(opts.Dir, s, info)
+	sum, err := summarizeRunDir(opts.Dir, s, info)
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func summaryRun(ctx context.Context, opts *SummaryOptions) error {
 	return nil
 }
 
-func firstLine(s string) string {
+func summaryFirstLine(s string) string {
 	for i, c := range s {
 		if c == '\n' {
 			return s[:i] + " …"

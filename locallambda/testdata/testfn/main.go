@@ -6,7 +6,7 @@
 //	panic  panics (aws-lambda-go reports Runtime.Panic, the process exits)
 //	sleep  sleeps {"ms": N} milliseconds
 //	alloc  allocates and touches {"mb": N} MB
-//	cpu    spins single-threaded for {"iters": N} iterations and reports them
+//	cpu    spins single-threaded for {"iters": N} iterations; returns iters and cpu_ms
 //	env    returns its Lambda environment
 package main
 
@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -30,9 +32,19 @@ type event struct {
 
 var sink uint64
 
+// cpuMs is the process's CPU time (user + system) in milliseconds.
+func cpuMs() float64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e6
+}
+
 func main() {
 	mode := os.Getenv("TESTFN_MODE")
 	fmt.Println("testfn init, mode", mode)
+	if ms, err := strconv.Atoi(os.Getenv("TESTFN_INIT_MS")); err == nil {
+		time.Sleep(time.Duration(ms) * time.Millisecond) // a slow INIT phase
+	}
 	switch mode {
 	case "empty":
 		lambda.Start(func(ctx context.Context, in json.RawMessage) (json.RawMessage, error) {
@@ -60,7 +72,8 @@ func main() {
 			return len(bufs), nil
 		})
 	case "cpu":
-		lambda.Start(func(ctx context.Context, e event) (uint64, error) {
+		lambda.Start(func(ctx context.Context, e event) (map[string]float64, error) {
+			before := cpuMs()
 			x := uint64(1)
 			for i := uint64(0); i < e.Iters; i++ {
 				x ^= x << 13
@@ -68,7 +81,7 @@ func main() {
 				x ^= x << 17
 			}
 			sink = x
-			return e.Iters, nil
+			return map[string]float64{"iters": float64(e.Iters), "cpu_ms": cpuMs() - before}, nil
 		})
 	case "env":
 		lambda.Start(func(ctx context.Context, in json.RawMessage) (map[string]string, error) {
