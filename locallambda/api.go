@@ -40,6 +40,7 @@ type apiError struct {
 	reason string
 }
 
+// Error returns "Code: message".
 func (e *apiError) Error() string { return e.code + ": " + e.msg }
 
 // apiHandler serves the Lambda control/invoke API subset.

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -57,7 +58,14 @@ func (b *testFnBuild) get(tb testing.TB) string {
 
 var testFn = &testFnBuild{}
 
+// helperEnv makes the test binary run parentHelper instead of the tests.
+const helperEnv = "LOCALLAMBDA_PARENT_HELPER"
+
 func TestMain(m *testing.M) {
+	if fn := os.Getenv(helperEnv); fn != "" {
+		parentHelper(fn)
+		return
+	}
 	code := m.Run()
 	if testFn.dir != "" {
 		_ = os.RemoveAll(testFn.dir)
@@ -859,5 +867,137 @@ func TestCloseStopsInstancesEvenDuringInit(t *testing.T) {
 	}
 	if _, err := p.invoke(ctx, p.lookup("echo"), []byte(`{}`), ""); !errors.Is(err, ErrClosed) {
 		t.Errorf("invoke after Close: err = %v, want ErrClosed", err)
+	}
+}
+
+// parentHelper plays `benchctl run` for TestInstancesDieWithTheirParent: it
+// starts a platform, warms one instance of the function binary fnPath,
+// prints "<instance pid> <cpu cgroup dir>" and waits to be killed.
+func parentHelper(fnPath string) {
+	p, err := New([]scenarios.Function{{Name: "echo", Command: []string{fnPath}, MemorySize: 128, Timeout: 5 * time.Second,
+		Environment: map[string]string{"TESTFN_MODE": "echo"}}}, WithLogger(io.Discard))
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	ctx := context.Background()
+	if _, err := p.Start(ctx, "127.0.0.1:0"); err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	f := p.lookup("echo")
+	if _, err := p.invoke(ctx, f, []byte(`{}`), ""); err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	f.mu.Lock()
+	for inst := range f.instances {
+		dir := "-"
+		if inst.cg != nil {
+			dir = filepath.Dir(inst.cg.cpu)
+		}
+		fmt.Println(inst.cmd.Process.Pid, dir)
+	}
+	f.mu.Unlock()
+	time.Sleep(30 * time.Second) // bounded: the test kills us long before
+	os.Exit(0)
+}
+
+// TestInstancesDieWithTheirParent kills a platform's process with SIGKILL
+// (no chance to clean up) and checks that its instances die with it
+// (Pdeathsig) and that the next platform removes its stale cgroups.
+func TestInstancesDieWithTheirParent(t *testing.T) {
+	t.Parallel()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"="+testFn.get(t))
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	var pid int
+	var cgDir string
+	if _, err := fmt.Fscan(stdout, &pid, &cgDir); err != nil || pid <= 0 {
+		t.Fatalf("helper did not report its instance: %v", err)
+	}
+	if !processAlive(pid) {
+		t.Fatalf("instance %d not running while its parent lives", pid)
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	dead := false
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if !processAlive(pid) {
+			dead = true
+			break
+		}
+	}
+	if !dead {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		t.Fatalf("instance %d survived its parent's SIGKILL", pid)
+	}
+	if cgDir == "-" {
+		t.Log("no cgroups here; stale-cgroup cleanup not exercised")
+		return
+	}
+	// (A parallel test's New may already have removed it: both are fine.)
+	p, err := New(nil, WithLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = p.Close(context.Background()) }()
+	if _, err := os.Stat(cgDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stale cgroup %s not removed by the next platform (err %v)", cgDir, err)
+	}
+}
+
+// TestCgroupV2Files checks what the platform writes under cgroup v2, on a
+// fake hierarchy (a plain folder with a cgroup.controllers file): this host
+// runs cgroup v1, so v2 is otherwise untested here.
+func TestCgroupV2Files(t *testing.T) {
+	t.Parallel()
+	own, err := ownCgroups()
+	if err != nil {
+		t.Skip("no /proc/self/cgroup: ", err)
+	}
+	root := t.TempDir()
+	base := filepath.Join(root, own[""])
+	if err := os.MkdirAll(base, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "cgroup.controllers"), []byte("cpuset cpu io memory pids\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, warn := newCgroupManager(root)
+	if m.mode != IsolationCgroupV2 {
+		t.Fatalf("mode = %q (%s), want cgroup-v2", m.mode, warn)
+	}
+	if b, _ := os.ReadFile(filepath.Join(base, "cgroup.subtree_control")); string(b) != "+cpu +memory" {
+		t.Errorf("subtree_control = %q", b)
+	}
+	cg, err := m.create(512)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for file, want := range map[string]string{"cpu.max": "5789 20000", "memory.max": "536870912"} {
+		if b, _ := os.ReadFile(filepath.Join(cg.cpu, file)); string(b) != want {
+			t.Errorf("%s = %q, want %q", file, b, want)
+		}
+	}
+	if got := cg.procsFiles(); len(got) != 1 || got[0] != filepath.Join(cg.cpu, "cgroup.procs") {
+		t.Errorf("procsFiles = %v", got)
+	}
+	if err := os.WriteFile(filepath.Join(cg.cpu, "memory.events"), []byte("low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := cg.oomKills(); got != 1 {
+		t.Errorf("oomKills = %d, want 1", got)
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"pgregory.net/rapid"
 )
@@ -22,44 +24,8 @@ func stdlibJSON(t interface{ Fatal(...any) }, r *Record) []byte {
 
 func TestAppendRecordJSONMatchesStdlib(t *testing.T) {
 	t.Parallel()
-	str := rapid.OneOf(rapid.String(), rapid.StringMatching(`[a-z_=0-9]{0,12}`),
-		rapid.SampledFrom([]string{"", "\x00\x1f\"\\\n\r\t\b\f<>&", "\u2028\u2029é✓", "\xff\xfe bad utf8", "x\x7f"}))
-	optF := func(t *rapid.T, label string) *float64 {
-		if !rapid.Bool().Draw(t, label+"?") {
-			return nil
-		}
-		v := rapid.OneOf(rapid.Float64Range(-1e25, 1e25), rapid.SampledFrom([]float64{0, 1e-7, 123.456, 1e21, 5e-324, 0.000001})).Draw(t, label)
-		return &v
-	}
-	optI := func(t *rapid.T, label string) *int {
-		if !rapid.Bool().Draw(t, label+"?") {
-			return nil
-		}
-		v := rapid.IntRange(-1, 1<<20).Draw(t, label)
-		return &v
-	}
 	rapid.Check(t, func(t *rapid.T) {
-		ts := time.Unix(rapid.Int64Range(0, 4e9).Draw(t, "sec"), rapid.Int64Range(0, 999_999_999).Draw(t, "nsec"))
-		if rapid.Bool().Draw(t, "utc") {
-			ts = ts.UTC()
-		}
-		r := &Record{
-			Attack: str.Draw(t, "attack"), Seq: rapid.Uint64().Draw(t, "seq"), Code: rapid.Uint16().Draw(t, "code"),
-			Timestamp: ts, Latency: time.Duration(rapid.Int64().Draw(t, "lat")),
-			BytesOut: rapid.Uint64().Draw(t, "bo"), BytesIn: rapid.Uint64().Draw(t, "bi"), Error: str.Draw(t, "err"),
-			Body: rapid.SliceOfN(rapid.Byte(), 0, 5).Draw(t, "body"), Method: str.Draw(t, "method"), URL: str.Draw(t, "url"),
-			Target: str.Draw(t, "target"), Phase: str.Draw(t, "phase"), Step: str.Draw(t, "step"), Experiment: str.Draw(t, "exp"),
-			Intended: ts.Add(-time.Duration(rapid.Int64Range(0, 1e9).Draw(t, "lag"))), CorrectedLatency: time.Duration(rapid.Int64().Draw(t, "cl")),
-			ErrorClass: str.Draw(t, "class"), RequestID: str.Draw(t, "rid"),
-			DurationMs: optF(t, "d"), BilledDurationMs: optF(t, "bd"), InitDurationMs: optF(t, "id"),
-			RestoreDurationMs: optF(t, "rd"), BilledRestoreDurationMs: optF(t, "brd"),
-			MemorySizeMB: optI(t, "mem"), MaxMemoryUsedMB: optI(t, "maxmem"), Cold: rapid.Bool().Draw(t, "cold"),
-			FunctionError: str.Draw(t, "fe"), ReportStatus: str.Draw(t, "rs"), ReportError: str.Draw(t, "re"),
-			ServerTimingMs: optF(t, "st"),
-		}
-		if rapid.Bool().Draw(t, "headers?") {
-			r.Headers = http.Header{"Content-Type": {str.Draw(t, "ct")}}
-		}
+		r := rapidRecord(t)
 		got, err := appendRecordJSON(nil, r)
 		if err != nil {
 			t.Fatal(err)
@@ -91,4 +57,141 @@ func BenchmarkStdlibRecordJSON(b *testing.B) {
 		buf.Reset()
 		_ = enc.Encode(r)
 	}
+}
+
+// stdRecord decodes line with encoding/json (the reference).
+func stdRecord(line []byte) (Record, error) {
+	var r Record
+	err := json.Unmarshal(line, &r)
+	return r, err
+}
+
+func sameRecord(a, b Record) bool {
+	if !a.Timestamp.Equal(b.Timestamp) || !a.Intended.Equal(b.Intended) ||
+		a.Timestamp.Location().String() != b.Timestamp.Location().String() {
+		return false
+	}
+	a.Timestamp, b.Timestamp, a.Intended, b.Intended = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	return reflect.DeepEqual(a, b)
+}
+
+func TestParseRecordJSONMatchesStdlib(t *testing.T) {
+	t.Parallel()
+	// Records as benchctl writes them.
+	rapid.Check(t, func(t *rapid.T) {
+		r := rapidRecord(t)
+		line, err := appendRecordJSON(nil, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, werr := stdRecord(line)
+		var got Record
+		gerr := unmarshalRecord(line, &got)
+		if (werr != nil) != (gerr != nil) || !sameRecord(got, want) {
+			t.Fatalf("line %s\ngot  %+v (%v)\nwant %+v (%v)", line, got, gerr, want, werr)
+		}
+		if !parseRecordJSON(line, &Record{}) && len(r.Headers) == 0 && utf8Clean(r) {
+			t.Fatalf("fast path refused a benchctl line: %s", line)
+		}
+	})
+}
+
+func utf8Clean(r *Record) bool {
+	for _, s := range []string{r.Attack, r.Error, r.Method, r.URL, r.Target, r.Phase, r.Step, r.Experiment,
+		r.ErrorClass, r.RequestID, r.FunctionError, r.ReportStatus, r.ReportError} {
+		if !utf8.ValidString(s) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestParseRecordJSONEdgeCases(t *testing.T) {
+	t.Parallel()
+	lines := []string{
+		`{}`, ` { "seq" : 3 , "code":200 } `, `{"seq":-1}`, `{"seq":+1}`, `{"seq":01}`, `{"seq":1.5}`, `{"latency":1e3}`,
+		`{"code":70000}`, `{"Code":200}`, `{"CODE":200,"code":201}`, `{"seq":1,"seq":2}`, `{"error":null}`,
+		`{"duration_ms":null}`, `{"duration_ms":1.}`, `{"duration_ms":.5}`, `{"duration_ms":-0}`, `{"duration_ms":1E+2}`,
+		`{"error":"a\"b\\c\/d\b\f\n\r\t\u00e9\ud83d\ude00"}`, `{"error":"lone \ud800 surrogate"}`, `{"error":"\udc00\u0041"}`,
+		`{"error":"bad \x escape"}`, "{\"error\":\"raw \x01 control\"}", "{\"error\":\"\xff invalid\"}",
+		`{"timestamp":"2026-11-27T12:00:00.123456789+01:00"}`, `{"timestamp":"2026-11-27T12:00:00Z","intended":"bad"}`,
+		`{"timestamp":"2026-11-27T12:00:00\u005a"}`, `{"body":"aGVsbG8="}`, `{"body":""}`, `{"body":"!!"}`,
+		`{"cold":true}`, `{"cold":false}`, `{"cold":truex}`, `{"cold":1}`, `{"headers":{"A":["b"]}}`, `{"unknown":1}`,
+		`{"memory_size_mb":512,"max_memory_used_mb":-3}`, `{"seq":1}x`, `{"seq":1,}`, `[1]`, `{"seq"`, `{"seq":1 "code":2}`,
+	}
+	for _, line := range lines {
+		want, werr := stdRecord([]byte(line))
+		var got Record
+		gerr := unmarshalRecord([]byte(line), &got)
+		if (werr != nil) != (gerr != nil) || (werr == nil && !sameRecord(got, want)) {
+			t.Errorf("%s\ngot  %+v (%v)\nwant %+v (%v)", line, got, gerr, want, werr)
+		}
+	}
+}
+
+func BenchmarkUnmarshalRecordFast(b *testing.B) {
+	rec := sampleRecord(7)
+	rec.Headers = nil // run records carry none
+	rec.Error = `Post "http://127.0.0.1:1/x": dial tcp: connection refused`
+	line, _ := appendRecordJSON(nil, rec)
+	var r Record
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = unmarshalRecord(line, &r)
+	}
+}
+
+func BenchmarkUnmarshalRecordStdlib(b *testing.B) {
+	rec := sampleRecord(7)
+	rec.Headers = nil
+	rec.Error = `Post "http://127.0.0.1:1/x": dial tcp: connection refused`
+	line, _ := appendRecordJSON(nil, rec)
+	var r Record
+	b.ReportAllocs()
+	for b.Loop() {
+		r = Record{}
+		_ = json.Unmarshal(line, &r)
+	}
+}
+
+// rapidRecord draws a random Record covering every field and awkward strings.
+func rapidRecord(t *rapid.T) *Record {
+	str := rapid.OneOf(rapid.String(), rapid.StringMatching(`[a-z_=0-9]{0,12}`),
+		rapid.SampledFrom([]string{"", "\x00\x1f\"\\\n\r\t\b\f<>&", "\u2028\u2029é✓", "\xff\xfe bad utf8", "x\x7f"}))
+	optF := func(t *rapid.T, label string) *float64 {
+		if !rapid.Bool().Draw(t, label+"?") {
+			return nil
+		}
+		v := rapid.OneOf(rapid.Float64Range(-1e25, 1e25), rapid.SampledFrom([]float64{0, 1e-7, 123.456, 1e21, 5e-324, 0.000001})).Draw(t, label)
+		return &v
+	}
+	optI := func(t *rapid.T, label string) *int {
+		if !rapid.Bool().Draw(t, label+"?") {
+			return nil
+		}
+		v := rapid.IntRange(-1, 1<<20).Draw(t, label)
+		return &v
+	}
+	ts := time.Unix(rapid.Int64Range(0, 4e9).Draw(t, "sec"), rapid.Int64Range(0, 999_999_999).Draw(t, "nsec"))
+	if rapid.Bool().Draw(t, "utc") {
+		ts = ts.UTC()
+	}
+	r := &Record{
+		Attack: str.Draw(t, "attack"), Seq: rapid.Uint64().Draw(t, "seq"), Code: rapid.Uint16().Draw(t, "code"),
+		Timestamp: ts, Latency: time.Duration(rapid.Int64().Draw(t, "lat")),
+		BytesOut: rapid.Uint64().Draw(t, "bo"), BytesIn: rapid.Uint64().Draw(t, "bi"), Error: str.Draw(t, "err"),
+		Body: rapid.SliceOfN(rapid.Byte(), 0, 5).Draw(t, "body"), Method: str.Draw(t, "method"), URL: str.Draw(t, "url"),
+		Target: str.Draw(t, "target"), Phase: str.Draw(t, "phase"), Step: str.Draw(t, "step"), Experiment: str.Draw(t, "exp"),
+		Intended: ts.Add(-time.Duration(rapid.Int64Range(0, 1e9).Draw(t, "lag"))), CorrectedLatency: time.Duration(rapid.Int64().Draw(t, "cl")),
+		ErrorClass: str.Draw(t, "class"), RequestID: str.Draw(t, "rid"),
+		DurationMs: optF(t, "d"), BilledDurationMs: optF(t, "bd"), InitDurationMs: optF(t, "id"),
+		RestoreDurationMs: optF(t, "rd"), BilledRestoreDurationMs: optF(t, "brd"),
+		MemorySizeMB: optI(t, "mem"), MaxMemoryUsedMB: optI(t, "maxmem"), Cold: rapid.Bool().Draw(t, "cold"),
+		FunctionError: str.Draw(t, "fe"), ReportStatus: str.Draw(t, "rs"), ReportError: str.Draw(t, "re"),
+		ServerTimingMs: optF(t, "st"),
+	}
+	if rapid.Bool().Draw(t, "headers?") {
+		r.Headers = http.Header{"Content-Type": {str.Draw(t, "ct")}}
+	}
+	return r
 }

@@ -266,7 +266,9 @@ func BenchmarkJSONDecode(b *testing.B) {
 	var buf bytes.Buffer
 	enc := NewJSONEncoder(&buf)
 	for i := range 1000 {
-		_ = enc(sampleRecord(i))
+		r := sampleRecord(i)
+		r.Headers = nil // run records carry none
+		_ = enc(r)
 	}
 	data := buf.Bytes()
 	b.ReportAllocs()

@@ -152,6 +152,7 @@ func newFunctionHandler(opts *FunctionOptions) (*functionHandler, error) {
 // type name is the errorType Lambda reports.
 type InvalidEventError struct{ Msg string }
 
+// Error returns the message.
 func (e *InvalidEventError) Error() string { return e.Msg }
 
 // functionEvent is the handler's event: {"text"} or {"a","b"}; "text_b"

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -24,6 +25,7 @@ type ServeOptions struct {
 	// fields override the preset's); Shape holds --layers/--hidden/...
 	// overrides (0 = keep).
 	Model      string
+	ModelDir   string
 	ConfigFile string
 	Name       string
 	Shape      inference.Config
@@ -86,6 +88,10 @@ requests finish) and exits 0.
 Options:
   --model NAME           preset: ` + strings.Join(inference.PresetNames(), ", ") + `
                          (default ` + inference.DefaultPreset + `)
+  --model-dir DIR        a Hugging Face BERT checkpoint directory: shorthand for
+                         --config DIR/config.json --weights DIR/model.safetensors
+                         --vocab DIR/vocab.txt (each if present; the flags win)
+                         and --name <directory name>
   --config FILE          model config: benchctl YAML/JSON (name, layers, hidden,
                          heads, ffn, vocab, max_positions, max_seq_len,
                          type_vocab, labels) or a Hugging Face BERT config.json
@@ -111,6 +117,7 @@ Options:
 		Example: `  benchctl serve --model tinybert-4l-312 --addr 127.0.0.1:8080
   benchctl serve --model distilbert-6l-768 --workers 2 --max-batch 8 --max-wait 5ms
   benchctl serve --model bert-base-12l-768 --weights model.safetensors --vocab vocab.txt
+  benchctl serve --model-dir ./bert-base-uncased-sst3
   benchctl serve --layers 2 --hidden 128 --heads 2 --ffn 512 --addr 127.0.0.1:0
   curl -s -H 'Content-Type: application/json' -d '{"text":"great food"}' localhost:8080/v1/sentiment`,
 		Args: cobra.NoArgs,
@@ -124,6 +131,11 @@ Options:
 			if _, _, err := net.SplitHostPort(opts.Addr); err != nil {
 				return &FlagError{Err: fmt.Errorf("serve: --addr %q: %w", opts.Addr, err)}
 			}
+			if opts.ModelDir != "" {
+				if err := applyModelDir(opts); err != nil {
+					return err
+				}
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -132,6 +144,7 @@ Options:
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Model, "model", inference.DefaultPreset, "preset name")
+	f.StringVar(&opts.ModelDir, "model-dir", "", "Hugging Face model directory (config.json, model.safetensors, vocab.txt)")
 	f.StringVar(&opts.ConfigFile, "config", "", "YAML/JSON model config file")
 	f.StringVar(&opts.Name, "name", "", "model name shown in reports")
 	f.IntVar(&opts.Shape.Layers, "layers", 0, "transformer layers")
@@ -155,6 +168,31 @@ Options:
 	f.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", refserver.DefaultShutdownTimeout, "graceful shutdown bound")
 	f.StringVar(&opts.Addr, "addr", "127.0.0.1:8080", "listen address")
 	return cmd
+}
+
+// applyModelDir fills ConfigFile, WeightsFile, VocabFile and Name from a
+// Hugging Face checkpoint directory where the flags left them empty.
+func applyModelDir(opts *ServeOptions) error {
+	fi, err := os.Stat(opts.ModelDir)
+	if err != nil || !fi.IsDir() {
+		return &FlagError{Err: fmt.Errorf("serve: --model-dir %q is not a directory", opts.ModelDir)}
+	}
+	for _, f := range []struct {
+		dst  *string
+		name string
+	}{{&opts.ConfigFile, "config.json"}, {&opts.WeightsFile, "model.safetensors"}, {&opts.VocabFile, "vocab.txt"}} {
+		p := filepath.Join(opts.ModelDir, f.name)
+		if _, err := os.Stat(p); *f.dst == "" && err == nil {
+			*f.dst = p
+		}
+	}
+	if opts.WeightsFile == "" {
+		return &FlagError{Err: fmt.Errorf("serve: --model-dir %s has no model.safetensors", opts.ModelDir)}
+	}
+	if opts.Name == "" {
+		opts.Name = filepath.Base(filepath.Clean(opts.ModelDir))
+	}
+	return nil
 }
 
 // serveConfig resolves the model config: preset, then config file, then

@@ -107,6 +107,57 @@ func TestServeConfig(t *testing.T) {
 	}
 }
 
+func TestServeModelDir(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "my-bert")
+	os.Mkdir(dir, 0o755)
+	m, err := inference.New(inference.Config{Name: "x", Layers: 1, Hidden: 16, Heads: 2, FFN: 32, Vocab: 100,
+		MaxPositions: 64, MaxSeqLen: 32, TypeVocab: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SaveWeights(filepath.Join(dir, "model.safetensors")); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"model_type": "bert", "hidden_act": "gelu", "num_hidden_layers": 1,
+  "hidden_size": 16, "num_attention_heads": 2, "intermediate_size": 32, "vocab_size": 100,
+  "max_position_embeddings": 64, "type_vocab_size": 2}`), 0o644)
+	pr, pw := io.Pipe()
+	streams := &IOStreams{In: strings.NewReader(""), Out: pw, Err: io.Discard}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan ExitCode, 1)
+	go func() {
+		done <- Main(ctx, []string{"serve", "--model-dir", dir, "--max-seq-len", "32", "--addr", "127.0.0.1:0", "--workers", "1"}, streams)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("read ready line: %v (exit %v)", err, <-done)
+	}
+	var ready serveReady
+	json.Unmarshal([]byte(line), &ready)
+	resp, err := http.Get("http://" + ready.Listening + "/v1/info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info struct {
+		Model   string `json:"model"`
+		Weights string `json:"weights"`
+		File    string `json:"weights_file"`
+	}
+	json.NewDecoder(resp.Body).Decode(&info)
+	resp.Body.Close()
+	if info.Model != "my-bert" || info.Weights != "safetensors" || !strings.HasSuffix(info.File, "model.safetensors") {
+		t.Errorf("info = %+v", info)
+	}
+	go io.Copy(io.Discard, pr)
+	cancel()
+	if code := <-done; code != ExitOK {
+		t.Errorf("exit code %d", code)
+	}
+}
+
 func TestServeBadWeightsIsBadInput(t *testing.T) {
 	t.Parallel()
 	streams := &IOStreams{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard}
