@@ -148,3 +148,34 @@ func BenchmarkTokenizerEncode(b *testing.B) {
 		tok.Encode(text)
 	}
 }
+
+func FuzzEncode(f *testing.F) {
+	for _, s := range []string{"", "Hello, World!", "Café naïve 直a", strings.Repeat("tokenization ", 40), "\x00\ufffd\u200b", "a\u0301"} {
+		f.Add(s, "b side")
+	}
+	wp, err := LoadVocab("testdata/vocab.txt", 16)
+	if err != nil {
+		f.Fatal(err)
+	}
+	fb, err := NewFallbackTokenizer(DefaultVocab, 16)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		for _, tok := range []*Tokenizer{wp, fb} {
+			for _, e := range []Encoding{tok.Encode(a), tok.EncodePair(a, b)} {
+				if e.Len() > tok.MaxSeqLen() || e.Len() < 2 || len(e.TypeIDs) != e.Len() {
+					t.Fatalf("%s: %d tokens (%d types), max %d", tok.Kind(), e.Len(), len(e.TypeIDs), tok.MaxSeqLen())
+				}
+				if e.IDs[0] != tok.cls || e.IDs[e.Len()-1] != tok.sep {
+					t.Fatalf("%s: ids %v do not start with [CLS] and end with [SEP]", tok.Kind(), e.IDs)
+				}
+				for _, id := range e.IDs {
+					if id < 0 || int(id) >= tok.VocabSize() {
+						t.Fatalf("%s: id %d outside [0, %d)", tok.Kind(), id, tok.VocabSize())
+					}
+				}
+			}
+		}
+	})
+}

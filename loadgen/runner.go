@@ -24,6 +24,10 @@ const DefaultMaxInFlight = 1000
 // behind may still send scheduled hits.
 const CutoffGrace = 100 * time.Millisecond
 
+// DefaultWorkers is how many vegeta workers an attack starts with (more are
+// added when all are busy; never capped, so the loop stays open).
+const DefaultWorkers = 64
+
 // DefaultDrainTimeout is how long a stopped phase waits for in-flight
 // requests before abandoning them.
 const DefaultDrainTimeout = 10 * time.Second
@@ -351,7 +355,10 @@ func (r *Runner) newAttack(t Target, run PhaseRun, sched *Schedule, maxInFlight 
 	bodies := r.Payloads.For(t.Name())
 	a := &attack{
 		target: t, run: &run, sched: sched, pacer: sched.Pacer(),
-		atk:     vegeta.NewAttacker(vegeta.Client(&client), vegeta.MaxBody(maxBody)),
+		atk: vegeta.NewAttacker(vegeta.Client(&client), vegeta.MaxBody(maxBody),
+			// Idle workers cost nothing; starting enough avoids spawning
+			// goroutines from the pacing loop while the rate holds.
+			vegeta.Workers(uint64(min(maxInFlight, DefaultWorkers)))),
 		agg:     results.NewAggregator(run.Phase.Name, run.Step, run.Experiment),
 		maxBody: maxBody,
 		targeter: func(vt *vegeta.Target) error {

@@ -106,9 +106,8 @@ func (s *Schedule) CountIn(from, to time.Duration) int {
 // (the instant of the first Pace call minus its elapsed), so that
 // Began().Add(Offsets[seq]) is hit seq's intended send time.
 type SchedulePacer struct {
-	s       *Schedule
-	began   time.Time
-	started chan struct{}
+	s     *Schedule
+	began time.Time
 }
 
 var _ vegeta.Pacer = (*SchedulePacer)(nil)
@@ -118,9 +117,6 @@ var _ vegeta.Pacer = (*SchedulePacer)(nil)
 func (p *SchedulePacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 	if hits == 0 && p.began.IsZero() {
 		p.began = time.Now().Add(-elapsed)
-		if p.started != nil {
-			close(p.started)
-		}
 	}
 	if hits >= uint64(len(p.s.Offsets)) {
 		return 0, true

@@ -168,6 +168,7 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 	if err := st.buildTargets(); err != nil {
 		return err
 	}
+	defer st.closeTargets()
 	if err := st.createRunDir(); err != nil {
 		return err
 	}
@@ -234,6 +235,16 @@ func (st *runState) buildTargets() error {
 	}
 	st.runner = &loadgen.Runner{Payloads: pl, Seed: s.Seed, ReadFile: s.ReadFile, OnPhaseDone: st.phaseDone}
 	return nil
+}
+
+// closeTargets releases the targets' connections (targets that hold any
+// implement io.Closer).
+func (st *runState) closeTargets() {
+	for _, t := range st.targets {
+		if c, ok := t.(io.Closer); ok {
+			_ = c.Close()
+		}
+	}
 }
 
 // createRunDir creates the run directory with scenario.yaml and run.json.

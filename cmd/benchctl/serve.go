@@ -220,6 +220,9 @@ func serveConfig(opts *ServeOptions) (inference.Config, error) {
 	shape.Name, shape.Labels = "", opts.Labels
 	cfg, flagChanged := cfg.Merge(shape)
 	changed = changed || flagChanged
+	if opts.Shape.MaxSeqLen == 0 && cfg.MaxSeqLen > cfg.MaxPositions {
+		cfg.MaxSeqLen = cfg.MaxPositions // a small custom position table
+	}
 	switch {
 	case opts.Name != "":
 		cfg.Name = opts.Name

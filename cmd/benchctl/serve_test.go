@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -128,7 +129,7 @@ func TestServeModelDir(t *testing.T) {
 	defer cancel()
 	done := make(chan ExitCode, 1)
 	go func() {
-		done <- Main(ctx, []string{"serve", "--model-dir", dir, "--max-seq-len", "32", "--addr", "127.0.0.1:0", "--workers", "1"}, streams)
+		done <- Main(ctx, []string{"serve", "--model-dir", dir, "--addr", "127.0.0.1:0", "--workers", "1"}, streams)
 		pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
@@ -155,6 +156,22 @@ func TestServeModelDir(t *testing.T) {
 	cancel()
 	if code := <-done; code != ExitOK {
 		t.Errorf("exit code %d", code)
+	}
+}
+
+func TestServePortInUseFails(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var out bytes.Buffer
+	streams := &IOStreams{In: strings.NewReader(""), Out: &out, Err: io.Discard}
+	code := Main(context.Background(), []string{"serve", "--layers", "1", "--hidden", "16", "--heads", "2", "--ffn", "32",
+		"--vocab-size", "100", "--addr", ln.Addr().String()}, streams)
+	if code != ExitRunFailed || out.Len() != 0 {
+		t.Errorf("exit code %d, stdout %q; want %d and no ready line", code, out.String(), ExitRunFailed)
 	}
 }
 
