@@ -146,6 +146,8 @@ func (p *RunnerProber) probe(ctx context.Context, rps float64, d time.Duration, 
 		Record:     &record,
 		Schedule:   sched,
 	})
+	// Every record went through the collector; only kept ones were written.
+	out.Info.Recorded = keep && next != nil
 	if p.Observe != nil && out.Info.Name != "" {
 		p.Observe(out)
 	}

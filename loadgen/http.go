@@ -159,9 +159,6 @@ var (
 	ErrDropped = errors.New("benchctl: dropped by generator: max_in_flight reached")
 	// ErrBodyTooLarge is the error of a response longer than max_body_bytes.
 	ErrBodyTooLarge = errors.New("benchctl: response body exceeds max_body_bytes")
-	// ErrStopped is the error of a request cut off when a stopped phase's
-	// drain deadline passed.
-	ErrStopped = errors.New("benchctl: request abandoned at shutdown")
 )
 
 // ClassifyError maps a vegeta result to a results.ErrorClass* value ("" for

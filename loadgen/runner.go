@@ -2,7 +2,6 @@ package loadgen
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -149,8 +148,9 @@ func (r *Runner) Schedule(run PhaseRun) (*Schedule, error) {
 
 // RunPhase runs one phase and returns its outcome. When ctx is cancelled it
 // stops sending at once, waits up to DrainTimeout for in-flight requests,
-// records everything received and returns the partial outcome with
-// Interrupted set and a nil error. Errors are for setup failures and for an
+// records everything received (requests still in flight then are abandoned,
+// not recorded) and returns the partial outcome with Interrupted set and a
+// nil error. Errors are for setup failures and for an
 // Encoder that fails (the phase then stops).
 func (r *Runner) RunPhase(ctx context.Context, run PhaseRun) (PhaseOutcome, error) {
 	if len(run.Targets) == 0 {
@@ -173,9 +173,6 @@ func (r *Runner) RunPhase(ctx context.Context, run PhaseRun) (PhaseOutcome, erro
 		drain = DefaultDrainTimeout
 	}
 
-	hardCtx, hardStop := context.WithCancel(context.Background())
-	defer hardStop()
-
 	var (
 		sent, errs, inflight atomic.Int64
 		encErr               error
@@ -183,7 +180,7 @@ func (r *Runner) RunPhase(ctx context.Context, run PhaseRun) (PhaseOutcome, erro
 		attacks              = make([]*attack, len(run.Targets))
 	)
 	for i, t := range run.Targets {
-		a, err := r.newAttack(t, run, sched, maxInFlight, hardCtx, &inflight)
+		a, err := r.newAttack(t, run, sched, maxInFlight, &inflight)
 		if err != nil {
 			return PhaseOutcome{}, err
 		}
@@ -235,28 +232,13 @@ func (r *Runner) RunPhase(ctx context.Context, run PhaseRun) (PhaseOutcome, erro
 		interval = 250 * time.Millisecond
 	}
 	var tick <-chan time.Time
+	meter := &progressMeter{run: &run, total: sched.Duration, start: start, lastAt: start,
+		sent: &sent, errs: &errs, inflight: &inflight}
 	if r.Progress != nil {
 		tk := time.NewTicker(interval)
 		defer tk.Stop()
 		tick = tk.C
 	}
-	progress := func(last *int64, lastAt *time.Time, doneFlag bool) {
-		now := time.Now()
-		n := sent.Load()
-		rps := 0.0
-		if doneFlag {
-			if el := now.Sub(start).Seconds(); el > 0 {
-				rps = float64(n) / el // the phase's average
-			}
-		} else if dt := now.Sub(*lastAt).Seconds(); dt > 0 {
-			rps = float64(n-*last) / dt
-		}
-		*last, *lastAt = n, now
-		r.Progress(Progress{Phase: run.Phase.Name, Step: run.Step, Elapsed: min(now.Sub(start), sched.Duration),
-			Total: sched.Duration, Sent: n, Errors: errs.Load(), InFlight: inflight.Load(), RPS: rps, Done: doneFlag})
-	}
-	var lastN int64
-	lastAt := start
 
 	interrupted := false
 	var stoppedAt time.Time
@@ -274,14 +256,19 @@ wait:
 			}
 			drainTimer = time.After(drain)
 		case <-drainTimer:
-			hardStop() // abandon what is still in flight
-			drainTimer = nil
+			// Abandon what is still in flight: it is not recorded; the
+			// consumers keep draining vegeta's channel in the background
+			// (requests end by their timeout), so no worker leaks.
+			for _, a := range attacks {
+				a.abandon()
+			}
+			break wait
 		case <-tick:
-			progress(&lastN, &lastAt, false)
+			r.Progress(meter.snapshot(false))
 		}
 	}
 	if r.Progress != nil {
-		progress(&lastN, &lastAt, true)
+		r.Progress(meter.snapshot(true))
 	}
 
 	ran := sched.Duration
@@ -322,6 +309,33 @@ wait:
 	return out, nil
 }
 
+// progressMeter turns a running phase's counters into Progress snapshots.
+type progressMeter struct {
+	run                  *PhaseRun
+	total                time.Duration
+	start, lastAt        time.Time
+	last                 int64
+	sent, errs, inflight *atomic.Int64
+}
+
+// snapshot reports the rate since the previous snapshot (the phase's
+// average when done).
+func (m *progressMeter) snapshot(done bool) Progress {
+	now := time.Now()
+	n := m.sent.Load()
+	since, from := m.lastAt, m.last
+	if done {
+		since, from = m.start, 0
+	}
+	rps := 0.0
+	if dt := now.Sub(since).Seconds(); dt > 0 {
+		rps = float64(n-from) / dt
+	}
+	m.last, m.lastAt = n, now
+	return Progress{Phase: m.run.Phase.Name, Step: m.run.Step, Elapsed: min(now.Sub(m.start), m.total),
+		Total: m.total, Sent: n, Errors: m.errs.Load(), InFlight: m.inflight.Load(), RPS: rps, Done: done}
+}
+
 // attack is one target's vegeta attack within a phase.
 type attack struct {
 	target   Target
@@ -333,9 +347,20 @@ type attack struct {
 	results  <-chan *vegeta.Result
 	agg      *results.Aggregator
 	maxBody  int64
+
+	mu        sync.Mutex // held while a result is processed
+	abandoned bool       // results after this are drained, not processed
 }
 
-func (r *Runner) newAttack(t Target, run PhaseRun, sched *Schedule, maxInFlight int64, hardCtx context.Context, inflight *atomic.Int64) (*attack, error) {
+// abandon stops processing results; it returns once no result is being
+// processed, so agg can be read.
+func (a *attack) abandon() {
+	a.mu.Lock()
+	a.abandoned = true
+	a.mu.Unlock()
+}
+
+func (r *Runner) newAttack(t Target, run PhaseRun, sched *Schedule, maxInFlight int64, inflight *atomic.Int64) (*attack, error) {
 	c := t.Client()
 	if c == nil {
 		return nil, fmt.Errorf("target %s: no HTTP client", t.Name())
@@ -350,7 +375,7 @@ func (r *Runner) newAttack(t Target, run PhaseRun, sched *Schedule, maxInFlight 
 	}
 	client := *c // vegeta copies the client; its Timeout and CheckRedirect are kept
 	client.Transport = &limiter{next: next, max: maxInFlight, inflight: inflight, own: &atomic.Int64{},
-		maxBody: maxBody, hard: hardCtx}
+		maxBody: maxBody}
 	var n atomic.Uint64
 	bodies := r.Payloads.For(t.Name())
 	a := &attack{
@@ -374,6 +399,11 @@ func (a *attack) consume(emit func(rec *results.Record, failed bool)) {
 	began := time.Time{}
 	var rec results.Record
 	for res := range a.results {
+		a.mu.Lock()
+		if a.abandoned {
+			a.mu.Unlock()
+			continue // keep draining so vegeta's workers can exit
+		}
 		if began.IsZero() {
 			began = a.pacer.Began()
 		}
@@ -398,57 +428,53 @@ func (a *attack) consume(emit func(rec *results.Record, failed bool)) {
 		}
 		a.agg.Add(&rec)
 		emit(&rec, rec.ErrorClass != "")
+		a.mu.Unlock()
 	}
 }
 
 // limiter is the RoundTripper every attack sends through: it enforces
 // max_in_flight (a request beyond it fails at once with ErrDropped: recorded,
-// never delayed), caps the response body at maxBody (ErrBodyTooLarge), and
-// lets a stopped phase abandon in-flight requests after its drain timeout.
+// never delayed) and caps the response body at maxBody (ErrBodyTooLarge).
+// It adds no per-request context or goroutine.
 type limiter struct {
 	next     http.RoundTripper
 	max      int64
 	inflight *atomic.Int64 // all targets of the phase (for progress)
 	own      *atomic.Int64 // this target
 	maxBody  int64
-	hard     context.Context
 }
 
+// RoundTrip implements http.RoundTripper.
 func (l *limiter) RoundTrip(req *http.Request) (*http.Response, error) {
 	if l.own.Add(1) > l.max {
 		l.own.Add(-1)
 		return nil, ErrDropped
 	}
 	l.inflight.Add(1)
-	ctx, cancel := context.WithCancelCause(req.Context())
-	stopWatch := context.AfterFunc(l.hard, func() { cancel(ErrStopped) })
-	release := func() {
-		stopWatch()
-		cancel(nil)
-		l.own.Add(-1)
-		l.inflight.Add(-1)
-	}
-	resp, err := l.next.RoundTrip(req.WithContext(ctx))
+	resp, err := l.next.RoundTrip(req)
 	if err != nil {
-		release()
-		if cause := context.Cause(ctx); errors.Is(cause, ErrStopped) {
-			return nil, ErrStopped
-		}
+		l.release()
 		return nil, err
 	}
-	resp.Body = &countedBody{rc: resp.Body, max: l.maxBody, release: release}
+	resp.Body = &countedBody{rc: resp.Body, max: l.maxBody, l: l}
 	return resp, nil
+}
+
+func (l *limiter) release() {
+	l.own.Add(-1)
+	l.inflight.Add(-1)
 }
 
 // countedBody counts response bytes, fails past max and releases the
 // in-flight slot on Close.
 type countedBody struct {
-	rc      io.ReadCloser
-	n, max  int64
-	once    sync.Once
-	release func()
+	rc     io.ReadCloser
+	n, max int64
+	l      *limiter
+	closed atomic.Bool
 }
 
+// Read counts bytes and fails with ErrBodyTooLarge past the cap.
 func (b *countedBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	b.n += int64(n)
@@ -458,8 +484,11 @@ func (b *countedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Close closes the body and frees the in-flight slot (once).
 func (b *countedBody) Close() error {
 	err := b.rc.Close()
-	b.once.Do(b.release)
+	if b.closed.CompareAndSwap(false, true) {
+		b.l.release()
+	}
 	return err
 }

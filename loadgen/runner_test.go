@@ -413,3 +413,74 @@ func TestNewTarget(t *testing.T) {
 		}
 	}
 }
+
+func TestRunPhaseProgress(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	var mu sync.Mutex
+	var got []Progress
+	r := &Runner{ProgressInterval: 50 * time.Millisecond, Progress: func(p Progress) {
+		mu.Lock()
+		got = append(got, p)
+		mu.Unlock()
+	}}
+	out, err := r.RunPhase(context.Background(), PhaseRun{
+		Phase:   phase("p", 500*time.Millisecond, scenarios.Traffic{Model: "constant", Rate: 40}, 0),
+		Targets: []Target{newTestTarget(t, "a", srv.URL, 0)}, Step: "s",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) < 3 {
+		t.Fatalf("%d progress reports", len(got))
+	}
+	last := got[len(got)-1]
+	if !last.Done || last.Sent != out.Targets[0].Summary.Requests || last.Phase != "p" || last.Step != "s" ||
+		last.Total != 500*time.Millisecond || last.Errors != 0 || last.RPS <= 0 {
+		t.Fatalf("last report %+v", last)
+	}
+	for _, p := range got[:len(got)-1] {
+		if p.Done || p.Elapsed > p.Total {
+			t.Fatalf("report %+v", p)
+		}
+	}
+}
+
+// TestRunPhaseDrainTimeout: requests still in flight when the drain timeout
+// passes are abandoned and RunPhase returns promptly.
+func TestRunPhaseDrainTimeout(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-time.After(5 * time.Second):
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	enc := &memEncoder{}
+	r := &Runner{Encoder: enc.encode, DrainTimeout: 200 * time.Millisecond}
+	begin := time.Now()
+	out, err := r.RunPhase(ctx, PhaseRun{
+		Phase:   phase("stuck", time.Minute, scenarios.Traffic{Model: "constant", Rate: 20}, 0),
+		Targets: []Target{newTestTarget(t, "a", srv.URL, 0)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(begin); el > 3*time.Second {
+		t.Fatalf("RunPhase took %s with a 200 ms drain timeout", el)
+	}
+	enc.mu.Lock()
+	n := len(enc.recs)
+	enc.mu.Unlock()
+	if !out.Interrupted || n != 0 || out.Targets[0].Summary.Requests != 0 {
+		t.Fatalf("interrupted %v, %d records written, summary %d", out.Interrupted, n, out.Targets[0].Summary.Requests)
+	}
+}

@@ -47,9 +47,16 @@ type RunWriter struct {
 	records Encoder
 }
 
+// ErrRunExists is returned by CreateRun for a folder that already holds a run.
+var ErrRunExists = errors.New("folder already holds a run (results.jsonl); choose another --out")
+
 // CreateRun creates dir (and parents), writes the exact scenario input and
-// the initial run.json, and opens results.jsonl for streaming.
+// the initial run.json, and opens results.jsonl for streaming. It never
+// overwrites an earlier run (ErrRunExists).
 func CreateRun(dir string, scenarioRaw []byte, info RunInfo) (*RunWriter, error) {
+	if _, err := os.Stat(filepath.Join(dir, ResultsFile)); err == nil {
+		return nil, fmt.Errorf("create run %s: %w", dir, ErrRunExists)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create run directory: %w", err)
 	}
@@ -59,7 +66,7 @@ func CreateRun(dir string, scenarioRaw []byte, info RunInfo) (*RunWriter, error)
 	if err := WriteJSONFile(filepath.Join(dir, RunInfoFile), info); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(dir, ResultsFile), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	f, err := os.OpenFile(filepath.Join(dir, ResultsFile), os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", ResultsFile, err)
 	}

@@ -39,7 +39,7 @@ func newRootCmd(streams *IOStreams) *cobra.Command {
 	root.SetOut(streams.Out)
 	root.SetErr(streams.Err)
 	root.AddCommand(
-	// COMMANDS: one line per subcommand constructor, e.g. newRunCmd(streams, nil),
+		// COMMANDS: one line per subcommand constructor, e.g. newRunCmd(streams, nil),
 		newValidateCmd(streams, nil),
 		newRunCmd(streams, nil),
 		newSummaryCmd(streams, nil),

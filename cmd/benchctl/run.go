@@ -261,6 +261,9 @@ func (st *runState) createRunDir() error {
 	st.info = runHostInfo()
 	st.info.Start, st.info.Seed, st.info.Command = start, st.scenario.Seed, st.opts.Args
 	w, err := results.CreateRun(dir, st.scenario.Raw, st.info)
+	if errors.Is(err, results.ErrRunExists) {
+		return &FlagError{Err: err}
+	}
 	if err != nil {
 		return err
 	}

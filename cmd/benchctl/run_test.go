@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -96,6 +97,12 @@ func TestRunCommandEndToEnd(t *testing.T) {
 	}
 	if stderr != "" {
 		t.Errorf("stderr not empty with --quiet and no terminal:\n%s", stderr)
+	}
+
+	// A second run into the same folder is refused (exit 2), the first kept.
+	if code, _, stderr := runTestMain(context.Background(), "run", scenario, "--out", out, "--quiet"); code != ExitBadInput ||
+		!strings.Contains(stderr, "already holds a run") {
+		t.Errorf("rerun into %s: exit %d, stderr %s", out, code, stderr)
 	}
 
 	// benchctl summary DIR gives the same numbers.
@@ -326,5 +333,40 @@ func TestRunKilledWithSIGKILL(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, results.SummaryFile)); err != nil {
 		t.Fatal("summary did not write summary.json for the killed run")
+	}
+}
+
+func TestRunProgressOnlyOnTerminal(t *testing.T) {
+	t.Parallel()
+	srv := runTestEchoServer(t, 0)
+	tests := []struct {
+		name     string
+		terminal bool
+		quiet    bool
+		want     bool
+	}{
+		{"terminal", true, false, true},
+		{"terminal quiet", true, true, false},
+		{"not a terminal", false, false, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			scenario := runTestScenario(t, dir, srv.URL, `  - {name: p, targets: [echo], duration: 600ms, traffic: {model: constant, rate: 20}}`, "{p99_ms: 1000}")
+			var out, errb bytes.Buffer
+			opts := &RunOptions{IO: &IOStreams{Out: &out, Err: &errb}, Scenario: scenario, Out: filepath.Join(dir, "run"),
+				Quiet: tc.quiet, IsTerminal: func(io.Writer) bool { return tc.terminal }, Exit: func(int) { t.Error("exit called") }}
+			if err := runRun(context.Background(), opts); err != nil {
+				t.Fatal(err)
+			}
+			got := strings.Contains(errb.String(), "in flight")
+			if got != tc.want {
+				t.Fatalf("progress shown = %v, want %v; stderr:\n%s", got, tc.want, errb.String())
+			}
+			if !strings.Contains(out.String(), "LAG P99 MS") {
+				t.Fatalf("no table:\n%s", out.String())
+			}
+		})
 	}
 }
