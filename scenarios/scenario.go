@@ -171,6 +171,9 @@ type Server struct {
 	MaxWait  time.Duration `yaml:"max_wait"`
 	// Instance is the always-on instance type this server stands for in pricing.
 	Instance string `yaml:"instance"`
+	// Args are extra `benchctl serve` flags (e.g. a custom model shape:
+	// [--layers, "12", --hidden, "384"]).
+	Args []string `yaml:"args"`
 }
 
 // Experiments holds the optional experiment blocks.

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/benchctl/benchctl/loadgen"
+	"github.com/benchctl/benchctl/pricing"
 	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
 )
@@ -44,6 +45,15 @@ type RunOptions struct {
 	FailOnSLO bool
 	// Args is the command line, recorded in run.json.
 	Args []string
+	// Prices is a price-book file overriding/extending the embedded one.
+	Prices string
+	// MaxSpend overrides the scenario's spend limit on real cloud
+	// endpoints when MaxSpendSet.
+	MaxSpend    float64
+	MaxSpendSet bool
+	// Executable is the benchctl binary services are started from
+	// (os.Executable() when empty).
+	Executable string
 
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
@@ -75,6 +85,9 @@ Options:
   --dry-run       print each phase's schedule (requests, mean and peak rate); send nothing
   --quiet         no progress display (it is only drawn when stderr is a terminal)
   --fail-on-slo   exit 3 when an SLO is violated
+  --prices FILE   price book overriding/extending the embedded one
+  --max-spend USD refuse to start when the estimated spend on real cloud
+                  endpoints exceeds USD (default 5, or pricing.max_spend_usd)
 
 Output:
   DIR/scenario.yaml (the exact input), DIR/run.json, DIR/results.jsonl,
@@ -93,6 +106,7 @@ Output:
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Scenario = args[0]
 			opts.SeedSet = cmd.Flags().Changed("seed")
+			opts.MaxSpendSet = cmd.Flags().Changed("max-spend")
 			opts.Args = append([]string{"benchctl", "run"}, args...)
 			if runF != nil {
 				return runF(opts)
@@ -105,6 +119,8 @@ Output:
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the schedule summary and send nothing")
 	cmd.Flags().BoolVar(&opts.Quiet, "quiet", false, "no progress display")
 	cmd.Flags().BoolVar(&opts.FailOnSLO, "fail-on-slo", false, "exit 3 when an SLO is violated")
+	cmd.Flags().StringVar(&opts.Prices, "prices", "", "price-book file overriding/extending the embedded one")
+	cmd.Flags().Float64Var(&opts.MaxSpend, "max-spend", pricing.DefaultMaxSpendUSD, "refuse to start when the estimated spend on real cloud endpoints exceeds this many USD")
 	return cmd
 }
 
@@ -115,6 +131,9 @@ type runEnv struct {
 	Targets loadgen.TargetEnv
 	// Notes are caveats for summary.json.
 	Notes []string
+	// CPUIsolation is how the local platform limited function instances
+	// (cgroup-v1, cgroup-v2, none), empty without local functions.
+	CPUIsolation string
 	// stop stops the started services.
 	stop []func() error
 }
@@ -137,6 +156,12 @@ type runState struct {
 	writer   *results.RunWriter
 	info     results.RunInfo
 	summary  *results.Summary
+	// dir is the run directory.
+	dir string
+	// book prices the run (nil when it could not be loaded).
+	book *pricing.Book
+	// capacity holds the capacity searches' results.
+	capacity []results.CapacityResult
 	// interrupted is set when a phase was cut short by Ctrl-C.
 	interrupted bool
 	// mu guards info while phases run.
@@ -152,11 +177,29 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	if opts.DryRun {
-		return runDryRun(opts, s)
+	book, err := pricing.LoadBookFor(s, opts.Prices)
+	if err != nil {
+		return &FlagError{Err: fmt.Errorf("price book: %w", err)}
 	}
-	st := &runState{opts: opts, scenario: s}
-	st.env, err = runStartServices(ctx, s)
+	if opts.DryRun {
+		if err := runDryRun(opts, s); err != nil {
+			return err
+		}
+		return runCheckSpend(opts, s, book)
+	}
+	if err := runCheckSpend(opts, s, book); err != nil {
+		return err
+	}
+	st := &runState{opts: opts, scenario: s, book: book, info: runHostInfo()}
+	st.info.Start = opts.Now().UTC()
+	if err := st.resolveDir(); err != nil {
+		return err
+	}
+	self, err := selfExecutable(opts)
+	if err != nil {
+		return err
+	}
+	st.env, err = runStartServices(ctx, s, self, filepath.Join(st.dir, ServicesLogFile))
 	if err != nil {
 		return err
 	}
@@ -181,6 +224,7 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 	if err := st.finish(); err != nil {
 		return errors.Join(phaseErr, err)
 	}
+	st.renderReport(ctx)
 	if phaseErr != nil {
 		return phaseErr
 	}
@@ -209,13 +253,6 @@ func runLoadScenario(opts *RunOptions) (*scenarios.Scenario, error) {
 		s.Seed = opts.Seed
 	}
 	return s, nil
-}
-
-// runStartServices starts what the scenario asks benchctl to run itself
-// (servers:, functions:) and returns their endpoints. Not wired yet: a
-// scenario with servers or functions fails when its targets are built.
-func runStartServices(ctx context.Context, s *scenarios.Scenario) (*runEnv, error) {
-	return &runEnv{}, nil
 }
 
 // buildTargets builds every scenario target and the runner.
@@ -247,20 +284,29 @@ func (st *runState) closeTargets() {
 	}
 }
 
-// createRunDir creates the run directory with scenario.yaml and run.json.
-func (st *runState) createRunDir() error {
-	start := st.opts.Now().UTC()
+// resolveDir decides the run directory (--out, or
+// <output.dir>/<UTC timestamp>-<name>) and refuses one that holds a run.
+func (st *runState) resolveDir() error {
 	dir := st.opts.Out
 	if dir == "" {
 		root := st.scenario.Output.Dir
 		if root == "" {
 			root = results.DefaultRoot
 		}
-		dir = filepath.Join(root, results.RunDirName(start, st.scenario.Name))
+		dir = filepath.Join(root, results.RunDirName(st.info.Start, st.scenario.Name))
 	}
-	st.info = runHostInfo()
-	st.info.Start, st.info.Seed, st.info.Command = start, st.scenario.Seed, st.opts.Args
-	w, err := results.CreateRun(dir, st.scenario.Raw, st.info)
+	if _, err := os.Stat(filepath.Join(dir, results.ResultsFile)); err == nil {
+		return &FlagError{Err: fmt.Errorf("create run %s: %w", dir, results.ErrRunExists)}
+	}
+	st.dir = dir
+	return nil
+}
+
+// createRunDir creates the run directory with scenario.yaml and run.json.
+func (st *runState) createRunDir() error {
+	st.info.Seed, st.info.Command = st.scenario.Seed, st.opts.Args
+	st.info.CPUIsolation = st.env.CPUIsolation
+	w, err := results.CreateRun(st.dir, st.scenario.Raw, st.info)
 	if errors.Is(err, results.ErrRunExists) {
 		return &FlagError{Err: err}
 	}
@@ -268,7 +314,8 @@ func (st *runState) createRunDir() error {
 		return err
 	}
 	st.writer = w
-	st.runner.Encoder = w.Encoder()
+	// Records of lambda-url targets wait for their CloudWatch Logs join.
+	st.runner.Encoder = loadgen.DeferLambdaURLTargets(st.targets, w.Encoder())
 	return nil
 }
 
@@ -306,12 +353,19 @@ func (st *runState) handleSecondInterrupt() (stop func()) {
 func (st *runState) runPhases(ctx context.Context) error {
 	progress := st.progressPrinter()
 	st.runner.Progress = progress
+	sweepOnly := st.sweepOnlyPhases()
 	for _, ph := range st.scenario.Phases {
+		if sweepOnly[ph.Name] {
+			continue
+		}
 		if ctx.Err() != nil {
 			st.interrupted = true
 			break
 		}
 		out, err := st.runPhase(ctx, loadgen.PhaseRun{Phase: ph})
+		if ferr := st.flushLogJoins(ctx); ferr != nil && err == nil {
+			err = ferr
+		}
 		if err != nil {
 			return err
 		}
@@ -319,6 +373,23 @@ func (st *runState) runPhases(ctx context.Context) error {
 			st.interrupted = true
 			break
 		}
+	}
+	return nil
+}
+
+// flushLogJoins joins the held-back records of lambda-url targets with
+// their REPORT lines from CloudWatch Logs and writes them (with a fresh,
+// bounded context after Ctrl-C).
+func (st *runState) flushLogJoins(ctx context.Context) error {
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+	}
+	notes, err := loadgen.FlushLambdaURLTargets(ctx, st.targets, st.writer.Encoder())
+	st.env.Notes = append(st.env.Notes, notes...)
+	if err != nil {
+		return fmt.Errorf("join lambda-url records with their logs: %w", err)
 	}
 	return nil
 }
@@ -349,10 +420,6 @@ func (st *runState) phaseDone(out loadgen.PhaseOutcome) {
 	}
 }
 
-// runExperiments runs the scenario's experiments after the phases. Not
-// wired yet (memory sweep, cold starts, capacity search plug in here).
-func (st *runState) runExperiments(ctx context.Context) error { return nil }
-
 // finish closes results.jsonl, rewrites run.json and writes summary.json
 // (summarised from the records file, exactly as `benchctl summary` does).
 func (st *runState) finish() error {
@@ -372,6 +439,9 @@ func (st *runState) finish() error {
 		return err
 	}
 	sum.Notes = append(sum.Notes, st.env.Notes...)
+	if err := st.analyzeRun(sum); err != nil {
+		return err
+	}
 	st.summary = sum
 	return st.writer.WriteSummary(sum)
 }

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/benchctl/benchctl/loadgen"
+	"github.com/benchctl/benchctl/locallambda"
+	"github.com/benchctl/benchctl/scenarios"
+)
+
+// ServicesLogFile is the run-directory file that receives the output of the
+// services benchctl run starts itself: reference servers' logs and the
+// local Lambda platform's execution logs (START, handler output, END, REPORT).
+const ServicesLogFile = "services.log"
+
+// serverStartTimeout bounds how long a reference server may take to load
+// its model and listen.
+const serverStartTimeout = 2 * time.Minute
+
+// serverStopTimeout bounds a reference server's graceful shutdown before it
+// is killed.
+const serverStopTimeout = 10 * time.Second
+
+// runStartServices starts what the scenario asks benchctl to run itself:
+// each `servers:` entry as a `benchctl serve` subprocess on a loopback port,
+// and the `functions:` block on the local Lambda-compatible platform. It
+// returns their endpoints for the targets and how to stop them. Logs go to
+// logPath. The services outlive the first Ctrl-C (so requests in flight can
+// drain): they are stopped by runEnv.close, and die with this process.
+func runStartServices(ctx context.Context, s *scenarios.Scenario, self, logPath string) (env *runEnv, err error) {
+	env = &runEnv{Targets: loadgen.TargetEnv{ServerURLs: map[string]string{}, FunctionEndpoints: map[string]string{}}}
+	if len(s.Servers) == 0 && len(s.Functions) == 0 {
+		return env, nil
+	}
+	defer func() {
+		if err != nil {
+			_ = env.close()
+		}
+	}()
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return env, fmt.Errorf("services log: %w", err)
+	}
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return env, fmt.Errorf("services log: %w", err)
+	}
+	env.stop = append(env.stop, logFile.Close)
+	log := &lockedWriter{w: logFile}
+	for _, sv := range s.Servers {
+		url, stop, err := startReferenceServer(ctx, self, sv, log)
+		if err != nil {
+			return env, fmt.Errorf("server %s: %w", sv.Name, err)
+		}
+		env.stop = append(env.stop, stop)
+		env.Targets.ServerURLs[sv.Name] = url
+	}
+	if len(s.Functions) > 0 {
+		p, err := locallambda.New(s.Functions, locallambda.WithSelfExecutable(self), locallambda.WithLogger(log))
+		if err != nil {
+			return env, fmt.Errorf("local Lambda platform: %w", err)
+		}
+		// The platform must outlive the first Ctrl-C so that requests in
+		// flight drain; runEnv.close stops it.
+		endpoint, err := p.Start(context.WithoutCancel(ctx), "127.0.0.1:0")
+		if err != nil {
+			return env, fmt.Errorf("local Lambda platform: %w", err)
+		}
+		env.stop = append(env.stop, func() error {
+			cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			return p.Close(cctx)
+		})
+		for _, fn := range s.Functions {
+			env.Targets.FunctionEndpoints[fn.Name] = endpoint
+		}
+		env.CPUIsolation = p.CPUIsolation()
+		env.Notes = append(env.Notes, p.Warnings()...)
+		if env.CPUIsolation == "none" {
+			env.Notes = append(env.Notes, "local Lambda platform: cgroups not writable, function instances ran WITHOUT CPU or memory limits (cpu_isolation: none); memory sizes do not change their speed")
+		}
+	}
+	return env, nil
+}
+
+// serverReady is the line `benchctl serve` prints on stdout once listening.
+type serverReady struct {
+	Listening string  `json:"listening"`
+	Model     string  `json:"model"`
+	LoadMs    float64 `json:"load_ms"`
+}
+
+// startReferenceServer starts `benchctl serve` for sv on a free loopback
+// port and waits until it listens. stop sends SIGTERM (graceful: requests
+// in flight finish) and kills it after serverStopTimeout.
+func startReferenceServer(ctx context.Context, self string, sv scenarios.Server, log io.Writer) (url string, stop func() error, err error) {
+	args := []string{"serve", "--model", sv.Model, "--addr", "127.0.0.1:0"}
+	if sv.Workers > 0 {
+		args = append(args, "--workers", strconv.Itoa(sv.Workers))
+	}
+	if sv.MaxBatch > 0 {
+		args = append(args, "--max-batch", strconv.Itoa(sv.MaxBatch))
+	}
+	if sv.MaxWait > 0 {
+		args = append(args, "--max-wait", sv.MaxWait.String())
+	}
+	args = append(args, sv.Args...)
+	cmd := exec.Command(self, args...)
+	cmd.Stderr = &prefixWriter{w: log, prefix: "[server " + sv.Name + "] "}
+	// The server dies with benchctl, even on SIGKILL.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return "", nil, fmt.Errorf("start %s serve: %w", self, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stop = func() error {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+			return nil
+		case <-time.After(serverStopTimeout):
+			_ = cmd.Process.Kill()
+			<-exited
+			return fmt.Errorf("server %s did not stop within %v; killed", sv.Name, serverStopTimeout)
+		}
+	}
+	ready := make(chan serverReady, 1)
+	readErr := make(chan error, 1)
+	go func() {
+		br := bufio.NewReader(stdout)
+		line, err := br.ReadBytes('\n')
+		if err != nil {
+			readErr <- fmt.Errorf("read ready line: %w", err)
+			return
+		}
+		var r serverReady
+		if err := json.Unmarshal(line, &r); err != nil || r.Listening == "" {
+			readErr <- fmt.Errorf("unexpected first line %q", line)
+			return
+		}
+		ready <- r
+		_, _ = io.Copy(io.Discard, br)
+	}()
+	timer := time.NewTimer(serverStartTimeout)
+	defer timer.Stop()
+	select {
+	case r := <-ready:
+		fmt.Fprintf(log, "[server %s] listening on %s (model %s loaded in %.0f ms)\n", sv.Name, r.Listening, r.Model, r.LoadMs)
+		return "http://" + r.Listening, stop, nil
+	case err := <-readErr:
+		_ = stop()
+		return "", nil, fmt.Errorf("benchctl serve did not start (see %s): %w", ServicesLogFile, err)
+	case <-timer.C:
+		_ = stop()
+		return "", nil, fmt.Errorf("benchctl serve did not listen within %v", serverStartTimeout)
+	case <-ctx.Done():
+		_ = stop()
+		return "", nil, ctx.Err()
+	}
+}
+
+// selfExecutable is the benchctl binary that services are started from.
+func selfExecutable(opts *RunOptions) (string, error) {
+	if opts.Executable != "" {
+		return opts.Executable, nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find the benchctl executable: %w", err)
+	}
+	return exe, nil
+}
+
+// lockedWriter serialises writes from the services' goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// prefixWriter prefixes every line written through it (a server's log lines
+// in services.log name the server).
+type prefixWriter struct {
+	w       io.Writer
+	prefix  string
+	midLine bool
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	var out []byte
+	for _, c := range b {
+		if !p.midLine {
+			out = append(out, p.prefix...)
+			p.midLine = true
+		}
+		out = append(out, c)
+		if c == '\n' {
+			p.midLine = false
+		}
+	}
+	if _, err := p.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
