@@ -62,11 +62,18 @@ type Verdict struct {
 	ProfileMonthly       float64
 	ProfileServerlessUSD float64
 	ProfileFleetUSD      float64
+	// Headline marks the verdicts shown first: those of the memory sweep's
+	// cheapest configuration meeting the SLO (all verdicts when the run
+	// has no such configuration).
+	Headline bool
 }
 
 // SLOLine is one phase's SLO outcome.
 type SLOLine struct {
 	Target, Phase string
+	// Experiment is set for experiment steps, which do not count toward
+	// the overall verdict.
+	Experiment string
 	Passed        bool
 	Violations    []string
 }
@@ -228,17 +235,19 @@ func (m *Model) buildTargets() {
 			}
 			tv.Phases = append(tv.Phases, row)
 			if p.SLO != nil {
-				m.SLO = append(m.SLO, SLOLine{Target: t.Name, Phase: row.Label, Passed: p.SLO.Passed, Violations: p.SLO.Violations})
+				m.SLO = append(m.SLO, SLOLine{Target: t.Name, Phase: row.Label, Experiment: p.Experiment, Passed: p.SLO.Passed, Violations: p.SLO.Violations})
 			}
 		}
 		m.Targets = append(m.Targets, tv)
 	}
 }
 
-// SLOPassed reports whether every phase with an SLO passed it.
+// SLOPassed reports whether every phase with an SLO passed it. Experiment
+// steps (capacity search, memory sweep, cold starts) are shown but do not
+// count: they probe configurations and rates beyond the SLO by design.
 func (m *Model) SLOPassed() bool {
 	for _, s := range m.SLO {
-		if !s.Passed {
+		if !s.Passed && s.Experiment == "" {
 			return false
 		}
 	}
@@ -341,6 +350,55 @@ func (m *Model) buildVerdicts() {
 		v.Text = b.String()
 		m.Verdicts = append(m.Verdicts, v)
 	}
+	m.markHeadlines()
+}
+
+// markHeadlines flags the verdicts of the recommended serverless
+// configuration: the memory sweep's cheapest row meeting the SLO. Without
+// one, every verdict is a headline.
+func (m *Model) markHeadlines() {
+	var prefixes []string
+	for _, r := range m.Summary.Experiments.MemorySweep {
+		if r.CheapestWithSLO {
+			prefixes = append(prefixes, fmt.Sprintf("%s %d MB", r.Target, r.MemoryMB))
+		}
+	}
+	n := 0
+	for i := range m.Verdicts {
+		for _, p := range prefixes {
+			if strings.HasPrefix(m.Verdicts[i].Serverless, p) {
+				m.Verdicts[i].Headline = true
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		for i := range m.Verdicts {
+			m.Verdicts[i].Headline = true
+		}
+	}
+}
+
+// OtherVerdicts are the verdicts that are not headlines.
+func (m *Model) OtherVerdicts() []Verdict {
+	var out []Verdict
+	for _, v := range m.Verdicts {
+		if !v.Headline {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// HeadlineVerdicts are the verdicts shown first.
+func (m *Model) HeadlineVerdicts() []Verdict {
+	var out []Verdict
+	for _, v := range m.Verdicts {
+		if v.Headline {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func (m *Model) buildPhases() {

@@ -152,11 +152,15 @@ func (st *runState) renderReport(ctx context.Context) {
 			fmt.Fprintf(w, "report: %s\n", f)
 		}
 	}
-	if len(m.Verdicts) > 0 {
+	if head := m.HeadlineVerdicts(); len(head) > 0 {
 		var texts []string
-		for _, v := range m.Verdicts {
+		for _, v := range head {
 			texts = append(texts, v.Text)
 		}
-		fmt.Fprintf(w, "\nverdict: %s\n", strings.Join(texts, " "))
+		lead := ""
+		if n := len(m.OtherVerdicts()); n > 0 {
+			lead = fmt.Sprintf("for the cheapest function configuration meeting the SLO (%d other configurations in the report): ", n)
+		}
+		fmt.Fprintf(w, "\nverdict: %s%s\n", lead, strings.Join(texts, " "))
 	}
 }
