@@ -74,8 +74,8 @@ type SLOLine struct {
 	// Experiment is set for experiment steps, which do not count toward
 	// the overall verdict.
 	Experiment string
-	Passed        bool
-	Violations    []string
+	Passed     bool
+	Violations []string
 }
 
 // TargetView is one target's table.
