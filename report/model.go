@@ -316,7 +316,7 @@ func (m *Model) buildVerdicts() {
 		case below > 0:
 			v.CheaperBelowMonthly = below
 			v.CheaperBelowRPS = below / SecondsPerMonth
-			fmt.Fprintf(&b, "%s is cheaper than %s below %s requests/month (%s rps average)",
+			fmt.Fprintf(&b, "serverless (%s) is cheaper than %s below %s requests/month (%s rps average)",
 				br.Serverless, br.Instance, fmtVolume(below), fmtRate(v.CheaperBelowRPS))
 			if br.MonthlyRequestsLow > 0 && br.MonthlyRequestsHigh > 0 {
 				fmt.Fprintf(&b, ", 95%% CI %s–%s", fmtVolume(br.MonthlyRequestsLow), fmtVolume(br.MonthlyRequestsHigh))
@@ -326,10 +326,16 @@ func (m *Model) buildVerdicts() {
 			}
 		case len(br.Crossings) > 0:
 			c := br.Crossings[0]
-			fmt.Fprintf(&b, "%s becomes cheaper than %s above %s requests/month (%s rps average)",
+			fmt.Fprintf(&b, "serverless (%s) becomes cheaper than %s above %s requests/month (%s rps average)",
 				br.Serverless, br.Instance, fmtVolume(c.MonthlyRequests), fmtRate(c.AverageRPS))
+		case strings.HasPrefix(br.Note, "serverless is cheaper"):
+			v.CheaperBelowMonthly = math.Inf(1)
+			v.CheaperBelowRPS = math.Inf(1)
+			fmt.Fprintf(&b, "serverless (%s) is cheaper than %s at every volume analysed (%s)", br.Serverless, br.Instance, strings.TrimPrefix(br.Note, "serverless is cheaper "))
+		case strings.HasPrefix(br.Note, "the fleet is cheaper"):
+			fmt.Fprintf(&b, "%s is cheaper than serverless (%s) at every volume analysed (%s)", br.Instance, br.Serverless, strings.TrimPrefix(br.Note, "the fleet is cheaper "))
 		default:
-			fmt.Fprintf(&b, "%s and %s do not cross in the analysed range", br.Serverless, br.Instance)
+			fmt.Fprintf(&b, "serverless (%s) and %s do not cross in the analysed range", br.Serverless, br.Instance)
 		}
 		if prof > 0 {
 			sc, fc := m.findCurve("serverless", br.Serverless), m.findCurve("fleet", br.Fleet)
