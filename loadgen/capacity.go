@@ -200,7 +200,7 @@ func WithCapacityCILevel(level float64) CapacityOption {
 }
 
 // WithCapacityWarmup overrides the warm-up probe's duration (0 disables
-// it); by default it is the scenario's warmup, or DefaultCapacityWarmup.
+// it; DefaultCapacityWarmup otherwise).
 func WithCapacityWarmup(d time.Duration) CapacityOption {
 	return func(s *capacitySettings) error {
 		if d < 0 {
@@ -236,15 +236,9 @@ func newCapacityPlan(spec scenarios.Capacity) (capacityPlan, error) {
 		stepDuration: spec.StepDuration,
 		tolerance:    spec.Tolerance,
 		minSamples:   spec.MinSamples,
-		warmup:       spec.Warmup,
+		warmup:       DefaultCapacityWarmup,
 	}
 	var errs []error
-	if p.warmup == 0 {
-		p.warmup = DefaultCapacityWarmup
-	}
-	if p.warmup < 0 {
-		errs = append(errs, fmt.Errorf("warmup: must be >= 0 (got %v)", p.warmup))
-	}
 	if !(p.slo.P99Ms > 0 || p.slo.P95Ms > 0 || p.slo.P50Ms > 0) {
 		errs = append(errs, errors.New("slo: needs a latency objective (p50_ms, p95_ms or p99_ms)"))
 	}
@@ -297,8 +291,8 @@ func newCapacityPlan(spec scenarios.Capacity) (capacityPlan, error) {
 // the budget (or unknown) fails the step, because then the target did not
 // receive the offered load and the numbers describe the client.
 //
-// An unrecorded warm-up probe at min_rps (scenario warmup, default
-// DefaultCapacityWarmup) runs first, so connection set-up and the target's
+// An unrecorded warm-up probe at min_rps (DefaultCapacityWarmup, or
+// WithCapacityWarmup) runs first, so connection set-up and the target's
 // first-request costs do not land in the first step. A step with fewer
 // than min_samples latencies is extended (up to
 // WithCapacityMaxExtensions times, each at most 2 × step_duration) unless

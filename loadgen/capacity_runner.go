@@ -125,6 +125,9 @@ func (p *RunnerProber) probe(ctx context.Context, rps float64, d time.Duration, 
 	)
 	next := p.Runner.Encoder
 	r := *p.Runner // a copy whose Encoder also collects latencies
+	// The Runner's own hook is called below, once Info.Recorded is right.
+	onDone := r.OnPhaseDone
+	r.OnPhaseDone = nil
 	r.Encoder = func(rec *results.Record) error {
 		if rec.ErrorClass != results.ErrorClassDropped {
 			mu.Lock()
@@ -148,6 +151,9 @@ func (p *RunnerProber) probe(ctx context.Context, rps float64, d time.Duration, 
 	})
 	// Every record went through the collector; only kept ones were written.
 	out.Info.Recorded = keep && next != nil
+	if onDone != nil && out.Info.Name != "" {
+		onDone(out)
+	}
 	if p.Observe != nil && out.Info.Name != "" {
 		p.Observe(out)
 	}

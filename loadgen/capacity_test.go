@@ -326,14 +326,14 @@ func TestRunCapacityCancelled(t *testing.T) {
 func TestRunCapacityWarmup(t *testing.T) {
 	t.Parallel()
 	spec := scenarios.Capacity{SLO: scenarios.SLO{P99Ms: 100}, MinRPS: 10, MaxRPS: 10,
-		StepDuration: 10 * time.Second, MinSamples: 1, Warmup: 3 * time.Second}
+		StepDuration: 10 * time.Second, MinSamples: 1}
 	var calls []string
 	p := RateProberFunc(func(_ context.Context, rps float64, d time.Duration) (ProbeResult, error) {
 		calls = append(calls, fmt.Sprintf("%g/%v", rps, d))
 		return ProbeResult{OfferedRPS: rps, AchievedRPS: rps, Requests: 100, Duration: d,
 			Latencies: slices.Repeat([]time.Duration{time.Millisecond}, 100)}, nil
 	})
-	got, err := RunCapacity(context.Background(), p, spec)
+	got, err := RunCapacity(context.Background(), p, spec, WithCapacityWarmup(3*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,6 +349,13 @@ func TestRunCapacityWarmup(t *testing.T) {
 	}
 	if len(calls) != 1 {
 		t.Errorf("WithCapacityWarmup(0): %d probes, want 1", len(calls))
+	}
+	calls = nil
+	if _, err := RunCapacity(context.Background(), p, spec); err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("10/%v", DefaultCapacityWarmup); len(calls) != 2 || calls[0] != want {
+		t.Errorf("default warm-up: probes %v, want %s first", calls, want)
 	}
 }
 
@@ -367,10 +374,10 @@ func TestRunCapacityInvalidSpec(t *testing.T) {
 		{name: "negative step", edit: func(c *scenarios.Capacity) { c.StepDuration = -time.Second }},
 		{name: "tolerance not a fraction", edit: func(c *scenarios.Capacity) { c.Tolerance = 5 }},
 		{name: "negative min samples", edit: func(c *scenarios.Capacity) { c.MinSamples = -1 }},
-		{name: "negative warmup", edit: func(c *scenarios.Capacity) { c.Warmup = -time.Second }},
 		{name: "only error objective", edit: func(c *scenarios.Capacity) { c.SLO = scenarios.SLO{ErrorRate: 0.1} }},
 		{name: "bad option", edit: func(*scenarios.Capacity) {}, opts: []CapacityOption{WithCapacityCILevel(1.5)}},
 		{name: "bad max steps", edit: func(*scenarios.Capacity) {}, opts: []CapacityOption{WithCapacityMaxSteps(0)}},
+		{name: "negative warmup", edit: func(*scenarios.Capacity) {}, opts: []CapacityOption{WithCapacityWarmup(-time.Second)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

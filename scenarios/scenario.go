@@ -209,9 +209,6 @@ type Capacity struct {
 	StepDuration time.Duration `yaml:"step_duration"`
 	Tolerance    float64       `yaml:"tolerance"`
 	MinSamples   int           `yaml:"min_samples"`
-	// Warmup is an unrecorded probe at min_rps before the first step
-	// (connections, caches, lazy allocations); 0 means the default (2s).
-	Warmup time.Duration `yaml:"warmup"`
 	// Targets lists further targets searched one after another with the
 	// same settings (e.g. the reference server at 1 and at 2 workers);
 	// each gives its own experiments.capacity entry.

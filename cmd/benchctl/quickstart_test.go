@@ -131,7 +131,6 @@ experiments:
     step_duration: 1s
     tolerance: 0.5
     min_samples: 10
-    warmup: 500ms
 pricing:
   region: us-east-1
   architectures: [x86_64, arm64]
