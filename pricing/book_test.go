@@ -18,7 +18,7 @@ func TestEmbeddedBookCoverage(t *testing.T) {
 		mustFind(t, b, PlatformCloudRun, region, "", "request-based", "")
 		mustFind(t, b, PlatformAzureFunctions, region, "", "consumption", "")
 		mustFind(t, b, PlatformAzureFunctions, region, "", "flex", "")
-		for _, in := range []string{"t3.medium", "t3.large", "t4g.medium", "c5.large", "c5.xlarge", "c6i.large", "c6i.xlarge", "c6g.large",
+		for _, in := range []string{"t3.micro", "t3.medium", "t3.large", "t4g.medium", "c5.large", "c5.xlarge", "c6i.large", "c6i.xlarge", "c6g.large",
 			"c7i.large", "c7i.xlarge", "c7g.large", "c7g.xlarge", "c8g.large", "m6i.large", "m7i.large", "m7g.large"} {
 			e := mustFind(t, b, PlatformEC2, region, "", "", in)
 			if strings.HasPrefix(in, "t") != e.EC2.Burstable {

@@ -193,6 +193,25 @@ func TestEC2Cost(t *testing.T) {
 	if want := d("0.1216"); !got.TotalUSD.Equal(want) {
 		t.Errorf("t3.medium busy hour = %s, want %s", got.TotalUSD, want)
 	}
+	// t3.micro, the paper's "about $8/month" 1 GB always-on machine: 730 h ×
+	// 0.0104 = 7.592 at or below its 10% baseline; pinned at 100% it adds
+	// 2 × 0.9 × 0.05 = 0.09 per hour of surplus credits.
+	micro := mustFind(t, b, PlatformEC2, "us-east-1", "", "", "t3.micro")
+	if micro.EC2.VCPU != 2 || !micro.EC2.MemoryGiB.Equal(d("1")) || micro.Architecture != ArchX86 || !micro.EC2.Burstable {
+		t.Errorf("t3.micro spec = %+v (%s)", *micro.EC2, micro.Architecture)
+	}
+	for _, tt := range []struct {
+		hours, util float64
+		want        string
+	}{{HoursPerMonth, 0.1, "7.592"}, {1, 1, "0.1004"}} {
+		got, err := EC2Cost(micro, 1, tt.hours, tt.util)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.TotalUSD.Equal(d(tt.want)) {
+			t.Errorf("t3.micro %v h at %v = %s, want %s", tt.hours, tt.util, got.TotalUSD, tt.want)
+		}
+	}
 }
 
 func TestTieredCost(t *testing.T) {

@@ -18,15 +18,11 @@ import (
 // FunctionOptions are the inputs of `benchctl function`.
 type FunctionOptions struct {
 	IO *IOStreams
-	// Model is an inference preset name (e.g. tinybert-4l-312).
-	Model string
+	// ModelOptions select the model: the same flags as benchctl serve
+	// (--model, --config, --model-dir, shape flags, --weights, ...).
+	ModelOptions
 	// Task is sentiment, similarity or embed.
 	Task string
-	// Weights is an optional safetensors file; Vocab an optional vocab.txt.
-	Weights string
-	Vocab   string
-	// Seed seeds synthetic weights (0 = the inference default).
-	Seed uint64
 	// Getenv reads the environment (os.Getenv; a seam for tests).
 	Getenv func(string) string
 }
@@ -34,10 +30,13 @@ type FunctionOptions struct {
 func newFunctionCmd(streams *IOStreams, runF func(*FunctionOptions) error) *cobra.Command {
 	opts := &FunctionOptions{IO: streams, Getenv: os.Getenv}
 	cmd := &cobra.Command{
-		Use:   "function --model NAME --task TASK",
+		Use:   "function --model NAME [--layers N ...] --task TASK",
 		Short: "Run the reference encoder as an AWS Lambda function (custom runtime)",
 		Long: `Usage:
-  benchctl function --model NAME --task sentiment|similarity|embed [--weights FILE] [--vocab FILE] [--seed N]
+  benchctl function --model NAME | --config FILE | --model-dir DIR
+                    [--name NAME] [--layers N --hidden N --heads N --ffn N ...]
+                    [--weights FILE] [--vocab FILE] [--seed N]
+                    --task sentiment|similarity|embed
 
 Runs the reference encoder as a Lambda handler through aws-lambda-go's
 lambda.Start: it loads the model during INIT (that is the cold start), then
@@ -56,24 +55,36 @@ unwrapped and answered with {"statusCode": 200, "body": "..."}.
 A bad event fails the invocation with errorType InvalidEventError.
 
 Options:
-  --model NAME      inference preset (` + strings.Join(inference.PresetNames(), ", ") + `)
-  --task TASK       sentiment, similarity or embed
-  --weights FILE    safetensors weights (default: synthetic, seeded weights)
-  --vocab FILE      BERT vocab.txt (default: the fallback tokenizer)
-  --seed N          seed of synthetic weights
+  --task TASK            sentiment, similarity or embed (default sentiment)
+` + modelFlagsUsage("required unless --config or --model-dir is given; then\n"+
+			"                         default "+inference.DefaultPreset) + `
+
+The model flags are those of benchctl serve, so a function and a reference
+server built from the same flags run the same encoder.
 
 Environment:
   AWS_LAMBDA_RUNTIME_API   host:port of the Runtime API (set by the platform)`,
 		Example: `  # functions.yaml entry for benchctl lambda serve:
   #   command: [benchctl, function, --model, tinybert-4l-312, --task, sentiment]
-  benchctl lambda serve --functions functions.yaml`,
+  benchctl lambda serve --functions functions.yaml
+  # a MobileBERT-sized encoder: a preset with its shape overridden
+  #   command: [benchctl, function, --model, tinybert-4l-312, --name, mobilebert-sized-24l-256,
+  #             --layers, "24", --hidden, "256", --heads, "4", --ffn, "896", --task, sentiment]`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Model == "" {
-				return &FlagError{Err: errors.New("function: --model is required")}
+				if opts.ConfigFile == "" && opts.ModelDir == "" {
+					return &FlagError{Err: errors.New("function: --model is required (or --config or --model-dir)")}
+				}
+				opts.Model = inference.DefaultPreset
 			}
-			if _, err := inference.Preset(opts.Model); err != nil {
-				return &FlagError{Err: fmt.Errorf("function: --model: %w", err)}
+			if opts.ModelDir != "" {
+				if err := opts.applyModelDir("function"); err != nil {
+					return err
+				}
+			}
+			if _, err := opts.config("function"); err != nil {
+				return err
 			}
 			switch inference.Task(opts.Task) {
 			case inference.TaskSentiment, inference.TaskSimilarity, inference.TaskEmbed:
@@ -86,11 +97,8 @@ Environment:
 			return functionRun(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Model, "model", "", "inference preset name")
+	addModelFlags(cmd.Flags(), &opts.ModelOptions, "")
 	cmd.Flags().StringVar(&opts.Task, "task", "sentiment", "sentiment, similarity or embed")
-	cmd.Flags().StringVar(&opts.Weights, "weights", "", "safetensors weights file")
-	cmd.Flags().StringVar(&opts.Vocab, "vocab", "", "BERT vocab.txt")
-	cmd.Flags().Uint64Var(&opts.Seed, "seed", 0, "seed of synthetic weights")
 	return cmd
 }
 
@@ -125,25 +133,19 @@ type functionHandler struct {
 	task  inference.Task
 }
 
-// newFunctionHandler loads the model named in opts.
+// newFunctionHandler loads the model opts describe (preset, config file,
+// shape flags, weights).
 func newFunctionHandler(opts *FunctionOptions) (*functionHandler, error) {
-	cfg, err := inference.Preset(opts.Model)
+	cfg, err := opts.config("function")
 	if err != nil {
-		return nil, &FlagError{Err: fmt.Errorf("function: --model: %w", err)}
+		return nil, err
 	}
-	var mopts []inference.Option
-	if opts.Weights != "" {
-		mopts = append(mopts, inference.WithWeightsFile(opts.Weights))
-	}
-	if opts.Vocab != "" {
-		mopts = append(mopts, inference.WithVocabFile(opts.Vocab))
-	}
-	if opts.Seed != 0 {
-		mopts = append(mopts, inference.WithSeed(opts.Seed))
-	}
-	m, err := inference.New(cfg, mopts...)
+	m, err := inference.New(cfg, opts.loadOptions()...)
 	if err != nil {
-		return nil, fmt.Errorf("function: loading model %s: %w", opts.Model, err)
+		if errors.Is(err, inference.ErrBadWeights) || errors.Is(err, os.ErrNotExist) {
+			return nil, &FlagError{Err: fmt.Errorf("function: loading model %s: %w", cfg.Name, err)}
+		}
+		return nil, fmt.Errorf("function: loading model %s: %w", cfg.Name, err)
 	}
 	return &functionHandler{model: m, task: inference.Task(opts.Task)}, nil
 }

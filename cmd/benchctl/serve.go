@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,20 +19,8 @@ import (
 // ServeOptions are the inputs of `benchctl serve`.
 type ServeOptions struct {
 	IO *IOStreams
-	// Model is a preset name; ConfigFile a YAML/JSON model config (its
-	// fields override the preset's); Shape holds --layers/--hidden/...
-	// overrides (0 = keep).
-	Model      string
-	ModelDir   string
-	ConfigFile string
-	Name       string
-	Shape      inference.Config
-	Labels     []string
-	// WeightsFile is a safetensors file, VocabFile a vocab.txt; Seed seeds
-	// synthetic weights.
-	WeightsFile string
-	VocabFile   string
-	Seed        uint64
+	// ModelOptions select the model (--model, --config, shape flags, ...).
+	ModelOptions
 	// Server settings.
 	Workers         int
 	Queue           int
@@ -86,26 +72,7 @@ Logs go to stderr. SIGTERM or Ctrl-C shuts down gracefully (in-flight
 requests finish) and exits 0.
 
 Options:
-  --model NAME           preset: ` + strings.Join(inference.PresetNames(), ", ") + `
-                         (default ` + inference.DefaultPreset + `)
-  --model-dir DIR        a Hugging Face BERT checkpoint directory: shorthand for
-                         --config DIR/config.json --weights DIR/model.safetensors
-                         --vocab DIR/vocab.txt (each if present; the flags win)
-                         and --name <directory name>
-  --config FILE          model config: benchctl YAML/JSON (name, layers, hidden,
-                         heads, ffn, vocab, max_positions, max_seq_len,
-                         type_vocab, labels) or a Hugging Face BERT config.json
-                         (num_hidden_layers, hidden_size, ..., id2label);
-                         fields it sets override the preset
-  --name NAME            model name shown in reports (default: preset name, or
-                         "custom-<layers>l-<hidden>" for a changed shape)
-  --layers, --hidden, --heads, --ffn, --vocab-size, --max-positions,
-  --max-seq-len, --type-vocab N
-                         override one dimension of the shape
-  --labels A,B,C         sentiment classes (default negative,neutral,positive)
-  --weights FILE         safetensors weights with Hugging Face BERT tensor names
-  --vocab FILE           BERT uncased vocab.txt (WordPiece)
-  --seed N               seed of synthetic weights (default ` + fmt.Sprint(inference.DefaultSeed) + `)
+` + modelFlagsUsage("default "+inference.DefaultPreset) + `
   --workers N            inference workers (default GOMAXPROCS)
   --queue N              requests that may wait for a worker (default ` + fmt.Sprint(refserver.DefaultQueueSize) + `)
   --max-batch N          dynamic batching: largest batch per forward pass (default 1)
@@ -132,7 +99,7 @@ Options:
 				return &FlagError{Err: fmt.Errorf("serve: --addr %q: %w", opts.Addr, err)}
 			}
 			if opts.ModelDir != "" {
-				if err := applyModelDir(opts); err != nil {
+				if err := opts.applyModelDir("serve"); err != nil {
 					return err
 				}
 			}
@@ -143,22 +110,7 @@ Options:
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Model, "model", inference.DefaultPreset, "preset name")
-	f.StringVar(&opts.ModelDir, "model-dir", "", "Hugging Face model directory (config.json, model.safetensors, vocab.txt)")
-	f.StringVar(&opts.ConfigFile, "config", "", "YAML/JSON model config file")
-	f.StringVar(&opts.Name, "name", "", "model name shown in reports")
-	f.IntVar(&opts.Shape.Layers, "layers", 0, "transformer layers")
-	f.IntVar(&opts.Shape.Hidden, "hidden", 0, "hidden size")
-	f.IntVar(&opts.Shape.Heads, "heads", 0, "attention heads")
-	f.IntVar(&opts.Shape.FFN, "ffn", 0, "feed-forward size")
-	f.IntVar(&opts.Shape.Vocab, "vocab-size", 0, "word embedding rows")
-	f.IntVar(&opts.Shape.MaxPositions, "max-positions", 0, "position embedding rows")
-	f.IntVar(&opts.Shape.MaxSeqLen, "max-seq-len", 0, "truncation length in tokens")
-	f.IntVar(&opts.Shape.TypeVocab, "type-vocab", 0, "token type embedding rows")
-	f.StringSliceVar(&opts.Labels, "labels", nil, "sentiment classes")
-	f.StringVar(&opts.WeightsFile, "weights", "", "safetensors weights file")
-	f.StringVar(&opts.VocabFile, "vocab", "", "BERT vocab.txt")
-	f.Uint64Var(&opts.Seed, "seed", inference.DefaultSeed, "seed of synthetic weights")
+	addModelFlags(f, &opts.ModelOptions, inference.DefaultPreset)
 	f.IntVar(&opts.Workers, "workers", 0, "inference workers (0 = GOMAXPROCS)")
 	f.IntVar(&opts.Queue, "queue", refserver.DefaultQueueSize, "queue size")
 	f.IntVar(&opts.MaxBatch, "max-batch", refserver.DefaultMaxBatch, "largest batch per forward pass")
@@ -170,69 +122,9 @@ Options:
 	return cmd
 }
 
-// applyModelDir fills ConfigFile, WeightsFile, VocabFile and Name from a
-// Hugging Face checkpoint directory where the flags left them empty.
-func applyModelDir(opts *ServeOptions) error {
-	fi, err := os.Stat(opts.ModelDir)
-	if err != nil || !fi.IsDir() {
-		return &FlagError{Err: fmt.Errorf("serve: --model-dir %q is not a directory", opts.ModelDir)}
-	}
-	for _, f := range []struct {
-		dst  *string
-		name string
-	}{{&opts.ConfigFile, "config.json"}, {&opts.WeightsFile, "model.safetensors"}, {&opts.VocabFile, "vocab.txt"}} {
-		p := filepath.Join(opts.ModelDir, f.name)
-		if _, err := os.Stat(p); *f.dst == "" && err == nil {
-			*f.dst = p
-		}
-	}
-	if opts.WeightsFile == "" {
-		return &FlagError{Err: fmt.Errorf("serve: --model-dir %s has no model.safetensors", opts.ModelDir)}
-	}
-	if opts.Name == "" {
-		opts.Name = filepath.Base(filepath.Clean(opts.ModelDir))
-	}
-	return nil
-}
-
-// serveConfig resolves the model config: preset, then config file, then
-// shape flags. A changed shape without a name from --name or the file is
-// named "custom-<layers>l-<hidden>".
+// serveConfig resolves the model config of serve (see ModelOptions.config).
 func serveConfig(opts *ServeOptions) (inference.Config, error) {
-	cfg, err := inference.Preset(opts.Model)
-	if err != nil {
-		return cfg, &FlagError{Err: fmt.Errorf("serve: --model: %w", err)}
-	}
-	changed, named := false, false
-	if opts.ConfigFile != "" {
-		b, err := os.ReadFile(opts.ConfigFile)
-		if err != nil {
-			return cfg, &FlagError{Err: fmt.Errorf("serve: --config: %w", err)}
-		}
-		fileCfg, err := inference.ParseConfig(b)
-		if err != nil {
-			return cfg, &FlagError{Err: fmt.Errorf("serve: --config %s: %w", opts.ConfigFile, err)}
-		}
-		cfg, changed = cfg.Merge(fileCfg)
-		named = fileCfg.Name != ""
-	}
-	shape := opts.Shape
-	shape.Name, shape.Labels = "", opts.Labels
-	cfg, flagChanged := cfg.Merge(shape)
-	changed = changed || flagChanged
-	if opts.Shape.MaxSeqLen == 0 && cfg.MaxSeqLen > cfg.MaxPositions {
-		cfg.MaxSeqLen = cfg.MaxPositions // a small custom position table
-	}
-	switch {
-	case opts.Name != "":
-		cfg.Name = opts.Name
-	case changed && !named:
-		cfg.Name = fmt.Sprintf("custom-%dl-%d", cfg.Layers, cfg.Hidden)
-	}
-	if err := cfg.Validate(); err != nil {
-		return cfg, &FlagError{Err: fmt.Errorf("serve: %w", err)}
-	}
-	return cfg, nil
+	return opts.config("serve")
 }
 
 // serveRun loads the model, listens, prints the ready line and serves
@@ -243,14 +135,7 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 	if err != nil {
 		return err
 	}
-	mopts := []inference.Option{inference.WithSeed(opts.Seed)}
-	if opts.WeightsFile != "" {
-		mopts = append(mopts, inference.WithWeightsFile(opts.WeightsFile))
-	}
-	if opts.VocabFile != "" {
-		mopts = append(mopts, inference.WithVocabFile(opts.VocabFile))
-	}
-	model, err := inference.New(cfg, mopts...)
+	model, err := inference.New(cfg, opts.loadOptions()...)
 	if err != nil {
 		if errors.Is(err, inference.ErrBadWeights) || errors.Is(err, os.ErrNotExist) {
 			return &FlagError{Err: fmt.Errorf("serve: %w", err)}
