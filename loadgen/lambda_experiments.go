@@ -45,21 +45,49 @@ func NewControlForTarget(ctx context.Context, t Target, opts ...ControlOption) (
 	return NewLambdaControl(ctx, lt.Options(), opts...)
 }
 
-// RunServerlessExperiments runs the scenario's memory_sweep (each size:
-// the listed phases through env.RunPhase with labels) and cold_starts
-// blocks, in that order; either may be absent. Each restores the function's
-// configuration before returning. Summarise afterwards with
+// MemorySweepTargets returns the targets a memory sweep sweeps, in order:
+// Target, then Targets, each once.
+func MemorySweepTargets(ms *scenarios.MemorySweep) []string {
+	if ms == nil {
+		return nil
+	}
+	var out []string
+	for _, name := range append([]string{ms.Target}, ms.Targets...) {
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// RunServerlessExperiments runs the scenario's memory_sweep and cold_starts
+// blocks, in that order; either may be absent. The memory sweep sweeps each
+// of its targets (MemorySweepTargets) one after another, each through its
+// own control client: every memory size runs the listed phases through
+// env.RunPhase with labels, sending only to the target being swept, and
+// the target's configuration is restored before the next target starts
+// (also after an error or cancellation). Every target and phase is checked
+// before any traffic is sent. Summarise afterwards with
 // SummarizeServerlessExperiments.
 func RunServerlessExperiments(ctx context.Context, env ServerlessEnv) error {
 	ex := env.Scenario.Experiments
 	if ms := ex.MemorySweep; ms != nil {
-		tgt, ok := env.Targets[ms.Target]
-		if !ok {
-			return fmt.Errorf("memory_sweep: unknown target %q", ms.Target)
+		type swept struct {
+			name string
+			tgt  Target
+			ctl  *LambdaControl
 		}
-		ctl, err := NewControlForTarget(ctx, tgt, env.Control...)
-		if err != nil {
-			return fmt.Errorf("memory_sweep: %w", err)
+		var sweeps []swept
+		for _, name := range MemorySweepTargets(ms) {
+			tgt, ok := env.Targets[name]
+			if !ok {
+				return fmt.Errorf("memory_sweep: unknown target %q", name)
+			}
+			ctl, err := NewControlForTarget(ctx, tgt, env.Control...)
+			if err != nil {
+				return fmt.Errorf("memory_sweep: %w", err)
+			}
+			sweeps = append(sweeps, swept{name, tgt, ctl})
 		}
 		var phases []scenarios.Phase
 		for _, name := range ms.Phases {
@@ -72,23 +100,28 @@ func RunServerlessExperiments(ctx context.Context, env ServerlessEnv) error {
 		if len(phases) == 0 {
 			return errors.New("memory_sweep: no phases listed")
 		}
-		step := func(ctx context.Context, st ExperimentStep) error {
-			if env.Log != nil {
-				fmt.Fprintf(env.Log, "memory sweep: %s at %d MB\n", ms.Target, st.MemoryMB)
-			}
-			for _, p := range phases {
-				out, err := env.RunPhase(ctx, PhaseRun{Phase: p, Targets: []Target{tgt}, Step: st.Step, Experiment: st.Experiment})
-				if err != nil {
-					return fmt.Errorf("phase %s: %w", p.Name, err)
+		for _, sw := range sweeps {
+			step := func(ctx context.Context, st ExperimentStep) error {
+				if env.Log != nil {
+					fmt.Fprintf(env.Log, "memory sweep: %s at %d MB\n", sw.name, st.MemoryMB)
 				}
-				if out.Interrupted {
-					return fmt.Errorf("phase %s: interrupted: %w", p.Name, context.Cause(ctx))
+				for _, p := range phases {
+					out, err := env.RunPhase(ctx, PhaseRun{Phase: p, Targets: []Target{sw.tgt}, Step: st.Step, Experiment: st.Experiment})
+					if err != nil {
+						return fmt.Errorf("phase %s: %w", p.Name, err)
+					}
+					if out.Interrupted {
+						return fmt.Errorf("phase %s: interrupted: %w", p.Name, context.Cause(ctx))
+					}
 				}
+				return nil
 			}
-			return nil
-		}
-		if err := RunMemorySweep(ctx, ctl, ms.MemorySizes, step); err != nil {
-			return err
+			if err := RunMemorySweep(ctx, sw.ctl, ms.MemorySizes, step); err != nil {
+				if len(sweeps) > 1 {
+					return fmt.Errorf("target %s: %w", sw.name, err)
+				}
+				return err
+			}
 		}
 	}
 	if cs := ex.ColdStarts; cs != nil {
@@ -152,9 +185,9 @@ func CollectorOptionsFor(s *scenarios.Scenario) CollectorOptions {
 }
 
 // SummarizeServerlessExperiments reads every record from dec and fills
-// sum.Experiments' memory_sweep, cold_starts and concurrency_scaling
-// sections for scenario s. Memory sweep flags use the sweep target's SLO,
-// else the scenario's global SLO. Call it with a fresh Decoder over
+// sum.Experiments' memory_sweep (one row per swept target and memory size),
+// cold_starts and concurrency_scaling sections for scenario s. Each swept
+// target's flags use its own SLO, else the scenario's global SLO. Call it with a fresh Decoder over
 // results.jsonl after Summarize; sections without records stay empty.
 func SummarizeServerlessExperiments(dec results.Decoder, s *scenarios.Scenario, sum *results.Summary) error {
 	c := NewExperimentCollector(CollectorOptionsFor(s))
@@ -169,19 +202,23 @@ func SummarizeServerlessExperiments(dec results.Decoder, s *scenarios.Scenario, 
 		}
 		c.Add(&r)
 	}
-	var slo *scenarios.SLO
+	var global *scenarios.SLO
 	if s.SLO != (scenarios.SLO{}) {
 		g := s.SLO
-		slo = &g
+		global = &g
 	}
-	if ms := s.Experiments.MemorySweep; ms != nil {
-		for _, t := range s.Targets {
-			if t.Name == ms.Target && t.SLO != nil {
-				slo = t.SLO
-			}
+	own := map[string]*scenarios.SLO{}
+	for _, t := range s.Targets {
+		if t.SLO != nil {
+			own[t.Name] = t.SLO
 		}
 	}
-	c.Apply(sum, slo)
+	c.ApplyBy(sum, func(target string) *scenarios.SLO {
+		if slo, ok := own[target]; ok {
+			return slo
+		}
+		return global
+	})
 	return nil
 }
 

@@ -135,13 +135,19 @@ func RunMemorySweep(ctx context.Context, ctl MemoryController, sizes []int, run 
 // when that is 0); slo nil means no SLO and CheapestWithSLO stays unset.
 // Rows without requests are never marked.
 func MarkBestMemory(rows []results.MemorySweepRow, slo *scenarios.SLO) {
+	MarkBestMemoryBy(rows, func(string) *scenarios.SLO { return slo })
+}
+
+// MarkBestMemoryBy is MarkBestMemory with each target's rows judged against
+// its own SLO, sloFor(target) (nil = none).
+func MarkBestMemoryBy(rows []results.MemorySweepRow, sloFor func(target string) *scenarios.SLO) {
 	byTarget := map[string][]int{}
 	for i := range rows {
 		rows[i].Cheapest, rows[i].FastestP99, rows[i].CheapestWithSLO = false, false, false
 		byTarget[rows[i].Target] = append(byTarget[rows[i].Target], i)
 	}
-	for _, idx := range byTarget {
-		markBest(rows, idx, slo)
+	for target, idx := range byTarget {
+		markBest(rows, idx, sloFor(target))
 	}
 }
 

@@ -304,8 +304,14 @@ func (c *ExperimentCollector) Scaling() []results.ScalingStep {
 // cold start and concurrency scaling sections from what was collected;
 // sections with no records are left untouched.
 func (c *ExperimentCollector) Apply(s *results.Summary, slo *scenarios.SLO) {
+	c.ApplyBy(s, func(string) *scenarios.SLO { return slo })
+}
+
+// ApplyBy is Apply with each memory sweep target's rows marked against its
+// own SLO, sloFor(target) (nil = none).
+func (c *ExperimentCollector) ApplyBy(s *results.Summary, sloFor func(target string) *scenarios.SLO) {
 	if rows := c.MemorySweep(); len(rows) > 0 {
-		MarkBestMemory(rows, slo)
+		MarkBestMemoryBy(rows, sloFor)
 		s.Experiments.MemorySweep = rows
 	}
 	if cs := c.ColdStarts(); cs != nil {

@@ -183,29 +183,40 @@ func fleetsFor(book *Book, sum *results.Summary, sc *scenarios.Scenario) ([]*Fle
 	var capRPS, capLow, capHigh float64
 	assumption := ""
 	refInstance := ""
+	var failed []string // capacity searches that found no passing rate
 	for _, c := range sum.Experiments.Capacity {
-		if c.CapacityRPS > 0 {
-			capRPS, capLow, capHigh = c.CapacityRPS, c.CapacityRPSLow, c.CapacityRPSHi
-			assumption = fmt.Sprintf("measured: capacity search on %s at p99 ≤ %g ms", c.Target, c.SLOP99Ms)
-			if sc != nil {
-				for _, t := range sc.Targets {
-					if t.Name == c.Target && t.Server != "" {
-						for _, s := range sc.Servers {
-							if s.Name == t.Server {
-								refInstance = s.Instance
-							}
+		if c.CapacityRPS <= 0 {
+			failed = append(failed, describeFailedSearch(c))
+			continue
+		}
+		capRPS, capLow, capHigh = c.CapacityRPS, c.CapacityRPSLow, c.CapacityRPSHi
+		assumption = fmt.Sprintf("measured: capacity search on %s at p99 ≤ %g ms", c.Target, c.SLOP99Ms)
+		if sc != nil {
+			for _, t := range sc.Targets {
+				if t.Name == c.Target && t.Server != "" {
+					for _, s := range sc.Servers {
+						if s.Name == t.Server {
+							refInstance = s.Instance
 						}
 					}
 				}
 			}
-			break
 		}
+		break
 	}
+	var notes []string
 	if capRPS == 0 && ps.CapacityRPS > 0 {
 		capRPS = ps.CapacityRPS
 		assumption = "given: pricing.capacity_rps in the scenario"
+		if len(failed) > 0 {
+			assumption += " (the capacity search found no passing rate)"
+			notes = append(notes, fmt.Sprintf("%s; fleets are sized from pricing.capacity_rps = %g instead", strings.Join(failed, "; "), ps.CapacityRPS))
+		}
 	}
 	if capRPS == 0 {
+		if len(failed) > 0 {
+			return nil, []string{fmt.Sprintf("no instance capacity: %s, so no fleet is sized from it (a capacity of 0 prices no fleet) and there are no fleet costs or break-even rows; set pricing.capacity_rps to price fleets with an assumed capacity", strings.Join(failed, "; "))}, nil
+		}
 		return nil, []string{"no instance capacity: no capacity experiment ran and pricing.capacity_rps is not set, so no fleet costs or break-even rows"}, nil
 	}
 	instances := ps.Instances
@@ -219,7 +230,6 @@ func fleetsFor(book *Book, sum *results.Summary, sc *scenarios.Scenario) ([]*Fle
 	if len(instances) == 0 {
 		instances = []string{"c7g.large", "c7i.large"}
 	}
-	var notes []string
 	refVCPU := 0
 	if ps.ScaleCapacityByVCPU {
 		if refInstance == "" && len(instances) > 0 {
@@ -254,6 +264,33 @@ func fleetsFor(book *Book, sum *results.Summary, sc *scenarios.Scenario) ([]*Fle
 		out = append(out, f)
 	}
 	return out, notes, nil
+}
+
+// describeFailedSearch says what a capacity search that found capacity 0
+// did: the SLO it held the server to, the lowest rate it offered and why it
+// stopped.
+func describeFailedSearch(c results.CapacityResult) string {
+	slo := fmt.Sprintf("p99 ≤ %g ms", c.SLOP99Ms)
+	if c.SLOErrorRate > 0 {
+		slo += fmt.Sprintf(", error rate ≤ %g%%", c.SLOErrorRate*100)
+	}
+	s := fmt.Sprintf("the capacity search on %s found no rate that passed its SLO (%s)", c.Target, slo)
+	lowest := c.MinRPS
+	for _, st := range c.Steps {
+		if lowest <= 0 || (st.OfferedRPS > 0 && st.OfferedRPS < lowest) {
+			lowest = st.OfferedRPS
+		}
+	}
+	switch {
+	case len(c.Steps) == 0:
+		s += ", measuring no step"
+	case lowest > 0:
+		s += fmt.Sprintf(", not even its lowest rate, %g requests/s", lowest)
+	}
+	if c.LimitedBy != "" {
+		s += " (limited by " + c.LimitedBy + ")"
+	}
+	return s
 }
 
 // Curves samples every serverless and fleet cost curve at points
@@ -311,12 +348,28 @@ func (a *Analysis) Curves(minMonthlyRequests, maxMonthlyRequests float64, points
 	return out
 }
 
+// MaxCrossings caps the crossings listed in one break-even row.
+const MaxCrossings = 50
+
 // BreakEven computes a row for every (serverless configuration, fleet)
 // pair: every crossing in the search range, the first volume at which
 // serverless becomes dearer (MonthlyRequests; 0 when none), its interval
 // from the per-request cost CI, and the sensitivity to each single
 // assumption (±20% on prices and capacity, ×0.5/×2 on the cold-start rate,
 // ±20% on the peak-to-average ratio of a shaped profile).
+//
+// Every crossing found is counted in CrossingsCount. A fleet's cost is a
+// staircase (one step each time a slot of the profile needs another
+// instance); when the serverless cost per request is within a fraction of
+// a percent of the fleet's cost per request at full steps, the staircase
+// straddles the serverless line step after step and the two costs cross
+// twice per step, a real but economically meaningless oscillation (the
+// costs stay within one step, typically well under 1% of the bill, of each
+// other). Up to MaxCrossings crossings are listed in full; above that the
+// row keeps the first MaxCrossings/2 and the last MaxCrossings/2 (so the
+// first and the last crossing are always there), sets CrossingsTruncated,
+// and its Note gives the count, the volume range of the oscillation and
+// the size of one fleet step relative to the cost.
 func (a *Analysis) BreakEven(withSensitivity bool) []results.BreakEvenRow {
 	var rows []results.BreakEvenRow
 	for _, s := range a.Serverless {
@@ -346,9 +399,13 @@ func (a *Analysis) breakEvenRow(s *Serverless, f *Fleet, withSensitivity bool) r
 		row.Note = fmt.Sprintf("serverless is cheaper at every volume up to %.3g requests/month", a.MaxMonthlyRequests)
 	case len(cs) == 0:
 		row.Note = fmt.Sprintf("the fleet is cheaper at every volume from %.3g requests/month", a.MinMonthlyRequests)
+	case len(cs) > MaxCrossings:
+		row.Note = a.oscillationNote(s, f, cs)
 	case len(cs) > 1:
 		row.Note = fmt.Sprintf("%d crossings: the fleet's cost steps as instances are added", len(cs))
 	}
+	row.CrossingsCount = len(cs)
+	row.Crossings, row.CrossingsTruncated = capCrossings(cs)
 	if truncated {
 		row.Note = strings.TrimSpace(row.Note + "; search stopped after the fleet's first steps")
 	}
@@ -361,6 +418,37 @@ func (a *Analysis) breakEvenRow(s *Serverless, f *Fleet, withSensitivity bool) r
 		row.Sensitivity, row.MostSensitive = a.sensitivity(s, f, row.MonthlyRequests)
 	}
 	return row
+}
+
+// capCrossings keeps every crossing up to MaxCrossings, else the first and
+// the last MaxCrossings/2 (see BreakEven).
+func capCrossings(cs []results.Crossing) ([]results.Crossing, bool) {
+	if len(cs) <= MaxCrossings {
+		return cs, false
+	}
+	h := MaxCrossings / 2
+	out := make([]results.Crossing, 0, MaxCrossings)
+	out = append(out, cs[:h]...)
+	out = append(out, cs[len(cs)-h:]...)
+	return out, true
+}
+
+// oscillationNote describes a row with more than MaxCrossings crossings:
+// how many, over which volumes, and how large one fleet step is there
+// against the cost (the most the two options differ by in that range).
+func (a *Analysis) oscillationNote(s *Serverless, f *Fleet, cs []results.Crossing) string {
+	first, last := cs[0], cs[len(cs)-1]
+	note := fmt.Sprintf("%d crossings between %.4g and %.4g requests/month (%.4g–%.4g rps average): the %s fleet's cost steps over and under a serverless cost that grows almost in parallel with it",
+		len(cs), first.MonthlyRequests, last.MonthlyRequests, first.AverageRPS, last.AverageRPS, f.Instance)
+	if bps, _ := f.breakpoints(a.Profile, first.MonthlyRequests*(1-1e-6), last.MonthlyRequests*(1+1e-6)); len(bps) > 0 {
+		b := bps[0]
+		before, after := f.Monthly(b, a.Profile), f.Monthly(b*(1+stepMergeRel), a.Profile)
+		if jump := after.Sub(before); jump.IsPositive() && after.IsPositive() {
+			note += fmt.Sprintf(", each step $%s (%.2g%% of the monthly cost there), so the two are within one step of each other, in effect a tie", jump.StringFixed(2), jump.Div(after).InexactFloat64()*100)
+		}
+	}
+	h := MaxCrossings / 2
+	return note + fmt.Sprintf("; only the first %d and the last %d crossings are listed (crossings_truncated)", h, h)
 }
 
 func (a *Analysis) sensitivity(s *Serverless, f *Fleet, base float64) ([]results.Sensitivity, string) {

@@ -412,6 +412,63 @@ func TestFleetsCapacityScaling(t *testing.T) {
 	}
 }
 
+func TestZeroMeasuredCapacity(t *testing.T) {
+	t.Parallel()
+	book := mustBook(t)
+	// A capacity search whose every step failed its SLO: capacity 0.
+	failed := results.CapacityResult{Target: "ref", SLOP99Ms: 300, SLOErrorRate: 0.01, MinRPS: 10, MaxRPS: 400, LimitedBy: "min_rps",
+		Steps: []results.CapacityStep{{OfferedRPS: 20, P99Ms: 900}, {OfferedRPS: 10, P99Ms: 650}}}
+	for _, tt := range []struct {
+		name        string
+		capacityRPS float64
+		wantFleets  bool
+		wantNote    []string
+	}{
+		{name: "no fallback", wantNote: []string{"no instance capacity: the capacity search on ref found no rate that passed its SLO (p99 ≤ 300 ms, error rate ≤ 1%), not even its lowest rate, 10 requests/s (limited by min_rps)",
+			"no fleet is sized from it", "set pricing.capacity_rps"}},
+		{name: "capacity_rps given", capacityRPS: 20, wantFleets: true, wantNote: []string{"the capacity search on ref found no rate that passed its SLO",
+			"fleets are sized from pricing.capacity_rps = 20 instead"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			recs, sc := testRun()
+			sc.Pricing.CapacityRPS = tt.capacityRPS
+			sum := &results.Summary{Experiments: results.Experiments{Capacity: []results.CapacityResult{failed}}}
+			if err := AnalyzeRun(book, sliceReader(recs), sum, sc); err != nil {
+				t.Fatal(err)
+			}
+			all := strings.Join(sum.Notes, "\n")
+			if strings.Contains(all, "no capacity experiment ran") {
+				t.Errorf("notes claim no capacity experiment ran: %q", all)
+			}
+			for _, w := range tt.wantNote {
+				if !strings.Contains(all, w) {
+					t.Errorf("notes lack %q:\n%s", w, all)
+				}
+			}
+			if !tt.wantFleets {
+				if len(sum.BreakEven) != 0 {
+					t.Errorf("break-even rows from a zero capacity: %+v", sum.BreakEven)
+				}
+				for _, m := range sum.MonthlyCost {
+					if m.Kind == "fleet" {
+						t.Errorf("fleet cost row from a zero capacity: %+v", m)
+					}
+				}
+				return
+			}
+			if len(sum.BreakEven) == 0 {
+				t.Fatal("no break-even rows with pricing.capacity_rps given")
+			}
+			for _, r := range sum.BreakEven {
+				if r.CapacityRPS != 20 || !strings.Contains(r.CapacityAssumption, "given: pricing.capacity_rps") || !strings.Contains(r.CapacityAssumption, "found no passing rate") {
+					t.Errorf("row capacity = %g %q", r.CapacityRPS, r.CapacityAssumption)
+				}
+			}
+		})
+	}
+}
+
 func TestBenchmarkCostRealLambda(t *testing.T) {
 	t.Parallel()
 	book := mustBook(t)

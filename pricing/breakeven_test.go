@@ -1,7 +1,9 @@
 package pricing
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -298,4 +300,103 @@ func TestPropertyCrossingsAreSignChanges(t *testing.T) {
 			}
 		}
 	})
+}
+
+// runFixture is a serverless configuration and a fleet measured in a real
+// quickstart run (benchctl run quickstart, 2026-11-27): the local function
+// at 1,024 MB priced as arm64 Lambda (0.04441 GB-s per warm request,
+// 0.16287 GB-s more per cold start, 1.37% cold at the run's rate, 120 s idle
+// timeout) and the c7i.large fleet sized from the reference server,
+// autoscaled on the quickstart's diurnal profile (8 peak hours at 3× the
+// average) at 70% utilisation. capacity is the fleet's requests/s per
+// instance (the run measured 85).
+func runFixture(t testing.TB, capacity float64) *Analysis {
+	t.Helper()
+	b := mustBook(t)
+	prof, err := DiurnalProfile(3, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Serverless{Name: "fn 1024 MB arm64", Platform: PlatformLambda, Architecture: ArchArm64, MemoryMB: 1024,
+		Entry:   mustFind(t, b, PlatformLambda, "us-east-1", ArchArm64, "", ""),
+		WarmGBs: d("0.0444127397260274"), ColdExtraGBs: d("0.16287"),
+		Cold:  ColdModel{IdleTimeoutS: 120, Floor: 0.0136986301369863, Scale: 1},
+		CILow: 1, CIHigh: 1}
+	f := &Fleet{Instance: "c7i.large", Entry: mustFind(t, b, PlatformEC2, "us-east-1", "", "", "c7i.large"),
+		CapacityRPS: capacity, Utilisation: 0.7, MinInstances: 1, Autoscaled: true}
+	f.Name = f.Describe()
+	return &Analysis{Book: b, Region: "us-east-1", Profile: prof, Serverless: []*Serverless{s}, Fleets: []*Fleet{f},
+		MinMonthlyRequests: DefaultMinMonthlyRequests, MaxMonthlyRequests: DefaultMaxMonthlyRequests}
+}
+
+// TestBreakEvenOscillationCapped reproduces the thousands of crossings of
+// an autoscaled fleet whose cost per request is within 0.1% of the
+// serverless one (the run's fixture at half its measured capacity): each is
+// a real sign change, but the row lists only the first and last 25, with
+// the count and a note.
+func TestBreakEvenOscillationCapped(t *testing.T) {
+	t.Parallel()
+	a := runFixture(t, 85*0.5075)
+	full, _ := Pair{S: a.Serverless[0], F: a.Fleets[0], Profile: a.Profile}.Crossings(a.MinMonthlyRequests, a.MaxMonthlyRequests)
+	if len(full) < 1000 {
+		t.Fatalf("fixture: %d crossings, want the oscillation (> 1000)", len(full))
+	}
+	for i := 1; i < len(full); i++ {
+		if full[i].Direction == full[i-1].Direction {
+			t.Fatalf("crossings %d and %d both %s", i-1, i, full[i].Direction)
+		}
+	}
+	rows := a.BreakEven(false)
+	if len(rows) != 1 {
+		t.Fatalf("rows = %d", len(rows))
+	}
+	r := rows[0]
+	if r.CrossingsCount != len(full) || !r.CrossingsTruncated || len(r.Crossings) != MaxCrossings {
+		t.Fatalf("count %d (want %d), truncated %v, listed %d", r.CrossingsCount, len(full), r.CrossingsTruncated, len(r.Crossings))
+	}
+	h := MaxCrossings / 2
+	for i := range h {
+		if r.Crossings[i] != full[i] || r.Crossings[h+i] != full[len(full)-h+i] {
+			t.Fatalf("listed crossing %d/%d differs from the full list", i, h+i)
+		}
+	}
+	if r.MonthlyRequests != firstDearer(full) {
+		t.Errorf("break-even %g, want the first dearer crossing %g", r.MonthlyRequests, firstDearer(full))
+	}
+	for _, w := range []string{fmt.Sprintf("%d crossings between", len(full)), "each step $", "in effect a tie", "first 25 and the last 25"} {
+		if !strings.Contains(r.Note, w) {
+			t.Errorf("note lacks %q: %s", w, r.Note)
+		}
+	}
+	// At the measured capacity the same pair crosses a few times: all listed.
+	r = runFixture(t, 85).BreakEven(false)[0]
+	if r.CrossingsTruncated || r.CrossingsCount != len(r.Crossings) || r.CrossingsCount == 0 || r.CrossingsCount > MaxCrossings {
+		t.Errorf("measured capacity: count %d, listed %d, truncated %v", r.CrossingsCount, len(r.Crossings), r.CrossingsTruncated)
+	}
+}
+
+// TestCrossingsNoUlpTriplets: slot weights in an integer ratio (diurnal
+// 4 peak hours at 3×: base and peak 1:5) make fleet steps coincide; their
+// volumes computed per weight differ by a few ulps, which used to yield a
+// spurious cheaper/dearer/cheaper triplet at one volume.
+func TestCrossingsNoUlpTriplets(t *testing.T) {
+	t.Parallel()
+	prof, err := DiurnalProfile(3, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for i := range 41 {
+		a := runFixture(t, 85*(0.4+0.04*float64(i)))
+		cs, _ := Pair{S: a.Serverless[0], F: a.Fleets[0], Profile: prof}.Crossings(a.MinMonthlyRequests, a.MaxMonthlyRequests)
+		total += len(cs)
+		for k := 1; k < len(cs); k++ {
+			if cs[k].MonthlyRequests-cs[k-1].MonthlyRequests <= 1e-8*cs[k].MonthlyRequests {
+				t.Fatalf("capacity %g: crossings %+v and %+v at one volume", a.Fleets[0].CapacityRPS, cs[k-1], cs[k])
+			}
+		}
+	}
+	if total == 0 {
+		t.Fatal("no crossings at all: the fixture tests nothing")
+	}
 }

@@ -283,7 +283,30 @@ func (f *Fleet) breakpoints(p Profile, lo, hi float64) ([]float64, bool) {
 		}
 	}
 	sort.Float64s(out)
-	return out, truncated
+	return mergeNear(out), truncated
+}
+
+// stepMergeRel is the relative distance within which fleet steps count as
+// one. Slots whose weights are in an integer ratio (a diurnal base and peak
+// of 1:3, say) step at the same volume, but j × per × slotS / w computed for
+// each weight can land a few ulps apart; kept apart, the search would see
+// the serverless cost squeezed between two sub-steps an ulp wide and report
+// a spurious cheaper/dearer/cheaper triplet at one volume.
+const stepMergeRel = 1e-9
+
+// mergeNear collapses runs of ascending volumes closer than stepMergeRel
+// (relative) to their largest member, so a search starting just past the
+// merged step is past all of them.
+func mergeNear(vs []float64) []float64 {
+	out := vs[:0]
+	for _, v := range vs {
+		if n := len(out); n > 0 && v-out[n-1] <= stepMergeRel*v {
+			out[n-1] = v
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 // Pair is one serverless configuration against one fleet under a profile.

@@ -30,7 +30,19 @@ type Chart struct {
 	// Width and Height are the figure's size.
 	Width, Height vg.Length
 
+	// Table, when set, is shown under the chart in HTML and Markdown (for
+	// example the crossings the chart marks, so the plot needs few labels).
+	Table *ChartTable
+
 	draw func(dc draw.Canvas)
+}
+
+// ChartTable is a small table shown with a chart.
+type ChartTable struct {
+	// Caption introduces the table.
+	Caption string
+	Header  []string
+	Rows    [][]string
 }
 
 // WriteSVG writes the chart as SVG. Output is byte-for-byte deterministic;
@@ -66,19 +78,11 @@ func recoverPlot(err *error, name string) {
 
 // drawPlots lays plots out in rows (one column) and draws them.
 func drawPlots(dc draw.Canvas, plots ...*plot.Plot) {
-	if len(plots) == 1 {
-		plots[0].Draw(dc)
-		return
-	}
-	rows := make([][]*plot.Plot, len(plots))
+	panels := make([]panel, len(plots))
 	for i, p := range plots {
-		rows[i] = []*plot.Plot{p}
+		panels[i] = panel{p: p}
 	}
-	t := draw.Tiles{Rows: len(plots), Cols: 1, PadY: vg.Points(8), PadTop: vg.Points(2), PadBottom: vg.Points(2), PadLeft: vg.Points(2), PadRight: vg.Points(4)}
-	cs := plot.Align(rows, t, dc)
-	for i, p := range plots {
-		p.Draw(cs[i][0])
-	}
+	drawPanels(dc, panels...)
 }
 
 // hexColour parses "#RRGGBB".
@@ -213,40 +217,24 @@ func addScatter(p *plot.Plot, xys plotter.XYs, c color.Color, shape draw.GlyphDr
 	return s
 }
 
-// addLabels adds text labels at points, to their upper right.
-func addLabels(p *plot.Plot, xys plotter.XYs, labels []string) {
-	addLabelsAligned(p, xys, labels, false)
-}
-
-// addLabelsAligned adds text labels at points, to their upper right, or to
-// their lower left when left is set.
-func addLabelsAligned(p *plot.Plot, xys plotter.XYs, labels []string, left bool) {
-	if len(xys) == 0 || len(xys) != len(labels) {
-		return
-	}
-	l, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels})
-	if err != nil {
-		return
-	}
-	for i := range l.TextStyle {
-		l.TextStyle[i].XAlign = draw.XLeft
-		l.TextStyle[i].YAlign = draw.YBottom
-		if left {
-			l.TextStyle[i].XAlign = draw.XRight
-			l.TextStyle[i].YAlign = draw.YTop
+// addLabels adds text labels at points, to their upper right when there is
+// room (else another side, see labelLayer), and returns their layer.
+func addLabels(p *plot.Plot, xys plotter.XYs, labels []string, dirs ...labelDir) *labelLayer {
+	ll := newLabelLayer()
+	if len(xys) == len(labels) {
+		for i, xy := range xys {
+			ll.add(xy.X, xy.Y, labels[i], dirs...)
 		}
 	}
-	l.Offset = vg.Point{X: vg.Points(4), Y: vg.Points(2)}
-	if left {
-		l.Offset = vg.Point{X: vg.Points(-4), Y: vg.Points(-2)}
-	}
-	p.Add(l)
+	p.Add(ll)
+	return ll
 }
 
-// addBand adds a filled band between lo and hi (same X values).
-func addBand(p *plot.Plot, lo, hi plotter.XYs, c color.Color) {
+// addBand adds a filled band between lo and hi (same X values) and returns
+// it (nil when there is nothing to draw).
+func addBand(p *plot.Plot, lo, hi plotter.XYs, c color.Color) *plotter.Polygon {
 	if len(lo) < 2 || len(lo) != len(hi) {
-		return
+		return nil
 	}
 	ring := make(plotter.XYs, 0, 2*len(lo))
 	ring = append(ring, lo...)
@@ -255,11 +243,12 @@ func addBand(p *plot.Plot, lo, hi plotter.XYs, c color.Color) {
 	}
 	poly, err := plotter.NewPolygon(ring)
 	if err != nil {
-		return
+		return nil
 	}
 	poly.Color = c
 	poly.LineStyle.Width = 0
 	p.Add(poly)
+	return poly
 }
 
 // addVBand shades x in [x0, x1] over y in [y0, y1].
@@ -280,5 +269,17 @@ func grey() color.RGBA { return color.RGBA{R: 90, G: 90, B: 90, A: 255} }
 func red() color.RGBA { return color.RGBA{R: 200, G: 30, B: 30, A: 255} }
 
 func dashed() []vg.Length { return []vg.Length{vg.Points(5), vg.Points(3)} }
+
+// dashDot is the dash pattern of a second architecture's serverless line,
+// distinct from the fleets' dashes.
+func dashDot() []vg.Length {
+	return []vg.Length{vg.Points(9), vg.Points(2.5), vg.Points(2), vg.Points(2.5)}
+}
+
+// darken mixes c with black: f = 0 keeps c, 1 gives black.
+func darken(c color.RGBA, f float64) color.RGBA {
+	k := 1 - f
+	return color.RGBA{R: uint8(float64(c.R) * k), G: uint8(float64(c.G) * k), B: uint8(float64(c.B) * k), A: c.A}
+}
 
 func dotted() []vg.Length { return []vg.Length{vg.Points(1.5), vg.Points(2.5)} }

@@ -51,6 +51,8 @@ type chartImage struct {
 	// runs no script, so the figure is inert whatever text it holds.
 	DataURI       template.URL
 	Width, Height int
+	// Table is shown under the chart, when set.
+	Table *ChartTable
 }
 
 // htmlData is the template data of report.html.
@@ -82,6 +84,7 @@ func WriteHTML(w io.Writer, m *Model) error {
 			Name: c.Name, Title: c.Title, Caption: c.Caption,
 			DataURI: template.URL("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())),
 			Width:   int(c.Width.Dots(96)), Height: int(c.Height.Dots(96)),
+			Table: c.Table,
 		})
 	}
 	var out bytes.Buffer

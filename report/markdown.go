@@ -170,6 +170,24 @@ func WriteMarkdown(w io.Writer, m *Model) error {
 	b.WriteString("## Charts\n\n")
 	for _, c := range m.Charts {
 		fmt.Fprintf(&b, "### %s\n\n![%s](%s/%s.png)\n\n%s\n\n", c.Title, c.Title, ChartDir, c.Name, mdEscape(c.Caption))
+		if t := c.Table; t != nil && len(t.Header) > 0 {
+			if t.Caption != "" {
+				fmt.Fprintf(&b, "%s\n\n", mdEscape(t.Caption))
+			}
+			esc := func(cells []string) string {
+				out := make([]string, len(cells))
+				for i, c := range cells {
+					out[i] = mdEscape(c)
+				}
+				return "| " + strings.Join(out, " | ") + " |\n"
+			}
+			b.WriteString(esc(t.Header))
+			b.WriteString("|" + strings.Repeat("---|", len(t.Header)) + "\n")
+			for _, r := range t.Rows {
+				b.WriteString(esc(r))
+			}
+			b.WriteString("\n")
+		}
 	}
 	for _, sk := range m.Skipped {
 		fmt.Fprintf(&b, "- %s\n", sk)

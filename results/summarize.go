@@ -392,10 +392,7 @@ func Summarize(dec Decoder, opts SummarizeOptions) ([]TargetSummary, error) {
 		}
 		a.Add(&rec)
 	}
-	infos := map[[3]string]PhaseInfo{}
-	for _, p := range opts.Phases {
-		infos[[3]string{p.Name, p.Step, p.Experiment}] = PhaseInfo{DurationS: p.DurationS, Scheduled: p.Scheduled}
-	}
+	infos := phaseInfos(opts.Phases)
 	order := append([]string(nil), opts.TargetOrder...)
 	seen := map[string]bool{}
 	for _, t := range order {
@@ -422,13 +419,57 @@ func Summarize(dec Decoder, opts SummarizeOptions) ([]TargetSummary, error) {
 			if k.target != t {
 				continue
 			}
-			ts.Phases = append(ts.Phases, aggs[k].Summary(infos[[3]string{k.phase, k.step, k.experiment}], &slo))
+			ts.Phases = append(ts.Phases, aggs[k].Summary(infos.of(k), &slo))
 		}
 		if len(ts.Phases) > 0 {
 			out = append(out, ts)
 		}
 	}
 	return out, nil
+}
+
+// phaseInfoSet holds the run.json phase entries summed per (phase, step,
+// experiment, target); target "" holds entries that list no targets, which
+// count for every target.
+type phaseInfoSet map[aggKey]PhaseInfo
+
+// phaseInfos sums the entries of phases that share a phase, step,
+// experiment and target: a phase or step run more than once (a capacity
+// step that was extended, a memory sweep step run once per swept target)
+// ran for the sum of its durations and scheduled the sum of its requests.
+// Entries for other targets are kept apart, so each target's rates are
+// over the time it was sent to.
+func phaseInfos(phases []PhaseRunInfo) phaseInfoSet {
+	infos := phaseInfoSet{}
+	for _, p := range phases {
+		targets := p.Targets
+		if len(targets) == 0 {
+			targets = []string{""}
+		}
+		for i, t := range targets {
+			if slices.Contains(targets[:i], t) {
+				continue
+			}
+			k := aggKey{t, p.Name, p.Step, p.Experiment}
+			in := infos[k]
+			in.DurationS += p.DurationS
+			in.Scheduled += p.Scheduled
+			infos[k] = in
+		}
+	}
+	return infos
+}
+
+// of returns the summed entry of k's target plus the entries without
+// targets.
+func (s phaseInfoSet) of(k aggKey) PhaseInfo {
+	in := s[k]
+	if k.target != "" {
+		all := s[aggKey{"", k.phase, k.step, k.experiment}]
+		in.DurationS += all.DurationS
+		in.Scheduled += all.Scheduled
+	}
+	return in
 }
 
 // SLOViolations lists every violated SLO of the plain phases of targets as

@@ -290,3 +290,78 @@ func BenchmarkSummarizeFile1M(b *testing.B) {
 		b.ReportMetric(peak, "peak_heap_MB")
 	}
 }
+
+// TestSummarizeRepeatedPhaseEntries checks that run.json entries sharing a
+// phase, step and experiment add up (an extended capacity step, a memory
+// sweep step run once per swept target) instead of the last one winning,
+// and that entries of other targets do not count.
+func TestSummarizeRepeatedPhaseEntries(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	recs := func(target, phase, step, experiment string, n int, every time.Duration) []Record {
+		out := make([]Record, n)
+		for i := range out {
+			at := t0.Add(time.Duration(i) * every)
+			out[i] = Record{Target: target, Phase: phase, Step: step, Experiment: experiment, Code: 200,
+				Intended: at, Timestamp: at, Latency: time.Millisecond, CorrectedLatency: time.Millisecond}
+		}
+		return out
+	}
+	var all []Record
+	// Capacity step at 10 rps, extended once: 2 × 10 s, 100 scheduled each.
+	all = append(all, recs("srv", "capacity", "rps=10", "capacity", 200, 100*time.Millisecond)...)
+	// Memory sweep step swept for a then b: 30 s and 150 requests each.
+	all = append(all, recs("a", "steady", "memory_mb=256", "memory_sweep", 150, 200*time.Millisecond)...)
+	all = append(all, recs("b", "steady", "memory_mb=256", "memory_sweep", 150, 200*time.Millisecond)...)
+	// A plain phase sent to both at once, and an entry without targets.
+	all = append(all, recs("a", "warm", "", "", 20, 500*time.Millisecond)...)
+	all = append(all, recs("b", "warm", "", "", 20, 500*time.Millisecond)...)
+	all = append(all, recs("a", "legacy", "", "", 40, 250*time.Millisecond)...)
+	phases := []PhaseRunInfo{
+		{Name: "capacity", Step: "rps=10", Experiment: "capacity", Targets: []string{"srv"}, DurationS: 10, Scheduled: 100},
+		{Name: "capacity", Step: "rps=10", Experiment: "capacity", Targets: []string{"srv"}, DurationS: 10, Scheduled: 100},
+		{Name: "capacity", Step: "rps=99", Experiment: "capacity", Targets: []string{"srv"}, DurationS: 1, Scheduled: 99},
+		{Name: "steady", Step: "memory_mb=256", Experiment: "memory_sweep", Targets: []string{"a"}, DurationS: 30, Scheduled: 150},
+		{Name: "steady", Step: "memory_mb=256", Experiment: "memory_sweep", Targets: []string{"b"}, DurationS: 30, Scheduled: 150},
+		{Name: "warm", Targets: []string{"a", "b"}, DurationS: 10, Scheduled: 20},
+		{Name: "legacy", DurationS: 10, Scheduled: 40},
+	}
+	targets, err := Summarize(sliceDecoder(all), SummarizeOptions{Phases: phases})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]PhaseSummary{}
+	for _, ts := range targets {
+		for _, p := range ts.Phases {
+			got[ts.Name+"/"+p.Name] = p
+		}
+	}
+	tests := []struct {
+		key                  string
+		wantDur, wantOffered float64
+		wantAchieved         float64
+	}{
+		{"srv/capacity", 20, 10, 10},
+		{"a/steady", 30, 5, 5},
+		{"b/steady", 30, 5, 5},
+		{"a/warm", 10, 2, 2},
+		{"b/warm", 10, 2, 2},
+		{"a/legacy", 10, 4, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			t.Parallel()
+			p, ok := got[tt.key]
+			if !ok {
+				t.Fatalf("no summary for %s in %v", tt.key, got)
+			}
+			if p.DurationS != tt.wantDur || p.OfferedRPS != tt.wantOffered || p.AchievedRPS != tt.wantAchieved {
+				t.Errorf("duration %g s offered %g achieved %g, want %g s, %g, %g",
+					p.DurationS, p.OfferedRPS, p.AchievedRPS, tt.wantDur, tt.wantOffered, tt.wantAchieved)
+			}
+			if p.DispatchLagMs.LateFraction != 0 {
+				t.Errorf("late fraction = %g, want 0 (all scheduled requests sent)", p.DispatchLagMs.LateFraction)
+			}
+		})
+	}
+}

@@ -297,6 +297,13 @@ type BreakEvenRow struct {
 	MonthlyRequests float64    `json:"monthly_requests"`
 	AverageRPS      float64    `json:"average_rps"`
 	Crossings       []Crossing `json:"crossings"`
+	// CrossingsCount is the number of crossings found in the searched range.
+	// When it exceeds the cap (pricing.MaxCrossings, 50), Crossings keeps
+	// only the first and the last crossings (the first 25 and the last 25)
+	// and CrossingsTruncated is true; Note then gives the range the dropped
+	// ones fall in.
+	CrossingsCount     int  `json:"crossings_count,omitempty"`
+	CrossingsTruncated bool `json:"crossings_truncated,omitempty"`
 	// MonthlyRequestsLow/High follow from the cost CIs.
 	MonthlyRequestsLow  float64 `json:"monthly_requests_low,omitempty"`
 	MonthlyRequestsHigh float64 `json:"monthly_requests_high,omitempty"`

@@ -203,6 +203,9 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 	if err != nil {
 		return err
 	}
+	for _, n := range st.env.Notes {
+		fmt.Fprintln(opts.IO.Err, "benchctl: warning:", n)
+	}
 	defer func() {
 		if cerr := st.env.close(); cerr != nil && err == nil {
 			err = fmt.Errorf("stop services: %w", cerr)

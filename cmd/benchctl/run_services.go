@@ -86,7 +86,7 @@ func runStartServices(ctx context.Context, s *scenarios.Scenario, self, logPath 
 		}
 		env.CPUIsolation = p.CPUIsolation()
 		env.Notes = append(env.Notes, p.Warnings()...)
-		if env.CPUIsolation == "none" {
+		if env.CPUIsolation == "none" && len(p.Warnings()) == 0 {
 			env.Notes = append(env.Notes, "local Lambda platform: cgroups not writable, function instances ran WITHOUT CPU or memory limits (cpu_isolation: none); memory sizes do not change their speed")
 		}
 	}

@@ -73,24 +73,24 @@ func TestServeConfig(t *testing.T) {
 	os.WriteFile(hfFile, []byte(`{"model_type": "bert", "num_hidden_layers": 2, "hidden_size": 128, "num_attention_heads": 2, "intermediate_size": 512}`), 0o644)
 	tests := []struct {
 		name       string
-		opts       ServeOptions
+		opts       ModelOptions
 		wantName   string
 		wantLayers int
 		wantErr    string
 	}{
-		{"preset", ServeOptions{Model: "distilbert-6l-768"}, "distilbert-6l-768", 6, ""},
-		{"shape flag renames", ServeOptions{Model: "tinybert-4l-312", Shape: inference.Config{Layers: 2}}, "custom-2l-312", 2, ""},
-		{"explicit name", ServeOptions{Model: "tinybert-4l-312", Shape: inference.Config{Layers: 2}, Name: "mine"}, "mine", 2, ""},
-		{"config file", ServeOptions{Model: "tinybert-4l-312", ConfigFile: cfgFile}, "my-encoder", 2, ""},
-		{"hugging face config", ServeOptions{Model: "tinybert-4l-312", ConfigFile: hfFile}, "custom-2l-128", 2, ""},
-		{"unknown preset", ServeOptions{Model: "gpt"}, "", 0, "must be one of"},
-		{"invalid shape", ServeOptions{Model: "tinybert-4l-312", Shape: inference.Config{Heads: 5}}, "", 0, "not a multiple of heads"},
-		{"missing config", ServeOptions{Model: "tinybert-4l-312", ConfigFile: filepath.Join(dir, "nope")}, "", 0, "--config"},
+		{"preset", ModelOptions{Model: "distilbert-6l-768"}, "distilbert-6l-768", 6, ""},
+		{"shape flag renames", ModelOptions{Model: "tinybert-4l-312", Shape: inference.Config{Layers: 2}}, "custom-2l-312", 2, ""},
+		{"explicit name", ModelOptions{Model: "tinybert-4l-312", Shape: inference.Config{Layers: 2}, Name: "mine"}, "mine", 2, ""},
+		{"config file", ModelOptions{Model: "tinybert-4l-312", ConfigFile: cfgFile}, "my-encoder", 2, ""},
+		{"hugging face config", ModelOptions{Model: "tinybert-4l-312", ConfigFile: hfFile}, "custom-2l-128", 2, ""},
+		{"unknown preset", ModelOptions{Model: "gpt"}, "", 0, "must be one of"},
+		{"invalid shape", ModelOptions{Model: "tinybert-4l-312", Shape: inference.Config{Heads: 5}}, "", 0, "not a multiple of heads"},
+		{"missing config", ModelOptions{Model: "tinybert-4l-312", ConfigFile: filepath.Join(dir, "nope")}, "", 0, "--config"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			cfg, err := serveConfig(&tt.opts)
+			cfg, err := serveConfig(&ServeOptions{ModelOptions: tt.opts})
 			if tt.wantErr != "" {
 				var fe *FlagError
 				if !errors.As(err, &fe) || !strings.Contains(err.Error(), tt.wantErr) {
