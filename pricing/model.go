@@ -333,8 +333,10 @@ func (pr Pair) diff(v float64) decimal.Decimal {
 // where it spans decades, where the cold-start model bends the serverless
 // curve) and every sign change of the difference is bisected to a relative
 // width of 1e-9; a step of the fleet that jumps over the serverless curve is
-// a crossing at the step. truncated is true when the fleet had more steps
-// than examined.
+// a crossing at the step. Steps closer than a relative 1e-9 are merged into
+// one (see stepMergeRel). truncated is true when the fleet had more steps
+// than examined. Crossings returns every crossing found; Analysis.BreakEven
+// lists at most MaxCrossings of them in a row.
 func (pr Pair) Crossings(lo, hi float64) (out []results.Crossing, truncated bool) {
 	bps, truncated := pr.F.breakpoints(pr.Profile, lo, hi)
 	if truncated {

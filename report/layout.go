@@ -425,50 +425,77 @@ type panel struct {
 }
 
 // drawPanels lays panels out in rows (one column), each followed by its
-// legend strip, with the data areas aligned as drawPlots does.
+// legend strip (aligned with the data area), with the data areas aligned
+// as drawPlots does.
 func drawPanels(dc draw.Canvas, panels ...panel) {
-	width := dc.Max.X - dc.Min.X - vg.Points(8)
-	heights := make([]vg.Length, len(panels))
-	var total vg.Length
-	for i, pn := range panels {
-		heights[i] = pn.legend.height(width)
-		total += heights[i]
-	}
-	rest := dc
-	rest.Min.Y += total
-	plots := make([]*plot.Plot, len(panels))
-	for i, pn := range panels {
-		plots[i] = pn.p
+	right := dc.Max.X - vg.Points(4)
+	widths := make([]vg.Length, len(panels))
+	for i := range widths {
+		widths[i] = right - dc.Min.X
 	}
 	var cs []draw.Canvas
-	if len(plots) == 1 {
+	var heights []vg.Length
+	// The strips' widths depend on the layout (the Y axes' widths), and
+	// their heights change the layout: two passes settle it.
+	for pass := 0; pass < 3; pass++ {
+		heights = make([]vg.Length, len(panels))
+		var total vg.Length
+		for i, pn := range panels {
+			heights[i] = pn.legend.height(widths[i])
+			total += heights[i]
+		}
+		cs = panelCanvases(dc, total, heights, panels)
+		settled := true
+		for i, pn := range panels {
+			w := right - pn.p.DataCanvas(cs[i]).Min.X
+			if pn.legend.height(w) != heights[i] {
+				settled = false
+			}
+			widths[i] = w
+		}
+		if settled {
+			break
+		}
+	}
+	for i, pn := range panels {
+		c := cs[i]
+		drawPlot(pn.p, c)
+		if heights[i] > 0 {
+			data := pn.p.DataCanvas(c)
+			pn.legend.draw(draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{
+				Min: vg.Point{X: data.Min.X, Y: c.Min.Y - heights[i]},
+				Max: vg.Point{X: right, Y: c.Min.Y},
+			}})
+		}
+	}
+}
+
+// panelCanvases returns each panel's canvas: the panels tiled (and aligned)
+// in dc less the legend strips' total height, each moved down by the strips
+// above it.
+func panelCanvases(dc draw.Canvas, total vg.Length, heights []vg.Length, panels []panel) []draw.Canvas {
+	rest := dc
+	rest.Min.Y += total
+	var cs []draw.Canvas
+	if len(panels) == 1 {
 		cs = []draw.Canvas{rest}
 	} else {
-		rows := make([][]*plot.Plot, len(plots))
-		for i, p := range plots {
-			rows[i] = []*plot.Plot{p}
+		rows := make([][]*plot.Plot, len(panels))
+		for i, pn := range panels {
+			rows[i] = []*plot.Plot{pn.p}
 		}
-		t := draw.Tiles{Rows: len(plots), Cols: 1, PadY: vg.Points(8), PadTop: vg.Points(2), PadBottom: vg.Points(2), PadLeft: vg.Points(2), PadRight: vg.Points(4)}
+		t := draw.Tiles{Rows: len(panels), Cols: 1, PadY: vg.Points(8), PadTop: vg.Points(2), PadBottom: vg.Points(2), PadLeft: vg.Points(2), PadRight: vg.Points(4)}
 		for _, row := range plot.Align(rows, t, rest) {
 			cs = append(cs, row[0])
 		}
 	}
 	var above vg.Length
-	for i, pn := range panels {
-		c := cs[i]
-		c.Min.Y -= above
-		c.Max.Y -= above
-		drawPlot(pn.p, c)
-		if heights[i] > 0 {
-			data := pn.p.DataCanvas(c)
-			strip := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{
-				Min: vg.Point{X: data.Min.X, Y: c.Min.Y - heights[i]},
-				Max: vg.Point{X: dc.Max.X - vg.Points(4), Y: c.Min.Y},
-			}}
-			pn.legend.draw(strip)
-		}
+	for i := range cs {
+		cs[i].Min.Y -= above
+		cs[i].Max.Y -= above
 		above += heights[i]
 	}
+	return cs
 }
 
 // drawPlot draws p into c. gonum/plot reserves room above the data for a

@@ -708,14 +708,21 @@ func pricingWriteBreakEven(w io.Writer, rows []results.BreakEvenRow, notes []str
 		if r.MonthlyRequestsLow > 0 || r.MonthlyRequestsHigh > 0 {
 			iv = fmt.Sprintf("%.4g – %.4g", r.MonthlyRequestsLow, r.MonthlyRequestsHigh)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.Serverless, r.Instance, be, rps, iv, len(r.Crossings), r.MostSensitive)
+		crossings := r.CrossingsCount
+		if crossings == 0 {
+			crossings = len(r.Crossings)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.Serverless, r.Instance, be, rps, iv, crossings, r.MostSensitive)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	for _, r := range rows {
 		fmt.Fprintf(w, "\n%s vs %s (%s; capacity: %s)\n", r.Serverless, r.Instance, r.Fleet, r.CapacityAssumption)
-		for _, c := range r.Crossings {
+		for i, c := range r.Crossings {
+			if r.CrossingsTruncated && i == len(r.Crossings)/2 {
+				fmt.Fprintf(w, "  … %d more crossings (see the note) …\n", r.CrossingsCount-len(r.Crossings))
+			}
 			fmt.Fprintf(w, "  at %.6g requests/month (%.4g rps): %s, $%.2f/month\n", c.MonthlyRequests, c.AverageRPS, strings.ReplaceAll(c.Direction, "_", " "), c.CostUSD)
 		}
 		if r.Note != "" {

@@ -204,8 +204,8 @@ func TestPricingShowRun(t *testing.T) {
 	if err := pricingShowRun(context.Background(), &PricingShowOptions{IO: streams, Platform: "ec2", Region: "eu-west-1"}); err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(out.String(), "\nec2 "); n != 16 {
-		t.Errorf("ec2 eu-west-1 rows = %d, want 16:\n%s", n, out)
+	if n := strings.Count(out.String(), "\nec2 "); n != 17 {
+		t.Errorf("ec2 eu-west-1 rows = %d, want 17 (the 16 required types and t3.micro):\n%s", n, out)
 	}
 	streams, _ = pricingStreams()
 	var fe *FlagError
