@@ -321,7 +321,11 @@ func (m *Model) buildVerdicts() {
 			if br.MonthlyRequestsLow > 0 && br.MonthlyRequestsHigh > 0 {
 				fmt.Fprintf(&b, ", 95%% CI %s–%s", fmtVolume(br.MonthlyRequestsLow), fmtVolume(br.MonthlyRequestsHigh))
 			}
-			if n := len(br.Crossings); n > 1 {
+			n := br.CrossingsCount
+			if n == 0 {
+				n = len(br.Crossings)
+			}
+			if n > 1 {
 				fmt.Fprintf(&b, "; the costs cross %d times (the fleet grows in steps)", n)
 			}
 		case len(br.Crossings) > 0:
