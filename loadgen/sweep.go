@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -208,34 +206,6 @@ func gbSeconds(rec *results.Record, fallbackMB int) float64 {
 		mb = *rec.MemorySizeMB
 	}
 	return *rec.BilledDurationMs / 1000 * float64(mb) / 1024
-}
-
-// exactDistribution summarises vals (ms) exactly: nearest-rank quantiles
-// over the sorted samples, population standard deviation. vals is sorted
-// in place.
-func exactDistribution(vals []float64) results.Distribution {
-	if len(vals) == 0 {
-		return results.Distribution{Method: "exact"}
-	}
-	slices.Sort(vals)
-	var sum float64
-	for _, v := range vals {
-		sum += v
-	}
-	mean := sum / float64(len(vals))
-	var ss float64
-	for _, v := range vals {
-		ss += (v - mean) * (v - mean)
-	}
-	q := func(p float64) float64 {
-		k := int(math.Ceil(p*float64(len(vals)))) - 1
-		return vals[min(max(k, 0), len(vals)-1)]
-	}
-	return results.Distribution{
-		Count: int64(len(vals)), Min: vals[0], Mean: mean, Stdev: math.Sqrt(ss / float64(len(vals))),
-		P50: q(0.50), P90: q(0.90), P95: q(0.95), P99: q(0.99), P999: q(0.999), Max: vals[len(vals)-1],
-		Method: "exact",
-	}
 }
 
 // PhasesStep returns the StepFunc benchctl run passes to RunMemorySweep:

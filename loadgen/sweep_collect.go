@@ -15,8 +15,9 @@ import (
 // summary.json (memory sweep rows, the cold start summary, concurrency
 // scaling steps) from records. Feed it every record, either live through
 // Tee or afterwards from a results.Decoder; it keeps only the few numbers
-// per experiment record it needs (exact distributions), and nothing for
-// other records. It is safe for concurrent use.
+// per experiment record it needs (the samples of its distributions, built
+// with results.DistributionOf), and nothing for other records. It is safe
+// for concurrent use.
 type ExperimentCollector struct {
 	mu       sync.Mutex
 	recorded func(phase string) bool
@@ -138,8 +139,15 @@ func (c *ExperimentCollector) Add(r *results.Record) {
 		a.requests++
 		if !ok {
 			a.errors++
-		} else {
-			a.latency = append(a.latency, latMs)
+		}
+		if r.ErrorClass != results.ErrorClassDropped {
+			// As the phase summary: from the intended send time, over
+			// every request sent.
+			lat := r.CorrectedLatency
+			if lat == 0 {
+				lat = r.Latency
+			}
+			a.latency = append(a.latency, float64(lat)/1e6)
 		}
 		if r.Cold {
 			a.cold++
@@ -189,8 +197,11 @@ func (c *ExperimentCollector) Add(r *results.Record) {
 }
 
 // MemorySweep returns one row per (target, memory size), sorted by target
-// then memory: client latency over successful requests, duration and billed
-// duration over requests that carried them, cold starts, errors, and
+// then memory: client latency (from the intended send time) over every
+// request sent, successful or not, duration and billed duration over
+// requests that carried them — each distribution computed as in the phase
+// summaries (results.DistributionOf), so a step's row and its phase entry
+// agree —, cold starts, errors, and
 // GBSecondsPerRequest = Σ billed_ms/1000 × memory_mb/1024 over the requests
 // with a billed duration, divided by their number. Flags are not set; call
 // MarkBestMemory after pricing filled the cost fields.
@@ -201,8 +212,8 @@ func (c *ExperimentCollector) MemorySweep() []results.MemorySweepRow {
 	for k, a := range c.sweep {
 		row := results.MemorySweepRow{
 			Target: k.target, MemoryMB: k.mb, Requests: a.requests, Errors: a.errors, ColdStarts: a.cold,
-			DurationMs: exactDistribution(a.duration), BilledDurationMs: exactDistribution(a.billedMs),
-			LatencyMs: exactDistribution(a.latency),
+			DurationMs: results.DistributionOf(a.duration), BilledDurationMs: results.DistributionOf(a.billedMs),
+			LatencyMs: results.DistributionOf(a.latency),
 		}
 		if a.billed > 0 {
 			row.GBSecondsPerRequest = a.gbs / float64(a.billed)
@@ -230,8 +241,8 @@ func (c *ExperimentCollector) ColdStarts() *results.ColdStartSummary {
 	a := c.cold[t]
 	return &results.ColdStartSummary{
 		Target: t, Samples: a.samples, ColdObserved: a.coldObserved, Failed: a.failed,
-		InitDurationMs: exactDistribution(a.init), ColdLatencyMs: exactDistribution(a.coldLat),
-		WarmLatencyMs: exactDistribution(a.warmLat),
+		InitDurationMs: results.DistributionOf(a.init), ColdLatencyMs: results.DistributionOf(a.coldLat),
+		WarmLatencyMs: results.DistributionOf(a.warmLat),
 	}
 }
 
@@ -287,7 +298,7 @@ func (c *ExperimentCollector) Scaling() []results.ScalingStep {
 			row := results.ScalingStep{Target: s.spec.Target, Phase: s.spec.Phase, Step: k,
 				StartS: (time.Duration(k) * s.spec.Every).Seconds(), Requests: a.n,
 				AchievedRPS: float64(a.n) / s.spec.Every.Seconds(), ColdStarts: a.cold, InstancesObserved: cum,
-				Throttles: a.thr, Errors: a.errs, LatencyP99Ms: exactDistribution(a.lat).P99}
+				Throttles: a.thr, Errors: a.errs, LatencyP99Ms: results.DistributionOf(a.lat).P99}
 			if a.n > 0 {
 				row.ThrottleRate = float64(a.thr) / float64(a.n)
 			}

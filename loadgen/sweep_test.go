@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -205,18 +206,62 @@ func TestMarkBestMemory(t *testing.T) {
 	}
 }
 
-func TestExactDistribution(t *testing.T) {
+// TestSweepRowMatchesPhaseSummary: a memory sweep row and the phase entry
+// of the same step (one recorded phase) report the same distributions with
+// the same method (type-7 exact for small sets, HDR beyond).
+func TestSweepRowMatchesPhaseSummary(t *testing.T) {
 	t.Parallel()
-	vals := make([]float64, 100)
-	for i := range vals {
-		vals[i] = float64(100 - i) // 100..1
+	tests := []struct {
+		name   string
+		n      int
+		method string
+	}{
+		{"small set", 100, results.MethodExact},
+		{"large set", 3000, results.MethodHDR},
 	}
-	d := exactDistribution(vals)
-	if d.Count != 100 || d.Min != 1 || d.Max != 100 || d.P50 != 50 || d.P99 != 99 || d.Mean != 50.5 {
-		t.Errorf("distribution = %+v", d)
-	}
-	if e := exactDistribution(nil); e.Count != 0 {
-		t.Errorf("empty = %+v", e)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := NewExperimentCollector(CollectorOptions{})
+			agg := results.NewAggregator("steady", MemoryStep(1024), ExperimentMemorySweep)
+			t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			mem := 1024
+			for i := range tt.n {
+				// Spread, uneven values: nearest-rank and type-7 differ.
+				lat := time.Duration(10+(i*i)%97) * time.Millisecond
+				dur := float64(5 + (i*7)%89)
+				billed := math.Ceil(dur)
+				rec := &results.Record{Target: "fn", Phase: "steady", Step: MemoryStep(1024), Experiment: ExperimentMemorySweep,
+					Intended: t0.Add(time.Duration(i) * time.Millisecond), Timestamp: t0.Add(time.Duration(i)*time.Millisecond + 2*time.Millisecond),
+					Latency: lat, CorrectedLatency: lat + 2*time.Millisecond, DurationMs: &dur, BilledDurationMs: &billed, MemorySizeMB: &mem}
+				if i%50 == 7 {
+					rec.ErrorClass, rec.Error = results.ErrorClassFunctionError, "boom"
+				}
+				c.Add(rec)
+				agg.Add(rec)
+			}
+			rows := c.MemorySweep()
+			if len(rows) != 1 {
+				t.Fatalf("rows = %d, want 1", len(rows))
+			}
+			ph := agg.Summary(results.PhaseInfo{}, nil)
+			row := rows[0]
+			if row.LatencyMs != ph.LatencyMs {
+				t.Errorf("latency: sweep row %+v, phase %+v", row.LatencyMs, ph.LatencyMs)
+			}
+			if row.DurationMs != *ph.DurationMs {
+				t.Errorf("duration: sweep row %+v, phase %+v", row.DurationMs, *ph.DurationMs)
+			}
+			if row.BilledDurationMs != *ph.BilledDurationMs {
+				t.Errorf("billed: sweep row %+v, phase %+v", row.BilledDurationMs, *ph.BilledDurationMs)
+			}
+			if row.LatencyMs.Method != tt.method || row.DurationMs.Method != tt.method {
+				t.Errorf("methods %q/%q, want %q", row.LatencyMs.Method, row.DurationMs.Method, tt.method)
+			}
+			if row.Errors != ph.Requests-ph.OK {
+				t.Errorf("errors %d, phase %d", row.Errors, ph.Requests-ph.OK)
+			}
+		})
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/benchctl/benchctl/loadgen"
 	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
 )
@@ -581,6 +582,7 @@ func AnalyzeRunWith(book *Book, records RecordReader, sum *results.Summary, sc *
 	}
 	var stats []*configStat
 	var notes []string
+	var accs []*rowAcc
 	if records == nil {
 		var err error
 		stats, notes, err = statsFromSummary(book, sum, sc)
@@ -606,6 +608,7 @@ func AnalyzeRunWith(book *Book, records RecordReader, sum *results.Summary, sc *
 		if err != nil {
 			return err
 		}
+		accs = rows
 		notes = append(notes, accNotes...)
 		var bench decimal.Decimal
 		benchSet := false
@@ -662,7 +665,7 @@ func AnalyzeRunWith(book *Book, records RecordReader, sum *results.Summary, sc *
 	if v := ProfileVolume(sc); v > 0 {
 		sum.MonthlyCost = a.MonthlyCosts(v)
 	}
-	fillMemorySweep(sum, sc)
+	fillMemorySweep(book, accs, sum, sc)
 	for _, n := range append(notes, a.Notes...) {
 		sum.Notes = appendOnce(sum.Notes, n)
 	}
@@ -833,7 +836,7 @@ func accumulate(book *Book, records RecordReader, sc *scenarios.Scenario, initRu
 	}
 	type rowKey struct {
 		cfgKey
-		phase, step string
+		phase, step, experiment string
 	}
 	rows := map[rowKey]*rowAcc{}
 	var order []rowKey
@@ -927,7 +930,7 @@ func accumulate(book *Book, records RecordReader, sc *scenarios.Scenario, initRu
 				}
 				cfgs[ck] = c
 			}
-			key := rowKey{ck, rec.Phase, rec.Step}
+			key := rowKey{ck, rec.Phase, rec.Step, rec.Experiment}
 			r, ok := rows[key]
 			if !ok {
 				r = &rowAcc{target: rec.Target, phase: rec.Phase, step: rec.Step, experiment: rec.Experiment, cfg: c}
@@ -1325,61 +1328,83 @@ func statsFromCostRows(book *Book, sum *results.Summary, sc *scenarios.Scenario)
 	return out
 }
 
-// fillMemorySweep copies cost per request into the memory sweep rows (at
-// the first priced architecture) and sets the cheapest, fastest-p99 and
-// cheapest-meeting-SLO flags.
-func fillMemorySweep(sum *results.Summary, sc *scenarios.Scenario) {
+// fillMemorySweep fills the cost fields of the memory sweep rows and sets
+// their flags. A row is priced at the first priced architecture (else its
+// target's own, else x86_64) from the records of its own sweep step only
+// (experiment memory_sweep, step memory_mb=<n>, the row's target): the run
+// cost of those records over their priced requests, as their cost rows
+// compute it. Without records (accs nil) the row's own mean billed
+// duration is priced. The cheapest, fastest-p99 and cheapest-meeting-SLO
+// flags are then set per target by loadgen.MarkBestMemoryBy, each target
+// against its own SLO (its slo:, else the global slo:, else none), the
+// rule benchctl run applies.
+func fillMemorySweep(book *Book, accs []*rowAcc, sum *results.Summary, sc *scenarios.Scenario) {
 	rows := sum.Experiments.MemorySweep
 	if len(rows) == 0 {
 		return
 	}
-	arch := ArchX86
-	if ps := settings(sc); len(ps.Architectures) > 0 {
-		arch = ps.Architectures[0]
-	}
-	var slo scenarios.SLO
-	if sc != nil {
-		slo = sc.SLO
-		if t, ok := targetByName(sc, rows[0].Target); ok && t.SLO != nil {
-			slo = *t.SLO
-		}
-	}
-	cheap, fast, cheapSLO := -1, -1, -1
+	ps := settings(sc)
 	for i := range rows {
 		r := &rows[i]
-		r.Cheapest, r.FastestP99, r.CheapestWithSLO = false, false, false
-		var total, n float64
-		for _, c := range sum.Cost {
-			if c.Target == r.Target && c.MemoryMB == r.MemoryMB && c.Architecture == arch && c.Platform == PlatformLambda {
-				total += c.CostPerRequestUSD * float64(c.Requests)
-				n += float64(c.Requests)
+		r.CostPerRequestUSD, r.CostPerMillionUSD = nil, nil
+		t, found := targetByName(sc, r.Target)
+		if !found {
+			t = scenarios.Target{Name: r.Target, Kind: "aws-lambda"}
+		}
+		arch := t.Architecture
+		if len(ps.Architectures) > 0 {
+			arch = ps.Architectures[0]
+		}
+		if arch == "" {
+			arch = ArchX86
+		}
+		var per decimal.Decimal
+		if accs != nil {
+			step := loadgen.MemoryStep(r.MemoryMB)
+			var total decimal.Decimal
+			var n int64
+			for _, a := range accs {
+				if a.target == r.Target && a.experiment == loadgen.ExperimentMemorySweep && a.step == step &&
+					a.cfg.platform == PlatformLambda && a.cfg.arch == arch {
+					total = total.Add(a.runCost())
+					n += a.n
+				}
 			}
+			if n == 0 {
+				continue
+			}
+			per = total.Div(decimal.NewFromInt(n))
+		} else {
+			if r.BilledDurationMs.Count == 0 {
+				continue
+			}
+			c, err := pricer(book, sc, t, r.MemoryMB, arch)
+			if err != nil || c.platform != PlatformLambda {
+				continue
+			}
+			per = c.fixed.Add(c.perUnit.Mul(decimal.NewFromFloat(r.BilledDurationMs.Mean)))
 		}
-		if n == 0 {
-			continue
-		}
-		per := total / n
-		perM := per * 1e6
-		r.CostPerRequestUSD, r.CostPerMillionUSD = &per, &perM
-		if cheap < 0 || per < *rows[cheap].CostPerRequestUSD {
-			cheap = i
-		}
-		if fast < 0 || r.LatencyMs.P99 < rows[fast].LatencyMs.P99 {
-			fast = i
-		}
-		meets := (slo.P99Ms == 0 || r.LatencyMs.P99 <= slo.P99Ms) && (slo.P95Ms == 0 || r.LatencyMs.P95 <= slo.P95Ms) && (slo.P50Ms == 0 || r.LatencyMs.P50 <= slo.P50Ms)
-		if meets && (cheapSLO < 0 || per < *rows[cheapSLO].CostPerRequestUSD) {
-			cheapSLO = i
-		}
+		usd, perM := per.InexactFloat64(), per.Mul(decimal.NewFromInt(1_000_000)).InexactFloat64()
+		r.CostPerRequestUSD, r.CostPerMillionUSD = &usd, &perM
 	}
-	if cheap >= 0 {
-		rows[cheap].Cheapest = true
-	}
-	if fast >= 0 {
-		rows[fast].FastestP99 = true
-	}
-	if cheapSLO >= 0 {
-		rows[cheapSLO].CheapestWithSLO = true
+	loadgen.MarkBestMemoryBy(rows, sloFor(sc))
+}
+
+// sloFor returns each target's SLO: its own slo:, else the scenario's
+// global slo: when set, else nil (none).
+func sloFor(sc *scenarios.Scenario) func(target string) *scenarios.SLO {
+	return func(target string) *scenarios.SLO {
+		if sc == nil {
+			return nil
+		}
+		if t, ok := targetByName(sc, target); ok && t.SLO != nil {
+			return t.SLO
+		}
+		if sc.SLO != (scenarios.SLO{}) {
+			g := sc.SLO
+			return &g
+		}
+		return nil
 	}
 }
 

@@ -126,9 +126,9 @@ func TestAnalyzeRunMemorySweep(t *testing.T) {
 	_, sc := testRun()
 	sc.SLO = scenarios.SLO{P99Ms: 150}
 	sum := &results.Summary{Experiments: results.Experiments{MemorySweep: []results.MemorySweepRow{
-		{Target: "fn", MemoryMB: 512, LatencyMs: results.Distribution{P99: 230}},
-		{Target: "fn", MemoryMB: 1024, LatencyMs: results.Distribution{P99: 120}},
-		{Target: "fn", MemoryMB: 2048, LatencyMs: results.Distribution{P99: 70}},
+		{Target: "fn", MemoryMB: 512, Requests: 20, LatencyMs: results.Distribution{P99: 230}},
+		{Target: "fn", MemoryMB: 1024, Requests: 20, LatencyMs: results.Distribution{P99: 120}},
+		{Target: "fn", MemoryMB: 2048, Requests: 20, LatencyMs: results.Distribution{P99: 70}},
 	}}}
 	if err := AnalyzeRun(book, sliceReader(recs), sum, sc); err != nil {
 		t.Fatal(err)

@@ -7,12 +7,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/shopspring/decimal"
 
+	"github.com/benchctl/benchctl/loadgen"
 	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
 )
@@ -101,7 +103,8 @@ func (s SpendEstimate) WriteText(w io.Writer) error {
 
 // EstimateRunSpend estimates what a scenario will cost on its real-cloud
 // targets (aws-lambda, lambda-url, and http targets with a billing block
-// that benchctl does not serve itself): per phase and memory-sweep step,
+// that benchctl does not serve itself): per phase and memory-sweep step
+// (of every swept target: memory_sweep.target and memory_sweep.targets),
 // scheduled requests × the cost of one request at an assumed duration — the
 // billed duration measured by the prior run of the scenario when given,
 // else the target's timeout as the upper bound (memory unknown: 10,240 MB).
@@ -124,8 +127,9 @@ func EstimateRunSpendWith(book *Book, sc *scenarios.Scenario, prior *results.Sum
 	}
 	var jobs []job
 	sweep := sc.Experiments.MemorySweep
+	swept := loadgen.MemorySweepTargets(sweep)
 	inSweep := func(target, phase string) bool {
-		if sweep == nil || sweep.Target != target {
+		if sweep == nil || !slices.Contains(swept, target) {
 			return false
 		}
 		if len(sweep.Phases) == 0 {
@@ -153,7 +157,7 @@ func EstimateRunSpendWith(book *Book, sc *scenarios.Scenario, prior *results.Sum
 			}
 			if inSweep(tn, ph.Name) {
 				for _, m := range sweep.MemorySizes {
-					jobs = append(jobs, job{phase: ph.Name, step: fmt.Sprintf("memory_mb=%d", m), t: t, mem: m, requests: n})
+					jobs = append(jobs, job{phase: ph.Name, step: loadgen.MemoryStep(m), t: t, mem: m, requests: n})
 				}
 				continue
 			}

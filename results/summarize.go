@@ -130,6 +130,20 @@ func (d *dist) Distribution() Distribution {
 	}
 }
 
+// DistributionOf summarises vals (ms) exactly as phase summaries do:
+// exact type-7 percentiles (MethodExact) for at most ExactMaxSamples
+// values, HDR histogram percentiles (MethodHDR) beyond; exact count, min,
+// max, mean and sample standard deviation. Negative and NaN values count
+// as 0. vals is not modified; nil or empty gives a zero Distribution with
+// Method MethodExact.
+func DistributionOf(vals []float64) Distribution {
+	d := newDist()
+	for _, v := range vals {
+		d.addMs(v)
+	}
+	return d.Distribution()
+}
+
 // type7 is the q-quantile (0..1) of sorted s by linear interpolation
 // between closest ranks: h = q·(n−1), x[⌊h⌋] + (h−⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋]).
 func type7(s []float64, q float64) float64 {
