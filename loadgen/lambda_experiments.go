@@ -45,21 +45,6 @@ func NewControlForTarget(ctx context.Context, t Target, opts ...ControlOption) (
 	return NewLambdaControl(ctx, lt.Options(), opts...)
 }
 
-// MemorySweepTargets returns the targets a memory sweep sweeps, in order:
-// Target, then Targets, each once.
-func MemorySweepTargets(ms *scenarios.MemorySweep) []string {
-	if ms == nil {
-		return nil
-	}
-	var out []string
-	for _, name := range append([]string{ms.Target}, ms.Targets...) {
-		if !slices.Contains(out, name) {
-			out = append(out, name)
-		}
-	}
-	return out
-}
-
 // RunServerlessExperiments runs the scenario's memory_sweep and cold_starts
 // blocks, in that order; either may be absent. The memory sweep sweeps each
 // of its targets (MemorySweepTargets) one after another, each through its
@@ -78,7 +63,7 @@ func RunServerlessExperiments(ctx context.Context, env ServerlessEnv) error {
 			ctl  *LambdaControl
 		}
 		var sweeps []swept
-		for _, name := range MemorySweepTargets(ms) {
+		for _, name := range ms.AllTargets() {
 			tgt, ok := env.Targets[name]
 			if !ok {
 				return fmt.Errorf("memory_sweep: unknown target %q", name)

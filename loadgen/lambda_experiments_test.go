@@ -133,7 +133,7 @@ func TestRunServerlessExperimentsSweepsEveryTarget(t *testing.T) {
 			break
 		}
 		perTarget[rec.Target]++
-		mb, ok := ParseMemoryStep(rec.Step)
+		mb, ok := results.ParseMemoryStep(rec.Step)
 		if !ok || rec.Experiment != ExperimentMemorySweep || rec.MemorySizeMB == nil || *rec.MemorySizeMB != mb {
 			t.Fatalf("record of %s: step %q experiment %q memory %v", rec.Target, rec.Step, rec.Experiment, rec.MemorySizeMB)
 		}

@@ -4,23 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
 )
 
-// Experiment names and step labels stamped on experiment records.
+// Experiment names and step labels stamped on experiment records (defined
+// by the record contract in package results).
 const (
-	ExperimentMemorySweep = "memory_sweep"
-	ExperimentColdStarts  = "cold_starts"
-	// StepColdStart and StepWarm label the forced cold and the warm
-	// comparison samples of the cold start experiment.
-	StepColdStart = "cold_start"
-	StepWarm      = "warm"
-	// memoryStepPrefix starts a memory sweep step label: "memory_mb=512".
-	memoryStepPrefix = "memory_mb="
+	ExperimentMemorySweep = results.ExperimentMemorySweep
+	ExperimentColdStarts  = results.ExperimentColdStarts
+	StepColdStart         = results.StepColdStart
+	StepWarm              = results.StepWarm
 )
 
 // Lambda memory limits (MB) a sweep accepts.
@@ -28,19 +23,6 @@ const (
 	MinLambdaMemoryMB = 128
 	MaxLambdaMemoryMB = 10240
 )
-
-// MemoryStep is the label of one memory sweep step: "memory_mb=<mb>".
-func MemoryStep(mb int) string { return memoryStepPrefix + strconv.Itoa(mb) }
-
-// ParseMemoryStep returns the memory size of a "memory_mb=<mb>" label.
-func ParseMemoryStep(step string) (int, bool) {
-	v, ok := strings.CutPrefix(step, memoryStepPrefix)
-	if !ok {
-		return 0, false
-	}
-	mb, err := strconv.Atoi(v)
-	return mb, err == nil
-}
 
 // ExperimentStep labels one run of an experiment's phases. Every record the
 // StepFunc writes must carry Step and Experiment.
@@ -117,7 +99,7 @@ func RunMemorySweep(ctx context.Context, ctl MemoryController, sizes []int, run 
 		if err := ctl.SetMemory(ctx, mb); err != nil {
 			return fmt.Errorf("memory sweep: %w", err)
 		}
-		step := ExperimentStep{Experiment: ExperimentMemorySweep, Step: MemoryStep(mb), MemoryMB: mb}
+		step := ExperimentStep{Experiment: ExperimentMemorySweep, Step: results.MemoryStep(mb), MemoryMB: mb}
 		if err := run(ctx, step); err != nil {
 			return fmt.Errorf("memory sweep at %d MB: %w", mb, err)
 		}
@@ -125,13 +107,8 @@ func RunMemorySweep(ctx context.Context, ctl MemoryController, sizes []int, run 
 	return nil
 }
 
-// MarkBestMemory sets the Cheapest, FastestP99 and CheapestWithSLO flags
-// of rows, separately for each target. Cost is CostPerRequestUSD when every
-// row of the target has it (pricing ran), else GBSecondsPerRequest. A row
-// meets the SLO when its client latency p50/p95/p99 are within slo's
-// non-zero limits and its error rate is within slo.ErrorRate (no errors
-// when that is 0); slo nil means no SLO and CheapestWithSLO stays unset.
-// Rows without requests are never marked.
+// MarkBestMemory sets the best-configuration flags of rows with every
+// target judged against slo (nil: none); see results.MarkBestMemory.
 func MarkBestMemory(rows []results.MemorySweepRow, slo *scenarios.SLO) {
 	MarkBestMemoryBy(rows, func(string) *scenarios.SLO { return slo })
 }
@@ -139,60 +116,15 @@ func MarkBestMemory(rows []results.MemorySweepRow, slo *scenarios.SLO) {
 // MarkBestMemoryBy is MarkBestMemory with each target's rows judged against
 // its own SLO, sloFor(target) (nil = none).
 func MarkBestMemoryBy(rows []results.MemorySweepRow, sloFor func(target string) *scenarios.SLO) {
-	byTarget := map[string][]int{}
-	for i := range rows {
-		rows[i].Cheapest, rows[i].FastestP99, rows[i].CheapestWithSLO = false, false, false
-		byTarget[rows[i].Target] = append(byTarget[rows[i].Target], i)
-	}
-	for target, idx := range byTarget {
-		markBest(rows, idx, sloFor(target))
-	}
+	results.MarkBestMemory(rows, func(target string) *results.SLOSpec { return SLOSpec(sloFor(target)) })
 }
 
-func markBest(rows []results.MemorySweepRow, idx []int, slo *scenarios.SLO) {
-	usd := true
-	for _, i := range idx {
-		if rows[i].CostPerRequestUSD == nil {
-			usd = false
-		}
+// SLOSpec converts a scenario SLO to the results package's form (nil stays nil).
+func SLOSpec(o *scenarios.SLO) *results.SLOSpec {
+	if o == nil {
+		return nil
 	}
-	cost := func(r results.MemorySweepRow) float64 {
-		if usd {
-			return *r.CostPerRequestUSD
-		}
-		return r.GBSecondsPerRequest
-	}
-	best := func(ok func(results.MemorySweepRow) bool, key func(results.MemorySweepRow) float64) int {
-		b := -1
-		for _, i := range idx {
-			if rows[i].Requests == 0 || !ok(rows[i]) {
-				continue
-			}
-			if b < 0 || key(rows[i]) < key(rows[b]) {
-				b = i
-			}
-		}
-		return b
-	}
-	all := func(results.MemorySweepRow) bool { return true }
-	if i := best(all, cost); i >= 0 {
-		rows[i].Cheapest = true
-	}
-	if i := best(all, func(r results.MemorySweepRow) float64 { return r.LatencyMs.P99 }); i >= 0 {
-		rows[i].FastestP99 = true
-	}
-	if slo == nil {
-		return
-	}
-	meets := func(r results.MemorySweepRow) bool {
-		within := func(v, limit float64) bool { return limit <= 0 || v <= limit }
-		er := float64(r.Errors) / float64(r.Requests)
-		okErr := r.Errors == 0 || slo.ErrorRate > 0 && er <= slo.ErrorRate
-		return okErr && within(r.LatencyMs.P50, slo.P50Ms) && within(r.LatencyMs.P95, slo.P95Ms) && within(r.LatencyMs.P99, slo.P99Ms)
-	}
-	if i := best(meets, cost); i >= 0 {
-		rows[i].CheapestWithSLO = true
-	}
+	return &results.SLOSpec{P50Ms: o.P50Ms, P95Ms: o.P95Ms, P99Ms: o.P99Ms, ErrorRate: o.ErrorRate}
 }
 
 // gbSeconds is one record's billed compute: BilledDurationMs/1000 ×

@@ -123,7 +123,7 @@ func (c *ExperimentCollector) Add(r *results.Record) {
 	latMs := float64(r.Latency) / 1e6
 	switch r.Experiment {
 	case ExperimentMemorySweep:
-		mb, found := ParseMemoryStep(r.Step)
+		mb, found := results.ParseMemoryStep(r.Step)
 		if !found {
 			if r.MemorySizeMB == nil {
 				return

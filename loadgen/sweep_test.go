@@ -19,7 +19,7 @@ func TestMemoryStepLabels(t *testing.T) {
 		want   int
 		wantOK bool
 	}{
-		{MemoryStep(512), 512, true},
+		{results.MemoryStep(512), 512, true},
 		{"memory_mb=1769", 1769, true},
 		{"memory_mb=x", 0, false},
 		{"cold_start", 0, false},
@@ -27,9 +27,9 @@ func TestMemoryStepLabels(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.step, func(t *testing.T) {
 			t.Parallel()
-			got, ok := ParseMemoryStep(tt.step)
+			got, ok := results.ParseMemoryStep(tt.step)
 			if got != tt.want || ok != tt.wantOK {
-				t.Errorf("ParseMemoryStep(%q) = %d, %v; want %d, %v", tt.step, got, ok, tt.want, tt.wantOK)
+				t.Errorf("results.ParseMemoryStep(%q) = %d, %v; want %d, %v", tt.step, got, ok, tt.want, tt.wantOK)
 			}
 		})
 	}
@@ -159,7 +159,7 @@ func TestRunMemorySweep(t *testing.T) {
 	}
 }
 
-func mustStep(s string) int { mb, _ := ParseMemoryStep(s); return mb }
+func mustStep(s string) int { mb, _ := results.ParseMemoryStep(s); return mb }
 
 func equalInts(a, b []int) bool {
 	if len(a) != len(b) {
@@ -223,7 +223,7 @@ func TestSweepRowMatchesPhaseSummary(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			c := NewExperimentCollector(CollectorOptions{})
-			agg := results.NewAggregator("steady", MemoryStep(1024), ExperimentMemorySweep)
+			agg := results.NewAggregator("steady", results.MemoryStep(1024), ExperimentMemorySweep)
 			t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 			mem := 1024
 			for i := range tt.n {
@@ -231,7 +231,7 @@ func TestSweepRowMatchesPhaseSummary(t *testing.T) {
 				lat := time.Duration(10+(i*i)%97) * time.Millisecond
 				dur := float64(5 + (i*7)%89)
 				billed := math.Ceil(dur)
-				rec := &results.Record{Target: "fn", Phase: "steady", Step: MemoryStep(1024), Experiment: ExperimentMemorySweep,
+				rec := &results.Record{Target: "fn", Phase: "steady", Step: results.MemoryStep(1024), Experiment: ExperimentMemorySweep,
 					Intended: t0.Add(time.Duration(i) * time.Millisecond), Timestamp: t0.Add(time.Duration(i)*time.Millisecond + 2*time.Millisecond),
 					Latency: lat, CorrectedLatency: lat + 2*time.Millisecond, DurationMs: &dur, BilledDurationMs: &billed, MemorySizeMB: &mem}
 				if i%50 == 7 {
@@ -268,7 +268,7 @@ func TestSweepRowMatchesPhaseSummary(t *testing.T) {
 func BenchmarkCollectorAdd(b *testing.B) {
 	c := NewExperimentCollector(CollectorOptions{})
 	billed, dur, mem := 13.0, 12.3, 1024
-	rec := &results.Record{Target: "fn", Phase: "steady", Experiment: ExperimentMemorySweep, Step: MemoryStep(1024),
+	rec := &results.Record{Target: "fn", Phase: "steady", Experiment: ExperimentMemorySweep, Step: results.MemoryStep(1024),
 		Latency: 20 * time.Millisecond, BilledDurationMs: &billed, DurationMs: &dur, MemorySizeMB: &mem}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/benchctl/benchctl/loadgen"
 	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
 )
@@ -1335,7 +1334,7 @@ func statsFromCostRows(book *Book, sum *results.Summary, sc *scenarios.Scenario)
 // cost of those records over their priced requests, as their cost rows
 // compute it. Without records (accs nil) the row's own mean billed
 // duration is priced. The cheapest, fastest-p99 and cheapest-meeting-SLO
-// flags are then set per target by loadgen.MarkBestMemoryBy, each target
+// flags are then set per target by results.MarkBestMemory, each target
 // against its own SLO (its slo:, else the global slo:, else none), the
 // rule benchctl run applies.
 func fillMemorySweep(book *Book, accs []*rowAcc, sum *results.Summary, sc *scenarios.Scenario) {
@@ -1360,11 +1359,11 @@ func fillMemorySweep(book *Book, accs []*rowAcc, sum *results.Summary, sc *scena
 		}
 		var per decimal.Decimal
 		if accs != nil {
-			step := loadgen.MemoryStep(r.MemoryMB)
+			step := results.MemoryStep(r.MemoryMB)
 			var total decimal.Decimal
 			var n int64
 			for _, a := range accs {
-				if a.target == r.Target && a.experiment == loadgen.ExperimentMemorySweep && a.step == step &&
+				if a.target == r.Target && a.experiment == results.ExperimentMemorySweep && a.step == step &&
 					a.cfg.platform == PlatformLambda && a.cfg.arch == arch {
 					total = total.Add(a.runCost())
 					n += a.n
@@ -1387,11 +1386,23 @@ func fillMemorySweep(book *Book, accs []*rowAcc, sum *results.Summary, sc *scena
 		usd, perM := per.InexactFloat64(), per.Mul(decimal.NewFromInt(1_000_000)).InexactFloat64()
 		r.CostPerRequestUSD, r.CostPerMillionUSD = &usd, &perM
 	}
-	loadgen.MarkBestMemoryBy(rows, sloFor(sc))
+	results.MarkBestMemory(rows, sloSpecFor(sc))
 }
 
 // sloFor returns each target's SLO: its own slo:, else the scenario's
 // global slo: when set, else nil (none).
+// sloSpecFor is sloFor in the results package's form.
+func sloSpecFor(sc *scenarios.Scenario) func(target string) *results.SLOSpec {
+	f := sloFor(sc)
+	return func(target string) *results.SLOSpec {
+		o := f(target)
+		if o == nil {
+			return nil
+		}
+		return &results.SLOSpec{P50Ms: o.P50Ms, P95Ms: o.P95Ms, P99Ms: o.P99Ms, ErrorRate: o.ErrorRate}
+	}
+}
+
 func sloFor(sc *scenarios.Scenario) func(target string) *scenarios.SLO {
 	return func(target string) *scenarios.SLO {
 		if sc == nil {

@@ -1,19 +1,13 @@
 package pricing
 
 import (
-	"bytes"
-	"encoding/csv"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/benchctl/benchctl/scenarios"
+	"github.com/benchctl/benchctl/traces"
 )
 
 // Profile shapes.
@@ -90,9 +84,13 @@ func TraceProfile(path, format string) (Profile, error) {
 		return Profile{}, fmt.Errorf("trace profile: %w", err)
 	}
 	var hourly []float64
-	switch strings.ToLower(format) {
-	case "", "per-minute-counts", "per_minute", "minutes", "counts", "azure-2019", "azure2019":
-		minutes, err := parseMinuteCounts(raw)
+	resolved, err := traces.Resolve(format, raw)
+	if err != nil {
+		return Profile{}, fmt.Errorf("trace profile %s: %w", path, err)
+	}
+	switch resolved {
+	case traces.PerMinuteCounts:
+		minutes, err := traces.ParseMinuteCounts(raw)
 		if err != nil {
 			return Profile{}, fmt.Errorf("trace profile %s: %w", path, err)
 		}
@@ -102,8 +100,8 @@ func TraceProfile(path, format string) (Profile, error) {
 			}
 			hourly[i/60] += c
 		}
-	case "timestamps", "timestamp", "azure-functions", "azure-2021", "azure2021":
-		ts, err := parseTimestamps(raw)
+	default:
+		ts, err := traces.ParseTimestamps(raw)
 		if err != nil {
 			return Profile{}, fmt.Errorf("trace profile %s: %w", path, err)
 		}
@@ -114,8 +112,6 @@ func TraceProfile(path, format string) (Profile, error) {
 			}
 			hourly[h]++
 		}
-	default:
-		return Profile{}, fmt.Errorf("trace profile: format %q isn't one of [per-minute-counts timestamps azure-functions]", format)
 	}
 	total := 0.0
 	for _, c := range hourly {
@@ -205,96 +201,4 @@ func normalise(w []float64) {
 			w[i] /= s
 		}
 	}
-}
-
-func readCSVRows(raw []byte) ([][]string, error) {
-	r := csv.NewReader(bytes.NewReader(raw))
-	r.FieldsPerRecord = -1
-	r.TrimLeadingSpace = true
-	r.Comment = '#'
-	var rows [][]string
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			return rows, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		rows = append(rows, rec)
-	}
-}
-
-// parseMinuteCounts reads per-minute counts: the Azure 2019 layout (header
-// with columns "1".."1440"; rows summed), "minute,count" or one count per line.
-func parseMinuteCounts(raw []byte) ([]float64, error) {
-	rows, err := readCSVRows(raw)
-	if err != nil {
-		return nil, err
-	}
-	if len(rows) == 0 {
-		return nil, errors.New("empty trace")
-	}
-	first := 0
-	if _, err := strconv.ParseFloat(strings.TrimSpace(rows[0][len(rows[0])-1]), 64); err != nil {
-		first = 1 // header row
-	}
-	if len(rows[0]) > 4 && strings.EqualFold(strings.TrimSpace(rows[0][0]), "HashOwner") {
-		out := make([]float64, len(rows[0])-4)
-		for i, row := range rows[1:] {
-			for j := 4; j < len(row) && j-4 < len(out); j++ {
-				v, err := strconv.ParseFloat(strings.TrimSpace(row[j]), 64)
-				if err != nil || v < 0 {
-					return nil, fmt.Errorf("line %d column %d: bad count %q", i+2, j+1, row[j])
-				}
-				out[j-4] += v
-			}
-		}
-		return out, nil
-	}
-	var out []float64
-	for i, row := range rows[first:] {
-		v, err := strconv.ParseFloat(strings.TrimSpace(row[len(row)-1]), 64)
-		if err != nil || v < 0 {
-			return nil, fmt.Errorf("line %d: bad count %q", i+first+1, row[len(row)-1])
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
-// parseTimestamps reads arrival times in seconds, sorted: one column, or the
-// Azure 2021 layout (app,func,end_timestamp,duration).
-func parseTimestamps(raw []byte) ([]float64, error) {
-	rows, err := readCSVRows(raw)
-	if err != nil {
-		return nil, err
-	}
-	var out []float64
-	for i, row := range rows {
-		var t float64
-		var err error
-		if len(row) >= 4 {
-			var end, dur float64
-			end, err = strconv.ParseFloat(strings.TrimSpace(row[2]), 64)
-			if err == nil {
-				dur, err = strconv.ParseFloat(strings.TrimSpace(row[3]), 64)
-			}
-			t = end - dur
-		} else {
-			t, err = strconv.ParseFloat(strings.TrimSpace(row[0]), 64)
-		}
-		if err != nil {
-			if i == 0 {
-				continue // header
-			}
-			return nil, fmt.Errorf("line %d: bad timestamp row %q", i+1, strings.Join(row, ","))
-		}
-		out = append(out, t)
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no timestamps")
-	}
-	sort.Float64s(out)
-	return out, nil
 }

@@ -8,15 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/shopspring/decimal"
 
-	"github.com/benchctl/benchctl/loadgen"
 	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
+	"github.com/benchctl/benchctl/traces"
 )
 
 // DefaultMaxSpendUSD is the most a run against a real cloud endpoint may be
@@ -127,7 +126,7 @@ func EstimateRunSpendWith(book *Book, sc *scenarios.Scenario, prior *results.Sum
 	}
 	var jobs []job
 	sweep := sc.Experiments.MemorySweep
-	swept := loadgen.MemorySweepTargets(sweep)
+	swept := sweep.AllTargets()
 	inSweep := func(target, phase string) bool {
 		if sweep == nil || !slices.Contains(swept, target) {
 			return false
@@ -157,7 +156,7 @@ func EstimateRunSpendWith(book *Book, sc *scenarios.Scenario, prior *results.Sum
 			}
 			if inSweep(tn, ph.Name) {
 				for _, m := range sweep.MemorySizes {
-					jobs = append(jobs, job{phase: ph.Name, step: loadgen.MemoryStep(m), t: t, mem: m, requests: n})
+					jobs = append(jobs, job{phase: ph.Name, step: results.MemoryStep(m), t: t, mem: m, requests: n})
 				}
 				continue
 			}
@@ -336,8 +335,12 @@ func scheduledRequests(ph scenarios.Phase, sc *scenarios.Scenario) (float64, str
 			scale = 1
 		}
 		limit := D * scale // trace seconds replayed
-		if strings.Contains(strings.ToLower(tr.Format), "time") || strings.Contains(tr.Format, "2021") || tr.Format == "azure-functions" {
-			ts, err := parseTimestamps(raw)
+		format, err := traces.Resolve(tr.Format, raw)
+		if err != nil {
+			return 0, "", err
+		}
+		if format == traces.Timestamps {
+			ts, err := traces.ParseTimestamps(raw)
 			if err != nil {
 				return 0, "", err
 			}
@@ -349,7 +352,7 @@ func scheduledRequests(ph scenarios.Phase, sc *scenarios.Scenario) (float64, str
 			}
 			return float64(n), "", nil
 		}
-		mins, err := parseMinuteCounts(raw)
+		mins, err := traces.ParseMinuteCounts(raw)
 		if err != nil {
 			return 0, "", err
 		}

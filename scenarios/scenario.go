@@ -5,6 +5,7 @@ package scenarios
 
 import (
 	"io/fs"
+	"slices"
 	"time"
 )
 
@@ -254,4 +255,19 @@ type Profile struct {
 type Output struct {
 	Dir     string   `yaml:"dir"`
 	Formats []string `yaml:"formats"`
+}
+
+// AllTargets returns the targets the sweep covers, in order: Target, then
+// Targets, each once (nil for a nil sweep).
+func (m *MemorySweep) AllTargets() []string {
+	if m == nil {
+		return nil
+	}
+	var out []string
+	for _, name := range append([]string{m.Target}, m.Targets...) {
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out
 }
