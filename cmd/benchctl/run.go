@@ -173,6 +173,10 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if os.Getenv("GOGC") == "" {
+		// Fewer collections keep the dispatch lag low (see loadgen.DefaultGCPercent).
+		defer debug.SetGCPercent(debug.SetGCPercent(loadgen.DefaultGCPercent))
+	}
 	s, err := runLoadScenario(opts)
 	if err != nil {
 		return err
