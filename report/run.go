@@ -1,10 +1,7 @@
 package report
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -131,49 +128,17 @@ func (lr *leanRecord) record() results.Record {
 }
 
 // newLeanDecoder returns a results.Decoder over JSON lines that fills only
-// the fields in leanRecord (the rest of each Record is left zero). Like the
-// results package's decoder it skips blank lines and ends at a torn last
-// line (a killed writer's); a malformed complete line is an error.
+// the fields in leanRecord (the rest of each Record is left zero); lines,
+// blank lines and a torn last line are handled as results.NewJSONDecoder
+// does.
 func newLeanDecoder(r io.Reader) results.Decoder {
-	br := bufio.NewReaderSize(r, 256<<10)
-	line := 0
-	var long []byte
-	var lr leanRecord
-	return func(rec *results.Record) error {
-		for {
-			b, err := br.ReadSlice('\n')
-			if errors.Is(err, bufio.ErrBufferFull) {
-				long = append(long[:0], b...)
-				for errors.Is(err, bufio.ErrBufferFull) {
-					b, err = br.ReadSlice('\n')
-					long = append(long, b...)
-				}
-				b = long
-			}
-			if err != nil && !errors.Is(err, io.EOF) {
-				return fmt.Errorf("read records: %w", err)
-			}
-			atEOF := err != nil
-			if len(b) == 0 && atEOF {
-				return io.EOF
-			}
-			line++
-			complete := len(b) > 0 && b[len(b)-1] == '\n'
-			if len(bytes.TrimSpace(b)) == 0 {
-				if atEOF {
-					return io.EOF
-				}
-				continue
-			}
-			lr = leanRecord{}
-			if uerr := json.Unmarshal(b, &lr); uerr != nil {
-				if !complete {
-					return io.EOF
-				}
-				return fmt.Errorf("decode record on line %d: %w", line, uerr)
-			}
-			*rec = lr.record()
-			return nil
+	var lr leanRecord // reused: one allocation per decoder, not per line
+	return results.NewLineDecoder(r, func(b []byte, rec *results.Record) error {
+		lr = leanRecord{}
+		if err := json.Unmarshal(b, &lr); err != nil {
+			return err
 		}
-	}
+		*rec = lr.record()
+		return nil
+	})
 }

@@ -168,6 +168,13 @@ func NewJSONEncoder(w io.Writer) Encoder {
 // writer leaves it) ends the stream with io.EOF; a malformed complete line is
 // an error naming its line number.
 func NewJSONDecoder(r io.Reader) Decoder {
+	return NewLineDecoder(r, unmarshalRecord)
+}
+
+// NewLineDecoder is NewJSONDecoder with the line parser given: parse fills
+// rec from one JSON line (e.g. only the fields a reader needs). Line
+// handling, blank lines and the torn last line are as in NewJSONDecoder.
+func NewLineDecoder(r io.Reader, parse func(line []byte, rec *Record) error) Decoder {
 	br := bufio.NewReaderSize(r, 256<<10)
 	line := 0
 	var long []byte
@@ -197,7 +204,7 @@ func NewJSONDecoder(r io.Reader) Decoder {
 				}
 				continue
 			}
-			if uerr := unmarshalRecord(b, rec); uerr != nil {
+			if uerr := parse(b, rec); uerr != nil {
 				if !complete {
 					return io.EOF // torn last line
 				}
