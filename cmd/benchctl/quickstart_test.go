@@ -319,6 +319,45 @@ func testShortQuickstart(t *testing.T, bin string) {
 		}
 	})
 
+	t.Run("summary of a run killed before summary.json", func(t *testing.T) {
+		// A SIGKILL leaves scenario.yaml, run.json and results.jsonl:
+		// `benchctl summary` must rebuild the experiments and the costs.
+		killed := filepath.Join(work, "killed")
+		if err := os.MkdirAll(killed, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{results.ScenarioFile, results.RunInfoFile, results.ResultsFile} {
+			raw, err := os.ReadFile(filepath.Join(runDir, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(killed, f), raw, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res := runBenchctl(t, bin, work, 60*time.Second, "summary", killed)
+		if res.code != 0 {
+			t.Fatalf("benchctl summary exited %d: %s", res.code, tail(res.stderr, 2000))
+		}
+		var got results.Summary
+		raw, err := os.ReadFile(filepath.Join(killed, results.SummaryFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, &got); err != nil {
+			t.Fatal(err)
+		}
+		if n, want := len(got.Experiments.MemorySweep), len(sum.Experiments.MemorySweep); n != want {
+			t.Errorf("rebuilt memory sweep has %d rows, the run's %d", n, want)
+		}
+		if got.Experiments.ColdStarts == nil || len(got.Experiments.Capacity) == 0 {
+			t.Errorf("rebuilt summary lacks cold starts or capacity: %+v", got.Experiments)
+		}
+		if len(got.Cost) == 0 || len(got.BreakEven) != len(sum.BreakEven) {
+			t.Errorf("rebuilt summary has %d cost rows and %d break-even rows, the run %d and %d", len(got.Cost), len(got.BreakEven), len(sum.Cost), len(sum.BreakEven))
+		}
+	})
+
 	t.Run("report renders", func(t *testing.T) {
 		html, err := os.ReadFile(filepath.Join(runDir, "report.html"))
 		if err != nil {

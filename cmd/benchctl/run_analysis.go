@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -82,18 +84,35 @@ func latestSummary(root, name string) *results.Summary {
 }
 
 // analyzeRun adds what the phases' summary does not hold: the experiment
-// sections (memory sweep, cold starts, concurrency scaling from the
-// records; the capacity search's own results), the local platform's CPU
-// isolation, and the costs and break-even from the price book.
+// sections, the local platform's CPU isolation, and the costs and
+// break-even from the price book.
 func (st *runState) analyzeRun(sum *results.Summary) error {
-	s := st.scenario
 	sum.Run.CPUIsolation = st.env.CPUIsolation
+	if err := completeSummary(st.writer.Dir, st.scenario, sum, st.book, st.capacity); err != nil {
+		return err
+	}
+	for _, n := range sum.Notes {
+		if strings.HasPrefix(n, "pricing failed: ") {
+			fmt.Fprintln(st.opts.IO.Err, "benchctl: warning:", n)
+		}
+	}
+	return nil
+}
+
+// completeSummary fills the sections of sum that come from more than the
+// phase summaries: the memory sweep, cold starts and concurrency scaling
+// (from the records in dir), the capacity searches (capacity when the run
+// has them in memory, else rebuilt from the records), and, with a price
+// book, the costs and break-even. `benchctl run` and `benchctl summary` (for
+// a run that was killed before it wrote summary.json) share it. A pricing
+// failure becomes a note: it must not lose the measurements.
+func completeSummary(dir string, s *scenarios.Scenario, sum *results.Summary, book *pricing.Book, capacity []results.CapacityResult) error {
 	hasFunctions := false
 	for _, t := range s.Targets {
 		hasFunctions = hasFunctions || scenarios.IsFunctionKind(t.Kind)
 	}
 	if hasFunctions {
-		run, err := results.OpenRun(st.writer.Dir)
+		run, err := results.OpenRun(dir)
 		if err != nil {
 			return err
 		}
@@ -103,24 +122,50 @@ func (st *runState) analyzeRun(sum *results.Summary) error {
 			return err
 		}
 	}
-	if len(st.capacity) > 0 {
-		sum.Experiments.Capacity = st.capacity
+	if len(capacity) == 0 && s.Experiments.Capacity != nil {
+		var err error
+		if capacity, err = capacityFromRecords(dir, s); err != nil {
+			return err
+		}
 	}
-	if st.book == nil {
+	if len(capacity) > 0 {
+		sum.Experiments.Capacity = capacity
+	}
+	if book == nil {
 		return nil
 	}
-	run, err := results.OpenRun(st.writer.Dir)
+	run, err := results.OpenRun(dir)
 	if err != nil {
 		return err
 	}
 	defer run.Close()
-	if err := pricing.AnalyzeRun(st.book, pricing.RecordReaderFunc(run.Records), sum, s); err != nil {
-		// A pricing failure must not lose the measurements: say so in the
-		// summary and keep going.
+	if err := pricing.AnalyzeRun(book, pricing.RecordReaderFunc(run.Records), sum, s); err != nil {
 		sum.Notes = append(sum.Notes, "pricing failed: "+err.Error())
-		fmt.Fprintln(st.opts.IO.Err, "benchctl: warning: pricing:", err)
 	}
 	return nil
+}
+
+// capacityFromRecords rebuilds the capacity searches from the records
+// (their steps are labelled capacity_rps=<rate>).
+func capacityFromRecords(dir string, s *scenarios.Scenario) ([]results.CapacityResult, error) {
+	run, err := results.OpenRun(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer run.Close()
+	c := loadgen.NewCapacityCollector()
+	for {
+		var r results.Record
+		err := run.Records(&r)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("capacity: read records: %w", err)
+		}
+		c.Add(&r)
+	}
+	return c.Results(s)
 }
 
 // renderReport writes the report into the run directory (also after

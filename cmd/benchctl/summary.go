@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/benchctl/benchctl/pricing"
 	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
 )
@@ -75,7 +77,9 @@ func summaryRun(ctx context.Context, opts *SummaryOptions) error {
 	var s *scenarios.Scenario
 	var note string
 	if len(raw) > 0 {
-		s, err = scenarios.Parse(filepath.Join(opts.Dir, results.ScenarioFile), raw)
+		// The scenario's payload and trace files need not sit next to a
+		// saved run: check the schema, not the files.
+		s, err = scenarios.Parse(filepath.Join(opts.Dir, results.ScenarioFile), raw, scenarios.WithoutFileChecks())
 		if err != nil {
 			note = "scenario.yaml did not validate here (" + summaryFirstLine(err.Error()) + "); SLOs and target kinds are not applied"
 			s = nil
@@ -93,6 +97,18 @@ func summaryRun(ctx context.Context, opts *SummaryOptions) error {
 			saved.Scenario = sum.Scenario
 		}
 		sum = saved
+	}
+	if saved == nil && s != nil {
+		// A run killed before it wrote summary.json: rebuild the experiment
+		// sections and the costs from the records, as benchctl run does.
+		book, err := pricing.LoadBookFor(s, "")
+		if err != nil {
+			note = strings.TrimSpace(note + " price book: " + err.Error() + "; costs not computed")
+			book = nil
+		}
+		if err := completeSummary(opts.Dir, s, sum, book, nil); err != nil {
+			return err
+		}
 	}
 	if note != "" {
 		sum.Notes = append(sum.Notes, note)
