@@ -75,8 +75,13 @@ func MaxSpendUSD(sc *scenarios.Scenario) float64 {
 // limitUSD, saying how to raise the limit.
 func (s SpendEstimate) Check(limitUSD float64) error {
 	if s.TotalUSD.GreaterThan(decimal.NewFromFloat(limitUSD)) {
-		return fmt.Errorf("%w: estimated $%s > limit $%.2f; raise it with --max-spend %.0f (or pricing.max_spend_usd in the scenario), or see the estimate with --dry-run",
-			ErrOverBudget, s.TotalUSD.StringFixed(2), limitUSD, math.Ceil(s.TotalUSD.InexactFloat64()))
+		// Small runs and limits need more than cents to be told apart.
+		places := int32(2)
+		if s.TotalUSD.LessThan(decimal.NewFromFloat(0.01)) || limitUSD < 0.01 {
+			places = 6
+		}
+		return fmt.Errorf("%w: estimated $%s > limit $%s; raise it with --max-spend %s (or pricing.max_spend_usd in the scenario), or see the estimate with --dry-run",
+			ErrOverBudget, s.TotalUSD.StringFixed(places), decimal.NewFromFloat(limitUSD).StringFixed(places), decimal.NewFromFloat(math.Ceil(s.TotalUSD.InexactFloat64()*100)/100).String())
 	}
 	return nil
 }

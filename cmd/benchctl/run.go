@@ -189,9 +189,9 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 		if err := runDryRun(opts, s); err != nil {
 			return err
 		}
-		return runCheckSpend(opts, s, book)
+		return runCheckSpend(ctx, opts, s, book)
 	}
-	if err := runCheckSpend(opts, s, book); err != nil {
+	if err := runCheckSpend(ctx, opts, s, book); err != nil {
 		return err
 	}
 	st := &runState{opts: opts, scenario: s, book: book, info: runHostInfo()}

@@ -20,16 +20,27 @@ import (
 
 // runCheckSpend estimates what the run will cost on real cloud endpoints
 // (from the previous run of the same scenario when there is one) and
-// refuses to start above the spend limit. With --dry-run it prints the
-// estimate instead.
-func runCheckSpend(opts *RunOptions, s *scenarios.Scenario, book *pricing.Book) error {
+// refuses to start above the spend limit. Before a real run it reads each
+// aws-lambda function's memory and timeout (GetFunctionConfiguration), so
+// the estimate is not the 10,240 MB upper bound; a dry run sends nothing,
+// so its estimate keeps the upper bounds. With --dry-run it prints the
+// estimate instead of checking it.
+func runCheckSpend(ctx context.Context, opts *RunOptions, s *scenarios.Scenario, book *pricing.Book) error {
 	root := s.Output.Dir
 	if root == "" {
 		root = results.DefaultRoot
 	}
-	est, err := pricing.EstimateRunSpend(book, s, latestSummary(root, s.Name))
+	var known pricing.SpendOptions
+	var notes []string
+	if !opts.DryRun {
+		known, notes = functionSettings(ctx, s)
+	}
+	est, err := pricing.EstimateRunSpendWith(book, s, latestSummary(root, s.Name), known)
 	if err != nil {
 		return fmt.Errorf("estimate the run's spend: %w", err)
+	}
+	for _, n := range notes {
+		fmt.Fprintln(opts.IO.Err, "benchctl: warning:", n)
 	}
 	if opts.DryRun {
 		if !est.RealCloud {
@@ -50,6 +61,33 @@ func runCheckSpend(opts *RunOptions, s *scenarios.Scenario, book *pricing.Book) 
 		return &FlagError{Err: err}
 	}
 	return nil
+}
+
+// functionSettings reads the memory size and timeout of every aws-lambda
+// target's function through the Lambda API (bounded by a short timeout);
+// a function it cannot read is left out, with a note.
+func functionSettings(ctx context.Context, s *scenarios.Scenario) (pricing.SpendOptions, []string) {
+	known := pricing.SpendOptions{FunctionMemoryMB: map[string]int{}, FunctionTimeout: map[string]time.Duration{}}
+	var notes []string
+	for _, t := range s.Targets {
+		if t.Kind != loadgen.KindAWSLambda {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		ctl, err := loadgen.NewLambdaControl(cctx, loadgen.LambdaOptionsFromScenario(t, ""), loadgen.WithCallTimeout(10*time.Second))
+		var fc loadgen.FunctionConfig
+		if err == nil {
+			fc, err = ctl.Configuration(cctx)
+		}
+		cancel()
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("target %s: could not read the function's configuration (%v); the spend estimate assumes the upper bounds", t.Name, err))
+			continue
+		}
+		known.FunctionMemoryMB[t.Name] = fc.MemorySizeMB
+		known.FunctionTimeout[t.Name] = fc.Timeout
+	}
+	return known, notes
 }
 
 // latestSummary returns summary.json of the newest earlier run of the
