@@ -116,15 +116,14 @@ func MarkBestMemory(rows []results.MemorySweepRow, slo *scenarios.SLO) {
 // MarkBestMemoryBy is MarkBestMemory with each target's rows judged against
 // its own SLO, sloFor(target) (nil = none).
 func MarkBestMemoryBy(rows []results.MemorySweepRow, sloFor func(target string) *scenarios.SLO) {
-	results.MarkBestMemory(rows, func(target string) *results.SLOSpec { return SLOSpec(sloFor(target)) })
-}
-
-// SLOSpec converts a scenario SLO to the results package's form (nil stays nil).
-func SLOSpec(o *scenarios.SLO) *results.SLOSpec {
-	if o == nil {
-		return nil
-	}
-	return &results.SLOSpec{P50Ms: o.P50Ms, P95Ms: o.P95Ms, P99Ms: o.P99Ms, ErrorRate: o.ErrorRate}
+	results.MarkBestMemory(rows, func(target string) *results.SLOSpec {
+		o := sloFor(target)
+		if o == nil {
+			return nil
+		}
+		spec := results.SLOSpec(*o)
+		return &spec
+	})
 }
 
 // gbSeconds is one record's billed compute: BilledDurationMs/1000 ×

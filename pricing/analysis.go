@@ -1399,7 +1399,8 @@ func sloSpecFor(sc *scenarios.Scenario) func(target string) *results.SLOSpec {
 		if o == nil {
 			return nil
 		}
-		return &results.SLOSpec{P50Ms: o.P50Ms, P95Ms: o.P95Ms, P99Ms: o.P99Ms, ErrorRate: o.ErrorRate}
+		spec := results.SLOSpec(*o)
+		return &spec
 	}
 }
 

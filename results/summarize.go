@@ -333,7 +333,8 @@ func (a *Aggregator) Summary(info PhaseInfo, slo *SLOSpec) PhaseSummary {
 
 // SLOSpec is a service-level objective on a phase: latency percentiles
 // (from the intended send time, ms) and an error rate. Zero fields are not
-// checked.
+// checked. It has the fields of scenarios.SLO in the same order (without
+// YAML tags), so a scenario SLO converts directly: results.SLOSpec(slo).
 type SLOSpec struct {
 	P50Ms     float64
 	P95Ms     float64

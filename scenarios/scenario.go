@@ -141,7 +141,8 @@ type Traffic struct {
 	Arrivals string `yaml:"arrivals"`
 }
 
-// SLO is a latency/error objective, global or per target.
+// SLO is a latency/error objective, global or per target. Its fields match
+// results.SLOSpec one for one (a direct conversion): keep them in step.
 type SLO struct {
 	P50Ms     float64 `yaml:"p50_ms"`
 	P95Ms     float64 `yaml:"p95_ms"`

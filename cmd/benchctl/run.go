@@ -465,12 +465,12 @@ func summarizeRunDir(dir string, s *scenarios.Scenario, info results.RunInfo) (*
 	sum := &results.Summary{SchemaVersion: results.SchemaVersion, Run: info}
 	if s != nil {
 		sum.Scenario = results.ScenarioInfo{Name: s.Name, Description: s.Description, Seed: s.Seed, File: s.Path}
-		opts.SLO = runSLOSpec(s.SLO)
+		opts.SLO = results.SLOSpec(s.SLO)
 		for _, t := range s.Targets {
 			opts.Kinds[t.Name] = t.Kind
 			opts.TargetOrder = append(opts.TargetOrder, t.Name)
 			if t.SLO != nil {
-				opts.TargetSLO[t.Name] = runSLOSpec(*t.SLO)
+				opts.TargetSLO[t.Name] = results.SLOSpec(*t.SLO)
 			}
 		}
 	}
@@ -482,10 +482,6 @@ func summarizeRunDir(dir string, s *scenarios.Scenario, info results.RunInfo) (*
 		sum.Targets = []results.TargetSummary{}
 	}
 	return sum, nil
-}
-
-func runSLOSpec(o scenarios.SLO) results.SLOSpec {
-	return results.SLOSpec{P50Ms: o.P50Ms, P95Ms: o.P95Ms, P99Ms: o.P99Ms, ErrorRate: o.ErrorRate}
 }
 
 func (st *runState) printTable() { printSummaryTable(st.opts.IO.Out, st.summary) }
