@@ -71,9 +71,9 @@ type Verdict struct {
 // SLOLine is one phase's SLO outcome.
 type SLOLine struct {
 	Target, Phase string
-	// Experiment is set for experiment steps, which do not count toward
-	// the overall verdict.
-	Experiment string
+	// Counts is false for experiment steps, which do not count toward the
+	// overall verdict (results.PhaseSummary.CountsTowardSLO).
+	Counts     bool
 	Passed     bool
 	Violations []string
 }
@@ -235,7 +235,7 @@ func (m *Model) buildTargets() {
 			}
 			tv.Phases = append(tv.Phases, row)
 			if p.SLO != nil {
-				m.SLO = append(m.SLO, SLOLine{Target: t.Name, Phase: row.Label, Experiment: p.Experiment, Passed: p.SLO.Passed, Violations: p.SLO.Violations})
+				m.SLO = append(m.SLO, SLOLine{Target: t.Name, Phase: row.Label, Counts: p.CountsTowardSLO(), Passed: p.SLO.Passed, Violations: p.SLO.Violations})
 			}
 		}
 		m.Targets = append(m.Targets, tv)
@@ -247,7 +247,7 @@ func (m *Model) buildTargets() {
 // count: they probe configurations and rates beyond the SLO by design.
 func (m *Model) SLOPassed() bool {
 	for _, s := range m.SLO {
-		if !s.Passed && s.Experiment == "" {
+		if !s.Passed && s.Counts {
 			return false
 		}
 	}

@@ -487,15 +487,19 @@ func (s phaseInfoSet) of(k aggKey) PhaseInfo {
 	return in
 }
 
+// CountsTowardSLO reports whether the phase's SLO result counts toward a
+// run's overall verdict: plain phases do; experiment steps (capacity search,
+// memory sweep, cold starts) probe rates and configurations beyond the SLO
+// by design and are only listed.
+func (p PhaseSummary) CountsTowardSLO() bool { return p.Experiment == "" }
+
 // SLOViolations lists every violated SLO of the plain phases of targets as
 // "target/phase: violation" (experiment steps are left out).
 func SLOViolations(targets []TargetSummary) []string {
 	var v []string
 	for _, t := range targets {
 		for _, p := range t.Phases {
-			// Experiment steps (capacity search, memory sweep, cold starts)
-			// probe rates and configurations beyond the SLO by design.
-			if p.SLO == nil || p.Experiment != "" {
+			if p.SLO == nil || !p.CountsTowardSLO() {
 				continue
 			}
 			name := p.Name
