@@ -415,8 +415,17 @@ func checkDurationScaling(t *testing.T, rows []results.MemorySweepRow) {
 		want := float64(p[1]) / float64(p[0])
 		got := lo / hi
 		t.Logf("duration p50 %d MB / %d MB = %.2f (%.1f/%.1f ms), memory ratio %.1f", p[0], p[1], got, lo, hi, want)
-		// Roughly: CFS quota granularity and fixed overheads blur it.
-		if got < want*0.6 || got > want*1.5 {
+		// The lower bound is the claim: below one vCPU a smaller function
+		// is slower at least roughly in proportion to its CPU share (no
+		// CPU limit gives a ratio near 1). Above it the bound is loose on
+		// purpose: when other test packages keep both cores busy, a small
+		// CFS quota loses a larger fraction of each 20 ms period to
+		// scheduling delay, so small sizes come out slower than
+		// proportional (CI measured 6.49 for a memory ratio of 4 while
+		// another package's CPU-bound tests ran; 4.2 on an idle host).
+		// locallambda's CPU-scaling test checks the ratio tightly and
+		// tells contention from a wrong quota.
+		if got < want*0.6 || got > want*2.5 {
 			t.Errorf("duration p50 %d MB / %d MB = %.2f (%.1f/%.1f ms), want ≈ %.1f (memory ratio)", p[0], p[1], got, lo, hi, want)
 		}
 	}
