@@ -77,24 +77,45 @@ type Analysis struct {
 }
 
 // configStat is one serverless configuration's measured per-request cost:
-// cost = fixed + perUnit × unit per request, unit being billed ms (Lambda,
-// Azure) or instance ms divided by the achieved concurrency (Cloud Run).
+// cost = fixed + perUnit × unit + gwRate × metered per request, unit being
+// billed ms (Lambda, Azure) or instance ms divided by the achieved
+// concurrency (Cloud Run), metered the API Gateway requests it counts for
+// (one per started 512 KB of request + response body; none without a
+// gateway). For Lambda perUnit = computePerUnit + ephPerUnit (ephemeral
+// storage above 512 MB is billed on the same billed duration).
 type configStat struct {
 	target, platform, arch, plan string
 	memMB                        int
 	entry, apigw                 *Entry
 	fixed, perUnit               decimal.Decimal
+	computePerUnit, ephPerUnit   decimal.Decimal
+	gwRate                       decimal.Decimal
+	gateway                      string
+	ephemeralMB                  int
+	ephemeralSource              string
 	n                            int64
 	warmU, coldExtraU            float64
 	coldFrac, rate, idleS        float64
 	ciLow, ciHigh                float64
-	payload                      int64
-	estimate                     bool
+	// gwUnits is the mean metered API Gateway requests per request.
+	gwUnits  float64
+	estimate bool
+}
+
+// gwPer is the mean API Gateway fee per request (tier-1 rate).
+func (c *configStat) gwPer() decimal.Decimal {
+	if c.apigw == nil {
+		return decimal.Zero
+	}
+	return c.gwRate.Mul(decimal.NewFromFloat(c.gwUnits))
 }
 
 func (c *configStat) name() string {
 	switch c.platform {
 	case PlatformLambda:
+		if c.apigw != nil {
+			return fmt.Sprintf("%s %d MB %s + HTTP API", c.target, c.memMB, c.arch)
+		}
 		return fmt.Sprintf("%s %d MB %s", c.target, c.memMB, c.arch)
 	default:
 		return fmt.Sprintf("%s (%s %s, %d MB)", c.target, c.platform, c.plan, c.memMB)
@@ -103,7 +124,7 @@ func (c *configStat) name() string {
 
 func (c *configStat) serverless(freeTier bool) *Serverless {
 	s := &Serverless{Name: c.name(), Target: c.target, Platform: c.platform, Architecture: c.arch, MemoryMB: c.memMB,
-		Entry: c.entry, APIGW: c.apigw, PayloadBytes: c.payload, FreeTier: freeTier,
+		Entry: c.entry, APIGW: c.apigw, GatewayUnits: c.gwUnits, EphemeralMB: c.ephemeralMB, FreeTier: freeTier,
 		Cold: NewColdModel(c.idleS, c.coldFrac, c.rate), CILow: c.ciLow, CIHigh: c.ciHigh}
 	if c.platform == PlatformLambda {
 		gb := GB(c.memMB)
@@ -130,7 +151,7 @@ func NewAnalysis(book *Book, sum *results.Summary, sc *scenarios.Scenario) (*Ana
 	if book == nil || sum == nil {
 		return nil, errors.New("pricing analysis: book and summary are required")
 	}
-	stats, notes, err := statsFromSummary(book, sum, sc)
+	stats, notes, err := statsFromSummary(book, sum, sc, analysisEnv{})
 	if err != nil {
 		return nil, err
 	}
@@ -392,6 +413,9 @@ func (a *Analysis) breakEvenRow(s *Serverless, f *Fleet, withSensitivity bool) r
 	row := results.BreakEvenRow{Serverless: s.Name, Instance: f.Instance, Crossings: cs,
 		CapacityRPS: f.CapacityRPS, CapacityAssumption: f.CapacityAssumption, Fleet: f.Name, Region: a.Region,
 		PriceSources: []string{s.Entry.Source + " (" + s.Entry.EffectiveDate + ")", f.Entry.Source + " (" + f.Entry.EffectiveDate + ")"}}
+	if g := s.APIGW; g != nil {
+		row.PriceSources = append(row.PriceSources, g.Source+" ("+g.EffectiveDate+")")
+	}
 	row.MonthlyRequests = firstDearer(cs)
 	row.AverageRPS = AverageRPS(row.MonthlyRequests)
 	switch {
@@ -518,6 +542,8 @@ type rowAcc struct {
 	warmU                           float64
 	nWarm                           int64
 	estimate                        bool
+	// sumGW is Σ metered API Gateway requests over the priced requests.
+	sumGW int64
 }
 
 // addU adds one request's billed unit exactly: whole milliseconds (the
@@ -533,9 +559,27 @@ func (r *rowAcc) addU(u float64) {
 // totalU is Σu over the row's billed requests.
 func (r *rowAcc) totalU() decimal.Decimal { return r.sumU.Add(decimal.NewFromInt(r.sumUInt)) }
 
-// runCost is the exact cost of the row: n × fixed + Σu × perUnit.
+// runCost is the exact cost of the row: n × fixed + Σu × perUnit +
+// Σmetered × gateway rate.
 func (r *rowAcc) runCost() decimal.Decimal {
-	return decimal.NewFromInt(r.n).Mul(r.cfg.fixed).Add(r.totalU().Mul(r.cfg.perUnit))
+	return decimal.NewFromInt(r.n).Mul(r.cfg.fixed).Add(r.totalU().Mul(r.cfg.perUnit)).Add(r.gwCost())
+}
+
+// gwCost is the row's API Gateway fee (zero without a gateway).
+func (r *rowAcc) gwCost() decimal.Decimal {
+	if r.cfg.apigw == nil {
+		return decimal.Zero
+	}
+	return decimal.NewFromInt(r.sumGW).Mul(r.cfg.gwRate)
+}
+
+// paidCost is what the benchmark's own requests of the row cost: runCost
+// without the gateway fee unless they went through the gateway (gatewayPaid).
+func (r *rowAcc) paidCost(t scenarios.Target) decimal.Decimal {
+	if gatewayPaid(t) {
+		return r.runCost()
+	}
+	return r.runCost().Sub(r.gwCost())
 }
 
 // AnalyzeRun prices a run. From the records it computes, per target, phase,
@@ -567,6 +611,12 @@ const (
 type AnalyzeOptions struct {
 	// InitRule is InitRuleAuto (default), InitRuleBilled or InitRuleLegacy.
 	InitRule string
+	// FunctionEphemeralMB is each function target's ephemeral storage
+	// size in MB as read from the platform (GetFunctionConfiguration's
+	// EphemeralStorage.Size), keyed by target name. It is priced when the
+	// scenario sets no ephemeral_storage_mb for the target (source
+	// "function configuration"); without either, 512 MB is assumed.
+	FunctionEphemeralMB map[string]int
 }
 
 // AnalyzeRunWith is AnalyzeRun with options.
@@ -582,20 +632,25 @@ func AnalyzeRunWith(book *Book, records RecordReader, sum *results.Summary, sc *
 	var stats []*configStat
 	var notes []string
 	var accs []*rowAcc
+	env := analysisEnv{fnEphemeralMB: opts.FunctionEphemeralMB}
 	if records == nil {
 		var err error
-		stats, notes, err = statsFromSummary(book, sum, sc)
+		stats, notes, err = statsFromSummary(book, sum, sc, env)
 		if err != nil {
 			return err
 		}
 		sum.Cost = nil
 		for _, c := range stats {
-			// Mean cost per request: fixed + perUnit × (warm + cold share × cold extra).
-			per := c.fixed.Add(c.perUnit.Mul(decimal.NewFromFloat(c.warmU + c.coldFrac*c.coldExtraU)))
+			// Mean cost per request: fixed + gateway + perUnit × (warm + cold share × cold extra).
+			meanU := decimal.NewFromFloat(c.warmU + c.coldFrac*c.coldExtraU)
+			per := c.fixed.Add(c.gwPer()).Add(c.perUnit.Mul(meanU))
 			row := results.CostRow{Target: c.target, Platform: c.platform, Architecture: c.arch,
 				MemoryMB: c.memMB, Requests: c.n, RunCostUSD: per.Mul(decimal.NewFromInt(c.n)).InexactFloat64(),
 				CostPerRequestUSD: per.InexactFloat64(), CostPerMillionUSD: per.Mul(decimal.NewFromInt(1_000_000)).InexactFloat64(),
 				Estimate: true, PriceSource: c.entry.Source, PriceEffective: c.entry.EffectiveDate}
+			c.describe(&row)
+			n := decimal.NewFromInt(c.n)
+			row.Components = c.components(n, n.Mul(meanU), n.Mul(decimal.NewFromFloat(c.gwUnits)))
 			row.CostPerMillionLow, row.CostPerMillionHi = row.CostPerMillionUSD*c.ciLow, row.CostPerMillionUSD*c.ciHigh
 			if per.IsPositive() {
 				row.ColdStartShare = c.perUnit.Mul(decimal.NewFromFloat(c.coldFrac * c.coldExtraU)).Div(per).InexactFloat64()
@@ -603,7 +658,7 @@ func AnalyzeRunWith(book *Book, records RecordReader, sum *results.Summary, sc *
 			sum.Cost = append(sum.Cost, row)
 		}
 	} else {
-		rows, accNotes, err := accumulate(book, records, sc, opts.InitRule)
+		rows, accNotes, err := accumulate(book, records, sc, opts.InitRule, env)
 		if err != nil {
 			return err
 		}
@@ -642,7 +697,7 @@ func AnalyzeRunWith(book *Book, records RecordReader, sum *results.Summary, sc *
 				continue
 			}
 			done[r.target+"|"+r.phase+"|"+r.step] = true
-			bench = bench.Add(r.runCost())
+			bench = bench.Add(r.paidCost(t))
 			benchSet = true
 		}
 		if benchSet {
@@ -664,7 +719,8 @@ func AnalyzeRunWith(book *Book, records RecordReader, sum *results.Summary, sc *
 	if v := ProfileVolume(sc); v > 0 {
 		sum.MonthlyCost = a.MonthlyCosts(v)
 	}
-	fillMemorySweep(book, accs, sum, sc)
+	fillMemorySweep(book, accs, sum, sc, env)
+	notes = append(notes, componentNotes(stats, sc)...)
 	for _, n := range append(notes, a.Notes...) {
 		sum.Notes = appendOnce(sum.Notes, n)
 	}
@@ -695,8 +751,63 @@ func functionFor(sc *scenarios.Scenario, t scenarios.Target) (scenarios.Function
 	return scenarios.Function{}, false
 }
 
+// analysisEnv is what the analysis knows beyond the scenario and the
+// records: function settings read from the platform, keyed by target name.
+type analysisEnv struct {
+	fnEphemeralMB map[string]int
+}
+
+// Sources of the priced ephemeral storage size (CostRow.EphemeralStorageSource).
+const (
+	EphemeralFromScenario = "scenario"
+	EphemeralFromFunction = "function"
+	EphemeralFromPlatform = "function configuration"
+	EphemeralDefault      = "default"
+)
+
+// ephemeralFor is the /tmp size priced for a function target and where it
+// came from: the target's ephemeral_storage_mb, else its local function's,
+// else the size read from the platform, else 512 MB (no charge).
+func ephemeralFor(sc *scenarios.Scenario, t scenarios.Target, env analysisEnv) (int, string) {
+	if t.EphemeralStorageMB > 0 {
+		return t.EphemeralStorageMB, EphemeralFromScenario
+	}
+	if fn, ok := functionFor(sc, t); ok && fn.EphemeralStorageMB > 0 {
+		return fn.EphemeralStorageMB, EphemeralFromFunction
+	}
+	if mb := env.fnEphemeralMB[t.Name]; mb > 0 {
+		return mb, EphemeralFromPlatform
+	}
+	return IncludedEphemeralMB, EphemeralDefault
+}
+
+// IncludedEphemeralMB is the ephemeral storage every Lambda function gets
+// at no charge; only the configured size above it is billed.
+const IncludedEphemeralMB = 512
+
+// meteredUnits is the API Gateway requests one request counts for: one per
+// started meteringKB of request + response body, at least one.
+func meteredUnits(bytes uint64, meteringKB int) int64 {
+	if meteringKB <= 0 {
+		meteringKB = 512
+	}
+	m := uint64(meteringKB) * 1024
+	if bytes <= m {
+		return 1
+	}
+	return int64((bytes + m - 1) / m)
+}
+
+// gatewayPaid reports whether the benchmark's own requests to t went
+// through the API Gateway it declares: only a lambda-url target whose URL
+// is an API Gateway (execute-api) address. Invoke API calls and function
+// URLs bypass the gateway, so the run itself did not pay its fee.
+func gatewayPaid(t scenarios.Target) bool {
+	return t.APIGateway != "" && t.Kind == "lambda-url" && strings.Contains(t.URL, ".execute-api.")
+}
+
 // pricer builds the configStat for a target at a memory size and architecture.
-func pricer(book *Book, sc *scenarios.Scenario, t scenarios.Target, memMB int, arch string) (*configStat, error) {
+func pricer(book *Book, sc *scenarios.Scenario, t scenarios.Target, memMB int, arch string, env analysisEnv) (*configStat, error) {
 	ps := settings(sc)
 	c := &configStat{target: t.Name, memMB: memMB, arch: arch, idleS: DefaultIdleTimeoutS}
 	if fn, ok := functionFor(sc, t); ok && fn.IdleTimeout > 0 {
@@ -728,8 +839,28 @@ func pricer(book *Book, sc *scenarios.Scenario, t scenarios.Target, memMB int, a
 		}
 		c.entry = e
 		c.fixed = e.Lambda.RequestUSD
-		c.perUnit = GB(c.memMB).Mul(e.Lambda.DurationTiers[0].USD).Div(decimal.NewFromInt(1000))
+		c.computePerUnit = GB(c.memMB).Mul(e.Lambda.DurationTiers[0].USD).Div(decimal.NewFromInt(1000))
+		c.ephemeralMB, c.ephemeralSource = IncludedEphemeralMB, EphemeralDefault
+		if serverlessKind(t.Kind) {
+			c.ephemeralMB, c.ephemeralSource = ephemeralFor(sc, t, env)
+		}
+		if c.ephemeralMB > IncludedEphemeralMB {
+			c.ephPerUnit = GB(c.ephemeralMB - IncludedEphemeralMB).Mul(e.Lambda.EphemeralGBSecondUSD).Div(decimal.NewFromInt(1000))
+		}
+		c.perUnit = c.computePerUnit.Add(c.ephPerUnit)
 		c.plan = "on-demand"
+		if t.APIGateway != "" {
+			if t.APIGateway != "http" {
+				return nil, fmt.Errorf("target %s: api_gateway %q is not priced (only http, an API Gateway HTTP API)", t.Name, t.APIGateway)
+			}
+			g, err := book.Find(PlatformAPIGatewayHTTP, region, "", "", "")
+			if err != nil {
+				return nil, fmt.Errorf("target %s: api gateway http api: %w", t.Name, err)
+			}
+			c.apigw, c.gateway = g, t.APIGateway
+			c.gwRate = g.APIGateway.RequestTiers[0].USD
+			c.gwUnits = 1
+		}
 	case PlatformCloudRun:
 		if plan != "" && plan != "request" && plan != "request-based" {
 			return nil, fmt.Errorf("target %s: cloud-run plan %q is not priced (only request-based billing)", t.Name, plan)
@@ -746,6 +877,7 @@ func pricer(book *Book, sc *scenarios.Scenario, t scenarios.Target, memMB int, a
 		c.fixed = e.CloudRun.RequestUSD
 		perS := decimal.NewFromFloat(vcpu).Mul(e.CloudRun.VCPUSecondUSD).Add(GB(c.memMB).Mul(e.CloudRun.GiBSecondUSD))
 		c.perUnit = perS.Div(decimal.NewFromInt(1000))
+		c.computePerUnit = c.perUnit
 	case PlatformAzureFunctions:
 		p := "consumption"
 		if plan == "flex" || plan == "flex-consumption" {
@@ -769,6 +901,7 @@ func pricer(book *Book, sc *scenarios.Scenario, t scenarios.Target, memMB int, a
 			}
 		}
 		c.perUnit = GB(mem).Mul(e.Azure.GBSecondUSD).Div(decimal.NewFromInt(1000))
+		c.computePerUnit = c.perUnit
 	default:
 		return nil, fmt.Errorf("target %s: billing platform %q isn't one of [aws-lambda cloud-run azure-functions]", t.Name, platform)
 	}
@@ -826,7 +959,7 @@ func unitOf(c *configStat, r *results.Record, initBilledRule func(time.Time) boo
 	return 0, 0, false
 }
 
-func accumulate(book *Book, records RecordReader, sc *scenarios.Scenario, initRuleName string) ([]*rowAcc, []string, error) {
+func accumulate(book *Book, records RecordReader, sc *scenarios.Scenario, initRuleName string, env analysisEnv) ([]*rowAcc, []string, error) {
 	ps := settings(sc)
 	archs := ps.Architectures
 	type cfgKey struct {
@@ -923,7 +1056,7 @@ func accumulate(book *Book, records RecordReader, sc *scenarios.Scenario, initRu
 			ck := cfgKey{t.Name, arch, mem}
 			c, ok := cfgs[ck]
 			if !ok {
-				c, err = pricer(book, sc, t, mem, arch)
+				c, err = pricer(book, sc, t, mem, arch, env)
 				if err != nil {
 					return nil, nil, fmt.Errorf("analyze run: %w", err)
 				}
@@ -956,6 +1089,9 @@ func accumulate(book *Book, records RecordReader, sc *scenarios.Scenario, initRu
 			r.n++
 			r.addU(u)
 			r.units = append(r.units, u)
+			if c.apigw != nil {
+				r.sumGW += meteredUnits(rec.BytesOut+rec.BytesIn, c.apigw.APIGateway.MeteringKB)
+			}
 			if rec.Cold || rec.InitDurationMs != nil {
 				r.nCold++
 				r.sumColdExtra = r.sumColdExtra.Add(decimal.NewFromFloat(ce))
@@ -990,6 +1126,7 @@ func accumulate(book *Book, records RecordReader, sc *scenarios.Scenario, initRu
 			conc = math.Min(conc, maxC)
 			c := *r.cfg
 			c.perUnit = c.perUnit.Div(decimal.NewFromFloat(conc))
+			c.computePerUnit = c.perUnit
 			r.cfg = &c
 		}
 		out = append(out, r)
@@ -1012,6 +1149,7 @@ func (r *rowAcc) costRow(seed uint64) results.CostRow {
 		PriceSource: c.entry.Source, PriceEffective: c.entry.EffectiveDate}
 	total := r.runCost()
 	row.RunCostUSD = total.InexactFloat64()
+	c.describe(&row)
 	if r.n == 0 {
 		return row
 	}
@@ -1019,15 +1157,72 @@ func (r *rowAcc) costRow(seed uint64) results.CostRow {
 	per := total.Div(n)
 	row.CostPerRequestUSD = per.InexactFloat64()
 	row.CostPerMillionUSD = per.Mul(decimal.NewFromInt(1_000_000)).InexactFloat64()
+	row.Components = c.components(n, r.totalU(), decimal.NewFromInt(r.sumGW))
 	if total.IsPositive() {
 		row.ColdStartShare = r.sumColdExtra.Mul(c.perUnit).Div(total).InexactFloat64()
 	}
 	lo, hi := meanCI(r.units, seed)
-	fixed := c.fixed.InexactFloat64()
+	// The gateway fee enters the CI at its mean (payload sizes vary little).
+	fixed := c.fixed.Add(decimal.NewFromInt(r.sumGW).Mul(c.gwRate).Div(n)).InexactFloat64()
+	if c.apigw == nil {
+		fixed = c.fixed.InexactFloat64()
+	}
 	pu := c.perUnit.InexactFloat64()
 	row.CostPerMillionLow = (fixed + pu*lo) * 1e6
 	row.CostPerMillionHi = (fixed + pu*hi) * 1e6
+	// Float rounding must not leave the exact mean outside its own CI
+	// (all requests billed alike: lo = hi = mean).
+	row.CostPerMillionLow = math.Min(row.CostPerMillionLow, row.CostPerMillionUSD)
+	row.CostPerMillionHi = math.Max(row.CostPerMillionHi, row.CostPerMillionUSD)
 	return row
+}
+
+// describe fills a cost row's gateway and ephemeral-storage labels.
+func (c *configStat) describe(row *results.CostRow) {
+	if c.apigw != nil {
+		row.APIGateway = c.gateway
+	}
+	if c.platform == PlatformLambda && c.ephemeralMB > 0 {
+		row.EphemeralStorageMB, row.EphemeralStorageSource = c.ephemeralMB, c.ephemeralSource
+	}
+}
+
+// components splits the cost of n requests with Σu billed units and
+// Σmetered gateway requests into its labelled parts (results.CostRequests,
+// CostCompute, CostEphemeralStorage, CostAPIGatewayHTTP), each at its
+// tier-1 rate and with its price-book entry; they add up to
+// n × fixed + Σu × perUnit + Σmetered × gateway rate.
+func (c *configStat) components(n, sumU, sumGW decimal.Decimal) []results.CostComponent {
+	if !n.IsPositive() {
+		return nil
+	}
+	mk := func(name string, qty decimal.Decimal, unit string, rate, usd decimal.Decimal, e *Entry) results.CostComponent {
+		per := usd.Div(n)
+		return results.CostComponent{Name: name, Quantity: qty.InexactFloat64(), Unit: unit, RateUSD: rate.InexactFloat64(),
+			RunCostUSD: usd.InexactFloat64(), CostPerRequestUSD: per.InexactFloat64(),
+			CostPerMillionUSD: per.Mul(decimal.NewFromInt(1_000_000)).InexactFloat64(),
+			PriceSource:       e.Source, PriceEffective: e.EffectiveDate}
+	}
+	reqUnit := "requests"
+	if c.platform == PlatformAzureFunctions {
+		reqUnit = "executions"
+	}
+	out := []results.CostComponent{mk(results.CostRequests, n, reqUnit, c.fixed, n.Mul(c.fixed), c.entry)}
+	thousand := decimal.NewFromInt(1000)
+	if c.platform == PlatformLambda {
+		l := c.entry.Lambda
+		out = append(out, mk(results.CostCompute, GB(c.memMB).Mul(sumU).Div(thousand), "GB-s", l.DurationTiers[0].USD, sumU.Mul(c.computePerUnit), c.entry))
+		if c.ephPerUnit.IsPositive() {
+			out = append(out, mk(results.CostEphemeralStorage, GB(c.ephemeralMB-IncludedEphemeralMB).Mul(sumU).Div(thousand), "GB-s",
+				l.EphemeralGBSecondUSD, sumU.Mul(c.ephPerUnit), c.entry))
+		}
+	} else {
+		out = append(out, mk(results.CostCompute, sumU, "billed ms", c.perUnit, sumU.Mul(c.perUnit), c.entry))
+	}
+	if c.apigw != nil {
+		out = append(out, mk(results.CostAPIGatewayHTTP, sumGW, "metered requests", c.gwRate, sumGW.Mul(c.gwRate), c.apigw))
+	}
+	return out
 }
 
 // bootstrapMaxN is the largest sample bootstrapped; above it the normal
@@ -1081,6 +1276,7 @@ func configsFromRows(rows []*rowAcc) []*configStat {
 		rateW                     float64
 		units                     []float64
 		estimate                  bool
+		sumGW                     int64
 	}
 	m := map[string]*agg{}
 	var order []string
@@ -1101,6 +1297,7 @@ func configsFromRows(rows []*rowAcc) []*configStat {
 		a.nWarm += r.nWarm
 		a.nCold += r.nCold
 		a.warmU += r.warmU
+		a.sumGW += r.sumGW
 		a.units = append(a.units, r.units...)
 		if span := r.tMax.Sub(r.tMin).Seconds(); span > 0 {
 			a.rateW += float64(r.n) * float64(r.n) / span
@@ -1129,13 +1326,16 @@ func configsFromRows(rows []*rowAcc) []*configStat {
 		}
 		c.coldFrac = float64(a.nCold) / float64(a.n)
 		c.rate = a.rateW / float64(a.n)
+		if c.apigw != nil {
+			c.gwUnits = float64(a.sumGW) / float64(a.n)
+		}
 		lo, hi := meanCI(a.units, 7)
 		mean := 0.0
 		for _, u := range a.units {
 			mean += u
 		}
 		mean /= float64(len(a.units))
-		fixed, pu := c.fixed.InexactFloat64(), c.perUnit.InexactFloat64()
+		fixed, pu := c.fixed.Add(c.gwPer()).InexactFloat64(), c.perUnit.InexactFloat64()
 		if base := fixed + pu*mean; base > 0 {
 			c.ciLow, c.ciHigh = (fixed+pu*lo)/base, (fixed+pu*hi)/base
 		}
@@ -1147,7 +1347,7 @@ func configsFromRows(rows []*rowAcc) []*configStat {
 
 // statsFromSummary estimates serverless configurations from phase
 // summaries (billed-duration means), for runs whose records are not at hand.
-func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario) ([]*configStat, []string, error) {
+func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario, env analysisEnv) ([]*configStat, []string, error) {
 	ps := settings(sc)
 	var out []*configStat
 	var notes []string
@@ -1226,9 +1426,16 @@ func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario) 
 				continue
 			}
 			for _, arch := range archs {
-				c, err := pricer(book, sc, t, mem, arch)
+				c, err := pricer(book, sc, t, mem, arch, env)
 				if err != nil {
 					return nil, nil, fmt.Errorf("pricing analysis: %w", err)
+				}
+				if c.apigw != nil {
+					if u, ok := gatewayUnitsFromCost(sum.Cost, t.Name, mem, c.arch); ok {
+						c.gwUnits = u
+					} else {
+						notes = appendOnce(notes, fmt.Sprintf("%s: request and response sizes are not in the summary; each request is assumed to count as 1 API Gateway request (up to 512 KB)", t.Name))
+					}
 				}
 				c.n = a.n
 				c.coldFrac = float64(a.colds) / float64(a.n)
@@ -1250,6 +1457,7 @@ func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario) 
 						maxC = float64(t.Billing.Concurrency)
 					}
 					c.perUnit = c.perUnit.Div(decimal.NewFromFloat(math.Min(conc, maxC)))
+					c.computePerUnit = c.perUnit
 				}
 				if c.platform == PlatformAzureFunctions && c.plan == "consumption" {
 					c.warmU = math.Max(c.warmU, float64(c.entry.Azure.MinDurationMs))
@@ -1267,7 +1475,7 @@ func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario) 
 		}
 	}
 	if len(out) == 0 {
-		out = statsFromCostRows(book, sum, sc)
+		out = statsFromCostRows(book, sum, sc, env)
 	}
 	if len(out) > 0 {
 		notes = append(notes, "serverless monthly costs estimated from summary means (records not read)")
@@ -1275,10 +1483,33 @@ func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario) 
 	return out, notes, nil
 }
 
+// gatewayUnitsFromCost is the mean metered API Gateway requests per
+// request of a configuration from the api_gateway_http components of its
+// cost rows, when a previous analysis recorded them.
+func gatewayUnitsFromCost(rows []results.CostRow, target string, mem int, arch string) (float64, bool) {
+	var q float64
+	var n int64
+	for _, r := range rows {
+		if r.Target != target || r.MemoryMB != mem || r.Architecture != arch {
+			continue
+		}
+		for _, c := range r.Components {
+			if c.Name == results.CostAPIGatewayHTTP && r.Requests > 0 {
+				q += c.Quantity
+				n += r.Requests
+			}
+		}
+	}
+	if n == 0 || q == 0 {
+		return 0, false
+	}
+	return q / float64(n), true
+}
+
 // statsFromCostRows rebuilds serverless configurations from summary cost
 // rows alone (no phase summaries): each row's mean cost per request is
 // taken as the warm cost, cold starts included on average.
-func statsFromCostRows(book *Book, sum *results.Summary, sc *scenarios.Scenario) []*configStat {
+func statsFromCostRows(book *Book, sum *results.Summary, sc *scenarios.Scenario, env analysisEnv) []*configStat {
 	type agg struct {
 		row        results.CostRow
 		usd, n, lo float64
@@ -1310,13 +1541,16 @@ func statsFromCostRows(book *Book, sum *results.Summary, sc *scenarios.Scenario)
 		if !ok {
 			t = scenarios.Target{Name: a.row.Target, Kind: "aws-lambda"}
 		}
-		c, err := pricer(book, sc, t, a.row.MemoryMB, a.row.Architecture)
+		c, err := pricer(book, sc, t, a.row.MemoryMB, a.row.Architecture, env)
 		if err != nil || c.perUnit.IsZero() {
 			continue
 		}
+		if u, ok := gatewayUnitsFromCost(sum.Cost, a.row.Target, a.row.MemoryMB, a.row.Architecture); ok && c.apigw != nil {
+			c.gwUnits = u
+		}
 		mean := a.usd / a.n
 		c.n = int64(a.n)
-		c.warmU = math.Max(0, (mean-c.fixed.InexactFloat64())/c.perUnit.InexactFloat64())
+		c.warmU = math.Max(0, (mean-c.fixed.Add(c.gwPer()).InexactFloat64())/c.perUnit.InexactFloat64())
 		c.ciLow, c.ciHigh = 1, 1
 		if mean > 0 && a.lo > 0 {
 			c.ciLow, c.ciHigh = a.lo/a.n/mean, a.hi/a.n/mean
@@ -1337,7 +1571,7 @@ func statsFromCostRows(book *Book, sum *results.Summary, sc *scenarios.Scenario)
 // flags are then set per target by results.MarkBestMemory, each target
 // against its own SLO (its slo:, else the global slo:, else none), the
 // rule benchctl run applies.
-func fillMemorySweep(book *Book, accs []*rowAcc, sum *results.Summary, sc *scenarios.Scenario) {
+func fillMemorySweep(book *Book, accs []*rowAcc, sum *results.Summary, sc *scenarios.Scenario, env analysisEnv) {
 	rows := sum.Experiments.MemorySweep
 	if len(rows) == 0 {
 		return
@@ -1377,11 +1611,14 @@ func fillMemorySweep(book *Book, accs []*rowAcc, sum *results.Summary, sc *scena
 			if r.BilledDurationMs.Count == 0 {
 				continue
 			}
-			c, err := pricer(book, sc, t, r.MemoryMB, arch)
+			c, err := pricer(book, sc, t, r.MemoryMB, arch, env)
 			if err != nil || c.platform != PlatformLambda {
 				continue
 			}
-			per = c.fixed.Add(c.perUnit.Mul(decimal.NewFromFloat(r.BilledDurationMs.Mean)))
+			if u, ok := gatewayUnitsFromCost(sum.Cost, r.Target, r.MemoryMB, arch); ok && c.apigw != nil {
+				c.gwUnits = u
+			}
+			per = c.fixed.Add(c.gwPer()).Add(c.perUnit.Mul(decimal.NewFromFloat(r.BilledDurationMs.Mean)))
 		}
 		usd, perM := per.InexactFloat64(), per.Mul(decimal.NewFromInt(1_000_000)).InexactFloat64()
 		r.CostPerRequestUSD, r.CostPerMillionUSD = &usd, &perM
@@ -1442,7 +1679,8 @@ func (a *Analysis) MonthlyCosts(monthlyRequests float64) []results.MonthlyCostRo
 			AverageRPS: AverageRPS(monthlyRequests), Profile: a.Profile.Label,
 			MonthlyCostUSD:  s.monthly(monthlyRequests, a.Profile, 1).InexactFloat64(),
 			MonthlyCostLow:  s.monthly(monthlyRequests, a.Profile, s.CILow).InexactFloat64(),
-			MonthlyCostHigh: s.monthly(monthlyRequests, a.Profile, s.CIHigh).InexactFloat64()})
+			MonthlyCostHigh: s.monthly(monthlyRequests, a.Profile, s.CIHigh).InexactFloat64(),
+			Components:      s.MonthlyComponents(monthlyRequests, a.Profile)})
 	}
 	for _, f := range a.Fleets {
 		peak := 0
@@ -1471,4 +1709,45 @@ func (a *Analysis) MonthlyCosts(monthlyRequests float64) []results.MonthlyCostRo
 		rows[best].Cheapest = true
 	}
 	return rows
+}
+
+// componentNotes says, once per target, which extra cost components the
+// analysis priced: the API Gateway HTTP API fee (rate, metering, the mean
+// metered requests per request, the price-book entry) and ephemeral
+// storage (the size priced and where it came from). A real-cloud function
+// whose storage size is unknown gets a note that 512 MB was assumed.
+func componentNotes(stats []*configStat, sc *scenarios.Scenario) []string {
+	var notes []string
+	for _, c := range stats {
+		if c.platform != PlatformLambda {
+			continue
+		}
+		if c.apigw != nil {
+			a := c.apigw
+			notes = appendOnce(notes, fmt.Sprintf("%s: behind an API Gateway HTTP API: every cost includes its fee of $%s per 1M requests (%s %s, %s, effective %s), metered per started %d KB of request + response body, %.3g metered per request on average; the break-even volumes include it",
+				c.target, c.gwRate.Mul(decimal.NewFromInt(1_000_000)).StringFixed(2), a.Platform, a.Region, a.Source, a.EffectiveDate, a.APIGateway.MeteringKB, c.gwUnits))
+		}
+		switch {
+		case c.ephemeralMB > IncludedEphemeralMB:
+			notes = appendOnce(notes, fmt.Sprintf("%s: ephemeral storage %d MB (from %s): the %d MB above the included 512 MB are billed at $%s per GB-s of billed duration (%s, effective %s)",
+				c.target, c.ephemeralMB, ephemeralSourceText(c.ephemeralSource), c.ephemeralMB-IncludedEphemeralMB, c.entry.Lambda.EphemeralGBSecondUSD.String(), c.entry.Source, c.entry.EffectiveDate))
+		case c.ephemeralSource == EphemeralDefault:
+			if t, ok := targetByName(sc, c.target); ok && realCloudKind(t) {
+				notes = appendOnce(notes, fmt.Sprintf("%s: ephemeral storage not set (ephemeral_storage_mb): 512 MB assumed, no storage charge; set it if the function has more /tmp", c.target))
+			}
+		}
+	}
+	return notes
+}
+
+func ephemeralSourceText(source string) string {
+	switch source {
+	case EphemeralFromScenario:
+		return "the target's ephemeral_storage_mb"
+	case EphemeralFromFunction:
+		return "the scenario's functions block"
+	case EphemeralFromPlatform:
+		return "the function's configuration"
+	}
+	return "the default"
 }

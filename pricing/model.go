@@ -84,9 +84,12 @@ func clamp01(x float64) float64 { return math.Max(0, math.Min(1, x)) }
 //
 // AWS Lambda (Entry has lambda rates): the month's GB-s = Σ_slots N_k ×
 // (g_warm + f(λ_k) × g_cold_extra) go through the marginal duration
-// brackets; requests pay the request fee (and the HTTP API fee when behind
-// API Gateway); the optional free tier is subtracted at tier-1 rates. Other
-// platforms: cost = Σ_slots N_k × (c_warm + f(λ_k) × c_cold_extra).
+// brackets; requests pay the request fee; ephemeral storage above 512 MB
+// pays GB-s × (EphemeralMB − 512)/MemoryMB at its rate (the same billed
+// seconds); the optional free tier is subtracted at tier-1 rates (it does
+// not cover storage). Other platforms: cost = Σ_slots N_k × (c_warm +
+// f(λ_k) × c_cold_extra). Behind API Gateway (APIGW set), V × units
+// metered requests go through the gateway's marginal request brackets.
 type Serverless struct {
 	Name         string
 	Target       string
@@ -94,8 +97,16 @@ type Serverless struct {
 	Architecture string
 	MemoryMB     int
 	Entry        *Entry
-	APIGW        *Entry
+	// APIGW is the API Gateway HTTP API entry when the function sits
+	// behind one (nil: no gateway fee).
+	APIGW *Entry
+	// GatewayUnits is the mean metered API Gateway requests per request
+	// (one per started 512 KB of request + response body, so >= 1); when
+	// 0, it follows from PayloadBytes (one request of that size).
+	GatewayUnits float64
 	PayloadBytes int64
+	// EphemeralMB is the function's ephemeral storage (512 and below: no charge).
+	EphemeralMB int
 	// Lambda: GB-s per warm request and extra GB-s per cold start.
 	WarmGBs, ColdExtraGBs decimal.Decimal
 	// Other platforms: USD per warm request and extra USD per cold start.
@@ -114,34 +125,9 @@ func (s *Serverless) Monthly(monthlyRequests float64, p Profile) decimal.Decimal
 }
 
 func (s *Serverless) monthly(v float64, p Profile, factor float64) decimal.Decimal {
-	if v <= 0 {
-		return decimal.Zero
-	}
-	colds := 0.0
-	for k, r := range p.Rates(v) {
-		colds += v * p.Weights[k] * s.Cold.Fraction(r)
-	}
-	V := decimal.NewFromFloat(v)
-	C := decimal.NewFromFloat(colds)
-	var total decimal.Decimal
-	if s.Entry != nil && s.Entry.Lambda != nil {
-		l := s.Entry.Lambda
-		gbs := V.Mul(s.WarmGBs).Add(C.Mul(s.ColdExtraGBs))
-		total = V.Mul(l.RequestUSD).Add(TieredCost(l.tiers(), gbs))
-		if s.FreeTier {
-			total = total.Sub(decimal.Min(V, l.FreeRequests).Mul(l.RequestUSD))
-			total = total.Sub(decimal.Min(gbs, l.FreeGBSeconds).Mul(l.DurationTiers[0].USD))
-		}
-		if s.APIGW != nil && s.APIGW.APIGateway != nil {
-			a := s.APIGW.APIGateway
-			units := int64(1)
-			if s.PayloadBytes > 0 {
-				units = (s.PayloadBytes + int64(a.MeteringKB)*1024 - 1) / (int64(a.MeteringKB) * 1024)
-			}
-			total = total.Add(TieredCost(a.RequestTiers, V.Mul(decimal.NewFromInt(units))))
-		}
-	} else {
-		total = V.Mul(s.WarmUSD).Add(C.Mul(s.ColdExtraUSD))
+	total := decimal.Zero
+	for _, c := range s.parts(v, p) {
+		total = total.Add(c.usd)
 	}
 	if factor != 1 {
 		total = total.Mul(decimal.NewFromFloat(factor))
@@ -150,6 +136,84 @@ func (s *Serverless) monthly(v float64, p Profile, factor float64) decimal.Decim
 		return decimal.Zero
 	}
 	return total
+}
+
+// monthlyPart is one labelled part of a month's serverless cost.
+type monthlyPart struct {
+	name  string
+	usd   decimal.Decimal
+	entry *Entry
+}
+
+// gatewayUnits is the mean metered API Gateway requests per request.
+func (s *Serverless) gatewayUnits() decimal.Decimal {
+	if s.GatewayUnits > 0 {
+		return decimal.NewFromFloat(s.GatewayUnits)
+	}
+	units := int64(1)
+	if a := s.APIGW; a != nil && a.APIGateway != nil && s.PayloadBytes > 0 {
+		units = meteredUnits(uint64(s.PayloadBytes), a.APIGateway.MeteringKB)
+	}
+	return decimal.NewFromInt(units)
+}
+
+// ephemeralPerGBs is the storage GB-s per compute GB-s: (EphemeralMB −
+// 512) / MemoryMB (zero at or below 512 MB or without a memory size).
+func (s *Serverless) ephemeralPerGBs() decimal.Decimal {
+	if s.EphemeralMB <= IncludedEphemeralMB || s.MemoryMB <= 0 {
+		return decimal.Zero
+	}
+	return decimal.NewFromInt(int64(s.EphemeralMB - IncludedEphemeralMB)).Div(decimal.NewFromInt(int64(s.MemoryMB)))
+}
+
+// parts is the month's cost at volume v split into the results.Cost*
+// components (free tier subtracted from the parts it covers).
+func (s *Serverless) parts(v float64, p Profile) []monthlyPart {
+	if v <= 0 {
+		return nil
+	}
+	colds := 0.0
+	for k, r := range p.Rates(v) {
+		colds += v * p.Weights[k] * s.Cold.Fraction(r)
+	}
+	V := decimal.NewFromFloat(v)
+	C := decimal.NewFromFloat(colds)
+	var out []monthlyPart
+	if s.Entry != nil && s.Entry.Lambda != nil {
+		l := s.Entry.Lambda
+		gbs := V.Mul(s.WarmGBs).Add(C.Mul(s.ColdExtraGBs))
+		req := V.Mul(l.RequestUSD)
+		compute := TieredCost(l.tiers(), gbs)
+		if s.FreeTier {
+			req = req.Sub(decimal.Min(V, l.FreeRequests).Mul(l.RequestUSD))
+			compute = compute.Sub(decimal.Min(gbs, l.FreeGBSeconds).Mul(l.DurationTiers[0].USD))
+		}
+		out = append(out, monthlyPart{results.CostRequests, req, s.Entry}, monthlyPart{results.CostCompute, compute, s.Entry})
+		if e := s.ephemeralPerGBs(); e.IsPositive() {
+			out = append(out, monthlyPart{results.CostEphemeralStorage, gbs.Mul(e).Mul(l.EphemeralGBSecondUSD), s.Entry})
+		}
+	} else {
+		out = append(out, monthlyPart{results.CostRequestsAndCompute, V.Mul(s.WarmUSD).Add(C.Mul(s.ColdExtraUSD)), s.Entry})
+	}
+	if s.APIGW != nil && s.APIGW.APIGateway != nil {
+		out = append(out, monthlyPart{results.CostAPIGatewayHTTP, TieredCost(s.APIGW.APIGateway.RequestTiers, V.Mul(s.gatewayUnits())), s.APIGW})
+	}
+	return out
+}
+
+// MonthlyComponents is Monthly split into its labelled parts (request
+// fee, compute, ephemeral storage, API Gateway), each with its price-book
+// entry; they add up to Monthly (before its clamp at zero).
+func (s *Serverless) MonthlyComponents(monthlyRequests float64, p Profile) []results.MonthlyCostComponent {
+	var out []results.MonthlyCostComponent
+	for _, c := range s.parts(monthlyRequests, p) {
+		mc := results.MonthlyCostComponent{Name: c.name, MonthlyCostUSD: c.usd.InexactFloat64()}
+		if c.entry != nil {
+			mc.PriceSource, mc.PriceEffective = c.entry.Source, c.entry.EffectiveDate
+		}
+		out = append(out, mc)
+	}
+	return out
 }
 
 // Fleet is an always-on fleet of one instance type sized from measured
@@ -445,22 +509,19 @@ func (pr Pair) settled(v float64) bool {
 			lo, hi = decimal.Min(lo, t.USD), decimal.Max(hi, t.USD)
 		}
 		gbs := s.WarmGBs.Add(s.ColdExtraGBs.Mul(coldShare))
-		mMin, mMax = l.RequestUSD.Add(gbs.Mul(lo)), l.RequestUSD.Add(gbs.Mul(hi))
-		if a := s.APIGW; a != nil && a.APIGateway != nil {
-			units := int64(1)
-			if s.PayloadBytes > 0 {
-				units = (s.PayloadBytes + int64(a.APIGateway.MeteringKB)*1024 - 1) / (int64(a.APIGateway.MeteringKB) * 1024)
-			}
-			alo, ahi := a.APIGateway.RequestTiers[0].USD, a.APIGateway.RequestTiers[0].USD
-			for _, t := range a.APIGateway.RequestTiers {
-				alo, ahi = decimal.Min(alo, t.USD), decimal.Max(ahi, t.USD)
-			}
-			u := decimal.NewFromInt(units)
-			mMin, mMax = mMin.Add(alo.Mul(u)), mMax.Add(ahi.Mul(u))
-		}
+		eph := gbs.Mul(s.ephemeralPerGBs()).Mul(l.EphemeralGBSecondUSD)
+		mMin, mMax = l.RequestUSD.Add(gbs.Mul(lo)).Add(eph), l.RequestUSD.Add(gbs.Mul(hi)).Add(eph)
 	} else {
 		mMin = s.WarmUSD.Add(s.ColdExtraUSD.Mul(coldShare))
 		mMax = mMin
+	}
+	if a := s.APIGW; a != nil && a.APIGateway != nil {
+		alo, ahi := a.APIGateway.RequestTiers[0].USD, a.APIGateway.RequestTiers[0].USD
+		for _, t := range a.APIGateway.RequestTiers {
+			alo, ahi = decimal.Min(alo, t.USD), decimal.Max(ahi, t.USD)
+		}
+		u := s.gatewayUnits()
+		mMin, mMax = mMin.Add(alo.Mul(u)), mMax.Add(ahi.Mul(u))
 	}
 	mMin, mMax = mMin.Mul(fd), mMax.Mul(fd)
 	hourly := f.Entry.EC2.HourlyUSD

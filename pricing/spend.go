@@ -213,7 +213,7 @@ func EstimateRunSpendWith(book *Book, sc *scenarios.Scenario, prior *results.Sum
 		if arch == "" {
 			arch = ArchX86
 		}
-		c, err := pricer(book, sc, j.t, mem, arch)
+		c, err := pricer(book, sc, j.t, mem, arch, analysisEnv{})
 		if err != nil {
 			return est, fmt.Errorf("estimate run spend: %w", err)
 		}
@@ -226,6 +226,11 @@ func EstimateRunSpendWith(book *Book, sc *scenarios.Scenario, prior *results.Sum
 			unit = decimal.Max(unit, decimal.NewFromInt(int64(c.entry.Azure.MinDurationMs)))
 		}
 		per := c.fixed.Add(c.perUnit.Mul(unit))
+		if gatewayPaid(j.t) {
+			// Requests through an API Gateway URL pay its fee too
+			// (assumed one metered request each).
+			per = per.Add(c.gwPer())
+		}
 		usd := per.Mul(decimal.NewFromInt(n))
 		est.Lines = append(est.Lines, SpendLine{Target: j.t.Name, Phase: j.phase, Step: j.step, Platform: c.platform, MemoryMB: mem,
 			Requests: n, AssumedDurationMs: unit.InexactFloat64(), DurationSource: source, USD: usd, PriceSource: c.entry.Source})

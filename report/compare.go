@@ -3,16 +3,36 @@ package report
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // DefaultAlpha is the significance level of Compare's Mann-Whitney U test.
 const DefaultAlpha = 0.01
+
+// DefaultRegressionThreshold is the relative change Compare judges with
+// until Judge sets another (the CLI's --fail-on-regression): 0.10 = 10 %.
+const DefaultRegressionThreshold = 0.10
+
+// Verdicts of a compared target (TargetDelta.Verdict).
+const (
+	// VerdictRegression: B's p50 or p99 rose by more than the threshold
+	// and the Mann-Whitney test calls the shift significant, or B's cost
+	// per 1M rose by more than the threshold.
+	VerdictRegression = "regression"
+	// VerdictImprovement: the mirror image (B significantly faster by more
+	// than the threshold, or cheaper by more than it), with no regression.
+	VerdictImprovement = "improvement"
+	// VerdictNoChange: neither.
+	VerdictNoChange = "no_change"
+)
 
 // Comparison is two runs side by side, target by target.
 type Comparison struct {
@@ -23,6 +43,51 @@ type Comparison struct {
 	// Only lists targets present in one run only.
 	OnlyA []string `json:"only_in_a,omitempty"`
 	OnlyB []string `json:"only_in_b,omitempty"`
+	// Threshold is the relative change the verdicts were judged with
+	// (Judge); FailOnRegression says whether it decides the exit status
+	// (the CLI's --fail-on-regression) or is only the display default.
+	Threshold        float64 `json:"regression_threshold"`
+	FailOnRegression bool    `json:"fail_on_regression"`
+	// ProvenanceA and ProvenanceB say where each run came from.
+	ProvenanceA RunProvenance `json:"provenance_a"`
+	ProvenanceB RunProvenance `json:"provenance_b"`
+
+	// chart overlays both runs' latency CDFs (nil without latencies, or
+	// for a Comparison not built by Compare).
+	chart *Chart
+	// chartSkipped says why there is no chart.
+	chartSkipped string
+	// colours maps each shared target to its chart colour.
+	colours map[string]string
+}
+
+// RunProvenance identifies one compared run.
+type RunProvenance struct {
+	// Dir is the run directory as given to Compare.
+	Dir             string    `json:"dir"`
+	Scenario        string    `json:"scenario"`
+	ScenarioFile    string    `json:"scenario_file,omitempty"`
+	Start           time.Time `json:"start"`
+	End             time.Time `json:"end"`
+	BenchctlVersion string    `json:"benchctl_version"`
+	GoVersion       string    `json:"go_version"`
+	OS              string    `json:"os"`
+	Arch            string    `json:"arch"`
+	CPUModel        string    `json:"cpu_model,omitempty"`
+	Cores           int       `json:"cores"`
+	Hostname        string    `json:"hostname,omitempty"`
+	Seed            uint64    `json:"seed"`
+	Interrupted     bool      `json:"interrupted"`
+	Records         int64     `json:"records"`
+	Command         []string  `json:"command,omitempty"`
+}
+
+func provenanceOf(dir string, m *Model) RunProvenance {
+	r := m.Summary.Run
+	return RunProvenance{Dir: dir, Scenario: m.Summary.Scenario.Name, ScenarioFile: m.Summary.Scenario.File,
+		Start: r.Start, End: r.End, BenchctlVersion: r.BenchctlVersion, GoVersion: r.GoVersion, OS: r.OS, Arch: r.Arch,
+		CPUModel: r.CPUModel, Cores: r.Cores, Hostname: r.Hostname, Seed: r.Seed, Interrupted: r.Interrupted,
+		Records: m.Records, Command: r.Command}
 }
 
 // TargetDelta compares one target across two runs. Deltas are relative:
@@ -46,6 +111,8 @@ type TargetDelta struct {
 	// Break-even monthly requests of the target's first break-even row.
 	BreakEvenA *float64 `json:"break_even_a_monthly_requests,omitempty"`
 	BreakEvenB *float64 `json:"break_even_b_monthly_requests,omitempty"`
+	// BreakEvenDelta is (B − A) / A of the break-even volume.
+	BreakEvenDelta *float64 `json:"break_even_delta,omitempty"`
 	// Mann-Whitney U test on the latency samples (two-sided, normal
 	// approximation with tie correction).
 	SamplesA int     `json:"samples_a"`
@@ -56,6 +123,10 @@ type TargetDelta struct {
 	// Shift says which run is slower when the test is significant:
 	// "b_slower", "b_faster" or "none".
 	Shift string `json:"shift"`
+	// Verdict is VerdictRegression, VerdictImprovement or VerdictNoChange
+	// at the Comparison's Threshold; VerdictReasons say why.
+	Verdict        string   `json:"verdict"`
+	VerdictReasons []string `json:"verdict_reasons,omitempty"`
 }
 
 // Significant reports whether the latency distributions differ at alpha.
@@ -76,7 +147,9 @@ func Compare(ctx context.Context, dirA, dirB string, opts ...Option) (*Compariso
 	if err != nil {
 		return nil, fmt.Errorf("compare: %w", err)
 	}
-	return compareModels(ma, mb, filepath.Base(filepath.Clean(dirA)), filepath.Base(filepath.Clean(dirB))), nil
+	c := compareModels(ma, mb, filepath.Base(filepath.Clean(dirA)), filepath.Base(filepath.Clean(dirB)))
+	c.ProvenanceA, c.ProvenanceB = provenanceOf(dirA, ma), provenanceOf(dirB, mb)
+	return c, nil
 }
 
 func compareModels(ma, mb *Model, nameA, nameB string) *Comparison {
@@ -111,6 +184,10 @@ func compareModels(ma, mb *Model, nameA, nameB string) *Comparison {
 			d.CostDelta = &x
 		}
 		d.BreakEvenA, d.BreakEvenB = firstBreakEven(ma, ta.Name), firstBreakEven(mb, ta.Name)
+		if d.BreakEvenA != nil && d.BreakEvenB != nil && !math.IsInf(*d.BreakEvenA, 0) && !math.IsInf(*d.BreakEvenB, 0) {
+			x := relDelta(*d.BreakEvenA, *d.BreakEvenB)
+			d.BreakEvenDelta = &x
+		}
 		sa, sb := ta.Samples(), tb.Samples()
 		d.SamplesA, d.SamplesB = len(sa), len(sb)
 		d.Shift = "none"
@@ -133,6 +210,12 @@ func compareModels(ma, mb *Model, nameA, nameB string) *Comparison {
 			c.OnlyB = append(c.OnlyB, t.Name)
 		}
 	}
+	c.Judge(DefaultRegressionThreshold)
+	c.colours = map[string]string{}
+	for _, d := range c.Targets {
+		c.colours[d.Target] = ma.colour(d.Target)
+	}
+	c.chart, c.chartSkipped = compareCDFChart(ma, mb, c)
 	return c
 }
 
@@ -211,29 +294,139 @@ func MannWhitneyU(a, b []float64) (u, z, p float64) {
 	return u, z, p
 }
 
+// Judge sets the verdict of every target at threshold (a fraction: 0.10 =
+// 10 %); see VerdictRegression and VerdictImprovement. Compare judges at
+// DefaultRegressionThreshold.
+func (c *Comparison) Judge(threshold float64) {
+	c.Threshold = threshold
+	for i := range c.Targets {
+		d := &c.Targets[i]
+		d.Verdict, d.VerdictReasons = d.judge(c.Alpha, threshold)
+	}
+}
+
+// Overall is the comparison's verdict: VerdictRegression when any target
+// regressed, else VerdictImprovement when any improved, else
+// VerdictNoChange. Call Judge first.
+func (c *Comparison) Overall() string {
+	out := VerdictNoChange
+	for _, d := range c.Targets {
+		switch d.Verdict {
+		case VerdictRegression:
+			return VerdictRegression
+		case VerdictImprovement:
+			out = VerdictImprovement
+		}
+	}
+	return out
+}
+
+// judge returns the target's verdict at threshold and the reasons for it.
+// A latency change counts only when the Mann-Whitney test at alpha finds
+// the shift significant in the same direction; a cost change counts on its
+// own (cost per 1M is computed, not sampled).
+func (d TargetDelta) judge(alpha, threshold float64) (string, []string) {
+	sig := d.Significant(alpha)
+	var worse, better []string
+	latency := func(name string, a, b, delta float64) string {
+		return fmt.Sprintf("%s %s → %s ms (%+.1f%%, p=%.2g)", name, fmtMs(a), fmtMs(b), 100*delta, d.PValue)
+	}
+	switch {
+	case sig && d.Shift == "b_slower" && d.P99Delta > threshold:
+		worse = append(worse, latency("p99", d.P99AMs, d.P99BMs, d.P99Delta))
+	case sig && d.Shift == "b_slower" && d.P50Delta > threshold:
+		worse = append(worse, latency("p50", d.P50AMs, d.P50BMs, d.P50Delta))
+	case sig && d.Shift == "b_faster" && d.P99Delta < -threshold:
+		better = append(better, latency("p99", d.P99AMs, d.P99BMs, d.P99Delta))
+	case sig && d.Shift == "b_faster" && d.P50Delta < -threshold:
+		better = append(better, latency("p50", d.P50AMs, d.P50BMs, d.P50Delta))
+	}
+	if d.CostDelta != nil {
+		cost := fmt.Sprintf("cost per 1M %s → %s (%+.1f%%)", fmtUSD(*d.CostPerMillionAUSD), fmtUSD(*d.CostPerMillionBUSD), 100**d.CostDelta)
+		if *d.CostDelta > threshold {
+			worse = append(worse, cost)
+		} else if *d.CostDelta < -threshold {
+			better = append(better, cost)
+		}
+	}
+	switch {
+	case len(worse) > 0:
+		return VerdictRegression, worse
+	case len(better) > 0:
+		return VerdictImprovement, better
+	case d.SamplesA < 2 || d.SamplesB < 2:
+		return VerdictNoChange, []string{fmt.Sprintf("too few successful requests to test latency (n=%d, %d)", d.SamplesA, d.SamplesB)}
+	case sig:
+		return VerdictNoChange, []string{fmt.Sprintf("latency shift significant (p=%.2g) but p50 %+.1f%%, p99 %+.1f%% are within ±%s", d.PValue, 100*d.P50Delta, 100*d.P99Delta, fmtThreshold(threshold))}
+	}
+	return VerdictNoChange, []string{fmt.Sprintf("no significant latency shift (p=%.2g)", d.PValue)}
+}
+
+// fmtThreshold formats a relative threshold as a percentage (10%).
+func fmtThreshold(v float64) string {
+	return strconv.FormatFloat(100*v, 'g', 4, 64) + "%"
+}
+
 // Regressions lists the targets where B is worse than A by more than
 // threshold (a fraction: 0.10 = 10 %): a p50 or p99 increase that the
 // Mann-Whitney test finds significant, or a cost per 1M increase.
 func (c *Comparison) Regressions(threshold float64) []string {
 	var out []string
 	for _, d := range c.Targets {
-		sig := d.Significant(c.Alpha) && d.Shift == "b_slower"
-		if sig && d.P99Delta > threshold {
-			out = append(out, fmt.Sprintf("%s: p99 %s → %s ms (%+.1f%%, p=%.2g)", d.Target, fmtMs(d.P99AMs), fmtMs(d.P99BMs), 100*d.P99Delta, d.PValue))
-		} else if sig && d.P50Delta > threshold {
-			out = append(out, fmt.Sprintf("%s: p50 %s → %s ms (%+.1f%%, p=%.2g)", d.Target, fmtMs(d.P50AMs), fmtMs(d.P50BMs), 100*d.P50Delta, d.PValue))
-		}
-		if d.CostDelta != nil && *d.CostDelta > threshold {
-			out = append(out, fmt.Sprintf("%s: cost per 1M %s → %s (%+.1f%%)", d.Target, fmtUSD(*d.CostPerMillionAUSD), fmtUSD(*d.CostPerMillionBUSD), 100**d.CostDelta))
+		if v, reasons := d.judge(c.Alpha, threshold); v == VerdictRegression {
+			for _, r := range reasons {
+				out = append(out, d.Target+": "+r)
+			}
 		}
 	}
 	return out
 }
 
 // CompareFormatNames lists the formats WriteComparison accepts.
-func CompareFormatNames() []string { return []string{"text", "md", "json"} }
+func CompareFormatNames() []string { return []string{"text", "md", "json", "html", "png", "svg"} }
 
-// WriteComparison writes c in format text, md or json.
+// ChartCompareCDF is the file stem of the comparison's chart: both runs'
+// latency CDFs overlaid per target.
+const ChartCompareCDF = "compare_latency_cdf"
+
+// CompareFileName is the file WriteComparisonFiles writes for a format,
+// relative to the output directory: compare.txt, compare.md, compare.json,
+// compare.html, charts/compare_latency_cdf.png or .svg.
+func CompareFileName(format string) string {
+	switch format {
+	case "text":
+		return "compare.txt"
+	case "png", "svg":
+		return ChartDir + "/" + ChartCompareCDF + "." + format
+	}
+	return "compare." + format
+}
+
+// WriteComparisonFiles writes c in each format into outDir (named by
+// CompareFileName) and returns the files written. Each file is written to
+// a temporary name and renamed.
+func WriteComparisonFiles(ctx context.Context, c *Comparison, outDir string, formats []string) ([]string, error) {
+	var written []string
+	for _, f := range formats {
+		if err := ctx.Err(); err != nil {
+			return written, fmt.Errorf("write comparison: %w", err)
+		}
+		path := filepath.Join(outDir, filepath.FromSlash(CompareFileName(f)))
+		if err := writeFileAtomic(path, func(w io.Writer) error { return WriteComparison(w, c, f) }); err != nil {
+			return written, fmt.Errorf("write comparison as %s: %w", f, err)
+		}
+		written = append(written, path)
+	}
+	return written, nil
+}
+
+// ErrNoChart is returned when a chart format is asked of a comparison
+// without latencies to draw.
+var ErrNoChart = errors.New("no chart to draw")
+
+// WriteComparison writes c in one of CompareFormatNames: text, md, json,
+// html (one self-contained page, see WriteCompareHTML), or the latency
+// chart as png or svg.
 func WriteComparison(w io.Writer, c *Comparison, format string) error {
 	switch format {
 	case "json":
@@ -243,6 +436,16 @@ func WriteComparison(w io.Writer, c *Comparison, format string) error {
 			return fmt.Errorf("encode comparison: %w", err)
 		}
 		return nil
+	case "html":
+		return WriteCompareHTML(w, c)
+	case "png", "svg":
+		if c.chart == nil {
+			return fmt.Errorf("comparison chart: %w (%s)", ErrNoChart, c.chartSkipped)
+		}
+		if format == "png" {
+			return c.chart.WritePNG(w)
+		}
+		return c.chart.WriteSVG(w)
 	case "text", "md", "markdown":
 	default:
 		return fmt.Errorf("format %q isn't one of [%s]: %w", format, strings.Join(CompareFormatNames(), ", "), ErrUnknownFormat)
@@ -255,10 +458,15 @@ func WriteComparison(w io.Writer, c *Comparison, format string) error {
 	var b strings.Builder
 	if md {
 		fmt.Fprintf(&b, "# benchctl compare: %s → %s\n\n", esc(c.RunA), esc(c.RunB))
-		b.WriteString("| target | p50 A ms | p50 B ms | Δp50 | p99 A ms | p99 B ms | Δp99 | cost/1M A | cost/1M B | Δcost | break-even A | break-even B | Mann-Whitney p | shift |\n")
+		fmt.Fprintf(&b, "**Verdict: %s** (threshold %s%s; Mann-Whitney U, alpha %g)\n\n", verdictLabel(c.Overall()), fmtThreshold(c.Threshold), thresholdSource(c), c.Alpha)
+		for _, d := range c.Targets {
+			fmt.Fprintf(&b, "- %s: **%s**: %s\n", esc(d.Target), verdictLabel(d.Verdict), esc(strings.Join(d.VerdictReasons, "; ")))
+		}
+		b.WriteString("\n| target | p50 A ms | p50 B ms | Δp50 | p99 A ms | p99 B ms | Δp99 | cost/1M A | cost/1M B | Δcost | break-even A | break-even B | Mann-Whitney p | shift |\n")
 		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	} else {
 		fmt.Fprintf(&b, "compare %s → %s (Mann-Whitney U, alpha %g)\n", c.RunA, c.RunB, c.Alpha)
+		fmt.Fprintf(&b, "verdict: %s (threshold %s%s)\n", verdictLabel(c.Overall()), fmtThreshold(c.Threshold), thresholdSource(c))
 	}
 	opt := func(f func(float64) string, v *float64) string {
 		if v == nil {
@@ -275,10 +483,11 @@ func WriteComparison(w io.Writer, c *Comparison, format string) error {
 				opt(fmtVolume, d.BreakEvenA), opt(fmtVolume, d.BreakEvenB), d.PValue, d.Shift)
 			continue
 		}
-		fmt.Fprintf(&b, "%s\n  p50 %s → %s ms (%s)  p99 %s → %s ms (%s)\n  cost/1M %s → %s (%s)  break-even %s → %s requests/month\n  Mann-Whitney U=%.0f z=%.2f p=%.3g (n=%d, %d): %s\n",
+		fmt.Fprintf(&b, "%s\n  p50 %s → %s ms (%s)  p99 %s → %s ms (%s)\n  cost/1M %s → %s (%s)  break-even %s → %s requests/month\n  Mann-Whitney U=%.0f z=%.2f p=%.3g (n=%d, %d): %s\n  verdict: %s: %s\n",
 			d.Target, fmtMs(d.P50AMs), fmtMs(d.P50BMs), pctS(d.P50Delta), fmtMs(d.P99AMs), fmtMs(d.P99BMs), pctS(d.P99Delta),
 			opt(fmtUSD, d.CostPerMillionAUSD), opt(fmtUSD, d.CostPerMillionBUSD), opt(pctS, d.CostDelta),
-			opt(fmtVolume, d.BreakEvenA), opt(fmtVolume, d.BreakEvenB), d.U, d.Z, d.PValue, d.SamplesA, d.SamplesB, d.Shift)
+			opt(fmtVolume, d.BreakEvenA), opt(fmtVolume, d.BreakEvenB), d.U, d.Z, d.PValue, d.SamplesA, d.SamplesB, d.Shift,
+			verdictLabel(d.Verdict), strings.Join(d.VerdictReasons, "; "))
 	}
 	for _, n := range c.OnlyA {
 		fmt.Fprintf(&b, "only in %s: %s\n", esc(c.RunA), esc(n))
@@ -290,4 +499,23 @@ func WriteComparison(w io.Writer, c *Comparison, format string) error {
 		return fmt.Errorf("write comparison: %w", err)
 	}
 	return nil
+}
+
+// verdictLabel is a verdict as readers see it.
+func verdictLabel(v string) string {
+	switch v {
+	case VerdictRegression:
+		return "regression"
+	case VerdictImprovement:
+		return "improvement"
+	}
+	return "no significant change"
+}
+
+// thresholdSource says where the threshold came from, for the documents.
+func thresholdSource(c *Comparison) string {
+	if c.FailOnRegression {
+		return ", --fail-on-regression"
+	}
+	return ", the default; --fail-on-regression not set"
 }

@@ -2,7 +2,9 @@
 // take into a capacity-planning review: a self-contained HTML page
 // (report.html), a Markdown page (report.md) with PNG charts beside it, the
 // machine summary (summary.json), and the charts alone as PNG (192 DPI, 2×)
-// or SVG files. It also compares two runs (Compare).
+// or SVG files. It also compares two runs (Compare), with a verdict per
+// target, as text, Markdown, JSON or a self-contained compare.html with the
+// two runs' latency CDFs overlaid (WriteComparison).
 //
 // The package reads runs through the results package, prices through the
 // pricing package, and never measures anything itself. Records are streamed

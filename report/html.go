@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"embed"
-	"encoding/base64"
 	"fmt"
 	"html/template"
 	"io"
@@ -59,10 +58,12 @@ type chartImage struct {
 type htmlData struct {
 	*Model
 	CSS         template.CSS
+	Script      template.JS
 	ChartImages []chartImage
 }
 
-// WriteHTML writes report.html: one self-contained page (no CDN, no script),
+// WriteHTML writes report.html: one self-contained page (no CDN; readable
+// without JavaScript, a small inline script only makes tables sortable),
 // charts inlined as SVG data URIs, light and dark colour schemes and a print
 // style sheet.
 func WriteHTML(w io.Writer, m *Model) error {
@@ -70,22 +71,17 @@ func WriteHTML(w io.Writer, m *Model) error {
 	if err != nil {
 		return fmt.Errorf("parse html template: %w", err)
 	}
-	css, err := templateFS.ReadFile("templates/report.css")
+	css, js, err := readAssets()
 	if err != nil {
-		return fmt.Errorf("read css: %w", err)
+		return err
 	}
-	d := htmlData{Model: m, CSS: template.CSS(css)}
+	d := htmlData{Model: m, CSS: css, Script: js}
 	for _, c := range m.Charts {
-		var buf bytes.Buffer
-		if err := c.WriteSVG(&buf); err != nil {
-			return fmt.Errorf("render html: %w", err)
+		img, err := inlineChart(c)
+		if err != nil {
+			return err
 		}
-		d.ChartImages = append(d.ChartImages, chartImage{
-			Name: c.Name, Title: c.Title, Caption: c.Caption,
-			DataURI: template.URL("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())),
-			Width:   int(c.Width.Dots(96)), Height: int(c.Height.Dots(96)),
-			Table: c.Table,
-		})
+		d.ChartImages = append(d.ChartImages, img)
 	}
 	var out bytes.Buffer
 	if err := t.Execute(&out, d); err != nil {

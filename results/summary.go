@@ -50,6 +50,10 @@ type RunInfo struct {
 	// CPUIsolation is how function instances were limited: cgroup-v1,
 	// cgroup-v2 or none (local platform only).
 	CPUIsolation string `json:"cpu_isolation,omitempty"`
+	// GeneratorCPUPriority is the load generator's CPU weight when the run
+	// started local services: e.g. "cgroup-v1 cpu.shares 8192", or
+	// "normal (reason)".
+	GeneratorCPUPriority string `json:"generator_cpu_priority,omitempty"`
 	// Command is the command line that produced the run.
 	Command []string `json:"command,omitempty"`
 	// Phases lists the phases (and experiment steps) in the order they ran,
@@ -287,6 +291,52 @@ type CostRow struct {
 	Estimate          bool    `json:"estimate,omitempty"`
 	PriceSource       string  `json:"price_source"`
 	PriceEffective    string  `json:"price_effective_date"`
+	// Components split RunCostUSD (and the cost per request and per 1M)
+	// into labelled parts, each priced from its own price-book entry: the
+	// platform's request fee, compute (billed duration × memory, INIT
+	// included), ephemeral storage above 512 MB, and the API Gateway HTTP
+	// API fee. They add up to the row's totals.
+	Components []CostComponent `json:"components,omitempty"`
+	// APIGateway is the API type the function sits behind ("http"), when
+	// its fee is included.
+	APIGateway string `json:"api_gateway,omitempty"`
+	// EphemeralStorageMB is the /tmp size priced (Lambda), and
+	// EphemeralStorageSource where it came from: "scenario" (the target's
+	// ephemeral_storage_mb), "function" (the scenario's functions block),
+	// "function configuration" (read from the platform), or "default"
+	// (512 MB assumed, no charge).
+	EphemeralStorageMB     int    `json:"ephemeral_storage_mb,omitempty"`
+	EphemeralStorageSource string `json:"ephemeral_storage_source,omitempty"`
+}
+
+// Cost component names (CostComponent.Name).
+const (
+	CostRequests         = "requests"
+	CostCompute          = "compute"
+	CostEphemeralStorage = "ephemeral_storage"
+	CostAPIGatewayHTTP   = "api_gateway_http"
+	// CostRequestsAndCompute is a monthly component of platforms other than
+	// AWS Lambda, whose per-request cost is not split.
+	CostRequestsAndCompute = "requests_and_compute"
+)
+
+// CostComponent is one labelled part of a cost: Quantity Unit at RateUSD
+// (tier-1 rates for per-request costs) comes to RunCostUSD over the row's
+// priced requests, CostPerRequestUSD per request.
+type CostComponent struct {
+	// Name is requests, compute, ephemeral_storage or api_gateway_http.
+	Name string `json:"name"`
+	// Quantity and Unit: requests; GB-s (compute, ephemeral storage above
+	// 512 MB); metered requests (API Gateway: one per started 512 KB of
+	// request + response body). Other platforms' compute is in billed ms.
+	Quantity          float64 `json:"quantity"`
+	Unit              string  `json:"unit"`
+	RateUSD           float64 `json:"rate_usd"`
+	RunCostUSD        float64 `json:"run_cost_usd"`
+	CostPerRequestUSD float64 `json:"cost_per_request_usd"`
+	CostPerMillionUSD float64 `json:"cost_per_million_usd"`
+	PriceSource       string  `json:"price_source"`
+	PriceEffective    string  `json:"price_effective_date"`
 }
 
 // BreakEvenRow is the break-even between one serverless configuration and one
@@ -352,6 +402,17 @@ type MonthlyCostRow struct {
 	PeakInstances int    `json:"peak_instances,omitempty"`
 	Cheapest      bool   `json:"cheapest,omitempty"`
 	Profile       string `json:"profile"`
+	// Components split a serverless MonthlyCostUSD into its labelled parts
+	// (the CostComponent names), tiers and free tier applied to the month.
+	Components []MonthlyCostComponent `json:"components,omitempty"`
+}
+
+// MonthlyCostComponent is one labelled part of a month's serverless cost.
+type MonthlyCostComponent struct {
+	Name           string  `json:"name"`
+	MonthlyCostUSD float64 `json:"monthly_cost_usd"`
+	PriceSource    string  `json:"price_source"`
+	PriceEffective string  `json:"price_effective_date"`
 }
 
 // Crossing is one volume at which serverless and fleet costs cross.

@@ -101,6 +101,7 @@ var (
 	billingPlans   = map[string][]string{"aws-lambda": {"on-demand", "provisioned"}, "cloud-run": {"request", "instance"}, "azure-functions": {"consumption", "flex-consumption"}}
 	billingPlatfms = []string{"aws-lambda", "cloud-run", "azure-functions"}
 	fleets         = []string{"fixed", "autoscaled"}
+	apiGateways    = []string{"http"}
 	profileShapes  = []string{"constant", "diurnal", "trace"}
 	outputFormats  = []string{"html", "md", "json", "png", "svg"}
 )

@@ -274,7 +274,7 @@ func TestParseFunctions(t *testing.T) {
 				`functions.yaml:7:19: functions[0].idle_timeout: must be a duration like 30s or 2m (got "forever")`,
 				`functions.yaml:8:25: functions[1].command[0]: program must not be empty`,
 				`functions.yaml:8:55: functions[1].reserved_concurrency: must be >= 0 (got -2)`,
-				`functions.yaml:8:59: functions[1].cpu: unknown field (allowed: architecture, command, environment, idle_timeout, memory_size, name, reserved_concurrency, timeout)`,
+				`functions.yaml:8:59: functions[1].cpu: unknown field (allowed: architecture, command, environment, ephemeral_storage_mb, idle_timeout, memory_size, name, reserved_concurrency, timeout)`,
 			},
 		},
 	}

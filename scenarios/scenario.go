@@ -62,6 +62,15 @@ type Target struct {
 	Architecture string `yaml:"architecture"`
 	// LogGroup overrides /aws/lambda/<function> for lambda-url log joins.
 	LogGroup string `yaml:"log_group"`
+	// APIGateway says the function sits behind an API Gateway API of this
+	// type in production ("http": an HTTP API, the only one in the price
+	// book), so pricing adds its per-request fee, metered per started
+	// 512 KB of request + response bytes.
+	APIGateway string `yaml:"api_gateway"`
+	// EphemeralStorageMB is the function's /tmp size in MB (512–10240);
+	// pricing charges the storage above 512 MB per GB-s of billed
+	// duration. 0 = not set (the function's, else 512).
+	EphemeralStorageMB int `yaml:"ephemeral_storage_mb"`
 
 	// Billing applies a platform's pricing model to an http target's measured latency.
 	Billing *Billing `yaml:"billing"`
@@ -161,6 +170,9 @@ type Function struct {
 	ReservedConcurrency *int              `yaml:"reserved_concurrency"`
 	Architecture        string            `yaml:"architecture"`
 	IdleTimeout         time.Duration     `yaml:"idle_timeout"`
+	// EphemeralStorageMB is the /tmp size (512–10240 MB) priced for the
+	// function's local-lambda targets (a pricing label, like Architecture).
+	EphemeralStorageMB int `yaml:"ephemeral_storage_mb"`
 }
 
 // Server is a reference inference server that benchctl run starts itself

@@ -244,7 +244,7 @@ func (v *validator) validateTarget(p string, t Target, servers, functions map[st
 	// Fields that make no sense for the kind are rejected, so a typo'd
 	// kind does not silently ignore half of the target.
 	notFor := map[string][]string{
-		"http":         {"function", "qualifier", "endpoint", "log_group", "region"},
+		"http":         {"function", "qualifier", "endpoint", "log_group", "region", "api_gateway", "ephemeral_storage_mb"},
 		"aws-lambda":   {"url", "method", "server", "billing", "log_group"},
 		"local-lambda": {"url", "method", "server", "billing", "log_group", "region", "endpoint"},
 		"lambda-url":   {"server", "billing", "endpoint"},
@@ -290,6 +290,10 @@ func (v *validator) validateTarget(p string, t Target, servers, functions map[st
 			v.errf(p+".region", "must be an AWS region like us-east-1 (got %q)", t.Region)
 		}
 	}
+	if v.has(p+".api_gateway") && !contains(apiGateways, t.APIGateway) {
+		v.errf(p+".api_gateway", "must be http (an API Gateway HTTP API, the only gateway in the price book; REST and WebSocket APIs are not priced) (got %q)", t.APIGateway)
+	}
+	v.ephemeralStorage(p+".ephemeral_storage_mb", t.EphemeralStorageMB)
 	if v.has(p + ".method") {
 		v.enum(p+".method", t.Method, httpMethods)
 	}
@@ -567,11 +571,19 @@ func (v *validator) validateFunctions(p string, fns []Function) {
 			v.enum(fp+".architecture", f.Architecture, architectures)
 		}
 		v.nonNegativeDur(fp+".idle_timeout", f.IdleTimeout)
+		v.ephemeralStorage(fp+".ephemeral_storage_mb", f.EphemeralStorageMB)
 		for k := range f.Environment {
 			if !envNameRe.MatchString(k) {
 				v.errKey(fp+".environment."+k, "not a valid environment variable name")
 			}
 		}
+	}
+}
+
+// ephemeralStorage checks a /tmp size against Lambda's allowed range.
+func (v *validator) ephemeralStorage(path string, mb int) {
+	if v.has(path) && (mb < 512 || mb > 10240) {
+		v.errf(path, "must be between 512 and 10240 MB, Lambda's ephemeral storage range (got %d)", mb)
 	}
 }
 

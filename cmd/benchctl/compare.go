@@ -16,11 +16,54 @@ import (
 type CompareOptions struct {
 	IO         *IOStreams
 	RunA, RunB string
-	// Format is text, md or json.
-	Format string
+	// Formats are the output formats: text, md, json, html, png, svg.
+	Formats []string
+	// OutDir is where files go. Empty: a single text, md or json format
+	// goes to stdout; anything else is written into the current directory.
+	OutDir string
 	// FailOnRegression is the relative threshold (0.10 = 10 %); negative
 	// means off.
 	FailOnRegression float64
+}
+
+// toStdout reports whether the comparison is printed rather than written
+// to files: one text, md or json format and no --out.
+func (o *CompareOptions) toStdout() bool {
+	return o.OutDir == "" && len(o.Formats) == 1 && slices.Contains([]string{"text", "md", "json"}, o.Formats[0])
+}
+
+// parseCompareFormats splits comma-separated names, maps "markdown" to
+// "md", drops duplicates and checks each name.
+func parseCompareFormats(list []string) ([]string, error) {
+	var out []string
+	for _, item := range list {
+		for _, n := range strings.Split(item, ",") {
+			n = strings.ToLower(strings.TrimSpace(n))
+			switch n {
+			case "":
+				continue
+			case "markdown":
+				n = "md"
+			case "all":
+				for _, f := range report.CompareFormatNames() {
+					if !slices.Contains(out, f) {
+						out = append(out, f)
+					}
+				}
+				continue
+			}
+			if !slices.Contains(report.CompareFormatNames(), n) {
+				return nil, fmt.Errorf("format %q isn't one of [%s]", n, strings.Join(report.CompareFormatNames(), ", "))
+			}
+			if !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return []string{"text"}, nil
+	}
+	return out, nil
 }
 
 // parseThreshold reads "10%", "10" (percent) or "0.1" (fraction below 1).
@@ -44,27 +87,47 @@ func newCompareCmd(streams *IOStreams, runF func(*CompareOptions) error) *cobra.
 		Use:   "compare RUN_A RUN_B",
 		Short: "Compare two saved runs target by target, with a significance test",
 		Long: `Usage:
-  benchctl compare RUN_A RUN_B [--format text|md|json] [--fail-on-regression 10%]
+  benchctl compare RUN_A RUN_B [--format text,md,json,html,png,svg] [--out DIR] [--fail-on-regression 10%]
 
 Puts the targets the two runs share side by side: p50 and p99 latency, cost
 per 1M requests and break-even, each with its relative change (B − A) / A.
 Whether latency moved is decided by a two-sided Mann-Whitney U test on the
 requests' latencies (normal approximation with tie correction, alpha 0.01),
-so noise between two runs of the same system is not called a change.
+so noise between two runs of the same system is not called a change. Each
+target gets a verdict: regression, improvement or no significant change at
+the --fail-on-regression threshold (10% when it is not given, for display).
 
 Arguments:
   RUN_A   the baseline run directory
   RUN_B   the run to judge against it
 
 Options:
-  --format FORMAT             text (default), md or json
+  --format LIST               formats, comma-separated or repeated (default text):
+                                text  the comparison as plain text
+                                md    a Markdown table for a pull request
+                                json  the machine form (verdicts included)
+                                html  compare.html, one self-contained page:
+                                      verdict, tables, both runs' latency CDFs
+                                      overlaid, provenance
+                                png   charts/compare_latency_cdf.png (192 DPI)
+                                svg   charts/compare_latency_cdf.svg
+                                all   every one of them
+  --out DIR                   write files into DIR (compare.txt, compare.md,
+                              compare.json, compare.html, charts/...). Without
+                              it one text, md or json format is printed on
+                              stdout; html, png, svg or several formats are
+                              written into the current directory
   --fail-on-regression PCT    exit 4 when B is worse than A by more than PCT:
                               a p50 or p99 increase the test finds significant,
                               or a cost per 1M increase
 
+Output:
+  the comparison on stdout, or the path of every file written, one per line.
+
 Exit status 4 marks a regression; 2 bad arguments.`,
 		Example: `  benchctl compare results/before results/after
   benchctl compare results/before results/after --format md > compare.md
+  benchctl compare results/before results/after --format html,md,json --out /tmp/review
   benchctl compare results/main results/pr --fail-on-regression 10%`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 2 {
@@ -74,12 +137,11 @@ Exit status 4 marks a regression; 2 bad arguments.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.RunA, opts.RunB = args[0], args[1]
-			if opts.Format == "markdown" {
-				opts.Format = "md"
+			formats, err := parseCompareFormats(opts.Formats)
+			if err != nil {
+				return &FlagError{Err: fmt.Errorf("compare: %w", err)}
 			}
-			if !slices.Contains(report.CompareFormatNames(), opts.Format) {
-				return &FlagError{Err: fmt.Errorf("compare: format %q isn't one of [%s]", opts.Format, strings.Join(report.CompareFormatNames(), ", "))}
-			}
+			opts.Formats = formats
 			if threshold != "" {
 				v, err := parseThreshold(threshold)
 				if err != nil {
@@ -93,7 +155,8 @@ Exit status 4 marks a regression; 2 bad arguments.`,
 			return compareRun(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Format, "format", "text", "output format: "+strings.Join(report.CompareFormatNames(), ", "))
+	cmd.Flags().StringSliceVar(&opts.Formats, "format", nil, "formats: "+strings.Join(report.CompareFormatNames(), ",")+" or all (default text)")
+	cmd.Flags().StringVar(&opts.OutDir, "out", "", "write files into DIR (default: stdout for one text/md/json format, else the current directory)")
 	cmd.Flags().StringVar(&threshold, "fail-on-regression", "", "exit 4 when B regresses by more than this (e.g. 10%)")
 	return cmd
 }
@@ -105,8 +168,27 @@ func compareRun(ctx context.Context, opts *CompareOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := report.WriteComparison(opts.IO.Out, c, opts.Format); err != nil {
-		return err
+	if opts.FailOnRegression >= 0 {
+		c.Judge(opts.FailOnRegression)
+		c.FailOnRegression = true
+	}
+	if opts.toStdout() {
+		if err := report.WriteComparison(opts.IO.Out, c, opts.Formats[0]); err != nil {
+			return err
+		}
+	} else {
+		out := opts.OutDir
+		if out == "" {
+			out = "."
+		}
+		files, err := report.WriteComparisonFiles(ctx, c, out, opts.Formats)
+		for _, f := range files {
+			fmt.Fprintln(opts.IO.Out, f)
+		}
+		if err != nil {
+			return fmt.Errorf("compare: %w", err)
+		}
+		fmt.Fprintf(opts.IO.Err, "verdict: %s\n", overallText(c))
 	}
 	if opts.FailOnRegression < 0 {
 		return nil
@@ -115,4 +197,13 @@ func compareRun(ctx context.Context, opts *CompareOptions) error {
 		return &RegressionError{Msg: strings.Join(regs, "; ")}
 	}
 	return nil
+}
+
+// overallText is the comparison's verdict in one line, for stderr.
+func overallText(c *report.Comparison) string {
+	var parts []string
+	for _, d := range c.Targets {
+		parts = append(parts, d.Target+" "+strings.ReplaceAll(d.Verdict, "_", " "))
+	}
+	return fmt.Sprintf("%s (%s; threshold %.4g%%)", strings.ReplaceAll(c.Overall(), "_", " "), strings.Join(parts, ", "), 100*c.Threshold)
 }

@@ -93,6 +93,12 @@ type PricingBreakevenOptions struct {
 	JSON          bool
 	// InitRule is auto, billed or legacy (INIT billing for --run).
 	InitRule string
+	// APIGateway adds the API Gateway HTTP API fee (metered per started
+	// 512 KB of PayloadBytes); EphemeralMB prices /tmp above 512 MB. With
+	// --run they override every function target of the scenario.
+	APIGateway   bool
+	PayloadBytes int64
+	EphemeralMB  int
 }
 
 // PricingUpdateOptions are the inputs of `benchctl pricing update`.
@@ -288,9 +294,10 @@ Options:
   --cold-starts N         Lambda: requests that were cold starts
   --init-duration D       Lambda: INIT duration of each cold start
   --legacy-init           Lambda: the pre-2025-08-01 rule (INIT of managed ZIP runtimes not billed)
-  --ephemeral MB          Lambda: configured /tmp (512 included)
+  --ephemeral-storage-mb MB  Lambda: configured /tmp, 512-10240 (512 included; alias --ephemeral)
   --api-gateway           Lambda: add the API Gateway HTTP API fee
-  --payload-bytes B       Lambda: request size for API Gateway's 512 KB metering
+  --payload-bytes B       Lambda: request + response bytes per request, for API Gateway's
+                          512 KB metering (each started 512 KB counts as one request)
   --provisioned N         Lambda: provisioned concurrency kept enabled --provisioned-hours
   --provisioned-hours H   hours Provisioned Concurrency is enabled (default 730)
   --provisioned-requests N  requests served by Provisioned Concurrency (the rest spill over on demand)
@@ -303,7 +310,9 @@ Options:
   --json                  print {"total_usd", "items": [{"name","quantity","unit","rate_usd","usd"}], "price_book": {...}}`,
 		Example: `  # the seed paper's figure: $0.20 + $1.67 = $1.87 per 1M at 1 GB and 100 ms
   benchctl pricing estimate --memory 1024 --duration 100ms --requests 1000000
-  benchctl pricing estimate --arch arm64 --memory 1536 --duration 42ms --requests 5000000 --json`,
+  benchctl pricing estimate --arch arm64 --memory 1536 --duration 42ms --requests 5000000 --json
+  # behind an HTTP API with 600 KB responses (2 metered requests each) and 2 GB of /tmp
+  benchctl pricing estimate --memory 1024 --duration 100ms --api-gateway --payload-bytes 614400 --ephemeral-storage-mb 2048`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch opts.Platform {
@@ -313,6 +322,12 @@ Options:
 				}
 				if opts.Requests < 0 || opts.Duration < 0 {
 					return &FlagError{Err: errors.New("pricing estimate: --requests and --duration must be >= 0")}
+				}
+				if err := pricingCheckEphemeral("pricing estimate", opts.EphemeralMB); err != nil {
+					return err
+				}
+				if opts.PayloadBytes < 0 {
+					return &FlagError{Err: fmt.Errorf("pricing estimate: --payload-bytes must be >= 0 (got %d)", opts.PayloadBytes)}
 				}
 			case pricing.PlatformEC2:
 				if opts.Instance == "" {
@@ -344,9 +359,10 @@ Options:
 	f.Int64Var(&opts.ColdStarts, "cold-starts", 0, "Lambda: cold starts among the requests")
 	f.DurationVar(&opts.InitDuration, "init-duration", 0, "Lambda: INIT duration per cold start")
 	f.BoolVar(&opts.LegacyInit, "legacy-init", false, "Lambda: pre-2025-08-01 INIT rule (not billed)")
-	f.IntVar(&opts.EphemeralMB, "ephemeral", 512, "Lambda: ephemeral storage in MB")
+	f.IntVar(&opts.EphemeralMB, "ephemeral-storage-mb", pricing.IncludedEphemeralMB, "Lambda: ephemeral storage in MB (512-10240)")
+	f.IntVar(&opts.EphemeralMB, "ephemeral", pricing.IncludedEphemeralMB, "Lambda: ephemeral storage in MB (alias of --ephemeral-storage-mb)")
 	f.BoolVar(&opts.APIGateway, "api-gateway", false, "Lambda: add the API Gateway HTTP API fee")
-	f.Int64Var(&opts.PayloadBytes, "payload-bytes", 0, "Lambda: request size for API Gateway metering")
+	f.Int64Var(&opts.PayloadBytes, "payload-bytes", 0, "Lambda: request + response bytes per request, for API Gateway metering")
 	f.IntVar(&opts.ProvisionedConcurrency, "provisioned", 0, "Lambda: provisioned concurrency")
 	f.Float64Var(&opts.ProvisionedHours, "provisioned-hours", pricing.HoursPerMonth, "hours provisioned concurrency is enabled")
 	f.Int64Var(&opts.ProvisionedRequests, "provisioned-requests", 0, "Lambda: requests served by provisioned concurrency")
@@ -492,10 +508,17 @@ Arguments and options:
   --free-tier             apply the Lambda free tier to the month
   --init-rule R           with --run: auto (INIT billed from 2025-08-01, by record date),
                           billed, or legacy (INIT of managed-runtime ZIP functions not billed)
+  --api-gateway           the function sits behind an API Gateway HTTP API: add its fee
+                          (with --run: overrides every function target's api_gateway)
+  --payload-bytes B       request + response bytes per request, for the gateway's 512 KB
+                          metering (without --run; --run meters each record's bytes)
+  --ephemeral-storage-mb MB  /tmp size, 512-10240; above 512 MB is billed (needs --memory and
+                          --duration, or --run, where it overrides every function target's)
   --region R              price region (default us-east-1); --prices FILE
   --json                  print {"break_even": [{"serverless", "instance", "monthly_requests", "average_rps", "crossings": [...]}]}`,
 		Example: `  benchctl pricing breakeven --cost-per-million 1.87 --instance c7g.large --capacity-rps 40 --peak-to-average 3
-  benchctl pricing breakeven --run results/2026-11-27T10-00-00-quickstart --json`,
+  benchctl pricing breakeven --run results/2026-11-27T10-00-00-quickstart --json
+  benchctl pricing breakeven --memory 1024 --duration 50ms --api-gateway --instance c7g.large --capacity-rps 40`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.RunDir == "" {
@@ -519,6 +542,15 @@ Arguments and options:
 			}
 			if opts.PeakToAverage != 0 && opts.PeakToAverage < 1 {
 				return &FlagError{Err: fmt.Errorf("pricing breakeven: --peak-to-average must be >= 1 (got %g)", opts.PeakToAverage)}
+			}
+			if err := pricingCheckEphemeral("pricing breakeven", opts.EphemeralMB); err != nil {
+				return err
+			}
+			if opts.RunDir == "" && opts.CostPerMillion > 0 && cmd.Flags().Changed("ephemeral-storage-mb") {
+				return &FlagError{Err: errors.New("pricing breakeven: --ephemeral-storage-mb needs --memory and --duration (storage is billed on the billed duration), or --run")}
+			}
+			if opts.PayloadBytes < 0 {
+				return &FlagError{Err: fmt.Errorf("pricing breakeven: --payload-bytes must be >= 0 (got %d)", opts.PayloadBytes)}
 			}
 			if runF != nil {
 				return runF(opts)
@@ -547,6 +579,9 @@ Arguments and options:
 	f.BoolVar(&opts.FreeTier, "free-tier", false, "apply the Lambda free tier")
 	f.BoolVar(&opts.JSON, "json", false, "print JSON")
 	f.StringVar(&opts.InitRule, "init-rule", pricing.InitRuleAuto, "INIT billing: auto, billed or legacy")
+	f.BoolVar(&opts.APIGateway, "api-gateway", false, "add the API Gateway HTTP API fee")
+	f.Int64Var(&opts.PayloadBytes, "payload-bytes", 0, "request + response bytes per request (API Gateway metering)")
+	f.IntVar(&opts.EphemeralMB, "ephemeral-storage-mb", pricing.IncludedEphemeralMB, "ephemeral storage in MB (512-10240)")
 	return cmd
 }
 
@@ -642,6 +677,29 @@ func pricingApplyBreakevenFlags(sc *scenarios.Scenario, opts *PricingBreakevenOp
 	if changed("arch") {
 		p.Architectures = []string{opts.Arch}
 	}
+	for i := range sc.Targets {
+		t := &sc.Targets[i]
+		if !scenarios.IsFunctionKind(t.Kind) {
+			continue
+		}
+		if changed("api-gateway") {
+			t.APIGateway = ""
+			if opts.APIGateway {
+				t.APIGateway = "http"
+			}
+		}
+		if changed("ephemeral-storage-mb") && opts.EphemeralMB > 0 {
+			t.EphemeralStorageMB = opts.EphemeralMB
+		}
+	}
+}
+
+// pricingCheckEphemeral rejects an ephemeral storage size outside Lambda's range.
+func pricingCheckEphemeral(cmd string, mb int) error {
+	if mb < pricing.IncludedEphemeralMB || mb > 10240 {
+		return &FlagError{Err: fmt.Errorf("%s: --ephemeral-storage-mb must be between 512 and 10240 MB, Lambda's range (got %d)", cmd, mb)}
+	}
+	return nil
 }
 
 func pricingAnalysisFromFlags(book *pricing.Book, opts *PricingBreakevenOptions) (*pricing.Analysis, error) {
@@ -668,17 +726,34 @@ func pricingAnalysisFromFlags(book *pricing.Book, opts *PricingBreakevenOptions)
 		gb := pricing.GB(opts.MemoryMB)
 		warm := pricing.CeilMs(ms)
 		s = &pricing.Serverless{Name: fmt.Sprintf("aws-lambda %d MB %s %s", opts.MemoryMB, opts.Arch, opts.Duration), Platform: pricing.PlatformLambda,
-			Architecture: opts.Arch, MemoryMB: opts.MemoryMB, Entry: e, FreeTier: opts.FreeTier, CILow: 1, CIHigh: 1,
+			Architecture: opts.Arch, MemoryMB: opts.MemoryMB, Entry: e, FreeTier: opts.FreeTier, CILow: 1, CIHigh: 1, EphemeralMB: opts.EphemeralMB,
 			WarmGBs:      gb.Mul(warm).Div(decimal.NewFromInt(1000)),
 			ColdExtraGBs: gb.Mul(pricing.CeilMs(ms + initMs).Sub(warm)).Div(decimal.NewFromInt(1000)),
 			Cold:         pricing.ColdModel{Floor: opts.ColdStartRate, Scale: 1}}
+	}
+	if opts.APIGateway {
+		g, err := book.Find(pricing.PlatformAPIGatewayHTTP, opts.Region, "", "", "")
+		if err != nil {
+			return nil, &FlagError{Err: err}
+		}
+		s.APIGW, s.PayloadBytes = g, opts.PayloadBytes
+		s.Name += " + HTTP API"
+	}
+	var notes []string
+	if s.APIGW != nil {
+		notes = append(notes, fmt.Sprintf("API Gateway HTTP API fee included: $%s per metered request (each started %d KB of --payload-bytes counts as one; %s effective %s)",
+			s.APIGW.APIGateway.RequestTiers[0].USD, s.APIGW.APIGateway.MeteringKB, s.APIGW.Source, s.APIGW.EffectiveDate))
+	}
+	if s.EphemeralMB > pricing.IncludedEphemeralMB {
+		notes = append(notes, fmt.Sprintf("ephemeral storage %d MB: the %d MB above 512 MB are billed per GB-s of billed duration (%s per GB-s)",
+			s.EphemeralMB, s.EphemeralMB-pricing.IncludedEphemeralMB, s.Entry.Lambda.EphemeralGBSecondUSD))
 	}
 	instances := opts.Instances
 	if len(instances) == 0 {
 		instances = []string{"c7g.large"}
 	}
 	a := &pricing.Analysis{Book: book, Region: opts.Region, Profile: prof, Serverless: []*pricing.Serverless{s},
-		MinMonthlyRequests: pricing.DefaultMinMonthlyRequests, MaxMonthlyRequests: pricing.DefaultMaxMonthlyRequests}
+		MinMonthlyRequests: pricing.DefaultMinMonthlyRequests, MaxMonthlyRequests: pricing.DefaultMaxMonthlyRequests, Notes: notes}
 	for _, in := range instances {
 		e, err := book.Find(pricing.PlatformEC2, opts.Region, "", "", in)
 		if err != nil {

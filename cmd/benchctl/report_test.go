@@ -67,10 +67,14 @@ func TestNewCompareCmd(t *testing.T) {
 		want     CompareOptions
 		wantFlag bool
 	}{
-		{"defaults", []string{"a", "b"}, CompareOptions{RunA: "a", RunB: "b", Format: "text", FailOnRegression: -1}, false},
-		{"percent", []string{"a", "b", "--fail-on-regression", "10%", "--format", "json"}, CompareOptions{RunA: "a", RunB: "b", Format: "json", FailOnRegression: 0.10}, false},
-		{"bare percent", []string{"a", "b", "--fail-on-regression", "5"}, CompareOptions{RunA: "a", RunB: "b", Format: "text", FailOnRegression: 0.05}, false},
-		{"fraction", []string{"a", "b", "--fail-on-regression", "0.2", "--format", "markdown"}, CompareOptions{RunA: "a", RunB: "b", Format: "md", FailOnRegression: 0.2}, false},
+		{"defaults", []string{"a", "b"}, CompareOptions{RunA: "a", RunB: "b", Formats: []string{"text"}, FailOnRegression: -1}, false},
+		{"percent", []string{"a", "b", "--fail-on-regression", "10%", "--format", "json"}, CompareOptions{RunA: "a", RunB: "b", Formats: []string{"json"}, FailOnRegression: 0.10}, false},
+		{"bare percent", []string{"a", "b", "--fail-on-regression", "5"}, CompareOptions{RunA: "a", RunB: "b", Formats: []string{"text"}, FailOnRegression: 0.05}, false},
+		{"fraction", []string{"a", "b", "--fail-on-regression", "0.2", "--format", "markdown"}, CompareOptions{RunA: "a", RunB: "b", Formats: []string{"md"}, FailOnRegression: 0.2}, false},
+		{"formats and out", []string{"a", "b", "--format", "html,md", "--format", "json,HTML", "--out", "/tmp/x"},
+			CompareOptions{RunA: "a", RunB: "b", Formats: []string{"html", "md", "json"}, OutDir: "/tmp/x", FailOnRegression: -1}, false},
+		{"all", []string{"a", "b", "--format", "all"},
+			CompareOptions{RunA: "a", RunB: "b", Formats: []string{"text", "md", "json", "html", "png", "svg"}, FailOnRegression: -1}, false},
 		{"bad threshold", []string{"a", "b", "--fail-on-regression", "lots"}, CompareOptions{}, true},
 		{"bad format", []string{"a", "b", "--format", "xml"}, CompareOptions{}, true},
 		{"one run", []string{"a"}, CompareOptions{}, true},
@@ -96,7 +100,7 @@ func TestNewCompareCmd(t *testing.T) {
 				t.Fatal(err)
 			}
 			got.IO = nil
-			if *got != tc.want {
+			if !reflect.DeepEqual(*got, tc.want) {
 				t.Errorf("options = %+v, want %+v", *got, tc.want)
 			}
 		})
@@ -168,6 +172,44 @@ func TestCompareRunExitCodes(t *testing.T) {
 				t.Errorf("stdout lacks the target:\n%s", out.String())
 			}
 		})
+	}
+}
+
+// TestCompareRunWritesFiles writes compare.html, .md, .json and the chart
+// into --out and checks the verdict and the exit status on a regression.
+func TestCompareRunWritesFiles(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	a, slow := filepath.Join(base, "a"), filepath.Join(base, "slow")
+	writeTinyRun(t, a, 400, func(i int) float64 { return 10 + float64(i%40) })
+	writeTinyRun(t, slow, 400, func(i int) float64 { return 1.5 * (10 + float64(i%40)) })
+	out := filepath.Join(base, "out")
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), []string{"compare", a, slow, "--format", "html,md,json,svg", "--out", out, "--fail-on-regression", "10%"},
+		&IOStreams{In: strings.NewReader(""), Out: &stdout, Err: &stderr})
+	if code != ExitRegression {
+		t.Fatalf("exit %d, want %d\nstderr:\n%s", code, ExitRegression, stderr.String())
+	}
+	for _, f := range []string{"compare.html", "compare.md", "compare.json", "charts/compare_latency_cdf.svg"} {
+		p := filepath.Join(out, filepath.FromSlash(f))
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s not written: %v", f, err)
+		}
+		if !strings.Contains(stdout.String(), p) {
+			t.Errorf("stdout does not list %s:\n%s", p, stdout.String())
+		}
+	}
+	html, err := os.ReadFile(filepath.Join(out, "compare.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"B regresses", "threshold 10%, --fail-on-regression", "svc"} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("compare.html lacks %q", want)
+		}
+	}
+	if !strings.Contains(stderr.String(), "verdict: regression (svc regression") {
+		t.Errorf("stderr lacks the verdict:\n%s", stderr.String())
 	}
 }
 

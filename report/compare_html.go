@@ -1,0 +1,220 @@
+package report
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io"
+	"time"
+
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// compareHTMLData is the template data of compare.html.
+type compareHTMLData struct {
+	*Comparison
+	CSS    template.CSS
+	Script template.JS
+	// Chart is the overlaid CDFs (nil when there is none; Skipped says why).
+	Chart   *chartImage
+	Skipped string
+	// Priced is true when some target has a cost or a break-even.
+	Priced bool
+	// Source says where the threshold came from.
+	Source string
+	// Reproduce is the command that writes this page again.
+	Reproduce string
+}
+
+// compareTemplateFuncs extends templateFuncs with the comparison's
+// formatters: nil-able figures print "–", deltas are signed percentages.
+func compareTemplateFuncs() template.FuncMap {
+	f := templateFuncs()
+	f["delta"] = func(v float64) string { return fmt.Sprintf("%+.1f%%", 100*v) }
+	f["optdelta"] = func(v *float64) string {
+		if v == nil {
+			return "–"
+		}
+		return fmt.Sprintf("%+.1f%%", 100**v)
+	}
+	f["optusd"] = func(v *float64) string {
+		if v == nil {
+			return "–"
+		}
+		return fmtUSD(*v)
+	}
+	f["optvol"] = func(v *float64) string {
+		if v == nil {
+			return "–"
+		}
+		return fmtVolume(*v)
+	}
+	f["label"] = verdictLabel
+	f["threshold"] = fmtThreshold
+	f["date"] = func(t time.Time) string {
+		if t.IsZero() {
+			return "–"
+		}
+		return t.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
+	f["shell"] = shellJoin
+	f["colour"] = func(c *Comparison, target string) string {
+		if col, ok := c.colours[target]; ok {
+			return col
+		}
+		return "transparent"
+	}
+	f["p"] = func(v float64) string { return fmt.Sprintf("%.3g", v) }
+	f["num"] = func(v float64) string { return fmt.Sprintf("%.2f", v) }
+	return f
+}
+
+// readAssets returns the shared style sheet and the table-sorting script.
+func readAssets() (template.CSS, template.JS, error) {
+	css, err := templateFS.ReadFile("templates/report.css")
+	if err != nil {
+		return "", "", fmt.Errorf("read css: %w", err)
+	}
+	js, err := templateFS.ReadFile("templates/sort.js")
+	if err != nil {
+		return "", "", fmt.Errorf("read script: %w", err)
+	}
+	return template.CSS(css), template.JS(js), nil
+}
+
+// WriteCompareHTML writes compare.html: one self-contained page with the
+// verdict first, then the per-target tables, the overlaid latency CDFs
+// (an inline SVG data URI) and both runs' provenance. It shares
+// report.html's style sheet (light and dark, print) and needs no
+// JavaScript; a small inline script only makes the tables sortable.
+func WriteCompareHTML(w io.Writer, c *Comparison) error {
+	t, err := template.New("compare.html.tmpl").Funcs(compareTemplateFuncs()).ParseFS(templateFS, "templates/compare.html.tmpl")
+	if err != nil {
+		return fmt.Errorf("parse compare template: %w", err)
+	}
+	css, js, err := readAssets()
+	if err != nil {
+		return err
+	}
+	d := compareHTMLData{Comparison: c, CSS: css, Script: js, Skipped: c.chartSkipped, Source: thresholdSource(c)[2:]}
+	args := []string{"benchctl", "compare", c.ProvenanceA.Dir, c.ProvenanceB.Dir, "--format", "html"}
+	if c.FailOnRegression {
+		args = append(args, "--fail-on-regression", fmtThreshold(c.Threshold))
+	}
+	d.Reproduce = shellJoin(args)
+	for _, t := range c.Targets {
+		if t.CostPerMillionAUSD != nil || t.CostPerMillionBUSD != nil || t.BreakEvenA != nil || t.BreakEvenB != nil {
+			d.Priced = true
+		}
+	}
+	if c.chart != nil {
+		img, err := inlineChart(c.chart)
+		if err != nil {
+			return err
+		}
+		d.Chart = &img
+	} else if d.Skipped == "" {
+		d.Skipped = "No chart: the comparison holds no latencies."
+	}
+	var out bytes.Buffer
+	if err := t.Execute(&out, d); err != nil {
+		return fmt.Errorf("render compare html: %w", err)
+	}
+	if _, err := out.WriteTo(w); err != nil {
+		return fmt.Errorf("write compare html: %w", err)
+	}
+	return nil
+}
+
+// inlineChart renders c as an SVG data URI for an <img>.
+func inlineChart(c *Chart) (chartImage, error) {
+	var buf bytes.Buffer
+	if err := c.WriteSVG(&buf); err != nil {
+		return chartImage{}, fmt.Errorf("render html: %w", err)
+	}
+	return chartImage{
+		Name: c.Name, Title: c.Title, Caption: c.Caption,
+		DataURI: template.URL("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())),
+		Width:   int(c.Width.Dots(96)), Height: int(c.Height.Dots(96)),
+		Table: c.Table,
+	}, nil
+}
+
+// compareCDFChart overlays the latency CDFs of the targets both runs share:
+// one colour per target (run A's colour rules, as in its report), run A
+// dashed and run B solid, p50 and p99 marked on each line. It returns a
+// note instead when no shared target has latencies in both runs.
+func compareCDFChart(ma, mb *Model, c *Comparison) (*Chart, string) {
+	type pair struct {
+		name   string
+		colour string
+		a, b   *targetData
+	}
+	var pairs []pair
+	if ma.data == nil || mb.data == nil {
+		return nil, "Latency CDFs: skipped, the runs' records were not read."
+	}
+	for _, d := range c.Targets {
+		ta, tb := ma.data.byName[d.Target], mb.data.byName[d.Target]
+		if ta == nil || tb == nil || ta.Latency.TotalCount() == 0 || tb.Latency.TotalCount() == 0 {
+			continue
+		}
+		pairs = append(pairs, pair{name: d.Target, colour: c.colours[d.Target], a: ta, b: tb})
+	}
+	if len(pairs) == 0 {
+		return nil, "Latency CDFs: skipped, no shared target has successful requests in both runs."
+	}
+	runA, runB := c.RunA, c.RunB
+	drawFn := func(dc draw.Canvas) {
+		p := newPlot("Latency CDF: A dashed, B solid", "latency (ms, log scale)", "fraction of requests ≤ latency")
+		setLog(&p.X, nil)
+		labels := newLabelLayer()
+		for _, pr := range pairs {
+			col := hexColour(pr.colour)
+			for _, run := range []struct {
+				td     *targetData
+				tag    string
+				width  float64
+				dashes []vg.Length
+				glyph  draw.GlyphDrawer
+			}{
+				{pr.a, "A", 1.5, dashed(), draw.RingGlyph{}},
+				{pr.b, "B", 2, nil, draw.CircleGlyph{}},
+			} {
+				var xys plotter.XYs
+				for _, q := range cdfQuantiles() {
+					xys = append(xys, plotter.XY{X: quantileMs(run.td.Latency, q), Y: q})
+				}
+				xys = positive(xys, true, false)
+				legend := pr.name + " — A (" + runA + ")"
+				if run.tag == "B" {
+					legend = pr.name + " — B (" + runB + ")"
+				}
+				addLine(p, xys, col, run.width, run.dashes, legend)
+				labels.avoid = append(labels.avoid, xys)
+				marks := positive(plotter.XYs{
+					{X: quantileMs(run.td.Latency, 0.5), Y: 0.5},
+					{X: quantileMs(run.td.Latency, 0.99), Y: 0.99},
+				}, true, false)
+				addScatter(p, marks, col, run.glyph, 3, "")
+				if len(marks) == 2 {
+					labels.add(marks[0].X, marks[0].Y, fmt.Sprintf("%s p50 %s ms", run.tag, fmtMs(marks[0].X)), dirSE, dirNW, dirNE, dirSW)
+					labels.add(marks[1].X, marks[1].Y, fmt.Sprintf("%s p99 %s ms", run.tag, fmtMs(marks[1].X)), dirSW, dirNW, dirSE)
+				}
+			}
+		}
+		p.Add(labels)
+		p.Y.Min, p.Y.Max = 0, 1.05
+		drawPlots(dc, p)
+	}
+	ch := &Chart{Name: ChartCompareCDF, Title: "Latency distribution, A vs B (CDF)",
+		Caption: "Cumulative distribution of successful requests' latency (send to end of body) per target, run A dashed, run B solid, log-latency axis, p50 and p99 marked. HDR histograms, 3 significant digits; a curve further right is slower.",
+		Width:   8 * vg.Inch, Height: 4.5 * vg.Inch, draw: drawFn}
+	if err := ch.WriteSVG(io.Discard); err != nil {
+		return nil, fmt.Sprintf("Latency CDFs: skipped, the chart could not be drawn (%v).", err)
+	}
+	return ch, ""
+}
