@@ -54,6 +54,9 @@ type RunOptions struct {
 	// Executable is the benchctl binary services are started from
 	// (os.Executable() when empty).
 	Executable string
+	// NormalPriority keeps the load generator at the default CPU weight
+	// when the run starts local services (see loadgen.RaiseCPUPriority).
+	NormalPriority bool
 
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
@@ -88,6 +91,11 @@ Options:
   --prices FILE   price book overriding/extending the embedded one
   --max-spend USD refuse to start when the estimated spend on real cloud
                   endpoints exceeds USD (default 5, or pricing.max_spend_usd)
+  --normal-priority
+                  do not raise the load generator's CPU weight above the
+                  local services it starts (by default, where cgroup-v1 is
+                  writable, the generator gets cpu.shares 8192 so its
+                  schedule holds when the services saturate the cores)
 
 Output:
   DIR/scenario.yaml (the exact input), DIR/run.json, DIR/results.jsonl,
@@ -118,6 +126,7 @@ Output:
 	cmd.Flags().Uint64Var(&opts.Seed, "seed", 0, "override the scenario seed")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the schedule summary and send nothing")
 	cmd.Flags().BoolVar(&opts.Quiet, "quiet", false, "no progress display")
+	cmd.Flags().BoolVar(&opts.NormalPriority, "normal-priority", false, "keep the load generator at the default CPU weight when local services run")
 	cmd.Flags().BoolVar(&opts.FailOnSLO, "fail-on-slo", false, "exit 3 when an SLO is violated")
 	cmd.Flags().StringVar(&opts.Prices, "prices", "", "price-book file overriding/extending the embedded one")
 	cmd.Flags().Float64Var(&opts.MaxSpend, "max-spend", pricing.DefaultMaxSpendUSD, "refuse to start when the estimated spend on real cloud endpoints exceeds this many USD")
@@ -215,6 +224,9 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 			err = fmt.Errorf("stop services: %w", cerr)
 		}
 	}()
+	if restore := st.raiseGeneratorPriority(); restore != nil {
+		defer restore()
+	}
 	if err := st.buildTargets(); err != nil {
 		return err
 	}
@@ -287,6 +299,37 @@ func (st *runState) closeTargets() {
 	for _, t := range st.targets {
 		if c, ok := t.(io.Closer); ok {
 			_ = c.Close()
+		}
+	}
+}
+
+// raiseGeneratorPriority gives the load generator a higher CPU weight than
+// the local services it just started (they share this host's cores; when
+// they saturate them a generator at the default weight wakes late and
+// falls behind its schedule). It records the outcome in run.json and
+// returns how to undo it, or nil when nothing was changed.
+func (st *runState) raiseGeneratorPriority() (restore func()) {
+	s := st.scenario
+	switch {
+	case len(s.Servers) == 0 && len(s.Functions) == 0:
+		return nil // nothing local competes with the generator
+	case st.opts.NormalPriority:
+		st.info.GeneratorCPUPriority = "normal (--normal-priority)"
+		return nil
+	case len(s.Functions) > 0 && st.env.CPUIsolation == "none":
+		// Instances without cgroups would inherit the generator's weight.
+		st.info.GeneratorCPUPriority = "normal (function instances are not in cgroups)"
+		return nil
+	}
+	prio, err := loadgen.RaiseCPUPriority("/sys/fs/cgroup", loadgen.GeneratorCPUShares)
+	if err != nil {
+		st.info.GeneratorCPUPriority = "normal (" + err.Error() + ")"
+		return nil
+	}
+	st.info.GeneratorCPUPriority = prio.String()
+	return func() {
+		if err := prio.Restore(); err != nil {
+			fmt.Fprintln(st.opts.IO.Err, "benchctl: warning:", err)
 		}
 	}
 }
