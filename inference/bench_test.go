@@ -229,9 +229,21 @@ func TestForwardAllocationFree(t *testing.T) {
 	wsb := new(workspace)
 	bencs := []Encoding{syntheticEncoding(30, 50), syntheticEncoding(30, 50), syntheticEncoding(20, 50)}
 	mb.forward(ctx, wsb, bencs)
+	// And the DistilBERT layout (no token types, ReLU head).
+	dcfg := tinyConfig()
+	dcfg.Arch, dcfg.TypeVocab = ArchDistilBERT, 0
+	md, err := New(dcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wsd := new(workspace)
+	md.forward(ctx, wsd, encs)
+	probs := make([]float64, len(md.labels))
 	allocs := testing.AllocsPerRun(5, func() {
 		m.forward(ctx, ws, encs)
 		mb.forward(ctx, wsb, bencs)
+		md.forward(ctx, wsd, encs)
+		md.sentimentHead(wsd, 1, probs)
 	})
 	if allocs != 0 {
 		t.Errorf("steady-state forward pass allocates %v times per run, want 0", allocs)

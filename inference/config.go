@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,6 +27,27 @@ const (
 	// 4-layer TinyBERT of the seed paper.
 	DefaultPreset = "tinybert-4l-312"
 )
+
+// Architectures (Config.Arch): the tensor layout and head of a checkpoint.
+// Both compute the same post-LayerNorm encoder; they differ in names and
+// in two details:
+//
+//	ArchBERT        word + position + token type embeddings; sentiment head
+//	                tanh(pooler(h_CLS)) → classifier (BertForSequenceClassification)
+//	ArchDistilBERT  word + position embeddings (no token types, TypeVocab 0);
+//	                sentiment head ReLU(pre_classifier(h_CLS)) → classifier
+//	                (DistilBertForSequenceClassification)
+//
+// An empty Arch means ArchBERT, except that a weights file with DistilBERT
+// tensor names switches it to ArchDistilBERT (see WithWeightsFile).
+const (
+	ArchBERT       = "bert"
+	ArchDistilBERT = "distilbert"
+)
+
+// DefaultLayerNormEps is BERT's and DistilBERT's LayerNorm ε, used when
+// Config.LayerNormEps is 0.
+const DefaultLayerNormEps = 1e-12
 
 // DefaultLabels returns the default sentiment classes (a fresh slice).
 func DefaultLabels() []string { return []string{"negative", "neutral", "positive"} }
@@ -52,8 +74,14 @@ type Config struct {
 	MaxPositions int `json:"max_positions" yaml:"max_positions"`
 	// MaxSeqLen is the truncation length in tokens (≤ MaxPositions).
 	MaxSeqLen int `json:"max_seq_len" yaml:"max_seq_len"`
-	// TypeVocab is the token type (segment) embedding table size.
+	// TypeVocab is the token type (segment) embedding table size; 0 for
+	// ArchDistilBERT, which has no token type embeddings.
 	TypeVocab int `json:"type_vocab" yaml:"type_vocab"`
+	// Arch is the architecture: ArchBERT, ArchDistilBERT, or empty (BERT
+	// unless the weights file's tensor names say DistilBERT).
+	Arch string `json:"arch,omitempty" yaml:"arch,omitempty"`
+	// LayerNormEps is the LayerNorm ε; 0 means DefaultLayerNormEps.
+	LayerNormEps float64 `json:"layer_norm_eps,omitempty" yaml:"layer_norm_eps,omitempty"`
 	// Labels are the sentiment classes, in classifier row order. Empty
 	// means DefaultLabels.
 	Labels []string `json:"labels,omitempty" yaml:"labels,omitempty"`
@@ -104,21 +132,40 @@ func Preset(name string) (Config, error) {
 	return c, nil
 }
 
-// Validate checks that the shape is usable: every size positive, Hidden a
-// multiple of Heads, MaxSeqLen between 2 and MaxPositions, labels unique and
-// non-empty.
+// Validate checks that the shape is usable: a known Arch, every size
+// positive (TypeVocab: positive for BERT, 0 for DistilBERT), Hidden a
+// multiple of Heads, MaxSeqLen between 2 and MaxPositions, LayerNormEps in
+// [0, 1), labels unique and non-empty.
 func (c Config) Validate() error {
-	for _, f := range []struct {
+	switch c.Arch {
+	case "", ArchBERT, ArchDistilBERT:
+	default:
+		return fmt.Errorf("model config %q: arch %q is not supported (must be one of [%s, %s])", c.Name, c.Arch, ArchBERT, ArchDistilBERT)
+	}
+	sizes := []struct {
 		name string
 		v    int
 	}{
 		{"layers", c.Layers}, {"hidden", c.Hidden}, {"heads", c.Heads}, {"ffn", c.FFN},
 		{"vocab", c.Vocab}, {"max_positions", c.MaxPositions}, {"max_seq_len", c.MaxSeqLen},
-		{"type_vocab", c.TypeVocab},
-	} {
+	}
+	if c.Arch == ArchDistilBERT {
+		if c.TypeVocab != 0 {
+			return fmt.Errorf("model config %q: type_vocab must be 0 for %s (it has no token type embeddings), got %d", c.Name, ArchDistilBERT, c.TypeVocab)
+		}
+	} else {
+		sizes = append(sizes, struct {
+			name string
+			v    int
+		}{"type_vocab", c.TypeVocab})
+	}
+	for _, f := range sizes {
 		if f.v <= 0 {
 			return fmt.Errorf("model config %q: %s must be positive, got %d", c.Name, f.name, f.v)
 		}
+	}
+	if c.LayerNormEps < 0 || c.LayerNormEps >= 1 || math.IsNaN(c.LayerNormEps) {
+		return fmt.Errorf("model config %q: layer_norm_eps %g must be in [0, 1)", c.Name, c.LayerNormEps)
 	}
 	if c.Hidden%c.Heads != 0 {
 		return fmt.Errorf("model config %q: hidden %d is not a multiple of heads %d", c.Name, c.Hidden, c.Heads)
@@ -142,6 +189,30 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// arch returns Arch, with empty meaning ArchBERT.
+func (c Config) arch() string {
+	if c.Arch == "" {
+		return ArchBERT
+	}
+	return c.Arch
+}
+
+// layerNormEps returns LayerNormEps or DefaultLayerNormEps.
+func (c Config) layerNormEps() float64 {
+	if c.LayerNormEps == 0 {
+		return DefaultLayerNormEps
+	}
+	return c.LayerNormEps
+}
+
+// shapeString summarises the shape for error messages, e.g.
+// "tinybert-4l-312 (arch bert, layers 4, hidden 312, heads 12, ffn 1200,
+// vocab 30522, max_positions 512, type_vocab 2, labels 3)".
+func (c Config) shapeString() string {
+	return fmt.Sprintf("%s (arch %s, layers %d, hidden %d, heads %d, ffn %d, vocab %d, max_positions %d, type_vocab %d, labels %d)",
+		c.Name, c.arch(), c.Layers, c.Hidden, c.Heads, c.FFN, c.Vocab, c.MaxPositions, c.TypeVocab, len(c.labels()))
+}
+
 // labels returns Labels or the defaults.
 func (c Config) labels() []string {
 	if len(c.Labels) == 0 {
@@ -150,15 +221,17 @@ func (c Config) labels() []string {
 	return c.Labels
 }
 
-// Params is the parameter count of the encoder, its pooler and the
-// sentiment classifier:
+// Params is the parameter count of the encoder, its pooler (BERT) or
+// pre_classifier (DistilBERT) and the sentiment classifier:
 //
 //	embeddings  (Vocab + MaxPositions + TypeVocab)·H + 2H        (tables + LayerNorm)
 //	per layer   4·(H² + H) + 2H + 2·H·FFN + FFN + H + 2H         (Q,K,V,O; LN; FFN; LN)
-//	pooler      H² + H
+//	pooler      H² + H                                           (or pre_classifier)
 //	classifier  len(Labels)·H + len(Labels)
 //
-// tinybert-4l-312 has ≈ 14.4 M, bert-base-12l-768 ≈ 109.5 M.
+// tinybert-4l-312 has ≈ 14.4 M, bert-base-12l-768 ≈ 109.5 M; a DistilBERT
+// (TypeVocab 0) with 6 layers, hidden 768 and 2 labels ≈ 66.96 M, as
+// distilbert-base-uncased-finetuned-sst-2-english.
 func (c Config) Params() int64 {
 	h, f := int64(c.Hidden), int64(c.FFN)
 	n := int64(len(c.labels()))
@@ -177,31 +250,58 @@ func (c Config) FLOPs(batch, seqLen int) float64 {
 	return float64(batch) * float64(c.Layers) * (8*l*h*h + 4*l*h*f + 4*l*l*h)
 }
 
-// hfConfig is the subset of a Hugging Face BERT config.json benchctl reads.
+// hfConfig is the subset of a Hugging Face BERT or DistilBERT config.json
+// benchctl reads. The two use different keys for the same dimensions.
 type hfConfig struct {
-	ModelType         string            `yaml:"model_type"`
-	NumHiddenLayers   int               `yaml:"num_hidden_layers"`
-	HiddenSize        int               `yaml:"hidden_size"`
-	NumAttentionHeads int               `yaml:"num_attention_heads"`
-	IntermediateSize  int               `yaml:"intermediate_size"`
-	VocabSize         int               `yaml:"vocab_size"`
-	MaxPositions      int               `yaml:"max_position_embeddings"`
-	TypeVocabSize     int               `yaml:"type_vocab_size"`
-	HiddenAct         string            `yaml:"hidden_act"`
-	PositionEmbedding string            `yaml:"position_embedding_type"`
-	ID2Label          map[string]string `yaml:"id2label"`
+	ModelType    string            `yaml:"model_type"`
+	VocabSize    int               `yaml:"vocab_size"`
+	MaxPositions int               `yaml:"max_position_embeddings"`
+	ID2Label     map[string]string `yaml:"id2label"`
+	// BERT (BertConfig).
+	NumHiddenLayers   int     `yaml:"num_hidden_layers"`
+	HiddenSize        int     `yaml:"hidden_size"`
+	NumAttentionHeads int     `yaml:"num_attention_heads"`
+	IntermediateSize  int     `yaml:"intermediate_size"`
+	TypeVocabSize     int     `yaml:"type_vocab_size"`
+	HiddenAct         string  `yaml:"hidden_act"`
+	LayerNormEps      float64 `yaml:"layer_norm_eps"`
+	PositionEmbedding string  `yaml:"position_embedding_type"`
+	// DistilBERT (DistilBertConfig).
+	NLayers    int    `yaml:"n_layers"`
+	Dim        int    `yaml:"dim"`
+	NHeads     int    `yaml:"n_heads"`
+	HiddenDim  int    `yaml:"hidden_dim"`
+	Activation string `yaml:"activation"`
+}
+
+// isHFConfig says whether a parsed config document is a Hugging Face one:
+// it has a model_type, or BERT's num_hidden_layers, or DistilBERT's
+// n_layers.
+func isHFConfig(probe map[string]any) bool {
+	for _, k := range []string{"model_type", "num_hidden_layers", "n_layers"} {
+		if _, ok := probe[k]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // ParseConfig reads a model config in either of two forms (YAML or JSON):
 //
 //   - benchctl's own keys (the Config JSON/YAML tags: name, layers, hidden,
-//     heads, ffn, vocab, max_positions, max_seq_len, type_vocab, labels);
-//   - a Hugging Face BERT config.json (num_hidden_layers, hidden_size,
+//     heads, ffn, vocab, max_positions, max_seq_len, type_vocab, arch,
+//     layer_norm_eps, labels);
+//   - a Hugging Face config.json, recognised by model_type,
+//     num_hidden_layers or n_layers:
+//     BERT (model_type "bert" or absent): num_hidden_layers, hidden_size,
 //     num_attention_heads, intermediate_size, vocab_size,
-//     max_position_embeddings, type_vocab_size, id2label), recognised by
-//     num_hidden_layers. Its hidden_act must be "gelu" and its
-//     position_embedding_type "absolute" (or absent): the only ones this
-//     encoder computes.
+//     max_position_embeddings, type_vocab_size, layer_norm_eps, id2label;
+//     hidden_act must be "gelu" and position_embedding_type "absolute" (or
+//     absent). DistilBERT (model_type "distilbert"): n_layers, dim,
+//     n_heads, hidden_dim, vocab_size, max_position_embeddings, id2label;
+//     activation must be "gelu". Any other model_type is refused. Arch is
+//     set (ArchBERT or ArchDistilBERT); Labels come from id2label in index
+//     order.
 //
 // Fields the file leaves out stay zero; merge them onto a preset.
 func ParseConfig(data []byte) (Config, error) {
@@ -209,7 +309,7 @@ func ParseConfig(data []byte) (Config, error) {
 	if err := yaml.Unmarshal(data, &probe); err != nil {
 		return Config{}, fmt.Errorf("parse model config: %w", err)
 	}
-	if _, ok := probe["num_hidden_layers"]; !ok {
+	if !isHFConfig(probe) {
 		var c Config
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
@@ -222,15 +322,36 @@ func ParseConfig(data []byte) (Config, error) {
 	if err := yaml.Unmarshal(data, &h); err != nil {
 		return Config{}, fmt.Errorf("parse Hugging Face config: %w", err)
 	}
-	if h.HiddenAct != "" && h.HiddenAct != "gelu" {
-		return Config{}, fmt.Errorf("parse Hugging Face config: hidden_act %q is not supported (only \"gelu\")", h.HiddenAct)
+	if h.ModelType == "" {
+		if _, distil := probe["n_layers"]; distil {
+			h.ModelType = ArchDistilBERT
+		} else {
+			h.ModelType = ArchBERT
+		}
 	}
-	if h.PositionEmbedding != "" && h.PositionEmbedding != "absolute" {
-		return Config{}, fmt.Errorf("parse Hugging Face config: position_embedding_type %q is not supported (only \"absolute\")", h.PositionEmbedding)
-	}
-	c := Config{
-		Layers: h.NumHiddenLayers, Hidden: h.HiddenSize, Heads: h.NumAttentionHeads, FFN: h.IntermediateSize,
-		Vocab: h.VocabSize, MaxPositions: h.MaxPositions, TypeVocab: h.TypeVocabSize,
+	var c Config
+	switch h.ModelType {
+	case ArchBERT:
+		if h.HiddenAct != "" && h.HiddenAct != "gelu" {
+			return Config{}, fmt.Errorf("parse Hugging Face config: hidden_act %q is not supported (only \"gelu\", the exact erf GELU)", h.HiddenAct)
+		}
+		if h.PositionEmbedding != "" && h.PositionEmbedding != "absolute" {
+			return Config{}, fmt.Errorf("parse Hugging Face config: position_embedding_type %q is not supported (only \"absolute\")", h.PositionEmbedding)
+		}
+		c = Config{
+			Arch: ArchBERT, Layers: h.NumHiddenLayers, Hidden: h.HiddenSize, Heads: h.NumAttentionHeads, FFN: h.IntermediateSize,
+			Vocab: h.VocabSize, MaxPositions: h.MaxPositions, TypeVocab: h.TypeVocabSize, LayerNormEps: h.LayerNormEps,
+		}
+	case ArchDistilBERT:
+		if h.Activation != "" && h.Activation != "gelu" {
+			return Config{}, fmt.Errorf("parse Hugging Face config: activation %q is not supported (only \"gelu\", the exact erf GELU)", h.Activation)
+		}
+		c = Config{
+			Arch: ArchDistilBERT, Layers: h.NLayers, Hidden: h.Dim, Heads: h.NHeads, FFN: h.HiddenDim,
+			Vocab: h.VocabSize, MaxPositions: h.MaxPositions,
+		}
+	default:
+		return Config{}, fmt.Errorf("parse Hugging Face config: model_type %q is not supported (only %q and %q)", h.ModelType, ArchBERT, ArchDistilBERT)
 	}
 	if n := len(h.ID2Label); n > 0 {
 		c.Labels = make([]string, n)
@@ -246,7 +367,9 @@ func ParseConfig(data []byte) (Config, error) {
 }
 
 // Merge returns c with every non-zero field of o copied over it (labels
-// when non-empty), and whether any dimension changed.
+// when non-empty), and whether any dimension or the architecture changed.
+// Merging Arch ArchDistilBERT also zeroes TypeVocab (DistilBERT has no
+// token type embeddings) unless o sets it.
 func (c Config) Merge(o Config) (Config, bool) {
 	changed := false
 	for _, f := range []struct{ dst, src *int }{
@@ -258,6 +381,18 @@ func (c Config) Merge(o Config) (Config, bool) {
 			*f.dst = *f.src
 			changed = true
 		}
+	}
+	if o.Arch != "" && o.Arch != c.Arch {
+		if c.arch() != o.Arch {
+			changed = true
+		}
+		c.Arch = o.Arch
+	}
+	if c.Arch == ArchDistilBERT && o.TypeVocab == 0 {
+		c.TypeVocab = 0
+	}
+	if o.LayerNormEps != 0 {
+		c.LayerNormEps = o.LayerNormEps
 	}
 	if o.Name != "" {
 		c.Name = o.Name

@@ -20,12 +20,17 @@ type loadOptions struct {
 	tokenizer   *Tokenizer
 }
 
-// WithWeightsFile loads weights from a safetensors file with the Hugging
-// Face BERT tensor names ("embeddings.word_embeddings.weight",
+// WithWeightsFile loads weights from a safetensors file with Hugging Face
+// tensor names, BERT's ("embeddings.word_embeddings.weight",
 // "encoder.layer.N.attention.self.query.weight", …, optionally under a
-// "bert." prefix). Every encoder tensor must be present with the Config's
-// shape; the pooler and classifier are optional and generated from the seed
-// when absent (Info.SyntheticTensors lists them).
+// "bert." prefix) or DistilBERT's
+// ("distilbert.transformer.layer.N.attention.q_lin.weight", …, optionally
+// without the "distilbert." prefix). The layout is detected from the names:
+// with an empty Config.Arch it becomes the file's, while a Config.Arch that
+// disagrees with the file is refused. Every encoder tensor must be present
+// with the Config's shape; the head (BERT's pooler or DistilBERT's
+// pre_classifier, and the classifier) is optional and generated from the
+// seed when absent (Info.SyntheticTensors lists them).
 func WithWeightsFile(path string) Option {
 	return func(o *loadOptions) error {
 		if path == "" {
@@ -110,6 +115,10 @@ type Model struct {
 	info   Info
 	labels []string
 	specs  []tensorSpec
+	// distil selects DistilBERT's embeddings (no token types) and head
+	// (ReLU pre_classifier); eps is the LayerNorm ε.
+	distil bool
+	eps    float64
 	// free holds idle workspaces (activations). Unlike a sync.Pool it is
 	// not emptied by GC, so a busy server does not reallocate them; it
 	// keeps at most cap(free) of them.
@@ -135,6 +144,29 @@ func New(cfg Config, opts ...Option) (*Model, error) {
 	if len(cfg.Labels) == 0 {
 		cfg.Labels = DefaultLabels()
 	}
+	var st *stFile
+	if o.weightsFile != "" {
+		var err error
+		if st, err = openSafetensors(o.weightsFile); err != nil {
+			return nil, fmt.Errorf("load model: %w", err)
+		}
+		defer st.Close()
+		arch, err := st.detectArch()
+		if err != nil {
+			return nil, fmt.Errorf("load model: %w %s: %w", ErrBadWeights, o.weightsFile, err)
+		}
+		switch {
+		case arch == "" || arch == cfg.arch():
+		case cfg.Arch == "":
+			cfg.Arch = arch
+			if arch == ArchDistilBERT {
+				cfg.TypeVocab = 0
+			}
+		default:
+			return nil, fmt.Errorf("load model: %w %s: the model config says arch %q but the tensor names are %s's",
+				ErrBadWeights, o.weightsFile, cfg.Arch, arch)
+		}
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("load model: %w", err)
 	}
@@ -156,13 +188,14 @@ func New(cfg Config, opts ...Option) (*Model, error) {
 	if cfg.MaxPositions < cfg.MaxSeqLen {
 		return nil, fmt.Errorf("load model: max_seq_len %d exceeds max_positions %d", cfg.MaxSeqLen, cfg.MaxPositions)
 	}
+	cfg.Arch = cfg.arch()
 	w, specs := allocWeights(cfg)
 	info := Info{
 		Model: cfg.Name, Config: cfg, Params: cfg.Params(), Seed: o.seed,
 		Tokenizer: tok.Kind(), VocabFile: o.vocabFile, MemoryBytes: w.total * 4,
 	}
-	if o.weightsFile != "" {
-		absent, err := loadSafetensors(o.weightsFile, specs)
+	if st != nil {
+		absent, err := st.load(specs, cfg.arch(), cfg.shapeString())
 		if err != nil {
 			return nil, fmt.Errorf("load model: %w", err)
 		}
@@ -183,7 +216,8 @@ func New(cfg Config, opts ...Option) (*Model, error) {
 		fillSynthetic(specs, o.seed)
 		info.WeightsKind, info.WeightsLabel = WeightsSynthetic, SyntheticWeightsLabel
 	}
-	m := &Model{cfg: cfg, tok: tok, w: w, labels: cfg.labels(), specs: specs}
+	m := &Model{cfg: cfg, tok: tok, w: w, labels: cfg.labels(), specs: specs,
+		distil: cfg.Arch == ArchDistilBERT, eps: cfg.layerNormEps()}
 	m.free = make(chan *workspace, max(4, 2*runtime.GOMAXPROCS(0)))
 	info.LoadMs = float64(time.Since(start).Microseconds()) / 1000
 	m.info = info
@@ -208,8 +242,9 @@ func (m *Model) Tokenizer() *Tokenizer { return m.tok }
 func (m *Model) Labels() []string { return append([]string(nil), m.labels...) }
 
 // SaveWeights writes every parameter to a safetensors file with the
-// Hugging Face BERT tensor names (Q, K and V as separate tensors), so a
-// later New(cfg, WithWeightsFile(path)) reproduces this model exactly.
+// Hugging Face tensor names of the model's architecture (BertModel's, or
+// DistilBertForSequenceClassification's; Q, K and V as separate tensors),
+// so a later New(cfg, WithWeightsFile(path)) reproduces this model exactly.
 func (m *Model) SaveWeights(path string) (err error) {
 	tensors := make(map[string]Tensor, len(m.specs))
 	for _, s := range m.specs {
@@ -314,8 +349,9 @@ type EmbedResult struct {
 }
 
 // Sentiment classifies text: softmax over Labels of a linear head on the
-// pooled [CLS] vector tanh(Wp·h_CLS + bp), as Hugging Face's
-// BertForSequenceClassification.
+// pooled [CLS] vector, tanh(Wp·h_CLS + bp) as Hugging Face's
+// BertForSequenceClassification, or ReLU(Wp·h_CLS + bp) with DistilBERT's
+// pre_classifier as DistilBertForSequenceClassification.
 func (m *Model) Sentiment(ctx context.Context, text string) (SentimentResult, error) {
 	rs, err := m.Infer(ctx, []Request{{Task: TaskSentiment, Text: text}})
 	if err != nil {
@@ -493,7 +529,7 @@ func (m *Model) forward(ctx context.Context, ws *workspace, encs []Encoding) err
 	ws.reserve(cfg, B, L, len(m.labels))
 	rows := B * L
 
-	// Embeddings.
+	// Embeddings (DistilBERT has no token types: they are ignored).
 	for b, e := range encs {
 		ws.lens[b] = e.Len()
 		for t := 0; t < L; t++ {
@@ -504,7 +540,11 @@ func (m *Model) forward(ctx context.Context, ws *workspace, encs []Encoding) err
 				if int(id) >= cfg.Vocab {
 					id = 0
 				}
-				addEmbedding(row, w.word, w.pos, w.typ, int(id), t, 0, h)
+				if m.distil {
+					addEmbedding2(row, w.word, w.pos, int(id), t, h)
+				} else {
+					addEmbedding(row, w.word, w.pos, w.typ, int(id), t, 0, h)
+				}
 				continue
 			}
 			ws.mask[b*L+t] = 1
@@ -512,13 +552,17 @@ func (m *Model) forward(ctx context.Context, ws *workspace, encs []Encoding) err
 			if id < 0 || id >= cfg.Vocab {
 				return fmt.Errorf("forward: token id %d outside vocabulary of %d", id, cfg.Vocab)
 			}
+			if m.distil {
+				addEmbedding2(row, w.word, w.pos, id, t, h)
+				continue
+			}
 			if typ < 0 || typ >= cfg.TypeVocab {
 				return fmt.Errorf("forward: token type %d outside type vocabulary of %d", typ, cfg.TypeVocab)
 			}
 			addEmbedding(row, w.word, w.pos, w.typ, id, t, typ, h)
 		}
 	}
-	layerNorm(ws.x, rows, w.embG, w.embB)
+	layerNorm(ws.x, rows, w.embG, w.embB, m.eps)
 
 	scale := float32(1 / math.Sqrt(float64(dh)))
 	for li := range w.layers {
@@ -552,7 +596,7 @@ func (m *Model) forward(ctx context.Context, ws *workspace, encs []Encoding) err
 		// x = LN(x + ctx·Woᵀ + bo)
 		addRows(ws.tmp, ws.x, rows, l.oB)
 		gemm(true, rows, h, h, 1, ws.ctx, h, l.oW, h, 1, ws.tmp, h)
-		layerNorm(ws.tmp, rows, l.ln1G, l.ln1B)
+		layerNorm(ws.tmp, rows, l.ln1G, l.ln1B, m.eps)
 		ws.x, ws.tmp = ws.tmp, ws.x
 		// x = LN(x + GELU(x·W1ᵀ + b1)·W2ᵀ + b2)
 		fillRows(ws.ff, rows, l.f1B)
@@ -560,7 +604,7 @@ func (m *Model) forward(ctx context.Context, ws *workspace, encs []Encoding) err
 		gelu(ws.ff[:rows*cfg.FFN])
 		addRows(ws.tmp, ws.x, rows, l.f2B)
 		gemm(true, rows, h, cfg.FFN, 1, ws.ff, cfg.FFN, l.f2W, cfg.FFN, 1, ws.tmp, h)
-		layerNorm(ws.tmp, rows, l.ln2G, l.ln2B)
+		layerNorm(ws.tmp, rows, l.ln2G, l.ln2B, m.eps)
 		ws.x, ws.tmp = ws.tmp, ws.x
 	}
 	return nil
@@ -576,7 +620,19 @@ func addEmbedding(row, word, pos, typ []float32, id, t, tt, h int) {
 	}
 }
 
-// sentimentHead writes the class probabilities of sequence seq into probs.
+// addEmbedding2 sets row = word[id] + pos[t] (DistilBERT: no token types).
+func addEmbedding2(row, word, pos []float32, id, t, h int) {
+	wv := word[id*h : (id+1)*h : (id+1)*h]
+	pv := pos[t*h : (t+1)*h : (t+1)*h]
+	for i := range row {
+		row[i] = wv[i] + pv[i]
+	}
+}
+
+// sentimentHead writes the class probabilities of sequence seq into probs:
+//
+//	BERT        p = softmax(Wc·tanh(Wp·h_CLS + bp) + bc)        (pooler)
+//	DistilBERT  p = softmax(Wc·ReLU(Wp·h_CLS + bp) + bc)        (pre_classifier)
 func (m *Model) sentimentHead(ws *workspace, seq int, probs []float64) {
 	h := m.cfg.Hidden
 	cls := ws.x[seq*ws.seqLen*h : seq*ws.seqLen*h+h]
@@ -587,7 +643,11 @@ func (m *Model) sentimentHead(ws *workspace, seq int, probs []float64) {
 		for i, v := range cls {
 			s += wr[i] * v
 		}
-		pooled[o] = float32(math.Tanh(float64(s)))
+		if m.distil {
+			pooled[o] = max(s, 0)
+		} else {
+			pooled[o] = float32(math.Tanh(float64(s)))
+		}
 	}
 	for c := range probs {
 		wr := m.w.clsW[c*h : (c+1)*h]

@@ -525,11 +525,26 @@ func TestParseConfig(t *testing.T) {
 	}{
 		{"benchctl yaml", "name: mine\nlayers: 2\nhidden: 64\nheads: 4\nlabels: [a, b]\n",
 			Config{Name: "mine", Layers: 2, Hidden: 64, Heads: 4, Labels: []string{"a", "b"}}, ""},
-		{"hugging face config.json", hf, Config{Layers: 4, Hidden: 312, Heads: 12, FFN: 1200, Vocab: 30522,
+		{"hugging face config.json", hf, Config{Arch: ArchBERT, Layers: 4, Hidden: 312, Heads: 12, FFN: 1200, Vocab: 30522,
 			MaxPositions: 512, TypeVocab: 2, Labels: []string{"neg", "neu", "pos"}}, ""},
+		{"bert layer_norm_eps, no model_type", `{"num_hidden_layers": 2, "hidden_size": 16, "layer_norm_eps": 1e-5}`,
+			Config{Arch: ArchBERT, Layers: 2, Hidden: 16, LayerNormEps: 1e-5}, ""},
+		{"distilbert sst-2 config.json", distilSST2Config, Config{Arch: ArchDistilBERT, Layers: 6, Hidden: 768, Heads: 12,
+			FFN: 3072, Vocab: 30522, MaxPositions: 512, Labels: []string{"NEGATIVE", "POSITIVE"}}, ""},
+		{"distilbert keys without model_type", `{"n_layers": 2, "dim": 16, "n_heads": 2, "hidden_dim": 64}`,
+			Config{Arch: ArchDistilBERT, Layers: 2, Hidden: 16, Heads: 2, FFN: 64}, ""},
+		{"benchctl yaml with arch", "arch: distilbert\nlayers: 2\nlayer_norm_eps: 1e-6\n",
+			Config{Arch: ArchDistilBERT, Layers: 2, LayerNormEps: 1e-6}, ""},
 		{"unknown benchctl key", "layerz: 2\n", Config{}, "layerz"},
 		{"unsupported activation", `{"num_hidden_layers": 2, "hidden_act": "relu"}`, Config{}, `hidden_act "relu"`},
+		{"unsupported tanh gelu", `{"model_type": "bert", "hidden_act": "gelu_new"}`, Config{}, `hidden_act "gelu_new"`},
+		{"unsupported distilbert activation", `{"model_type": "distilbert", "n_layers": 6, "activation": "relu"}`, Config{},
+			`activation "relu" is not supported`},
+		{"unsupported model type", `{"model_type": "roberta", "num_hidden_layers": 12}`, Config{},
+			`model_type "roberta" is not supported (only "bert" and "distilbert")`},
+		{"relative positions", `{"num_hidden_layers": 2, "position_embedding_type": "relative_key"}`, Config{}, "relative_key"},
 		{"bad id2label", `{"num_hidden_layers": 2, "id2label": {"x": "a"}}`, Config{}, "id2label"},
+		{"id2label index out of range", `{"model_type": "distilbert", "id2label": {"0": "a", "2": "b"}}`, Config{}, `id2label key "2"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

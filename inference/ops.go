@@ -7,15 +7,12 @@ import (
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
-// layerNormEps is BERT's layer_norm_eps.
-const layerNormEps = 1e-12
-
 // layerNorm normalises each of the rows of x (row length len(g)) in place:
 //
-//	y = g ⊙ (x − mean) / √(var + ε) + b      (biased variance, ε = 1e-12)
+//	y = g ⊙ (x − mean) / √(var + ε) + b      (biased variance; BERT's ε = 1e-12)
 //
 // Mean and variance are accumulated in float64.
-func layerNorm(x []float32, rows int, g, b []float32) {
+func layerNorm(x []float32, rows int, g, b []float32, eps float64) {
 	n := len(g)
 	for r := 0; r < rows; r++ {
 		row := x[r*n : (r+1)*n : (r+1)*n]
@@ -29,7 +26,7 @@ func layerNorm(x []float32, rows int, g, b []float32) {
 			d := float64(v) - mean
 			ss += d * d
 		}
-		inv := float32(1 / math.Sqrt(ss/float64(n)+layerNormEps))
+		inv := float32(1 / math.Sqrt(ss/float64(n)+eps))
 		m := float32(mean)
 		g, b := g[:n], b[:n]
 		for i, v := range row {

@@ -24,7 +24,7 @@ func TestLayerNorm(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			x := append([]float32(nil), tt.x...)
-			layerNorm(x, 1, tt.g, tt.b)
+			layerNorm(x, 1, tt.g, tt.b, DefaultLayerNormEps)
 			for i := range x {
 				if math.Abs(float64(x[i]-tt.want[i])) > 1e-5 {
 					t.Fatalf("layerNorm = %v, want %v", x, tt.want)
@@ -37,7 +37,7 @@ func TestLayerNorm(t *testing.T) {
 func TestLayerNormRows(t *testing.T) {
 	t.Parallel()
 	x := []float32{1, 2, 3, 10, 20, 30}
-	layerNorm(x, 2, []float32{1, 1, 1}, []float32{0, 0, 0})
+	layerNorm(x, 2, []float32{1, 1, 1}, []float32{0, 0, 0}, DefaultLayerNormEps)
 	for i := 0; i < 3; i++ {
 		if math.Abs(float64(x[i]-x[i+3])) > 1e-5 {
 			t.Fatalf("rows normalised differently: %v", x)

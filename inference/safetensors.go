@@ -22,7 +22,8 @@ import (
 //	rest       tensor data, little-endian, row-major
 //
 // The reader accepts F32, F16 and BF16 tensors (converted to float32) and
-// ignores tensors it does not need (e.g. embeddings.position_ids).
+// ignores tensors it does not need (e.g. embeddings.position_ids, a masked
+// LM head's vocab_projector).
 
 // maxHeaderBytes bounds the JSON header a reader accepts.
 const maxHeaderBytes = 100 << 20
@@ -179,17 +180,64 @@ func dtypeSize(dt string) int {
 	return 0
 }
 
-// lookup finds a tensor by its Hugging Face name, also under the "bert."
-// prefix of BertForSequenceClassification checkpoints and with the old
-// LayerNorm gamma/beta names.
-func (st *stFile) lookup(name string) (string, stEntry, bool) {
-	cands := []string{name, "bert." + name}
-	if strings.HasSuffix(name, "LayerNorm.weight") {
-		g := strings.TrimSuffix(name, "weight") + "gamma"
-		cands = append(cands, g, "bert."+g)
-	} else if strings.HasSuffix(name, "LayerNorm.bias") {
-		b := strings.TrimSuffix(name, "bias") + "beta"
-		cands = append(cands, b, "bert."+b)
+// detectArch tells the architecture from the tensor names: ArchDistilBERT
+// if the first layer's DistilBERT query ("transformer.layer.0.attention.
+// q_lin.weight", optionally under "distilbert.") or any "distilbert."
+// tensor is present, ArchBERT if the first layer's BERT query
+// ("encoder.layer.0.attention.self.query.weight", optionally under
+// "bert.") is, else "" (unknown). A file with both is an error.
+func (st *stFile) detectArch() (string, error) {
+	const (
+		distilQ = "transformer.layer.0.attention.q_lin.weight"
+		bertQ   = "encoder.layer.0.attention.self.query.weight"
+	)
+	_, d1 := st.entries[distilQ]
+	_, d2 := st.entries["distilbert."+distilQ]
+	_, b1 := st.entries[bertQ]
+	_, b2 := st.entries["bert."+bertQ]
+	distil, bert := d1 || d2, b1 || b2
+	if !distil && !bert {
+		for name := range st.entries {
+			if strings.HasPrefix(name, "distilbert.") {
+				distil = true
+				break
+			}
+		}
+	}
+	switch {
+	case distil && bert:
+		return "", fmt.Errorf("tensor names of both layouts: a DistilBERT %q and a BERT %q", distilQ, bertQ)
+	case distil:
+		return ArchDistilBERT, nil
+	case bert:
+		return ArchBERT, nil
+	}
+	return "", nil
+}
+
+// lookup finds a tensor by its Hugging Face name for arch. BERT names are
+// also found under the "bert." prefix of BertForSequenceClassification
+// checkpoints; DistilBERT names (which carry the "distilbert." prefix of
+// DistilBertForSequenceClassification) also without it, as a bare
+// DistilBertModel saves them. Both accept the old LayerNorm gamma/beta
+// names.
+func (st *stFile) lookup(name, arch string) (string, stEntry, bool) {
+	var cands []string
+	if arch == ArchDistilBERT {
+		cands = []string{name}
+		if t := strings.TrimPrefix(name, "distilbert."); t != name {
+			cands = append(cands, t)
+		}
+	} else {
+		cands = []string{name, "bert." + name}
+	}
+	base := cands
+	for _, c := range base {
+		if strings.HasSuffix(c, "LayerNorm.weight") {
+			cands = append(cands, strings.TrimSuffix(c, "weight")+"gamma")
+		} else if strings.HasSuffix(c, "LayerNorm.bias") {
+			cands = append(cands, strings.TrimSuffix(c, "bias")+"beta")
+		}
 	}
 	for _, c := range cands {
 		if e, ok := st.entries[c]; ok {
@@ -199,16 +247,13 @@ func (st *stFile) lookup(name string) (string, stEntry, bool) {
 	return "", stEntry{}, false
 }
 
-// loadSafetensors fills specs from the file. Required tensors that are
-// missing, mis-shaped or of an unsupported dtype are all reported, each
-// naming the tensor and the shapes. It returns the optional tensors that
-// were absent (the caller generates them).
-func loadSafetensors(path string, specs []tensorSpec) (absent []string, err error) {
-	st, err := openSafetensors(path)
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
+// load fills specs (named for arch) from the file. Required tensors that
+// are missing, mis-shaped or of an unsupported dtype are all reported, each
+// naming the tensor and the shapes, followed by cfgDesc (where the wanted
+// shapes come from). It returns the optional tensors that were absent (the
+// caller generates them).
+func (st *stFile) load(specs []tensorSpec, arch, cfgDesc string) (absent []string, err error) {
+	path := st.path
 	var problems []error
 	type job struct {
 		spec  tensorSpec
@@ -216,7 +261,7 @@ func loadSafetensors(path string, specs []tensorSpec) (absent []string, err erro
 	}
 	var jobs []job
 	for _, s := range specs {
-		name, e, ok := st.lookup(s.name)
+		name, e, ok := st.lookup(s.name, arch)
 		if !ok {
 			if s.optional {
 				absent = append(absent, s.name)
@@ -226,7 +271,12 @@ func loadSafetensors(path string, specs []tensorSpec) (absent []string, err erro
 			continue
 		}
 		if !slices.Equal(e.Shape, s.shape) {
-			problems = append(problems, fmt.Errorf("tensor %q has shape %v, want %v", name, e.Shape, s.shape))
+			p := fmt.Errorf("tensor %q has shape %v, want %v", name, e.Shape, s.shape)
+			if s.name == "classifier.weight" && len(e.Shape) == 2 && len(s.shape) == 2 && e.Shape[1] == s.shape[1] {
+				p = fmt.Errorf("%w (the file's classifier has %d classes, the model config %d labels: "+
+					"give the checkpoint's config.json, whose id2label names them, or as many labels)", p, e.Shape[0], s.shape[0])
+			}
+			problems = append(problems, p)
 			continue
 		}
 		if dtypeSize(e.DType) == 0 {
@@ -245,7 +295,7 @@ func loadSafetensors(path string, specs []tensorSpec) (absent []string, err erro
 			}
 			msgs = append(msgs, p.Error())
 		}
-		return nil, fmt.Errorf("%w %s: %s", ErrBadWeights, path, strings.Join(msgs, "; "))
+		return nil, fmt.Errorf("%w %s: %s (wanted shapes are from the model config %s)", ErrBadWeights, path, strings.Join(msgs, "; "), cfgDesc)
 	}
 	var buf []byte
 	for _, j := range jobs {

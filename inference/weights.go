@@ -69,7 +69,11 @@ type tensorSpec struct {
 }
 
 // allocWeights allocates every parameter of cfg in one backing slice and
-// returns the weights and their named specs, in file order.
+// returns the weights and their named specs, in file order. The names are
+// Hugging Face's for cfg's architecture: BertModel's (unprefixed; the
+// loader also finds them under "bert.") for ArchBERT,
+// DistilBertForSequenceClassification's ("distilbert."-prefixed; the loader
+// also finds them unprefixed) for ArchDistilBERT.
 func allocWeights(cfg Config) (*weights, []tensorSpec) {
 	h, f, nl := cfg.Hidden, cfg.FFN, len(cfg.labels())
 	total := cfg.Params()
@@ -85,50 +89,97 @@ func allocWeights(cfg Config) (*weights, []tensorSpec) {
 	add := func(name string, data []float32, init initKind, optional bool, shape ...int) {
 		specs = append(specs, tensorSpec{name: name, shape: shape, data: data, init: init, optional: optional})
 	}
+	n := namesFor(cfg.arch())
 	w.word = take(cfg.Vocab * h)
 	w.pos = take(cfg.MaxPositions * h)
 	w.typ = take(cfg.TypeVocab * h)
 	w.embG, w.embB = take(h), take(h)
-	add("embeddings.word_embeddings.weight", w.word, initNormal, false, cfg.Vocab, h)
-	add("embeddings.position_embeddings.weight", w.pos, initNormal, false, cfg.MaxPositions, h)
-	add("embeddings.token_type_embeddings.weight", w.typ, initNormal, false, cfg.TypeVocab, h)
-	add("embeddings.LayerNorm.weight", w.embG, initOnes, false, h)
-	add("embeddings.LayerNorm.bias", w.embB, initZeros, false, h)
+	add(n.word, w.word, initNormal, false, cfg.Vocab, h)
+	add(n.pos, w.pos, initNormal, false, cfg.MaxPositions, h)
+	if cfg.TypeVocab > 0 {
+		add(n.typ, w.typ, initNormal, false, cfg.TypeVocab, h)
+	}
+	add(n.embLN+".weight", w.embG, initOnes, false, h)
+	add(n.embLN+".bias", w.embB, initZeros, false, h)
 	w.layers = make([]layerWeights, cfg.Layers)
 	for i := range w.layers {
 		l := &w.layers[i]
-		p := fmt.Sprintf("encoder.layer.%d.", i)
+		p := fmt.Sprintf(n.layer, i)
 		l.qkvW, l.qkvB = take(3*h*h), take(3*h)
 		l.oW, l.oB = take(h*h), take(h)
 		l.ln1G, l.ln1B = take(h), take(h)
 		l.f1W, l.f1B = take(f*h), take(f)
 		l.f2W, l.f2B = take(h*f), take(h)
 		l.ln2G, l.ln2B = take(h), take(h)
-		for j, qkv := range []string{"query", "key", "value"} {
-			add(p+"attention.self."+qkv+".weight", l.qkvW[j*h*h:(j+1)*h*h], initNormal, false, h, h)
-			add(p+"attention.self."+qkv+".bias", l.qkvB[j*h:(j+1)*h], initNormal, false, h)
+		for j, qkv := range n.qkv {
+			add(p+qkv+".weight", l.qkvW[j*h*h:(j+1)*h*h], initNormal, false, h, h)
+			add(p+qkv+".bias", l.qkvB[j*h:(j+1)*h], initNormal, false, h)
 		}
-		add(p+"attention.output.dense.weight", l.oW, initNormal, false, h, h)
-		add(p+"attention.output.dense.bias", l.oB, initNormal, false, h)
-		add(p+"attention.output.LayerNorm.weight", l.ln1G, initOnes, false, h)
-		add(p+"attention.output.LayerNorm.bias", l.ln1B, initZeros, false, h)
-		add(p+"intermediate.dense.weight", l.f1W, initNormal, false, f, h)
-		add(p+"intermediate.dense.bias", l.f1B, initNormal, false, f)
-		add(p+"output.dense.weight", l.f2W, initNormal, false, h, f)
-		add(p+"output.dense.bias", l.f2B, initNormal, false, h)
-		add(p+"output.LayerNorm.weight", l.ln2G, initOnes, false, h)
-		add(p+"output.LayerNorm.bias", l.ln2B, initZeros, false, h)
+		add(p+n.attnOut+".weight", l.oW, initNormal, false, h, h)
+		add(p+n.attnOut+".bias", l.oB, initNormal, false, h)
+		add(p+n.ln1+".weight", l.ln1G, initOnes, false, h)
+		add(p+n.ln1+".bias", l.ln1B, initZeros, false, h)
+		add(p+n.ffn1+".weight", l.f1W, initNormal, false, f, h)
+		add(p+n.ffn1+".bias", l.f1B, initNormal, false, f)
+		add(p+n.ffn2+".weight", l.f2W, initNormal, false, h, f)
+		add(p+n.ffn2+".bias", l.f2B, initNormal, false, h)
+		add(p+n.ln2+".weight", l.ln2G, initOnes, false, h)
+		add(p+n.ln2+".bias", l.ln2B, initZeros, false, h)
 	}
 	w.poolW, w.poolB = take(h*h), take(h)
 	w.clsW, w.clsB = take(nl*h), take(nl)
-	add("pooler.dense.weight", w.poolW, initNormal, true, h, h)
-	add("pooler.dense.bias", w.poolB, initNormal, true, h)
+	add(n.pool+".weight", w.poolW, initNormal, true, h, h)
+	add(n.pool+".bias", w.poolB, initNormal, true, h)
 	add("classifier.weight", w.clsW, initNormal, true, nl, h)
 	add("classifier.bias", w.clsB, initNormal, true, nl)
 	if int64(off) != total {
 		panic(fmt.Sprintf("inference: weight layout %d floats, Params %d", off, total))
 	}
 	return w, specs
+}
+
+// tensorNames are an architecture's Hugging Face tensor names. layer is a
+// format with the layer index; the other per-layer names follow it;
+// LayerNorm and Linear names get ".weight"/".bias" appended.
+type tensorNames struct {
+	word, pos, typ, embLN         string
+	layer                         string
+	qkv                           [3]string
+	attnOut, ln1, ffn1, ffn2, ln2 string
+	pool                          string
+}
+
+// namesFor returns arch's tensor names.
+//
+// ArchBERT: BertModel's (transformers modeling_bert.py: BertEmbeddings,
+// BertSelfAttention, BertSelfOutput, BertIntermediate, BertOutput,
+// BertPooler).
+//
+// ArchDistilBERT: DistilBertForSequenceClassification's (transformers
+// modeling_distilbert.py: Embeddings, MultiHeadSelfAttention
+// q_lin/k_lin/v_lin/out_lin, TransformerBlock sa_layer_norm and
+// output_layer_norm, FFN lin1/lin2, and the pre_classifier head).
+func namesFor(arch string) tensorNames {
+	if arch == ArchDistilBERT {
+		return tensorNames{
+			word: "distilbert.embeddings.word_embeddings.weight", pos: "distilbert.embeddings.position_embeddings.weight",
+			embLN:   "distilbert.embeddings.LayerNorm",
+			layer:   "distilbert.transformer.layer.%d.",
+			qkv:     [3]string{"attention.q_lin", "attention.k_lin", "attention.v_lin"},
+			attnOut: "attention.out_lin", ln1: "sa_layer_norm",
+			ffn1: "ffn.lin1", ffn2: "ffn.lin2", ln2: "output_layer_norm",
+			pool: "pre_classifier",
+		}
+	}
+	return tensorNames{
+		word: "embeddings.word_embeddings.weight", pos: "embeddings.position_embeddings.weight",
+		typ: "embeddings.token_type_embeddings.weight", embLN: "embeddings.LayerNorm",
+		layer:   "encoder.layer.%d.",
+		qkv:     [3]string{"attention.self.query", "attention.self.key", "attention.self.value"},
+		attnOut: "attention.output.dense", ln1: "attention.output.LayerNorm",
+		ffn1: "intermediate.dense", ffn2: "output.dense", ln2: "output.LayerNorm",
+		pool: "pooler.dense",
+	}
 }
 
 // fillSynthetic fills the given specs deterministically from seed. Each

@@ -72,16 +72,36 @@ func TestRunCapacityLoopbackServer(t *testing.T) {
 		Tolerance:    0.15,
 		MinSamples:   40,
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	got, err := RunCapacity(ctx, prober, spec, WithCapacityConfig("slots=2"))
-	if err != nil {
-		t.Fatalf("RunCapacity: %v", err)
-	}
-	t.Logf("capacity %.1f rps [%.1f, %.1f], ceiling %.0f rps, %d steps", got.CapacityRPS, got.CapacityRPSLow, got.CapacityRPSHi, ceiling, len(got.Steps))
-	for _, st := range got.Steps {
-		t.Logf("  %6.1f rps: achieved %6.1f, n=%d, p50 %.1f ms, p99 %.1f ms [%.1f, %.1f] @%.2f, errors %d, behind %v, passed %v %v",
-			st.OfferedRPS, st.AchievedRPS, st.Samples, st.P50Ms, st.P99Ms, st.P99LowMs, st.P99HighMs, st.P99CILevel, st.Errors, st.FellBehind, st.Passed, st.FailReasons)
+	// When the host starves the generator (another test binary saturating
+	// both cores), the search rightly fails a step for "generator fell
+	// behind" below the ceiling: that is the host, not the search. Such an
+	// attempt is repeated (at most 3 in all) and the test skips, with the
+	// numbers, only when every attempt was host-limited.
+	var got results.CapacityResult
+	for attempt := 1; ; attempt++ {
+		mu.Lock()
+		recs, observed = nil, nil
+		mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		var err error
+		got, err = RunCapacity(ctx, prober, spec, WithCapacityConfig("slots=2"))
+		cancel()
+		if err != nil {
+			t.Fatalf("RunCapacity: %v", err)
+		}
+		t.Logf("attempt %d: capacity %.1f rps [%.1f, %.1f], ceiling %.0f rps, %d steps", attempt, got.CapacityRPS, got.CapacityRPSLow, got.CapacityRPSHi, ceiling, len(got.Steps))
+		hostLimited := false
+		for _, st := range got.Steps {
+			t.Logf("  %6.1f rps: achieved %6.1f, n=%d, p50 %.1f ms, p99 %.1f ms [%.1f, %.1f] @%.2f, errors %d, behind %v, passed %v %v",
+				st.OfferedRPS, st.AchievedRPS, st.Samples, st.P50Ms, st.P99Ms, st.P99LowMs, st.P99HighMs, st.P99CILevel, st.Errors, st.FellBehind, st.Passed, st.FailReasons)
+			hostLimited = hostLimited || (st.FellBehind && st.OfferedRPS < ceiling)
+		}
+		if !hostLimited || got.CapacityRPS >= 0.6*ceiling {
+			break
+		}
+		if attempt == 3 {
+			t.Skipf("the generator fell behind below the ceiling in %d attempts: the host is saturated, the search cannot be judged now", attempt)
+		}
 	}
 	// Known capacity: just under the 100 rps ceiling; generous lower bound
 	// for a loaded 2-core machine (timer slack adds to the service time).

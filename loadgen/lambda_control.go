@@ -94,6 +94,8 @@ type FunctionConfig struct {
 	Timeout      time.Duration
 	// Version is the configuration's version ($LATEST for unpublished code).
 	Version string
+	// EphemeralStorageMB is the size of /tmp (512 when the API omits it).
+	EphemeralStorageMB int
 }
 
 // LambdaControl drives a function's configuration through the real SDK
@@ -182,6 +184,10 @@ func (c *LambdaControl) Configuration(ctx context.Context) (FunctionConfig, erro
 		Timeout: time.Duration(aws.ToInt32(out.Timeout)) * time.Second, Environment: map[string]string{}}
 	if out.Environment != nil {
 		maps.Copy(fc.Environment, out.Environment.Variables)
+	}
+	fc.EphemeralStorageMB = 512
+	if out.EphemeralStorage != nil && aws.ToInt32(out.EphemeralStorage.Size) > 0 {
+		fc.EphemeralStorageMB = int(aws.ToInt32(out.EphemeralStorage.Size))
 	}
 	return fc, nil
 }

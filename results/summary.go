@@ -54,11 +54,27 @@ type RunInfo struct {
 	// started local services: e.g. "cgroup-v1 cpu.shares 8192", or
 	// "normal (reason)".
 	GeneratorCPUPriority string `json:"generator_cpu_priority,omitempty"`
+	// FunctionConfigs are the aws-lambda targets' function configurations
+	// as read (GetFunctionConfiguration) before the run: re-pricing the
+	// run later uses them without calling AWS again.
+	FunctionConfigs []FunctionConfigInfo `json:"function_configs,omitempty"`
 	// Command is the command line that produced the run.
 	Command []string `json:"command,omitempty"`
 	// Phases lists the phases (and experiment steps) in the order they ran,
 	// with what their schedules planned; Summarize uses it for offered_rps.
 	Phases []PhaseRunInfo `json:"phases,omitempty"`
+}
+
+// FunctionConfigInfo is one aws-lambda target's function configuration
+// read before the run.
+type FunctionConfigInfo struct {
+	// Target is the scenario target's name.
+	Target string `json:"target"`
+	// Function is the function name or ARN the target invokes.
+	Function           string  `json:"function"`
+	MemorySizeMB       int     `json:"memory_size_mb"`
+	TimeoutS           float64 `json:"timeout_s"`
+	EphemeralStorageMB int     `json:"ephemeral_storage_mb"`
 }
 
 // PhaseRunInfo is one executed phase or experiment step of a run.

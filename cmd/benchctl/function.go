@@ -32,7 +32,7 @@ func newFunctionCmd(streams *IOStreams, runF func(*FunctionOptions) error) *cobr
 		Use:   "function --model NAME [--layers N ...] --task TASK",
 		Short: "Run the reference encoder as an AWS Lambda function (custom runtime)",
 		Long: `Usage:
-  benchctl function --model NAME | --config FILE | --model-dir DIR
+  benchctl function --model NAME | --config FILE | --model-dir DIR | --weights FILE
                     [--name NAME] [--layers N --hidden N --heads N --ffn N ...]
                     [--weights FILE] [--vocab FILE] [--seed N]
                     --task sentiment|similarity|embed
@@ -55,8 +55,9 @@ A bad event fails the invocation with errorType InvalidEventError.
 
 Options:
   --task TASK            sentiment, similarity or embed (default sentiment)
-` + modelFlagsUsage("required unless --config or --model-dir is given; then\n"+
-			"                         default "+inference.DefaultPreset) + `
+` + modelFlagsUsage("required unless --config, --model-dir or --weights is given;\n"+
+			"                         then "+
+			"default "+inference.DefaultPreset) + `
 
 The model flags are those of benchctl serve, so a function and a reference
 server built from the same flags run the same encoder.
@@ -66,14 +67,17 @@ Environment:
 		Example: `  # functions.yaml entry for benchctl lambda serve:
   #   command: [benchctl, function, --model, tinybert-4l-312, --task, sentiment]
   benchctl lambda serve --functions functions.yaml
+  # a Hugging Face checkpoint (BERT or DistilBERT; its config.json sits next to the weights)
+  #   command: [benchctl, function, --weights, /models/sst2/model.safetensors,
+  #             --vocab, /models/sst2/vocab.txt, --task, sentiment]
   # a MobileBERT-sized encoder: a preset with its shape overridden
   #   command: [benchctl, function, --model, tinybert-4l-312, --name, mobilebert-sized-24l-256,
   #             --layers, "24", --hidden, "256", --heads, "4", --ffn, "896", --task, sentiment]`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Model == "" {
-				if opts.ConfigFile == "" && opts.ModelDir == "" {
-					return &FlagError{Err: errors.New("function: --model is required (or --config or --model-dir)")}
+				if opts.ConfigFile == "" && opts.ModelDir == "" && opts.WeightsFile == "" {
+					return &FlagError{Err: errors.New("function: --model is required (or --config, --model-dir or --weights)")}
 				}
 				opts.Model = inference.DefaultPreset
 			}
@@ -135,16 +139,9 @@ type functionHandler struct {
 // newFunctionHandler loads the model opts describe (preset, config file,
 // shape flags, weights).
 func newFunctionHandler(opts *FunctionOptions) (*functionHandler, error) {
-	cfg, err := opts.config("function")
+	m, err := opts.newModel("function")
 	if err != nil {
 		return nil, err
-	}
-	m, err := inference.New(cfg, opts.loadOptions()...)
-	if err != nil {
-		if errors.Is(err, inference.ErrBadWeights) || errors.Is(err, os.ErrNotExist) {
-			return nil, &FlagError{Err: fmt.Errorf("function: loading model %s: %w", cfg.Name, err)}
-		}
-		return nil, fmt.Errorf("function: loading model %s: %w", cfg.Name, err)
 	}
 	return &functionHandler{model: m, task: inference.Task(opts.Task)}, nil
 }

@@ -8,10 +8,12 @@ package main
 // server, pricing, report). Skip them explicitly with `go test -short`.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -162,6 +164,111 @@ func TestQuickstartEndToEnd(t *testing.T) {
 	bin := buildE2EBinary(t, t.TempDir())
 	t.Run("run quickstart by name dry-run", func(t *testing.T) { testRunQuickstartByNameDryRun(t, bin) })
 	t.Run("shortened quickstart", func(t *testing.T) { testShortQuickstart(t, bin) })
+	t.Run("aws-lambda target on a Lambda-compatible endpoint", func(t *testing.T) { testAWSLambdaEndpoint(t, bin) })
+}
+
+// testAWSLambdaEndpoint runs what a user with a Lambda-compatible endpoint
+// does: `benchctl lambda serve` in one process, and in another a scenario
+// whose aws-lambda target points at it. The run reads the function's
+// configuration through the real SDK before sending (run.json keeps it) and
+// prices the /tmp size it read, and the generator's CPU priority is
+// recorded and its cgroup removed afterwards.
+func testAWSLambdaEndpoint(t *testing.T, bin string) {
+	work := t.TempDir()
+	functions := filepath.Join(work, "functions.yaml")
+	if err := os.WriteFile(functions, []byte(`functions:
+  - name: senti
+    command: [benchctl, function, --model, tinybert-4l-312, --task, sentiment]
+    memory_size: 1024
+    ephemeral_storage_mb: 2048
+    timeout: 30s
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	serve := exec.CommandContext(ctx, bin, "lambda", "serve", "--functions", functions, "--addr", "127.0.0.1:0")
+	serve.Cancel = func() error { return serve.Process.Signal(os.Interrupt) }
+	serve.WaitDelay = 15 * time.Second
+	stdout, err := serve.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var serveErr bytes.Buffer
+	serve.Stderr = &serveErr
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cancel()
+		_ = serve.Wait()
+	}()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	endpoint, ok := strings.CutPrefix(strings.TrimSpace(line), "local lambda endpoint: ")
+	if err != nil || !ok {
+		t.Fatalf("lambda serve printed %q (%v); stderr: %s", line, err, serveErr.String())
+	}
+
+	scenario := filepath.Join(work, "aws.yaml")
+	if err := os.WriteFile(scenario, []byte(fmt.Sprintf(`version: 1
+name: aws-endpoint
+seed: 3
+targets:
+  - {name: fn, kind: aws-lambda, function: senti, region: us-east-1, endpoint: "%s", timeout: 35s}
+payloads: {inline: [{text: "great phone, awful battery"}], body: '{"text": {{json .text}}}'}
+phases:
+  - {name: steady, targets: [fn], duration: 2s, traffic: {model: poisson, rate: 5}, max_in_flight: 16}
+slo: {p99_ms: 5000, error_rate: 0.5}
+pricing:
+  region: us-east-1
+  architectures: [x86_64]
+  instances: [c7g.large]
+  capacity_rps: 50
+`, endpoint)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDLOCAL")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secretlocal")
+	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
+	runDir := filepath.Join(work, "run")
+	res := runBenchctl(t, bin, work, 90*time.Second, "run", scenario, "--out", runDir, "--quiet")
+	if res.code != 0 {
+		t.Fatalf("benchctl run exited %d\nstderr:\n%s\nlambda serve:\n%s", res.code, tail(res.stderr, 3000), tail(serveErr.String(), 2000))
+	}
+	var info results.RunInfo
+	raw, err := os.ReadFile(filepath.Join(runDir, results.RunInfoFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &info); err != nil {
+		t.Fatal(err)
+	}
+	want := results.FunctionConfigInfo{Target: "fn", Function: "senti", MemorySizeMB: 1024, TimeoutS: 30, EphemeralStorageMB: 2048}
+	if len(info.FunctionConfigs) != 1 || info.FunctionConfigs[0] != want {
+		t.Errorf("run.json function_configs = %+v, want [%+v]", info.FunctionConfigs, want)
+	}
+	var sum results.Summary
+	raw, err = os.ReadFile(filepath.Join(runDir, results.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &sum); err != nil {
+		t.Fatal(err)
+	}
+	priced := false
+	for _, c := range sum.Cost {
+		if c.Target != "fn" {
+			continue
+		}
+		priced = true
+		if c.EphemeralStorageMB != 2048 || c.EphemeralStorageSource != "function configuration" {
+			t.Errorf("cost row %s %s: ephemeral storage %d MB from %q, want 2048 from the function configuration", c.Phase, c.Architecture, c.EphemeralStorageMB, c.EphemeralStorageSource)
+		}
+	}
+	if !priced {
+		t.Errorf("no cost row for fn: %+v", sum.Cost)
+	}
 }
 
 func testShortQuickstart(t *testing.T, bin string) {

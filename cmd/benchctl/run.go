@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/benchctl/benchctl/loadgen"
@@ -115,7 +116,7 @@ Output:
 			opts.Scenario = args[0]
 			opts.SeedSet = cmd.Flags().Changed("seed")
 			opts.MaxSpendSet = cmd.Flags().Changed("max-spend")
-			opts.Args = append([]string{"benchctl", "run"}, args...)
+			opts.Args = commandLine(cmd, args)
 			if runF != nil {
 				return runF(opts)
 			}
@@ -198,12 +199,15 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 		if err := runDryRun(opts, s); err != nil {
 			return err
 		}
-		return runCheckSpend(ctx, opts, s, book)
+		_, err := runCheckSpend(ctx, opts, s, book)
+		return err
 	}
-	if err := runCheckSpend(ctx, opts, s, book); err != nil {
+	functionConfigs, err := runCheckSpend(ctx, opts, s, book)
+	if err != nil {
 		return err
 	}
 	st := &runState{opts: opts, scenario: s, book: book, info: runHostInfo()}
+	st.info.FunctionConfigs = functionConfigs
 	st.info.Start = opts.Now().UTC()
 	if err := st.resolveDir(); err != nil {
 		return err
@@ -301,6 +305,21 @@ func (st *runState) closeTargets() {
 			_ = c.Close()
 		}
 	}
+}
+
+// commandLine is the command as given, for run.json and the report's
+// "reproduce" section: the path of subcommands, the flags that were set
+// (in the order cobra lists them) and the arguments.
+func commandLine(cmd *cobra.Command, args []string) []string {
+	line := strings.Fields(cmd.CommandPath())
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		if f.Value.Type() == "bool" && f.Value.String() == "true" {
+			line = append(line, "--"+f.Name)
+			return
+		}
+		line = append(line, "--"+f.Name+"="+f.Value.String())
+	})
+	return append(line, args...)
 }
 
 // raiseGeneratorPriority gives the load generator a higher CPU weight than

@@ -24,20 +24,22 @@ import (
 // aws-lambda function's memory and timeout (GetFunctionConfiguration), so
 // the estimate is not the 10,240 MB upper bound; a dry run sends nothing,
 // so its estimate keeps the upper bounds. With --dry-run it prints the
-// estimate instead of checking it.
-func runCheckSpend(ctx context.Context, opts *RunOptions, s *scenarios.Scenario, book *pricing.Book) error {
+// estimate instead of checking it. It returns the configurations it read,
+// for run.json (the run's pricing uses their ephemeral storage size).
+func runCheckSpend(ctx context.Context, opts *RunOptions, s *scenarios.Scenario, book *pricing.Book) ([]results.FunctionConfigInfo, error) {
 	root := s.Output.Dir
 	if root == "" {
 		root = results.DefaultRoot
 	}
 	var known pricing.SpendOptions
+	var configs []results.FunctionConfigInfo
 	var notes []string
 	if !opts.DryRun {
-		known, notes = functionSettings(ctx, s)
+		known, configs, notes = functionSettings(ctx, s)
 	}
 	est, err := pricing.EstimateRunSpendWith(book, s, latestSummary(root, s.Name), known)
 	if err != nil {
-		return fmt.Errorf("estimate the run's spend: %w", err)
+		return nil, fmt.Errorf("estimate the run's spend: %w", err)
 	}
 	for _, n := range notes {
 		fmt.Fprintln(opts.IO.Err, "benchctl: warning:", n)
@@ -45,29 +47,30 @@ func runCheckSpend(ctx context.Context, opts *RunOptions, s *scenarios.Scenario,
 	if opts.DryRun {
 		if !est.RealCloud {
 			fmt.Fprintln(opts.IO.Out, "spend: $0 (no real cloud target: everything runs on this machine)")
-			return nil
+			return nil, nil
 		}
 		fmt.Fprintln(opts.IO.Out, "estimated spend on real cloud endpoints:")
-		return est.WriteText(opts.IO.Out)
+		return nil, est.WriteText(opts.IO.Out)
 	}
 	if !est.RealCloud {
-		return nil
+		return configs, nil
 	}
 	limit := pricing.MaxSpendUSD(s)
 	if opts.MaxSpendSet {
 		limit = opts.MaxSpend
 	}
 	if err := est.Check(limit); err != nil {
-		return &FlagError{Err: err}
+		return nil, &FlagError{Err: err}
 	}
-	return nil
+	return configs, nil
 }
 
-// functionSettings reads the memory size and timeout of every aws-lambda
-// target's function through the Lambda API (bounded by a short timeout);
-// a function it cannot read is left out, with a note.
-func functionSettings(ctx context.Context, s *scenarios.Scenario) (pricing.SpendOptions, []string) {
+// functionSettings reads the memory size, timeout and ephemeral storage of
+// every aws-lambda target's function through the Lambda API (bounded by a
+// short timeout); a function it cannot read is left out, with a note.
+func functionSettings(ctx context.Context, s *scenarios.Scenario) (pricing.SpendOptions, []results.FunctionConfigInfo, []string) {
 	known := pricing.SpendOptions{FunctionMemoryMB: map[string]int{}, FunctionTimeout: map[string]time.Duration{}}
+	var configs []results.FunctionConfigInfo
 	var notes []string
 	for _, t := range s.Targets {
 		if t.Kind != loadgen.KindAWSLambda {
@@ -86,8 +89,10 @@ func functionSettings(ctx context.Context, s *scenarios.Scenario) (pricing.Spend
 		}
 		known.FunctionMemoryMB[t.Name] = fc.MemorySizeMB
 		known.FunctionTimeout[t.Name] = fc.Timeout
+		configs = append(configs, results.FunctionConfigInfo{Target: t.Name, Function: t.Function,
+			MemorySizeMB: fc.MemorySizeMB, TimeoutS: fc.Timeout.Seconds(), EphemeralStorageMB: fc.EphemeralStorageMB})
 	}
-	return known, notes
+	return known, configs, notes
 }
 
 // latestSummary returns summary.json of the newest earlier run of the
@@ -177,7 +182,16 @@ func completeSummary(dir string, s *scenarios.Scenario, sum *results.Summary, bo
 		return err
 	}
 	defer run.Close()
-	if err := pricing.AnalyzeRun(book, pricing.RecordReaderFunc(run.Records), sum, s); err != nil {
+	// The /tmp size read from AWS before the run prices targets whose
+	// scenario does not set ephemeral_storage_mb.
+	var analyze pricing.AnalyzeOptions
+	for _, fc := range run.Info.FunctionConfigs {
+		if analyze.FunctionEphemeralMB == nil {
+			analyze.FunctionEphemeralMB = map[string]int{}
+		}
+		analyze.FunctionEphemeralMB[fc.Target] = fc.EphemeralStorageMB
+	}
+	if err := pricing.AnalyzeRunWith(book, pricing.RecordReaderFunc(run.Records), sum, s, analyze); err != nil {
 		sum.Notes = append(sum.Notes, "pricing failed: "+err.Error())
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/benchctl/benchctl/locallambda"
+	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
 )
 
@@ -18,7 +19,7 @@ func TestFunctionSettings(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "secretlocal")
 	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-	p, err := locallambda.New([]scenarios.Function{{Name: "senti", Command: []string{"true"}, MemorySize: 512, Timeout: 20 * time.Second}},
+	p, err := locallambda.New([]scenarios.Function{{Name: "senti", Command: []string{"true"}, MemorySize: 512, Timeout: 20 * time.Second, EphemeralStorageMB: 2048}},
 		locallambda.WithCgroupRoot(""), locallambda.WithLogger(nil))
 	if err != nil {
 		t.Fatal(err)
@@ -35,12 +36,15 @@ func TestFunctionSettings(t *testing.T) {
 		{Name: "gone", Kind: "aws-lambda", Function: "missing", Region: "us-east-1", Endpoint: endpoint},
 		{Name: "web", Kind: "http", URL: "http://127.0.0.1:1/"},
 	}}
-	known, notes := functionSettings(ctx, s)
+	known, configs, notes := functionSettings(ctx, s)
 	if got := known.FunctionMemoryMB["fn"]; got != 512 {
 		t.Errorf("memory of fn = %d MB, want 512", got)
 	}
 	if got := known.FunctionTimeout["fn"]; got != 20*time.Second {
 		t.Errorf("timeout of fn = %v, want 20s", got)
+	}
+	if len(configs) != 1 || configs[0] != (results.FunctionConfigInfo{Target: "fn", Function: "senti", MemorySizeMB: 512, TimeoutS: 20, EphemeralStorageMB: 2048}) {
+		t.Errorf("configs = %+v, want fn's 512 MB, 20 s, 2048 MB of /tmp", configs)
 	}
 	if _, ok := known.FunctionMemoryMB["gone"]; ok {
 		t.Errorf("a function that does not exist got a memory size")

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/benchctl/benchctl/results"
 )
 
@@ -368,5 +370,30 @@ func TestRunProgressOnlyOnTerminal(t *testing.T) {
 				t.Fatalf("no table:\n%s", out.String())
 			}
 		})
+	}
+}
+
+func TestRunCommandLineRecordsFlags(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"s.yaml"}, "benchctl run s.yaml"},
+		{[]string{"s.yaml", "--out", "runs/a b", "--quiet", "--seed", "7"}, "benchctl run --out=runs/a b --quiet --seed=7 s.yaml"},
+		{[]string{"--fail-on-slo", "quickstart", "--quiet=false"}, "benchctl run --fail-on-slo --quiet=false quickstart"},
+	}
+	for _, tt := range tests {
+		streams := &IOStreams{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard}
+		var got *RunOptions
+		root := &cobra.Command{Use: "benchctl", SilenceUsage: true, SilenceErrors: true}
+		root.AddCommand(newRunCmd(streams, func(o *RunOptions) error { got = o; return nil }))
+		root.SetArgs(append([]string{"run"}, tt.args...))
+		if err := root.Execute(); err != nil {
+			t.Fatalf("%v: %v", tt.args, err)
+		}
+		if line := strings.Join(got.Args, " "); line != tt.want {
+			t.Errorf("%v: recorded command %q, want %q", tt.args, line, tt.want)
+		}
 	}
 }

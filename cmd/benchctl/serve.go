@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -61,6 +60,9 @@ Responses carry "Server-Timing: inference;dur=<ms>, queue;dur=<ms>".
 A full queue answers 503 with Retry-After; bad input answers 400 with a JSON
 error naming the problem (413 for a body over --max-body-bytes).
 
+--weights takes Hugging Face BERT or DistilBERT safetensors (e.g.
+distilbert-base-uncased-finetuned-sst-2-english); the shape and labels come
+from --config or the config.json next to the weights file.
 Without --weights the weights are synthetic, generated from --seed:
 "` + inference.SyntheticWeightsLabel + `".
 Without --vocab the deterministic fallback tokenizer is used.
@@ -84,6 +86,8 @@ Options:
 		Example: `  benchctl serve --model tinybert-4l-312 --addr 127.0.0.1:8080
   benchctl serve --model distilbert-6l-768 --workers 2 --max-batch 8 --max-wait 5ms
   benchctl serve --model bert-base-12l-768 --weights model.safetensors --vocab vocab.txt
+  # a Hugging Face DistilBERT or BERT checkpoint: shape and labels from the config.json next to the weights
+  benchctl serve --weights sst2/model.safetensors --vocab sst2/vocab.txt
   benchctl serve --model-dir ./bert-base-uncased-sst3
   benchctl serve --layers 2 --hidden 128 --heads 2 --ffn 512 --addr 127.0.0.1:0
   curl -s -H 'Content-Type: application/json' -d '{"text":"great food"}' localhost:8080/v1/sentiment`,
@@ -131,20 +135,15 @@ func serveConfig(opts *ServeOptions) (inference.Config, error) {
 // until ctx is cancelled.
 func serveRun(ctx context.Context, opts *ServeOptions) error {
 	logger := slog.New(slog.NewTextHandler(opts.IO.Err, nil))
-	cfg, err := serveConfig(opts)
+	model, err := opts.newModel("serve")
 	if err != nil {
 		return err
 	}
-	model, err := inference.New(cfg, opts.loadOptions()...)
-	if err != nil {
-		if errors.Is(err, inference.ErrBadWeights) || errors.Is(err, os.ErrNotExist) {
-			return &FlagError{Err: fmt.Errorf("serve: %w", err)}
-		}
-		return fmt.Errorf("serve: %w", err)
-	}
 	info := model.Info()
-	logger.Info("model loaded", "model", info.Model, "params", info.Params, "weights", info.WeightsKind,
-		"label", info.WeightsLabel, "tokenizer", info.Tokenizer, "memory_bytes", info.MemoryBytes, "load_ms", info.LoadMs)
+	configFile, _ := opts.configSource()
+	logger.Info("model loaded", "model", info.Model, "arch", info.Config.Arch, "params", info.Params, "weights", info.WeightsKind,
+		"label", info.WeightsLabel, "config", configFile, "labels", info.Config.Labels, "tokenizer", info.Tokenizer,
+		"memory_bytes", info.MemoryBytes, "load_ms", info.LoadMs)
 	sopts := []refserver.Option{
 		refserver.WithQueueSize(opts.Queue), refserver.WithMaxBatch(opts.MaxBatch), refserver.WithMaxWait(opts.MaxWait),
 		refserver.WithMaxBodyBytes(opts.MaxBodyBytes), refserver.WithMaxTextBytes(opts.MaxTextBytes),
