@@ -24,11 +24,15 @@ const DefaultRegressionThreshold = 0.10
 // Verdicts of a compared target (TargetDelta.Verdict).
 const (
 	// VerdictRegression: B's p50 or p99 rose by more than the threshold
-	// and the Mann-Whitney test calls the shift significant, or B's cost
-	// per 1M rose by more than the threshold.
+	// and the Mann-Whitney test calls the shift significant, or B's error
+	// rate rose by more than the error-rate threshold (absolute) and
+	// ErrorRateTest calls the change significant, or B's cost per 1M rose
+	// by more than the threshold.
 	VerdictRegression = "regression"
 	// VerdictImprovement: the mirror image (B significantly faster by more
-	// than the threshold, or cheaper by more than it), with no regression.
+	// than the threshold, significantly fewer errors by more than the
+	// error-rate threshold, or cheaper by more than the threshold), with
+	// no regression.
 	VerdictImprovement = "improvement"
 	// VerdictNoChange: neither.
 	VerdictNoChange = "no_change"
@@ -48,6 +52,10 @@ type Comparison struct {
 	// (the CLI's --fail-on-regression) or is only the display default.
 	Threshold        float64 `json:"regression_threshold"`
 	FailOnRegression bool    `json:"fail_on_regression"`
+	// ErrorRateThreshold is the absolute error-rate increase (0.01 = one
+	// percentage point) a significant change must exceed to count; Judge
+	// reads it (DefaultErrorRateThreshold unless set).
+	ErrorRateThreshold float64 `json:"error_rate_threshold"`
 	// ProvenanceA and ProvenanceB say where each run came from.
 	ProvenanceA RunProvenance `json:"provenance_a"`
 	ProvenanceB RunProvenance `json:"provenance_b"`
@@ -57,6 +65,9 @@ type Comparison struct {
 	chart *Chart
 	// chartSkipped says why there is no chart.
 	chartSkipped string
+	// chartLink is the chart file compare.md links to, relative to it (set
+	// by WriteComparisonFiles when it writes the chart beside it).
+	chartLink string
 	// colours maps each shared target to its chart colour.
 	colours map[string]string
 }
@@ -104,6 +115,15 @@ type TargetDelta struct {
 	P99Delta   float64 `json:"p99_delta"`
 	ErrorRateA float64 `json:"error_rate_a"`
 	ErrorRateB float64 `json:"error_rate_b"`
+	// ErrorsA and ErrorsB count the failed requests; ErrorRateDelta is
+	// the absolute change ErrorRateB − ErrorRateA (0.043 = +4.3 points).
+	ErrorsA        int64   `json:"errors_a"`
+	ErrorsB        int64   `json:"errors_b"`
+	ErrorRateDelta float64 `json:"error_rate_delta"`
+	// ErrorPValue is the two-sided p-value of ErrorRateTest, ErrorTest the
+	// test used (ErrorTestFisher, ErrorTestZ or ErrorTestNone).
+	ErrorPValue float64 `json:"error_rate_p_value"`
+	ErrorTest   string  `json:"error_rate_test"`
 	// Cost per 1M requests (first cost row of the target), when priced.
 	CostPerMillionAUSD *float64 `json:"cost_per_million_a_usd,omitempty"`
 	CostPerMillionBUSD *float64 `json:"cost_per_million_b_usd,omitempty"`
@@ -153,7 +173,7 @@ func Compare(ctx context.Context, dirA, dirB string, opts ...Option) (*Compariso
 }
 
 func compareModels(ma, mb *Model, nameA, nameB string) *Comparison {
-	c := &Comparison{RunA: nameA, RunB: nameB, Alpha: DefaultAlpha}
+	c := &Comparison{RunA: nameA, RunB: nameB, Alpha: DefaultAlpha, ErrorRateThreshold: DefaultErrorRateThreshold}
 	inB := map[string]*targetData{}
 	for _, t := range mb.data.Targets {
 		inB[t.Name] = t
@@ -173,6 +193,9 @@ func compareModels(ma, mb *Model, nameA, nameB string) *Comparison {
 		if tb.Requests > 0 {
 			d.ErrorRateB = float64(tb.Errors) / float64(tb.Requests)
 		}
+		d.ErrorsA, d.ErrorsB = ta.Errors, tb.Errors
+		d.ErrorRateDelta = d.ErrorRateB - d.ErrorRateA
+		d.ErrorPValue, d.ErrorTest = ErrorRateTest(ta.Errors, ta.Requests, tb.Errors, tb.Requests)
 		if ta.Latency.TotalCount() > 0 && tb.Latency.TotalCount() > 0 {
 			d.P50AMs, d.P50BMs = quantileMs(ta.Latency, 0.5), quantileMs(tb.Latency, 0.5)
 			d.P99AMs, d.P99BMs = quantileMs(ta.Latency, 0.99), quantileMs(tb.Latency, 0.99)
@@ -295,13 +318,14 @@ func MannWhitneyU(a, b []float64) (u, z, p float64) {
 }
 
 // Judge sets the verdict of every target at threshold (a fraction: 0.10 =
-// 10 %); see VerdictRegression and VerdictImprovement. Compare judges at
-// DefaultRegressionThreshold.
+// 10 %) and c.ErrorRateThreshold; see VerdictRegression and
+// VerdictImprovement. Compare judges at DefaultRegressionThreshold and
+// DefaultErrorRateThreshold.
 func (c *Comparison) Judge(threshold float64) {
 	c.Threshold = threshold
 	for i := range c.Targets {
 		d := &c.Targets[i]
-		d.Verdict, d.VerdictReasons = d.judge(c.Alpha, threshold)
+		d.Verdict, d.VerdictReasons = d.judge(c.Alpha, threshold, c.ErrorRateThreshold)
 	}
 }
 
@@ -321,11 +345,13 @@ func (c *Comparison) Overall() string {
 	return out
 }
 
-// judge returns the target's verdict at threshold and the reasons for it.
-// A latency change counts only when the Mann-Whitney test at alpha finds
-// the shift significant in the same direction; a cost change counts on its
-// own (cost per 1M is computed, not sampled).
-func (d TargetDelta) judge(alpha, threshold float64) (string, []string) {
+// judge returns the target's verdict at threshold (relative) and
+// errThreshold (absolute error rate) and the reasons for it. A latency
+// change counts only when the Mann-Whitney test at alpha finds the shift
+// significant in the same direction; an error-rate change only when
+// ErrorRateTest at alpha finds it significant and it exceeds errThreshold;
+// a cost change counts on its own (cost per 1M is computed, not sampled).
+func (d TargetDelta) judge(alpha, threshold, errThreshold float64) (string, []string) {
 	sig := d.Significant(alpha)
 	var worse, better []string
 	latency := func(name string, a, b, delta float64) string {
@@ -341,6 +367,13 @@ func (d TargetDelta) judge(alpha, threshold float64) (string, []string) {
 	case sig && d.Shift == "b_faster" && d.P50Delta < -threshold:
 		better = append(better, latency("p50", d.P50AMs, d.P50BMs, d.P50Delta))
 	}
+	errWorse, errBetter, errNote := d.judgeErrors(alpha, errThreshold)
+	if errWorse != "" {
+		worse = append(worse, errWorse)
+	}
+	if errBetter != "" {
+		better = append(better, errBetter)
+	}
 	if d.CostDelta != nil {
 		cost := fmt.Sprintf("cost per 1M %s → %s (%+.1f%%)", fmtUSD(*d.CostPerMillionAUSD), fmtUSD(*d.CostPerMillionBUSD), 100**d.CostDelta)
 		if *d.CostDelta > threshold {
@@ -349,17 +382,23 @@ func (d TargetDelta) judge(alpha, threshold float64) (string, []string) {
 			better = append(better, cost)
 		}
 	}
+	var why string
 	switch {
 	case len(worse) > 0:
 		return VerdictRegression, worse
 	case len(better) > 0:
 		return VerdictImprovement, better
 	case d.SamplesA < 2 || d.SamplesB < 2:
-		return VerdictNoChange, []string{fmt.Sprintf("too few successful requests to test latency (n=%d, %d)", d.SamplesA, d.SamplesB)}
+		why = fmt.Sprintf("too few successful requests to test latency (n=%d, %d)", d.SamplesA, d.SamplesB)
 	case sig:
-		return VerdictNoChange, []string{fmt.Sprintf("latency shift significant (p=%.2g) but p50 %+.1f%%, p99 %+.1f%% are within ±%s", d.PValue, 100*d.P50Delta, 100*d.P99Delta, fmtThreshold(threshold))}
+		why = fmt.Sprintf("latency shift significant (p=%.2g) but p50 %+.1f%%, p99 %+.1f%% are within ±%s", d.PValue, 100*d.P50Delta, 100*d.P99Delta, fmtThreshold(threshold))
+	default:
+		why = fmt.Sprintf("no significant latency shift (p=%.2g)", d.PValue)
 	}
-	return VerdictNoChange, []string{fmt.Sprintf("no significant latency shift (p=%.2g)", d.PValue)}
+	if errNote != "" {
+		return VerdictNoChange, []string{why, errNote}
+	}
+	return VerdictNoChange, []string{why}
 }
 
 // fmtThreshold formats a relative threshold as a percentage (10%).
@@ -369,11 +408,13 @@ func fmtThreshold(v float64) string {
 
 // Regressions lists the targets where B is worse than A by more than
 // threshold (a fraction: 0.10 = 10 %): a p50 or p99 increase that the
-// Mann-Whitney test finds significant, or a cost per 1M increase.
+// Mann-Whitney test finds significant, an error-rate increase above
+// c.ErrorRateThreshold that ErrorRateTest finds significant, or a cost
+// per 1M increase.
 func (c *Comparison) Regressions(threshold float64) []string {
 	var out []string
 	for _, d := range c.Targets {
-		if v, reasons := d.judge(c.Alpha, threshold); v == VerdictRegression {
+		if v, reasons := d.judge(c.Alpha, threshold, c.ErrorRateThreshold); v == VerdictRegression {
 			for _, r := range reasons {
 				out = append(out, d.Target+": "+r)
 			}
@@ -403,11 +444,25 @@ func CompareFileName(format string) string {
 }
 
 // WriteComparisonFiles writes c in each format into outDir (named by
-// CompareFileName) and returns the files written. Each file is written to
-// a temporary name and renamed.
+// CompareFileName) and returns the files written: the charts (png, svg)
+// first, so that compare.md links the chart written beside it (the PNG,
+// else the SVG). Each file is written to a temporary name and renamed.
 func WriteComparisonFiles(ctx context.Context, c *Comparison, outDir string, formats []string) ([]string, error) {
 	var written []string
+	// The charts go first, so compare.md can link the one written beside it.
+	ordered := make([]string, 0, len(formats))
 	for _, f := range formats {
+		if f == "png" || f == "svg" {
+			ordered = append(ordered, f)
+		}
+	}
+	for _, f := range formats {
+		if f != "png" && f != "svg" {
+			ordered = append(ordered, f)
+		}
+	}
+	defer func() { c.chartLink = "" }()
+	for _, f := range ordered {
 		if err := ctx.Err(); err != nil {
 			return written, fmt.Errorf("write comparison: %w", err)
 		}
@@ -416,6 +471,10 @@ func WriteComparisonFiles(ctx context.Context, c *Comparison, outDir string, for
 			return written, fmt.Errorf("write comparison as %s: %w", f, err)
 		}
 		written = append(written, path)
+		// compare.md sits in outDir: link the PNG, else the SVG.
+		if f == "png" || (f == "svg" && c.chartLink == "") {
+			c.chartLink = CompareFileName(f)
+		}
 	}
 	return written, nil
 }
@@ -458,15 +517,16 @@ func WriteComparison(w io.Writer, c *Comparison, format string) error {
 	var b strings.Builder
 	if md {
 		fmt.Fprintf(&b, "# benchctl compare: %s → %s\n\n", esc(c.RunA), esc(c.RunB))
-		fmt.Fprintf(&b, "**Verdict: %s** (threshold %s%s; Mann-Whitney U, alpha %g)\n\n", verdictLabel(c.Overall()), fmtThreshold(c.Threshold), thresholdSource(c), c.Alpha)
+		fmt.Fprintf(&b, "**Verdict: %s** (threshold %s%s; Mann-Whitney U, alpha %g; error rates: %s, a significant change counts beyond ±%s)\n\n",
+			verdictLabel(c.Overall()), fmtThreshold(c.Threshold), thresholdSource(c), c.Alpha, errorTestText, fmtPP(c.ErrorRateThreshold))
 		for _, d := range c.Targets {
 			fmt.Fprintf(&b, "- %s: **%s**: %s\n", esc(d.Target), verdictLabel(d.Verdict), esc(strings.Join(d.VerdictReasons, "; ")))
 		}
-		b.WriteString("\n| target | p50 A ms | p50 B ms | Δp50 | p99 A ms | p99 B ms | Δp99 | cost/1M A | cost/1M B | Δcost | break-even A | break-even B | Mann-Whitney p | shift |\n")
-		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+		b.WriteString("\n| target | p50 A ms | p50 B ms | Δp50 | p99 A ms | p99 B ms | Δp99 | error rate A | error rate B | Δerror rate | error-rate p | cost/1M A | cost/1M B | Δcost | break-even A | break-even B | Mann-Whitney p | shift |\n")
+		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	} else {
-		fmt.Fprintf(&b, "compare %s → %s (Mann-Whitney U, alpha %g)\n", c.RunA, c.RunB, c.Alpha)
-		fmt.Fprintf(&b, "verdict: %s (threshold %s%s)\n", verdictLabel(c.Overall()), fmtThreshold(c.Threshold), thresholdSource(c))
+		fmt.Fprintf(&b, "compare %s → %s (Mann-Whitney U, alpha %g; error rates: %s)\n", c.RunA, c.RunB, c.Alpha, errorTestText)
+		fmt.Fprintf(&b, "verdict: %s (threshold %s%s; error-rate threshold %s)\n", verdictLabel(c.Overall()), fmtThreshold(c.Threshold), thresholdSource(c), fmtPP(c.ErrorRateThreshold))
 	}
 	opt := func(f func(float64) string, v *float64) string {
 		if v == nil {
@@ -477,17 +537,23 @@ func WriteComparison(w io.Writer, c *Comparison, format string) error {
 	pctS := func(v float64) string { return fmt.Sprintf("%+.1f%%", 100*v) }
 	for _, d := range c.Targets {
 		if md {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.3g | %s |\n", esc(d.Target),
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.3g | %s |\n", esc(d.Target),
 				fmtMs(d.P50AMs), fmtMs(d.P50BMs), pctS(d.P50Delta), fmtMs(d.P99AMs), fmtMs(d.P99BMs), pctS(d.P99Delta),
+				fmtPct(d.ErrorRateA), fmtPct(d.ErrorRateB), fmtPPDelta(d.ErrorRateDelta), errorP(d),
 				opt(fmtUSD, d.CostPerMillionAUSD), opt(fmtUSD, d.CostPerMillionBUSD), opt(pctS, d.CostDelta),
 				opt(fmtVolume, d.BreakEvenA), opt(fmtVolume, d.BreakEvenB), d.PValue, d.Shift)
 			continue
 		}
-		fmt.Fprintf(&b, "%s\n  p50 %s → %s ms (%s)  p99 %s → %s ms (%s)\n  cost/1M %s → %s (%s)  break-even %s → %s requests/month\n  Mann-Whitney U=%.0f z=%.2f p=%.3g (n=%d, %d): %s\n  verdict: %s: %s\n",
+		fmt.Fprintf(&b, "%s\n  p50 %s → %s ms (%s)  p99 %s → %s ms (%s)\n  errors %s/%s (%s) → %s/%s (%s) (%s), %s\n  cost/1M %s → %s (%s)  break-even %s → %s requests/month\n  Mann-Whitney U=%.0f z=%.2f p=%.3g (n=%d, %d): %s\n  verdict: %s: %s\n",
 			d.Target, fmtMs(d.P50AMs), fmtMs(d.P50BMs), pctS(d.P50Delta), fmtMs(d.P99AMs), fmtMs(d.P99BMs), pctS(d.P99Delta),
+			fmtInt(d.ErrorsA), fmtInt(d.RequestsA), fmtPct(d.ErrorRateA), fmtInt(d.ErrorsB), fmtInt(d.RequestsB), fmtPct(d.ErrorRateB),
+			fmtPPDelta(d.ErrorRateDelta), errorTestSentence(d),
 			opt(fmtUSD, d.CostPerMillionAUSD), opt(fmtUSD, d.CostPerMillionBUSD), opt(pctS, d.CostDelta),
 			opt(fmtVolume, d.BreakEvenA), opt(fmtVolume, d.BreakEvenB), d.U, d.Z, d.PValue, d.SamplesA, d.SamplesB, d.Shift,
 			verdictLabel(d.Verdict), strings.Join(d.VerdictReasons, "; "))
+	}
+	if md && c.chartLink != "" && c.chart != nil {
+		fmt.Fprintf(&b, "\n![%s](%s)\n\n%s\n\n", c.chart.Title, c.chartLink, esc(c.chart.Caption))
 	}
 	for _, n := range c.OnlyA {
 		fmt.Fprintf(&b, "only in %s: %s\n", esc(c.RunA), esc(n))
@@ -499,6 +565,20 @@ func WriteComparison(w io.Writer, c *Comparison, format string) error {
 		return fmt.Errorf("write comparison: %w", err)
 	}
 	return nil
+}
+
+// errorTestText names the error-rate tests in the documents.
+const errorTestText = "two-proportion z-test, Fisher's exact test when an expected count is below 5"
+
+// fmtPPDelta formats an absolute error-rate change in percentage points.
+func fmtPPDelta(v float64) string { return fmt.Sprintf("%+.2f pp", 100*v) }
+
+// errorP is a target's error-rate p-value, "–" when nothing was tested.
+func errorP(d TargetDelta) string {
+	if d.ErrorTest == ErrorTestNone || d.ErrorTest == "" {
+		return "–"
+	}
+	return fmt.Sprintf("%.3g", d.ErrorPValue)
 }
 
 // verdictLabel is a verdict as readers see it.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"gonum.org/v1/plot/plotter"
@@ -68,6 +70,27 @@ func compareTemplateFuncs() template.FuncMap {
 		return "transparent"
 	}
 	f["p"] = func(v float64) string { return fmt.Sprintf("%.3g", v) }
+	f["pp"] = fmtPP
+	f["ppdelta"] = fmtPPDelta
+	f["errp"] = errorP
+	f["errtest"] = func(d TargetDelta) string {
+		if (d.ErrorTest == ErrorTestNone || d.ErrorTest == "") && d.ErrorsA == 0 && d.ErrorsB == 0 {
+			return "none (no errors)"
+		}
+		return errorTestName(d.ErrorTest)
+	}
+	f["errchange"] = func(d TargetDelta, alpha, threshold float64) string {
+		worse, better, note := d.judgeErrors(alpha, threshold)
+		switch {
+		case worse != "":
+			return "B more errors"
+		case better != "":
+			return "B fewer errors"
+		case strings.HasSuffix(note, "not significant"), note == "":
+			return "none"
+		}
+		return "significant, within ±" + fmtPP(threshold)
+	}
 	f["num"] = func(v float64) string { return fmt.Sprintf("%.2f", v) }
 	return f
 }
@@ -103,6 +126,9 @@ func WriteCompareHTML(w io.Writer, c *Comparison) error {
 	args := []string{"benchctl", "compare", c.ProvenanceA.Dir, c.ProvenanceB.Dir, "--format", "html"}
 	if c.FailOnRegression {
 		args = append(args, "--fail-on-regression", fmtThreshold(c.Threshold))
+	}
+	if c.ErrorRateThreshold != DefaultErrorRateThreshold {
+		args = append(args, "--error-rate-threshold", strconv.FormatFloat(c.ErrorRateThreshold, 'g', -1, 64))
 	}
 	d.Reproduce = shellJoin(args)
 	for _, t := range c.Targets {

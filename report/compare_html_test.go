@@ -158,7 +158,7 @@ func TestTargetDeltaJudge(t *testing.T) {
 			t.Parallel()
 			d := base
 			tc.edit(&d)
-			got, reasons := d.judge(DefaultAlpha, 0.10)
+			got, reasons := d.judge(DefaultAlpha, 0.10, DefaultErrorRateThreshold)
 			if got != tc.want {
 				t.Errorf("verdict = %q (%v), want %q", got, reasons, tc.want)
 			}

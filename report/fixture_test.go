@@ -31,6 +31,14 @@ type synthOpts struct {
 	ErrorBody string
 	// Priced adds cost, break-even, memory-sweep cost and capacity rows.
 	Priced bool
+	// LambdaErrorEvery makes every n-th Lambda request of each phase fail
+	// with a 502 (0: none). The random draws are the same either way, so
+	// two runs with one seed differ only in those errors.
+	LambdaErrorEvery int
+	// OldPricing leaves out what pricing added later: cost components,
+	// the API Gateway and /tmp labels, and the monthly cost rows (a run
+	// priced before they existed).
+	OldPricing bool
 }
 
 func defaultSynth() synthOpts {
@@ -96,6 +104,9 @@ func writeSyntheticRun(tb testing.TB, dir string, o synthOpts) {
 						r.InitDurationMs = f64(math.Round(initMs*100) / 100)
 						ms += initMs
 					}
+				}
+				if ti == 1 && o.LambdaErrorEvery > 0 && i%o.LambdaErrorEvery == 0 {
+					r.Code, r.Error, r.ErrorClass = 502, "502 Bad Gateway", results.ErrorClassHTTP5xx
 				}
 				if ti == 0 && i%50 == 7 {
 					r.Code, r.Error, r.ErrorClass = 0, o.ErrorText, results.ErrorClassConnRefused
@@ -188,6 +199,9 @@ func addPricing(s *results.Summary, o synthOpts) {
 		MonthlyRequestsLow: 33.4e6, MonthlyRequestsHigh: 36.2e6, CapacityRPS: 40, CapacityAssumption: "measured", Fleet: "fixed",
 		Crossings: []results.Crossing{{MonthlyRequests: 34.9e6, AverageRPS: 34.9e6 / SecondsPerMonth, Direction: "serverless_becomes_dearer", CostUSD: 65.15}},
 	}}
+	if !o.OldPricing {
+		addCostComponents(s, o)
+	}
 	s.BenchmarkCostUSD = f64(0.0018)
 	for i, mem := range []int{512, 1024, 2048} {
 		d := 70.0 / math.Pow(1.7, float64(i))
@@ -211,6 +225,47 @@ func addPricing(s *results.Summary, o synthOpts) {
 			P99Ms: p99, P99LowMs: p99 * 0.9, P99HighMs: p99 * 1.1, Passed: p99 <= 80})
 	}
 	s.Experiments.Capacity = []results.CapacityResult{{Target: o.Server, SLOP99Ms: 80, CapacityRPS: 40, CapacityRPSLow: 38, CapacityRPSHi: 44, Steps: steps}}
+}
+
+// addCostComponents splits the Lambda cost row into its priced components
+// (they add up to its $1.87 per 1M and $0.000561 for 300 requests), puts
+// the function behind an API Gateway HTTP API with 2,048 MB of /tmp, and
+// adds the monthly cost rows at the 20M-request profile, as pricing fills
+// them since components exist.
+func addCostComponents(s *results.Summary, o synthOpts) {
+	const lambdaSrc, lambdaDate = "https://aws.amazon.com/lambda/pricing/", "2026-01-01"
+	const gwSrc, gwDate = "https://aws.amazon.com/api-gateway/pricing/", "2025-05-19"
+	n := float64(o.PerTarget)
+	comp := func(name string, qty float64, unit string, rate, perMillion float64, src, date string) results.CostComponent {
+		return results.CostComponent{Name: name, Quantity: qty, Unit: unit, RateUSD: rate, RunCostUSD: perMillion * n / 1e6,
+			CostPerRequestUSD: perMillion / 1e6, CostPerMillionUSD: perMillion, PriceSource: src, PriceEffective: date}
+	}
+	lambda := &s.Cost[0]
+	lambda.Components = []results.CostComponent{
+		comp(results.CostRequests, n, "requests", 2e-7, 0.20, lambdaSrc, lambdaDate),
+		comp(results.CostCompute, 0.66*n/1e6/1.66667e-5, "GB-s", 1.66667e-5, 0.66, lambdaSrc, lambdaDate),
+		comp(results.CostEphemeralStorage, 0.01*n/1e6/3.09e-8, "GB-s", 3.09e-8, 0.01, lambdaSrc, lambdaDate),
+		comp(results.CostAPIGatewayHTTP, n, "metered requests", 1e-6, 1.00, gwSrc, gwDate),
+	}
+	lambda.APIGateway, lambda.EphemeralStorageMB, lambda.EphemeralStorageSource = "http", 2048, "scenario"
+	name := o.Lambda + " 1024 MB x86_64" + HTTPAPISuffix
+	fleet := "c7i.large fleet (fixed, 40 rps/instance)"
+	s.BreakEven[0].Serverless, s.BreakEven[0].Fleet = name, fleet
+	const monthly = 20e6
+	mc := func(name string, usd float64, src, date string) results.MonthlyCostComponent {
+		return results.MonthlyCostComponent{Name: name, MonthlyCostUSD: usd, PriceSource: src, PriceEffective: date}
+	}
+	s.MonthlyCost = []results.MonthlyCostRow{{
+		Option: name, Kind: "serverless", MonthlyRequests: monthly, AverageRPS: monthly / SecondsPerMonth,
+		MonthlyCostUSD: 37.4, MonthlyCostLow: 36, MonthlyCostHigh: 39, Cheapest: true, Profile: "constant",
+		Components: []results.MonthlyCostComponent{
+			mc(results.CostRequests, 4, lambdaSrc, lambdaDate), mc(results.CostCompute, 13.2, lambdaSrc, lambdaDate),
+			mc(results.CostEphemeralStorage, 0.2, lambdaSrc, lambdaDate), mc(results.CostAPIGatewayHTTP, 20, gwSrc, gwDate),
+		},
+	}, {
+		Option: fleet, Kind: "fleet", MonthlyRequests: monthly, AverageRPS: monthly / SecondsPerMonth,
+		MonthlyCostUSD: 65.15, MonthlyCostLow: 65.15, MonthlyCostHigh: 65.15, PeakInstances: 1, Profile: "constant",
+	}}
 }
 
 // exactDist is the exact (type-7) distribution of vs in ms.

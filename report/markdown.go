@@ -49,6 +49,9 @@ func WriteMarkdown(w io.Writer, m *Model) error {
 		}
 		b.WriteString("\n</details>\n\n")
 	}
+	if len(m.Verdicts) > 0 && m.GatewayNote != "" {
+		fmt.Fprintf(&b, "%s\n\n", mdEscape(m.GatewayNote))
+	}
 	if len(m.SLO) > 0 {
 		verdict := "PASS"
 		if !m.SLOPassed() {
@@ -136,20 +139,10 @@ func WriteMarkdown(w io.Writer, m *Model) error {
 	}
 
 	if len(m.Costs) > 0 {
-		b.WriteString("## Cost\n\n| target | phase | platform | arch | memory MB | requests | run cost | cost per 1M | 95% CI | cold-start share |\n|---|---|---|---|---:|---:|---:|---:|---|---:|\n")
-		for _, c := range m.Costs {
-			phase := c.Phase
-			if c.Step != "" {
-				phase += " / " + c.Step
-			}
-			mem := ""
-			if c.MemoryMB > 0 {
-				mem = fmt.Sprint(c.MemoryMB)
-			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s–%s | %s |\n", mdEscape(c.Target), mdEscape(phase), mdEscape(c.Platform), mdEscape(c.Architecture),
-				mem, fmtInt(c.Requests), fmtUSD(c.RunCostUSD), fmtUSD(c.CostPerMillionUSD), fmtUSD(c.CostPerMillionLow), fmtUSD(c.CostPerMillionHi), fmtPct(c.ColdStartShare))
-		}
-		b.WriteString("\n")
+		writeMarkdownCosts(&b, m)
+	}
+	if len(m.Monthly) > 0 {
+		writeMarkdownMonthly(&b, m)
 	}
 	if len(s.BreakEven) > 0 {
 		b.WriteString("## Break-even\n\n| serverless | instance | break-even requests/month | average rps | crossings | notes |\n|---|---|---:|---:|---|---|\n")
@@ -165,6 +158,9 @@ func WriteMarkdown(w io.Writer, m *Model) error {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(br.Serverless), mdEscape(br.Instance), fmtVolume(br.MonthlyRequests), fmtRate(br.AverageRPS), mdEscape(strings.Join(cs, "; ")), mdEscape(note))
 		}
 		b.WriteString("\n")
+		if m.GatewayNote != "" {
+			b.WriteString("Names ending in “+ HTTP API” include the API Gateway HTTP API request fee in every cost and break-even volume (see the verdict and the cost breakdown).\n\n")
+		}
 	}
 
 	b.WriteString("## Charts\n\n")
@@ -196,9 +192,22 @@ func WriteMarkdown(w io.Writer, m *Model) error {
 		b.WriteString("\n")
 	}
 	if len(m.Prices) > 0 {
-		b.WriteString("## Price-book entries used\n\n| platform | architecture | source | effective |\n|---|---|---|---|\n")
+		uses := m.PricesUsed()
+		b.WriteString("## Price-book entries used\n\n| platform | architecture | source | effective |")
+		if uses {
+			b.WriteString(" priced components (first-tier rates) |")
+		}
+		b.WriteString("\n|---|---|---|---|")
+		if uses {
+			b.WriteString("---|")
+		}
+		b.WriteString("\n")
 		for _, p := range m.Prices {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdEscape(p.Platform), mdEscape(p.Architecture), mdEscape(p.Source), mdEscape(p.Effective))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |", mdEscape(p.Platform), mdEscape(p.Architecture), mdEscape(p.Source), mdEscape(p.Effective))
+			if uses {
+				fmt.Fprintf(&b, " %s |", mdEscape(strings.Join(p.Uses, "; ")))
+			}
+			b.WriteString("\n")
 		}
 		b.WriteString("\n")
 	}
@@ -222,4 +231,93 @@ func WriteMarkdown(w io.Writer, m *Model) error {
 		return fmt.Errorf("write markdown: %w", err)
 	}
 	return nil
+}
+
+// mdCells formats a breakdown's cells for a Markdown row: " | $1.23 (45%)".
+func mdCells(parts []CostCell) string {
+	var b strings.Builder
+	for _, p := range parts {
+		b.WriteString(" | ")
+		b.WriteString(p.Text)
+		if p.Share != "" {
+			b.WriteString(" (" + p.Share + ")")
+		}
+	}
+	return b.String()
+}
+
+// writeMarkdownCosts writes the cost table: one row per cost row, with a
+// /tmp column when a size was priced and one "per 1M" column per cost
+// component (none for runs priced before components existed).
+func writeMarkdownCosts(b *bytes.Buffer, m *Model) {
+	storage := false
+	for _, c := range m.CostRows {
+		storage = storage || c.Storage != ""
+	}
+	b.WriteString("## Cost\n\n| target | phase | platform | arch | memory MB |")
+	align := "|---|---|---|---|---:|"
+	if storage {
+		b.WriteString(" /tmp |")
+		align += "---|"
+	}
+	b.WriteString(" requests | run cost | cost per 1M (95% CI) |")
+	align += "---:|---:|---:|"
+	for _, col := range m.CostColumns {
+		fmt.Fprintf(b, " %s per 1M |", mdEscape(col.Label))
+		align += "---:|"
+	}
+	b.WriteString(" cold-start share |\n" + align + "---:|\n")
+	for _, c := range m.CostRows {
+		phase := c.Phase
+		if c.Step != "" {
+			phase += " / " + c.Step
+		}
+		mem := ""
+		if c.MemoryMB > 0 {
+			mem = fmt.Sprint(c.MemoryMB)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |", mdEscape(c.Target), mdEscape(phase), mdEscape(c.PlatformLabel), mdEscape(c.Architecture), mem)
+		if storage {
+			fmt.Fprintf(b, " %s |", mdEscape(c.Storage))
+		}
+		fmt.Fprintf(b, " %s | %s | %s (%s–%s)%s | %s |\n", fmtInt(c.Requests), fmtUSD(c.RunCostUSD), fmtUSD(c.CostPerMillionUSD),
+			fmtUSD(c.CostPerMillionLow), fmtUSD(c.CostPerMillionHi), mdCells(c.Parts), fmtPct(c.ColdStartShare))
+	}
+	b.WriteString("\n")
+	if len(m.CostColumns) > 0 {
+		b.WriteString("The cost per 1M split into its priced components (share of the total in brackets): compute is billed duration × memory (INIT included); the request fee is the platform's per-request charge; /tmp storage is the ephemeral storage above the included 512 MB, per GB-s of billed duration; the API Gateway fee is the HTTP API request fee of a function behind one. Each comes from the price-book entry listed under *Price-book entries used*.\n\n")
+	}
+}
+
+// writeMarkdownMonthly writes the monthly cost of every option at the
+// scenario's traffic profile, serverless costs split into components.
+func writeMarkdownMonthly(b *bytes.Buffer, m *Model) {
+	first := m.Monthly[0]
+	b.WriteString("## Monthly cost at your profile\n\n")
+	fmt.Fprintf(b, "Every option priced for one month (730 h) of the scenario's traffic profile")
+	if first.Profile != "" {
+		fmt.Fprintf(b, " (%s)", mdEscape(first.Profile))
+	}
+	fmt.Fprintf(b, ": %s requests/month, %s rps on average; volume tiers applied (the free tier only when the scenario's pricing.free_tier is set).\n\n", fmtVolume(first.MonthlyRequests), fmtRate(first.AverageRPS))
+	b.WriteString("| option | kind | monthly cost | interval | peak instances |")
+	align := "|---|---|---:|---|---:|"
+	for _, col := range m.MonthlyColumns {
+		fmt.Fprintf(b, " %s |", mdEscape(col.Label))
+		align += "---:|"
+	}
+	b.WriteString(" cheapest |\n" + align + "---|\n")
+	for _, r := range m.Monthly {
+		interval, peak, cheapest := "", "", ""
+		if r.MonthlyCostLow != r.MonthlyCostHigh {
+			interval = fmtUSD(r.MonthlyCostLow) + "–" + fmtUSD(r.MonthlyCostHigh)
+		}
+		if r.PeakInstances > 0 {
+			peak = fmt.Sprint(r.PeakInstances)
+		}
+		if r.Cheapest {
+			cheapest = "yes"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s%s | %s |\n", mdEscape(r.Option), mdEscape(r.Kind), fmtUSD(r.MonthlyCostUSD), interval, peak, mdCells(r.Parts), cheapest)
+	}
+	b.WriteString("\n")
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -31,8 +32,20 @@ type Model struct {
 	Targets []TargetView
 	Phases  []PhaseView
 	Costs   []results.CostRow
-	Prices  []PriceEntry
-	Env     []KV
+	// CostColumns are the cost components present in any cost row (none
+	// for runs priced before components existed); CostRows are Costs with
+	// their cost per 1M split along them.
+	CostColumns []CostColumn
+	CostRows    []CostView
+	// MonthlyColumns and Monthly are the same for the monthly cost of
+	// every option at the scenario's traffic profile (summary.monthly_cost).
+	MonthlyColumns []CostColumn
+	Monthly        []MonthlyView
+	// GatewayNote explains the " + HTTP API" suffix of configurations that
+	// include the API Gateway HTTP API fee (empty when none does).
+	GatewayNote string
+	Prices      []PriceEntry
+	Env         []KV
 	// Reproduce holds the exact commands that reproduce the run and the report.
 	Reproduce []string
 	Charts    []*Chart
@@ -111,6 +124,10 @@ type PhaseView struct {
 // PriceEntry is one price-book entry a cost came from.
 type PriceEntry struct {
 	Platform, Architecture, Source, Effective string
+	// Uses lists the cost components priced from the entry with their
+	// first-tier rates ("request fee $0.20 per 1M requests; compute
+	// $0.0000166667 per GB-"), when the cost rows carry components.
+	Uses []string
 }
 
 // KV is one environment fact.
@@ -166,6 +183,7 @@ func buildModel(runDir string, rd *runDir, data *recordData, curves []Curve) *Mo
 		m.Records = data.Records
 	}
 	m.buildTargets()
+	m.buildCosts()
 	m.buildVerdicts()
 	m.buildPhases()
 	m.buildEnv()
@@ -341,7 +359,12 @@ func (m *Model) buildVerdicts() {
 		default:
 			fmt.Fprintf(&b, "serverless (%s) and %s do not cross in the analysed range", br.Serverless, br.Instance)
 		}
-		if prof > 0 {
+		if sr, fr := m.monthlyRow("serverless", br.Serverless), m.monthlyRow("fleet", br.Fleet); sr != nil && fr != nil && sr.MonthlyRequests == fr.MonthlyRequests && sr.MonthlyRequests > 0 {
+			// Priced for the profile by pricing itself: exact, no interpolation.
+			v.ProfileMonthly, v.ProfileServerlessUSD, v.ProfileFleetUSD = sr.MonthlyRequests, sr.MonthlyCostUSD, fr.MonthlyCostUSD
+			fmt.Fprintf(&b, "; at your profile of %s requests/month it costs %s vs %s per month",
+				fmtVolume(sr.MonthlyRequests), fmtUSD(sr.MonthlyCostUSD), fmtUSD(fr.MonthlyCostUSD))
+		} else if prof > 0 {
 			sc, fc := m.findCurve("serverless", br.Serverless), m.findCurve("fleet", br.Fleet)
 			if fc == nil {
 				fc = m.findCurve("fleet", br.Instance)
@@ -361,6 +384,20 @@ func (m *Model) buildVerdicts() {
 		m.Verdicts = append(m.Verdicts, v)
 	}
 	m.markHeadlines()
+}
+
+// monthlyRow finds the summary's monthly cost row of an option by its
+// exact name (nil when there is none).
+func (m *Model) monthlyRow(kind, option string) *results.MonthlyCostRow {
+	if option == "" {
+		return nil
+	}
+	for i := range m.Summary.MonthlyCost {
+		if r := &m.Summary.MonthlyCost[i]; r.Kind == kind && r.Option == option {
+			return r
+		}
+	}
+	return nil
 }
 
 // markHeadlines flags the verdicts of the recommended serverless
@@ -480,16 +517,51 @@ func (m *Model) buildEnv() {
 }
 
 func (m *Model) buildPrices() {
-	seen := map[string]bool{}
-	add := func(e PriceEntry) {
-		key := e.Source + "\x00" + e.Effective
-		if e.Source != "" && !seen[key] {
-			seen[key] = true
+	seen := map[string]int{}     // platform, architecture, source, date → index in m.Prices
+	sources := map[string]bool{} // source, date
+	add := func(e PriceEntry) int {
+		if e.Source == "" {
+			return -1
+		}
+		key := e.Platform + "\x00" + e.Architecture + "\x00" + e.Source + "\x00" + e.Effective
+		i, ok := seen[key]
+		if !ok {
+			i = len(m.Prices)
+			seen[key] = i
+			sources[e.Source+"\x00"+e.Effective] = true
 			m.Prices = append(m.Prices, e)
+		}
+		return i
+	}
+	use := func(i int, u string) {
+		if i >= 0 && !slices.Contains(m.Prices[i].Uses, u) {
+			m.Prices[i].Uses = append(m.Prices[i].Uses, u)
 		}
 	}
 	for _, c := range m.Summary.Cost {
 		add(PriceEntry{Platform: c.Platform, Architecture: c.Architecture, Source: c.PriceSource, Effective: c.PriceEffective})
+	}
+	for _, c := range m.Summary.Cost {
+		own := add(PriceEntry{Platform: c.Platform, Architecture: c.Architecture, Source: c.PriceSource, Effective: c.PriceEffective})
+		// Each component cites its own entry: the platform's (requests,
+		// compute, /tmp storage) or API Gateway's, listed after the
+		// platforms'.
+		for _, p := range c.Components {
+			e := own
+			if p.PriceSource != c.PriceSource || p.PriceEffective != c.PriceEffective {
+				platform := c.Platform
+				arch := c.Architecture
+				if p.Name == results.CostAPIGatewayHTTP {
+					platform, arch = "API Gateway HTTP API", ""
+				}
+				e = add(PriceEntry{Platform: platform, Architecture: arch, Source: p.PriceSource, Effective: p.PriceEffective})
+			}
+			u := componentLabel(p.Name) + " " + fmtPriceRate(p.RateUSD, p.Unit)
+			if p.Name == results.CostEphemeralStorage {
+				u += " above 512 MB"
+			}
+			use(e, u)
+		}
 	}
 	// Break-even rows also cite the instance prices, as "source (date)".
 	for _, br := range m.Summary.BreakEven {
@@ -498,9 +570,22 @@ func (m *Model) buildPrices() {
 			if i := strings.LastIndex(ps, " ("); i > 0 && strings.HasSuffix(ps, ")") {
 				e.Source, e.Effective = ps[:i], ps[i+2:len(ps)-1]
 			}
-			add(e)
+			if !sources[e.Source+"\x00"+e.Effective] {
+				add(e)
+			}
 		}
 	}
+}
+
+// PricesUsed reports whether some price-book entry lists the components
+// priced from it.
+func (m *Model) PricesUsed() bool {
+	for _, p := range m.Prices {
+		if len(p.Uses) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *Model) buildReproduce() {

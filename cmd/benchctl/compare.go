@@ -24,6 +24,10 @@ type CompareOptions struct {
 	// FailOnRegression is the relative threshold (0.10 = 10 %); negative
 	// means off.
 	FailOnRegression float64
+	// ErrorRateThreshold is the absolute error-rate increase (0.01 = one
+	// percentage point) a significant change must exceed to be a
+	// regression (report.DefaultErrorRateThreshold unless set).
+	ErrorRateThreshold float64
 }
 
 // toStdout reports whether the comparison is printed rather than written
@@ -80,22 +84,42 @@ func parseThreshold(s string) (float64, error) {
 	return v, nil
 }
 
+// parseErrorRateThreshold reads an absolute error-rate threshold: "1%"
+// (percent) or "0.01" (a fraction below 1).
+func parseErrorRateThreshold(s string) (float64, error) {
+	t := strings.TrimSpace(s)
+	pct := strings.HasSuffix(t, "%")
+	v, err := strconv.ParseFloat(strings.TrimSuffix(t, "%"), 64)
+	if pct {
+		v /= 100
+	}
+	if err != nil || v < 0 || v >= 1 {
+		return 0, fmt.Errorf("--error-rate-threshold %q: want an absolute error-rate increase such as 0.01 or 1%% (one percentage point), below 100%%", s)
+	}
+	return v, nil
+}
+
 func newCompareCmd(streams *IOStreams, runF func(*CompareOptions) error) *cobra.Command {
-	opts := &CompareOptions{IO: streams, FailOnRegression: -1}
-	var threshold string
+	opts := &CompareOptions{IO: streams, FailOnRegression: -1, ErrorRateThreshold: report.DefaultErrorRateThreshold}
+	var threshold, errThreshold string
 	cmd := &cobra.Command{
 		Use:   "compare RUN_A RUN_B",
 		Short: "Compare two saved runs target by target, with a significance test",
 		Long: `Usage:
-  benchctl compare RUN_A RUN_B [--format text,md,json,html,png,svg] [--out DIR] [--fail-on-regression 10%]
+  benchctl compare RUN_A RUN_B [--format text,md,json,html,png,svg] [--out DIR]
+                   [--fail-on-regression 10%] [--error-rate-threshold 0.01]
 
-Puts the targets the two runs share side by side: p50 and p99 latency, cost
-per 1M requests and break-even, each with its relative change (B − A) / A.
-Whether latency moved is decided by a two-sided Mann-Whitney U test on the
-requests' latencies (normal approximation with tie correction, alpha 0.01),
-so noise between two runs of the same system is not called a change. Each
-target gets a verdict: regression, improvement or no significant change at
-the --fail-on-regression threshold (10% when it is not given, for display).
+Puts the targets the two runs share side by side: p50 and p99 latency, error
+rate, cost per 1M requests and break-even, each with its change (relative
+(B − A) / A; absolute, in percentage points, for the error rate). Whether
+latency moved is decided by a two-sided Mann-Whitney U test on the requests'
+latencies (normal approximation with tie correction, alpha 0.01), whether
+the error rate moved by a two-sided two-proportion z-test (Fisher's exact
+test when an expected count is below 5, alpha 0.01), so noise between two
+runs of the same system is not called a change. Each target gets a verdict:
+regression, improvement or no significant change at the --fail-on-regression
+threshold (10% when it is not given, for display) and the
+--error-rate-threshold.
 
 Arguments:
   RUN_A   the baseline run directory
@@ -119,7 +143,13 @@ Options:
                               written into the current directory
   --fail-on-regression PCT    exit 4 when B is worse than A by more than PCT:
                               a p50 or p99 increase the test finds significant,
-                              or a cost per 1M increase
+                              or a cost per 1M increase; or when B's error
+                              rate rose significantly by more than the
+                              --error-rate-threshold
+  --error-rate-threshold X    the absolute error-rate increase a significant
+                              change must exceed to count: 0.01 or 1% (one
+                              percentage point, the default); a decrease by
+                              more than X is an improvement
 
 Output:
   the comparison on stdout, or the path of every file written, one per line.
@@ -128,7 +158,8 @@ Exit status 4 marks a regression; 2 bad arguments.`,
 		Example: `  benchctl compare results/before results/after
   benchctl compare results/before results/after --format md > compare.md
   benchctl compare results/before results/after --format html,md,json --out /tmp/review
-  benchctl compare results/main results/pr --fail-on-regression 10%`,
+  benchctl compare results/main results/pr --fail-on-regression 10%
+  benchctl compare results/main results/pr --fail-on-regression 10% --error-rate-threshold 0.5%`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 2 {
 				return &FlagError{Err: fmt.Errorf("compare: give RUN_A and RUN_B (got %d arguments)", len(args))}
@@ -149,6 +180,13 @@ Exit status 4 marks a regression; 2 bad arguments.`,
 				}
 				opts.FailOnRegression = v
 			}
+			if errThreshold != "" {
+				v, err := parseErrorRateThreshold(errThreshold)
+				if err != nil {
+					return &FlagError{Err: fmt.Errorf("compare: %w", err)}
+				}
+				opts.ErrorRateThreshold = v
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -158,6 +196,7 @@ Exit status 4 marks a regression; 2 bad arguments.`,
 	cmd.Flags().StringSliceVar(&opts.Formats, "format", nil, "formats: "+strings.Join(report.CompareFormatNames(), ",")+" or all (default text)")
 	cmd.Flags().StringVar(&opts.OutDir, "out", "", "write files into DIR (default: stdout for one text/md/json format, else the current directory)")
 	cmd.Flags().StringVar(&threshold, "fail-on-regression", "", "exit 4 when B regresses by more than this (e.g. 10%)")
+	cmd.Flags().StringVar(&errThreshold, "error-rate-threshold", "", "absolute error-rate increase that counts when significant (default 0.01 = 1 percentage point)")
 	return cmd
 }
 
@@ -168,9 +207,12 @@ func compareRun(ctx context.Context, opts *CompareOptions) error {
 	if err != nil {
 		return err
 	}
+	c.ErrorRateThreshold = opts.ErrorRateThreshold
 	if opts.FailOnRegression >= 0 {
 		c.Judge(opts.FailOnRegression)
 		c.FailOnRegression = true
+	} else {
+		c.Judge(c.Threshold)
 	}
 	if opts.toStdout() {
 		if err := report.WriteComparison(opts.IO.Out, c, opts.Formats[0]); err != nil {
@@ -205,5 +247,5 @@ func overallText(c *report.Comparison) string {
 	for _, d := range c.Targets {
 		parts = append(parts, d.Target+" "+strings.ReplaceAll(d.Verdict, "_", " "))
 	}
-	return fmt.Sprintf("%s (%s; threshold %.4g%%)", strings.ReplaceAll(c.Overall(), "_", " "), strings.Join(parts, ", "), 100*c.Threshold)
+	return fmt.Sprintf("%s (%s; threshold %.4g%%, error-rate threshold %.4g pp)", strings.ReplaceAll(c.Overall(), "_", " "), strings.Join(parts, ", "), 100*c.Threshold, 100*c.ErrorRateThreshold)
 }

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -48,6 +49,34 @@ type e2eResult struct {
 	stdout, stderr string
 	code           int
 	elapsed        time.Duration
+	// foreignCores is the average number of cores that processes other
+	// than benchctl and its children kept busy while it ran (-1 when it
+	// could not be measured): other test packages, other builds.
+	foreignCores float64
+}
+
+// hostBusy is the host's busy CPU time so far (all cores, from /proc/stat).
+func hostBusy() (time.Duration, bool) {
+	raw, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, false
+	}
+	line, _, _ := strings.Cut(string(raw), "\n")
+	f := strings.Fields(line)
+	if len(f) < 8 || f[0] != "cpu" {
+		return 0, false
+	}
+	var busy int64
+	for i, v := range f[1:8] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		if i != 3 && i != 4 { // idle, iowait
+			busy += n
+		}
+	}
+	return time.Duration(busy) * time.Second / 100, true // USER_HZ
 }
 
 // runBenchctl runs the binary in dir with a deadline; on timeout it sends
@@ -64,8 +93,15 @@ func runBenchctl(t *testing.T, bin, dir string, timeout time.Duration, args ...s
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
+	busyBefore, okBefore := hostBusy()
 	err := cmd.Run()
-	res := e2eResult{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
+	res := e2eResult{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start), foreignCores: -1}
+	// wait4's usage includes the children benchctl reaped (services,
+	// function instances), so the rest of the host's busy time is foreign.
+	if busyAfter, okAfter := hostBusy(); okBefore && okAfter && cmd.ProcessState != nil {
+		own := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		res.foreignCores = max(0, (busyAfter-busyBefore-own).Seconds()/res.elapsed.Seconds())
+	}
 	var exitErr *exec.ExitError
 	switch {
 	case err == nil:
@@ -279,7 +315,7 @@ func testShortQuickstart(t *testing.T, bin string) {
 	}
 	runDir := filepath.Join(work, "run")
 	res := runBenchctl(t, bin, work, 150*time.Second, "run", scenario, "--out", runDir)
-	t.Logf("benchctl run took %v (exit %d)", res.elapsed.Round(time.Millisecond), res.code)
+	t.Logf("benchctl run took %v (exit %d); other processes kept %.2f cores busy meanwhile", res.elapsed.Round(time.Millisecond), res.code, res.foreignCores)
 	if res.code != 0 {
 		t.Fatalf("benchctl run exited %d\nstdout:\n%s\nstderr:\n%s", res.code, tail(res.stdout, 4000), tail(res.stderr, 6000))
 	}
@@ -497,15 +533,27 @@ func testShortQuickstart(t *testing.T, bin string) {
 		if info.CPUIsolation == "" || info.CPUIsolation == "none" {
 			t.Skipf("cpu_isolation is %q: function instances were not CPU-limited (cgroups not writable), so duration cannot scale with memory", info.CPUIsolation)
 		}
-		checkDurationScaling(t, sum.Experiments.MemorySweep)
+		checkDurationScaling(t, sum.Experiments.MemorySweep, res.foreignCores)
 	})
 }
 
 // checkDurationScaling asserts that below 1,769 MB (one vCPU) the handler's
 // duration falls roughly in proportion to memory: the CPU share is
 // memory/1769 of a vCPU, so d(m1)/d(m2) ≈ m2/m1.
-func checkDurationScaling(t *testing.T, rows []results.MemorySweepRow) {
+//
+// Wall-clock durations under a CFS quota only say something when the host
+// has the CPU to honour every quota: when other processes (other test
+// packages, builds) kept more than maxForeignCores busy during the run, a
+// 1,024 MB instance loses more to them than a 256 MB one (CI once measured
+// 1,024 MB slower than 512 MB), so the ratios are logged and the check
+// skipped. locallambda's CPU-scaling test checks the quota rule itself and
+// tells starvation from a wrong ratio by the instance's own CPU time.
+func checkDurationScaling(t *testing.T, rows []results.MemorySweepRow, foreignCores float64) {
 	t.Helper()
+	const maxForeignCores = 0.25
+	if foreignCores < 0 || foreignCores > maxForeignCores {
+		t.Logf("not judged: other processes kept %.2f cores busy during the run (limit %.2f; -1: not measurable)", foreignCores, maxForeignCores)
+	}
 	p50 := map[int]float64{}
 	for _, r := range rows {
 		if r.Target == "fn" {
@@ -522,17 +570,15 @@ func checkDurationScaling(t *testing.T, rows []results.MemorySweepRow) {
 		want := float64(p[1]) / float64(p[0])
 		got := lo / hi
 		t.Logf("duration p50 %d MB / %d MB = %.2f (%.1f/%.1f ms), memory ratio %.1f", p[0], p[1], got, lo, hi, want)
-		// The lower bound is the claim: below one vCPU a smaller function
-		// is slower at least roughly in proportion to its CPU share (no
-		// CPU limit gives a ratio near 1). Above it the bound is loose on
-		// purpose: when other test packages keep both cores busy, a small
-		// CFS quota loses a larger fraction of each 20 ms period to
-		// scheduling delay, so small sizes come out slower than
-		// proportional (CI measured 6.49 for a memory ratio of 4 while
-		// another package's CPU-bound tests ran; 4.2 on an idle host).
-		// locallambda's CPU-scaling test checks the ratio tightly and
-		// tells contention from a wrong quota.
-		if got < want*0.6 || got > want*2.5 {
+		if foreignCores < 0 || foreignCores > maxForeignCores {
+			continue
+		}
+		// Roughly: CFS quota granularity, fixed overheads and the little
+		// foreign load allowed still blur it; small quotas lose a larger
+		// fraction of each 20 ms period to scheduling delay, so the upper
+		// bound is the looser one (4.2–4.7 for a memory ratio of 4 on a
+		// quiet host).
+		if got < want*0.6 || got > want*2 {
 			t.Errorf("duration p50 %d MB / %d MB = %.2f (%.1f/%.1f ms), want ≈ %.1f (memory ratio)", p[0], p[1], got, lo, hi, want)
 		}
 	}

@@ -67,14 +67,23 @@ func TestNewCompareCmd(t *testing.T) {
 		want     CompareOptions
 		wantFlag bool
 	}{
-		{"defaults", []string{"a", "b"}, CompareOptions{RunA: "a", RunB: "b", Formats: []string{"text"}, FailOnRegression: -1}, false},
-		{"percent", []string{"a", "b", "--fail-on-regression", "10%", "--format", "json"}, CompareOptions{RunA: "a", RunB: "b", Formats: []string{"json"}, FailOnRegression: 0.10}, false},
-		{"bare percent", []string{"a", "b", "--fail-on-regression", "5"}, CompareOptions{RunA: "a", RunB: "b", Formats: []string{"text"}, FailOnRegression: 0.05}, false},
-		{"fraction", []string{"a", "b", "--fail-on-regression", "0.2", "--format", "markdown"}, CompareOptions{RunA: "a", RunB: "b", Formats: []string{"md"}, FailOnRegression: 0.2}, false},
+		{"defaults", []string{"a", "b"}, CompareOptions{RunA: "a", RunB: "b", Formats: []string{"text"}, FailOnRegression: -1, ErrorRateThreshold: 0.01}, false},
+		{"percent", []string{"a", "b", "--fail-on-regression", "10%", "--format", "json"}, CompareOptions{RunA: "a", RunB: "b", Formats: []string{"json"}, FailOnRegression: 0.10, ErrorRateThreshold: 0.01}, false},
+		{"bare percent", []string{"a", "b", "--fail-on-regression", "5"}, CompareOptions{RunA: "a", RunB: "b", Formats: []string{"text"}, FailOnRegression: 0.05, ErrorRateThreshold: 0.01}, false},
+		{"fraction", []string{"a", "b", "--fail-on-regression", "0.2", "--format", "markdown"}, CompareOptions{RunA: "a", RunB: "b", Formats: []string{"md"}, FailOnRegression: 0.2, ErrorRateThreshold: 0.01}, false},
 		{"formats and out", []string{"a", "b", "--format", "html,md", "--format", "json,HTML", "--out", "/tmp/x"},
-			CompareOptions{RunA: "a", RunB: "b", Formats: []string{"html", "md", "json"}, OutDir: "/tmp/x", FailOnRegression: -1}, false},
+			CompareOptions{RunA: "a", RunB: "b", Formats: []string{"html", "md", "json"}, OutDir: "/tmp/x", FailOnRegression: -1, ErrorRateThreshold: 0.01}, false},
 		{"all", []string{"a", "b", "--format", "all"},
-			CompareOptions{RunA: "a", RunB: "b", Formats: []string{"text", "md", "json", "html", "png", "svg"}, FailOnRegression: -1}, false},
+			CompareOptions{RunA: "a", RunB: "b", Formats: []string{"text", "md", "json", "html", "png", "svg"}, FailOnRegression: -1, ErrorRateThreshold: 0.01}, false},
+		{"error-rate threshold in percent", []string{"a", "b", "--error-rate-threshold", "0.5%"},
+			CompareOptions{RunA: "a", RunB: "b", Formats: []string{"text"}, FailOnRegression: -1, ErrorRateThreshold: 0.005}, false},
+		{"error-rate threshold as a fraction", []string{"a", "b", "--error-rate-threshold", "0.02", "--fail-on-regression", "10%"},
+			CompareOptions{RunA: "a", RunB: "b", Formats: []string{"text"}, FailOnRegression: 0.10, ErrorRateThreshold: 0.02}, false},
+		{"error-rate threshold zero", []string{"a", "b", "--error-rate-threshold", "0"},
+			CompareOptions{RunA: "a", RunB: "b", Formats: []string{"text"}, FailOnRegression: -1, ErrorRateThreshold: 0}, false},
+		{"error-rate threshold ambiguous", []string{"a", "b", "--error-rate-threshold", "1"}, CompareOptions{}, true},
+		{"error-rate threshold negative", []string{"a", "b", "--error-rate-threshold", "-0.01"}, CompareOptions{}, true},
+		{"error-rate threshold not a number", []string{"a", "b", "--error-rate-threshold", "some"}, CompareOptions{}, true},
 		{"bad threshold", []string{"a", "b", "--fail-on-regression", "lots"}, CompareOptions{}, true},
 		{"bad format", []string{"a", "b", "--format", "xml"}, CompareOptions{}, true},
 		{"one run", []string{"a"}, CompareOptions{}, true},
@@ -111,6 +120,13 @@ func TestNewCompareCmd(t *testing.T) {
 // latency ms each, and its summary.
 func writeTinyRun(t *testing.T, dir string, n int, ms func(i int) float64) {
 	t.Helper()
+	writeTinyRunFailing(t, dir, n, ms, func(int) bool { return false })
+}
+
+// writeTinyRunFailing is writeTinyRun where the records i with fail(i)
+// are 502 errors.
+func writeTinyRunFailing(t *testing.T, dir string, n int, ms func(i int) float64, fail func(i int) bool) {
+	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -122,6 +138,9 @@ func writeTinyRun(t *testing.T, dir string, n int, ms func(i int) float64) {
 	for i := 0; i < n; i++ {
 		r := results.Record{Target: "svc", Phase: "steady", Code: 200, Seq: uint64(i),
 			Latency: msDuration(ms(i))}
+		if fail(i) {
+			r.Code, r.Error, r.ErrorClass = 502, "502 Bad Gateway", results.ErrorClassHTTP5xx
+		}
 		if err := enc(&r); err != nil {
 			t.Fatal(err)
 		}
@@ -170,6 +189,47 @@ func TestCompareRunExitCodes(t *testing.T) {
 			}
 			if !strings.Contains(out.String(), "svc") {
 				t.Errorf("stdout lacks the target:\n%s", out.String())
+			}
+		})
+	}
+}
+
+// TestCompareRunErrorRates: B differs from A only in its errors (every
+// 23rd request, 4.3%; latencies from one sequence): a regression that
+// fails CI with --fail-on-regression, unless --error-rate-threshold is
+// above the change; the mirror image passes.
+func TestCompareRunErrorRates(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	clean, failing := filepath.Join(base, "clean"), filepath.Join(base, "failing")
+	lat := func(i int) float64 { return 10 + float64(i%40) }
+	writeTinyRun(t, clean, 1000, lat)
+	writeTinyRunFailing(t, failing, 1000, lat, func(i int) bool { return i%23 == 0 })
+	tests := []struct {
+		name       string
+		a, b       string
+		extra      []string
+		want       ExitCode
+		wantStdout string
+	}{
+		{"errors up", clean, failing, nil, ExitRegression, "error rate 0.00% → 4.40% (+4.40 pp, two-proportion z p="},
+		{"errors up within a 5 pp threshold", clean, failing, []string{"--error-rate-threshold", "5%"}, ExitOK, "significant but within ±5 pp"},
+		{"errors down", failing, clean, nil, ExitOK, "verdict: improvement"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var out, errb bytes.Buffer
+			args := append([]string{"compare", tc.a, tc.b, "--fail-on-regression", "10%"}, tc.extra...)
+			code := Main(context.Background(), args, &IOStreams{In: strings.NewReader(""), Out: &out, Err: &errb})
+			if code != tc.want {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.want, out.String(), errb.String())
+			}
+			if !strings.Contains(out.String(), tc.wantStdout) {
+				t.Errorf("stdout lacks %q:\n%s", tc.wantStdout, out.String())
+			}
+			if tc.want == ExitRegression && !strings.Contains(errb.String(), "error rate") {
+				t.Errorf("stderr does not give the error rate as the reason:\n%s", errb.String())
 			}
 		})
 	}
