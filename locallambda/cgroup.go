@@ -154,6 +154,15 @@ func (m *cgroupManager) probeV2(base, controllers string) error {
 	return writeFile(filepath.Join(m.cpuBase, "cgroup.subtree_control"), "+cpu +memory")
 }
 
+// setCPUShares sets the CPU weight of the platform folder, which holds
+// every instance's cgroup.
+func (m *cgroupManager) setCPUShares(shares int) error {
+	if m.mode == IsolationCgroupV2 {
+		return writeFile(filepath.Join(m.cpuBase, "cpu.weight"), strconv.Itoa(max(1, shares*100/1024)))
+	}
+	return writeFile(filepath.Join(m.cpuBase, "cpu.shares"), strconv.Itoa(shares))
+}
+
 // instanceCgroup is the cgroup (one folder per controller) of one instance.
 type instanceCgroup struct {
 	mode string

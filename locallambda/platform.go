@@ -100,6 +100,7 @@ type config struct {
 	idleTimeout        time.Duration
 	region             string
 	accountConcurrency int
+	cpuShares          int
 }
 
 // WithSelfExecutable sets what a command's first element "benchctl" means
@@ -170,6 +171,24 @@ func WithRegion(region string) Option {
 	}
 }
 
+// WithCPUShares sets the CPU weight of all the platform's instances
+// together against the other processes of the host: cpu.shares of the
+// platform's cgroup folder (cgroup v1, 2–262144, the kernel's default
+// 1024; on cgroup v2 cpu.weight = shares×100/1024). Lower it when the
+// process that measures the instances, a load generator, shares the host:
+// then it is not delayed behind them when they saturate the cores. It only
+// orders who runs first under contention; each instance's CPU quota (its
+// memory's share of a vCPU) is unchanged. Without cgroups it has no effect.
+func WithCPUShares(shares int) Option {
+	return func(c *config) error {
+		if shares < 2 || shares > 262144 {
+			return fmt.Errorf("cpu shares: %d is outside 2–262144", shares)
+		}
+		c.cpuShares = shares
+		return nil
+	}
+}
+
 // WithAccountConcurrency bounds concurrent invocations of each function
 // without reserved concurrency (default DefaultAccountConcurrency).
 func WithAccountConcurrency(n int) Option {
@@ -188,6 +207,7 @@ type Platform struct {
 	cfg       config
 	cg        *cgroupManager
 	isolation string
+	cpuShares int
 
 	mu        sync.Mutex
 	fns       map[string]*function
@@ -261,6 +281,13 @@ func New(functions []scenarios.Function, opts ...Option) (*Platform, error) {
 	cg, warn := newCgroupManager(cfg.cgroupRoot)
 	p.cg = cg
 	p.isolation = cg.mode
+	if cfg.cpuShares > 0 && cg.mode != IsolationNone {
+		if err := cg.setCPUShares(cfg.cpuShares); err != nil {
+			p.warn("WARNING: could not lower the instances' CPU weight: " + err.Error())
+		} else {
+			p.cpuShares = cfg.cpuShares
+		}
+	}
 	if warn != "" {
 		p.warn("WARNING: CPU and memory isolation is OFF (cpu_isolation: none): function instances run " +
 			"unthrottled, so Duration does not scale with memory as on AWS Lambda, and Max Memory Used is peak RSS. Reason: " + warn)
@@ -410,6 +437,10 @@ func (p *Platform) Close(ctx context.Context) error {
 	})
 	return err
 }
+
+// CPUShares is the CPU weight of the platform's instances together
+// (WithCPUShares), 0 when it was left at the kernel's default.
+func (p *Platform) CPUShares() int { return p.cpuShares }
 
 // CPUIsolation says how instances are confined: "cgroup-v1", "cgroup-v2"
 // or "none" (unthrottled; record it in the run's metadata).

@@ -998,6 +998,12 @@ func TestCgroupV2Files(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(base, "cgroup.subtree_control")); string(b) != "+cpu +memory" {
 		t.Errorf("subtree_control = %q", b)
 	}
+	if err := m.setCPUShares(128); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(m.cpuBase, "cpu.weight")); string(b) != "12" {
+		t.Errorf("platform cpu.weight = %q, want 12 (128 shares)", b)
+	}
 	cg, err := m.create(512)
 	if err != nil {
 		t.Fatal(err)
@@ -1015,5 +1021,31 @@ func TestCgroupV2Files(t *testing.T) {
 	}
 	if got := cg.oomKills(); got != 1 {
 		t.Errorf("oomKills = %d, want 1", got)
+	}
+}
+
+// TestWithCPUShares lowers the platform folder's weight on a real
+// cgroup-v1 hierarchy (root only) and refuses values the kernel would.
+func TestWithCPUShares(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []int{1, 262145} {
+		if _, err := New(nil, WithCPUShares(bad), WithLogger(nil)); err == nil {
+			t.Errorf("WithCPUShares(%d) accepted", bad)
+		}
+	}
+	p, err := New(nil, WithCPUShares(128), WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	if p.CPUIsolation() != IsolationCgroupV1 {
+		if p.CPUShares() != 0 {
+			t.Errorf("CPUShares() = %d without cgroups, want 0", p.CPUShares())
+		}
+		t.Skipf("cpu isolation %q: the weight is only set on cgroup v1 here", p.CPUIsolation())
+	}
+	b, err := os.ReadFile(filepath.Join(p.cg.cpuBase, "cpu.shares"))
+	if err != nil || strings.TrimSpace(string(b)) != "128" || p.CPUShares() != 128 {
+		t.Errorf("platform cpu.shares = %q (%v), CPUShares() = %d; want 128", b, err, p.CPUShares())
 	}
 }

@@ -506,6 +506,7 @@ func (m *Model) buildEnv() {
 		iso = "not reported"
 	}
 	add("CPU isolation", iso)
+	add("service CPU priority", r.ServiceCPUPriority)
 	add("seed", fmt.Sprint(r.Seed))
 	if !r.Start.IsZero() {
 		add("start", r.Start.UTC().Format("2006-01-02 15:04:05 UTC"))

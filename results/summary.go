@@ -50,10 +50,11 @@ type RunInfo struct {
 	// CPUIsolation is how function instances were limited: cgroup-v1,
 	// cgroup-v2 or none (local platform only).
 	CPUIsolation string `json:"cpu_isolation,omitempty"`
-	// GeneratorCPUPriority is the load generator's CPU weight when the run
-	// started local services: e.g. "cgroup-v1 cpu.shares 8192", or
-	// "normal (reason)".
-	GeneratorCPUPriority string `json:"generator_cpu_priority,omitempty"`
+	// ServiceCPUPriority is the CPU priority of the local services the run
+	// started, below the load generator's by default so that its schedule
+	// holds when they saturate the cores: e.g. "lowered: servers nice 10;
+	// function instances cpu.shares 128 (cgroup-v1)", or "default (reason)".
+	ServiceCPUPriority string `json:"service_cpu_priority,omitempty"`
 	// FunctionConfigs are the aws-lambda targets' function configurations
 	// as read (GetFunctionConfiguration) before the run: re-pricing the
 	// run later uses them without calling AWS again.

@@ -521,6 +521,24 @@ func testShortQuickstart(t *testing.T, bin string) {
 		}
 	})
 
+	t.Run("services run below the generator", func(t *testing.T) {
+		var info results.RunInfo
+		raw, err := os.ReadFile(filepath.Join(runDir, results.RunInfoFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, &info); err != nil {
+			t.Fatal(err)
+		}
+		want := "lowered: servers nice 10; function instances "
+		if !strings.HasPrefix(info.ServiceCPUPriority, want) {
+			t.Errorf("run.json service_cpu_priority = %q, want it to start with %q", info.ServiceCPUPriority, want)
+		}
+		if info.CPUIsolation == "cgroup-v1" && !strings.Contains(info.ServiceCPUPriority, "cpu.shares 128") {
+			t.Errorf("run.json service_cpu_priority = %q, want the instances at cpu.shares 128", info.ServiceCPUPriority)
+		}
+	})
+
 	t.Run("duration scaling below 1769 MB", func(t *testing.T) {
 		var info results.RunInfo
 		raw, err := os.ReadFile(filepath.Join(runDir, results.RunInfoFile))

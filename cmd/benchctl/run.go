@@ -55,8 +55,8 @@ type RunOptions struct {
 	// Executable is the benchctl binary services are started from
 	// (os.Executable() when empty).
 	Executable string
-	// NormalPriority keeps the load generator at the default CPU weight
-	// when the run starts local services (see loadgen.RaiseCPUPriority).
+	// NormalPriority keeps the local services the run starts at the
+	// default CPU priority (see runStartServices).
 	NormalPriority bool
 
 	// Now is the clock (time.Now when nil).
@@ -93,10 +93,10 @@ Options:
   --max-spend USD refuse to start when the estimated spend on real cloud
                   endpoints exceeds USD (default 5, or pricing.max_spend_usd)
   --normal-priority
-                  do not raise the load generator's CPU weight above the
-                  local services it starts (by default, where cgroup-v1 is
-                  writable, the generator gets cpu.shares 8192 so its
-                  schedule holds when the services saturate the cores)
+                  run the local services at the default CPU priority (by
+                  default reference servers run at nice 10 and function
+                  instances at cpu.shares 128, below the load generator, so
+                  its schedule holds when they saturate the cores)
 
 Output:
   DIR/scenario.yaml (the exact input), DIR/run.json, DIR/results.jsonl,
@@ -127,7 +127,7 @@ Output:
 	cmd.Flags().Uint64Var(&opts.Seed, "seed", 0, "override the scenario seed")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the schedule summary and send nothing")
 	cmd.Flags().BoolVar(&opts.Quiet, "quiet", false, "no progress display")
-	cmd.Flags().BoolVar(&opts.NormalPriority, "normal-priority", false, "keep the load generator at the default CPU weight when local services run")
+	cmd.Flags().BoolVar(&opts.NormalPriority, "normal-priority", false, "run the local services at the default CPU priority (not below the load generator)")
 	cmd.Flags().BoolVar(&opts.FailOnSLO, "fail-on-slo", false, "exit 3 when an SLO is violated")
 	cmd.Flags().StringVar(&opts.Prices, "prices", "", "price-book file overriding/extending the embedded one")
 	cmd.Flags().Float64Var(&opts.MaxSpend, "max-spend", pricing.DefaultMaxSpendUSD, "refuse to start when the estimated spend on real cloud endpoints exceeds this many USD")
@@ -144,6 +144,11 @@ type runEnv struct {
 	// CPUIsolation is how the local platform limited function instances
 	// (cgroup-v1, cgroup-v2, none), empty without local functions.
 	CPUIsolation string
+	// ServiceCPUPriority says at what CPU priority the services ran
+	// (results.RunInfo.ServiceCPUPriority), empty without services.
+	ServiceCPUPriority string
+	// functionShares is the local platform's CPU weight (0: default).
+	functionShares int
 	// stop stops the started services.
 	stop []func() error
 }
@@ -216,7 +221,7 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	st.env, err = runStartServices(ctx, s, self, filepath.Join(st.dir, ServicesLogFile))
+	st.env, err = runStartServices(ctx, s, self, filepath.Join(st.dir, ServicesLogFile), !opts.NormalPriority)
 	if err != nil {
 		return err
 	}
@@ -228,9 +233,6 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 			err = fmt.Errorf("stop services: %w", cerr)
 		}
 	}()
-	if restore := st.raiseGeneratorPriority(); restore != nil {
-		defer restore()
-	}
 	if err := st.buildTargets(); err != nil {
 		return err
 	}
@@ -322,37 +324,6 @@ func commandLine(cmd *cobra.Command, args []string) []string {
 	return append(line, args...)
 }
 
-// raiseGeneratorPriority gives the load generator a higher CPU weight than
-// the local services it just started (they share this host's cores; when
-// they saturate them a generator at the default weight wakes late and
-// falls behind its schedule). It records the outcome in run.json and
-// returns how to undo it, or nil when nothing was changed.
-func (st *runState) raiseGeneratorPriority() (restore func()) {
-	s := st.scenario
-	switch {
-	case len(s.Servers) == 0 && len(s.Functions) == 0:
-		return nil // nothing local competes with the generator
-	case st.opts.NormalPriority:
-		st.info.GeneratorCPUPriority = "normal (--normal-priority)"
-		return nil
-	case len(s.Functions) > 0 && st.env.CPUIsolation == "none":
-		// Instances without cgroups would inherit the generator's weight.
-		st.info.GeneratorCPUPriority = "normal (function instances are not in cgroups)"
-		return nil
-	}
-	prio, err := loadgen.RaiseCPUPriority("/sys/fs/cgroup", loadgen.GeneratorCPUShares)
-	if err != nil {
-		st.info.GeneratorCPUPriority = "normal (" + err.Error() + ")"
-		return nil
-	}
-	st.info.GeneratorCPUPriority = prio.String()
-	return func() {
-		if err := prio.Restore(); err != nil {
-			fmt.Fprintln(st.opts.IO.Err, "benchctl: warning:", err)
-		}
-	}
-}
-
 // resolveDir decides the run directory (--out, or
 // <output.dir>/<UTC timestamp>-<name>) and refuses one that holds a run.
 func (st *runState) resolveDir() error {
@@ -375,6 +346,7 @@ func (st *runState) resolveDir() error {
 func (st *runState) createRunDir() error {
 	st.info.Seed, st.info.Command = st.scenario.Seed, st.opts.Args
 	st.info.CPUIsolation = st.env.CPUIsolation
+	st.info.ServiceCPUPriority = st.env.ServiceCPUPriority
 	w, err := results.CreateRun(st.dir, st.scenario.Raw, st.info)
 	if errors.Is(err, results.ErrRunExists) {
 		return &FlagError{Err: err}

@@ -30,6 +30,9 @@ type ServeOptions struct {
 	ShutdownTimeout time.Duration
 	// Addr is the listen address (loopback by default).
 	Addr string
+	// Nice is the nice value every thread of the server runs at (0 keeps
+	// the inherited one); `benchctl run` starts its servers at nice 10.
+	Nice int
 	// Listen opens the listener (net.Listen; a seam for tests).
 	Listen func(network, addr string) (net.Listener, error)
 }
@@ -82,7 +85,10 @@ Options:
   --max-body-bytes N     request body cap (default ` + fmt.Sprint(refserver.DefaultMaxBodyBytes) + `)
   --max-text-bytes N     per-text cap (default ` + fmt.Sprint(refserver.DefaultMaxTextBytes) + `)
   --shutdown-timeout D   bound on the graceful shutdown (default 30s)
-  --addr HOST:PORT       listen address (default 127.0.0.1:8080; port 0 picks one)`,
+  --addr HOST:PORT       listen address (default 127.0.0.1:8080; port 0 picks one)
+  --nice N               run every thread at nice N (1–19: below other work,
+                         e.g. a load generator on the same host; negative
+                         values need privileges)`,
 		Example: `  benchctl serve --model tinybert-4l-312 --addr 127.0.0.1:8080
   benchctl serve --model distilbert-6l-768 --workers 2 --max-batch 8 --max-wait 5ms
   benchctl serve --model bert-base-12l-768 --weights model.safetensors --vocab vocab.txt
@@ -101,6 +107,9 @@ Options:
 			}
 			if _, _, err := net.SplitHostPort(opts.Addr); err != nil {
 				return &FlagError{Err: fmt.Errorf("serve: --addr %q: %w", opts.Addr, err)}
+			}
+			if opts.Nice < -20 || opts.Nice > 19 {
+				return &FlagError{Err: fmt.Errorf("serve: --nice %d is outside -20..19", opts.Nice)}
 			}
 			if opts.ModelDir != "" {
 				if err := opts.applyModelDir("serve"); err != nil {
@@ -123,6 +132,7 @@ Options:
 	f.IntVar(&opts.MaxTextBytes, "max-text-bytes", refserver.DefaultMaxTextBytes, "per-text cap")
 	f.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", refserver.DefaultShutdownTimeout, "graceful shutdown bound")
 	f.StringVar(&opts.Addr, "addr", "127.0.0.1:8080", "listen address")
+	f.IntVar(&opts.Nice, "nice", 0, "nice value of every server thread (0 = inherited)")
 	return cmd
 }
 
@@ -135,6 +145,12 @@ func serveConfig(opts *ServeOptions) (inference.Config, error) {
 // until ctx is cancelled.
 func serveRun(ctx context.Context, opts *ServeOptions) error {
 	logger := slog.New(slog.NewTextHandler(opts.IO.Err, nil))
+	if opts.Nice != 0 {
+		// Before the workers start, so every thread they run on inherits it.
+		if err := reniceSelf(opts.Nice); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
 	model, err := opts.newModel("serve")
 	if err != nil {
 		return err
