@@ -562,13 +562,14 @@ func testShortQuickstart(t *testing.T, bin string) {
 // Wall-clock durations under a CFS quota only say something when the host
 // has the CPU to honour every quota: when other processes (other test
 // packages, builds) kept more than maxForeignCores busy during the run, a
-// 1,024 MB instance loses more to them than a 256 MB one (CI once measured
-// 1,024 MB slower than 512 MB), so the ratios are logged and the check
+// 1,024 MB instance loses more to them than a 256 MB one (with a busy loop
+// holding one core, 1,024 MB measured slower than 512 MB; a full parallel
+// `go test ./...` leaves about 0.5 core), so the ratios are logged and the check
 // skipped. locallambda's CPU-scaling test checks the quota rule itself and
 // tells starvation from a wrong ratio by the instance's own CPU time.
 func checkDurationScaling(t *testing.T, rows []results.MemorySweepRow, foreignCores float64) {
 	t.Helper()
-	const maxForeignCores = 0.25
+	const maxForeignCores = 0.5
 	if foreignCores < 0 || foreignCores > maxForeignCores {
 		t.Logf("not judged: other processes kept %.2f cores busy during the run (limit %.2f; -1: not measurable)", foreignCores, maxForeignCores)
 	}
