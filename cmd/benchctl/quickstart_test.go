@@ -564,7 +564,7 @@ func testShortQuickstart(t *testing.T, bin string) {
 // packages, builds) kept more than maxForeignCores busy during the run, a
 // 1,024 MB instance loses more to them than a 256 MB one (with a busy loop
 // holding one core, 1,024 MB measured slower than 512 MB; a full parallel
-// `go test ./...` leaves about 0.5 core), so the ratios are logged and the check
+// `go test ./...` keeps about 0.5 core busy), so the ratios are logged and the check
 // skipped. locallambda's CPU-scaling test checks the quota rule itself and
 // tells starvation from a wrong ratio by the instance's own CPU time.
 func checkDurationScaling(t *testing.T, rows []results.MemorySweepRow, foreignCores float64) {
