@@ -158,6 +158,10 @@ func (p *Platform) startInstance(fn *function, cfg scenarios.Function, gen int) 
 		args = append(args, files...)
 		args = append(args, argv...)
 		cmd = exec.Command("/bin/sh", args...)
+	} else if p.niceExe != "" {
+		// Without cgroups, nice(1) lowers the instance's priority before
+		// its runtime starts any thread (see WithInstanceNice).
+		cmd = exec.Command(p.niceExe, append([]string{"-n", strconv.Itoa(p.cfg.instanceNice)}, argv...)...)
 	} else {
 		cmd = exec.Command(argv[0], argv[1:]...)
 	}

@@ -45,6 +45,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"sort"
 	"strings"
 	"sync"
@@ -101,6 +102,7 @@ type config struct {
 	region             string
 	accountConcurrency int
 	cpuShares          int
+	instanceNice       int
 }
 
 // WithSelfExecutable sets what a command's first element "benchctl" means
@@ -189,6 +191,21 @@ func WithCPUShares(shares int) Option {
 	}
 }
 
+// WithInstanceNice starts instances at nice n (1–19) when there are no
+// cgroups to give them a lower CPU weight (WithCPUShares): with the same
+// purpose, a load generator on the same host is not delayed behind them.
+// It needs nice(1) on the PATH (coreutils, busybox); without it the
+// instances run at the default priority and Warnings says so.
+func WithInstanceNice(n int) Option {
+	return func(c *config) error {
+		if n < 1 || n > 19 {
+			return fmt.Errorf("instance nice: %d is outside 1–19", n)
+		}
+		c.instanceNice = n
+		return nil
+	}
+}
+
 // WithAccountConcurrency bounds concurrent invocations of each function
 // without reserved concurrency (default DefaultAccountConcurrency).
 func WithAccountConcurrency(n int) Option {
@@ -208,6 +225,8 @@ type Platform struct {
 	cg        *cgroupManager
 	isolation string
 	cpuShares int
+	// niceExe is nice(1) when instances start under it (WithInstanceNice).
+	niceExe string
 
 	mu        sync.Mutex
 	fns       map[string]*function
@@ -281,6 +300,13 @@ func New(functions []scenarios.Function, opts ...Option) (*Platform, error) {
 	cg, warn := newCgroupManager(cfg.cgroupRoot)
 	p.cg = cg
 	p.isolation = cg.mode
+	if cfg.instanceNice > 0 && cg.mode == IsolationNone {
+		if exe, err := exec.LookPath("nice"); err != nil {
+			p.warn("WARNING: instances run at the default CPU priority: " + err.Error())
+		} else {
+			p.niceExe = exe
+		}
+	}
 	if cfg.cpuShares > 0 && cg.mode != IsolationNone {
 		if err := cg.setCPUShares(cfg.cpuShares); err != nil {
 			p.warn("WARNING: could not lower the instances' CPU weight: " + err.Error())
@@ -436,6 +462,15 @@ func (p *Platform) Close(ctx context.Context) error {
 		p.cg.close()
 	})
 	return err
+}
+
+// InstanceNice is the nice value instances start at (WithInstanceNice,
+// only without cgroups), 0 when they run at the default priority.
+func (p *Platform) InstanceNice() int {
+	if p.niceExe == "" {
+		return 0
+	}
+	return p.cfg.instanceNice
 }
 
 // CPUShares is the CPU weight of the platform's instances together

@@ -1049,3 +1049,31 @@ func TestWithCPUShares(t *testing.T) {
 		t.Errorf("platform cpu.shares = %q (%v), CPUShares() = %d; want 128", b, err, p.CPUShares())
 	}
 }
+
+// TestWithInstanceNice starts an instance without cgroups under nice(1)
+// and reads the nice value it runs at from its own /proc/self/stat.
+func TestWithInstanceNice(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("nice"); err != nil {
+		t.Skip("nice(1) is not installed")
+	}
+	for _, bad := range []int{0, 20} {
+		if _, err := New(nil, WithInstanceNice(bad), WithLogger(nil)); err == nil {
+			t.Errorf("WithInstanceNice(%d) accepted", bad)
+		}
+	}
+	p, c, _ := startPlatform(t, []scenarios.Function{fnSpec(t, "env", "env", 512, 5*time.Second)}, WithCgroupRoot(""), WithInstanceNice(7))
+	if p.InstanceNice() != 7 {
+		t.Errorf("InstanceNice() = %d, want 7", p.InstanceNice())
+	}
+	out, _, _ := invoke(t, c, "env", `{}`)
+	var env map[string]string
+	if err := json.Unmarshal(out.Payload, &env); err != nil {
+		t.Fatalf("payload %s: %v", out.Payload, err)
+	}
+	stat := env["stat"]
+	fields := strings.Fields(stat[strings.LastIndexByte(stat, ')')+1:])
+	if len(fields) < 17 || fields[16] != "7" { // fields[0] is field 3, nice is field 19
+		t.Errorf("instance runs at nice %v, want 7 (stat %q)", fields[min(16, len(fields)-1)], stat)
+	}
+}

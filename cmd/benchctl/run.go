@@ -147,8 +147,9 @@ type runEnv struct {
 	// ServiceCPUPriority says at what CPU priority the services ran
 	// (results.RunInfo.ServiceCPUPriority), empty without services.
 	ServiceCPUPriority string
-	// functionShares is the local platform's CPU weight (0: default).
-	functionShares int
+	// functionShares is the local platform's CPU weight (0: default) and
+	// functionNice the nice value of its instances without cgroups.
+	functionShares, functionNice int
 	// stop stops the started services.
 	stop []func() error
 }

@@ -38,7 +38,7 @@ const serverStopTimeout = 10 * time.Second
 // quickstart's diurnal peak on 2 cores) the generator wakes late and its
 // dispatch lag p99 reached 8–36 ms (flagged as "generator fell behind");
 // with the servers at nice 10 and the function instances at cpu.shares 128
-// it was 2.6–4.8 ms, and the targets' latencies did not rise (they only
+// (nice 10 where there are no cgroups) it was 2.6–4.8 ms, and the targets' latencies did not rise (they only
 // yield the little CPU the generator uses). The two values keep the
 // servers' and the instances' weights in about the ratio they had at the
 // default priority (2 worker threads at 1024 each vs one folder at 1024).
@@ -91,7 +91,7 @@ func runStartServices(ctx context.Context, s *scenarios.Scenario, self, logPath 
 	if len(s.Functions) > 0 {
 		popts := []locallambda.Option{locallambda.WithSelfExecutable(self), locallambda.WithLogger(log)}
 		if lowPriority {
-			popts = append(popts, locallambda.WithCPUShares(functionCPUShares))
+			popts = append(popts, locallambda.WithCPUShares(functionCPUShares), locallambda.WithInstanceNice(serviceNice))
 		}
 		p, err := locallambda.New(s.Functions, popts...)
 		if err != nil {
@@ -112,7 +112,7 @@ func runStartServices(ctx context.Context, s *scenarios.Scenario, self, logPath 
 			env.Targets.FunctionEndpoints[fn.Name] = endpoint
 		}
 		env.CPUIsolation = p.CPUIsolation()
-		env.functionShares = p.CPUShares()
+		env.functionShares, env.functionNice = p.CPUShares(), p.InstanceNice()
 		env.Notes = append(env.Notes, p.Warnings()...)
 		if env.CPUIsolation == "none" && len(p.Warnings()) == 0 {
 			env.Notes = append(env.Notes, "local Lambda platform: cgroups not writable, function instances ran WITHOUT CPU or memory limits (cpu_isolation: none); memory sizes do not change their speed")
@@ -135,8 +135,10 @@ func servicePriority(s *scenarios.Scenario, lowPriority bool, nice int, env *run
 	if len(s.Functions) > 0 {
 		if env.functionShares > 0 {
 			parts = append(parts, fmt.Sprintf("function instances cpu.shares %d (%s)", env.functionShares, env.CPUIsolation))
+		} else if env.functionNice > 0 {
+			parts = append(parts, fmt.Sprintf("function instances nice %d (no cgroups)", env.functionNice))
 		} else {
-			parts = append(parts, "function instances default (no cgroups)")
+			parts = append(parts, "function instances default (no cgroups, no nice(1))")
 		}
 	}
 	return "lowered: " + strings.Join(parts, "; ")

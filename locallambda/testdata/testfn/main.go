@@ -7,7 +7,7 @@
 //	sleep  sleeps {"ms": N} milliseconds
 //	alloc  allocates and touches {"mb": N} MB
 //	cpu    spins single-threaded for {"iters": N} iterations; returns iters and cpu_ms
-//	env    returns its Lambda environment
+//	env    returns its Lambda environment (and /proc/self/cgroup, /proc/self/stat)
 package main
 
 import (
@@ -87,6 +87,7 @@ func main() {
 		lambda.Start(func(ctx context.Context, in json.RawMessage) (map[string]string, error) {
 			lc, _ := lambdacontext.FromContext(ctx)
 			cg, _ := os.ReadFile("/proc/self/cgroup")
+			stat, _ := os.ReadFile("/proc/self/stat")
 			dl, _ := ctx.Deadline()
 			return map[string]string{
 				"name":       os.Getenv("AWS_LAMBDA_FUNCTION_NAME"),
@@ -100,6 +101,7 @@ func main() {
 				"deadline":   dl.UTC().Format(time.RFC3339),
 				"cgroup":     string(cg),
 				"gomaxprocs": fmt.Sprint(runtime.GOMAXPROCS(0)),
+				"stat":       string(stat),
 			}, nil
 		})
 	default:
