@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -25,7 +26,7 @@ func reniceSelf(nice int) error {
 			if err != nil || done[tid] {
 				continue
 			}
-			if err := syscall.Setpriority(syscall.PRIO_PROCESS, tid, nice); err != nil && err != syscall.ESRCH {
+			if err := syscall.Setpriority(syscall.PRIO_PROCESS, tid, nice); err != nil && !errors.Is(err, syscall.ESRCH) {
 				return fmt.Errorf("renice thread %d to %d: %w", tid, nice, err)
 			}
 			done[tid] = true
