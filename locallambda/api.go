@@ -263,15 +263,6 @@ type environment struct {
 	Variables map[string]string `json:"Variables"`
 }
 
-// ephemeralStorageMB is the /tmp size the API reports: the configured
-// size, or Lambda's default 512 MB.
-func ephemeralStorageMB(configured int) int {
-	if configured > 0 {
-		return configured
-	}
-	return 512
-}
-
 // configuration renders fn's configuration (caller holds fn.mu).
 func (p *Platform) configuration(fn *function) functionConfiguration {
 	c := fn.cfg
@@ -283,7 +274,7 @@ func (p *Platform) configuration(fn *function) functionConfiguration {
 		LastModified: fn.lastModified.Format("2006-01-02T15:04:05.000-0700"),
 		CodeSha256:   "", Version: Version, RevisionID: fn.revision, State: "Active",
 		LastUpdateStatus: fn.lastUpdateStatus, PackageType: "Zip", Architectures: []string{c.Architecture},
-		EphemeralStorage: map[string]int{"Size": ephemeralStorageMB(c.EphemeralStorageMB)},
+		EphemeralStorage: map[string]int{"Size": c.EphemeralStorageMB},
 		LoggingConfig:    map[string]string{"LogFormat": "Text", "LogGroup": "/aws/lambda/" + c.Name},
 	}
 	if len(c.Environment) > 0 {

@@ -71,6 +71,10 @@ const (
 	// MinMemorySize and MaxMemorySize bound MemorySize (MB).
 	MinMemorySize = 128
 	MaxMemorySize = 10240
+	// DefaultEphemeralStorageMB and MaxEphemeralStorageMB bound the /tmp
+	// size (MB); a function that sets none gets the default.
+	DefaultEphemeralStorageMB = 512
+	MaxEphemeralStorageMB     = 10240
 	// MaxTimeout is the longest function timeout.
 	MaxTimeout = 900 * time.Second
 	// MaxPayloadBytes is the synchronous invocation payload limit (6 MB),
@@ -340,6 +344,12 @@ func normalize(f scenarios.Function) (scenarios.Function, error) {
 	}
 	if f.Timeout < 0 || f.Timeout > MaxTimeout {
 		return f, fmt.Errorf("function %q: timeout: %v is outside 1s–15m", f.Name, f.Timeout)
+	}
+	if f.EphemeralStorageMB == 0 {
+		f.EphemeralStorageMB = DefaultEphemeralStorageMB
+	}
+	if f.EphemeralStorageMB < DefaultEphemeralStorageMB || f.EphemeralStorageMB > MaxEphemeralStorageMB {
+		return f, fmt.Errorf("function %q: ephemeral_storage_mb: %d MB is outside %d–%d", f.Name, f.EphemeralStorageMB, DefaultEphemeralStorageMB, MaxEphemeralStorageMB)
 	}
 	if f.ReservedConcurrency != nil && *f.ReservedConcurrency < 0 {
 		return f, fmt.Errorf("function %q: reserved_concurrency: must be ≥ 0, got %d", f.Name, *f.ReservedConcurrency)

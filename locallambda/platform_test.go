@@ -546,6 +546,8 @@ func TestNewRejectsBadFunctions(t *testing.T) {
 		{"no command", scenarios.Function{Name: "a"}, "command: required"},
 		{"memory too small", scenarios.Function{Name: "a", Command: []string{"x"}, MemorySize: 64}, "memory_size"},
 		{"memory too large", scenarios.Function{Name: "a", Command: []string{"x"}, MemorySize: 20000}, "memory_size"},
+		{"ephemeral storage too small", scenarios.Function{Name: "a", Command: []string{"x"}, EphemeralStorageMB: 256}, "ephemeral_storage_mb"},
+		{"ephemeral storage too large", scenarios.Function{Name: "a", Command: []string{"x"}, EphemeralStorageMB: 20000}, "ephemeral_storage_mb"},
 		{"timeout too long", scenarios.Function{Name: "a", Command: []string{"x"}, Timeout: time.Hour}, "timeout"},
 		{"negative reserved", scenarios.Function{Name: "a", Command: []string{"x"}, ReservedConcurrency: &neg}, "reserved_concurrency"},
 		{"bad architecture", scenarios.Function{Name: "a", Command: []string{"x"}, Architecture: "mips"}, "architecture"},
