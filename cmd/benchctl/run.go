@@ -147,9 +147,6 @@ type runEnv struct {
 	// ServiceCPUPriority says at what CPU priority the services ran
 	// (results.RunInfo.ServiceCPUPriority), empty without services.
 	ServiceCPUPriority string
-	// functionShares is the local platform's CPU weight (0: default) and
-	// functionNice the nice value of its instances without cgroups.
-	functionShares, functionNice int
 	// stop stops the started services.
 	stop []func() error
 }
@@ -205,11 +202,11 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 		if err := runDryRun(opts, s); err != nil {
 			return err
 		}
-		_, err := runCheckSpend(ctx, opts, s, book)
-		return err
+		// A dry run sends nothing, so its estimate keeps the upper bounds.
+		return runCheckSpend(opts, s, book, nil)
 	}
-	functionConfigs, err := runCheckSpend(ctx, opts, s, book)
-	if err != nil {
+	functionConfigs := readFunctionConfigs(ctx, opts.IO.Err, s)
+	if err := runCheckSpend(opts, s, book, functionConfigs); err != nil {
 		return err
 	}
 	st := &runState{opts: opts, scenario: s, book: book, info: runHostInfo()}

@@ -20,56 +20,67 @@ import (
 
 // runCheckSpend estimates what the run will cost on real cloud endpoints
 // (from the previous run of the same scenario when there is one) and
-// refuses to start above the spend limit. Before a real run it reads each
-// aws-lambda function's memory and timeout (GetFunctionConfiguration), so
-// the estimate is not the 10,240 MB upper bound; a dry run sends nothing,
-// so its estimate keeps the upper bounds. With --dry-run it prints the
-// estimate instead of checking it. It returns the configurations it read,
-// for run.json (the run's pricing uses their ephemeral storage size).
-func runCheckSpend(ctx context.Context, opts *RunOptions, s *scenarios.Scenario, book *pricing.Book) ([]results.FunctionConfigInfo, error) {
+// refuses to start above the spend limit. configs are the aws-lambda
+// functions' configurations read before the run (readFunctionConfigs), so
+// the estimate is not the 10,240 MB upper bound; a function without one
+// keeps the upper bounds. With --dry-run it prints the estimate instead of
+// checking it.
+func runCheckSpend(opts *RunOptions, s *scenarios.Scenario, book *pricing.Book, configs []results.FunctionConfigInfo) error {
 	root := s.Output.Dir
 	if root == "" {
 		root = results.DefaultRoot
 	}
-	var known pricing.SpendOptions
-	var configs []results.FunctionConfigInfo
-	var notes []string
-	if !opts.DryRun {
-		known, configs, notes = functionSettings(ctx, s)
-	}
-	est, err := pricing.EstimateRunSpendWith(book, s, latestSummary(root, s.Name), known)
+	est, err := pricing.EstimateRunSpendWith(book, s, latestSummary(root, s.Name), spendOptions(configs))
 	if err != nil {
-		return nil, fmt.Errorf("estimate the run's spend: %w", err)
-	}
-	for _, n := range notes {
-		fmt.Fprintln(opts.IO.Err, "benchctl: warning:", n)
+		return fmt.Errorf("estimate the run's spend: %w", err)
 	}
 	if opts.DryRun {
 		if !est.RealCloud {
 			fmt.Fprintln(opts.IO.Out, "spend: $0 (no real cloud target: everything runs on this machine)")
-			return nil, nil
+			return nil
 		}
 		fmt.Fprintln(opts.IO.Out, "estimated spend on real cloud endpoints:")
-		return nil, est.WriteText(opts.IO.Out)
+		return est.WriteText(opts.IO.Out)
 	}
 	if !est.RealCloud {
-		return configs, nil
+		return nil
 	}
 	limit := pricing.MaxSpendUSD(s)
 	if opts.MaxSpendSet {
 		limit = opts.MaxSpend
 	}
 	if err := est.Check(limit); err != nil {
-		return nil, &FlagError{Err: err}
+		return &FlagError{Err: err}
 	}
-	return configs, nil
+	return nil
 }
 
-// functionSettings reads the memory size, timeout and ephemeral storage of
-// every aws-lambda target's function through the Lambda API (bounded by a
-// short timeout); a function it cannot read is left out, with a note.
-func functionSettings(ctx context.Context, s *scenarios.Scenario) (pricing.SpendOptions, []results.FunctionConfigInfo, []string) {
+// spendOptions keys the functions' memory and timeout by target name.
+func spendOptions(configs []results.FunctionConfigInfo) pricing.SpendOptions {
 	known := pricing.SpendOptions{FunctionMemoryMB: map[string]int{}, FunctionTimeout: map[string]time.Duration{}}
+	for _, fc := range configs {
+		known.FunctionMemoryMB[fc.Target] = fc.MemorySizeMB
+		known.FunctionTimeout[fc.Target] = time.Duration(fc.TimeoutS * float64(time.Second))
+	}
+	return known
+}
+
+// readFunctionConfigs reads the memory size, timeout and ephemeral storage
+// of every aws-lambda target's function through the Lambda API (bounded by
+// a short timeout), for the spend estimate and run.json (the run's pricing
+// uses their /tmp size). A function it cannot read is left out, with a
+// warning on errOut.
+func readFunctionConfigs(ctx context.Context, errOut io.Writer, s *scenarios.Scenario) []results.FunctionConfigInfo {
+	configs, notes := functionConfigs(ctx, s)
+	for _, n := range notes {
+		fmt.Fprintln(errOut, "benchctl: warning:", n)
+	}
+	return configs
+}
+
+// functionConfigs reads the aws-lambda targets' function configurations;
+// a function it cannot read is left out, with a note.
+func functionConfigs(ctx context.Context, s *scenarios.Scenario) ([]results.FunctionConfigInfo, []string) {
 	var configs []results.FunctionConfigInfo
 	var notes []string
 	for _, t := range s.Targets {
@@ -87,12 +98,10 @@ func functionSettings(ctx context.Context, s *scenarios.Scenario) (pricing.Spend
 			notes = append(notes, fmt.Sprintf("target %s: could not read the function's configuration (%v); the spend estimate assumes the upper bounds", t.Name, err))
 			continue
 		}
-		known.FunctionMemoryMB[t.Name] = fc.MemorySizeMB
-		known.FunctionTimeout[t.Name] = fc.Timeout
 		configs = append(configs, results.FunctionConfigInfo{Target: t.Name, Function: t.Function,
 			MemorySizeMB: fc.MemorySizeMB, TimeoutS: fc.Timeout.Seconds(), EphemeralStorageMB: fc.EphemeralStorageMB})
 	}
-	return known, configs, notes
+	return configs, notes
 }
 
 // latestSummary returns summary.json of the newest earlier run of the

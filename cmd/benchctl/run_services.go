@@ -37,11 +37,12 @@ const serverStopTimeout = 10 * time.Second
 // generator. At the default priority, when they saturate the cores (the
 // quickstart's diurnal peak on 2 cores) the generator wakes late and its
 // dispatch lag p99 reached 8–36 ms (flagged as "generator fell behind");
-// with the servers at nice 10 and the function instances at cpu.shares 128
-// (nice 10 where there are no cgroups) it was 2.6–4.8 ms, and the targets' latencies did not rise (they only
-// yield the little CPU the generator uses). The two values keep the
-// servers' and the instances' weights in about the ratio they had at the
-// default priority (2 worker threads at 1024 each vs one folder at 1024).
+// with the servers at nice 10 and the function instances at cpu.shares
+// 128 (nice 10 where there are no cgroups) it was 2.6–4.8 ms, and the
+// targets' latencies did not rise (they only yield the little CPU the
+// generator uses). The two values keep the servers' and the instances'
+// weights in about the ratio they had at the default priority (2 worker
+// threads at 1024 each vs one folder at 1024).
 const (
 	// serviceNice is the nice value of the reference servers.
 	serviceNice = 10
@@ -77,8 +78,12 @@ func runStartServices(ctx context.Context, s *scenarios.Scenario, self, logPath 
 	env.stop = append(env.stop, logFile.Close)
 	log := &lockedWriter{w: logFile}
 	nice := 0
+	priority := []string{} // what runs below the generator, for run.json
 	if lowPriority {
 		nice = serviceNice
+		if len(s.Servers) > 0 {
+			priority = append(priority, fmt.Sprintf("servers nice %d", nice))
+		}
 	}
 	for _, sv := range s.Servers {
 		url, stop, err := startReferenceServer(ctx, self, sv, log, nice)
@@ -112,36 +117,25 @@ func runStartServices(ctx context.Context, s *scenarios.Scenario, self, logPath 
 			env.Targets.FunctionEndpoints[fn.Name] = endpoint
 		}
 		env.CPUIsolation = p.CPUIsolation()
-		env.functionShares, env.functionNice = p.CPUShares(), p.InstanceNice()
+		switch {
+		case !lowPriority:
+		case p.CPUShares() > 0:
+			priority = append(priority, fmt.Sprintf("function instances cpu.shares %d (%s)", p.CPUShares(), env.CPUIsolation))
+		case p.InstanceNice() > 0:
+			priority = append(priority, fmt.Sprintf("function instances nice %d (no cgroups)", p.InstanceNice()))
+		default:
+			priority = append(priority, "function instances default (no cgroups, no nice(1))")
+		}
 		env.Notes = append(env.Notes, p.Warnings()...)
 		if env.CPUIsolation == "none" && len(p.Warnings()) == 0 {
 			env.Notes = append(env.Notes, "local Lambda platform: cgroups not writable, function instances ran WITHOUT CPU or memory limits (cpu_isolation: none); memory sizes do not change their speed")
 		}
 	}
-	env.ServiceCPUPriority = servicePriority(s, lowPriority, nice, env)
+	env.ServiceCPUPriority = "default (--normal-priority)"
+	if lowPriority {
+		env.ServiceCPUPriority = "lowered: " + strings.Join(priority, "; ")
+	}
 	return env, nil
-}
-
-// servicePriority describes for run.json at what CPU priority the
-// services ran.
-func servicePriority(s *scenarios.Scenario, lowPriority bool, nice int, env *runEnv) string {
-	if !lowPriority {
-		return "default (--normal-priority)"
-	}
-	var parts []string
-	if len(s.Servers) > 0 {
-		parts = append(parts, fmt.Sprintf("servers nice %d", nice))
-	}
-	if len(s.Functions) > 0 {
-		if env.functionShares > 0 {
-			parts = append(parts, fmt.Sprintf("function instances cpu.shares %d (%s)", env.functionShares, env.CPUIsolation))
-		} else if env.functionNice > 0 {
-			parts = append(parts, fmt.Sprintf("function instances nice %d (no cgroups)", env.functionNice))
-		} else {
-			parts = append(parts, "function instances default (no cgroups, no nice(1))")
-		}
-	}
-	return "lowered: " + strings.Join(parts, "; ")
 }
 
 // serverReady is the line `benchctl serve` prints on stdout once listening.

@@ -11,10 +11,10 @@ import (
 	"github.com/benchctl/benchctl/scenarios"
 )
 
-// TestFunctionSettings reads an aws-lambda target's memory and timeout
+// TestFunctionConfigs reads an aws-lambda target's memory and timeout
 // through the real SDK client from a Lambda-compatible endpoint (the local
 // platform), and notes a function it cannot read.
-func TestFunctionSettings(t *testing.T) {
+func TestFunctionConfigs(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDLOCAL")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "secretlocal")
 	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
@@ -36,7 +36,8 @@ func TestFunctionSettings(t *testing.T) {
 		{Name: "gone", Kind: "aws-lambda", Function: "missing", Region: "us-east-1", Endpoint: endpoint},
 		{Name: "web", Kind: "http", URL: "http://127.0.0.1:1/"},
 	}}
-	known, configs, notes := functionSettings(ctx, s)
+	configs, notes := functionConfigs(ctx, s)
+	known := spendOptions(configs)
 	if got := known.FunctionMemoryMB["fn"]; got != 512 {
 		t.Errorf("memory of fn = %d MB, want 512", got)
 	}
