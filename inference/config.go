@@ -142,24 +142,20 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("model config %q: arch %q is not supported (must be one of [%s, %s])", c.Name, c.Arch, ArchBERT, ArchDistilBERT)
 	}
-	sizes := []struct {
+	for _, f := range []struct {
 		name string
 		v    int
 	}{
 		{"layers", c.Layers}, {"hidden", c.Hidden}, {"heads", c.Heads}, {"ffn", c.FFN},
 		{"vocab", c.Vocab}, {"max_positions", c.MaxPositions}, {"max_seq_len", c.MaxSeqLen},
-	}
-	if c.Arch == ArchDistilBERT {
-		if c.TypeVocab != 0 {
-			return fmt.Errorf("model config %q: type_vocab must be 0 for %s (it has no token type embeddings), got %d", c.Name, ArchDistilBERT, c.TypeVocab)
+		{"type_vocab", c.TypeVocab},
+	} {
+		if f.name == "type_vocab" && c.Arch == ArchDistilBERT {
+			if f.v != 0 {
+				return fmt.Errorf("model config %q: type_vocab must be 0 for %s (it has no token type embeddings), got %d", c.Name, ArchDistilBERT, f.v)
+			}
+			continue
 		}
-	} else {
-		sizes = append(sizes, struct {
-			name string
-			v    int
-		}{"type_vocab", c.TypeVocab})
-	}
-	for _, f := range sizes {
 		if f.v <= 0 {
 			return fmt.Errorf("model config %q: %s must be positive, got %d", c.Name, f.name, f.v)
 		}
@@ -330,11 +326,10 @@ func ParseConfig(data []byte) (Config, error) {
 		}
 	}
 	var c Config
+	var actKey, act string // the activation: BERT's hidden_act, DistilBERT's activation
 	switch h.ModelType {
 	case ArchBERT:
-		if h.HiddenAct != "" && h.HiddenAct != "gelu" {
-			return Config{}, fmt.Errorf("parse Hugging Face config: hidden_act %q is not supported (only \"gelu\", the exact erf GELU)", h.HiddenAct)
-		}
+		actKey, act = "hidden_act", h.HiddenAct
 		if h.PositionEmbedding != "" && h.PositionEmbedding != "absolute" {
 			return Config{}, fmt.Errorf("parse Hugging Face config: position_embedding_type %q is not supported (only \"absolute\")", h.PositionEmbedding)
 		}
@@ -343,15 +338,16 @@ func ParseConfig(data []byte) (Config, error) {
 			Vocab: h.VocabSize, MaxPositions: h.MaxPositions, TypeVocab: h.TypeVocabSize, LayerNormEps: h.LayerNormEps,
 		}
 	case ArchDistilBERT:
-		if h.Activation != "" && h.Activation != "gelu" {
-			return Config{}, fmt.Errorf("parse Hugging Face config: activation %q is not supported (only \"gelu\", the exact erf GELU)", h.Activation)
-		}
+		actKey, act = "activation", h.Activation
 		c = Config{
 			Arch: ArchDistilBERT, Layers: h.NLayers, Hidden: h.Dim, Heads: h.NHeads, FFN: h.HiddenDim,
 			Vocab: h.VocabSize, MaxPositions: h.MaxPositions,
 		}
 	default:
 		return Config{}, fmt.Errorf("parse Hugging Face config: model_type %q is not supported (only %q and %q)", h.ModelType, ArchBERT, ArchDistilBERT)
+	}
+	if act != "" && act != "gelu" {
+		return Config{}, fmt.Errorf("parse Hugging Face config: %s %q is not supported (only \"gelu\", the exact erf GELU)", actKey, act)
 	}
 	if n := len(h.ID2Label); n > 0 {
 		c.Labels = make([]string, n)

@@ -115,10 +115,11 @@ type Model struct {
 	info   Info
 	labels []string
 	specs  []tensorSpec
-	// distil selects DistilBERT's embeddings (no token types) and head
-	// (ReLU pre_classifier); eps is the LayerNorm ε.
-	distil bool
-	eps    float64
+	// headAct is the sentiment head's activation on the pooled [CLS]
+	// vector, chosen at load time from the architecture (tanh for BERT's
+	// pooler, ReLU for DistilBERT's pre_classifier); eps is the LayerNorm ε.
+	headAct func(float32) float32
+	eps     float64
 	// free holds idle workspaces (activations). Unlike a sync.Pool it is
 	// not emptied by GC, so a busy server does not reallocate them; it
 	// keeps at most cap(free) of them.
@@ -158,10 +159,7 @@ func New(cfg Config, opts ...Option) (*Model, error) {
 		switch {
 		case arch == "" || arch == cfg.arch():
 		case cfg.Arch == "":
-			cfg.Arch = arch
-			if arch == ArchDistilBERT {
-				cfg.TypeVocab = 0
-			}
+			cfg, _ = cfg.Merge(Config{Arch: arch}) // DistilBERT: also TypeVocab 0
 		default:
 			return nil, fmt.Errorf("load model: %w %s: the model config says arch %q but the tensor names are %s's",
 				ErrBadWeights, o.weightsFile, cfg.Arch, arch)
@@ -195,7 +193,7 @@ func New(cfg Config, opts ...Option) (*Model, error) {
 		Tokenizer: tok.Kind(), VocabFile: o.vocabFile, MemoryBytes: w.total * 4,
 	}
 	if st != nil {
-		absent, err := st.load(specs, cfg.arch(), cfg.shapeString())
+		absent, err := st.load(specs, cfg.Arch, cfg.shapeString())
 		if err != nil {
 			return nil, fmt.Errorf("load model: %w", err)
 		}
@@ -217,7 +215,10 @@ func New(cfg Config, opts ...Option) (*Model, error) {
 		info.WeightsKind, info.WeightsLabel = WeightsSynthetic, SyntheticWeightsLabel
 	}
 	m := &Model{cfg: cfg, tok: tok, w: w, labels: cfg.labels(), specs: specs,
-		distil: cfg.Arch == ArchDistilBERT, eps: cfg.layerNormEps()}
+		headAct: tanh32, eps: cfg.layerNormEps()}
+	if cfg.Arch == ArchDistilBERT {
+		m.headAct = relu32
+	}
 	m.free = make(chan *workspace, max(4, 2*runtime.GOMAXPROCS(0)))
 	info.LoadMs = float64(time.Since(start).Microseconds()) / 1000
 	m.info = info
@@ -529,7 +530,8 @@ func (m *Model) forward(ctx context.Context, ws *workspace, encs []Encoding) err
 	ws.reserve(cfg, B, L, len(m.labels))
 	rows := B * L
 
-	// Embeddings (DistilBERT has no token types: they are ignored).
+	// Embeddings. DistilBERT has no token type table (TypeVocab 0): its
+	// token types are ignored.
 	for b, e := range encs {
 		ws.lens[b] = e.Len()
 		for t := 0; t < L; t++ {
@@ -540,11 +542,7 @@ func (m *Model) forward(ctx context.Context, ws *workspace, encs []Encoding) err
 				if int(id) >= cfg.Vocab {
 					id = 0
 				}
-				if m.distil {
-					addEmbedding2(row, w.word, w.pos, int(id), t, h)
-				} else {
-					addEmbedding(row, w.word, w.pos, w.typ, int(id), t, 0, h)
-				}
+				addEmbedding(row, w.word, w.pos, w.typ, int(id), t, 0, h)
 				continue
 			}
 			ws.mask[b*L+t] = 1
@@ -552,11 +550,7 @@ func (m *Model) forward(ctx context.Context, ws *workspace, encs []Encoding) err
 			if id < 0 || id >= cfg.Vocab {
 				return fmt.Errorf("forward: token id %d outside vocabulary of %d", id, cfg.Vocab)
 			}
-			if m.distil {
-				addEmbedding2(row, w.word, w.pos, id, t, h)
-				continue
-			}
-			if typ < 0 || typ >= cfg.TypeVocab {
+			if cfg.TypeVocab > 0 && (typ < 0 || typ >= cfg.TypeVocab) {
 				return fmt.Errorf("forward: token type %d outside type vocabulary of %d", typ, cfg.TypeVocab)
 			}
 			addEmbedding(row, w.word, w.pos, w.typ, id, t, typ, h)
@@ -610,24 +604,28 @@ func (m *Model) forward(ctx context.Context, ws *workspace, encs []Encoding) err
 	return nil
 }
 
-// addEmbedding sets row = word[id] + pos[t] + typ[tt].
+// addEmbedding sets row = word[id] + pos[t] + typ[tt], or word[id] + pos[t]
+// when typ is empty (DistilBERT: no token type table; tt is ignored).
 func addEmbedding(row, word, pos, typ []float32, id, t, tt, h int) {
 	wv := word[id*h : (id+1)*h : (id+1)*h]
 	pv := pos[t*h : (t+1)*h : (t+1)*h]
+	if len(typ) == 0 {
+		for i := range row {
+			row[i] = wv[i] + pv[i]
+		}
+		return
+	}
 	tv := typ[tt*h : (tt+1)*h : (tt+1)*h]
 	for i := range row {
 		row[i] = wv[i] + pv[i] + tv[i]
 	}
 }
 
-// addEmbedding2 sets row = word[id] + pos[t] (DistilBERT: no token types).
-func addEmbedding2(row, word, pos []float32, id, t, h int) {
-	wv := word[id*h : (id+1)*h : (id+1)*h]
-	pv := pos[t*h : (t+1)*h : (t+1)*h]
-	for i := range row {
-		row[i] = wv[i] + pv[i]
-	}
-}
+// tanh32 is BERT's pooler activation.
+func tanh32(x float32) float32 { return float32(math.Tanh(float64(x))) }
+
+// relu32 is DistilBERT's pre_classifier activation.
+func relu32(x float32) float32 { return max(x, 0) }
 
 // sentimentHead writes the class probabilities of sequence seq into probs:
 //
@@ -643,11 +641,7 @@ func (m *Model) sentimentHead(ws *workspace, seq int, probs []float64) {
 		for i, v := range cls {
 			s += wr[i] * v
 		}
-		if m.distil {
-			pooled[o] = max(s, 0)
-		} else {
-			pooled[o] = float32(math.Tanh(float64(s)))
-		}
+		pooled[o] = m.headAct(s)
 	}
 	for c := range probs {
 		wr := m.w.clsW[c*h : (c+1)*h]

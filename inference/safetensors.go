@@ -180,30 +180,19 @@ func dtypeSize(dt string) int {
 	return 0
 }
 
-// detectArch tells the architecture from the tensor names: ArchDistilBERT
-// if the first layer's DistilBERT query ("transformer.layer.0.attention.
-// q_lin.weight", optionally under "distilbert.") or any "distilbert."
-// tensor is present, ArchBERT if the first layer's BERT query
-// ("encoder.layer.0.attention.self.query.weight", optionally under
-// "bert.") is, else "" (unknown). A file with both is an error.
+// detectArch tells the architecture from the tensor names: the one whose
+// first-layer query tensor (its namesFor name, found as lookup finds it:
+// BERT's also under "bert.", DistilBERT's also without "distilbert.") is
+// present, else ArchDistilBERT if any tensor has the "distilbert." prefix,
+// else "" (unknown). A file with both queries is an error.
 func (st *stFile) detectArch() (string, error) {
-	const (
-		distilQ = "transformer.layer.0.attention.q_lin.weight"
-		bertQ   = "encoder.layer.0.attention.self.query.weight"
-	)
-	_, d1 := st.entries[distilQ]
-	_, d2 := st.entries["distilbert."+distilQ]
-	_, b1 := st.entries[bertQ]
-	_, b2 := st.entries["bert."+bertQ]
-	distil, bert := d1 || d2, b1 || b2
-	if !distil && !bert {
-		for name := range st.entries {
-			if strings.HasPrefix(name, "distilbert.") {
-				distil = true
-				break
-			}
-		}
+	query := func(arch string) (string, bool) {
+		n := namesFor(arch)
+		name, _, ok := st.lookup(fmt.Sprintf(n.layer, 0)+n.qkv[0]+".weight", arch)
+		return name, ok
 	}
+	distilQ, distil := query(ArchDistilBERT)
+	bertQ, bert := query(ArchBERT)
 	switch {
 	case distil && bert:
 		return "", fmt.Errorf("tensor names of both layouts: a DistilBERT %q and a BERT %q", distilQ, bertQ)
@@ -211,6 +200,11 @@ func (st *stFile) detectArch() (string, error) {
 		return ArchDistilBERT, nil
 	case bert:
 		return ArchBERT, nil
+	}
+	for name := range st.entries {
+		if strings.HasPrefix(name, "distilbert.") {
+			return ArchDistilBERT, nil
+		}
 	}
 	return "", nil
 }

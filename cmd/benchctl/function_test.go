@@ -129,7 +129,7 @@ func TestNewFunctionCmdModelFlags(t *testing.T) {
 			if err := scmd.Execute(); err != nil {
 				t.Fatalf("serve %v: %v", sargs, err)
 			}
-			scfg, err := serveConfig(sgot)
+			scfg, err := sgot.config("serve")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -136,11 +136,6 @@ Options:
 	return cmd
 }
 
-// serveConfig resolves the model config of serve (see ModelOptions.config).
-func serveConfig(opts *ServeOptions) (inference.Config, error) {
-	return opts.config("serve")
-}
-
 // serveRun loads the model, listens, prints the ready line and serves
 // until ctx is cancelled.
 func serveRun(ctx context.Context, opts *ServeOptions) error {

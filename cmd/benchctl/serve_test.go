@@ -90,7 +90,7 @@ func TestServeConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			cfg, err := serveConfig(&ServeOptions{ModelOptions: tt.opts})
+			cfg, err := (&ServeOptions{ModelOptions: tt.opts}).config("serve")
 			if tt.wantErr != "" {
 				var fe *FlagError
 				if !errors.As(err, &fe) || !strings.Contains(err.Error(), tt.wantErr) {
