@@ -81,15 +81,13 @@ type Analysis struct {
 // billed ms (Lambda, Azure) or instance ms divided by the achieved
 // concurrency (Cloud Run), metered the API Gateway requests it counts for
 // (one per started 512 KB of request + response body; none without a
-// gateway). For Lambda perUnit = computePerUnit + ephPerUnit (ephemeral
-// storage above 512 MB is billed on the same billed duration).
+// gateway). For Lambda perUnit includes ephPerUnit (ephemeral storage
+// above 512 MB is billed on the same billed duration).
 type configStat struct {
 	target, platform, arch, plan string
 	memMB                        int
 	entry, apigw                 *Entry
-	fixed, perUnit               decimal.Decimal
-	computePerUnit, ephPerUnit   decimal.Decimal
-	gwRate                       decimal.Decimal
+	fixed, perUnit, ephPerUnit   decimal.Decimal
 	gateway                      string
 	ephemeralMB                  int
 	ephemeralSource              string
@@ -102,12 +100,32 @@ type configStat struct {
 	estimate bool
 }
 
-// gwPer is the mean API Gateway fee per request (tier-1 rate).
-func (c *configStat) gwPer() decimal.Decimal {
+// gwRate is the API Gateway fee per metered request (tier-1 rate; zero
+// without a gateway).
+func (c *configStat) gwRate() decimal.Decimal {
 	if c.apigw == nil {
 		return decimal.Zero
 	}
-	return c.gwRate.Mul(decimal.NewFromFloat(c.gwUnits))
+	return c.apigw.APIGateway.RequestTiers[0].USD
+}
+
+// gwPer is the mean API Gateway fee per request (tier-1 rate).
+func (c *configStat) gwPer() decimal.Decimal {
+	return c.gwRate().Mul(decimal.NewFromFloat(c.gwUnits))
+}
+
+// gatewayUnitsFrom sets gwUnits, for a configuration behind a gateway, from
+// the api_gateway_http components a previous analysis recorded in rows; it
+// reports whether it found them.
+func (c *configStat) gatewayUnitsFrom(rows []results.CostRow) bool {
+	if c.apigw == nil {
+		return false
+	}
+	u, ok := gatewayUnitsFromCost(rows, c.target, c.memMB, c.arch)
+	if ok {
+		c.gwUnits = u
+	}
+	return ok
 }
 
 func (c *configStat) name() string {
@@ -151,7 +169,7 @@ func NewAnalysis(book *Book, sum *results.Summary, sc *scenarios.Scenario) (*Ana
 	if book == nil || sum == nil {
 		return nil, errors.New("pricing analysis: book and summary are required")
 	}
-	stats, notes, err := statsFromSummary(book, sum, sc, analysisEnv{})
+	stats, notes, err := statsFromSummary(book, sum, sc, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -567,10 +585,7 @@ func (r *rowAcc) runCost() decimal.Decimal {
 
 // gwCost is the row's API Gateway fee (zero without a gateway).
 func (r *rowAcc) gwCost() decimal.Decimal {
-	if r.cfg.apigw == nil {
-		return decimal.Zero
-	}
-	return decimal.NewFromInt(r.sumGW).Mul(r.cfg.gwRate)
+	return decimal.NewFromInt(r.sumGW).Mul(r.cfg.gwRate())
 }
 
 // paidCost is what the benchmark's own requests of the row cost: runCost
@@ -632,10 +647,9 @@ func AnalyzeRunWith(book *Book, records RecordReader, sum *results.Summary, sc *
 	var stats []*configStat
 	var notes []string
 	var accs []*rowAcc
-	env := analysisEnv{fnEphemeralMB: opts.FunctionEphemeralMB}
 	if records == nil {
 		var err error
-		stats, notes, err = statsFromSummary(book, sum, sc, env)
+		stats, notes, err = statsFromSummary(book, sum, sc, opts.FunctionEphemeralMB)
 		if err != nil {
 			return err
 		}
@@ -658,7 +672,7 @@ func AnalyzeRunWith(book *Book, records RecordReader, sum *results.Summary, sc *
 			sum.Cost = append(sum.Cost, row)
 		}
 	} else {
-		rows, accNotes, err := accumulate(book, records, sc, opts.InitRule, env)
+		rows, accNotes, err := accumulate(book, records, sc, opts.InitRule, opts.FunctionEphemeralMB)
 		if err != nil {
 			return err
 		}
@@ -719,7 +733,7 @@ func AnalyzeRunWith(book *Book, records RecordReader, sum *results.Summary, sc *
 	if v := ProfileVolume(sc); v > 0 {
 		sum.MonthlyCost = a.MonthlyCosts(v)
 	}
-	fillMemorySweep(book, accs, sum, sc, env)
+	fillMemorySweep(book, accs, sum, sc, opts.FunctionEphemeralMB)
 	notes = append(notes, componentNotes(stats, sc)...)
 	for _, n := range append(notes, a.Notes...) {
 		sum.Notes = appendOnce(sum.Notes, n)
@@ -751,12 +765,6 @@ func functionFor(sc *scenarios.Scenario, t scenarios.Target) (scenarios.Function
 	return scenarios.Function{}, false
 }
 
-// analysisEnv is what the analysis knows beyond the scenario and the
-// records: function settings read from the platform, keyed by target name.
-type analysisEnv struct {
-	fnEphemeralMB map[string]int
-}
-
 // Sources of the priced ephemeral storage size (CostRow.EphemeralStorageSource).
 const (
 	EphemeralFromScenario = "scenario"
@@ -765,37 +773,26 @@ const (
 	EphemeralDefault      = "default"
 )
 
+// IncludedEphemeralMB is the ephemeral storage every Lambda function gets
+// at no charge (the smallest size it can have); only the configured size
+// above it is billed.
+const IncludedEphemeralMB = scenarios.MinEphemeralStorageMB
+
 // ephemeralFor is the /tmp size priced for a function target and where it
 // came from: the target's ephemeral_storage_mb, else its local function's,
-// else the size read from the platform, else 512 MB (no charge).
-func ephemeralFor(sc *scenarios.Scenario, t scenarios.Target, env analysisEnv) (int, string) {
+// else the size read from the platform (platformEphMB, by target name; see
+// AnalyzeOptions.FunctionEphemeralMB), else 512 MB (no charge).
+func ephemeralFor(sc *scenarios.Scenario, t scenarios.Target, platformEphMB map[string]int) (int, string) {
 	if t.EphemeralStorageMB > 0 {
 		return t.EphemeralStorageMB, EphemeralFromScenario
 	}
 	if fn, ok := functionFor(sc, t); ok && fn.EphemeralStorageMB > 0 {
 		return fn.EphemeralStorageMB, EphemeralFromFunction
 	}
-	if mb := env.fnEphemeralMB[t.Name]; mb > 0 {
+	if mb := platformEphMB[t.Name]; mb > 0 {
 		return mb, EphemeralFromPlatform
 	}
 	return IncludedEphemeralMB, EphemeralDefault
-}
-
-// IncludedEphemeralMB is the ephemeral storage every Lambda function gets
-// at no charge; only the configured size above it is billed.
-const IncludedEphemeralMB = 512
-
-// meteredUnits is the API Gateway requests one request counts for: one per
-// started meteringKB of request + response body, at least one.
-func meteredUnits(bytes uint64, meteringKB int) int64 {
-	if meteringKB <= 0 {
-		meteringKB = 512
-	}
-	m := uint64(meteringKB) * 1024
-	if bytes <= m {
-		return 1
-	}
-	return int64((bytes + m - 1) / m)
 }
 
 // gatewayPaid reports whether the benchmark's own requests to t went
@@ -807,7 +804,7 @@ func gatewayPaid(t scenarios.Target) bool {
 }
 
 // pricer builds the configStat for a target at a memory size and architecture.
-func pricer(book *Book, sc *scenarios.Scenario, t scenarios.Target, memMB int, arch string, env analysisEnv) (*configStat, error) {
+func pricer(book *Book, sc *scenarios.Scenario, t scenarios.Target, memMB int, arch string, platformEphMB map[string]int) (*configStat, error) {
 	ps := settings(sc)
 	c := &configStat{target: t.Name, memMB: memMB, arch: arch, idleS: DefaultIdleTimeoutS}
 	if fn, ok := functionFor(sc, t); ok && fn.IdleTimeout > 0 {
@@ -839,15 +836,14 @@ func pricer(book *Book, sc *scenarios.Scenario, t scenarios.Target, memMB int, a
 		}
 		c.entry = e
 		c.fixed = e.Lambda.RequestUSD
-		c.computePerUnit = GB(c.memMB).Mul(e.Lambda.DurationTiers[0].USD).Div(decimal.NewFromInt(1000))
 		c.ephemeralMB, c.ephemeralSource = IncludedEphemeralMB, EphemeralDefault
 		if serverlessKind(t.Kind) {
-			c.ephemeralMB, c.ephemeralSource = ephemeralFor(sc, t, env)
+			c.ephemeralMB, c.ephemeralSource = ephemeralFor(sc, t, platformEphMB)
 		}
 		if c.ephemeralMB > IncludedEphemeralMB {
 			c.ephPerUnit = GB(c.ephemeralMB - IncludedEphemeralMB).Mul(e.Lambda.EphemeralGBSecondUSD).Div(decimal.NewFromInt(1000))
 		}
-		c.perUnit = c.computePerUnit.Add(c.ephPerUnit)
+		c.perUnit = GB(c.memMB).Mul(e.Lambda.DurationTiers[0].USD).Div(decimal.NewFromInt(1000)).Add(c.ephPerUnit)
 		c.plan = "on-demand"
 		if t.APIGateway != "" {
 			if t.APIGateway != "http" {
@@ -858,7 +854,6 @@ func pricer(book *Book, sc *scenarios.Scenario, t scenarios.Target, memMB int, a
 				return nil, fmt.Errorf("target %s: api gateway http api: %w", t.Name, err)
 			}
 			c.apigw, c.gateway = g, t.APIGateway
-			c.gwRate = g.APIGateway.RequestTiers[0].USD
 			c.gwUnits = 1
 		}
 	case PlatformCloudRun:
@@ -877,7 +872,6 @@ func pricer(book *Book, sc *scenarios.Scenario, t scenarios.Target, memMB int, a
 		c.fixed = e.CloudRun.RequestUSD
 		perS := decimal.NewFromFloat(vcpu).Mul(e.CloudRun.VCPUSecondUSD).Add(GB(c.memMB).Mul(e.CloudRun.GiBSecondUSD))
 		c.perUnit = perS.Div(decimal.NewFromInt(1000))
-		c.computePerUnit = c.perUnit
 	case PlatformAzureFunctions:
 		p := "consumption"
 		if plan == "flex" || plan == "flex-consumption" {
@@ -901,7 +895,6 @@ func pricer(book *Book, sc *scenarios.Scenario, t scenarios.Target, memMB int, a
 			}
 		}
 		c.perUnit = GB(mem).Mul(e.Azure.GBSecondUSD).Div(decimal.NewFromInt(1000))
-		c.computePerUnit = c.perUnit
 	default:
 		return nil, fmt.Errorf("target %s: billing platform %q isn't one of [aws-lambda cloud-run azure-functions]", t.Name, platform)
 	}
@@ -959,7 +952,7 @@ func unitOf(c *configStat, r *results.Record, initBilledRule func(time.Time) boo
 	return 0, 0, false
 }
 
-func accumulate(book *Book, records RecordReader, sc *scenarios.Scenario, initRuleName string, env analysisEnv) ([]*rowAcc, []string, error) {
+func accumulate(book *Book, records RecordReader, sc *scenarios.Scenario, initRuleName string, platformEphMB map[string]int) ([]*rowAcc, []string, error) {
 	ps := settings(sc)
 	archs := ps.Architectures
 	type cfgKey struct {
@@ -1056,7 +1049,7 @@ func accumulate(book *Book, records RecordReader, sc *scenarios.Scenario, initRu
 			ck := cfgKey{t.Name, arch, mem}
 			c, ok := cfgs[ck]
 			if !ok {
-				c, err = pricer(book, sc, t, mem, arch, env)
+				c, err = pricer(book, sc, t, mem, arch, platformEphMB)
 				if err != nil {
 					return nil, nil, fmt.Errorf("analyze run: %w", err)
 				}
@@ -1090,7 +1083,7 @@ func accumulate(book *Book, records RecordReader, sc *scenarios.Scenario, initRu
 			r.addU(u)
 			r.units = append(r.units, u)
 			if c.apigw != nil {
-				r.sumGW += meteredUnits(rec.BytesOut+rec.BytesIn, c.apigw.APIGateway.MeteringKB)
+				r.sumGW += c.apigw.APIGateway.MeteredRequests(rec.BytesOut + rec.BytesIn)
 			}
 			if rec.Cold || rec.InitDurationMs != nil {
 				r.nCold++
@@ -1126,7 +1119,6 @@ func accumulate(book *Book, records RecordReader, sc *scenarios.Scenario, initRu
 			conc = math.Min(conc, maxC)
 			c := *r.cfg
 			c.perUnit = c.perUnit.Div(decimal.NewFromFloat(conc))
-			c.computePerUnit = c.perUnit
 			r.cfg = &c
 		}
 		out = append(out, r)
@@ -1163,10 +1155,7 @@ func (r *rowAcc) costRow(seed uint64) results.CostRow {
 	}
 	lo, hi := meanCI(r.units, seed)
 	// The gateway fee enters the CI at its mean (payload sizes vary little).
-	fixed := c.fixed.Add(decimal.NewFromInt(r.sumGW).Mul(c.gwRate).Div(n)).InexactFloat64()
-	if c.apigw == nil {
-		fixed = c.fixed.InexactFloat64()
-	}
+	fixed := c.fixed.Add(r.gwCost().Div(n)).InexactFloat64()
 	pu := c.perUnit.InexactFloat64()
 	row.CostPerMillionLow = (fixed + pu*lo) * 1e6
 	row.CostPerMillionHi = (fixed + pu*hi) * 1e6
@@ -1211,7 +1200,7 @@ func (c *configStat) components(n, sumU, sumGW decimal.Decimal) []results.CostCo
 	thousand := decimal.NewFromInt(1000)
 	if c.platform == PlatformLambda {
 		l := c.entry.Lambda
-		out = append(out, mk(results.CostCompute, GB(c.memMB).Mul(sumU).Div(thousand), "GB-s", l.DurationTiers[0].USD, sumU.Mul(c.computePerUnit), c.entry))
+		out = append(out, mk(results.CostCompute, GB(c.memMB).Mul(sumU).Div(thousand), "GB-s", l.DurationTiers[0].USD, sumU.Mul(c.perUnit.Sub(c.ephPerUnit)), c.entry))
 		if c.ephPerUnit.IsPositive() {
 			out = append(out, mk(results.CostEphemeralStorage, GB(c.ephemeralMB-IncludedEphemeralMB).Mul(sumU).Div(thousand), "GB-s",
 				l.EphemeralGBSecondUSD, sumU.Mul(c.ephPerUnit), c.entry))
@@ -1220,7 +1209,7 @@ func (c *configStat) components(n, sumU, sumGW decimal.Decimal) []results.CostCo
 		out = append(out, mk(results.CostCompute, sumU, "billed ms", c.perUnit, sumU.Mul(c.perUnit), c.entry))
 	}
 	if c.apigw != nil {
-		out = append(out, mk(results.CostAPIGatewayHTTP, sumGW, "metered requests", c.gwRate, sumGW.Mul(c.gwRate), c.apigw))
+		out = append(out, mk(results.CostAPIGatewayHTTP, sumGW, "metered requests", c.gwRate(), sumGW.Mul(c.gwRate()), c.apigw))
 	}
 	return out
 }
@@ -1347,7 +1336,7 @@ func configsFromRows(rows []*rowAcc) []*configStat {
 
 // statsFromSummary estimates serverless configurations from phase
 // summaries (billed-duration means), for runs whose records are not at hand.
-func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario, env analysisEnv) ([]*configStat, []string, error) {
+func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario, platformEphMB map[string]int) ([]*configStat, []string, error) {
 	ps := settings(sc)
 	var out []*configStat
 	var notes []string
@@ -1426,16 +1415,12 @@ func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario, 
 				continue
 			}
 			for _, arch := range archs {
-				c, err := pricer(book, sc, t, mem, arch, env)
+				c, err := pricer(book, sc, t, mem, arch, platformEphMB)
 				if err != nil {
 					return nil, nil, fmt.Errorf("pricing analysis: %w", err)
 				}
-				if c.apigw != nil {
-					if u, ok := gatewayUnitsFromCost(sum.Cost, t.Name, mem, c.arch); ok {
-						c.gwUnits = u
-					} else {
-						notes = appendOnce(notes, fmt.Sprintf("%s: request and response sizes are not in the summary; each request is assumed to count as 1 API Gateway request (up to 512 KB)", t.Name))
-					}
+				if c.apigw != nil && !c.gatewayUnitsFrom(sum.Cost) {
+					notes = appendOnce(notes, fmt.Sprintf("%s: request and response sizes are not in the summary; each request is assumed to count as 1 API Gateway request (up to 512 KB)", t.Name))
 				}
 				c.n = a.n
 				c.coldFrac = float64(a.colds) / float64(a.n)
@@ -1457,7 +1442,6 @@ func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario, 
 						maxC = float64(t.Billing.Concurrency)
 					}
 					c.perUnit = c.perUnit.Div(decimal.NewFromFloat(math.Min(conc, maxC)))
-					c.computePerUnit = c.perUnit
 				}
 				if c.platform == PlatformAzureFunctions && c.plan == "consumption" {
 					c.warmU = math.Max(c.warmU, float64(c.entry.Azure.MinDurationMs))
@@ -1475,7 +1459,7 @@ func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario, 
 		}
 	}
 	if len(out) == 0 {
-		out = statsFromCostRows(book, sum, sc, env)
+		out = statsFromCostRows(book, sum, sc, platformEphMB)
 	}
 	if len(out) > 0 {
 		notes = append(notes, "serverless monthly costs estimated from summary means (records not read)")
@@ -1509,7 +1493,7 @@ func gatewayUnitsFromCost(rows []results.CostRow, target string, mem int, arch s
 // statsFromCostRows rebuilds serverless configurations from summary cost
 // rows alone (no phase summaries): each row's mean cost per request is
 // taken as the warm cost, cold starts included on average.
-func statsFromCostRows(book *Book, sum *results.Summary, sc *scenarios.Scenario, env analysisEnv) []*configStat {
+func statsFromCostRows(book *Book, sum *results.Summary, sc *scenarios.Scenario, platformEphMB map[string]int) []*configStat {
 	type agg struct {
 		row        results.CostRow
 		usd, n, lo float64
@@ -1541,13 +1525,11 @@ func statsFromCostRows(book *Book, sum *results.Summary, sc *scenarios.Scenario,
 		if !ok {
 			t = scenarios.Target{Name: a.row.Target, Kind: "aws-lambda"}
 		}
-		c, err := pricer(book, sc, t, a.row.MemoryMB, a.row.Architecture, env)
+		c, err := pricer(book, sc, t, a.row.MemoryMB, a.row.Architecture, platformEphMB)
 		if err != nil || c.perUnit.IsZero() {
 			continue
 		}
-		if u, ok := gatewayUnitsFromCost(sum.Cost, a.row.Target, a.row.MemoryMB, a.row.Architecture); ok && c.apigw != nil {
-			c.gwUnits = u
-		}
+		c.gatewayUnitsFrom(sum.Cost)
 		mean := a.usd / a.n
 		c.n = int64(a.n)
 		c.warmU = math.Max(0, (mean-c.fixed.Add(c.gwPer()).InexactFloat64())/c.perUnit.InexactFloat64())
@@ -1571,7 +1553,7 @@ func statsFromCostRows(book *Book, sum *results.Summary, sc *scenarios.Scenario,
 // flags are then set per target by results.MarkBestMemory, each target
 // against its own SLO (its slo:, else the global slo:, else none), the
 // rule benchctl run applies.
-func fillMemorySweep(book *Book, accs []*rowAcc, sum *results.Summary, sc *scenarios.Scenario, env analysisEnv) {
+func fillMemorySweep(book *Book, accs []*rowAcc, sum *results.Summary, sc *scenarios.Scenario, platformEphMB map[string]int) {
 	rows := sum.Experiments.MemorySweep
 	if len(rows) == 0 {
 		return
@@ -1611,13 +1593,11 @@ func fillMemorySweep(book *Book, accs []*rowAcc, sum *results.Summary, sc *scena
 			if r.BilledDurationMs.Count == 0 {
 				continue
 			}
-			c, err := pricer(book, sc, t, r.MemoryMB, arch, env)
+			c, err := pricer(book, sc, t, r.MemoryMB, arch, platformEphMB)
 			if err != nil || c.platform != PlatformLambda {
 				continue
 			}
-			if u, ok := gatewayUnitsFromCost(sum.Cost, r.Target, r.MemoryMB, arch); ok && c.apigw != nil {
-				c.gwUnits = u
-			}
+			c.gatewayUnitsFrom(sum.Cost)
 			per = c.fixed.Add(c.gwPer()).Add(c.perUnit.Mul(decimal.NewFromFloat(r.BilledDurationMs.Mean)))
 		}
 		usd, perM := per.InexactFloat64(), per.Mul(decimal.NewFromInt(1_000_000)).InexactFloat64()
@@ -1725,7 +1705,7 @@ func componentNotes(stats []*configStat, sc *scenarios.Scenario) []string {
 		if c.apigw != nil {
 			a := c.apigw
 			notes = appendOnce(notes, fmt.Sprintf("%s: behind an API Gateway HTTP API: every cost includes its fee of $%s per 1M requests (%s %s, %s, effective %s), metered per started %d KB of request + response body, %.3g metered per request on average; the break-even volumes include it",
-				c.target, c.gwRate.Mul(decimal.NewFromInt(1_000_000)).StringFixed(2), a.Platform, a.Region, a.Source, a.EffectiveDate, a.APIGateway.MeteringKB, c.gwUnits))
+				c.target, c.gwRate().Mul(decimal.NewFromInt(1_000_000)).StringFixed(2), a.Platform, a.Region, a.Source, a.EffectiveDate, a.APIGateway.MeteringKB, c.gwUnits))
 		}
 		switch {
 		case c.ephemeralMB > IncludedEphemeralMB:

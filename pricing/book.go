@@ -176,6 +176,21 @@ type APIGatewayRates struct {
 	MeteringKB int `yaml:"metering_kb" json:"metering_kb"`
 }
 
+// MeteredRequests is the API Gateway requests one request of bytes
+// (request + response body) counts for: one per started MeteringKB, at
+// least one.
+func (a *APIGatewayRates) MeteredRequests(bytes uint64) int64 {
+	meteringKB := a.MeteringKB
+	if meteringKB <= 0 {
+		meteringKB = 512
+	}
+	m := uint64(meteringKB) * 1024
+	if bytes <= m {
+		return 1
+	}
+	return int64((bytes + m - 1) / m)
+}
+
 // CloudRunRates are Google Cloud Run request-based billing prices.
 type CloudRunRates struct {
 	VCPUSecondUSD     decimal.Decimal `yaml:"vcpu_second_usd" json:"vcpu_second_usd"`

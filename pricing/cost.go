@@ -199,8 +199,8 @@ func LambdaCost(e *Entry, apigw *Entry, u LambdaUsage) (Estimate, error) {
 			u.FreeTier = false
 		}
 	}
-	if u.EphemeralMB > 512 {
-		q := decimal.NewFromInt(int64(u.EphemeralMB - 512)).Div(decimal.NewFromInt(1024)).Mul(billedMs).Div(decimal.NewFromInt(1000))
+	if u.EphemeralMB > IncludedEphemeralMB {
+		q := GB(u.EphemeralMB - IncludedEphemeralMB).Mul(billedMs).Div(decimal.NewFromInt(1000))
 		est.add("ephemeral storage above 512 MB", q, "GB-s", l.EphemeralGBSecondUSD)
 	}
 	if u.FreeTier {
@@ -219,11 +219,7 @@ func LambdaCost(e *Entry, apigw *Entry, u LambdaUsage) (Estimate, error) {
 			return Estimate{}, fmt.Errorf("lambda cost: api gateway http api: %w", ErrNoPrice)
 		}
 		a := apigw.APIGateway
-		units := int64(1)
-		if u.PayloadBytes > 0 {
-			units = (u.PayloadBytes + int64(a.MeteringKB)*1024 - 1) / (int64(a.MeteringKB) * 1024)
-		}
-		metered := n.Mul(decimal.NewFromInt(units))
+		metered := n.Mul(decimal.NewFromInt(a.MeteredRequests(uint64(max(u.PayloadBytes, 0)))))
 		lower := decimal.Zero
 		for i, t := range a.RequestTiers {
 			upper := metered

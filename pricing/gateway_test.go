@@ -11,7 +11,7 @@ import (
 	"github.com/benchctl/benchctl/scenarios"
 )
 
-func TestMeteredUnits(t *testing.T) {
+func TestMeteredRequests(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
@@ -26,8 +26,8 @@ func TestMeteredUnits(t *testing.T) {
 		{"exactly 1 MB", 1024 * 1024, 2},
 	}
 	for _, tt := range tests {
-		if got := meteredUnits(tt.bytes, 512); got != tt.want {
-			t.Errorf("%s: meteredUnits(%d) = %d, want %d", tt.name, tt.bytes, got, tt.want)
+		if got := (&APIGatewayRates{MeteringKB: 512}).MeteredRequests(tt.bytes); got != tt.want {
+			t.Errorf("%s: MeteredRequests(%d) = %d, want %d", tt.name, tt.bytes, got, tt.want)
 		}
 	}
 }

@@ -101,10 +101,9 @@ type Serverless struct {
 	// behind one (nil: no gateway fee).
 	APIGW *Entry
 	// GatewayUnits is the mean metered API Gateway requests per request
-	// (one per started 512 KB of request + response body, so >= 1); when
-	// 0, it follows from PayloadBytes (one request of that size).
+	// (one per started 512 KB of request + response body, so >= 1;
+	// APIGatewayRates.MeteredRequests); 0 means 1.
 	GatewayUnits float64
-	PayloadBytes int64
 	// EphemeralMB is the function's ephemeral storage (512 and below: no charge).
 	EphemeralMB int
 	// Lambda: GB-s per warm request and extra GB-s per cold start.
@@ -150,11 +149,7 @@ func (s *Serverless) gatewayUnits() decimal.Decimal {
 	if s.GatewayUnits > 0 {
 		return decimal.NewFromFloat(s.GatewayUnits)
 	}
-	units := int64(1)
-	if a := s.APIGW; a != nil && a.APIGateway != nil && s.PayloadBytes > 0 {
-		units = meteredUnits(uint64(s.PayloadBytes), a.APIGateway.MeteringKB)
-	}
-	return decimal.NewFromInt(units)
+	return decimal.NewFromInt(1)
 }
 
 // ephemeralPerGBs is the storage GB-s per compute GB-s: (EphemeralMB −
@@ -504,10 +499,7 @@ func (pr Pair) settled(v float64) bool {
 	var mMin, mMax decimal.Decimal
 	if s.Entry != nil && s.Entry.Lambda != nil {
 		l := s.Entry.Lambda
-		lo, hi := l.DurationTiers[0].USD, l.DurationTiers[0].USD
-		for _, t := range l.DurationTiers {
-			lo, hi = decimal.Min(lo, t.USD), decimal.Max(hi, t.USD)
-		}
+		lo, hi := tierRange(l.tiers())
 		gbs := s.WarmGBs.Add(s.ColdExtraGBs.Mul(coldShare))
 		eph := gbs.Mul(s.ephemeralPerGBs()).Mul(l.EphemeralGBSecondUSD)
 		mMin, mMax = l.RequestUSD.Add(gbs.Mul(lo)).Add(eph), l.RequestUSD.Add(gbs.Mul(hi)).Add(eph)
@@ -516,10 +508,7 @@ func (pr Pair) settled(v float64) bool {
 		mMax = mMin
 	}
 	if a := s.APIGW; a != nil && a.APIGateway != nil {
-		alo, ahi := a.APIGateway.RequestTiers[0].USD, a.APIGateway.RequestTiers[0].USD
-		for _, t := range a.APIGateway.RequestTiers {
-			alo, ahi = decimal.Min(alo, t.USD), decimal.Max(ahi, t.USD)
-		}
+		alo, ahi := tierRange(a.APIGateway.RequestTiers)
 		u := s.gatewayUnits()
 		mMin, mMax = mMin.Add(alo.Mul(u)), mMax.Add(ahi.Mul(u))
 	}
@@ -552,6 +541,15 @@ func (pr Pair) settled(v float64) bool {
 		return true
 	}
 	return false
+}
+
+// tierRange is the lowest and highest marginal price of ts (not empty).
+func tierRange(ts []Tier) (lo, hi decimal.Decimal) {
+	lo, hi = ts[0].USD, ts[0].USD
+	for _, t := range ts[1:] {
+		lo, hi = decimal.Min(lo, t.USD), decimal.Max(hi, t.USD)
+	}
+	return lo, hi
 }
 
 // firstDearer is the first volume at which serverless becomes dearer than

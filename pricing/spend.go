@@ -213,7 +213,7 @@ func EstimateRunSpendWith(book *Book, sc *scenarios.Scenario, prior *results.Sum
 		if arch == "" {
 			arch = ArchX86
 		}
-		c, err := pricer(book, sc, j.t, mem, arch, analysisEnv{})
+		c, err := pricer(book, sc, j.t, mem, arch, nil)
 		if err != nil {
 			return est, fmt.Errorf("estimate run spend: %w", err)
 		}

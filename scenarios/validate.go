@@ -580,10 +580,28 @@ func (v *validator) validateFunctions(p string, fns []Function) {
 	}
 }
 
+// MinEphemeralStorageMB and maxEphemeralStorageMB are Lambda's ephemeral
+// storage (/tmp) range in MB; the minimum is included at no charge.
+const (
+	MinEphemeralStorageMB = 512
+	maxEphemeralStorageMB = 10240
+)
+
+// CheckEphemeralStorageMB rejects a /tmp size outside Lambda's range.
+func CheckEphemeralStorageMB(mb int) error {
+	if mb < MinEphemeralStorageMB || mb > maxEphemeralStorageMB {
+		return fmt.Errorf("must be between %d and %d MB, Lambda's ephemeral storage range (got %d)", MinEphemeralStorageMB, maxEphemeralStorageMB, mb)
+	}
+	return nil
+}
+
 // ephemeralStorage checks a /tmp size against Lambda's allowed range.
 func (v *validator) ephemeralStorage(path string, mb int) {
-	if v.has(path) && (mb < 512 || mb > 10240) {
-		v.errf(path, "must be between 512 and 10240 MB, Lambda's ephemeral storage range (got %d)", mb)
+	if !v.has(path) {
+		return
+	}
+	if err := CheckEphemeralStorageMB(mb); err != nil {
+		v.errf(path, "%v", err)
 	}
 }
 

@@ -688,7 +688,7 @@ func pricingApplyBreakevenFlags(sc *scenarios.Scenario, opts *PricingBreakevenOp
 				t.APIGateway = "http"
 			}
 		}
-		if changed("ephemeral-storage-mb") && opts.EphemeralMB > 0 {
+		if changed("ephemeral-storage-mb") {
 			t.EphemeralStorageMB = opts.EphemeralMB
 		}
 	}
@@ -696,8 +696,8 @@ func pricingApplyBreakevenFlags(sc *scenarios.Scenario, opts *PricingBreakevenOp
 
 // pricingCheckEphemeral rejects an ephemeral storage size outside Lambda's range.
 func pricingCheckEphemeral(cmd string, mb int) error {
-	if mb < pricing.IncludedEphemeralMB || mb > 10240 {
-		return &FlagError{Err: fmt.Errorf("%s: --ephemeral-storage-mb must be between 512 and 10240 MB, Lambda's range (got %d)", cmd, mb)}
+	if err := scenarios.CheckEphemeralStorageMB(mb); err != nil {
+		return &FlagError{Err: fmt.Errorf("%s: --ephemeral-storage-mb %w", cmd, err)}
 	}
 	return nil
 }
@@ -736,7 +736,7 @@ func pricingAnalysisFromFlags(book *pricing.Book, opts *PricingBreakevenOptions)
 		if err != nil {
 			return nil, &FlagError{Err: err}
 		}
-		s.APIGW, s.PayloadBytes = g, opts.PayloadBytes
+		s.APIGW, s.GatewayUnits = g, float64(g.APIGateway.MeteredRequests(uint64(opts.PayloadBytes)))
 		s.Name += " + HTTP API"
 	}
 	var notes []string

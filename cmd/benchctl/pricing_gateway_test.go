@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -56,13 +53,7 @@ func TestPricingGatewayFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := &pricingSeamsGot{}
-			streams, _ := pricingStreams()
-			cmd := newPricingCmd(streams, got.seams())
-			cmd.SetArgs(tt.args)
-			cmd.SetOut(&bytes.Buffer{})
-			cmd.SetErr(&bytes.Buffer{})
-			err := cmd.Execute()
+			got, err := executePricing(tt.args)
 			if tt.wantErr != "" {
 				var fe *FlagError
 				if !errors.As(err, &fe) || !strings.Contains(err.Error(), tt.wantErr) {
@@ -164,50 +155,16 @@ func TestPricingBreakevenGateway(t *testing.T) {
 // metered) and lowers the break-even volume.
 func TestPricingBreakevenRunDirGateway(t *testing.T) {
 	t.Parallel()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "scenarios", "quickstart.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "run")
-	w, err := results.CreateRun(dir, raw, results.RunInfo{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
-	enc := w.Encoder()
-	for i := range 200 {
-		dur, billed, mem := 40.2, 41.0, 1769
-		r := &results.Record{Target: "fn", Phase: "diurnal", Code: 200, Timestamp: start.Add(time.Duration(i) * 100 * time.Millisecond),
-			Latency: 45 * time.Millisecond, DurationMs: &dur, BilledDurationMs: &billed, MemorySizeMB: &mem, BytesOut: 80, BytesIn: 120}
-		if err := enc.Encode(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.CloseRecords(); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.WriteSummary(&results.Summary{Experiments: results.Experiments{Capacity: []results.CapacityResult{
-		{Target: "ref", SLOP99Ms: 100, CapacityRPS: 60, CapacityRPSLow: 55, CapacityRPSHi: 65}}}}); err != nil {
-		t.Fatal(err)
-	}
+	dir := writeQuickstartRun(t, 80, 120)
 	first := func(gateway bool) results.BreakEvenRow {
-		streams, out := pricingStreams()
 		changed := func(name string) bool { return gateway && name == "api-gateway" }
-		if err := pricingBreakevenRun(context.Background(), &PricingBreakevenOptions{IO: streams, RunDir: dir, JSON: true, InitRule: "auto", APIGateway: gateway}, changed); err != nil {
-			t.Fatal(err)
-		}
-		var got struct {
-			BreakEven []results.BreakEvenRow `json:"break_even"`
-		}
-		if err := json.Unmarshal(out.Bytes(), &got); err != nil {
-			t.Fatalf("%v\n%s", err, out)
-		}
-		for _, r := range got.BreakEven {
+		rows := breakevenRows(t, PricingBreakevenOptions{RunDir: dir, InitRule: "auto", APIGateway: gateway}, changed)
+		for _, r := range rows {
 			if r.Instance == "c7g.large" && strings.Contains(r.Serverless, "x86_64") {
 				return r
 			}
 		}
-		t.Fatalf("no x86_64 vs c7g.large row: %+v", got.BreakEven)
+		t.Fatalf("no x86_64 vs c7g.large row: %+v", rows)
 		return results.BreakEvenRow{}
 	}
 	plain, behind := first(false), first(true)

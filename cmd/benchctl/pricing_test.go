@@ -72,13 +72,7 @@ func TestNewPricingCmd(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := &pricingSeamsGot{}
-			streams, _ := pricingStreams()
-			cmd := newPricingCmd(streams, got.seams())
-			cmd.SetArgs(tt.args)
-			cmd.SetOut(&bytes.Buffer{})
-			cmd.SetErr(&bytes.Buffer{})
-			err := cmd.Execute()
+			got, err := executePricing(tt.args)
 			if tt.wantErr {
 				var fe *FlagError
 				if err == nil || !errors.As(err, &fe) {
@@ -266,8 +260,24 @@ func TestPricingUpdateRun(t *testing.T) {
 	}
 }
 
-func TestPricingBreakevenRunDir(t *testing.T) {
-	t.Parallel()
+// executePricing runs the pricing command with args through its test seams
+// and returns what the seams received.
+func executePricing(args []string) (*pricingSeamsGot, error) {
+	got := &pricingSeamsGot{}
+	streams, _ := pricingStreams()
+	cmd := newPricingCmd(streams, got.seams())
+	cmd.SetArgs(args)
+	cmd.SetOut(&bytes.Buffer{})
+	cmd.SetErr(&bytes.Buffer{})
+	return got, cmd.Execute()
+}
+
+// writeQuickstartRun saves a run of the quickstart scenario in a temporary
+// directory and returns it: 200 records of target fn (41 ms billed at
+// 1,769 MB; bytesOut sent and bytesIn received each) and a summary with
+// ref's measured capacity of 60 rps.
+func writeQuickstartRun(t *testing.T, bytesOut, bytesIn uint64) string {
+	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("..", "..", "scenarios", "quickstart.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -282,7 +292,7 @@ func TestPricingBreakevenRunDir(t *testing.T) {
 	for i := range 200 {
 		dur, billed, mem := 40.2, 41.0, 1769
 		r := &results.Record{Target: "fn", Phase: "diurnal", Code: 200, Timestamp: start.Add(time.Duration(i) * 100 * time.Millisecond),
-			Latency: 45 * time.Millisecond, DurationMs: &dur, BilledDurationMs: &billed, MemorySizeMB: &mem}
+			Latency: 45 * time.Millisecond, DurationMs: &dur, BilledDurationMs: &billed, MemorySizeMB: &mem, BytesOut: bytesOut, BytesIn: bytesIn}
 		if err := enc.Encode(r); err != nil {
 			t.Fatal(err)
 		}
@@ -295,8 +305,16 @@ func TestPricingBreakevenRunDir(t *testing.T) {
 	if err := w.WriteSummary(sum); err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+// breakevenRows runs pricing breakeven --json with opts (changed says which
+// flags were set) and returns its break-even rows.
+func breakevenRows(t *testing.T, opts PricingBreakevenOptions, changed func(string) bool) []results.BreakEvenRow {
+	t.Helper()
 	streams, out := pricingStreams()
-	if err := pricingBreakevenRun(context.Background(), &PricingBreakevenOptions{IO: streams, RunDir: dir, JSON: true, InitRule: "auto"}, func(string) bool { return false }); err != nil {
+	opts.IO, opts.JSON = streams, true
+	if err := pricingBreakevenRun(context.Background(), &opts, changed); err != nil {
 		t.Fatal(err)
 	}
 	var got struct {
@@ -305,11 +323,18 @@ func TestPricingBreakevenRunDir(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
+	return got.BreakEven
+}
+
+func TestPricingBreakevenRunDir(t *testing.T) {
+	t.Parallel()
+	dir := writeQuickstartRun(t, 0, 0)
+	rows := breakevenRows(t, PricingBreakevenOptions{RunDir: dir, InitRule: "auto"}, func(string) bool { return false })
 	// quickstart prices x86_64 and arm64 against c7g.large, c7i.large and t3.medium.
-	if len(got.BreakEven) != 6 {
-		t.Fatalf("rows = %d, want 6:\n%s", len(got.BreakEven), out)
+	if len(rows) != 6 {
+		t.Fatalf("rows = %d, want 6:\n%+v", len(rows), rows)
 	}
-	for _, r := range got.BreakEven {
+	for _, r := range rows {
 		if r.CapacityRPS != 60 || !strings.Contains(r.CapacityAssumption, "capacity search on ref") {
 			t.Errorf("row %s/%s: capacity %g %q", r.Serverless, r.Instance, r.CapacityRPS, r.CapacityAssumption)
 		}
