@@ -182,3 +182,29 @@ func BenchmarkDecoders(b *testing.B) {
 		run(b, func(f *os.File) (results.Decoder, func()) { return newLeanDecoder(f), func() {} })
 	})
 }
+
+// BenchmarkCompare compares two 1,200-record synthetic runs; "load both"
+// (Load of each run, charts included) is the baseline: Compare reads the
+// same records but draws only its own chart.
+func BenchmarkCompare(b *testing.B) {
+	base := b.TempDir()
+	a, c := filepath.Join(base, "a"), filepath.Join(base, "b")
+	writeSyntheticRun(b, a, defaultSynth())
+	writeSyntheticRun(b, c, shiftedSynth(3, 1.25))
+	b.Run("load both", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			for _, d := range []string{a, c} {
+				if _, err := Load(context.Background(), d); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("compare", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := Compare(context.Background(), a, c); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

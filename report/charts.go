@@ -623,6 +623,16 @@ func cdfQuantiles() []float64 {
 	return append(qs, 0.995, 0.999, 0.9995, 0.9999, 1)
 }
 
+// cdfPoints are t's latency CDF at cdfQuantiles, (ms, quantile), without
+// the points a log-latency axis cannot show.
+func cdfPoints(t *targetData) plotter.XYs {
+	var xys plotter.XYs
+	for _, q := range cdfQuantiles() {
+		xys = append(xys, plotter.XY{X: quantileMs(t.Latency, q), Y: q})
+	}
+	return positive(xys, true, false)
+}
+
 func (m *Model) latencyCDFChart() (*Chart, string) {
 	ts := m.latencyTargets()
 	if len(ts) == 0 {
@@ -634,11 +644,7 @@ func (m *Model) latencyCDFChart() (*Chart, string) {
 		cdfLabels := newLabelLayer()
 		for _, t := range ts {
 			col := hexColour(m.colour(t.Name))
-			var xys plotter.XYs
-			for _, q := range cdfQuantiles() {
-				xys = append(xys, plotter.XY{X: quantileMs(t.Latency, q), Y: q})
-			}
-			xys = positive(xys, true, false)
+			xys := cdfPoints(t)
 			addLine(p, xys, col, 2, nil, t.Name)
 			cdfLabels.avoid = append(cdfLabels.avoid, xys)
 			var marks plotter.XYs

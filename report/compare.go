@@ -11,7 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/benchctl/benchctl/results"
 )
 
 // DefaultAlpha is the significance level of Compare's Mann-Whitney U test.
@@ -72,33 +73,21 @@ type Comparison struct {
 	colours map[string]string
 }
 
-// RunProvenance identifies one compared run.
+// RunProvenance identifies one compared run: its directory, scenario and
+// record count, and the run's run.json (results.RunInfo, whose fields it
+// promotes, in JSON too).
 type RunProvenance struct {
 	// Dir is the run directory as given to Compare.
-	Dir             string    `json:"dir"`
-	Scenario        string    `json:"scenario"`
-	ScenarioFile    string    `json:"scenario_file,omitempty"`
-	Start           time.Time `json:"start"`
-	End             time.Time `json:"end"`
-	BenchctlVersion string    `json:"benchctl_version"`
-	GoVersion       string    `json:"go_version"`
-	OS              string    `json:"os"`
-	Arch            string    `json:"arch"`
-	CPUModel        string    `json:"cpu_model,omitempty"`
-	Cores           int       `json:"cores"`
-	Hostname        string    `json:"hostname,omitempty"`
-	Seed            uint64    `json:"seed"`
-	Interrupted     bool      `json:"interrupted"`
-	Records         int64     `json:"records"`
-	Command         []string  `json:"command,omitempty"`
+	Dir          string `json:"dir"`
+	Scenario     string `json:"scenario"`
+	ScenarioFile string `json:"scenario_file,omitempty"`
+	Records      int64  `json:"records"`
+	results.RunInfo
 }
 
 func provenanceOf(dir string, m *Model) RunProvenance {
-	r := m.Summary.Run
 	return RunProvenance{Dir: dir, Scenario: m.Summary.Scenario.Name, ScenarioFile: m.Summary.Scenario.File,
-		Start: r.Start, End: r.End, BenchctlVersion: r.BenchctlVersion, GoVersion: r.GoVersion, OS: r.OS, Arch: r.Arch,
-		CPUModel: r.CPUModel, Cores: r.Cores, Hostname: r.Hostname, Seed: r.Seed, Interrupted: r.Interrupted,
-		Records: m.Records, Command: r.Command}
+		Records: m.Records, RunInfo: m.Summary.Run}
 }
 
 // TargetDelta compares one target across two runs. Deltas are relative:
@@ -517,7 +506,7 @@ func WriteComparison(w io.Writer, c *Comparison, format string) error {
 	var b strings.Builder
 	if md {
 		fmt.Fprintf(&b, "# benchctl compare: %s → %s\n\n", esc(c.RunA), esc(c.RunB))
-		fmt.Fprintf(&b, "**Verdict: %s** (threshold %s%s; Mann-Whitney U, alpha %g; error rates: %s, a significant change counts beyond ±%s)\n\n",
+		fmt.Fprintf(&b, "**Verdict: %s** (threshold %s, %s; Mann-Whitney U, alpha %g; error rates: %s, a significant change counts beyond ±%s)\n\n",
 			verdictLabel(c.Overall()), fmtThreshold(c.Threshold), thresholdSource(c), c.Alpha, errorTestText, fmtPP(c.ErrorRateThreshold))
 		for _, d := range c.Targets {
 			fmt.Fprintf(&b, "- %s: **%s**: %s\n", esc(d.Target), verdictLabel(d.Verdict), esc(strings.Join(d.VerdictReasons, "; ")))
@@ -526,30 +515,23 @@ func WriteComparison(w io.Writer, c *Comparison, format string) error {
 		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	} else {
 		fmt.Fprintf(&b, "compare %s → %s (Mann-Whitney U, alpha %g; error rates: %s)\n", c.RunA, c.RunB, c.Alpha, errorTestText)
-		fmt.Fprintf(&b, "verdict: %s (threshold %s%s; error-rate threshold %s)\n", verdictLabel(c.Overall()), fmtThreshold(c.Threshold), thresholdSource(c), fmtPP(c.ErrorRateThreshold))
+		fmt.Fprintf(&b, "verdict: %s (threshold %s, %s; error-rate threshold %s)\n", verdictLabel(c.Overall()), fmtThreshold(c.Threshold), thresholdSource(c), fmtPP(c.ErrorRateThreshold))
 	}
-	opt := func(f func(float64) string, v *float64) string {
-		if v == nil {
-			return "–"
-		}
-		return f(*v)
-	}
-	pctS := func(v float64) string { return fmt.Sprintf("%+.1f%%", 100*v) }
 	for _, d := range c.Targets {
 		if md {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.3g | %s |\n", esc(d.Target),
-				fmtMs(d.P50AMs), fmtMs(d.P50BMs), pctS(d.P50Delta), fmtMs(d.P99AMs), fmtMs(d.P99BMs), pctS(d.P99Delta),
+				fmtMs(d.P50AMs), fmtMs(d.P50BMs), fmtDelta(d.P50Delta), fmtMs(d.P99AMs), fmtMs(d.P99BMs), fmtDelta(d.P99Delta),
 				fmtPct(d.ErrorRateA), fmtPct(d.ErrorRateB), fmtPPDelta(d.ErrorRateDelta), errorP(d),
-				opt(fmtUSD, d.CostPerMillionAUSD), opt(fmtUSD, d.CostPerMillionBUSD), opt(pctS, d.CostDelta),
-				opt(fmtVolume, d.BreakEvenA), opt(fmtVolume, d.BreakEvenB), d.PValue, d.Shift)
+				fmtOpt(fmtUSD, d.CostPerMillionAUSD), fmtOpt(fmtUSD, d.CostPerMillionBUSD), fmtOpt(fmtDelta, d.CostDelta),
+				fmtOpt(fmtVolume, d.BreakEvenA), fmtOpt(fmtVolume, d.BreakEvenB), d.PValue, d.Shift)
 			continue
 		}
 		fmt.Fprintf(&b, "%s\n  p50 %s → %s ms (%s)  p99 %s → %s ms (%s)\n  errors %s/%s (%s) → %s/%s (%s) (%s), %s\n  cost/1M %s → %s (%s)  break-even %s → %s requests/month\n  Mann-Whitney U=%.0f z=%.2f p=%.3g (n=%d, %d): %s\n  verdict: %s: %s\n",
-			d.Target, fmtMs(d.P50AMs), fmtMs(d.P50BMs), pctS(d.P50Delta), fmtMs(d.P99AMs), fmtMs(d.P99BMs), pctS(d.P99Delta),
+			d.Target, fmtMs(d.P50AMs), fmtMs(d.P50BMs), fmtDelta(d.P50Delta), fmtMs(d.P99AMs), fmtMs(d.P99BMs), fmtDelta(d.P99Delta),
 			fmtInt(d.ErrorsA), fmtInt(d.RequestsA), fmtPct(d.ErrorRateA), fmtInt(d.ErrorsB), fmtInt(d.RequestsB), fmtPct(d.ErrorRateB),
 			fmtPPDelta(d.ErrorRateDelta), errorTestSentence(d),
-			opt(fmtUSD, d.CostPerMillionAUSD), opt(fmtUSD, d.CostPerMillionBUSD), opt(pctS, d.CostDelta),
-			opt(fmtVolume, d.BreakEvenA), opt(fmtVolume, d.BreakEvenB), d.U, d.Z, d.PValue, d.SamplesA, d.SamplesB, d.Shift,
+			fmtOpt(fmtUSD, d.CostPerMillionAUSD), fmtOpt(fmtUSD, d.CostPerMillionBUSD), fmtOpt(fmtDelta, d.CostDelta),
+			fmtOpt(fmtVolume, d.BreakEvenA), fmtOpt(fmtVolume, d.BreakEvenB), d.U, d.Z, d.PValue, d.SamplesA, d.SamplesB, d.Shift,
 			verdictLabel(d.Verdict), strings.Join(d.VerdictReasons, "; "))
 	}
 	if md && c.chartLink != "" && c.chart != nil {
@@ -569,6 +551,17 @@ func WriteComparison(w io.Writer, c *Comparison, format string) error {
 
 // errorTestText names the error-rate tests in the documents.
 const errorTestText = "two-proportion z-test, Fisher's exact test when an expected count is below 5"
+
+// fmtDelta formats a relative change as a signed percentage (+12.3%).
+func fmtDelta(v float64) string { return fmt.Sprintf("%+.1f%%", 100*v) }
+
+// fmtOpt formats *v with f, "–" when v is nil (not measured or not priced).
+func fmtOpt(f func(float64) string, v *float64) string {
+	if v == nil {
+		return "–"
+	}
+	return f(*v)
+}
 
 // fmtPPDelta formats an absolute error-rate change in percentage points.
 func fmtPPDelta(v float64) string { return fmt.Sprintf("%+.2f pp", 100*v) }
@@ -595,7 +588,7 @@ func verdictLabel(v string) string {
 // thresholdSource says where the threshold came from, for the documents.
 func thresholdSource(c *Comparison) string {
 	if c.FailOnRegression {
-		return ", --fail-on-regression"
+		return "--fail-on-regression"
 	}
-	return ", the default; --fail-on-regression not set"
+	return "the default; --fail-on-regression not set"
 }

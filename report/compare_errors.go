@@ -83,6 +83,29 @@ func fisherExact(errA, nA, errB, nB int64) float64 {
 	return math.Min(1, p)
 }
 
+// Error-rate changes (TargetDelta.errorChange).
+const (
+	errUnchanged = iota // no error in either run, or not significant
+	errMore             // B significantly worse beyond the threshold
+	errFewer            // B significantly better beyond the threshold
+	errWithin           // significant, but within ±threshold
+)
+
+// errorChange classifies B's error-rate change at alpha and threshold
+// (absolute): one of errUnchanged, errMore, errFewer, errWithin.
+func (d TargetDelta) errorChange(alpha, threshold float64) int {
+	diff := d.ErrorRateB - d.ErrorRateA
+	switch {
+	case d.ErrorsA == 0 && d.ErrorsB == 0, d.ErrorTest == ErrorTestNone, d.ErrorPValue >= alpha:
+		return errUnchanged
+	case diff > threshold:
+		return errMore
+	case diff < -threshold:
+		return errFewer
+	}
+	return errWithin
+}
+
 // judgeErrors says whether B's error rate rose (worse) or fell (better)
 // significantly (p < alpha) and by more than threshold (absolute), with
 // the reason; a change that is not called is described in note (empty
@@ -91,15 +114,13 @@ func (d TargetDelta) judgeErrors(alpha, threshold float64) (worse, better, note 
 	if d.ErrorsA == 0 && d.ErrorsB == 0 {
 		return "", "", ""
 	}
-	diff := d.ErrorRateB - d.ErrorRateA
-	desc := fmt.Sprintf("error rate %s → %s (%+.2f pp, %s)", fmtPct(d.ErrorRateA), fmtPct(d.ErrorRateB), 100*diff, errorTestSentence(d))
-	sig := d.ErrorTest != ErrorTestNone && d.ErrorPValue < alpha
-	switch {
-	case sig && diff > threshold:
+	desc := fmt.Sprintf("error rate %s → %s (%+.2f pp, %s)", fmtPct(d.ErrorRateA), fmtPct(d.ErrorRateB), 100*(d.ErrorRateB-d.ErrorRateA), errorTestSentence(d))
+	switch d.errorChange(alpha, threshold) {
+	case errMore:
 		return desc, "", ""
-	case sig && diff < -threshold:
+	case errFewer:
 		return "", desc, ""
-	case sig:
+	case errWithin:
 		return "", "", desc + ": significant but within ±" + fmtPP(threshold)
 	}
 	return "", "", desc + ": not significant"

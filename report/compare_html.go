@@ -1,13 +1,10 @@
 package report
 
 import (
-	"bytes"
-	"encoding/base64"
 	"fmt"
 	"html/template"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 
 	"gonum.org/v1/plot/plotter"
@@ -35,25 +32,10 @@ type compareHTMLData struct {
 // formatters: nil-able figures print "–", deltas are signed percentages.
 func compareTemplateFuncs() template.FuncMap {
 	f := templateFuncs()
-	f["delta"] = func(v float64) string { return fmt.Sprintf("%+.1f%%", 100*v) }
-	f["optdelta"] = func(v *float64) string {
-		if v == nil {
-			return "–"
-		}
-		return fmt.Sprintf("%+.1f%%", 100**v)
-	}
-	f["optusd"] = func(v *float64) string {
-		if v == nil {
-			return "–"
-		}
-		return fmtUSD(*v)
-	}
-	f["optvol"] = func(v *float64) string {
-		if v == nil {
-			return "–"
-		}
-		return fmtVolume(*v)
-	}
+	f["delta"] = fmtDelta
+	f["optdelta"] = func(v *float64) string { return fmtOpt(fmtDelta, v) }
+	f["optusd"] = func(v *float64) string { return fmtOpt(fmtUSD, v) }
+	f["optvol"] = func(v *float64) string { return fmtOpt(fmtVolume, v) }
 	f["label"] = verdictLabel
 	f["threshold"] = fmtThreshold
 	f["date"] = func(t time.Time) string {
@@ -80,32 +62,18 @@ func compareTemplateFuncs() template.FuncMap {
 		return errorTestName(d.ErrorTest)
 	}
 	f["errchange"] = func(d TargetDelta, alpha, threshold float64) string {
-		worse, better, note := d.judgeErrors(alpha, threshold)
-		switch {
-		case worse != "":
+		switch d.errorChange(alpha, threshold) {
+		case errMore:
 			return "B more errors"
-		case better != "":
+		case errFewer:
 			return "B fewer errors"
-		case strings.HasSuffix(note, "not significant"), note == "":
-			return "none"
+		case errWithin:
+			return "significant, within ±" + fmtPP(threshold)
 		}
-		return "significant, within ±" + fmtPP(threshold)
+		return "none"
 	}
 	f["num"] = func(v float64) string { return fmt.Sprintf("%.2f", v) }
 	return f
-}
-
-// readAssets returns the shared style sheet and the table-sorting script.
-func readAssets() (template.CSS, template.JS, error) {
-	css, err := templateFS.ReadFile("templates/report.css")
-	if err != nil {
-		return "", "", fmt.Errorf("read css: %w", err)
-	}
-	js, err := templateFS.ReadFile("templates/sort.js")
-	if err != nil {
-		return "", "", fmt.Errorf("read script: %w", err)
-	}
-	return template.CSS(css), template.JS(js), nil
 }
 
 // WriteCompareHTML writes compare.html: one self-contained page with the
@@ -114,15 +82,11 @@ func readAssets() (template.CSS, template.JS, error) {
 // report.html's style sheet (light and dark, print) and needs no
 // JavaScript; a small inline script only makes the tables sortable.
 func WriteCompareHTML(w io.Writer, c *Comparison) error {
-	t, err := template.New("compare.html.tmpl").Funcs(compareTemplateFuncs()).ParseFS(templateFS, "templates/compare.html.tmpl")
-	if err != nil {
-		return fmt.Errorf("parse compare template: %w", err)
-	}
 	css, js, err := readAssets()
 	if err != nil {
 		return err
 	}
-	d := compareHTMLData{Comparison: c, CSS: css, Script: js, Skipped: c.chartSkipped, Source: thresholdSource(c)[2:]}
+	d := compareHTMLData{Comparison: c, CSS: css, Script: js, Skipped: c.chartSkipped, Source: thresholdSource(c)}
 	args := []string{"benchctl", "compare", c.ProvenanceA.Dir, c.ProvenanceB.Dir, "--format", "html"}
 	if c.FailOnRegression {
 		args = append(args, "--fail-on-regression", fmtThreshold(c.Threshold))
@@ -145,28 +109,7 @@ func WriteCompareHTML(w io.Writer, c *Comparison) error {
 	} else if d.Skipped == "" {
 		d.Skipped = "No chart: the comparison holds no latencies."
 	}
-	var out bytes.Buffer
-	if err := t.Execute(&out, d); err != nil {
-		return fmt.Errorf("render compare html: %w", err)
-	}
-	if _, err := out.WriteTo(w); err != nil {
-		return fmt.Errorf("write compare html: %w", err)
-	}
-	return nil
-}
-
-// inlineChart renders c as an SVG data URI for an <img>.
-func inlineChart(c *Chart) (chartImage, error) {
-	var buf bytes.Buffer
-	if err := c.WriteSVG(&buf); err != nil {
-		return chartImage{}, fmt.Errorf("render html: %w", err)
-	}
-	return chartImage{
-		Name: c.Name, Title: c.Title, Caption: c.Caption,
-		DataURI: template.URL("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())),
-		Width:   int(c.Width.Dots(96)), Height: int(c.Height.Dots(96)),
-		Table: c.Table,
-	}, nil
+	return writePage(w, "compare.html.tmpl", compareTemplateFuncs(), d, "compare html")
 }
 
 // compareCDFChart overlays the latency CDFs of the targets both runs share:
@@ -210,11 +153,7 @@ func compareCDFChart(ma, mb *Model, c *Comparison) (*Chart, string) {
 				{pr.a, "A", 1.5, dashed(), draw.RingGlyph{}},
 				{pr.b, "B", 2, nil, draw.CircleGlyph{}},
 			} {
-				var xys plotter.XYs
-				for _, q := range cdfQuantiles() {
-					xys = append(xys, plotter.XY{X: quantileMs(run.td.Latency, q), Y: q})
-				}
-				xys = positive(xys, true, false)
+				xys := cdfPoints(run.td)
 				legend := pr.name + " — A (" + runA + ")"
 				if run.tag == "B" {
 					legend = pr.name + " — B (" + runB + ")"

@@ -124,6 +124,22 @@ func TestCompare(t *testing.T) {
 					if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
 						t.Errorf("json output does not decode: %v", err)
 					}
+					// Provenance holds run.json's fields beside the
+					// directory, flat (RunInfo is embedded, not nested).
+					var raw struct {
+						A map[string]json.RawMessage `json:"provenance_a"`
+					}
+					if err := json.Unmarshal(buf.Bytes(), &raw); err != nil {
+						t.Fatal(err)
+					}
+					for _, k := range []string{"dir", "scenario", "records", "benchctl_version", "start", "seed", "cpu_isolation"} {
+						if _, ok := raw.A[k]; !ok {
+							t.Errorf("provenance_a lacks %q: %v", k, raw.A)
+						}
+					}
+					if back.ProvenanceB.BenchctlVersion == "" || back.ProvenanceB.Start != c.ProvenanceB.Start || len(back.ProvenanceB.Phases) != len(c.ProvenanceB.Phases) {
+						t.Errorf("provenance_b did not round-trip: %+v", back.ProvenanceB)
+					}
 				}
 			}
 		})

@@ -177,19 +177,12 @@ func (m *Model) buildCosts() {
 				v.Storage += " (" + c.EphemeralStorageSource + ")"
 			}
 		}
-		for _, col := range m.CostColumns {
-			cell := CostCell{Text: "–"}
-			for _, p := range c.Components {
-				if p.Name != col.Name {
-					continue
-				}
-				cell = CostCell{Text: fmtPartUSD(p.CostPerMillionUSD), Share: fmtShare(p.CostPerMillionUSD, c.CostPerMillionUSD),
-					Title: fmt.Sprintf("%s %s at %s = %s for %s requests", fmtQuantity(p.Quantity), p.Unit, fmtPriceRate(p.RateUSD, p.Unit),
-						fmtUSD(p.RunCostUSD), fmtInt(c.Requests))}
-				break
-			}
-			v.Parts = append(v.Parts, cell)
-		}
+		name := func(p results.CostComponent) string { return p.Name }
+		v.Parts = alignCells(m.CostColumns, c.Components, name, func(p results.CostComponent) CostCell {
+			return CostCell{Text: fmtPartUSD(p.CostPerMillionUSD), Share: fmtShare(p.CostPerMillionUSD, c.CostPerMillionUSD),
+				Title: fmt.Sprintf("%s %s at %s = %s for %s requests", fmtQuantity(p.Quantity), p.Unit, fmtPriceRate(p.RateUSD, p.Unit),
+					fmtUSD(p.RunCostUSD), fmtInt(c.Requests))}
+		})
 		m.CostRows = append(m.CostRows, v)
 	}
 
@@ -201,21 +194,31 @@ func (m *Model) buildCosts() {
 	}
 	m.MonthlyColumns = costColumns(names)
 	for _, r := range m.Summary.MonthlyCost {
-		v := MonthlyView{MonthlyCostRow: r}
-		for _, col := range m.MonthlyColumns {
-			cell := CostCell{Text: "–"}
-			for _, p := range r.Components {
-				if p.Name == col.Name {
-					cell = CostCell{Text: fmtPartUSD(p.MonthlyCostUSD), Share: fmtShare(p.MonthlyCostUSD, r.MonthlyCostUSD),
-						Title: p.PriceSource + " (" + p.PriceEffective + ")"}
-					break
-				}
-			}
-			v.Parts = append(v.Parts, cell)
-		}
-		m.Monthly = append(m.Monthly, v)
+		name := func(p results.MonthlyCostComponent) string { return p.Name }
+		parts := alignCells(m.MonthlyColumns, r.Components, name, func(p results.MonthlyCostComponent) CostCell {
+			return CostCell{Text: fmtPartUSD(p.MonthlyCostUSD), Share: fmtShare(p.MonthlyCostUSD, r.MonthlyCostUSD),
+				Title: p.PriceSource + " (" + p.PriceEffective + ")"}
+		})
+		m.Monthly = append(m.Monthly, MonthlyView{MonthlyCostRow: r, Parts: parts})
 	}
 	m.GatewayNote = m.gatewayNote()
+}
+
+// alignCells lines a row's components up with cols: the cell of the
+// component whose name is the column's, "–" where the row has none.
+func alignCells[C any](cols []CostColumn, comps []C, name func(C) string, cell func(C) CostCell) []CostCell {
+	var out []CostCell
+	for _, col := range cols {
+		c := CostCell{Text: "–"}
+		for _, p := range comps {
+			if name(p) == col.Name {
+				c = cell(p)
+				break
+			}
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // gatewayNote explains the " + HTTP API" suffix when some configuration

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"embed"
+	"encoding/base64"
 	"fmt"
 	"html/template"
 	"io"
@@ -67,10 +68,6 @@ type htmlData struct {
 // charts inlined as SVG data URIs, light and dark colour schemes and a print
 // style sheet.
 func WriteHTML(w io.Writer, m *Model) error {
-	t, err := template.New("report.html.tmpl").Funcs(templateFuncs()).ParseFS(templateFS, "templates/report.html.tmpl")
-	if err != nil {
-		return fmt.Errorf("parse html template: %w", err)
-	}
 	css, js, err := readAssets()
 	if err != nil {
 		return err
@@ -83,12 +80,49 @@ func WriteHTML(w io.Writer, m *Model) error {
 		}
 		d.ChartImages = append(d.ChartImages, img)
 	}
+	return writePage(w, "report.html.tmpl", templateFuncs(), d, "html")
+}
+
+// writePage renders templates/<name> with funcs and data into a buffer and
+// writes the page to w; what names the page in errors ("html").
+func writePage(w io.Writer, name string, funcs template.FuncMap, data any, what string) error {
+	t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/"+name)
+	if err != nil {
+		return fmt.Errorf("parse %s template: %w", what, err)
+	}
 	var out bytes.Buffer
-	if err := t.Execute(&out, d); err != nil {
-		return fmt.Errorf("render html: %w", err)
+	if err := t.Execute(&out, data); err != nil {
+		return fmt.Errorf("render %s: %w", what, err)
 	}
 	if _, err := out.WriteTo(w); err != nil {
-		return fmt.Errorf("write html: %w", err)
+		return fmt.Errorf("write %s: %w", what, err)
 	}
 	return nil
+}
+
+// readAssets returns the shared style sheet and the table-sorting script.
+func readAssets() (template.CSS, template.JS, error) {
+	css, err := templateFS.ReadFile("templates/report.css")
+	if err != nil {
+		return "", "", fmt.Errorf("read css: %w", err)
+	}
+	js, err := templateFS.ReadFile("templates/sort.js")
+	if err != nil {
+		return "", "", fmt.Errorf("read script: %w", err)
+	}
+	return template.CSS(css), template.JS(js), nil
+}
+
+// inlineChart renders c as an SVG data URI for an <img>.
+func inlineChart(c *Chart) (chartImage, error) {
+	var buf bytes.Buffer
+	if err := c.WriteSVG(&buf); err != nil {
+		return chartImage{}, fmt.Errorf("render html: %w", err)
+	}
+	return chartImage{
+		Name: c.Name, Title: c.Title, Caption: c.Caption,
+		DataURI: template.URL("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())),
+		Width:   int(c.Width.Dots(96)), Height: int(c.Height.Dots(96)),
+		Table: c.Table,
+	}, nil
 }

@@ -138,7 +138,7 @@ func WriteMarkdown(w io.Writer, m *Model) error {
 		}
 	}
 
-	if len(m.Costs) > 0 {
+	if len(m.CostRows) > 0 {
 		writeMarkdownCosts(&b, m)
 	}
 	if len(m.Monthly) > 0 {

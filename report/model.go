@@ -31,10 +31,9 @@ type Model struct {
 	SLO     []SLOLine
 	Targets []TargetView
 	Phases  []PhaseView
-	Costs   []results.CostRow
 	// CostColumns are the cost components present in any cost row (none
-	// for runs priced before components existed); CostRows are Costs with
-	// their cost per 1M split along them.
+	// for runs priced before components existed); CostRows are the
+	// summary's cost rows with their cost per 1M split along them.
 	CostColumns []CostColumn
 	CostRows    []CostView
 	// MonthlyColumns and Monthly are the same for the monthly cost of
@@ -171,7 +170,7 @@ func (c Curve) costAt(v float64) (float64, bool) {
 // buildModel derives the view model from a run.
 func buildModel(runDir string, rd *runDir, data *recordData, curves []Curve) *Model {
 	s := &rd.summary
-	m := &Model{RunDir: runDir, Summary: s, Scenario: rd.scenario, data: data, curves: curves, Costs: s.Cost}
+	m := &Model{RunDir: runDir, Summary: s, Scenario: rd.scenario, data: data, curves: curves}
 	seen := map[string]bool{}
 	for _, n := range append(append([]string(nil), s.Notes...), rd.notes...) {
 		if !seen[n] {

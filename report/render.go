@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -149,12 +150,20 @@ func FormatNames() []string {
 // checks each against the registry; "all" means every format. "markdown" is
 // accepted for "md".
 func ParseFormats(list []string) ([]string, error) {
+	return parseFormatList(list, FormatNames(), DefaultFormats())
+}
+
+// ParseCompareFormats is ParseFormats for WriteComparison's formats
+// (CompareFormatNames); the default is text.
+func ParseCompareFormats(list []string) ([]string, error) {
+	return parseFormatList(list, CompareFormatNames(), []string{"text"})
+}
+
+// parseFormatList splits comma-separated names, maps "markdown" to "md"
+// and "all" to every known name, drops duplicates and checks each name
+// against known; def is the answer when list names none.
+func parseFormatList(list, known, def []string) ([]string, error) {
 	var out []string
-	seen := map[string]bool{}
-	known := map[string]bool{}
-	for _, n := range FormatNames() {
-		known[n] = true
-	}
 	for _, item := range list {
 		for _, n := range strings.Split(item, ",") {
 			n = strings.ToLower(strings.TrimSpace(n))
@@ -166,20 +175,19 @@ func ParseFormats(list []string) ([]string, error) {
 			}
 			names := []string{n}
 			if n == "all" {
-				names = FormatNames()
-			} else if !known[n] {
-				return nil, fmt.Errorf("format %q isn't one of [%s]: %w", n, strings.Join(FormatNames(), ", "), ErrUnknownFormat)
+				names = known
+			} else if !slices.Contains(known, n) {
+				return nil, fmt.Errorf("format %q isn't one of [%s]: %w", n, strings.Join(known, ", "), ErrUnknownFormat)
 			}
 			for _, n := range names {
-				if !seen[n] {
-					seen[n] = true
+				if !slices.Contains(out, n) {
 					out = append(out, n)
 				}
 			}
 		}
 	}
 	if len(out) == 0 {
-		return DefaultFormats(), nil
+		return def, nil
 	}
 	return out, nil
 }
@@ -191,9 +199,16 @@ func Load(ctx context.Context, runDir string, opts ...Option) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return load(ctx, runDir, cfg)
+	m, err := load(ctx, runDir, cfg)
+	if err != nil {
+		return nil, err
+	}
+	m.buildCharts()
+	return m, nil
 }
 
+// load reads a run directory into a Model without its charts: Load and
+// Render build them (buildCharts), Compare draws only its own.
 func load(ctx context.Context, runDir string, cfg *config) (*Model, error) {
 	rd, err := openRunDir(runDir)
 	if err != nil {
@@ -236,9 +251,7 @@ func load(ctx context.Context, runDir string, cfg *config) (*Model, error) {
 			curves = nil
 		}
 	}
-	m := buildModel(filepath.Base(filepath.Clean(runDir)), rd, data, curves)
-	m.buildCharts()
-	return m, nil
+	return buildModel(filepath.Base(filepath.Clean(runDir)), rd, data, curves), nil
 }
 
 // Render renders the run in runDir into outDir (runDir when empty) in the
@@ -263,6 +276,7 @@ func Render(ctx context.Context, runDir, outDir string, formats []string, opts .
 	if err != nil {
 		return nil, err
 	}
+	m.buildCharts()
 	if outDir == "" {
 		outDir = runDir
 	}

@@ -185,24 +185,32 @@ func TestRenderWithoutSummary(t *testing.T) {
 
 func TestParseFormats(t *testing.T) {
 	t.Parallel()
+	report, compare := ParseFormats, ParseCompareFormats
+	const reportNames, compareNames = "html, md, json, png, svg", "text, md, json, html, png, svg"
 	tests := []struct {
 		name    string
+		parse   func([]string) ([]string, error)
+		names   string // listed in the error
 		in      []string
 		want    string
 		wantErr bool
 	}{
-		{"default", nil, "html,md,json", false},
-		{"comma list", []string{"svg,png"}, "svg,png", false},
-		{"repeated and deduplicated", []string{"html", "html,markdown"}, "html,md", false},
-		{"all", []string{"all"}, "html,md,json,png,svg", false},
-		{"unknown", []string{"html,pdf"}, "", true},
+		{"default", report, reportNames, nil, "html,md,json", false},
+		{"comma list", report, reportNames, []string{"svg,png"}, "svg,png", false},
+		{"repeated and deduplicated", report, reportNames, []string{"html", "html,markdown"}, "html,md", false},
+		{"all", report, reportNames, []string{"all"}, "html,md,json,png,svg", false},
+		{"unknown", report, reportNames, []string{"html,pdf"}, "", true},
+		{"compare default", compare, compareNames, nil, "text", false},
+		{"compare comma list and markdown", compare, compareNames, []string{"html,markdown", "md"}, "html,md", false},
+		{"compare all", compare, compareNames, []string{"json,all"}, "json,text,md,html,png,svg", false},
+		{"compare unknown", compare, compareNames, []string{"text,xml"}, "", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := ParseFormats(tc.in)
+			got, err := tc.parse(tc.in)
 			if tc.wantErr {
-				if !errors.Is(err, ErrUnknownFormat) || !strings.Contains(err.Error(), "html, md, json, png, svg") {
+				if !errors.Is(err, ErrUnknownFormat) || !strings.Contains(err.Error(), tc.names) {
 					t.Fatalf("err = %v, want ErrUnknownFormat listing the names", err)
 				}
 				return

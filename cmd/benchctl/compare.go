@@ -36,40 +36,6 @@ func (o *CompareOptions) toStdout() bool {
 	return o.OutDir == "" && len(o.Formats) == 1 && slices.Contains([]string{"text", "md", "json"}, o.Formats[0])
 }
 
-// parseCompareFormats splits comma-separated names, maps "markdown" to
-// "md", drops duplicates and checks each name.
-func parseCompareFormats(list []string) ([]string, error) {
-	var out []string
-	for _, item := range list {
-		for _, n := range strings.Split(item, ",") {
-			n = strings.ToLower(strings.TrimSpace(n))
-			switch n {
-			case "":
-				continue
-			case "markdown":
-				n = "md"
-			case "all":
-				for _, f := range report.CompareFormatNames() {
-					if !slices.Contains(out, f) {
-						out = append(out, f)
-					}
-				}
-				continue
-			}
-			if !slices.Contains(report.CompareFormatNames(), n) {
-				return nil, fmt.Errorf("format %q isn't one of [%s]", n, strings.Join(report.CompareFormatNames(), ", "))
-			}
-			if !slices.Contains(out, n) {
-				out = append(out, n)
-			}
-		}
-	}
-	if len(out) == 0 {
-		return []string{"text"}, nil
-	}
-	return out, nil
-}
-
 // parseThreshold reads "10%", "10" (percent) or "0.1" (fraction below 1).
 func parseThreshold(s string) (float64, error) {
 	t := strings.TrimSpace(s)
@@ -168,7 +134,7 @@ Exit status 4 marks a regression; 2 bad arguments.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.RunA, opts.RunB = args[0], args[1]
-			formats, err := parseCompareFormats(opts.Formats)
+			formats, err := report.ParseCompareFormats(opts.Formats)
 			if err != nil {
 				return &FlagError{Err: fmt.Errorf("compare: %w", err)}
 			}
@@ -207,13 +173,14 @@ func compareRun(ctx context.Context, opts *CompareOptions) error {
 	if err != nil {
 		return err
 	}
+	// Judge again: at --fail-on-regression when given, and with the
+	// --error-rate-threshold either way.
 	c.ErrorRateThreshold = opts.ErrorRateThreshold
+	threshold := c.Threshold
 	if opts.FailOnRegression >= 0 {
-		c.Judge(opts.FailOnRegression)
-		c.FailOnRegression = true
-	} else {
-		c.Judge(c.Threshold)
+		threshold, c.FailOnRegression = opts.FailOnRegression, true
 	}
+	c.Judge(threshold)
 	if opts.toStdout() {
 		if err := report.WriteComparison(opts.IO.Out, c, opts.Formats[0]); err != nil {
 			return err
