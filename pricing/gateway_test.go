@@ -322,14 +322,17 @@ func TestEstimateRunSpendGateway(t *testing.T) {
 	t.Parallel()
 	book := mustBook(t)
 	tests := []struct {
-		name   string
-		target scenarios.Target
-		want   string
+		name        string
+		target      scenarios.Target
+		platformEph int // /tmp size read from the function's configuration
+		want        string
 	}{
-		{"invoke api, no storage", scenarios.Target{Kind: "aws-lambda", Function: "f", APIGateway: "http"}, "0.0502001"},
-		{"invoke api bypasses the gateway", scenarios.Target{Kind: "aws-lambda", Function: "f", APIGateway: "http", EphemeralStorageMB: 2048}, "0.05033915"},
-		{"function url bypasses the gateway", scenarios.Target{Kind: "lambda-url", Function: "f", URL: "https://abc.lambda-url.us-east-1.on.aws/", APIGateway: "http"}, "0.0502001"},
-		{"execute-api url pays it", scenarios.Target{Kind: "lambda-url", Function: "f", URL: "https://abc.execute-api.us-east-1.amazonaws.com/x", APIGateway: "http"}, "0.0512001"},
+		{"invoke api, no storage", scenarios.Target{Kind: "aws-lambda", Function: "f", APIGateway: "http"}, 0, "0.0502001"},
+		{"storage read from the function", scenarios.Target{Kind: "aws-lambda", Function: "f"}, 2048, "0.05033915"},
+		{"the scenario's storage wins", scenarios.Target{Kind: "aws-lambda", Function: "f", EphemeralStorageMB: 512}, 2048, "0.0502001"},
+		{"invoke api bypasses the gateway", scenarios.Target{Kind: "aws-lambda", Function: "f", APIGateway: "http", EphemeralStorageMB: 2048}, 0, "0.05033915"},
+		{"function url bypasses the gateway", scenarios.Target{Kind: "lambda-url", Function: "f", URL: "https://abc.lambda-url.us-east-1.on.aws/", APIGateway: "http"}, 0, "0.0502001"},
+		{"execute-api url pays it", scenarios.Target{Kind: "lambda-url", Function: "f", URL: "https://abc.execute-api.us-east-1.amazonaws.com/x", APIGateway: "http"}, 0, "0.0512001"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -338,7 +341,11 @@ func TestEstimateRunSpendGateway(t *testing.T) {
 			tg.Name, tg.Timeout = "real", 3*time.Second
 			sc := &scenarios.Scenario{Targets: []scenarios.Target{tg},
 				Phases: []scenarios.Phase{{Name: "p", Targets: []string{"real"}, Duration: 100 * time.Second, Traffic: scenarios.Traffic{Model: "constant", Rate: 10}}}}
-			est, err := EstimateRunSpendWith(book, sc, nil, SpendOptions{FunctionMemoryMB: map[string]int{"real": 1024}})
+			opts := SpendOptions{FunctionMemoryMB: map[string]int{"real": 1024}}
+			if tt.platformEph > 0 {
+				opts.FunctionEphemeralMB = map[string]int{"real": tt.platformEph}
+			}
+			est, err := EstimateRunSpendWith(book, sc, nil, opts)
 			if err != nil {
 				t.Fatal(err)
 			}

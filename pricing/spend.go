@@ -61,6 +61,9 @@ type SpendLine struct {
 type SpendOptions struct {
 	FunctionMemoryMB map[string]int
 	FunctionTimeout  map[string]time.Duration
+	// FunctionEphemeralMB is the /tmp size read from the platform, used
+	// where the scenario sets none (as AnalyzeOptions.FunctionEphemeralMB).
+	FunctionEphemeralMB map[string]int
 }
 
 // MaxSpendUSD is the scenario's spend limit, DefaultMaxSpendUSD when unset.
@@ -213,7 +216,7 @@ func EstimateRunSpendWith(book *Book, sc *scenarios.Scenario, prior *results.Sum
 		if arch == "" {
 			arch = ArchX86
 		}
-		c, err := pricer(book, sc, j.t, mem, arch, nil)
+		c, err := pricer(book, sc, j.t, mem, arch, opts.FunctionEphemeralMB)
 		if err != nil {
 			return est, fmt.Errorf("estimate run spend: %w", err)
 		}

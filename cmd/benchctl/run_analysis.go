@@ -55,12 +55,14 @@ func runCheckSpend(opts *RunOptions, s *scenarios.Scenario, book *pricing.Book, 
 	return nil
 }
 
-// spendOptions keys the functions' memory and timeout by target name.
+// spendOptions keys the functions' memory, timeout and /tmp size by
+// target name.
 func spendOptions(configs []results.FunctionConfigInfo) pricing.SpendOptions {
-	known := pricing.SpendOptions{FunctionMemoryMB: map[string]int{}, FunctionTimeout: map[string]time.Duration{}}
+	known := pricing.SpendOptions{FunctionMemoryMB: map[string]int{}, FunctionTimeout: map[string]time.Duration{}, FunctionEphemeralMB: map[string]int{}}
 	for _, fc := range configs {
 		known.FunctionMemoryMB[fc.Target] = fc.MemorySizeMB
 		known.FunctionTimeout[fc.Target] = time.Duration(fc.TimeoutS * float64(time.Second))
+		known.FunctionEphemeralMB[fc.Target] = fc.EphemeralStorageMB
 	}
 	return known
 }
@@ -193,13 +195,7 @@ func completeSummary(dir string, s *scenarios.Scenario, sum *results.Summary, bo
 	defer run.Close()
 	// The /tmp size read from AWS before the run prices targets whose
 	// scenario does not set ephemeral_storage_mb.
-	var analyze pricing.AnalyzeOptions
-	for _, fc := range run.Info.FunctionConfigs {
-		if analyze.FunctionEphemeralMB == nil {
-			analyze.FunctionEphemeralMB = map[string]int{}
-		}
-		analyze.FunctionEphemeralMB[fc.Target] = fc.EphemeralStorageMB
-	}
+	analyze := pricing.AnalyzeOptions{FunctionEphemeralMB: spendOptions(run.Info.FunctionConfigs).FunctionEphemeralMB}
 	if err := pricing.AnalyzeRunWith(book, pricing.RecordReaderFunc(run.Records), sum, s, analyze); err != nil {
 		sum.Notes = append(sum.Notes, "pricing failed: "+err.Error())
 	}
