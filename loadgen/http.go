@@ -91,7 +91,7 @@ func NewHTTPTarget(spec scenarios.Target, resolvedURL string) (*HTTPTarget, erro
 func (t *HTTPTarget) Name() string { return t.name }
 
 // Kind implements Target.
-func (t *HTTPTarget) Kind() string { return "http" }
+func (t *HTTPTarget) Kind() string { return scenarios.KindHTTP }
 
 // Client implements Target; its Timeout is the per-request timeout.
 func (t *HTTPTarget) Client() *http.Client { return t.client }

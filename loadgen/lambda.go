@@ -25,13 +25,6 @@ import (
 	"github.com/benchctl/benchctl/scenarios"
 )
 
-// Serverless target kinds.
-const (
-	KindAWSLambda   = "aws-lambda"
-	KindLocalLambda = "local-lambda"
-	KindLambdaURL   = "lambda-url"
-)
-
 // Lambda target defaults.
 const (
 	// DefaultLambdaRegion is used for local endpoints when no region is set.
@@ -56,7 +49,7 @@ const (
 
 // LambdaOptions configures an aws-lambda or local-lambda target.
 type LambdaOptions struct {
-	// Name is the scenario target name; Kind is KindAWSLambda or KindLocalLambda.
+	// Name is the scenario target name; Kind is scenarios.KindAWSLambda or scenarios.KindLocalLambda.
 	Name string
 	Kind string
 	// Function is a function name or ARN; Qualifier an optional version or alias.
@@ -102,7 +95,7 @@ func (o *LambdaOptions) resolve(ctx context.Context) error {
 		return fmt.Errorf("lambda target %q: function is required", o.Name)
 	}
 	switch o.Kind {
-	case KindLocalLambda:
+	case scenarios.KindLocalLambda:
 		if o.Endpoint == "" {
 			return fmt.Errorf("local-lambda target %q: no endpoint (the local platform is not running)", o.Name)
 		}
@@ -112,8 +105,8 @@ func (o *LambdaOptions) resolve(ctx context.Context) error {
 		if o.Credentials == nil {
 			o.Credentials = credentials.NewStaticCredentialsProvider(LocalAccessKeyID, LocalSecretAccessKey, "")
 		}
-	case KindAWSLambda, "":
-		o.Kind = KindAWSLambda
+	case scenarios.KindAWSLambda, "":
+		o.Kind = scenarios.KindAWSLambda
 		if o.Credentials == nil || o.Region == "" {
 			var opts []func(*config.LoadOptions) error
 			if o.Region != "" {
@@ -137,7 +130,7 @@ func (o *LambdaOptions) resolve(ctx context.Context) error {
 			return fmt.Errorf("aws-lambda target %q: no aws credentials found", o.Name)
 		}
 	default:
-		return fmt.Errorf("lambda target %q: kind %q isn't one of [%s %s]", o.Name, o.Kind, KindAWSLambda, KindLocalLambda)
+		return fmt.Errorf("lambda target %q: kind %q isn't one of [%s %s]", o.Name, o.Kind, scenarios.KindAWSLambda, scenarios.KindLocalLambda)
 	}
 	if o.Endpoint == "" {
 		o.Endpoint = "https://lambda." + o.Region + ".amazonaws.com"

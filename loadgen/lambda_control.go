@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
+	"github.com/benchctl/benchctl/scenarios"
 )
 
 // Control-plane defaults.
@@ -158,7 +159,7 @@ func NewLambdaControl(ctx context.Context, o LambdaOptions, opts ...ControlOptio
 		}),
 		HTTPClient: &http.Client{Transport: o.Transport},
 	}
-	if o.Kind == KindLocalLambda || o.Endpoint != "https://lambda."+o.Region+".amazonaws.com" {
+	if o.Kind == scenarios.KindLocalLambda || o.Endpoint != "https://lambda."+o.Region+".amazonaws.com" {
 		lo.BaseEndpoint = aws.String(o.Endpoint)
 	}
 	c := &LambdaControl{client: lambda.New(lo), function: o.Function,

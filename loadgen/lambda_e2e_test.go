@@ -85,7 +85,7 @@ func TestLocalLambdaEndToEnd(t *testing.T) {
 		_ = p.Close(cctx)
 	}()
 
-	spec := scenarios.Target{Name: "fn", Kind: loadgen.KindLocalLambda, Function: "echo"}
+	spec := scenarios.Target{Name: "fn", Kind: scenarios.KindLocalLambda, Function: "echo"}
 	tgt, err := loadgen.NewTarget(spec, loadgen.TargetEnv{FunctionEndpoints: map[string]string{"echo": endpoint}})
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +175,7 @@ func TestLocalLambdaEndToEnd(t *testing.T) {
 	})
 
 	t.Run("concurrency scaling", func(t *testing.T) {
-		spec := scenarios.Target{Name: "sl", Kind: loadgen.KindLocalLambda, Function: "sleeper", Body: `{"ms": 150}`}
+		spec := scenarios.Target{Name: "sl", Kind: scenarios.KindLocalLambda, Function: "sleeper", Body: `{"ms": 150}`}
 		sl, err := loadgen.NewTarget(spec, loadgen.TargetEnv{FunctionEndpoints: map[string]string{"sleeper": endpoint}})
 		if err != nil {
 			t.Fatal(err)

@@ -40,7 +40,7 @@ type ServerlessEnv struct {
 func NewControlForTarget(ctx context.Context, t Target, opts ...ControlOption) (*LambdaControl, error) {
 	lt, ok := t.(*LambdaTarget)
 	if !ok {
-		return nil, fmt.Errorf("target %s: kind %s has no Lambda control plane (want %s or %s)", t.Name(), t.Kind(), KindAWSLambda, KindLocalLambda)
+		return nil, fmt.Errorf("target %s: kind %s has no Lambda control plane (want %s or %s)", t.Name(), t.Kind(), scenarios.KindAWSLambda, scenarios.KindLocalLambda)
 	}
 	return NewLambdaControl(ctx, lt.Options(), opts...)
 }
@@ -155,7 +155,7 @@ func CollectorOptionsFor(s *scenarios.Scenario) CollectorOptions {
 		recorded[p.Name] = p.Recorded()
 		for _, t := range p.Targets {
 			switch kinds[t] {
-			case KindAWSLambda, KindLocalLambda, KindLambdaURL:
+			case scenarios.KindAWSLambda, scenarios.KindLocalLambda, scenarios.KindLambdaURL:
 				if spec, ok := ScalingSpecFromPhase(t, p); ok && p.Recorded() {
 					o.Scaling = append(o.Scaling, spec)
 				}

@@ -27,7 +27,7 @@ func TestRunServerlessExperiments(t *testing.T) {
 	steady := shortPhase("steady", 25, 250*time.Millisecond)
 	steady.Targets = []string{"fn"}
 	s := &scenarios.Scenario{
-		Targets: []scenarios.Target{{Name: "fn", Kind: KindAWSLambda, Function: "fn"}},
+		Targets: []scenarios.Target{{Name: "fn", Kind: scenarios.KindAWSLambda, Function: "fn"}},
 		Phases:  []scenarios.Phase{warm, steady},
 		SLO:     scenarios.SLO{P99Ms: 5000},
 		Experiments: scenarios.Experiments{
@@ -91,10 +91,10 @@ func TestRunServerlessExperimentsSweepsEveryTarget(t *testing.T) {
 	steady.Targets = []string{"a", "b"}
 	s := &scenarios.Scenario{
 		Targets: []scenarios.Target{
-			{Name: "a", Kind: KindAWSLambda, Function: "fa"},
+			{Name: "a", Kind: scenarios.KindAWSLambda, Function: "fa"},
 			// An SLO no row can meet: b must get no CheapestWithSLO row,
 			// while a (global SLO) must.
-			{Name: "b", Kind: KindAWSLambda, Function: "fb", SLO: &scenarios.SLO{P99Ms: 1e-6}},
+			{Name: "b", Kind: scenarios.KindAWSLambda, Function: "fb", SLO: &scenarios.SLO{P99Ms: 1e-6}},
 		},
 		Phases: []scenarios.Phase{steady},
 		SLO:    scenarios.SLO{P99Ms: 5000},
@@ -216,11 +216,11 @@ func TestNewTargetServerlessKinds(t *testing.T) {
 		wantKind string
 		wantErr  string
 	}{
-		{"local", scenarios.Target{Name: "a", Kind: KindLocalLambda, Function: "sentiment"}, KindLocalLambda, ""},
-		{"local not served", scenarios.Target{Name: "b", Kind: KindLocalLambda, Function: "other"}, "", "not served"},
-		{"aws with endpoint", scenarios.Target{Name: "c", Kind: KindAWSLambda, Function: "f", Region: "eu-west-1", Endpoint: "http://127.0.0.1:9"}, KindAWSLambda, ""},
-		{"url", scenarios.Target{Name: "d", Kind: KindLambdaURL, URL: "http://127.0.0.1:9/", Function: "f", Region: "us-east-1"}, KindLambdaURL, ""},
-		{"url without function", scenarios.Target{Name: "e", Kind: KindLambdaURL, URL: "http://127.0.0.1:9/"}, "", "function"},
+		{"local", scenarios.Target{Name: "a", Kind: scenarios.KindLocalLambda, Function: "sentiment"}, scenarios.KindLocalLambda, ""},
+		{"local not served", scenarios.Target{Name: "b", Kind: scenarios.KindLocalLambda, Function: "other"}, "", "not served"},
+		{"aws with endpoint", scenarios.Target{Name: "c", Kind: scenarios.KindAWSLambda, Function: "f", Region: "eu-west-1", Endpoint: "http://127.0.0.1:9"}, scenarios.KindAWSLambda, ""},
+		{"url", scenarios.Target{Name: "d", Kind: scenarios.KindLambdaURL, URL: "http://127.0.0.1:9/", Function: "f", Region: "us-east-1"}, scenarios.KindLambdaURL, ""},
+		{"url without function", scenarios.Target{Name: "e", Kind: scenarios.KindLambdaURL, URL: "http://127.0.0.1:9/"}, "", "function"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/benchctl/benchctl/lambdareport"
+	"github.com/benchctl/benchctl/scenarios"
 )
 
 const (
@@ -294,6 +295,6 @@ func (f *fakeLambda) invoke(w http.ResponseWriter, fn *fakeFn) {
 
 // fakeOptions are LambdaOptions pointing at f with the fake's credentials.
 func (f *fakeLambda) options(fn string) LambdaOptions {
-	return LambdaOptions{Name: "fn", Kind: KindAWSLambda, Function: fn, Region: "us-east-1", Endpoint: f.srv.URL,
+	return LambdaOptions{Name: "fn", Kind: scenarios.KindAWSLambda, Function: fn, Region: "us-east-1", Endpoint: f.srv.URL,
 		Credentials: credentials.NewStaticCredentialsProvider(fakeAKID, fakeSecret, "")}
 }

@@ -16,7 +16,7 @@ import (
 func newServerlessTarget(spec scenarios.Target, env TargetEnv) (Target, error) {
 	ctx := context.Background()
 	switch spec.Kind {
-	case KindLocalLambda:
+	case scenarios.KindLocalLambda:
 		ep := spec.Endpoint
 		if e, ok := env.FunctionEndpoints[spec.Function]; ok {
 			ep = e
@@ -25,9 +25,9 @@ func newServerlessTarget(spec scenarios.Target, env TargetEnv) (Target, error) {
 			return nil, fmt.Errorf("target %s: local-lambda function %q is not served by the local platform", spec.Name, spec.Function)
 		}
 		return NewLambdaTarget(ctx, LambdaOptionsFromScenario(spec, ep))
-	case KindAWSLambda:
+	case scenarios.KindAWSLambda:
 		return NewLambdaTarget(ctx, LambdaOptionsFromScenario(spec, ""))
-	case KindLambdaURL:
+	case scenarios.KindLambdaURL:
 		inner, err := NewHTTPTarget(spec, spec.URL)
 		if err != nil {
 			return nil, err

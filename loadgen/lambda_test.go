@@ -234,10 +234,10 @@ func TestLambdaOptionsResolve(t *testing.T) {
 		o       LambdaOptions
 		wantErr string
 	}{
-		{"no function", LambdaOptions{Name: "x", Kind: KindLocalLambda, Endpoint: "http://127.0.0.1:1"}, "function is required"},
-		{"local without endpoint", LambdaOptions{Name: "x", Kind: KindLocalLambda, Function: "f"}, "no endpoint"},
+		{"no function", LambdaOptions{Name: "x", Kind: scenarios.KindLocalLambda, Endpoint: "http://127.0.0.1:1"}, "function is required"},
+		{"local without endpoint", LambdaOptions{Name: "x", Kind: scenarios.KindLocalLambda, Function: "f"}, "no endpoint"},
 		{"bad kind", LambdaOptions{Name: "x", Kind: "gcf", Function: "f"}, "isn't one of"},
-		{"local ok", LambdaOptions{Name: "x", Kind: KindLocalLambda, Function: "f", Endpoint: "http://127.0.0.1:1/"}, ""},
+		{"local ok", LambdaOptions{Name: "x", Kind: scenarios.KindLocalLambda, Function: "f", Endpoint: "http://127.0.0.1:1/"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

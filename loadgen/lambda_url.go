@@ -18,6 +18,7 @@ import (
 
 	"github.com/benchctl/benchctl/lambdareport"
 	"github.com/benchctl/benchctl/results"
+	"github.com/benchctl/benchctl/scenarios"
 )
 
 // lambda-url defaults.
@@ -275,7 +276,7 @@ func NewLambdaURLTarget(inner Target, o LambdaURLOptions) (*LambdaURLTarget, err
 func (t *LambdaURLTarget) Name() string { return t.inner.Name() }
 
 // Kind is lambda-url.
-func (t *LambdaURLTarget) Kind() string { return KindLambdaURL }
+func (t *LambdaURLTarget) Kind() string { return scenarios.KindLambdaURL }
 
 // Client is the inner target's client.
 func (t *LambdaURLTarget) Client() *http.Client { return t.inner.Client() }

@@ -151,7 +151,7 @@ func TestLambdaURLJoin(t *testing.T) {
 			logs := newFakeLogs(t, "/aws/lambda/sentiment")
 			logs.deny = tt.deny
 			fnURL := fakeFunctionURL(t, logs, tt.skipEvery)
-			inner, err := NewHTTPTarget(scenarios.Target{Name: "url", Kind: KindLambdaURL, URL: fnURL.URL}, "")
+			inner, err := NewHTTPTarget(scenarios.Target{Name: "url", Kind: scenarios.KindLambdaURL, URL: fnURL.URL}, "")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -20,12 +20,12 @@ type TargetEnv struct {
 }
 
 // TargetKinds lists the target kinds NewTarget builds.
-var TargetKinds = []string{"http", KindAWSLambda, KindLocalLambda, KindLambdaURL}
+var TargetKinds = []string{scenarios.KindHTTP, scenarios.KindAWSLambda, scenarios.KindLocalLambda, scenarios.KindLambdaURL}
 
 // NewTarget builds the Target for one scenario target entry.
 func NewTarget(spec scenarios.Target, env TargetEnv) (Target, error) {
 	switch spec.Kind {
-	case "", "http":
+	case "", scenarios.KindHTTP:
 		u := ""
 		if spec.Server != "" {
 			base, ok := env.ServerURLs[spec.Server]
@@ -35,7 +35,7 @@ func NewTarget(spec scenarios.Target, env TargetEnv) (Target, error) {
 			u = strings.TrimRight(base, "/") + "/" + strings.TrimLeft(spec.URL, "/")
 		}
 		return NewHTTPTarget(spec, u)
-	case KindAWSLambda, KindLocalLambda, KindLambdaURL:
+	case scenarios.KindAWSLambda, scenarios.KindLocalLambda, scenarios.KindLambdaURL:
 		return newServerlessTarget(spec, env)
 	default:
 		return nil, fmt.Errorf("target %s: kind %q isn't one of [%s]", spec.Name, spec.Kind, strings.Join(TargetKinds, " "))

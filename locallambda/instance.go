@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/benchctl/benchctl/scenarios"
 )
@@ -848,4 +849,14 @@ func (p *Platform) isClosed() bool {
 func timeoutSeconds(d time.Duration) int {
 	s := int((d + time.Second - 1) / time.Second)
 	return max(s, 1)
+}
+
+// ioctlFIONREAD returns how many bytes are waiting in a pipe.
+func ioctlFIONREAD(fd uintptr) (int, error) {
+	var n int32
+	_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, fd, uintptr(syscall.TIOCINQ), uintptr(unsafe.Pointer(&n)))
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
 }

@@ -88,10 +88,24 @@ func DefaultFormats() []string { return []string{"html", "md", "json", "png"} }
 // pricing.architectures is not set.
 func DefaultArchitectures() []string { return []string{"x86_64"} }
 
+// Target kinds (Target.Kind): the one list every package uses.
+const (
+	// KindHTTP is a plain HTTP endpoint (the reference server, or any URL).
+	KindHTTP = "http"
+	// KindAWSLambda is an AWS Lambda function called through the Invoke API.
+	KindAWSLambda = "aws-lambda"
+	// KindLocalLambda is a function on benchctl's local Lambda-compatible
+	// platform, called through the same Invoke API.
+	KindLocalLambda = "local-lambda"
+	// KindLambdaURL is a Lambda function URL (plain HTTPS, REPORT lines
+	// joined from CloudWatch Logs).
+	KindLambdaURL = "lambda-url"
+)
+
 // Allowed values of the enumerated fields.
 var (
-	targetKinds    = []string{"http", "aws-lambda", "local-lambda", "lambda-url"}
-	functionKinds  = []string{"aws-lambda", "local-lambda", "lambda-url"}
+	targetKinds    = []string{KindHTTP, KindAWSLambda, KindLocalLambda, KindLambdaURL}
+	functionKinds  = []string{KindAWSLambda, KindLocalLambda, KindLambdaURL}
 	httpMethods    = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 	architectures  = []string{"x86_64", "arm64"}
 	orders         = []string{"sequential", "random"}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	"github.com/spf13/cobra"
 )
 
 // ExitCode is benchctl's process exit status. The codes are decided here
@@ -53,21 +51,6 @@ type InterruptedError struct{ Dir string }
 
 func (e *InterruptedError) Error() string {
 	return "interrupted; results recorded so far are saved in " + e.Dir
-}
-
-// Main runs benchctl with args and returns the exit code.
-func Main(ctx context.Context, args []string, streams *IOStreams) ExitCode {
-	root := newRootCmd(streams)
-	root.SetArgs(args)
-	root.SetContext(ctx)
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &FlagError{Err: err} })
-	root.Long = root.Short + "\n\n" + exitCodesHelp
-	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return ExitOK
-	}
-	fmt.Fprintln(streams.Err, "benchctl:", err)
-	return exitCodeFor(err)
 }
 
 func exitCodeFor(err error) ExitCode {

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -51,4 +52,19 @@ func newRootCmd(streams *IOStreams) *cobra.Command {
 		newCompareCmd(streams, nil),
 	)
 	return root
+}
+
+// Main runs benchctl with args and returns the exit code.
+func Main(ctx context.Context, args []string, streams *IOStreams) ExitCode {
+	root := newRootCmd(streams)
+	root.SetArgs(args)
+	root.SetContext(ctx)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &FlagError{Err: err} })
+	root.Long = root.Short + "\n\n" + exitCodesHelp
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintln(streams.Err, "benchctl:", err)
+	return exitCodeFor(err)
 }

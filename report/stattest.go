@@ -1,15 +1,9 @@
 package report
 
 import (
-	"fmt"
 	"math"
+	"sort"
 )
-
-// DefaultErrorRateThreshold is the absolute increase of the error rate
-// (B − A, a fraction: 0.01 = one percentage point) that Compare's verdicts
-// require before a significant change counts (the CLI's
-// --error-rate-threshold).
-const DefaultErrorRateThreshold = 0.01
 
 // Tests of an error-rate change (TargetDelta.ErrorTest).
 const (
@@ -83,73 +77,50 @@ func fisherExact(errA, nA, errB, nB int64) float64 {
 	return math.Min(1, p)
 }
 
-// Error-rate changes (TargetDelta.errorChange).
-const (
-	errUnchanged = iota // no error in either run, or not significant
-	errMore             // B significantly worse beyond the threshold
-	errFewer            // B significantly better beyond the threshold
-	errWithin           // significant, but within ±threshold
-)
-
-// errorChange classifies B's error-rate change at alpha and threshold
-// (absolute): one of errUnchanged, errMore, errFewer, errWithin.
-func (d TargetDelta) errorChange(alpha, threshold float64) int {
-	diff := d.ErrorRateB - d.ErrorRateA
-	switch {
-	case d.ErrorsA == 0 && d.ErrorsB == 0, d.ErrorTest == ErrorTestNone, d.ErrorPValue >= alpha:
-		return errUnchanged
-	case diff > threshold:
-		return errMore
-	case diff < -threshold:
-		return errFewer
+// MannWhitneyU tests whether b tends to be larger than a. It returns U for
+// b (the number of pairs (a_i, b_j) with b_j > a_i, ties counting ½), the
+// z score of U under H0 (normal approximation with tie correction:
+// σ² = n_a·n_b/12 · ((n+1) − Σ(t³−t)/(n(n−1)))), and the two-sided p-value
+// erfc(|z|/√2). z > 0 means b is stochastically larger (slower).
+func MannWhitneyU(a, b []float64) (u, z, p float64) {
+	na, nb := float64(len(a)), float64(len(b))
+	type obs struct {
+		v    float64
+		inB  bool
+		rank float64
 	}
-	return errWithin
-}
-
-// judgeErrors says whether B's error rate rose (worse) or fell (better)
-// significantly (p < alpha) and by more than threshold (absolute), with
-// the reason; a change that is not called is described in note (empty
-// when neither run had an error).
-func (d TargetDelta) judgeErrors(alpha, threshold float64) (worse, better, note string) {
-	if d.ErrorsA == 0 && d.ErrorsB == 0 {
-		return "", "", ""
+	all := make([]obs, 0, len(a)+len(b))
+	for _, v := range a {
+		all = append(all, obs{v: v})
 	}
-	desc := fmt.Sprintf("error rate %s → %s (%+.2f pp, %s)", fmtPct(d.ErrorRateA), fmtPct(d.ErrorRateB), 100*(d.ErrorRateB-d.ErrorRateA), errorTestSentence(d))
-	switch d.errorChange(alpha, threshold) {
-	case errMore:
-		return desc, "", ""
-	case errFewer:
-		return "", desc, ""
-	case errWithin:
-		return "", "", desc + ": significant but within ±" + fmtPP(threshold)
+	for _, v := range b {
+		all = append(all, obs{v: v, inB: true})
 	}
-	return "", "", desc + ": not significant"
-}
-
-// errorTestName is a test as readers see it.
-func errorTestName(t string) string {
-	switch t {
-	case ErrorTestFisher:
-		return "Fisher exact"
-	case ErrorTestZ:
-		return "two-proportion z"
+	sort.Slice(all, func(i, j int) bool { return all[i].v < all[j].v })
+	n := float64(len(all))
+	var tieSum, rankB float64
+	for i := 0; i < len(all); {
+		j := i
+		for j < len(all) && all[j].v == all[i].v {
+			j++
+		}
+		r := float64(i+j+1) / 2 // average of ranks i+1..j
+		t := float64(j - i)
+		tieSum += t*t*t - t
+		for k := i; k < j; k++ {
+			if all[k].inB {
+				rankB += r
+			}
+		}
+		i = j
 	}
-	return "not tested"
-}
-
-// errorTestSentence is a target's error-rate test and p-value in a sentence:
-// "two-proportion z p=5.1e-07", or why there was none.
-func errorTestSentence(d TargetDelta) string {
-	switch {
-	case d.ErrorTest == ErrorTestFisher || d.ErrorTest == ErrorTestZ:
-		return fmt.Sprintf("%s p=%.2g", errorTestName(d.ErrorTest), d.ErrorPValue)
-	case d.ErrorsA == 0 && d.ErrorsB == 0:
-		return "not tested: no errors in either run"
+	u = rankB - nb*(nb+1)/2
+	mean := na * nb / 2
+	variance := na * nb / 12 * ((n + 1) - tieSum/(n*(n-1)))
+	if variance <= 0 {
+		return u, 0, 1
 	}
-	return "not tested"
-}
-
-// fmtPP formats an absolute error-rate threshold in percentage points.
-func fmtPP(v float64) string {
-	return fmt.Sprintf("%.4g pp", 100*v)
+	z = (u - mean) / math.Sqrt(variance)
+	p = math.Erfc(math.Abs(z) / math.Sqrt2)
+	return u, z, p
 }

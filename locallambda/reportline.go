@@ -1,9 +1,7 @@
 package locallambda
 
 import (
-	"syscall"
 	"time"
-	"unsafe"
 
 	"github.com/benchctl/benchctl/lambdareport"
 	"github.com/google/uuid"
@@ -37,14 +35,4 @@ func reportFor(reqID string, durMs float64, memMB, usedMB int, initDur *time.Dur
 // round2 rounds to the two decimals the REPORT line shows.
 func round2(v float64) float64 {
 	return float64(int64(v*100+0.5)) / 100
-}
-
-// ioctlFIONREAD returns how many bytes are waiting in a pipe.
-func ioctlFIONREAD(fd uintptr) (int, error) {
-	var n int32
-	_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, fd, uintptr(syscall.TIOCINQ), uintptr(unsafe.Pointer(&n)))
-	if errno != 0 {
-		return 0, errno
-	}
-	return int(n), nil
 }

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/spf13/cobra"
+
+	"github.com/benchctl/benchctl/pricing"
+)
+
+// PricingEstimateOptions are the inputs of `benchctl pricing estimate`.
+type PricingEstimateOptions struct {
+	IO       *IOStreams
+	Prices   string
+	Platform string
+	Region   string
+	Arch     string
+	Plan     string
+	MemoryMB int
+	Duration time.Duration
+	Requests int64
+	FreeTier bool
+	JSON     bool
+	// Lambda extras.
+	ColdStarts             int64
+	InitDuration           time.Duration
+	LegacyInit             bool
+	EphemeralMB            int
+	APIGateway             bool
+	PayloadBytes           int64
+	ProvisionedConcurrency int
+	ProvisionedHours       float64
+	ProvisionedRequests    int64
+	// Cloud Run.
+	VCPU         float64
+	Concurrency  float64
+	MinInstances int
+	// Azure Flex.
+	AlwaysReady int
+	// EC2.
+	Instance  string
+	Instances int
+	Hours     float64
+}
+
+func newPricingEstimateCmd(streams *IOStreams, runF func(*PricingEstimateOptions) error) *cobra.Command {
+	opts := &PricingEstimateOptions{IO: streams}
+	cmd := &cobra.Command{
+		Use:   "estimate --platform P [options]",
+		Short: "Itemise the cost of a number of requests (or instance hours)",
+		Long: `Usage:
+  benchctl pricing estimate --platform aws-lambda --arch arm64 --memory 1024 --duration 100ms --requests 1000000 [--free-tier] [--json]
+  benchctl pricing estimate --platform cloud-run --vcpu 1 --memory 512 --concurrency 4 --duration 120ms --requests 1000000
+  benchctl pricing estimate --platform azure-functions --plan consumption --memory 200 --duration 50ms --requests 1000000
+  benchctl pricing estimate --platform ec2 --instance c7g.large [--instances 2] [--hours 730]
+
+Prices one configuration with the price book and prints each line item
+(quantity × rate = USD) and the book entry it came from. AWS Lambda bills
+each invocation's duration rounded up to 1 ms, at MB/1024 GB, through the
+monthly marginal volume tiers; the free tier is off unless --free-tier.
+
+Options:
+  --platform P            aws-lambda (default), cloud-run, azure-functions, ec2
+  --region R              price region (default us-east-1)
+  --arch A                x86_64 (default) or arm64 (Lambda)
+  --plan P                azure-functions: consumption (default) or flex
+  --memory MB             configured memory (Azure Consumption: observed memory)
+  --duration D            handler duration per request (e.g. 100ms, 1.2ms)
+  --requests N            number of requests
+  --free-tier             subtract the monthly free tier
+  --cold-starts N         Lambda: requests that were cold starts
+  --init-duration D       Lambda: INIT duration of each cold start
+  --legacy-init           Lambda: the pre-2025-08-01 rule (INIT of managed ZIP runtimes not billed)
+  --ephemeral-storage-mb MB  Lambda: configured /tmp, 512-10240 (512 included; alias --ephemeral)
+  --api-gateway           Lambda: add the API Gateway HTTP API fee
+  --payload-bytes B       Lambda: request + response bytes per request, for API Gateway's
+                          512 KB metering (each started 512 KB counts as one request)
+  --provisioned N         Lambda: provisioned concurrency kept enabled --provisioned-hours
+  --provisioned-hours H   hours Provisioned Concurrency is enabled (default 730)
+  --provisioned-requests N  requests served by Provisioned Concurrency (the rest spill over on demand)
+  --vcpu V                Cloud Run vCPUs (default 1)
+  --concurrency C         Cloud Run achieved concurrency per instance (default 1)
+  --min-instances N       Cloud Run idle minimum instances, or Azure Flex always-ready
+                          instances, kept for --hours (default 730)
+  --instance TYPE         EC2 instance type; --instances N, --hours H (default 730)
+  --prices FILE           price-book file overriding the embedded one
+  --json                  print {"total_usd", "items": [{"name","quantity","unit","rate_usd","usd"}], "price_book": {...}}`,
+		Example: `  # the seed paper's figure: $0.20 + $1.67 = $1.87 per 1M at 1 GB and 100 ms
+  benchctl pricing estimate --memory 1024 --duration 100ms --requests 1000000
+  benchctl pricing estimate --arch arm64 --memory 1536 --duration 42ms --requests 5000000 --json
+  # behind an HTTP API with 600 KB responses (2 metered requests each) and 2 GB of /tmp
+  benchctl pricing estimate --memory 1024 --duration 100ms --api-gateway --payload-bytes 614400 --ephemeral-storage-mb 2048`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch opts.Platform {
+			case pricing.PlatformLambda, pricing.PlatformCloudRun, pricing.PlatformAzureFunctions:
+				if opts.MemoryMB <= 0 {
+					return &FlagError{Err: errors.New("pricing estimate: --memory must be > 0")}
+				}
+				if opts.Requests < 0 || opts.Duration < 0 {
+					return &FlagError{Err: errors.New("pricing estimate: --requests and --duration must be >= 0")}
+				}
+				if err := pricingCheckEphemeral("pricing estimate", opts.EphemeralMB); err != nil {
+					return err
+				}
+				if opts.PayloadBytes < 0 {
+					return &FlagError{Err: fmt.Errorf("pricing estimate: --payload-bytes must be >= 0 (got %d)", opts.PayloadBytes)}
+				}
+			case pricing.PlatformEC2:
+				if opts.Instance == "" {
+					return &FlagError{Err: errors.New("pricing estimate: --instance is required for ec2")}
+				}
+			default:
+				return &FlagError{Err: fmt.Errorf("pricing estimate: --platform %q isn't one of [aws-lambda cloud-run azure-functions ec2]", opts.Platform)}
+			}
+			if opts.Arch != pricing.ArchX86 && opts.Arch != pricing.ArchArm64 {
+				return &FlagError{Err: fmt.Errorf("pricing estimate: --arch %q isn't one of [x86_64 arm64]", opts.Arch)}
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return pricingEstimateRun(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Prices, "prices", "", "price-book file overriding the embedded one")
+	f.StringVar(&opts.Platform, "platform", pricing.PlatformLambda, "aws-lambda, cloud-run, azure-functions or ec2")
+	f.StringVar(&opts.Region, "region", pricing.DefaultRegion, "price region")
+	f.StringVar(&opts.Arch, "arch", pricing.ArchX86, "x86_64 or arm64")
+	f.StringVar(&opts.Plan, "plan", "", "azure-functions plan: consumption or flex")
+	f.IntVar(&opts.MemoryMB, "memory", 0, "memory in MB")
+	f.DurationVar(&opts.Duration, "duration", 0, "duration per request")
+	f.Int64Var(&opts.Requests, "requests", 1_000_000, "number of requests")
+	f.BoolVar(&opts.FreeTier, "free-tier", false, "subtract the monthly free tier")
+	f.BoolVar(&opts.JSON, "json", false, "print JSON")
+	f.Int64Var(&opts.ColdStarts, "cold-starts", 0, "Lambda: cold starts among the requests")
+	f.DurationVar(&opts.InitDuration, "init-duration", 0, "Lambda: INIT duration per cold start")
+	f.BoolVar(&opts.LegacyInit, "legacy-init", false, "Lambda: pre-2025-08-01 INIT rule (not billed)")
+	f.IntVar(&opts.EphemeralMB, "ephemeral-storage-mb", pricing.IncludedEphemeralMB, "Lambda: ephemeral storage in MB (512-10240)")
+	f.IntVar(&opts.EphemeralMB, "ephemeral", pricing.IncludedEphemeralMB, "Lambda: ephemeral storage in MB (alias of --ephemeral-storage-mb)")
+	f.BoolVar(&opts.APIGateway, "api-gateway", false, "Lambda: add the API Gateway HTTP API fee")
+	f.Int64Var(&opts.PayloadBytes, "payload-bytes", 0, "Lambda: request + response bytes per request, for API Gateway metering")
+	f.IntVar(&opts.ProvisionedConcurrency, "provisioned", 0, "Lambda: provisioned concurrency")
+	f.Float64Var(&opts.ProvisionedHours, "provisioned-hours", pricing.HoursPerMonth, "hours provisioned concurrency is enabled")
+	f.Int64Var(&opts.ProvisionedRequests, "provisioned-requests", 0, "Lambda: requests served by provisioned concurrency")
+	f.IntVar(&opts.MinInstances, "min-instances", 0, "Cloud Run min instances / Azure Flex always-ready instances")
+	f.Float64Var(&opts.VCPU, "vcpu", 1, "Cloud Run vCPUs")
+	f.Float64Var(&opts.Concurrency, "concurrency", 1, "Cloud Run achieved concurrency")
+	f.StringVar(&opts.Instance, "instance", "", "EC2 instance type")
+	f.IntVar(&opts.Instances, "instances", 1, "EC2 instances")
+	f.Float64Var(&opts.Hours, "hours", pricing.HoursPerMonth, "EC2 hours")
+	return cmd
+}
+
+func pricingEstimateRun(_ context.Context, opts *PricingEstimateOptions) error {
+	book, err := pricing.LoadBook(opts.Prices)
+	if err != nil {
+		return &FlagError{Err: err}
+	}
+	durMs := float64(opts.Duration) / float64(time.Millisecond)
+	var est pricing.Estimate
+	switch opts.Platform {
+	case pricing.PlatformLambda:
+		e, err := book.Find(pricing.PlatformLambda, opts.Region, opts.Arch, "", "")
+		if err != nil {
+			return &FlagError{Err: err}
+		}
+		var apigw *pricing.Entry
+		if opts.APIGateway {
+			if apigw, err = book.Find(pricing.PlatformAPIGatewayHTTP, opts.Region, "", "", ""); err != nil {
+				return &FlagError{Err: err}
+			}
+		}
+		u := pricing.LambdaUsage{Requests: opts.Requests, MemoryMB: opts.MemoryMB, DurationMs: durMs, ColdStarts: opts.ColdStarts,
+			InitMs: float64(opts.InitDuration) / float64(time.Millisecond), InitBilled: !opts.LegacyInit, EphemeralMB: opts.EphemeralMB,
+			FreeTier: opts.FreeTier, APIGateway: opts.APIGateway, PayloadBytes: opts.PayloadBytes}
+		if opts.ProvisionedConcurrency > 0 {
+			u.ProvisionedConcurrency, u.ProvisionedHours = opts.ProvisionedConcurrency, opts.ProvisionedHours
+			u.ProvisionedRequests = opts.ProvisionedRequests
+		}
+		est, err = pricing.LambdaCost(e, apigw, u)
+		if err != nil {
+			return &FlagError{Err: err}
+		}
+	case pricing.PlatformCloudRun:
+		e, err := book.Find(pricing.PlatformCloudRun, opts.Region, "", "request-based", "")
+		if err != nil {
+			return &FlagError{Err: err}
+		}
+		est, err = pricing.CloudRunCost(e, pricing.CloudRunUsage{Requests: opts.Requests, DurationMs: durMs, VCPU: opts.VCPU,
+			MemoryMB: opts.MemoryMB, Concurrency: opts.Concurrency, FreeTier: opts.FreeTier,
+			MinInstances: opts.MinInstances, IdleHours: opts.Hours})
+		if err != nil {
+			return &FlagError{Err: err}
+		}
+	case pricing.PlatformAzureFunctions:
+		plan := opts.Plan
+		if plan == "" {
+			plan = "consumption"
+		}
+		if plan == "flex-consumption" {
+			plan = "flex"
+		}
+		e, err := book.Find(pricing.PlatformAzureFunctions, opts.Region, "", plan, "")
+		if err != nil {
+			return &FlagError{Err: err}
+		}
+		u := pricing.AzureUsage{Executions: opts.Requests, DurationMs: durMs, MemoryMB: opts.MemoryMB, FreeTier: opts.FreeTier}
+		if plan == "flex" && opts.MinInstances > 0 {
+			u.AlwaysReady, u.AlwaysReadyHours = opts.MinInstances, opts.Hours
+		}
+		est, err = pricing.AzureCost(e, u)
+		if err != nil {
+			return &FlagError{Err: err}
+		}
+	case pricing.PlatformEC2:
+		e, err := book.Find(pricing.PlatformEC2, opts.Region, "", "", opts.Instance)
+		if err != nil {
+			return &FlagError{Err: err}
+		}
+		est, err = pricing.EC2Cost(e, opts.Instances, opts.Hours, 1)
+		if err != nil {
+			return &FlagError{Err: err}
+		}
+	}
+	if opts.JSON {
+		return pricingWriteJSON(opts.IO.Out, est)
+	}
+	return pricingWriteEstimate(opts.IO.Out, est, opts.Requests)
+}
+
+func pricingWriteEstimate(w io.Writer, est pricing.Estimate, requests int64) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "ITEM\tQUANTITY\tUNIT\tRATE USD\tUSD\t")
+	for _, it := range est.Items {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", it.Name, it.Quantity.String(), it.Unit, it.RateUSD.String(), it.USD.StringFixed(6))
+	}
+	fmt.Fprintf(tw, "total\t\t\t\t%s\t\n", est.TotalUSD.StringFixed(6))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if requests > 0 && est.PriceBook.Platform != pricing.PlatformEC2 {
+		perM := est.TotalUSD.Div(decimal.NewFromInt(requests)).Mul(decimal.NewFromInt(1_000_000))
+		fmt.Fprintf(w, "per 1M requests: $%s\n", perM.StringFixed(4))
+	}
+	fmt.Fprintf(w, "prices: %s, effective %s, retrieved %s, %s\n", est.PriceBook.Source, est.PriceBook.EffectiveDate, est.PriceBook.Retrieved, est.PriceBook.Confidence)
+	for _, r := range est.Extra {
+		fmt.Fprintf(w, "prices: %s (%s), effective %s\n", r.Source, r.Platform, r.EffectiveDate)
+	}
+	for _, n := range est.Notes {
+		fmt.Fprintln(w, "note:", n)
+	}
+	return nil
+}

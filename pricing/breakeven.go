@@ -1,0 +1,153 @@
+package pricing
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/benchctl/benchctl/results"
+)
+
+// BreakEven computes a row for every (serverless configuration, fleet)
+// pair: every crossing in the search range, the first volume at which
+// serverless becomes dearer (MonthlyRequests; 0 when none), its interval
+// from the per-request cost CI, and the sensitivity to each single
+// assumption (±20% on prices and capacity, ×0.5/×2 on the cold-start rate,
+// ±20% on the peak-to-average ratio of a shaped profile).
+//
+// Every crossing found is counted in CrossingsCount. A fleet's cost is a
+// staircase (one step each time a slot of the profile needs another
+// instance); when the serverless cost per request is within a fraction of
+// a percent of the fleet's cost per request at full steps, the staircase
+// straddles the serverless line step after step and the two costs cross
+// twice per step, a real but economically meaningless oscillation (the
+// costs stay within one step, typically well under 1% of the bill, of each
+// other). Up to MaxCrossings crossings are listed in full; above that the
+// row keeps the first MaxCrossings/2 and the last MaxCrossings/2 (so the
+// first and the last crossing are always there), sets CrossingsTruncated,
+// and its Note gives the count, the volume range of the oscillation and
+// the size of one fleet step relative to the cost.
+func (a *Analysis) BreakEven(withSensitivity bool) []results.BreakEvenRow {
+	var rows []results.BreakEvenRow
+	for _, s := range a.Serverless {
+		for _, f := range a.Fleets {
+			rows = append(rows, a.breakEvenRow(s, f, withSensitivity))
+		}
+	}
+	return rows
+}
+
+func (a *Analysis) search(s *Serverless, f *Fleet, p Profile, sf float64) ([]results.Crossing, bool) {
+	return Pair{S: s, F: f, Profile: p, SFactor: sf}.Crossings(a.MinMonthlyRequests, a.MaxMonthlyRequests)
+}
+
+func (a *Analysis) breakEvenRow(s *Serverless, f *Fleet, withSensitivity bool) results.BreakEvenRow {
+	cs, truncated := a.search(s, f, a.Profile, 1)
+	if cs == nil {
+		cs = []results.Crossing{}
+	}
+	row := results.BreakEvenRow{Serverless: s.Name, Instance: f.Instance, Crossings: cs,
+		CapacityRPS: f.CapacityRPS, CapacityAssumption: f.CapacityAssumption, Fleet: f.Name, Region: a.Region,
+		PriceSources: []string{s.Entry.Source + " (" + s.Entry.EffectiveDate + ")", f.Entry.Source + " (" + f.Entry.EffectiveDate + ")"}}
+	if g := s.APIGW; g != nil {
+		row.PriceSources = append(row.PriceSources, g.Source+" ("+g.EffectiveDate+")")
+	}
+	row.MonthlyRequests = firstDearer(cs)
+	row.AverageRPS = AverageRPS(row.MonthlyRequests)
+	switch {
+	case len(cs) == 0 && s.Monthly(a.MinMonthlyRequests, a.Profile).LessThan(f.Monthly(a.MinMonthlyRequests, a.Profile)):
+		row.Note = fmt.Sprintf("serverless is cheaper at every volume up to %.3g requests/month", a.MaxMonthlyRequests)
+	case len(cs) == 0:
+		row.Note = fmt.Sprintf("the fleet is cheaper at every volume from %.3g requests/month", a.MinMonthlyRequests)
+	case len(cs) > MaxCrossings:
+		row.Note = a.oscillationNote(s, f, cs)
+	case len(cs) > 1:
+		row.Note = fmt.Sprintf("%d crossings: the fleet's cost steps as instances are added", len(cs))
+	}
+	row.CrossingsCount = len(cs)
+	row.Crossings, row.CrossingsTruncated = capCrossings(cs)
+	if truncated {
+		row.Note = strings.TrimSpace(row.Note + "; search stopped after the fleet's first steps")
+	}
+	if s.CIHigh != 1 || s.CILow != 1 {
+		lo, _ := a.search(s, f, a.Profile, s.CIHigh)
+		hi, _ := a.search(s, f, a.Profile, s.CILow)
+		row.MonthlyRequestsLow, row.MonthlyRequestsHigh = firstDearer(lo), firstDearer(hi)
+	}
+	if withSensitivity && row.MonthlyRequests > 0 {
+		row.Sensitivity, row.MostSensitive = a.sensitivity(s, f, row.MonthlyRequests)
+	}
+	return row
+}
+
+// capCrossings keeps every crossing up to MaxCrossings, else the first and
+// the last MaxCrossings/2 (see BreakEven).
+func capCrossings(cs []results.Crossing) ([]results.Crossing, bool) {
+	if len(cs) <= MaxCrossings {
+		return cs, false
+	}
+	h := MaxCrossings / 2
+	out := make([]results.Crossing, 0, MaxCrossings)
+	out = append(out, cs[:h]...)
+	out = append(out, cs[len(cs)-h:]...)
+	return out, true
+}
+
+// oscillationNote describes a row with more than MaxCrossings crossings:
+// how many, over which volumes, and how large one fleet step is there
+// against the cost (the most the two options differ by in that range).
+func (a *Analysis) oscillationNote(s *Serverless, f *Fleet, cs []results.Crossing) string {
+	first, last := cs[0], cs[len(cs)-1]
+	note := fmt.Sprintf("%d crossings between %.4g and %.4g requests/month (%.4g–%.4g rps average): the %s fleet's cost steps over and under a serverless cost that grows almost in parallel with it",
+		len(cs), first.MonthlyRequests, last.MonthlyRequests, first.AverageRPS, last.AverageRPS, f.Instance)
+	if bps, _ := f.breakpoints(a.Profile, first.MonthlyRequests*(1-1e-6), last.MonthlyRequests*(1+1e-6)); len(bps) > 0 {
+		b := bps[0]
+		before, after := f.Monthly(b, a.Profile), f.Monthly(b*(1+stepMergeRel), a.Profile)
+		if jump := after.Sub(before); jump.IsPositive() && after.IsPositive() {
+			note += fmt.Sprintf(", each step $%s (%.2g%% of the monthly cost there), so the two are within one step of each other, in effect a tie", jump.StringFixed(2), jump.Div(after).InexactFloat64()*100)
+		}
+	}
+	h := MaxCrossings / 2
+	return note + fmt.Sprintf("; only the first %d and the last %d crossings are listed (crossings_truncated)", h, h)
+}
+
+func (a *Analysis) sensitivity(s *Serverless, f *Fleet, base float64) ([]results.Sensitivity, string) {
+	type variant struct {
+		name   string
+		lo, hi float64
+		run    func(x float64) float64
+	}
+	first := func(s *Serverless, f *Fleet, p Profile, sf float64) float64 {
+		cs, _ := a.search(s, f, p, sf)
+		return firstDearer(cs)
+	}
+	vs := []variant{
+		{"serverless price", 0.8, 1.2, func(x float64) float64 { return first(s, f, a.Profile, x) }},
+		{"instance price", 0.8, 1.2, func(x float64) float64 {
+			g := *f
+			g.PriceScale = x
+			return first(s, &g, a.Profile, 1)
+		}},
+		{"capacity_rps", 0.8, 1.2, func(x float64) float64 { return first(s, f.withCapacity(f.CapacityRPS*x), a.Profile, 1) }},
+		{"cold-start rate", 0.5, 2, func(x float64) float64 {
+			t := *s
+			t.Cold.Scale = x
+			return first(&t, f, a.Profile, 1)
+		}},
+	}
+	if len(a.Profile.Weights) > 1 {
+		vs = append(vs, variant{"peak-to-average", 0.8, 1.2, func(x float64) float64 { return first(s, f, a.Profile.scalePeak(x), 1) }})
+	}
+	var out []results.Sensitivity
+	most, best := "", -1.0
+	for _, v := range vs {
+		l, h := v.run(v.lo), v.run(v.hi)
+		sw := math.Abs(h-l) / base
+		out = append(out, results.Sensitivity{Assumption: v.name, LowFactor: v.lo, HighFactor: v.hi,
+			MonthlyRequestsLow: l, MonthlyRequestsHigh: h, Swing: sw})
+		if sw > best {
+			most, best = v.name, sw
+		}
+	}
+	return out, most
+}
