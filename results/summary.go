@@ -61,10 +61,32 @@ type RunInfo struct {
 	FunctionConfigs []FunctionConfigInfo `json:"function_configs,omitempty"`
 	// Command is the command line that produced the run.
 	Command []string `json:"command,omitempty"`
+	// Services are the services the run started itself (reference servers,
+	// local-platform functions): what model and weights they served.
+	Services []ServiceInfo `json:"services,omitempty"`
 	// Phases lists the phases (and experiment steps) in the order they ran,
 	// with what their schedules planned; Summarize uses it for offered_rps.
 	Phases []PhaseRunInfo `json:"phases,omitempty"`
 }
+
+// ServiceInfo is one service a run started itself.
+type ServiceInfo struct {
+	// Name is the scenario's server or function name.
+	Name string `json:"name"`
+	// Kind is "server" (a reference server) or "function" (on the local
+	// Lambda-compatible platform).
+	Kind string `json:"kind"`
+	// Model is the model preset or shape served (e.g. tinybert-4l-312).
+	Model string `json:"model,omitempty"`
+	// Weights is "synthetic" (deterministic synthetic weights: latency-
+	// equivalent, outputs meaningless) or the weights file's path, with its
+	// SHA-256 in WeightsSHA256.
+	Weights       string `json:"weights,omitempty"`
+	WeightsSHA256 string `json:"weights_sha256,omitempty"`
+}
+
+// WeightsSynthetic is ServiceInfo.Weights for synthetic weights.
+const WeightsSynthetic = "synthetic"
 
 // FunctionConfigInfo is one aws-lambda target's function configuration
 // read before the run.
@@ -308,6 +330,10 @@ type CostRow struct {
 	Estimate          bool    `json:"estimate,omitempty"`
 	PriceSource       string  `json:"price_source"`
 	PriceEffective    string  `json:"price_effective_date"`
+	// PriceConfidence is PriceSourced when every price-book entry behind
+	// the row is confirmed from a primary or secondary source (P or S),
+	// PriceRecalled when any is marked U (recalled, not confirmed).
+	PriceConfidence string `json:"price_confidence,omitempty"`
 	// Components split RunCostUSD (and the cost per request and per 1M)
 	// into labelled parts, each priced from its own price-book entry: the
 	// platform's request fee, compute (billed duration × memory, INIT
@@ -325,6 +351,28 @@ type CostRow struct {
 	EphemeralStorageMB     int    `json:"ephemeral_storage_mb,omitempty"`
 	EphemeralStorageSource string `json:"ephemeral_storage_source,omitempty"`
 }
+
+// Price confidence (PriceConfidence of cost, monthly-cost and break-even rows).
+const (
+	// PriceSourced: every price behind the figure is confirmed (P or S).
+	PriceSourced = "sourced"
+	// PriceRecalled: at least one price behind the figure is recalled, not
+	// confirmed from a source (the book's confidence U).
+	PriceRecalled = "recalled"
+)
+
+// Option kinds (MonthlyCostRow.Kind, BreakEvenRow.InstanceKind).
+const (
+	// OptionServerless is a per-request serverless configuration (Lambda,
+	// Cloud Run, Azure Functions, SageMaker Serverless Inference).
+	OptionServerless = "serverless"
+	// OptionFleet is a self-run fleet of always-on instances.
+	OptionFleet = "fleet"
+	// OptionLambdaManaged is a Lambda Managed Instances fleet (EC2
+	// instances AWS manages, billed at the on-demand price + a management
+	// fee + a per-request fee).
+	OptionLambdaManaged = "lambda-managed"
+)
 
 // Cost component names (CostComponent.Name).
 const (
@@ -359,8 +407,11 @@ type CostComponent struct {
 // BreakEvenRow is the break-even between one serverless configuration and one
 // instance type.
 type BreakEvenRow struct {
-	Serverless      string     `json:"serverless"`
-	Instance        string     `json:"instance"`
+	Serverless string `json:"serverless"`
+	Instance   string `json:"instance"`
+	// InstanceKind is OptionFleet (a self-run fleet; also when empty) or
+	// OptionLambdaManaged.
+	InstanceKind    string     `json:"instance_kind,omitempty"`
 	MonthlyRequests float64    `json:"monthly_requests"`
 	AverageRPS      float64    `json:"average_rps"`
 	Crossings       []Crossing `json:"crossings"`
@@ -382,6 +433,8 @@ type BreakEvenRow struct {
 	Region       string   `json:"region,omitempty"`
 	PriceSources []string `json:"price_sources,omitempty"`
 	Note         string   `json:"note,omitempty"`
+	// PriceConfidence: PriceSourced or PriceRecalled (see CostRow).
+	PriceConfidence string `json:"price_confidence,omitempty"`
 	// Sensitivity says how far each single assumption moves the break-even;
 	// MostSensitive names the one that moves it most.
 	Sensitivity   []Sensitivity `json:"sensitivity,omitempty"`
@@ -405,7 +458,7 @@ type Sensitivity struct {
 // profile (730 hours).
 type MonthlyCostRow struct {
 	// Option names the serverless configuration or the fleet; Kind is
-	// "serverless" or "fleet".
+	// OptionServerless, OptionFleet or OptionLambdaManaged.
 	Option          string  `json:"option"`
 	Kind            string  `json:"kind"`
 	MonthlyRequests float64 `json:"monthly_requests"`
@@ -419,6 +472,8 @@ type MonthlyCostRow struct {
 	PeakInstances int    `json:"peak_instances,omitempty"`
 	Cheapest      bool   `json:"cheapest,omitempty"`
 	Profile       string `json:"profile"`
+	// PriceConfidence: PriceSourced or PriceRecalled (see CostRow).
+	PriceConfidence string `json:"price_confidence,omitempty"`
 	// Components split a serverless MonthlyCostUSD into its labelled parts
 	// (the CostComponent names), tiers and free tier applied to the month.
 	Components []MonthlyCostComponent `json:"components,omitempty"`
