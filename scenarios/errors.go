@@ -67,3 +67,26 @@ func sortErrors(errs []FieldError) {
 		return errs[i].Col < errs[j].Col
 	})
 }
+
+// FieldErrorAt builds the FieldError for a problem with the value at the
+// dotted field path (e.g. "pricing.instances[2]", as in FieldError.Field),
+// positioned where that value was found in the scenario file. Packages that
+// check a parsed scenario against something scenarios does not know (the
+// price book) report through it, so their errors read like the parser's.
+// A path that was not in the file (a default) falls back to its closest
+// enclosing field that was, else to the file's first line.
+func (s *Scenario) FieldErrorAt(path, format string, args ...any) FieldError {
+	fe := FieldError{File: s.Path, Line: 1, Field: path, Msg: fmt.Sprintf(format, args...)}
+	for p := path; ; {
+		if at, ok := s.pos[p]; ok && at.line > 0 {
+			fe.Line, fe.Col = at.line, at.col
+			break
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i <= 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return fe
+}

@@ -62,6 +62,7 @@ func parse(file string, data []byte, fsys fs.FS, opts ...ParseOption) (*Scenario
 		if len(d.errs) == 0 {
 			v.applyDefaults()
 		}
+		s.pos = d.pos
 	}
 	if len(d.errs) > 0 {
 		sortErrors(d.errs)

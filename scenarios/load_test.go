@@ -441,3 +441,27 @@ func TestShippedBodiesAreJSON(t *testing.T) {
 		render(pairs, item)
 	}
 }
+
+func TestFieldErrorAt(t *testing.T) {
+	t.Parallel()
+	src := "version: 1\nname: pos\ntargets:\n  - name: a\n    kind: http\n    url: http://127.0.0.1:1/\nphases:\n  - name: p\n    targets: [a]\n    duration: 1s\n    traffic: {model: constant, rate: 1}\npricing:\n  instances: [c7g.large, nope.large]\n"
+	s, err := Parse("pos.yaml", []byte(src), WithoutFileChecks())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, path, want string
+	}{
+		{"list item", "pricing.instances[1]", "pos.yaml:13:26: pricing.instances[1]: bad"},
+		{"field", "targets[0].url", "pos.yaml:6:10: targets[0].url: bad"},
+		{"default falls back to its parent", "pricing.region", "pos.yaml:13:3: pricing.region: bad"},
+		{"unknown top level", "nowhere", "pos.yaml:1: nowhere: bad"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := s.FieldErrorAt(tc.path, "bad").Error(); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -34,6 +34,9 @@ type Scenario struct {
 	// fsys is the embedded file system for shipped scenarios (nil for
 	// files on disk); ReadFile resolves relative paths inside it.
 	fsys fs.FS
+	// pos maps a field path ("pricing.instances[2]") to where its value
+	// was found in the file (see FieldErrorAt).
+	pos map[string]position
 }
 
 // Target is one system under test. Kind selects which fields apply:
