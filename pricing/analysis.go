@@ -171,19 +171,25 @@ const bootstrapMaxN = 5000
 func (a *Analysis) MonthlyCosts(monthlyRequests float64) []results.MonthlyCostRow {
 	var rows []results.MonthlyCostRow
 	for _, s := range a.Serverless {
-		rows = append(rows, results.MonthlyCostRow{Option: s.Name, Kind: "serverless", MonthlyRequests: monthlyRequests,
-			AverageRPS: AverageRPS(monthlyRequests), Profile: a.Profile.Label,
+		row := results.MonthlyCostRow{Option: s.Name, Kind: results.OptionServerless, MonthlyRequests: monthlyRequests,
+			Target: s.Target, Platform: s.Platform, Architecture: s.Architecture, MemoryMB: s.MemoryMB,
+			AverageRPS: AverageRPS(monthlyRequests), Profile: a.Profile.Label, PriceConfidence: confidenceOf(s.Entry, s.APIGW),
 			MonthlyCostUSD:  s.monthly(monthlyRequests, a.Profile, 1).InexactFloat64(),
 			MonthlyCostLow:  s.monthly(monthlyRequests, a.Profile, s.CILow).InexactFloat64(),
 			MonthlyCostHigh: s.monthly(monthlyRequests, a.Profile, s.CIHigh).InexactFloat64(),
-			Components:      s.MonthlyComponents(monthlyRequests, a.Profile)})
+			Components:      s.MonthlyComponents(monthlyRequests, a.Profile)}
+		if s.APIGW != nil {
+			row.APIGateway = "http"
+		}
+		rows = append(rows, row)
 	}
 	for _, f := range a.Fleets {
 		peak := 0
 		for _, r := range a.Profile.Rates(monthlyRequests) {
 			peak = max(peak, f.Count(r))
 		}
-		row := results.MonthlyCostRow{Option: f.Name, Kind: "fleet", MonthlyRequests: monthlyRequests,
+		row := results.MonthlyCostRow{Option: f.Name, Kind: results.OptionFleet, MonthlyRequests: monthlyRequests,
+			Instance: f.Instance, Platform: f.Entry.Platform, PriceConfidence: confidenceOf(f.Entry),
 			AverageRPS: AverageRPS(monthlyRequests), Profile: a.Profile.Label, PeakInstances: peak,
 			MonthlyCostUSD: f.Monthly(monthlyRequests, a.Profile).InexactFloat64()}
 		row.MonthlyCostLow, row.MonthlyCostHigh = row.MonthlyCostUSD, row.MonthlyCostUSD
@@ -220,8 +226,8 @@ func componentNotes(stats []*configStat, sc *scenarios.Scenario) []string {
 		}
 		if c.apigw != nil {
 			a := c.apigw
-			notes = appendOnce(notes, fmt.Sprintf("%s: behind an API Gateway HTTP API: every cost includes its fee of $%s per 1M requests (%s %s, %s, effective %s), metered per started %d KB of request + response body, %.3g metered per request on average; the break-even volumes include it",
-				c.target, c.gwRate().Mul(decimal.NewFromInt(1_000_000)).StringFixed(2), a.Platform, a.Region, a.Source, a.EffectiveDate, a.APIGateway.MeteringKB, c.gwUnits))
+			notes = appendOnce(notes, fmt.Sprintf("%s: behind an API Gateway HTTP API: every cost includes its fee of $%s per 1M requests (%s %s, %s, effective %s), metered per started %d KB of request + response body, %s metered per request on average; the break-even volumes include it",
+				c.target, c.gwRate().Mul(decimal.NewFromInt(1_000_000)).StringFixed(2), a.Platform, a.Region, a.Source, a.EffectiveDate, a.APIGateway.MeteringKB, sigDigits(c.gwUnits, 3)))
 		}
 		switch {
 		case c.ephemeralMB > IncludedEphemeralMB:

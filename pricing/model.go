@@ -585,7 +585,7 @@ func (f *Fleet) Describe() string {
 	if f.Autoscaled {
 		mode = "autoscaled"
 	}
-	s := fmt.Sprintf("%s fleet (%s, %.3g rps/instance at %.0f%% utilisation", f.Instance, mode, f.CapacityRPS, f.util()*100)
+	s := fmt.Sprintf("%s fleet (%s, %s rps/instance at %.0f%% utilisation", f.Instance, mode, sigDigits(f.CapacityRPS, 3), f.util()*100)
 	if f.NPlusOne {
 		s += ", N+1"
 	}

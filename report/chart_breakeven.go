@@ -39,15 +39,40 @@ func archOf(name string) string {
 	return ""
 }
 
-// headlineServerless lists the serverless configurations of the headline
-// verdicts, in verdict order, and whether they are a recommendation (some
-// verdicts are not headlines) rather than every configuration.
+// headlineServerless lists the serverless configurations drawn bold, and
+// whether they are a recommendation (other configurations exist) rather
+// than every configuration: the decision's serverless configuration; for a
+// summary without a decision, the memory sweep's cheapest configuration
+// meeting the SLO at each priced architecture; else every configuration.
 func (m *Model) headlineServerless() (map[string]bool, bool) {
 	names := map[string]bool{}
-	for _, v := range m.HeadlineVerdicts() {
-		names[v.Serverless] = true
+	all := map[string]bool{}
+	for _, br := range m.Summary.BreakEven {
+		all[br.Serverless] = true
 	}
-	return names, len(m.OtherVerdicts()) > 0
+	for _, r := range m.Summary.MonthlyCost {
+		if r.Kind == results.OptionServerless {
+			all[r.Option] = true
+		}
+	}
+	if d := m.Summary.Decision; d != nil && d.Serverless != "" {
+		names[d.Serverless] = true
+	} else {
+		for _, r := range m.Summary.Experiments.MemorySweep {
+			if !r.CheapestWithSLO {
+				continue
+			}
+			for n := range all {
+				if strings.HasPrefix(n, fmt.Sprintf("%s %d MB", r.Target, r.MemoryMB)) {
+					names[n] = true
+				}
+			}
+		}
+	}
+	if len(names) == 0 {
+		return names, false
+	}
+	return names, len(all) > len(names)
 }
 
 // configMatches reports whether a configuration name (as pricing names it,

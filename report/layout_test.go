@@ -148,7 +148,6 @@ func breakEvenModel() *Model {
 		}
 	}
 	m := &Model{Summary: s, curves: curves}
-	m.buildVerdicts()
 	return m
 }
 
@@ -208,8 +207,6 @@ func TestBreakEvenWithoutRecommendationDrawsAll(t *testing.T) {
 	for i := range m.Summary.Experiments.MemorySweep {
 		m.Summary.Experiments.MemorySweep[i].CheapestWithSLO = false
 	}
-	m.Verdicts = nil
-	m.buildVerdicts()
 	c, _ := m.breakEvenChart()
 	if c == nil {
 		t.Fatal("no chart")

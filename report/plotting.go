@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -151,17 +152,25 @@ func (t logTicks) Ticks(min, max float64) []plot.Tick {
 	return ticks
 }
 
-// fmtTick labels a tick value compactly: 0.5, 20, 1k, 10M.
+// fmtTick labels a tick value compactly, never in e-notation: 0.5, 20,
+// 1k, 10M, 2.5B.
 func fmtTick(v float64) string {
-	switch {
-	case v >= 1e9:
-		return strconv.FormatFloat(v/1e9, 'g', 3, 64) + "B"
-	case v >= 1e6:
-		return strconv.FormatFloat(v/1e6, 'g', 3, 64) + "M"
-	case v >= 1e3:
-		return strconv.FormatFloat(v/1e3, 'g', 3, 64) + "k"
+	for _, u := range volumeUnits {
+		if math.Abs(v) >= u.div {
+			return plainSig(v/u.div, 3) + u.name
+		}
 	}
-	return strconv.FormatFloat(v, 'g', 3, 64)
+	return plainSig(v, 3)
+}
+
+// plainSig writes v to n significant digits without trailing zeros or an
+// exponent: 2.5, 120, 0.005.
+func plainSig(v float64, n int) string {
+	s := sigFigs(v, n)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
 }
 
 // positive keeps the points whose X and Y are finite and > 0 (for log-log).

@@ -22,6 +22,9 @@ type Summary struct {
 	// MonthlyCost prices every serverless configuration and fleet for the
 	// scenario's monthly traffic profile (pricing.profile); filled by pricing.
 	MonthlyCost []MonthlyCostRow `json:"monthly_cost,omitempty"`
+	// Decision is the answer at the scenario's traffic profile, with what
+	// it rests on (results.Decision); filled by pricing.
+	Decision *Decision `json:"decision,omitempty"`
 	// Notes are human-readable caveats (estimates, missing log access, no cgroups).
 	Notes []string `json:"notes,omitempty"`
 }
@@ -459,8 +462,17 @@ type Sensitivity struct {
 type MonthlyCostRow struct {
 	// Option names the serverless configuration or the fleet; Kind is
 	// OptionServerless, OptionFleet or OptionLambdaManaged.
-	Option          string  `json:"option"`
-	Kind            string  `json:"kind"`
+	Option string `json:"option"`
+	Kind   string `json:"kind"`
+	// What the option is: a serverless configuration's target, platform,
+	// architecture and memory (and APIGateway, "http", when the API
+	// Gateway HTTP API fee is included), or the instance type of a fleet.
+	Target          string  `json:"target,omitempty"`
+	Platform        string  `json:"platform,omitempty"`
+	Architecture    string  `json:"architecture,omitempty"`
+	MemoryMB        int     `json:"memory_mb,omitempty"`
+	APIGateway      string  `json:"api_gateway,omitempty"`
+	Instance        string  `json:"instance,omitempty"`
 	MonthlyRequests float64 `json:"monthly_requests"`
 	AverageRPS      float64 `json:"average_rps"`
 	MonthlyCostUSD  float64 `json:"monthly_cost_usd"`

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/benchctl/benchctl/loadgen"
@@ -36,6 +37,12 @@ func (st *runState) analyzeRun(sum *results.Summary) error {
 // a run that was killed before it wrote summary.json) share it. A pricing
 // failure becomes a note: it must not lose the measurements.
 func completeSummary(dir string, s *scenarios.Scenario, sum *results.Summary, book *pricing.Book, capacity []results.CapacityResult) error {
+	// What the services served: synthetic weights, or a weights file's SHA-256.
+	for _, n := range results.ServiceNotes(sum.Run.Services) {
+		if !slices.Contains(sum.Notes, n) {
+			sum.Notes = append(sum.Notes, n)
+		}
+	}
 	hasFunctions := false
 	for _, t := range s.Targets {
 		hasFunctions = hasFunctions || scenarios.IsFunctionKind(t.Kind)
