@@ -175,7 +175,7 @@ func TestCurves(t *testing.T) {
 		t.Errorf("kinds: %s %s", cs[0].Kind, cs[2].Kind)
 	}
 	// The summary-based model agrees with the record-based one.
-	rows := a.BreakEven(false)
+	rows := mustBreakEven(t, a, false)
 	if len(rows) != 2 || !near(rows[0].MonthlyRequests, sum.BreakEven[0].MonthlyRequests, 0.01) {
 		t.Errorf("summary-based break-even %+v vs record-based %g", rows, sum.BreakEven[0].MonthlyRequests)
 	}
@@ -359,7 +359,7 @@ func TestNewAnalysisFromCostRowsOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := a.BreakEven(false)
+	rows := mustBreakEven(t, a, false)
 	// The cost-row model folds cold starts into the mean: close, not equal.
 	if len(rows) != 2 || !near(rows[0].MonthlyRequests, want, 0.05) {
 		t.Errorf("cost-row break-even %+v vs %g", rows, want)

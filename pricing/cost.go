@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/benchctl/benchctl/scenarios"
 )
 
 // Item is one line of an itemised estimate: Quantity Unit at RateUSD each
@@ -62,8 +64,11 @@ func (e *Estimate) add(name string, qty decimal.Decimal, unit string, rate decim
 
 // CeilMs rounds one invocation's duration up to a whole millisecond (AWS
 // Lambda's rule since 2020-12-01).
+//
+// Non-positive, NaN and infinite durations give zero: the callers check
+// their inputs (see Range), so those never reach here from a user.
 func CeilMs(ms float64) decimal.Decimal {
-	if ms <= 0 || math.IsNaN(ms) {
+	if !(ms > 0) || math.IsInf(ms, 0) {
 		return decimal.Zero
 	}
 	if ms < 1<<52 {
@@ -76,7 +81,7 @@ func CeilMs(ms float64) decimal.Decimal {
 
 // ceilMsF is CeilMs as a float (whole milliseconds).
 func ceilMsF(ms float64) float64 {
-	if ms <= 0 || math.IsNaN(ms) {
+	if !(ms > 0) || math.IsInf(ms, 0) {
 		return 0
 	}
 	return math.Ceil(ms)
@@ -84,7 +89,7 @@ func ceilMsF(ms float64) float64 {
 
 // ceilTo rounds ms up to a multiple of step ms.
 func ceilTo(ms float64, step int) decimal.Decimal {
-	if ms <= 0 || math.IsNaN(ms) {
+	if !(ms > 0) || math.IsInf(ms, 0) || step <= 0 {
 		return decimal.Zero
 	}
 	s := decimal.NewFromInt(int64(step))
@@ -140,6 +145,37 @@ type LambdaUsage struct {
 	ProvisionedRequests    int64
 }
 
+// Validate checks every field of u against its allowed range (see Range)
+// and their consistency: cold starts and Provisioned-Concurrency requests
+// are among the requests.
+func (u LambdaUsage) Validate() error {
+	var c inputCheck
+	c.inInt("requests", u.Requests, RequestCount)
+	c.inInt("memory_mb", int64(u.MemoryMB), LambdaMemoryMB)
+	c.in("duration_ms", u.DurationMs, LambdaDurationMs)
+	c.inInt("cold_starts", u.ColdStarts, RequestCount)
+	c.in("init_ms", u.InitMs, InitDurationMs)
+	if u.EphemeralMB != 0 {
+		if err := scenarios.CheckEphemeralStorageMB(u.EphemeralMB); err != nil {
+			c.failf("ephemeral_mb %v", err)
+		}
+	}
+	c.inInt("payload_bytes", u.PayloadBytes, PayloadBytesRange)
+	c.inInt("provisioned_concurrency", int64(u.ProvisionedConcurrency), ProvisionedConcurrencyRange)
+	c.in("provisioned_hours", u.ProvisionedHours, HoursRange)
+	c.inInt("provisioned_requests", u.ProvisionedRequests, RequestCount)
+	if u.ProvisionedRequests > u.Requests {
+		c.failf("provisioned_requests %d exceeds requests %d", u.ProvisionedRequests, u.Requests)
+	}
+	if u.ColdStarts > u.Requests {
+		c.failf("cold_starts %d exceeds requests %d", u.ColdStarts, u.Requests)
+	}
+	if u.ProvisionedRequests > 0 && u.ProvisionedConcurrency == 0 {
+		c.failf("provisioned_requests needs provisioned_concurrency > 0")
+	}
+	return c.err("lambda usage")
+}
+
 // LambdaCost prices u with the lambda entry e (and the API Gateway entry
 // apigw when u.APIGateway). Duration tiers are marginal brackets over the
 // usage's total on-demand GB-s.
@@ -150,11 +186,8 @@ func LambdaCost(e *Entry, apigw *Entry, u LambdaUsage) (Estimate, error) {
 	if e == nil || e.Lambda == nil {
 		return Estimate{}, errors.New("lambda cost: entry has no lambda rates")
 	}
-	if u.Requests < 0 || u.MemoryMB <= 0 {
-		return Estimate{}, fmt.Errorf("lambda cost: requests must be >= 0 and memory > 0 (got %d, %d MB)", u.Requests, u.MemoryMB)
-	}
-	if u.ProvisionedRequests > u.Requests {
-		return Estimate{}, errors.New("lambda cost: provisioned requests exceed requests")
+	if err := u.Validate(); err != nil {
+		return Estimate{}, err
 	}
 	l := e.Lambda
 	est := Estimate{PriceBook: e.Ref()}
@@ -263,20 +296,30 @@ type CloudRunUsage struct {
 	IdleHours    float64
 }
 
+// Validate checks every field of u against its allowed range.
+func (u CloudRunUsage) Validate() error {
+	var c inputCheck
+	c.inInt("requests", u.Requests, RequestCount)
+	c.in("duration_ms", u.DurationMs, RequestDurationMs)
+	c.in("vcpu", u.VCPU, CloudRunVCPU)
+	c.inInt("memory_mb", int64(u.MemoryMB), CloudRunMemoryMB)
+	c.in("concurrency", u.Concurrency, CloudRunConcurrency)
+	c.inInt("min_instances", int64(u.MinInstances), MinInstancesRange)
+	c.in("idle_hours", u.IdleHours, HoursRange)
+	return c.err("cloud run usage")
+}
+
 // CloudRunCost prices u: instance time ceil_100ms(d) per request, shared by
 // the achieved concurrency, at vCPU-s and GiB-s rates, plus the request fee.
 func CloudRunCost(e *Entry, u CloudRunUsage) (Estimate, error) {
 	if e == nil || e.CloudRun == nil {
 		return Estimate{}, errors.New("cloud run cost: entry has no cloud_run rates")
 	}
-	if u.VCPU <= 0 || u.MemoryMB <= 0 || u.Requests < 0 {
-		return Estimate{}, errors.New("cloud run cost: vcpu and memory must be > 0, requests >= 0")
+	if err := u.Validate(); err != nil {
+		return Estimate{}, err
 	}
 	c := e.CloudRun
 	conc := u.Concurrency
-	if conc < 1 {
-		conc = 1
-	}
 	est := Estimate{PriceBook: e.Ref()}
 	n := decimal.NewFromInt(u.Requests)
 	instS := n.Mul(ceilTo(u.DurationMs, c.RoundingMs)).Div(decimal.NewFromInt(1000)).Div(decimal.NewFromFloat(conc))
@@ -326,6 +369,33 @@ type AzureUsage struct {
 	AlwaysReadyExecutions int64
 }
 
+// Validate checks every field of u against its allowed range on plan
+// (consumption: observed memory 1–1,536 MB; flex: an instance size of 512,
+// 2,048 or 4,096 MB).
+func (u AzureUsage) Validate(plan string) error {
+	var c inputCheck
+	c.inInt("executions", u.Executions, RequestCount)
+	c.in("duration_ms", u.DurationMs, RequestDurationMs)
+	switch plan {
+	case AzurePlanFlex:
+		if err := AzureFlexMemoryMB.Check(u.MemoryMB); err != nil {
+			c.failf("memory_mb %v", err)
+		}
+	default:
+		c.inInt("memory_mb", int64(u.MemoryMB), AzureConsumptionMemoryMB)
+	}
+	c.inInt("always_ready", int64(u.AlwaysReady), MinInstancesRange)
+	c.in("always_ready_hours", u.AlwaysReadyHours, HoursRange)
+	c.inInt("always_ready_executions", u.AlwaysReadyExecutions, RequestCount)
+	if u.AlwaysReadyExecutions > u.Executions {
+		c.failf("always_ready_executions %d exceeds executions %d", u.AlwaysReadyExecutions, u.Executions)
+	}
+	if plan != AzurePlanFlex && (u.AlwaysReady > 0 || u.AlwaysReadyExecutions > 0) {
+		c.failf("always-ready instances exist only on the Flex Consumption plan")
+	}
+	return c.err("azure functions usage")
+}
+
 // AzureCost prices u on the Consumption plan (GB-s on observed memory
 // rounded up to 128 MB, capped at 1,536 MB, with a 100 ms and 128 MB minimum
 // per execution) or Flex Consumption on-demand (instance memory × ceil_ms).
@@ -333,8 +403,8 @@ func AzureCost(e *Entry, u AzureUsage) (Estimate, error) {
 	if e == nil || e.Azure == nil {
 		return Estimate{}, errors.New("azure cost: entry has no azure rates")
 	}
-	if u.MemoryMB <= 0 || u.Executions < 0 {
-		return Estimate{}, errors.New("azure cost: memory must be > 0, executions >= 0")
+	if err := u.Validate(e.Plan); err != nil {
+		return Estimate{}, err
 	}
 	a := e.Azure
 	est := Estimate{PriceBook: e.Ref()}
@@ -354,9 +424,6 @@ func AzureCost(e *Entry, u AzureUsage) (Estimate, error) {
 		if a.MaxMemoryMB > 0 && mem > a.MaxMemoryMB {
 			mem = a.MaxMemoryMB
 		}
-	}
-	if u.AlwaysReadyExecutions > u.Executions || u.AlwaysReadyExecutions < 0 {
-		return Estimate{}, errors.New("azure cost: always-ready executions must be within executions")
 	}
 	if u.AlwaysReadyExecutions > 0 {
 		ar := decimal.NewFromInt(u.AlwaysReadyExecutions)
@@ -388,6 +455,13 @@ func AzureCost(e *Entry, u AzureUsage) (Estimate, error) {
 func EC2Cost(e *Entry, n int, hours float64, util float64) (Estimate, error) {
 	if e == nil || e.EC2 == nil {
 		return Estimate{}, errors.New("ec2 cost: entry has no ec2 rates")
+	}
+	var c inputCheck
+	c.inInt("instances", int64(n), InstanceCount)
+	c.in("hours", hours, HoursRange)
+	c.in("cpu_utilisation", util, CPUUtilisationRange)
+	if err := c.err("ec2 usage"); err != nil {
+		return Estimate{}, err
 	}
 	est := Estimate{PriceBook: e.Ref()}
 	q := decimal.NewFromInt(int64(n)).Mul(decimal.NewFromFloat(hours))

@@ -59,7 +59,7 @@ func TestLambdaCost(t *testing.T) {
 		// PC rounds enabled time up to 5 minutes: 61 s → 300 s.
 		{"provisioned concurrency 5 minute rounding", x86, LambdaUsage{MemoryMB: 1024, ProvisionedConcurrency: 2, ProvisionedHours: 61.0 / 3600}, "0.00250002", 3},
 		// Invocations on PC pay the lower duration rate: 1M × 0.1 GB-s × 0.0000097222.
-		{"provisioned invocations", x86, LambdaUsage{Requests: 1_000_000, MemoryMB: 1024, DurationMs: 100, ProvisionedRequests: 1_000_000}, "1.17222", 3},
+		{"provisioned invocations", x86, LambdaUsage{Requests: 1_000_000, MemoryMB: 1024, DurationMs: 100, ProvisionedConcurrency: 1, ProvisionedRequests: 1_000_000}, "1.17222", 4},
 		// Ephemeral storage 1,536 MB: 1 GB extra × 100,000 s × 0.0000000309.
 		{"ephemeral storage", x86, LambdaUsage{Requests: 1_000_000, MemoryMB: 1024, DurationMs: 100, EphemeralMB: 1536}, "1.86976", 3},
 	}
@@ -116,8 +116,8 @@ func TestAzureCost(t *testing.T) {
 		{"consumption minimum", cons, AzureUsage{Executions: 1_000_000, DurationMs: 50, MemoryMB: 100}, "0.4"},
 		// 300.2 ms → 301 ms; 200 MB → 256 MB: 1M × 0.301 × 0.25 = 75,250 GB-s.
 		{"consumption rounding", cons, AzureUsage{Executions: 1_000_000, DurationMs: 300.2, MemoryMB: 200}, "1.404"},
-		// memory capped at 1,536 MB.
-		{"consumption cap", cons, AzureUsage{Executions: 1000, DurationMs: 1000, MemoryMB: 4000}, "0.0242"},
+		// at the 1,536 MB instance limit.
+		{"consumption at the memory limit", cons, AzureUsage{Executions: 1000, DurationMs: 1000, MemoryMB: 1536}, "0.0242"},
 		{"consumption free grant", cons, AzureUsage{Executions: 1_000_000, DurationMs: 50, MemoryMB: 100, FreeTier: true}, "0"},
 		// Flex: no minimum: 1M × 0.05 s × 2 GB × 0.000026 + 1M × 4e-7.
 		{"flex on demand", flex, AzureUsage{Executions: 1_000_000, DurationMs: 50, MemoryMB: 2048}, "3"},

@@ -1,6 +1,7 @@
 package pricing
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -109,6 +110,12 @@ type AnalyzeOptions struct {
 
 // AnalyzeRunWith is AnalyzeRun with options.
 func AnalyzeRunWith(book *Book, records RecordReader, sum *results.Summary, sc *scenarios.Scenario, opts AnalyzeOptions) error {
+	return AnalyzeRunContext(context.Background(), book, records, sum, sc, opts)
+}
+
+// AnalyzeRunContext is AnalyzeRunWith that stops with ctx's error once ctx
+// is cancelled (the break-even searches watch it).
+func AnalyzeRunContext(ctx context.Context, book *Book, records RecordReader, sum *results.Summary, sc *scenarios.Scenario, opts AnalyzeOptions) error {
 	switch opts.InitRule {
 	case "", InitRuleAuto, InitRuleBilled, InitRuleLegacy:
 	default:
@@ -201,7 +208,9 @@ func AnalyzeRunWith(book *Book, records RecordReader, sum *results.Summary, sc *
 	if err != nil {
 		return err
 	}
-	sum.BreakEven = a.BreakEven(true)
+	if sum.BreakEven, err = a.BreakEven(ctx, true); err != nil {
+		return fmt.Errorf("analyze run: %w", err)
+	}
 	sum.MonthlyCost = nil
 	if v := ProfileVolume(sc); v > 0 {
 		sum.MonthlyCost = a.MonthlyCosts(v)

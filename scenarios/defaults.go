@@ -62,6 +62,18 @@ const (
 	// DefaultCapacityMinSamples is the fewest requests a capacity step
 	// needs for its p99 to mean something; shorter steps are extended.
 	DefaultCapacityMinSamples = 300
+	// DefaultCapacityMaxSteps bounds the candidate rates a capacity search
+	// probes (the load generator's budget, shared with the spend guard).
+	DefaultCapacityMaxSteps = 24
+	// DefaultCapacityMaxExtensions bounds how often a capacity step with
+	// too few samples is extended.
+	DefaultCapacityMaxExtensions = 3
+	// CapacityExtensionSteps is the longest one extension runs, in step
+	// durations.
+	CapacityExtensionSteps = 2
+	// DefaultCapacityWarmup is the unrecorded probe at min_rps before the
+	// first capacity step.
+	DefaultCapacityWarmup = 2 * time.Second
 
 	// DefaultPricingRegion is the region prices are taken from.
 	DefaultPricingRegion = "us-east-1"

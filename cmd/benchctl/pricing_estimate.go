@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -12,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/benchctl/benchctl/pricing"
+	"github.com/benchctl/benchctl/scenarios"
 )
 
 // PricingEstimateOptions are the inputs of `benchctl pricing estimate`.
@@ -47,6 +47,9 @@ type PricingEstimateOptions struct {
 	Instance  string
 	Instances int
 	Hours     float64
+	// CPUUtilisation is a burstable type's 24-hour average CPU
+	// utilisation (0..1); negative when not given.
+	CPUUtilisation float64
 }
 
 func newPricingEstimateCmd(streams *IOStreams, runF func(*PricingEstimateOptions) error) *cobra.Command {
@@ -58,7 +61,7 @@ func newPricingEstimateCmd(streams *IOStreams, runF func(*PricingEstimateOptions
   benchctl pricing estimate --platform aws-lambda --arch arm64 --memory 1024 --duration 100ms --requests 1000000 [--free-tier] [--json]
   benchctl pricing estimate --platform cloud-run --vcpu 1 --memory 512 --concurrency 4 --duration 120ms --requests 1000000
   benchctl pricing estimate --platform azure-functions --plan consumption --memory 200 --duration 50ms --requests 1000000
-  benchctl pricing estimate --platform ec2 --instance c7g.large [--instances 2] [--hours 730]
+  benchctl pricing estimate --platform ec2 --instance c7g.large [--instances 2] [--hours 730] [--cpu-utilisation 0.4]
 
 Prices one configuration with the price book and prints each line item
 (quantity × rate = USD) and the book entry it came from. AWS Lambda bills
@@ -89,6 +92,9 @@ Options:
   --min-instances N       Cloud Run idle minimum instances, or Azure Flex always-ready
                           instances, kept for --hours (default 730)
   --instance TYPE         EC2 instance type; --instances N, --hours H (default 730)
+  --cpu-utilisation U     EC2 burstable types (t3, t4g): the 24-hour average CPU utilisation,
+                          0-1; surplus credits are charged on the part above the baseline
+                          (without it: priced at the baseline, and a note gives the 100% cost)
   --prices FILE           price-book file overriding the embedded one
   --json                  print {"total_usd", "items": [{"name","quantity","unit","rate_usd","usd"}], "price_book": {...}}`,
 		Example: `  # the seed paper's figure: $0.20 + $1.67 = $1.87 per 1M at 1 GB and 100 ms
@@ -98,29 +104,8 @@ Options:
   benchctl pricing estimate --memory 1024 --duration 100ms --api-gateway --payload-bytes 614400 --ephemeral-storage-mb 2048`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			switch opts.Platform {
-			case pricing.PlatformLambda, pricing.PlatformCloudRun, pricing.PlatformAzureFunctions:
-				if opts.MemoryMB <= 0 {
-					return &FlagError{Err: errors.New("pricing estimate: --memory must be > 0")}
-				}
-				if opts.Requests < 0 || opts.Duration < 0 {
-					return &FlagError{Err: errors.New("pricing estimate: --requests and --duration must be >= 0")}
-				}
-				if err := pricingCheckEphemeral("pricing estimate", opts.EphemeralMB); err != nil {
-					return err
-				}
-				if opts.PayloadBytes < 0 {
-					return &FlagError{Err: fmt.Errorf("pricing estimate: --payload-bytes must be >= 0 (got %d)", opts.PayloadBytes)}
-				}
-			case pricing.PlatformEC2:
-				if opts.Instance == "" {
-					return &FlagError{Err: errors.New("pricing estimate: --instance is required for ec2")}
-				}
-			default:
-				return &FlagError{Err: fmt.Errorf("pricing estimate: --platform %q isn't one of [aws-lambda cloud-run azure-functions ec2]", opts.Platform)}
-			}
-			if opts.Arch != pricing.ArchX86 && opts.Arch != pricing.ArchArm64 {
-				return &FlagError{Err: fmt.Errorf("pricing estimate: --arch %q isn't one of [x86_64 arm64]", opts.Arch)}
+			if err := pricingEstimateCheck(opts, cmd.Flags().Changed); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)
@@ -155,7 +140,74 @@ Options:
 	f.StringVar(&opts.Instance, "instance", "", "EC2 instance type")
 	f.IntVar(&opts.Instances, "instances", 1, "EC2 instances")
 	f.Float64Var(&opts.Hours, "hours", pricing.HoursPerMonth, "EC2 hours")
+	f.Float64Var(&opts.CPUUtilisation, "cpu-utilisation", -1, "EC2 burstable types: 24-hour average CPU utilisation, 0-1")
 	return cmd
+}
+
+// pricingEstimateCheck validates every flag of `pricing estimate` before
+// anything is priced: each numeric flag is finite and inside its range
+// (the platform's own for memory and duration), and the flags agree with
+// each other. Every problem is listed, with what is allowed.
+func pricingEstimateCheck(opts *PricingEstimateOptions, changed func(string) bool) error {
+	c := &pricingFlagCheck{cmd: "pricing estimate"}
+	switch opts.Platform {
+	case pricing.PlatformLambda:
+		c.inInt("memory", int64(opts.MemoryMB), pricing.LambdaMemoryMB)
+		c.inDur("duration", opts.Duration, pricing.LambdaDurationMs)
+	case pricing.PlatformCloudRun:
+		c.inInt("memory", int64(opts.MemoryMB), pricing.CloudRunMemoryMB)
+		c.inDur("duration", opts.Duration, pricing.RequestDurationMs)
+	case pricing.PlatformAzureFunctions:
+		switch opts.Plan {
+		case "", pricing.AzurePlanConsumption:
+			c.inInt("memory", int64(opts.MemoryMB), pricing.AzureConsumptionMemoryMB)
+		case pricing.AzurePlanFlex, "flex-consumption":
+			c.oneOf("memory", opts.MemoryMB, pricing.AzureFlexMemoryMB)
+		default:
+			c.failf("--plan %q isn't one of [consumption flex]", opts.Plan)
+		}
+		c.inDur("duration", opts.Duration, pricing.RequestDurationMs)
+	case pricing.PlatformEC2:
+		if opts.Instance == "" {
+			c.failf("--instance is required for ec2 (an instance type such as c7g.large; benchctl pricing show --platform ec2 lists them)")
+		}
+	default:
+		c.failf("--platform %q isn't one of [aws-lambda cloud-run azure-functions ec2]", opts.Platform)
+	}
+	if opts.Plan != "" && opts.Platform != pricing.PlatformAzureFunctions {
+		c.failf("--plan applies only to --platform azure-functions")
+	}
+	if opts.Arch != pricing.ArchX86 && opts.Arch != pricing.ArchArm64 {
+		c.failf("--arch %q isn't one of [x86_64 arm64]", opts.Arch)
+	}
+	c.inInt("requests", opts.Requests, pricing.RequestCount)
+	c.inInt("cold-starts", opts.ColdStarts, pricing.RequestCount)
+	if opts.ColdStarts > opts.Requests {
+		c.failf("--cold-starts %d exceeds --requests %d (cold starts are some of the requests)", opts.ColdStarts, opts.Requests)
+	}
+	c.inDur("init-duration", opts.InitDuration, pricing.InitDurationMs)
+	if err := scenarios.CheckEphemeralStorageMB(opts.EphemeralMB); err != nil {
+		c.failf("--ephemeral-storage-mb %v", err)
+	}
+	c.inInt("payload-bytes", opts.PayloadBytes, pricing.PayloadBytesRange)
+	c.inInt("provisioned", int64(opts.ProvisionedConcurrency), pricing.ProvisionedConcurrencyRange)
+	c.in("provisioned-hours", opts.ProvisionedHours, pricing.HoursRange)
+	c.inInt("provisioned-requests", opts.ProvisionedRequests, pricing.RequestCount)
+	if opts.ProvisionedRequests > opts.Requests {
+		c.failf("--provisioned-requests %d exceeds --requests %d", opts.ProvisionedRequests, opts.Requests)
+	}
+	if opts.ProvisionedRequests > 0 && opts.ProvisionedConcurrency == 0 {
+		c.failf("--provisioned-requests needs --provisioned N (the provisioned concurrency that serves them)")
+	}
+	c.in("vcpu", opts.VCPU, pricing.CloudRunVCPU)
+	c.in("concurrency", opts.Concurrency, pricing.CloudRunConcurrency)
+	c.inInt("min-instances", int64(opts.MinInstances), pricing.MinInstancesRange)
+	c.inInt("instances", int64(opts.Instances), pricing.InstanceCount)
+	c.in("hours", opts.Hours, pricing.HoursRange)
+	if changed("cpu-utilisation") {
+		c.in("cpu-utilisation", opts.CPUUtilisation, pricing.CPUUtilisationRange)
+	}
+	return c.err()
 }
 
 func pricingEstimateRun(_ context.Context, opts *PricingEstimateOptions) error {
@@ -224,7 +276,7 @@ func pricingEstimateRun(_ context.Context, opts *PricingEstimateOptions) error {
 		if err != nil {
 			return &FlagError{Err: err}
 		}
-		est, err = pricing.EC2Cost(e, opts.Instances, opts.Hours, 1)
+		est, err = pricingEC2Estimate(e, opts)
 		if err != nil {
 			return &FlagError{Err: err}
 		}
@@ -233,6 +285,29 @@ func pricingEstimateRun(_ context.Context, opts *PricingEstimateOptions) error {
 		return pricingWriteJSON(opts.IO.Out, est)
 	}
 	return pricingWriteEstimate(opts.IO.Out, est, opts.Requests)
+}
+
+// pricingEC2Estimate prices --instances of --instance for --hours. A
+// burstable type is priced at --cpu-utilisation (its 24-hour average CPU);
+// without the flag it is priced at its baseline (no surplus credits), and a
+// note gives the cost at 100% CPU, so the estimate never assumes a load
+// nobody stated.
+func pricingEC2Estimate(e *pricing.Entry, opts *PricingEstimateOptions) (pricing.Estimate, error) {
+	util := opts.CPUUtilisation
+	if util >= 0 || !e.EC2.Burstable {
+		return pricing.EC2Cost(e, opts.Instances, opts.Hours, max(util, 0))
+	}
+	est, err := pricing.EC2Cost(e, opts.Instances, opts.Hours, 0)
+	if err != nil {
+		return est, err
+	}
+	full, err := pricing.EC2Cost(e, opts.Instances, opts.Hours, 1)
+	if err != nil {
+		return est, err
+	}
+	est.Notes = append(est.Notes, fmt.Sprintf("CPU utilisation not given (--cpu-utilisation): priced at or below the %s%% baseline, with no surplus credits; at 100%% CPU around the clock it would cost $%s",
+		e.EC2.BaselinePerVCPU.Mul(decimal.NewFromInt(100)), full.TotalUSD.StringFixed(2)))
+	return est, nil
 }
 
 func pricingWriteEstimate(w io.Writer, est pricing.Estimate, requests int64) error {

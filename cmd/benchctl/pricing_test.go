@@ -340,3 +340,50 @@ func TestPricingBreakevenRunDir(t *testing.T) {
 		}
 	}
 }
+
+// TestPricingEstimateBurstableUtilisation: an EC2 estimate of a burstable
+// type takes its CPU load from --cpu-utilisation (the 24-hour average);
+// without it the type is priced at its baseline, with a note giving the
+// 100% figure, instead of assuming 100% CPU (t3.micro: $7.59, not $73.29).
+func TestPricingEstimateBurstableUtilisation(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, util string
+		want       string
+		note       string
+	}{
+		// 730 h × $0.0104.
+		{"no flag: baseline", "", "7.592", "at 100% CPU around the clock it would cost $73.29"},
+		// 730 × (0.0104 + 2 vCPU × (1 − 0.1) × 0.05).
+		{"100%", "1", "73.292", ""},
+		// 730 × (0.0104 + 2 × (0.4 − 0.1) × 0.05).
+		{"40%", "0.4", "29.492", ""},
+		{"below the baseline", "0.05", "7.592", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args := []string{"pricing", "estimate", "--platform", "ec2", "--instance", "t3.micro", "--json"}
+			if tt.util != "" {
+				args = append(args, "--cpu-utilisation", tt.util)
+			}
+			var out, errOut bytes.Buffer
+			if code := Main(context.Background(), args, &IOStreams{In: strings.NewReader(""), Out: &out, Err: &errOut}); code != ExitOK {
+				t.Fatalf("exit %d: %s", code, errOut.String())
+			}
+			var got struct {
+				TotalUSD json.Number `json:"total_usd"`
+				Notes    []string    `json:"notes"`
+			}
+			if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			if string(got.TotalUSD) != tt.want {
+				t.Errorf("total = %s, want %s", got.TotalUSD, tt.want)
+			}
+			if tt.note != "" && !strings.Contains(strings.Join(got.Notes, "\n"), tt.note) {
+				t.Errorf("notes = %q, want %q", got.Notes, tt.note)
+			}
+		})
+	}
+}
