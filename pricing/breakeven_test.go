@@ -475,3 +475,65 @@ func TestBreakEvenSeedExampleExact(t *testing.T) {
 		t.Errorf("break-even = %.4f, want 28352627.94", got)
 	}
 }
+
+// TestBurstableCredits24HourRule: t3.medium ($0.0416/h, 2 vCPU, 20%
+// baseline, $0.05 per surplus vCPU-hour), 40 requests/s of capacity at 70%,
+// a fixed fleet, 3× the average for 8 h a day (and nothing the other 16 h).
+// Surplus credits are charged on the 24-hour average CPU above the
+// baseline, not hour by hour.
+func TestBurstableCredits24HourRule(t *testing.T) {
+	t.Parallel()
+	b := mustBook(t)
+	prof, err := DiurnalProfile(3, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &Fleet{Instance: "t3.medium", Entry: mustFind(t, b, PlatformEC2, "us-east-1", "", "", "t3.medium"), CapacityRPS: 40, Utilisation: 0.7}
+	month := 0.0416 * 730
+	tests := []struct {
+		name   string
+		volume float64
+		want   float64
+	}{
+		// 19M/month: peak 21.69 rps on one instance, u = 0.542 for 8 h and 0
+		// for 16 h: the day's average 0.181 is under the 0.2 baseline, so no
+		// credits (hour by hour: 8 × 0.342 × 2 × $0.05 × 30.4 days = $8.33).
+		{"daily average under the baseline", 19e6, month},
+		// 24M/month: peak 27.40 rps, u = 0.6849; the day's surplus is
+		// 8 × (0.6849 − 0.2) − 16 × 0.2 = 0.6795 vCPU-hours per vCPU:
+		// × 2 vCPU × $0.05 × 730/24 days.
+		{"daily average over the baseline", 24e6, month + (8*(24e6*3/(730*3600)/40-0.2)-16*0.2)*2*0.05*730/24},
+	}
+	for _, tt := range tests {
+		if got := f.Monthly(tt.volume, prof).InexactFloat64(); !near(got, tt.want, 1e-9) {
+			t.Errorf("%s: $%.6f, want $%.6f", tt.name, got, tt.want)
+		}
+	}
+	// Against serverless at $1.50 per 1M, the break-even is where $1.50 ×
+	// V = $30.368: 20,245,333 requests/month (hour by hour the fleet would
+	// cost $39.56 there, and serverless would stay cheaper).
+	cs, _, err := Pair{S: linearServerless("0.0000015"), F: f, Profile: prof}.Crossings(context.Background(), 1, 1e11)
+	if err != nil || len(cs) == 0 {
+		t.Fatalf("crossings %+v, %v", cs, err)
+	}
+	if want := month / 1.5e-6; !near(cs[0].MonthlyRequests, want, 1e-8) || cs[0].Direction != DirDearer {
+		t.Errorf("first crossing %+v, want %.0f dearer", cs[0], want)
+	}
+	// An autoscaled fleet: the instances that run only in the peak hours
+	// pay for their own surplus over the hours they run.
+	g := *f
+	g.Autoscaled = true
+	rates := prof.Rates(60e6)
+	counts := make([]int, len(rates))
+	for k, r := range rates {
+		counts[k] = g.Count(r)
+	}
+	// Peak 68.49 rps → 3 instances at u = 0.571 for 8 h; off-peak the
+	// fleet keeps its minimum of 1 instance, idle (u = 0, −0.2 each hour).
+	// Instance 1: 8 × 0.371 − 16 × 0.2 < 0 → none; instances 2 and 3 run
+	// only the 8 peak hours: 2 × 8 × 0.371 × 2 vCPU.
+	u := 60e6 * 3 / (730 * 3600) / (3 * 40)
+	if got, want := surplusVCPUSlots(rates, counts, 40, 0.2, 2, prof.SlotHours()), 2*8*(u-0.2)*2; !near(got, want, 1e-12) {
+		t.Errorf("autoscaled surplus = %g vCPU-slots, want %g", got, want)
+	}
+}

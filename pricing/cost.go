@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -99,22 +98,6 @@ func ceilTo(ms float64, step int) decimal.Decimal {
 // GB converts configured megabytes to Lambda/Azure gigabytes (MB/1024).
 func GB(mb int) decimal.Decimal { return decimal.NewFromInt(int64(mb)).Div(decimal.NewFromInt(1024)) }
 
-// InitBilled reports whether a cold start's INIT phase is billed for an
-// invocation at time t: always from InitBilledFrom (2025-08-01); before that
-// date only for configurations other than a ZIP package on an AWS-managed
-// runtime (custom runtimes, container images, Provisioned Concurrency), i.e.
-// when managedZip is false. A zero t means "now".
-func (l *LambdaRates) InitBilled(t time.Time, managedZip bool) bool {
-	if !managedZip {
-		return true
-	}
-	from, err := time.Parse("2006-01-02", l.InitBilledFrom)
-	if err != nil || t.IsZero() {
-		return true
-	}
-	return !t.Before(from)
-}
-
 // LambdaUsage is a month (or a run) of invocations of one function
 // configuration.
 type LambdaUsage struct {
@@ -123,7 +106,8 @@ type LambdaUsage struct {
 	MemoryMB int
 	// DurationMs is each invocation's handler duration (billed as ceil_ms).
 	DurationMs float64
-	// ColdStarts of the Requests carry InitMs of INIT; billed when InitBilled.
+	// ColdStarts of the on-demand requests carry InitMs of INIT; billed
+	// when InitBilled (see LambdaRates.InitBilled and LegacyInitBilled).
 	ColdStarts int64
 	InitMs     float64
 	InitBilled bool
@@ -136,13 +120,15 @@ type LambdaUsage struct {
 	// PayloadBytes.
 	APIGateway   bool
 	PayloadBytes int64
-	// ProvisionedConcurrency instances of MemoryMB enabled for
-	// ProvisionedHours (rounded up to 5 minutes); ProvisionedRequests of the
-	// Requests run on them at the lower duration rate, the rest spill over to
-	// on-demand rates.
+	// ProvisionedConcurrency environments of MemoryMB enabled for
+	// ProvisionedHours (rounded up to 5 minutes); ProvisionedRequests of
+	// the Requests run on them at the lower duration rate, each lasting
+	// ProvisionedDurationMs (0: DurationMs) and never a cold start; the
+	// rest spill over to on-demand rates.
 	ProvisionedConcurrency int
 	ProvisionedHours       float64
 	ProvisionedRequests    int64
+	ProvisionedDurationMs  float64
 }
 
 // Validate checks every field of u against its allowed range (see Range)
@@ -167,8 +153,9 @@ func (u LambdaUsage) Validate() error {
 	if u.ProvisionedRequests > u.Requests {
 		c.failf("provisioned_requests %d exceeds requests %d", u.ProvisionedRequests, u.Requests)
 	}
-	if u.ColdStarts > u.Requests {
-		c.failf("cold_starts %d exceeds requests %d", u.ColdStarts, u.Requests)
+	c.in("provisioned_duration_ms", u.ProvisionedDurationMs, LambdaDurationMs)
+	if od := u.Requests - u.ProvisionedRequests; u.ColdStarts > od && u.ProvisionedRequests <= u.Requests {
+		c.failf("cold_starts %d exceeds the %d on-demand requests (requests served by Provisioned Concurrency are never cold)", u.ColdStarts, od)
 	}
 	if u.ProvisionedRequests > 0 && u.ProvisionedConcurrency == 0 {
 		c.failf("provisioned_requests needs provisioned_concurrency > 0")
@@ -193,19 +180,24 @@ func LambdaCost(e *Entry, apigw *Entry, u LambdaUsage) (Estimate, error) {
 	est := Estimate{PriceBook: e.Ref()}
 	n := decimal.NewFromInt(u.Requests)
 	gb := GB(u.MemoryMB)
+	thousand := decimal.NewFromInt(1000)
+	// On-demand invocations: ceil_ms(d) each, plus INIT on cold starts.
+	odN := decimal.NewFromInt(u.Requests - u.ProvisionedRequests)
 	warm := CeilMs(u.DurationMs)
-	billedMs := n.Mul(warm)
+	odMs := odN.Mul(warm)
 	if u.ColdStarts > 0 && u.InitBilled {
 		extra := CeilMs(u.DurationMs + u.InitMs).Sub(warm)
-		billedMs = billedMs.Add(decimal.NewFromInt(u.ColdStarts).Mul(extra))
+		odMs = odMs.Add(decimal.NewFromInt(u.ColdStarts).Mul(extra))
 	}
+	// Invocations on Provisioned Concurrency: their own duration, no INIT
+	// (the environments were initialised when it was enabled).
+	pcDur := u.ProvisionedDurationMs
+	if pcDur == 0 {
+		pcDur = u.DurationMs
+	}
+	pcMs := decimal.NewFromInt(u.ProvisionedRequests).Mul(CeilMs(pcDur))
 	est.add("requests", n, "requests", l.RequestUSD)
-	// Split billed time between Provisioned Concurrency and on-demand.
-	pcMs := decimal.Zero
-	if u.ProvisionedRequests > 0 && u.Requests > 0 {
-		pcMs = billedMs.Mul(decimal.NewFromInt(u.ProvisionedRequests)).Div(n)
-	}
-	odGBs := gb.Mul(billedMs.Sub(pcMs)).Div(decimal.NewFromInt(1000))
+	odGBs := gb.Mul(odMs).Div(thousand)
 	lower := decimal.Zero
 	for i, t := range l.DurationTiers {
 		upper := odGBs
@@ -221,31 +213,35 @@ func LambdaCost(e *Entry, apigw *Entry, u LambdaUsage) (Estimate, error) {
 		lower = *t.UpToGBSeconds
 	}
 	if pcMs.IsPositive() {
-		est.add("provisioned concurrency duration", gb.Mul(pcMs).Div(decimal.NewFromInt(1000)), "GB-s", l.ProvisionedDurationGBSecondUSD)
+		est.add("provisioned concurrency duration", gb.Mul(pcMs).Div(thousand), "GB-s", l.ProvisionedDurationGBSecondUSD)
 	}
 	if u.ProvisionedConcurrency > 0 {
 		secs := decimal.NewFromFloat(u.ProvisionedHours * 3600).Div(decimal.NewFromInt(300)).Ceil().Mul(decimal.NewFromInt(300))
 		q := gb.Mul(decimal.NewFromInt(int64(u.ProvisionedConcurrency))).Mul(secs)
 		est.add("provisioned concurrency enabled", q, "GB-s", l.ProvisionedGBSecondUSD)
-		if u.FreeTier {
-			est.Notes = append(est.Notes, "the free tier does not apply to functions with Provisioned Concurrency; not subtracted")
-			u.FreeTier = false
-		}
 	}
 	if u.EphemeralMB > IncludedEphemeralMB {
-		q := GB(u.EphemeralMB - IncludedEphemeralMB).Mul(billedMs).Div(decimal.NewFromInt(1000))
+		q := GB(u.EphemeralMB - IncludedEphemeralMB).Mul(odMs.Add(pcMs)).Div(thousand)
 		est.add("ephemeral storage above 512 MB", q, "GB-s", l.EphemeralGBSecondUSD)
 	}
 	if u.FreeTier {
+		// AWS's Provisioned Concurrency Example 1 subtracts the free tier
+		// from all requests and from the on-demand duration; the charges
+		// of Provisioned Concurrency itself (enabled time and the duration
+		// it serves) get none.
 		fr := decimal.Min(n, l.FreeRequests)
 		if fr.IsPositive() {
 			est.add("free tier: requests", fr.Neg(), "requests", l.RequestUSD)
 		}
 		fg := decimal.Min(odGBs, l.FreeGBSeconds)
 		if fg.IsPositive() {
-			est.add("free tier: duration (at tier-1 rate)", fg.Neg(), "GB-s", l.DurationTiers[0].USD)
+			est.add("free tier: on-demand duration (at tier-1 rate)", fg.Neg(), "GB-s", l.DurationTiers[0].USD)
 		}
-		est.Notes = append(est.Notes, "free tier applied once to this usage; it is shared by all functions and both architectures of the account")
+		note := "free tier applied once to this usage; it is shared by all functions and both architectures of the account"
+		if u.ProvisionedConcurrency > 0 {
+			note += "; it covers the requests and the on-demand duration, not the Provisioned Concurrency charges (as in AWS's Provisioned Concurrency pricing example)"
+		}
+		est.Notes = append(est.Notes, note)
 	}
 	if u.APIGateway {
 		if apigw == nil || apigw.APIGateway == nil {
@@ -398,7 +394,12 @@ func (u AzureUsage) Validate(plan string) error {
 
 // AzureCost prices u on the Consumption plan (GB-s on observed memory
 // rounded up to 128 MB, capped at 1,536 MB, with a 100 ms and 128 MB minimum
-// per execution) or Flex Consumption on-demand (instance memory × ceil_ms).
+// per execution) or Flex Consumption (instance memory × the billed time:
+// at least 1,000 ms, rounded up to 100 ms; see AzureRates.BilledMs):
+//
+//	consumption: n × max(100, ceil_ms(d))/1000 × min(1536, max(128, ceil_128(MB)))/1024 × gb_s_rate + n × execution_fee
+//	flex:        n × max(1000, ceil_100ms(d))/1000 × MB/1024 × gb_s_rate + n × execution_fee
+//	             (+ always-ready baseline × GB × seconds, their executions at the always-ready rates)
 func AzureCost(e *Entry, u AzureUsage) (Estimate, error) {
 	if e == nil || e.Azure == nil {
 		return Estimate{}, errors.New("azure cost: entry has no azure rates")
@@ -409,12 +410,9 @@ func AzureCost(e *Entry, u AzureUsage) (Estimate, error) {
 	a := e.Azure
 	est := Estimate{PriceBook: e.Ref()}
 	n := decimal.NewFromInt(u.Executions)
-	ms := CeilMs(u.DurationMs)
+	ms := a.BilledMs(u.DurationMs)
 	mem := u.MemoryMB
-	if e.Plan == "consumption" {
-		if minMs := decimal.NewFromInt(int64(a.MinDurationMs)); ms.LessThan(minMs) {
-			ms = minMs
-		}
+	if e.Plan == AzurePlanConsumption {
 		if a.MemoryStepMB > 0 {
 			mem = (mem + a.MemoryStepMB - 1) / a.MemoryStepMB * a.MemoryStepMB
 		}
@@ -445,6 +443,10 @@ func AzureCost(e *Entry, u AzureUsage) (Estimate, error) {
 		if q := decimal.Min(gbs, a.FreeGBSeconds); q.IsPositive() {
 			est.add("free grant: execution time", q.Neg(), "GB-s", a.GBSecondUSD)
 		}
+	}
+	if e.Plan == AzurePlanFlex {
+		est.Notes = append(est.Notes, fmt.Sprintf("Flex Consumption bills each instance's activity period, at least %d ms and rounded up to %d ms: executions that overlap on one instance share it, so this per-execution figure is the cost of isolated executions, an upper bound; at high per-instance concurrency the execution-time part approaches the busy time of the instances",
+			a.MinDurationMs, max(a.RoundingMs, 1)))
 	}
 	return est, nil
 }

@@ -219,7 +219,8 @@ func (s *Serverless) MonthlyComponents(monthlyRequests float64, p Profile) []res
 //
 // An autoscaled fleet pays Σ_k n_k × hourly × 730/K; a fixed fleet is sized
 // for the peak slot and pays max_k n_k × hourly × 730. Burstable types add
-// surplus CPU credits, taking CPU utilisation as rate_k / (n_k × capacity).
+// surplus CPU credits by AWS's 24-hour rule (see surplusVCPUSlots), taking
+// CPU utilisation as rate_k / (n_k × capacity).
 type Fleet struct {
 	Name        string
 	Instance    string
@@ -282,19 +283,16 @@ func (f *Fleet) Monthly(monthlyRequests float64, p Profile) decimal.Decimal {
 	K := decimal.NewFromInt(int64(len(rates)))
 	total := decimal.NewFromInt(slots).Mul(hourly).Mul(decimal.NewFromInt(HoursPerMonth)).Div(K)
 	if e := f.Entry.EC2; e.Burstable && f.CapacityRPS > 0 {
-		// Surplus vCPU-slots: Σ_k n_k × vCPU × max(0, u_k − baseline), with
-		// u_k = rate_k / (n_k × capacity) ≤ 1 (a quantity, not money),
-		// priced once: × credit rate × 730/K.
-		base := e.BaselinePerVCPU.InexactFloat64()
-		surplus := 0.0
-		for k, r := range rates {
-			n := peak
-			if f.Autoscaled {
-				n = counts[k]
+		// Surplus credits by the 24-hour rule (surplusVCPUSlots): a
+		// quantity in vCPU-slots, priced once: × credit rate × 730/K.
+		held := counts
+		if !f.Autoscaled {
+			held = make([]int, len(rates))
+			for k := range held {
+				held[k] = peak
 			}
-			u := math.Min(1, r/(float64(n)*f.CapacityRPS))
-			surplus += float64(n*e.VCPU) * math.Max(0, u-base)
 		}
+		surplus := surplusVCPUSlots(rates, held, f.CapacityRPS, e.BaselinePerVCPU.InexactFloat64(), e.VCPU, p.SlotHours())
 		if surplus > 0 {
 			total = total.Add(decimal.NewFromFloat(surplus).Mul(e.SurplusCreditVCPUHourUSD).Mul(decimal.NewFromInt(HoursPerMonth)).Div(K))
 		}

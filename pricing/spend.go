@@ -227,8 +227,8 @@ func EstimateRunSpendWith(book *Book, sc *scenarios.Scenario, prior *results.Sum
 		if c.platform == PlatformCloudRun {
 			unit = ceilTo(durMs, c.entry.CloudRun.RoundingMs)
 		}
-		if c.platform == PlatformAzureFunctions && c.plan == "consumption" {
-			unit = decimal.Max(unit, decimal.NewFromInt(int64(c.entry.Azure.MinDurationMs)))
+		if c.platform == PlatformAzureFunctions {
+			unit = c.entry.Azure.BilledMs(durMs)
 		}
 		per := c.fixed.Add(c.perUnit.Mul(unit))
 		if gatewayPaid(j.t) {

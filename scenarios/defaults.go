@@ -114,6 +114,27 @@ const (
 	KindLambdaURL = "lambda-url"
 )
 
+// Runtime kinds of a function target (Target.RuntimeKind): they decide
+// whether a cold start's INIT was billed before 2025-08-01.
+const (
+	// RuntimeManagedZip is a ZIP package on an AWS-managed runtime: its
+	// on-demand INIT was not billed before 2025-08-01.
+	RuntimeManagedZip = "managed-zip"
+	// RuntimeCustom is an OS-only runtime (provided.al2023, as benchctl
+	// function deploys): INIT was always billed.
+	RuntimeCustom = "custom"
+	// RuntimeContainer is a container image: INIT was always billed.
+	RuntimeContainer = "container"
+	// RuntimeProvisioned is a function run on Provisioned Concurrency:
+	// INIT was always billed.
+	RuntimeProvisioned = "provisioned"
+)
+
+// RuntimeKinds lists the allowed runtime_kind values.
+func RuntimeKinds() []string {
+	return []string{RuntimeManagedZip, RuntimeCustom, RuntimeContainer, RuntimeProvisioned}
+}
+
 // Allowed values of the enumerated fields.
 var (
 	targetKinds    = []string{KindHTTP, KindAWSLambda, KindLocalLambda, KindLambdaURL}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -37,6 +39,10 @@ type PricingEstimateOptions struct {
 	ProvisionedConcurrency int
 	ProvisionedHours       float64
 	ProvisionedRequests    int64
+	ProvisionedDuration    time.Duration
+	// RuntimeKind decides, with LegacyInit, whether INIT is billed
+	// (scenarios.Runtime*).
+	RuntimeKind string
 	// Cloud Run.
 	VCPU         float64
 	Concurrency  float64
@@ -61,6 +67,7 @@ func newPricingEstimateCmd(streams *IOStreams, runF func(*PricingEstimateOptions
   benchctl pricing estimate --platform aws-lambda --arch arm64 --memory 1024 --duration 100ms --requests 1000000 [--free-tier] [--json]
   benchctl pricing estimate --platform cloud-run --vcpu 1 --memory 512 --concurrency 4 --duration 120ms --requests 1000000
   benchctl pricing estimate --platform azure-functions --plan consumption --memory 200 --duration 50ms --requests 1000000
+  benchctl pricing estimate --platform azure-functions --plan flex --memory 2048 --duration 50ms --requests 1000000
   benchctl pricing estimate --platform ec2 --instance c7g.large [--instances 2] [--hours 730] [--cpu-utilisation 0.4]
 
 Prices one configuration with the price book and prints each line item
@@ -72,21 +79,28 @@ Options:
   --platform P            aws-lambda (default), cloud-run, azure-functions, ec2
   --region R              price region (default us-east-1)
   --arch A                x86_64 (default) or arm64 (Lambda)
-  --plan P                azure-functions: consumption (default) or flex
+  --plan P                azure-functions: consumption (default) or flex (Flex Consumption bills
+                          at least 1,000 ms per execution, then 100 ms steps; --memory is the
+                          instance size: 512, 2048 or 4096)
   --memory MB             configured memory (Azure Consumption: observed memory)
   --duration D            handler duration per request (e.g. 100ms, 1.2ms)
   --requests N            number of requests
   --free-tier             subtract the monthly free tier
   --cold-starts N         Lambda: requests that were cold starts
   --init-duration D       Lambda: INIT duration of each cold start
-  --legacy-init           Lambda: the pre-2025-08-01 rule (INIT of managed ZIP runtimes not billed)
+  --legacy-init           Lambda: the pre-2025-08-01 rule: INIT not billed for a ZIP package on a
+                          managed runtime, billed for every other --runtime-kind
+  --runtime-kind K        Lambda: managed-zip (default), custom (provided.al2023, as benchctl
+                          function deploys), container or provisioned
   --ephemeral-storage-mb MB  Lambda: configured /tmp, 512-10240 (512 included; alias --ephemeral)
   --api-gateway           Lambda: add the API Gateway HTTP API fee
   --payload-bytes B       Lambda: request + response bytes per request, for API Gateway's
                           512 KB metering (each started 512 KB counts as one request)
   --provisioned N         Lambda: provisioned concurrency kept enabled --provisioned-hours
   --provisioned-hours H   hours Provisioned Concurrency is enabled (default 730)
-  --provisioned-requests N  requests served by Provisioned Concurrency (the rest spill over on demand)
+  --provisioned-requests N  requests served by Provisioned Concurrency (the rest spill over on demand;
+                          cold starts are among the on-demand ones)
+  --provisioned-duration D  duration of a request served by Provisioned Concurrency (default --duration)
   --vcpu V                Cloud Run vCPUs (default 1)
   --concurrency C         Cloud Run achieved concurrency per instance (default 1)
   --min-instances N       Cloud Run idle minimum instances, or Azure Flex always-ready
@@ -134,6 +148,8 @@ Options:
 	f.IntVar(&opts.ProvisionedConcurrency, "provisioned", 0, "Lambda: provisioned concurrency")
 	f.Float64Var(&opts.ProvisionedHours, "provisioned-hours", pricing.HoursPerMonth, "hours provisioned concurrency is enabled")
 	f.Int64Var(&opts.ProvisionedRequests, "provisioned-requests", 0, "Lambda: requests served by provisioned concurrency")
+	f.DurationVar(&opts.ProvisionedDuration, "provisioned-duration", 0, "Lambda: duration of a request served by provisioned concurrency (default --duration)")
+	f.StringVar(&opts.RuntimeKind, "runtime-kind", scenarios.RuntimeManagedZip, "Lambda: managed-zip, custom, container or provisioned (INIT billing before 2025-08-01)")
 	f.IntVar(&opts.MinInstances, "min-instances", 0, "Cloud Run min instances / Azure Flex always-ready instances")
 	f.Float64Var(&opts.VCPU, "vcpu", 1, "Cloud Run vCPUs")
 	f.Float64Var(&opts.Concurrency, "concurrency", 1, "Cloud Run achieved concurrency")
@@ -199,6 +215,13 @@ func pricingEstimateCheck(opts *PricingEstimateOptions, changed func(string) boo
 	if opts.ProvisionedRequests > 0 && opts.ProvisionedConcurrency == 0 {
 		c.failf("--provisioned-requests needs --provisioned N (the provisioned concurrency that serves them)")
 	}
+	if od := opts.Requests - opts.ProvisionedRequests; opts.ProvisionedRequests > 0 && opts.ColdStarts > od && od >= 0 {
+		c.failf("--cold-starts %d exceeds the %d on-demand requests (requests served by Provisioned Concurrency are never cold)", opts.ColdStarts, od)
+	}
+	c.inDur("provisioned-duration", opts.ProvisionedDuration, pricing.LambdaDurationMs)
+	if !slices.Contains(scenarios.RuntimeKinds(), opts.RuntimeKind) {
+		c.failf("--runtime-kind %q isn't one of [%s]", opts.RuntimeKind, strings.Join(scenarios.RuntimeKinds(), " "))
+	}
 	c.in("vcpu", opts.VCPU, pricing.CloudRunVCPU)
 	c.in("concurrency", opts.Concurrency, pricing.CloudRunConcurrency)
 	c.inInt("min-instances", int64(opts.MinInstances), pricing.MinInstancesRange)
@@ -230,11 +253,12 @@ func pricingEstimateRun(_ context.Context, opts *PricingEstimateOptions) error {
 			}
 		}
 		u := pricing.LambdaUsage{Requests: opts.Requests, MemoryMB: opts.MemoryMB, DurationMs: durMs, ColdStarts: opts.ColdStarts,
-			InitMs: float64(opts.InitDuration) / float64(time.Millisecond), InitBilled: !opts.LegacyInit, EphemeralMB: opts.EphemeralMB,
+			InitMs: float64(opts.InitDuration) / float64(time.Millisecond), InitBilled: !opts.LegacyInit || pricing.LegacyInitBilled(opts.RuntimeKind), EphemeralMB: opts.EphemeralMB,
 			FreeTier: opts.FreeTier, APIGateway: opts.APIGateway, PayloadBytes: opts.PayloadBytes}
 		if opts.ProvisionedConcurrency > 0 {
 			u.ProvisionedConcurrency, u.ProvisionedHours = opts.ProvisionedConcurrency, opts.ProvisionedHours
 			u.ProvisionedRequests = opts.ProvisionedRequests
+			u.ProvisionedDurationMs = float64(opts.ProvisionedDuration) / float64(time.Millisecond)
 		}
 		est, err = pricing.LambdaCost(e, apigw, u)
 		if err != nil {

@@ -199,3 +199,21 @@ func TestPricingBadPriceBookFile(t *testing.T) {
 		}
 	}
 }
+
+// TestPricingBreakevenInterrupted: a cancelled context (the first Ctrl-C)
+// stops the break-even search, and benchctl exits 130.
+func TestPricingBreakevenInterrupted(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errOut bytes.Buffer
+	start := time.Now()
+	code := Main(ctx, []string{"pricing", "breakeven", "--cost-per-million", "0.72", "--capacity-rps", "40", "--fleet", "autoscaled", "--peak-to-average", "3"},
+		&IOStreams{In: strings.NewReader(""), Out: &out, Err: &errOut})
+	if code != ExitInterrupted {
+		t.Fatalf("exit %d, want 130; stderr %s", code, errOut.String())
+	}
+	if el := time.Since(start); el > time.Second {
+		t.Errorf("took %v after the interrupt, want under a second", el)
+	}
+}
