@@ -52,6 +52,7 @@ func (a *Analysis) breakEvenRow(s *Serverless, f *Fleet, withSensitivity bool) r
 	if g := s.APIGW; g != nil {
 		row.PriceSources = append(row.PriceSources, g.Source+" ("+g.EffectiveDate+")")
 	}
+	row.HostBusy = s.HostBusy || f.HostBusy
 	row.MonthlyRequests = firstDearer(cs)
 	row.AverageRPS = AverageRPS(row.MonthlyRequests)
 	switch {

@@ -1,6 +1,10 @@
 package results
 
-import "slices"
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
 
 // HostLoad is what the host did during one phase (or experiment step)
 // besides the run: run.json's phases[].host and summary.json's per-phase
@@ -40,6 +44,20 @@ type HostLoad struct {
 	Busy               bool     `json:"host_busy"`
 	BusyReasons        []string `json:"busy_reasons,omitempty"`
 	BusyThresholdCores float64  `json:"busy_threshold_cores"`
+}
+
+// HostSampling is run.json's host_sampling: how phases[].host was measured.
+type HostSampling struct {
+	// IntervalMs is the time between readings; ReadingUs the mean time one
+	// reading took, and OverheadCores the share of a core that costs.
+	IntervalMs    float64 `json:"interval_ms"`
+	ReadingUs     float64 `json:"reading_us"`
+	OverheadCores float64 `json:"overhead_cores"`
+	// Rule is the host_busy rule applied: foreign cores, steal and memory
+	// stall thresholds.
+	ForeignCoresThreshold        float64 `json:"foreign_cores_threshold"`
+	StealFractionThreshold       float64 `json:"steal_fraction_threshold"`
+	MemoryStallFractionThreshold float64 `json:"memory_stall_fraction_threshold"`
 }
 
 // CoresStat is a CPU figure in cores over a window.
@@ -102,4 +120,143 @@ func MergeHostLoads(loads []*HostLoad, durations []float64) *HostLoad {
 		wsum += w
 	}
 	return out
+}
+
+// HostInterference is summary.json's host_interference: whether the host
+// was busy (host_busy) during any recorded phase, which phases and which
+// derived figures that touches, for the report's headline.
+type HostInterference struct {
+	// Busy is set when any recorded phase was host_busy.
+	Busy bool `json:"host_busy"`
+	// PhasesMeasured counts the recorded phases (per target) with a host
+	// measurement; BusyPhases names the busy ones ("target/phase[step]").
+	PhasesMeasured int      `json:"phases_measured"`
+	BusyPhases     []string `json:"busy_phases,omitempty"`
+	// MaxForeignCPUCores is the highest per-phase mean of foreign CPU, and
+	// BusyThresholdCores the threshold the phases were judged with.
+	MaxForeignCPUCores float64 `json:"max_foreign_cpu_cores"`
+	BusyThresholdCores float64 `json:"busy_threshold_cores"`
+	// Reasons are the distinct reasons of the busy phases.
+	Reasons []string `json:"reasons,omitempty"`
+	// BusyFigures names the derived figures flagged host_busy: capacity
+	// searches, memory-sweep rows, cost and break-even rows.
+	BusyFigures []string `json:"busy_figures,omitempty"`
+}
+
+// PhaseHostBusy reports whether any summary of target's phase and step
+// (every trial) was host_busy.
+func PhaseHostBusy(targets []TargetSummary, target, phase, step string) bool {
+	for _, t := range targets {
+		if t.Name != target {
+			continue
+		}
+		for _, p := range t.Phases {
+			if p.Name == phase && p.Step == step && p.HostBusy {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// stepHostBusy reports whether any phase of target in experiment with a
+// step for which match is true was host_busy.
+func stepHostBusy(targets []TargetSummary, target, experiment string, match func(step string) bool) bool {
+	for _, t := range targets {
+		if t.Name != target {
+			continue
+		}
+		for _, p := range t.Phases {
+			if p.HostBusy && p.Experiment == experiment && match(p.Step) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// PhaseLabel is "target/phase" or "target/phase[step]".
+func PhaseLabel(target string, p PhaseSummary) string {
+	l := target + "/" + p.Name
+	if p.Step != "" {
+		l += "[" + p.Step + "]"
+	}
+	return l
+}
+
+// MarkHostBusy carries host_busy from the phase summaries to what is
+// derived from them and fills sum.HostInterference (nil when no phase was
+// measured). Memory-sweep rows are busy when a phase of their memory size
+// was, capacity steps when their rate's phase was, a capacity search when
+// any of its steps was. Cost, monthly-cost and break-even rows are flagged
+// by pricing (which knows which rows feed which figure) and only listed
+// here, so call it once before pricing (pricing reads the capacity flag)
+// and once after.
+func MarkHostBusy(sum *Summary) {
+	for i := range sum.Experiments.MemorySweep {
+		r := &sum.Experiments.MemorySweep[i]
+		r.HostBusy = stepHostBusy(sum.Targets, r.Target, ExperimentMemorySweep, func(step string) bool {
+			mb, ok := ParseMemoryStep(step)
+			return ok && mb == r.MemoryMB
+		})
+	}
+	for i := range sum.Experiments.Capacity {
+		c := &sum.Experiments.Capacity[i]
+		c.HostBusy = false
+		for j := range c.Steps {
+			st := &c.Steps[j]
+			st.HostBusy = stepHostBusy(sum.Targets, c.Target, ExperimentCapacity, func(step string) bool {
+				rps, ok := ParseCapacityStepLabel(step)
+				return ok && rps == st.OfferedRPS
+			})
+			c.HostBusy = c.HostBusy || st.HostBusy
+		}
+	}
+	var hi HostInterference
+	for _, t := range sum.Targets {
+		for _, p := range t.Phases {
+			if p.Host == nil {
+				continue
+			}
+			hi.PhasesMeasured++
+			hi.MaxForeignCPUCores = max(hi.MaxForeignCPUCores, p.Host.ForeignCPUCores.Mean)
+			hi.BusyThresholdCores = p.Host.BusyThresholdCores
+			if !p.HostBusy {
+				continue
+			}
+			hi.Busy = true
+			hi.BusyPhases = append(hi.BusyPhases, PhaseLabel(t.Name, p))
+			for _, r := range p.Host.BusyReasons {
+				if !slices.Contains(hi.Reasons, r) {
+					hi.Reasons = append(hi.Reasons, r)
+				}
+			}
+		}
+	}
+	if hi.PhasesMeasured == 0 {
+		sum.HostInterference = nil
+		return
+	}
+	for _, c := range sum.Experiments.Capacity {
+		if c.HostBusy {
+			hi.BusyFigures = append(hi.BusyFigures, strings.TrimSpace("capacity "+c.Target+" "+c.Config))
+		}
+	}
+	for _, r := range sum.Experiments.MemorySweep {
+		if r.HostBusy {
+			hi.BusyFigures = append(hi.BusyFigures, fmt.Sprintf("memory sweep %s %d MB", r.Target, r.MemoryMB))
+		}
+	}
+	for _, c := range sum.Cost {
+		if c.HostBusy {
+			hi.BusyFigures = append(hi.BusyFigures, strings.TrimSpace(fmt.Sprintf("cost %s/%s %s %s", c.Target, c.Phase, c.Step, c.Architecture)))
+		}
+	}
+	for _, b := range sum.BreakEven {
+		if b.HostBusy {
+			hi.BusyFigures = append(hi.BusyFigures, "break-even "+b.Serverless+" vs "+b.Instance)
+		}
+	}
+	hi.Busy = hi.Busy || len(hi.BusyFigures) > 0
+	sum.HostInterference = &hi
 }

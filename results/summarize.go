@@ -259,6 +259,8 @@ func (a *Aggregator) Add(r *Record) {
 type PhaseInfo struct {
 	DurationS float64
 	Scheduled int64
+	// Host is the host's load while the phase ran (nil: not measured).
+	Host *HostLoad
 }
 
 // Summary returns the phase summary. slo, when not nil, is evaluated.
@@ -270,6 +272,7 @@ func (a *Aggregator) Summary(info PhaseInfo, slo *SLOSpec) PhaseSummary {
 		ServiceLatencyMs: a.service.Distribution(),
 		ColdStarts:       a.cold, Throttles: a.throttles, FunctionErrors: a.fnErr,
 		MaxMemoryUsedMB: a.maxMem, MemorySizeMB: a.memSize, GBSeconds: a.gbSeconds,
+		Host: info.Host, HostBusy: info.Host != nil && info.Host.Busy,
 	}
 	if s.Errors == nil {
 		s.Errors = map[string]int64{}
@@ -456,6 +459,7 @@ func phaseInfos(phases []PhaseRunInfo) phaseInfoSet {
 			}
 			k := aggKey{t, p.Name, p.Step, p.Experiment}
 			in := infos[k]
+			in.Host = MergeHostLoads([]*HostLoad{in.Host, p.Host}, []float64{in.DurationS, p.DurationS})
 			in.DurationS += p.DurationS
 			in.Scheduled += p.Scheduled
 			infos[k] = in
@@ -470,6 +474,7 @@ func (s phaseInfoSet) of(k aggKey) PhaseInfo {
 	in := s[k]
 	if k.target != "" {
 		all := s[aggKey{"", k.phase, k.step, k.experiment}]
+		in.Host = MergeHostLoads([]*HostLoad{in.Host, all.Host}, []float64{in.DurationS, all.DurationS})
 		in.DurationS += all.DurationS
 		in.Scheduled += all.Scheduled
 	}
