@@ -62,6 +62,7 @@ func (a *Analysis) breakEvenRow(ctx context.Context, s *Serverless, f *Fleet, wi
 	if g := s.APIGW; g != nil {
 		row.PriceSources = append(row.PriceSources, g.Source+" ("+g.EffectiveDate+")")
 	}
+	row.HostBusy = s.HostBusy || f.HostBusy
 	row.MonthlyRequests = firstDearer(cs)
 	row.AverageRPS = AverageRPS(row.MonthlyRequests)
 	switch {

@@ -116,6 +116,8 @@ type Serverless struct {
 	// CILow and CIHigh scale the monthly cost to the bounds of the per-request
 	// cost's 95% confidence interval (1 when unknown).
 	CILow, CIHigh float64
+	// HostBusy: a phase the costs were measured in was host_busy.
+	HostBusy bool
 }
 
 // Monthly is the configuration's cost for a month of monthlyRequests shaped
@@ -235,6 +237,9 @@ type Fleet struct {
 	CapacityAssumption        string
 	// PriceScale multiplies the hourly price (sensitivity analysis; 0 = 1).
 	PriceScale float64
+	// HostBusy: the capacity search the capacity comes from ran while the
+	// host was host_busy.
+	HostBusy bool
 }
 
 // Count is the number of instances needed for a slot at rate requests/s.
