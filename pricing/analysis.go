@@ -177,7 +177,7 @@ func (a *Analysis) MonthlyCosts(monthlyRequests float64) []results.MonthlyCostRo
 			MonthlyCostUSD:  s.monthly(monthlyRequests, a.Profile, 1).InexactFloat64(),
 			MonthlyCostLow:  s.monthly(monthlyRequests, a.Profile, s.CILow).InexactFloat64(),
 			MonthlyCostHigh: s.monthly(monthlyRequests, a.Profile, s.CIHigh).InexactFloat64(),
-			Components:      s.MonthlyComponents(monthlyRequests, a.Profile)}
+			Components:      s.MonthlyComponents(monthlyRequests, a.Profile), HostBusy: s.HostBusy}
 		if s.APIGW != nil {
 			row.APIGateway = "http"
 		}
@@ -191,7 +191,7 @@ func (a *Analysis) MonthlyCosts(monthlyRequests float64) []results.MonthlyCostRo
 		row := results.MonthlyCostRow{Option: f.Name, Kind: results.OptionFleet, MonthlyRequests: monthlyRequests,
 			Instance: f.Instance, Platform: f.Entry.Platform, PriceConfidence: confidenceOf(f.Entry),
 			AverageRPS: AverageRPS(monthlyRequests), Profile: a.Profile.Label, PeakInstances: peak,
-			MonthlyCostUSD: f.Monthly(monthlyRequests, a.Profile).InexactFloat64()}
+			MonthlyCostUSD: f.Monthly(monthlyRequests, a.Profile).InexactFloat64(), HostBusy: f.HostBusy}
 		row.MonthlyCostLow, row.MonthlyCostHigh = row.MonthlyCostUSD, row.MonthlyCostUSD
 		if f.CapacityHigh > 0 {
 			row.MonthlyCostLow = f.withCapacity(f.CapacityHigh).Monthly(monthlyRequests, a.Profile).InexactFloat64()

@@ -72,7 +72,7 @@ func Decide(sum *results.Summary, sc *scenarios.Scenario, opts DecideOptions) *r
 		o := results.DecisionOption{Option: r.Option, Kind: r.Kind, Target: r.Target, Platform: r.Platform,
 			Architecture: r.Architecture, MemoryMB: r.MemoryMB, Instance: r.Instance, APIGateway: r.APIGateway,
 			MonthlyCostUSD: r.MonthlyCostUSD, MonthlyCostLow: r.MonthlyCostLow, MonthlyCostHigh: r.MonthlyCostHigh,
-			PriceConfidence: r.PriceConfidence}
+			PriceConfidence: r.PriceConfidence, HostBusy: r.HostBusy}
 		if o.Kind == "" {
 			o.Kind = results.OptionServerless
 		}

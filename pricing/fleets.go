@@ -13,6 +13,7 @@ import (
 func fleetsFor(book *Book, sum *results.Summary, sc *scenarios.Scenario) ([]*Fleet, []string, error) {
 	ps := settings(sc)
 	var capRPS, capLow, capHigh float64
+	capBusy := false
 	assumption := ""
 	refInstance := ""
 	var failed []string // capacity searches that found no passing rate
@@ -21,7 +22,7 @@ func fleetsFor(book *Book, sum *results.Summary, sc *scenarios.Scenario) ([]*Fle
 			failed = append(failed, describeFailedSearch(c))
 			continue
 		}
-		capRPS, capLow, capHigh = c.CapacityRPS, c.CapacityRPSLow, c.CapacityRPSHi
+		capRPS, capLow, capHigh, capBusy = c.CapacityRPS, c.CapacityRPSLow, c.CapacityRPSHi, c.HostBusy
 		assumption = fmt.Sprintf("measured: capacity search on %s at p99 ≤ %g ms", c.Target, c.SLOP99Ms)
 		if sc != nil {
 			for _, t := range sc.Targets {
@@ -79,7 +80,7 @@ func fleetsFor(book *Book, sum *results.Summary, sc *scenarios.Scenario) ([]*Fle
 		}
 		f := &Fleet{Instance: in, Entry: e, CapacityRPS: capRPS, CapacityLow: capLow, CapacityHigh: capHigh,
 			Utilisation: ps.TargetUtilisation, MinInstances: ps.MinInstances, NPlusOne: ps.NPlusOne,
-			Autoscaled: ps.Fleet == "autoscaled", CapacityAssumption: assumption}
+			Autoscaled: ps.Fleet == "autoscaled", CapacityAssumption: assumption, HostBusy: capBusy}
 		if refVCPU > 0 && e.EC2.VCPU != refVCPU {
 			r := float64(e.EC2.VCPU) / float64(refVCPU)
 			f.CapacityRPS, f.CapacityLow, f.CapacityHigh = capRPS*r, capLow*r, capHigh*r

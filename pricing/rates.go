@@ -32,6 +32,8 @@ type configStat struct {
 	// gwUnits is the mean metered API Gateway requests per request.
 	gwUnits  float64
 	estimate bool
+	// hostBusy: a phase behind the configuration was host_busy.
+	hostBusy bool
 }
 
 // gwRate is the API Gateway fee per metered request (tier-1 rate; zero
@@ -77,7 +79,7 @@ func (c *configStat) name() string {
 func (c *configStat) serverless(freeTier bool) *Serverless {
 	s := &Serverless{Name: c.name(), Target: c.target, Platform: c.platform, Architecture: c.arch, MemoryMB: c.memMB,
 		Entry: c.entry, APIGW: c.apigw, GatewayUnits: c.gwUnits, EphemeralMB: c.ephemeralMB, FreeTier: freeTier,
-		Cold: NewColdModel(c.idleS, c.coldFrac, c.rate), CILow: c.ciLow, CIHigh: c.ciHigh}
+		Cold: NewColdModel(c.idleS, c.coldFrac, c.rate), CILow: c.ciLow, CIHigh: c.ciHigh, HostBusy: c.hostBusy}
 	if c.platform == PlatformLambda {
 		gb := GB(c.memMB)
 		s.WarmGBs = gb.Mul(decimal.NewFromFloat(c.warmU)).Div(decimal.NewFromInt(1000))

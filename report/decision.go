@@ -20,11 +20,15 @@ type DecisionView struct {
 	// Versus names the serverless configuration every break-even cell is
 	// against ("Lambda 1,024 MB arm64").
 	Versus string
-	// Recalled marks that some row is priced from a recalled price.
-	Recalled bool
+	// Recalled marks that some row is priced from a recalled price,
+	// HostBusy that some row rests on a measurement on a busy host.
+	Recalled, HostBusy bool
 	// ManyTargets is set when the serverless rows come from several
 	// targets (different models or tasks: rows compare within a target).
 	ManyTargets bool
+	// NoneMeets is set when no option meets the SLO: Rows then holds every
+	// option (and Failing none), so that the table still shows the costs.
+	NoneMeets bool
 }
 
 // DecisionRow is one option of the decision table, formatted.
@@ -47,8 +51,9 @@ type DecisionRow struct {
 	// BreakEven is the break-even volume against DecisionView.Versus ("65.5
 	// M/month (25 rps)"), or the outcome in words; BreakEvenCI its interval.
 	BreakEven, BreakEvenCI string
-	// Recalled is set when a recalled (U) price is behind the figures.
-	Recalled bool
+	// Recalled is set when a recalled (U) price is behind the figures;
+	// HostBusy when a figure behind it was measured on a busy host.
+	Recalled, HostBusy bool
 }
 
 // kindLabel names an option kind for readers.
@@ -201,7 +206,7 @@ func (m *Model) buildDecision() {
 	for _, o := range d.Options {
 		r := DecisionRow{Label: optionLabel(o, many), Option: o.Option, Kind: kindLabel(o.Kind), Recommended: o.Recommended,
 			Monthly: fmtUSD(o.MonthlyCostUSD), PerMillion: fmtUSD(o.CostPerMillionUSD), P99: "–", P99From: o.P99From,
-			Recalled: o.PriceConfidence == results.PriceRecalled}
+			Recalled: o.PriceConfidence == results.PriceRecalled, HostBusy: o.HostBusy}
 		if o.MonthlyCostLow > 0 && o.MonthlyCostHigh > 0 && o.MonthlyCostLow != o.MonthlyCostHigh {
 			r.Interval = fmtUSD(o.MonthlyCostLow) + "–" + fmtUSD(o.MonthlyCostHigh)
 		}
@@ -218,11 +223,15 @@ func (m *Model) buildDecision() {
 			r.BreakEven = "–"
 		}
 		v.Recalled = v.Recalled || r.Recalled
+		v.HostBusy = v.HostBusy || r.HostBusy
 		if o.MeetsSLO() {
 			v.Rows = append(v.Rows, r)
 		} else {
 			v.Failing = append(v.Failing, r)
 		}
+	}
+	if len(v.Rows) == 0 && len(v.Failing) > 0 {
+		v.Rows, v.Failing, v.NoneMeets = v.Failing, nil, true
 	}
 	m.Decision = v
 }

@@ -21,6 +21,8 @@ func flagTitle(name string) string {
 	switch name {
 	case results.FlagInterrupted:
 		return "Interrupted run"
+	case results.FlagHostBusy:
+		return "Host busy"
 	case results.FlagGeneratorBehind:
 		return "Generator fell behind"
 	case results.FlagSLOFailed:

@@ -308,9 +308,15 @@ func writeMarkdownDecision(b *bytes.Buffer, m *Model) {
 		if d.ManyTargets {
 			many = " (the serverless rows come from several targets, each its own model or task: compare a target's rows with each other and with the instances)"
 		}
+		if d.NoneMeets {
+			b.WriteString("No option met the SLO: every option is listed, cheapest first. ")
+		}
 		fmt.Fprintf(b, "✔ recommended: the cheapest option meeting the SLO at this profile%s. Break-even: the monthly volume below which %s is cheaper than the option; “never”: the costs do not cross up to %s requests/month.", many, versus, fmtVolume(d.BreakEvenMaxMonthlyRequests))
 		if d.Recalled {
 			b.WriteString(" †: priced from a recalled (U) price-book entry, not confirmed from a source.")
+		}
+		if d.HostBusy {
+			b.WriteString(" ‡: rests on a measurement taken while the host was busy (host_busy).")
 		}
 		b.WriteString("\n\n")
 		if m.GatewayNote != "" {
@@ -380,6 +386,9 @@ func writeMarkdownDecisionTable(b *bytes.Buffer, d *DecisionView, rows []Decisio
 		}
 		if r.Recalled {
 			cost += " †"
+		}
+		if r.HostBusy {
+			cost += " ‡"
 		}
 		slo := r.SLO
 		if r.SLOWhy != "" {

@@ -38,6 +38,9 @@ func WriteTerminal(w io.Writer, m *Model) error {
 			if r.Recalled {
 				monthly += " †"
 			}
+			if r.HostBusy {
+				monthly += " ‡"
+			}
 			be := r.BreakEven
 			if r.BreakEvenCI != "" {
 				be += ", 95% CI " + r.BreakEvenCI
@@ -46,6 +49,9 @@ func WriteTerminal(w io.Writer, m *Model) error {
 		}
 		if err := tw.Flush(); err != nil {
 			return fmt.Errorf("write decision: %w", err)
+		}
+		if d.NoneMeets {
+			bw.WriteString("No option met the SLO: every option is listed, cheapest first.\n")
 		}
 		if len(d.Failing) > 0 {
 			var names []string
@@ -56,6 +62,9 @@ func WriteTerminal(w io.Writer, m *Model) error {
 		}
 		if d.Recalled {
 			bw.WriteString("† priced from a recalled (U) price-book entry, not confirmed from a source.\n")
+		}
+		if d.HostBusy {
+			bw.WriteString("‡ rests on a measurement taken while the host was busy (host_busy).\n")
 		}
 	}
 	if err := bw.Flush(); err != nil {

@@ -93,6 +93,9 @@ type DecisionOption struct {
 	BreakEven *DecisionBreakEven `json:"break_even,omitempty"`
 	// PriceConfidence is PriceSourced or PriceRecalled.
 	PriceConfidence string `json:"price_confidence,omitempty"`
+	// HostBusy is set when a figure the option is priced from was measured
+	// while the host was busy (MonthlyCostRow.HostBusy).
+	HostBusy bool `json:"host_busy,omitempty"`
 }
 
 // SLO outcomes of an option (DecisionOption.SLO).
@@ -218,6 +221,7 @@ type Flag struct {
 // Flag names (Flag.Name).
 const (
 	FlagInterrupted      = "interrupted"
+	FlagHostBusy         = "host_busy"
 	FlagGeneratorBehind  = "generator_fell_behind"
 	FlagSLOFailed        = "slo_failed"
 	FlagSyntheticWeights = "synthetic_weights"
@@ -225,7 +229,8 @@ const (
 )
 
 // MeasurementFlags lists the flags of a summary's measurements, in the
-// order a reader should see them: an interrupted run, SLO failures of the
+// order a reader should see them: an interrupted run, other load on the
+// host (summary.host_interference), SLO failures of the
 // plain phases, phases where the generator fell behind its schedule (plain
 // phases and experiment steps alike: capacity and sweep figures come from
 // the steps), and services that ran synthetic weights. Pricing adds its
@@ -240,10 +245,27 @@ func MeasurementFlags(s *Summary) []Flag {
 	if s.Run.Interrupted {
 		add(FlagInterrupted, "the run was interrupted: the figures cover only what was recorded before the stop")
 	}
+	add(FlagHostBusy, hostBusy(s.HostInterference))
 	add(FlagSLOFailed, sloFailures(s.Targets))
 	add(FlagGeneratorBehind, fellBehind(s.Targets))
 	add(FlagSyntheticWeights, syntheticWeights(s.Run.Services))
 	return out
+}
+
+// hostBusy describes other load on the host during the run: which phases,
+// why, and that the figures derived from them are flagged host_busy.
+func hostBusy(hi *HostInterference) string {
+	if hi == nil || !hi.Busy {
+		return ""
+	}
+	phases := hi.BusyPhases
+	more := ""
+	if len(phases) > 6 {
+		more = fmt.Sprintf(" and %d more", len(phases)-6)
+		phases = phases[:6]
+	}
+	return fmt.Sprintf("other load on this host during %d of %d measured phases (%s%s): %s. Every figure derived from those phases (%d flagged host_busy) may describe the host as much as the targets; rerun on a quiet host",
+		len(hi.BusyPhases), hi.PhasesMeasured, strings.Join(phases, ", "), more, strings.Join(hi.Reasons, "; "), len(hi.BusyFigures))
 }
 
 // sloFailures describes the plain phases that failed their SLO ("fn /

@@ -24,6 +24,8 @@ type Scenario struct {
 	Experiments Experiments     `yaml:"experiments"`
 	Pricing     PricingSettings `yaml:"pricing"`
 	Output      Output          `yaml:"output"`
+	// HostBusy sets the thresholds of the host_busy rule (nil: defaults).
+	HostBusy *HostBusy `yaml:"host_busy"`
 
 	// Path is the file the scenario was read from ("" for inline input);
 	// relative paths inside the scenario resolve against its folder.
@@ -74,6 +76,11 @@ type Target struct {
 	// pricing charges the storage above 512 MB per GB-s of billed
 	// duration. 0 = not set (the function's, else 512).
 	EphemeralStorageMB int `yaml:"ephemeral_storage_mb"`
+	// RuntimeKind is how the function is packaged and run (managed-zip,
+	// custom, container, provisioned): it decides whether INIT was billed
+	// before 2025-08-01 (only managed-zip was not). "" = managed-zip for
+	// aws-lambda and lambda-url, custom for local-lambda.
+	RuntimeKind string `yaml:"runtime_kind"`
 
 	// Billing applies a platform's pricing model to an http target's measured latency.
 	Billing *Billing `yaml:"billing"`
@@ -265,6 +272,17 @@ type Profile struct {
 	PeakHours     float64 `yaml:"peak_hours"`
 	Trace         string  `yaml:"trace"`
 	TraceFormat   string  `yaml:"trace_format"`
+}
+
+// HostBusy sets when a phase counts as host_busy: processes outside the
+// run used more than ForeignCores cores on average (or 4× that in the p95
+// second), the hypervisor stole more than StealFraction of the CPU time, or
+// tasks waited for memory more than MemoryStallFraction of the time (PSI).
+// Zero fields keep their defaults (hostload.DefaultRule).
+type HostBusy struct {
+	ForeignCores        float64 `yaml:"foreign_cores"`
+	StealFraction       float64 `yaml:"steal_fraction"`
+	MemoryStallFraction float64 `yaml:"memory_stall_fraction"`
 }
 
 // Output says where and what benchctl writes.
