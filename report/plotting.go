@@ -152,6 +152,43 @@ func (t logTicks) Ticks(min, max float64) []plot.Tick {
 	return ticks
 }
 
+// plainTicks is gonum's default linear ticker with plain labels (0, 50,
+// 100, 0.5; "$0.60" with a prefix) instead of a fixed precision ("250.00").
+type plainTicks struct{ prefix string }
+
+var _ plot.Ticker = plainTicks{}
+
+// Ticks implements plot.Ticker.
+func (t plainTicks) Ticks(min, max float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(min, max)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = t.prefix + plainSig(ticks[i].Value, 6)
+		}
+	}
+	return ticks
+}
+
+// valueTicks labels exactly the given values (e.g. the memory sizes a sweep
+// ran), with label(v).
+type valueTicks struct {
+	values []float64
+	label  func(float64) string
+}
+
+var _ plot.Ticker = valueTicks{}
+
+// Ticks implements plot.Ticker.
+func (t valueTicks) Ticks(min, max float64) []plot.Tick {
+	var out []plot.Tick
+	for _, v := range t.values {
+		if v >= min && v <= max {
+			out = append(out, plot.Tick{Value: v, Label: t.label(v)})
+		}
+	}
+	return out
+}
+
 // fmtTick labels a tick value compactly, never in e-notation: 0.5, 20,
 // 1k, 10M, 2.5B.
 func fmtTick(v float64) string {
