@@ -18,23 +18,12 @@ const ExperimentCapacity = "capacity"
 // CapacityWarmupStep labels the capacity search's warm-up probe.
 const CapacityWarmupStep = "capacity_warmup"
 
-// capacityStepPrefix starts a capacity step label: "capacity_rps=40".
-const capacityStepPrefix = "capacity_rps="
-
-// CapacityStepLabel is the label of one capacity step: "capacity_rps=<rps>".
-func CapacityStepLabel(rps float64) string {
-	return capacityStepPrefix + strconv.FormatFloat(rps, 'g', -1, 64)
-}
+// CapacityStepLabel is the label of one capacity step: "capacity_rps=<rps>"
+// (results.CapacityStepLabel: the label is part of the record contract).
+func CapacityStepLabel(rps float64) string { return results.CapacityStepLabel(rps) }
 
 // ParseCapacityStep returns the rate of a "capacity_rps=<rps>" label.
-func ParseCapacityStep(step string) (float64, bool) {
-	v, ok := strings.CutPrefix(step, capacityStepPrefix)
-	if !ok {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(v, 64)
-	return f, err == nil
-}
+func ParseCapacityStep(step string) (float64, bool) { return results.ParseCapacityStepLabel(step) }
 
 // CapacityConfigLabel describes a reference-server configuration for
 // CapacityResult.Config: "workers=2", "workers=2 max_batch=8 max_wait=5ms".

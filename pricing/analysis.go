@@ -176,14 +176,14 @@ func (a *Analysis) MonthlyCosts(monthlyRequests float64) []results.MonthlyCostRo
 			MonthlyCostUSD:  s.monthly(monthlyRequests, a.Profile, 1).InexactFloat64(),
 			MonthlyCostLow:  s.monthly(monthlyRequests, a.Profile, s.CILow).InexactFloat64(),
 			MonthlyCostHigh: s.monthly(monthlyRequests, a.Profile, s.CIHigh).InexactFloat64(),
-			Components:      s.MonthlyComponents(monthlyRequests, a.Profile)})
+			Components:      s.MonthlyComponents(monthlyRequests, a.Profile), HostBusy: s.HostBusy})
 	}
 	for _, f := range a.Fleets {
 		_, peak := f.slotCounts(a.Profile.Rates(monthlyRequests))
 		row := results.MonthlyCostRow{Option: f.Name, Kind: f.Kind(), MonthlyRequests: monthlyRequests,
 			AverageRPS: AverageRPS(monthlyRequests), Profile: a.Profile.Label, PeakInstances: peak,
 			MonthlyCostUSD: f.Monthly(monthlyRequests, a.Profile).InexactFloat64(),
-			Components:     f.MonthlyComponents(monthlyRequests, a.Profile)}
+			Components:     f.MonthlyComponents(monthlyRequests, a.Profile), HostBusy: f.HostBusy}
 		row.MonthlyCostLow, row.MonthlyCostHigh = row.MonthlyCostUSD, row.MonthlyCostUSD
 		if f.CapacityHigh > 0 {
 			row.MonthlyCostLow = f.withCapacity(f.CapacityHigh).Monthly(monthlyRequests, a.Profile).InexactFloat64()

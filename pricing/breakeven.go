@@ -65,6 +65,7 @@ func (a *Analysis) breakEvenRow(ctx context.Context, s *Serverless, f *Fleet, wi
 	if m := f.Managed; m != nil {
 		row.PriceSources = append(row.PriceSources, m.Entry.Source+" ("+m.Entry.EffectiveDate+")")
 	}
+	row.HostBusy = s.HostBusy || f.HostBusy
 	row.MonthlyRequests = firstDearer(cs)
 	row.AverageRPS = AverageRPS(row.MonthlyRequests)
 	switch {

@@ -50,6 +50,7 @@ func configsFromRows(rows []*rowAcc) []*configStat {
 			a.rateW += float64(r.n) * float64(r.n) / span
 		}
 		a.estimate = a.estimate || r.estimate
+		a.c.hostBusy = a.c.hostBusy || r.hostBusy
 	}
 	var out []*configStat
 	for _, k := range order {
@@ -111,6 +112,7 @@ func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario, 
 			billed, init, lat   float64
 			rateW               float64
 			coldFromExperiments float64
+			hostBusy            bool
 		}
 		byMem := map[int]*agg{}
 		var mems []int
@@ -133,6 +135,7 @@ func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario, 
 				byMem[mem] = a
 				mems = append(mems, mem)
 			}
+			a.hostBusy = a.hostBusy || ph.HostBusy && ph.Experiment != "cold_starts"
 			if ph.Experiment == "cold_starts" {
 				if ph.InitDurationMs != nil {
 					a.coldFromExperiments = ph.InitDurationMs.Mean
@@ -217,6 +220,7 @@ func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario, 
 					}
 				}
 				c.estimate = true
+				c.hostBusy = a.hostBusy
 				out = append(out, c)
 			}
 		}

@@ -18,7 +18,9 @@ type measuredCapacity struct {
 	rps, low, high float64
 	assumption     string
 	refInstance    string
-	notes          []string
+	// hostBusy: the capacity search ran while the host was busy.
+	hostBusy bool
+	notes    []string
 	// none explains why there is no capacity (rps 0).
 	none string
 }
@@ -35,7 +37,7 @@ func capacityFor(sum *results.Summary, sc *scenarios.Scenario, target string) me
 			failed = append(failed, describeFailedSearch(c))
 			continue
 		}
-		mc.rps, mc.low, mc.high = c.CapacityRPS, c.CapacityRPSLow, c.CapacityRPSHi
+		mc.rps, mc.low, mc.high, mc.hostBusy = c.CapacityRPS, c.CapacityRPSLow, c.CapacityRPSHi, c.HostBusy
 		mc.assumption = fmt.Sprintf("measured: capacity search on %s at p99 ≤ %g ms", c.Target, c.SLOP99Ms)
 		if sc != nil {
 			for _, t := range sc.Targets {
@@ -73,7 +75,7 @@ func capacityFor(sum *results.Summary, sc *scenarios.Scenario, target string) me
 // the reference type (refVCPU), labelled as the assumption it is.
 func (mc measuredCapacity) sized(f *Fleet, refVCPU int) {
 	f.CapacityRPS, f.CapacityLow, f.CapacityHigh = mc.rps, mc.low, mc.high
-	f.CapacityAssumption = mc.assumption
+	f.CapacityAssumption, f.HostBusy = mc.assumption, mc.hostBusy
 	switch e := f.Entry.EC2; {
 	case refVCPU > 0 && e.VCPU != refVCPU:
 		r := float64(e.VCPU) / float64(refVCPU)

@@ -116,6 +116,8 @@ type Serverless struct {
 	// CILow and CIHigh scale the monthly cost to the bounds of the per-request
 	// cost's 95% confidence interval (1 when unknown).
 	CILow, CIHigh float64
+	// HostBusy: a phase the costs were measured in was host_busy.
+	HostBusy bool
 }
 
 // Monthly is the configuration's cost for a month of monthlyRequests shaped
@@ -243,6 +245,9 @@ type Fleet struct {
 	// Managed makes the fleet a Lambda Managed Instances fleet (nil: a
 	// self-run fleet).
 	Managed *ManagedPricing
+	// HostBusy: the capacity search the capacity comes from ran while the
+	// host was host_busy.
+	HostBusy bool
 }
 
 // Kind is the option kind of the fleet's rows and curves:

@@ -35,6 +35,8 @@ type configStat struct {
 	gwUnits  float64
 	dataRate decimal.Decimal
 	estimate bool
+	// hostBusy: a phase behind the configuration was host_busy.
+	hostBusy bool
 }
 
 // gwRate is the fee per metered unit: the API Gateway fee per metered
@@ -107,7 +109,7 @@ func (c *configStat) name() string {
 func (c *configStat) serverless(freeTier bool) *Serverless {
 	s := &Serverless{Name: c.name(), Target: c.target, Platform: c.platform, Architecture: c.arch, MemoryMB: c.memMB,
 		Entry: c.entry, APIGW: c.apigw, GatewayUnits: c.gwUnits, EphemeralMB: c.ephemeralMB, FreeTier: freeTier,
-		Cold: NewColdModel(c.idleS, c.coldFrac, c.rate), CILow: c.ciLow, CIHigh: c.ciHigh}
+		Cold: NewColdModel(c.idleS, c.coldFrac, c.rate), CILow: c.ciLow, CIHigh: c.ciHigh, HostBusy: c.hostBusy}
 	if c.platform == PlatformLambda {
 		gb := GB(c.memMB)
 		s.WarmGBs = gb.Mul(decimal.NewFromFloat(c.warmU)).Div(decimal.NewFromInt(1000))

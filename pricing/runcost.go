@@ -48,6 +48,8 @@ type rowAcc struct {
 	estimate                        bool
 	// sumGW is Σ metered API Gateway requests over the priced requests.
 	sumGW int64
+	// hostBusy: the phase (and step) was host_busy.
+	hostBusy bool
 }
 
 // addU adds one request's billed unit exactly: whole milliseconds (the
@@ -166,7 +168,10 @@ func AnalyzeRunContext(ctx context.Context, book *Book, records RecordReader, su
 			seed = sc.Seed
 		}
 		for _, r := range rows {
-			sum.Cost = append(sum.Cost, r.costRow(seed))
+			r.hostBusy = results.PhaseHostBusy(sum.Targets, r.target, r.phase, r.step)
+			row := r.costRow(seed)
+			row.HostBusy = r.hostBusy
+			sum.Cost = append(sum.Cost, row)
 			if r.estimate && r.cfg.platform != PlatformLambda {
 				notes = appendOnce(notes, fmt.Sprintf("%s: cost estimated from client latency with the %s %s rules (the platform reported no billed duration)", r.target, r.cfg.platform, r.cfg.plan))
 			} else if r.estimate {

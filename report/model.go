@@ -284,6 +284,25 @@ func (m *Model) FellBehind() []string {
 	return out
 }
 
+// HostBusyText is the headline's warning when the host was busy during the
+// run (summary.json host_interference), "" when it was quiet or not
+// measured: which phases, why, and that the figures derived from them
+// (capacity, sweep rows, costs, break-even) are flagged host_busy.
+func (m *Model) HostBusyText() string {
+	hi := m.Summary.HostInterference
+	if hi == nil || !hi.Busy {
+		return ""
+	}
+	phases := hi.BusyPhases
+	more := ""
+	if len(phases) > 6 {
+		more = fmt.Sprintf(" and %d more", len(phases)-6)
+		phases = phases[:6]
+	}
+	return fmt.Sprintf("other load on this host during %d of %d measured phases (%s%s): %s. The verdict and every figure derived from those phases (%d flagged host_busy) may describe the host as much as the targets; rerun on a quiet host.",
+		len(hi.BusyPhases), hi.PhasesMeasured, strings.Join(phases, ", "), more, strings.Join(hi.Reasons, "; "), len(hi.BusyFigures))
+}
+
 // profileMonthly is the scenario's monthly volume (0 when unknown).
 func (m *Model) profileMonthly() float64 {
 	if m.Scenario == nil {

@@ -24,6 +24,8 @@ type Scenario struct {
 	Experiments Experiments     `yaml:"experiments"`
 	Pricing     PricingSettings `yaml:"pricing"`
 	Output      Output          `yaml:"output"`
+	// HostBusy sets the thresholds of the host_busy rule (nil: defaults).
+	HostBusy *HostBusy `yaml:"host_busy"`
 
 	// Path is the file the scenario was read from ("" for inline input);
 	// relative paths inside the scenario resolve against its folder.
@@ -294,6 +296,17 @@ type Profile struct {
 	PeakHours     float64 `yaml:"peak_hours"`
 	Trace         string  `yaml:"trace"`
 	TraceFormat   string  `yaml:"trace_format"`
+}
+
+// HostBusy sets when a phase counts as host_busy: processes outside the
+// run used more than ForeignCores cores on average (or 4× that in the p95
+// second), the hypervisor stole more than StealFraction of the CPU time, or
+// tasks waited for memory more than MemoryStallFraction of the time (PSI).
+// Zero fields keep their defaults (hostload.DefaultRule).
+type HostBusy struct {
+	ForeignCores        float64 `yaml:"foreign_cores"`
+	StealFraction       float64 `yaml:"steal_fraction"`
+	MemoryStallFraction float64 `yaml:"memory_stall_fraction"`
 }
 
 // Output says where and what benchctl writes.

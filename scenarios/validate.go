@@ -235,6 +235,7 @@ func (v *validator) validateScenario() {
 	v.validateExperiments(targets, phases)
 	v.validatePricing()
 	v.validateOutput()
+	v.validateConfidence()
 }
 
 func (v *validator) validateTarget(p string, t Target, servers, functions map[string]bool) {
