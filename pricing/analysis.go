@@ -57,6 +57,9 @@ func settings(sc *scenarios.Scenario) scenarios.PricingSettings {
 }
 
 func newAnalysis(book *Book, sum *results.Summary, sc *scenarios.Scenario, stats []*configStat) (*Analysis, error) {
+	if err := checkSettings(sc); err != nil {
+		return nil, fmt.Errorf("pricing analysis: %w", err)
+	}
 	ps := settings(sc)
 	prof, err := ProfileFromScenario(sc)
 	if err != nil {
