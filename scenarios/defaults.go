@@ -63,6 +63,9 @@ const (
 	// needs for its p99 to mean something; shorter steps are extended.
 	DefaultCapacityMinSamples = 300
 
+	// DefaultUntilMetric is what an until: block watches when it names no metric.
+	DefaultUntilMetric = "p99"
+
 	// DefaultPricingRegion is the region prices are taken from.
 	DefaultPricingRegion = "us-east-1"
 	// DefaultMaxSpendUSD is the most a run against a real cloud endpoint
