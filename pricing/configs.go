@@ -204,8 +204,10 @@ func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario, 
 					}
 					c.perUnit = c.perUnit.Div(decimal.NewFromFloat(math.Min(conc, maxC)))
 				}
-				if c.platform == PlatformAzureFunctions && c.plan == "consumption" {
-					c.warmU = math.Max(c.warmU, float64(c.entry.Azure.MinDurationMs))
+				if c.platform == PlatformAzureFunctions {
+					// The mean latency billed as one execution (each
+					// execution's own rounding is not in the summary).
+					c.warmU = c.entry.Azure.BilledMs(c.warmU).InexactFloat64()
 				}
 				c.ciLow, c.ciHigh = 1, 1
 				for _, cr := range sum.Cost {

@@ -1,6 +1,7 @@
 package pricing
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sort"
@@ -220,7 +221,8 @@ func (s *Serverless) MonthlyComponents(monthlyRequests float64, p Profile) []res
 //
 // An autoscaled fleet pays Σ_k n_k × hourly × 730/K; a fixed fleet is sized
 // for the peak slot and pays max_k n_k × hourly × 730. Burstable types add
-// surplus CPU credits, taking CPU utilisation as rate_k / (n_k × capacity).
+// surplus CPU credits by AWS's 24-hour rule (see surplusVCPUSlots), taking
+// CPU utilisation as rate_k / (n_k × capacity).
 type Fleet struct {
 	Name        string
 	Instance    string
@@ -286,19 +288,16 @@ func (f *Fleet) Monthly(monthlyRequests float64, p Profile) decimal.Decimal {
 	K := decimal.NewFromInt(int64(len(rates)))
 	total := decimal.NewFromInt(slots).Mul(hourly).Mul(decimal.NewFromInt(HoursPerMonth)).Div(K)
 	if e := f.Entry.EC2; e.Burstable && f.CapacityRPS > 0 {
-		// Surplus vCPU-slots: Σ_k n_k × vCPU × max(0, u_k − baseline), with
-		// u_k = rate_k / (n_k × capacity) ≤ 1 (a quantity, not money),
-		// priced once: × credit rate × 730/K.
-		base := e.BaselinePerVCPU.InexactFloat64()
-		surplus := 0.0
-		for k, r := range rates {
-			n := peak
-			if f.Autoscaled {
-				n = counts[k]
+		// Surplus credits by the 24-hour rule (surplusVCPUSlots): a
+		// quantity in vCPU-slots, priced once: × credit rate × 730/K.
+		held := counts
+		if !f.Autoscaled {
+			held = make([]int, len(rates))
+			for k := range held {
+				held[k] = peak
 			}
-			u := math.Min(1, r/(float64(n)*f.CapacityRPS))
-			surplus += float64(n*e.VCPU) * math.Max(0, u-base)
 		}
+		surplus := surplusVCPUSlots(rates, held, f.CapacityRPS, e.BaselinePerVCPU.InexactFloat64(), e.VCPU, p.SlotHours())
 		if surplus > 0 {
 			total = total.Add(decimal.NewFromFloat(surplus).Mul(e.SurplusCreditVCPUHourUSD).Mul(decimal.NewFromInt(HoursPerMonth)).Div(K))
 		}
@@ -307,47 +306,89 @@ func (f *Fleet) Monthly(monthlyRequests float64, p Profile) decimal.Decimal {
 }
 
 // breakpoints are the volumes in (lo, hi) at which some slot's instance
-// count steps up (the fleet cost jumps just after each), ascending.
+// count steps up (the fleet cost jumps just after each), ascending. At most
+// maxBreakpoints are returned, the lowest ones; truncated is true when there
+// were more. The work is bounded whatever the inputs: each slot weight
+// contributes at most maxBreakpoints candidates below the running cut-off,
+// and steps closer together than float64 can tell apart (a capacity so small
+// that j × step exceeds 2^52) end the enumeration as truncated.
 func (f *Fleet) breakpoints(p Profile, lo, hi float64) ([]float64, bool) {
 	per := f.CapacityRPS * f.util()
-	if per <= 0 {
+	if !(per > 0) || math.IsInf(per, 0) || !(hi > lo) {
 		return nil, false
 	}
 	slotS := p.SlotHours() * 3600
-	weights := p.Weights
-	if !f.Autoscaled {
-		wmax := 0.0
-		for _, w := range weights {
-			wmax = math.Max(wmax, w)
-		}
-		weights = []float64{wmax}
-	}
-	seen := map[float64]bool{}
+	weights := f.stepWeights(p)
 	var out []float64
 	truncated := false
+	cut := hi
+	seenW := map[float64]bool{}
 	for _, w := range weights {
-		if w <= 0 || seen[-w] {
+		if !(w > 0) || seenW[w] {
 			continue
 		}
-		seen[-w] = true
+		seenW[w] = true
 		// V at which rate = j × per: V = j × per × slotS / w.
 		step := per * slotS / w
-		j := math.Max(1, math.Floor(lo/step))
-		for ; j*step < hi; j++ {
-			v := j * step
-			if v <= lo || seen[v] {
-				continue
+		if !(step > 0) || math.IsInf(step, 0) {
+			continue
+		}
+		j0 := math.Max(1, math.Floor(lo/step))
+		if j0 > 1<<52 {
+			// Consecutive steps are closer than float64 resolves.
+			truncated = true
+			continue
+		}
+		for n := 0; n <= maxBreakpoints; n++ {
+			v := (j0 + float64(n)) * step
+			if v >= cut {
+				break
 			}
-			if len(out) >= maxBreakpoints {
+			if n == maxBreakpoints {
 				truncated = true
 				break
 			}
-			seen[v] = true
-			out = append(out, v)
+			if v > lo {
+				out = append(out, v)
+			}
+		}
+		if len(out) > maxBreakpoints {
+			sort.Float64s(out)
+			out = out[:maxBreakpoints]
+			cut = out[len(out)-1]
+			truncated = true
 		}
 	}
 	sort.Float64s(out)
+	out = dedupSorted(out)
+	if len(out) > maxBreakpoints {
+		out, truncated = out[:maxBreakpoints], true
+	}
 	return mergeNear(out), truncated
+}
+
+// stepWeights are the slot weights at which the fleet's count steps: the
+// profile's weights (autoscaled), or the peak weight alone (fixed).
+func (f *Fleet) stepWeights(p Profile) []float64 {
+	if f.Autoscaled {
+		return p.Weights
+	}
+	wmax := 0.0
+	for _, w := range p.Weights {
+		wmax = math.Max(wmax, w)
+	}
+	return []float64{wmax}
+}
+
+// dedupSorted drops exact duplicates from an ascending slice.
+func dedupSorted(vs []float64) []float64 {
+	out := vs[:0]
+	for i, v := range vs {
+		if i == 0 || v != out[len(out)-1] {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // stepMergeRel is the relative distance within which fleet steps count as
@@ -401,9 +442,16 @@ func (pr Pair) diff(v float64) decimal.Decimal {
 // one (see stepMergeRel). truncated is true when the fleet had more steps
 // than examined. Crossings returns every crossing found; Analysis.BreakEven
 // lists at most MaxCrossings of them in a row.
-func (pr Pair) Crossings(lo, hi float64) (out []results.Crossing, truncated bool) {
+//
+// The work is bounded (at most maxBreakpoints pieces, 64 samples and 200
+// bisection steps each) and Crossings returns ctx's error as soon as it is
+// cancelled, with the crossings found so far.
+func (pr Pair) Crossings(ctx context.Context, lo, hi float64) (out []results.Crossing, truncated bool, err error) {
+	if !(lo > 0) || !(hi > lo) || math.IsInf(hi, 0) {
+		return nil, false, fmt.Errorf("break-even search range [%g, %g] requests/month: want 0 < low < high < +Inf", lo, hi)
+	}
 	bps, truncated := pr.F.breakpoints(pr.Profile, lo, hi)
-	if truncated {
+	if truncated && len(bps) > 0 {
 		hi = bps[len(bps)-1]
 	}
 	edges := append([]float64{lo}, bps...)
@@ -425,6 +473,9 @@ func (pr Pair) Crossings(lo, hi float64) (out []results.Crossing, truncated bool
 	}
 	var prevNeg bool
 	for i := 0; i+1 < len(edges); i++ {
+		if err := ctx.Err(); err != nil {
+			return out, truncated, err
+		}
 		a, b := edges[i], edges[i+1]
 		if b <= a {
 			continue
@@ -451,6 +502,9 @@ func (pr Pair) Crossings(lo, hi float64) (out []results.Crossing, truncated bool
 			if n1 != n0 {
 				l, r := x0, x1
 				for it := 0; it < 200 && (r-l) > 1e-9*r; it++ {
+					if it%32 == 31 && ctx.Err() != nil {
+						return out, truncated, ctx.Err()
+					}
 					m := l + (r-l)/2
 					if neg(pr.diff(m)) == n0 {
 						l = m
@@ -467,7 +521,7 @@ func (pr Pair) Crossings(lo, hi float64) (out []results.Crossing, truncated bool
 			break
 		}
 	}
-	return out, truncated
+	return out, truncated, nil
 }
 
 // settled reports whether no crossing can follow volume v. With

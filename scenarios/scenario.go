@@ -76,6 +76,11 @@ type Target struct {
 	// pricing charges the storage above 512 MB per GB-s of billed
 	// duration. 0 = not set (the function's, else 512).
 	EphemeralStorageMB int `yaml:"ephemeral_storage_mb"`
+	// RuntimeKind is how the function is packaged and run (managed-zip,
+	// custom, container, provisioned): it decides whether INIT was billed
+	// before 2025-08-01 (only managed-zip was not). "" = managed-zip for
+	// aws-lambda and lambda-url, custom for local-lambda.
+	RuntimeKind string `yaml:"runtime_kind"`
 
 	// Billing applies a platform's pricing model to an http target's measured latency.
 	Billing *Billing `yaml:"billing"`

@@ -245,7 +245,7 @@ func (v *validator) validateTarget(p string, t Target, servers, functions map[st
 	// Fields that make no sense for the kind are rejected, so a typo'd
 	// kind does not silently ignore half of the target.
 	notFor := map[string][]string{
-		"http":         {"function", "qualifier", "endpoint", "log_group", "region", "api_gateway", "ephemeral_storage_mb"},
+		"http":         {"function", "qualifier", "endpoint", "log_group", "region", "api_gateway", "ephemeral_storage_mb", "runtime_kind"},
 		"aws-lambda":   {"url", "method", "server", "billing", "log_group"},
 		"local-lambda": {"url", "method", "server", "billing", "log_group", "region", "endpoint"},
 		"lambda-url":   {"server", "billing", "endpoint"},
@@ -295,6 +295,9 @@ func (v *validator) validateTarget(p string, t Target, servers, functions map[st
 		v.errf(p+".api_gateway", "must be http (an API Gateway HTTP API, the only gateway in the price book; REST and WebSocket APIs are not priced) (got %q)", t.APIGateway)
 	}
 	v.ephemeralStorage(p+".ephemeral_storage_mb", t.EphemeralStorageMB)
+	if v.has(p + ".runtime_kind") {
+		v.enum(p+".runtime_kind", t.RuntimeKind, RuntimeKinds())
+	}
 	if v.has(p + ".method") {
 		v.enum(p+".method", t.Method, httpMethods)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -99,36 +98,8 @@ Arguments and options:
   benchctl pricing breakeven --memory 1024 --duration 50ms --api-gateway --instance c7g.large --capacity-rps 40`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.RunDir == "" {
-				if opts.CostPerMillion <= 0 && (opts.MemoryMB <= 0 || opts.Duration <= 0) {
-					return &FlagError{Err: errors.New("pricing breakeven: give --run DIR, --cost-per-million, or --memory and --duration")}
-				}
-				if opts.CapacityRPS <= 0 {
-					return &FlagError{Err: errors.New("pricing breakeven: --capacity-rps must be > 0")}
-				}
-			}
-			if opts.Fleet != "fixed" && opts.Fleet != "autoscaled" {
-				return &FlagError{Err: fmt.Errorf("pricing breakeven: --fleet %q isn't one of [fixed autoscaled]", opts.Fleet)}
-			}
-			if !(opts.Utilisation > 0 && opts.Utilisation <= 1) {
-				return &FlagError{Err: fmt.Errorf("pricing breakeven: --utilisation must be in (0, 1] (got %g)", opts.Utilisation)}
-			}
-			switch opts.InitRule {
-			case pricing.InitRuleAuto, pricing.InitRuleBilled, pricing.InitRuleLegacy:
-			default:
-				return &FlagError{Err: fmt.Errorf("pricing breakeven: --init-rule %q isn't one of [auto billed legacy]", opts.InitRule)}
-			}
-			if opts.PeakToAverage != 0 && opts.PeakToAverage < 1 {
-				return &FlagError{Err: fmt.Errorf("pricing breakeven: --peak-to-average must be >= 1 (got %g)", opts.PeakToAverage)}
-			}
-			if err := pricingCheckEphemeral("pricing breakeven", opts.EphemeralMB); err != nil {
+			if err := pricingBreakevenCheck(opts, cmd.Flags().Changed); err != nil {
 				return err
-			}
-			if opts.RunDir == "" && opts.CostPerMillion > 0 && cmd.Flags().Changed("ephemeral-storage-mb") {
-				return &FlagError{Err: errors.New("pricing breakeven: --ephemeral-storage-mb needs --memory and --duration (storage is billed on the billed duration), or --run")}
-			}
-			if opts.PayloadBytes < 0 {
-				return &FlagError{Err: fmt.Errorf("pricing breakeven: --payload-bytes must be >= 0 (got %d)", opts.PayloadBytes)}
 			}
 			if runF != nil {
 				return runF(opts)
@@ -161,6 +132,67 @@ Arguments and options:
 	f.Int64Var(&opts.PayloadBytes, "payload-bytes", 0, "request + response bytes per request (API Gateway metering)")
 	f.IntVar(&opts.EphemeralMB, "ephemeral-storage-mb", pricing.IncludedEphemeralMB, "ephemeral storage in MB (512-10240)")
 	return cmd
+}
+
+// pricingBreakevenCheck validates every flag of `pricing breakeven` before
+// any search: each numeric flag finite and inside its range, and the flags
+// consistent. Bounding the inputs bounds the search (a capacity of 1e-23
+// requests/s would otherwise make a fleet step every 1e-16 requests).
+func pricingBreakevenCheck(opts *PricingBreakevenOptions, changed func(string) bool) error {
+	c := &pricingFlagCheck{cmd: "pricing breakeven"}
+	fromFlags := opts.RunDir == ""
+	if fromFlags && !changed("cost-per-million") && !(changed("memory") && changed("duration")) {
+		c.failf("give --run DIR, --cost-per-million, or --memory and --duration")
+	}
+	if changed("cost-per-million") {
+		c.in("cost-per-million", opts.CostPerMillion, pricing.CostPerMillionRange)
+		if changed("memory") || changed("duration") {
+			c.failf("give --cost-per-million or --memory and --duration, not both")
+		}
+	}
+	if changed("memory") || changed("duration") {
+		if !changed("memory") || !changed("duration") {
+			c.failf("--memory and --duration go together (a Lambda configuration priced from the book)")
+		}
+		c.inInt("memory", int64(opts.MemoryMB), pricing.LambdaMemoryMB)
+		c.inDur("duration", opts.Duration, pricing.LambdaDurationMs)
+	}
+	if fromFlags && !changed("capacity-rps") {
+		c.failf("--capacity-rps is required without --run (requests/s one instance serves within the SLO, %s)", pricing.CapacityRPSRange)
+	}
+	if changed("capacity-rps") {
+		c.in("capacity-rps", opts.CapacityRPS, pricing.CapacityRPSRange)
+	}
+	if opts.Fleet != "fixed" && opts.Fleet != "autoscaled" {
+		c.failf("--fleet %q isn't one of [fixed autoscaled]", opts.Fleet)
+	}
+	c.in("utilisation", opts.Utilisation, pricing.TargetUtilisationRange)
+	switch opts.InitRule {
+	case pricing.InitRuleAuto, pricing.InitRuleBilled, pricing.InitRuleLegacy:
+	default:
+		c.failf("--init-rule %q isn't one of [auto billed legacy]", opts.InitRule)
+	}
+	if changed("peak-to-average") {
+		c.in("peak-to-average", opts.PeakToAverage, pricing.PeakToAverageRange)
+	}
+	c.in("peak-hours", opts.PeakHours, pricing.PeakHoursRange)
+	if pricing.PeakToAverageRange.Contains(opts.PeakToAverage) && pricing.PeakHoursRange.Contains(opts.PeakHours) && opts.PeakToAverage*opts.PeakHours > 24+1e-9 {
+		c.failf("--peak-to-average %g over --peak-hours %g exceeds the day's traffic (at most %g at %g peak hours)", opts.PeakToAverage, opts.PeakHours, 24/opts.PeakHours, opts.PeakHours)
+	}
+	c.in("cold-start-rate", opts.ColdStartRate, pricing.ColdStartRateRange)
+	c.inDur("init-duration", opts.InitDuration, pricing.InitDurationMs)
+	c.inInt("min-instances", int64(opts.MinInstances), pricing.MinInstancesRange)
+	if err := scenarios.CheckEphemeralStorageMB(opts.EphemeralMB); err != nil {
+		c.failf("--ephemeral-storage-mb %v", err)
+	}
+	if fromFlags && changed("cost-per-million") && changed("ephemeral-storage-mb") {
+		c.failf("--ephemeral-storage-mb needs --memory and --duration (storage is billed on the billed duration), or --run")
+	}
+	c.inInt("payload-bytes", opts.PayloadBytes, pricing.PayloadBytesRange)
+	if opts.Arch != pricing.ArchX86 && opts.Arch != pricing.ArchArm64 {
+		c.failf("--arch %q isn't one of [x86_64 arm64]", opts.Arch)
+	}
+	return c.err()
 }
 
 func pricingBreakevenRun(ctx context.Context, opts *PricingBreakevenOptions, changed func(string) bool) error {
@@ -196,7 +228,7 @@ func pricingBreakevenRun(ctx context.Context, opts *PricingBreakevenOptions, cha
 		}
 		sum := *run.Summary
 		sum.Notes = nil
-		if err := pricing.AnalyzeRunWith(book, pricing.RecordReaderFunc(run.Records), &sum, sc, pricing.AnalyzeOptions{InitRule: opts.InitRule}); err != nil {
+		if err := pricing.AnalyzeRunContext(ctx, book, pricing.RecordReaderFunc(run.Records), &sum, sc, pricing.AnalyzeOptions{InitRule: opts.InitRule}); err != nil {
 			return fmt.Errorf("pricing breakeven: %w", err)
 		}
 		rows, notes = sum.BreakEven, sum.Notes
@@ -209,7 +241,10 @@ func pricingBreakevenRun(ctx context.Context, opts *PricingBreakevenOptions, cha
 		if err != nil {
 			return err
 		}
-		rows, notes = a.BreakEven(true), a.Notes
+		if rows, err = a.BreakEven(ctx, true); err != nil {
+			return fmt.Errorf("pricing breakeven: %w", err)
+		}
+		notes = a.Notes
 	}
 	if rows == nil {
 		rows = []results.BreakEvenRow{}

@@ -340,3 +340,94 @@ func TestPricingBreakevenRunDir(t *testing.T) {
 		}
 	}
 }
+
+// TestPricingEstimateBurstableUtilisation: an EC2 estimate of a burstable
+// type takes its CPU load from --cpu-utilisation (the 24-hour average);
+// without it the type is priced at its baseline, with a note giving the
+// 100% figure, instead of assuming 100% CPU (t3.micro: $7.59, not $73.29).
+func TestPricingEstimateBurstableUtilisation(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, util string
+		want       string
+		note       string
+	}{
+		// 730 h × $0.0104.
+		{"no flag: baseline", "", "7.592", "at 100% CPU around the clock it would cost $73.29"},
+		// 730 × (0.0104 + 2 vCPU × (1 − 0.1) × 0.05).
+		{"100%", "1", "73.292", ""},
+		// 730 × (0.0104 + 2 × (0.4 − 0.1) × 0.05).
+		{"40%", "0.4", "29.492", ""},
+		{"below the baseline", "0.05", "7.592", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args := []string{"pricing", "estimate", "--platform", "ec2", "--instance", "t3.micro", "--json"}
+			if tt.util != "" {
+				args = append(args, "--cpu-utilisation", tt.util)
+			}
+			var out, errOut bytes.Buffer
+			if code := Main(context.Background(), args, &IOStreams{In: strings.NewReader(""), Out: &out, Err: &errOut}); code != ExitOK {
+				t.Fatalf("exit %d: %s", code, errOut.String())
+			}
+			var got struct {
+				TotalUSD json.Number `json:"total_usd"`
+				Notes    []string    `json:"notes"`
+			}
+			if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			if string(got.TotalUSD) != tt.want {
+				t.Errorf("total = %s, want %s", got.TotalUSD, tt.want)
+			}
+			if tt.note != "" && !strings.Contains(strings.Join(got.Notes, "\n"), tt.note) {
+				t.Errorf("notes = %q, want %q", got.Notes, tt.note)
+			}
+		})
+	}
+}
+
+// TestPricingEstimatePublishedExamples reproduces published examples and
+// hand computations through the command line.
+func TestPricingEstimatePublishedExamples(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		// The seed paper: $0.20 + $1.67 per 1M at 1 GB and 100 ms.
+		{"seed paper", []string{"--memory", "1024", "--duration", "100ms"}, "1.86667"},
+		// Azure Flex Consumption bills at least 1,000 ms per execution:
+		// 1M × 1 s × 2 GB × $0.000026 + 1M × $0.0000004.
+		{"azure flex minimum", []string{"--platform", "azure-functions", "--plan", "flex", "--memory", "2048", "--duration", "50ms", "--requests", "1000000"}, "52.4"},
+		// AWS Lambda pricing page, Provisioned Concurrency example 1: $19.96.
+		{"AWS provisioned concurrency example 1", []string{"--memory", "1536", "--duration", "120ms", "--requests", "3000000", "--provisioned", "100",
+			"--provisioned-hours", "8", "--provisioned-requests", "500000", "--provisioned-duration", "100ms", "--free-tier"}, "19.962644"},
+		// Before 2025-08-01 a custom runtime's INIT was billed: 1,000 cold
+		// starts add ceil(100 + 250) − 100 = 250 ms each at 1 GB.
+		{"legacy INIT, custom runtime", []string{"--memory", "1024", "--duration", "100ms", "--cold-starts", "1000", "--init-duration", "250ms", "--legacy-init", "--runtime-kind", "custom"}, "1.870836675"},
+		{"legacy INIT, managed ZIP", []string{"--memory", "1024", "--duration", "100ms", "--cold-starts", "1000", "--init-duration", "250ms", "--legacy-init"}, "1.86667"},
+		{"INIT billed today whatever the kind", []string{"--memory", "1024", "--duration", "100ms", "--cold-starts", "1000", "--init-duration", "250ms"}, "1.870836675"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var out, errOut bytes.Buffer
+			args := append([]string{"pricing", "estimate", "--json"}, tt.args...)
+			if code := Main(context.Background(), args, &IOStreams{In: strings.NewReader(""), Out: &out, Err: &errOut}); code != ExitOK {
+				t.Fatalf("exit %d: %s", code, errOut.String())
+			}
+			var got struct {
+				TotalUSD json.Number `json:"total_usd"`
+			}
+			if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			if string(got.TotalUSD) != tt.want {
+				t.Errorf("total = %s, want %s", got.TotalUSD, tt.want)
+			}
+		})
+	}
+}
