@@ -1,7 +1,9 @@
 package pricing
 
 import (
+	"math"
 	"testing"
+	"time"
 
 	"github.com/benchctl/benchctl/scenarios"
 )
@@ -34,7 +36,12 @@ experiments:
 	for _, l := range est.Lines {
 		got[l.Phase] += l.Requests
 	}
-	if got["p"] != 600 || got["capacity"] != 10*20*8 {
-		t.Errorf("estimated requests %v, want p: 600 (10 rps × max_duration 60 s), capacity: 1600 (8 steps × 10 rps × 20 s)", got)
+	c := *sc.Experiments.Capacity
+	if c.StepDuration != 20*time.Second {
+		t.Fatalf("capacity step_duration %v, want until.max_duration 20s", c.StepDuration)
+	}
+	capMax, _ := CapacitySearchMaxRequests(c)
+	if got["p"] != 600 || got["capacity"] != int64(math.Round(capMax)) {
+		t.Errorf("estimated requests %v, want p: 600 (10 rps × max_duration 60 s), capacity: %.0f (the search's bound at 20 s steps)", got, capMax)
 	}
 }
