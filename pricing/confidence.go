@@ -27,6 +27,25 @@ func confidenceOf(entries ...*Entry) string {
 	return results.PriceSourced
 }
 
+// entries are the price-book entries a fleet is priced from: its
+// instances', and the management and request fees of Lambda Managed
+// Instances.
+func (f *Fleet) entries() []*Entry {
+	if f.Managed != nil {
+		return []*Entry{f.Entry, f.Managed.Entry}
+	}
+	return []*Entry{f.Entry}
+}
+
+// platform names what a fleet runs on: its instances' platform, or Lambda
+// Managed Instances'.
+func (f *Fleet) platform() string {
+	if f.Managed != nil {
+		return f.Managed.Entry.Platform
+	}
+	return f.Entry.Platform
+}
+
 // pricesUsed lists the distinct entries behind a run's figures in the
 // order given (nil entries skipped), each with its confidence.
 func pricesUsed(entries []*Entry) []results.PriceUsed {

@@ -227,7 +227,7 @@ func AnalyzeRunContext(ctx context.Context, book *Book, records RecordReader, su
 		used = append(used, c.entry, c.apigw)
 	}
 	for _, f := range a.Fleets {
-		used = append(used, f.Entry)
+		used = append(used, f.entries()...)
 	}
 	sum.Decision = Decide(sum, sc, DecideOptions{Book: book, Used: used, MinMonthlyRequests: a.MinMonthlyRequests, MaxMonthlyRequests: a.MaxMonthlyRequests})
 	notes = append(notes, componentNotes(stats, sc)...)
@@ -283,6 +283,11 @@ func unitOf(c *configStat, r *results.Record, initBilledRule func(time.Time) boo
 			return 0, 0, false
 		}
 		return c.entry.Azure.BilledMs(float64(r.Latency) / 1e6).InexactFloat64(), 0, true
+	case PlatformSageMakerServerless:
+		if r.Latency <= 0 {
+			return 0, 0, false
+		}
+		return ceilTo(float64(r.Latency)/1e6, max(c.entry.SageMaker.RoundingMs, 1)).InexactFloat64(), 0, true
 	}
 	return 0, 0, false
 }
@@ -411,8 +416,8 @@ func accumulate(book *Book, records RecordReader, sc *scenarios.Scenario, initRu
 			r.n++
 			r.addU(u)
 			r.units = append(r.units, u)
-			if c.apigw != nil {
-				r.sumGW += c.apigw.APIGateway.MeteredRequests(rec.BytesOut + rec.BytesIn)
+			if c.metered() {
+				r.sumGW += c.meteredUnits(rec.BytesOut + rec.BytesIn)
 			}
 			if rec.Cold || rec.InitDurationMs != nil {
 				r.nCold++

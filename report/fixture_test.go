@@ -291,25 +291,17 @@ func addDecision(tb testing.TB, s *results.Summary, scenario string) {
 	if err := yaml.Unmarshal([]byte(scenario), &sc); err != nil {
 		tb.Fatal(err)
 	}
-	book, err := pricing.LoadBook("")
-	if err != nil {
-		tb.Fatal(err)
+	// Fixed entries (not the embedded book's, whose dates move with every
+	// price update), as the fixture's cost rows cite them.
+	entry := func(platform, arch, instance, source, date string) *pricing.Entry {
+		return &pricing.Entry{Platform: platform, Region: "us-east-1", Architecture: arch, Instance: instance,
+			Source: source, EffectiveDate: date, Retrieved: "2026-01-01", Confidence: "S: test entry"}
 	}
-	lambda, err := book.Find(pricing.PlatformLambda, "us-east-1", "x86_64", "", "")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	gw, err := book.Find(pricing.PlatformAPIGatewayHTTP, "us-east-1", "", "", "")
-	if err != nil {
-		tb.Fatal(err)
-	}
+	lambda := entry(pricing.PlatformLambda, "x86_64", "", "https://aws.amazon.com/lambda/pricing/", "2026-01-01")
+	gw := entry(pricing.PlatformAPIGatewayHTTP, "", "", "https://aws.amazon.com/api-gateway/pricing/", "2025-05-19")
 	var used []*pricing.Entry
 	for _, in := range []string{"c7i.large", "c7g.large"} {
-		e, err := book.Find(pricing.PlatformEC2, "us-east-1", "", "", in)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		used = append(used, e)
+		used = append(used, entry(pricing.PlatformEC2, "", in, "https://aws.amazon.com/ec2/pricing/on-demand/", "2026-01-01"))
 	}
 	lmi := &pricing.Entry{Platform: "lambda-managed", Region: "us-east-1", Architecture: "arm64", Instance: "m7g.large",
 		Source: "https://aws.amazon.com/lambda/pricing/", EffectiveDate: "2025-11-30", Retrieved: "2026-01-01", Confidence: "U: test entry"}
@@ -326,6 +318,7 @@ func addDecision(tb testing.TB, s *results.Summary, scenario string) {
 	s.BreakEven = append(s.BreakEven, results.BreakEvenRow{Serverless: s.BreakEven[0].Serverless, Instance: "m7g.large",
 		InstanceKind: results.OptionLambdaManaged, Fleet: lmiName, MonthlyRequests: 0, Crossings: []results.Crossing{},
 		Note: "serverless is cheaper at every volume up to 100 B requests/month", PriceConfidence: results.PriceRecalled})
+	book := &pricing.Book{Version: 1, BookDate: "2026-01-01", Files: []string{pricing.EmbeddedBookName}}
 	s.Decision = pricing.Decide(s, &sc, pricing.DecideOptions{Book: book, Used: used})
 }
 

@@ -123,7 +123,7 @@ type KV struct{ Key, Value string }
 // It mirrors pricing.Curve.
 type Curve struct {
 	Name   string
-	Kind   string // "serverless" or "fleet"
+	Kind   string // results.OptionServerless, OptionFleet or OptionLambdaManaged
 	Points []CurvePoint
 }
 
