@@ -30,9 +30,11 @@ type DecideOptions struct {
 // recommended serverless configuration.
 //
 // The p99 and SLO of a serverless configuration come from its target's
-// memory-sweep step at its memory size (the experiment that compares
-// memory sizes on the same traffic), else from the target's plain phases
-// at that memory; those of an always-on option from the plain phases of
+// phases at its memory size: the p99 from the plain phase with the most
+// requests (the traffic most like the profile), else from the memory-sweep
+// step; the SLO outcome from all of them (it fails when any fails, so a
+// size that passed the sweep but failed the profile-like phase fails).
+// Those of an always-on option come from the plain phases of
 // the target it stands for (the monthly row's target, else the capacity
 // search's), else from the capacity search, which measured the capacity
 // at the SLO. An option whose capacity was given (pricing.capacity_rps)
@@ -184,11 +186,11 @@ func judgeServerless(o *results.DecisionOption, sum *results.Summary, sc *scenar
 			plain = append(plain, p)
 		}
 	}
-	phases := sweep
-	if len(phases) == 0 {
-		phases = plain
+	prefer := len(plain)
+	if prefer == 0 {
+		prefer = len(sweep)
 	}
-	judgePhases(o, ts.Name, phases, sloOf(o.Target))
+	judgePhases(o, ts.Name, append(plain, sweep...), prefer, sloOf(o.Target))
 }
 
 // judgeAlwaysOn fills an always-on option's p99 and SLO outcome from the
@@ -217,7 +219,7 @@ func judgeAlwaysOn(o *results.DecisionOption, sum *results.Summary, sloOf func(s
 		}
 	}
 	if len(plain) > 0 {
-		judgePhases(o, target, plain, sloOf(target))
+		judgePhases(o, target, plain, len(plain), sloOf(target))
 		return
 	}
 	if capacity == nil {
@@ -235,15 +237,16 @@ func judgeAlwaysOn(o *results.DecisionOption, sum *results.Summary, sloOf func(s
 	o.SLO = results.SLOPass
 }
 
-// judgePhases sets o's p99 from the phase with the most requests and its
-// SLO outcome from all of them against slo (SLONone when nil).
-func judgePhases(o *results.DecisionOption, target string, phases []results.PhaseSummary, slo *results.SLOSpec) {
+// judgePhases sets o's p99 from the phase with the most requests among the
+// first prefer phases and its SLO outcome from all of them against slo
+// (SLONone when nil).
+func judgePhases(o *results.DecisionOption, target string, phases []results.PhaseSummary, prefer int, slo *results.SLOSpec) {
 	if len(phases) == 0 {
 		o.SLO = results.SLONotMeasured
 		return
 	}
 	best := 0
-	for i, p := range phases {
+	for i, p := range phases[:max(1, min(prefer, len(phases)))] {
 		if p.Requests > phases[best].Requests {
 			best = i
 		}

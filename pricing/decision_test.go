@@ -95,8 +95,8 @@ func decisionSummary() (*results.Summary, *scenarios.Scenario) {
 	}
 	sum := &results.Summary{
 		Targets: []results.TargetSummary{
-			{Name: "fn", Phases: []results.PhaseSummary{step(256, 780), step(1024, 157), step(2048, 95),
-				{Name: "diurnal", Requests: 200, OK: 200, LatencyMs: results.Distribution{P99: 171}, MemorySizeMB: 1769}}},
+			{Name: "fn", Phases: []results.PhaseSummary{step(256, 780), step(1024, 157), step(1769, 114), step(2048, 95),
+				{Name: "diurnal", Requests: 200, OK: 200, LatencyMs: results.Distribution{P99: 320}, MemorySizeMB: 1769}}},
 			{Name: "ref", Phases: []results.PhaseSummary{{Name: "diurnal", Requests: 221, OK: 221, LatencyMs: results.Distribution{P99: 118}},
 				{Name: "capacity", Step: "capacity_rps=10", Experiment: "capacity", Requests: 150, LatencyMs: results.Distribution{P99: 90}, GeneratorFellBehind: true},
 				{Name: "capacity", Step: "capacity_rps=20", Experiment: "capacity", Requests: 150, LatencyMs: results.Distribution{P99: 95}}}},
@@ -108,7 +108,7 @@ func decisionSummary() (*results.Summary, *scenarios.Scenario) {
 		return results.MonthlyCostRow{Option: "fn " + results.MemoryStep(mem), Kind: results.OptionServerless, Target: "fn", Platform: PlatformLambda,
 			Architecture: ArchArm64, MemoryMB: mem, MonthlyRequests: 5e6, AverageRPS: AverageRPS(5e6), MonthlyCostUSD: usd}
 	}
-	sum.MonthlyCost = []results.MonthlyCostRow{serverless(256, 2.5), serverless(1024, 3.1), serverless(2048, 4.2),
+	sum.MonthlyCost = []results.MonthlyCostRow{serverless(256, 2.5), serverless(1024, 3.1), serverless(1769, 5.0), serverless(2048, 4.2),
 		{Option: "t3.medium fleet", Kind: results.OptionFleet, Instance: "t3.medium", MonthlyRequests: 5e6, MonthlyCostUSD: 30.37},
 		{Option: "m7g.large LMI", Kind: results.OptionLambdaManaged, Instance: "m7g.large", MonthlyRequests: 5e6, MonthlyCostUSD: 207.51}}
 	sum.BreakEven = []results.BreakEvenRow{
@@ -130,7 +130,7 @@ func TestDecide(t *testing.T) {
 	for _, o := range d.Options {
 		order = append(order, o.Option+":"+o.SLO)
 	}
-	if got, want := strings.Join(order, " "), "fn memory_mb=1024:pass fn memory_mb=2048:pass t3.medium fleet:pass m7g.large LMI:pass fn memory_mb=256:fail"; got != want {
+	if got, want := strings.Join(order, " "), "fn memory_mb=1024:pass fn memory_mb=2048:pass t3.medium fleet:pass m7g.large LMI:pass fn memory_mb=256:fail fn memory_mb=1769:fail"; got != want {
 		t.Errorf("options\n got %s\nwant %s", got, want)
 	}
 	if d.Recommended != "fn memory_mb=1024" || !d.Options[0].Recommended || d.Serverless != "fn memory_mb=1024" || d.AlwaysOn != "t3.medium fleet" {
@@ -148,6 +148,11 @@ func TestDecide(t *testing.T) {
 	}
 	if o := byName["fn memory_mb=256"]; o.P99From != "fn / sweep memory_mb=256" || len(o.SLOViolations) != 1 || o.BreakEven != nil {
 		t.Errorf("256 MB option = %+v", o)
+	}
+	// 1769 MB passed its sweep step but failed the plain (profile-like)
+	// phase at that size: it fails, with the plain phase's p99.
+	if o := byName["fn memory_mb=1769"]; o.P99From != "fn / diurnal" || *o.P99Ms != 320 || len(o.SLOViolations) != 1 {
+		t.Errorf("1769 MB option = %+v, want the diurnal phase's p99 and its violation", o)
 	}
 	if o := byName["t3.medium fleet"]; o.P99Ms == nil || *o.P99Ms != 118 || o.P99From != "ref / diurnal" {
 		t.Errorf("fleet p99 from %q, want ref / diurnal", o.P99From)

@@ -268,6 +268,9 @@ type MatrixRow struct {
 	// serverless configuration the decision's break-even volumes are
 	// against (the cheapest meeting the SLO).
 	Recommended, Reference bool
+	// FailsSLO marks a configuration that fails the SLO (or was not
+	// measured): its break-even volumes are costs only.
+	FailsSLO bool
 	// Cells align with BreakEvenMatrix.Columns; "–" where no pair was priced.
 	Cells []MatrixCell
 }
@@ -316,8 +319,12 @@ func (m *Model) buildMatrix() {
 			if o := decisionOption(d, br.Serverless); o != nil {
 				label = optionLabel(*o, many)
 			}
-			mx.Rows = append(mx.Rows, MatrixRow{Label: label, Recommended: d != nil && br.Serverless == d.Recommended,
-				Reference: d != nil && br.Serverless == d.Serverless})
+			row := MatrixRow{Label: label, Recommended: d != nil && br.Serverless == d.Recommended,
+				Reference: d != nil && br.Serverless == d.Serverless}
+			if o := decisionOption(d, br.Serverless); o != nil {
+				row.FailsSLO = !o.MeetsSLO()
+			}
+			mx.Rows = append(mx.Rows, row)
 		}
 	}
 	for i := range mx.Rows {
@@ -366,8 +373,23 @@ func (m *Model) buildMatrix() {
 		}
 		mx.Rows[rowOf[br.Serverless]].Cells[colOf[col]] = c
 	}
-	// The decision's reference configuration first, the others in summary order.
-	sort.SliceStable(mx.Rows, func(i, j int) bool { return mx.Rows[i].Reference && !mx.Rows[j].Reference })
+	// The decision's reference configuration first, the others in the
+	// decision's order (meeting the SLO, cheapest first), else in summary
+	// order.
+	rank := map[string]int{}
+	if d != nil {
+		for i, o := range d.Options {
+			rank[optionLabel(o, many)] = i + 1
+		}
+	}
+	sort.SliceStable(mx.Rows, func(i, j int) bool {
+		a, b := mx.Rows[i], mx.Rows[j]
+		if a.Reference != b.Reference {
+			return a.Reference
+		}
+		ra, rb := rank[a.Label], rank[b.Label]
+		return ra != 0 && (rb == 0 || ra < rb)
+	})
 	m.Matrix = mx
 }
 

@@ -346,6 +346,9 @@ func writeMarkdownDecision(b *bytes.Buffer, m *Model) {
 			case r.Reference:
 				label = "**" + label + "** (reference)"
 			}
+			if r.FailsSLO {
+				label += " (fails the SLO)"
+			}
 			b.WriteString("| " + label + " |")
 			for _, c := range r.Cells {
 				fmt.Fprintf(b, " %s |", mdEscape(c.Text))

@@ -2,6 +2,7 @@ package results
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -245,27 +246,39 @@ func MeasurementFlags(s *Summary) []Flag {
 	if s.Run.Interrupted {
 		add(FlagInterrupted, "the run was interrupted: the figures cover only what was recorded before the stop")
 	}
-	add(FlagHostBusy, hostBusy(s.HostInterference))
+	add(FlagHostBusy, hostBusy(s.HostInterference, s.Targets))
 	add(FlagSLOFailed, sloFailures(s.Targets))
 	add(FlagGeneratorBehind, fellBehind(s.Targets))
 	add(FlagSyntheticWeights, syntheticWeights(s.Run.Services))
 	return out
 }
 
-// hostBusy describes other load on the host during the run: which phases,
-// why, and that the figures derived from them are flagged host_busy.
-func hostBusy(hi *HostInterference) string {
+// hostBusy describes other load on the host during the run: which phases
+// (grouped like fellBehind's), how much (the busiest phase's foreign CPU
+// against the threshold, and any other reason: steal, memory pressure),
+// and that the figures derived from them are flagged host_busy.
+func hostBusy(hi *HostInterference, ts []TargetSummary) string {
 	if hi == nil || !hi.Busy {
 		return ""
 	}
-	phases := hi.BusyPhases
-	more := ""
-	if len(phases) > 6 {
-		more = fmt.Sprintf(" and %d more", len(phases)-6)
-		phases = phases[:6]
+	where := phaseGroups(ts, func(p PhaseSummary) bool { return p.HostBusy })
+	if where == "" {
+		where = strings.Join(hi.BusyPhases, ", ")
 	}
-	return fmt.Sprintf("other load on this host during %d of %d measured phases (%s%s): %s. Every figure derived from those phases (%d flagged host_busy) may describe the host as much as the targets; rerun on a quiet host",
-		len(hi.BusyPhases), hi.PhasesMeasured, strings.Join(phases, ", "), more, strings.Join(hi.Reasons, "; "), len(hi.BusyFigures))
+	var why []string
+	cpu := false
+	for _, r := range hi.Reasons {
+		if strings.HasPrefix(r, "other processes used") {
+			cpu = true
+		} else if !slices.Contains(why, r) {
+			why = append(why, r)
+		}
+	}
+	if cpu {
+		why = append([]string{fmt.Sprintf("other processes used up to %.2f cores on average in a phase (threshold %.2f)", hi.MaxForeignCPUCores, hi.BusyThresholdCores)}, why...)
+	}
+	return fmt.Sprintf("other load on this host in %d of %d measured phases (%s): %s; the %d figures derived from them are flagged host_busy and may describe the host as much as the targets: rerun on a quiet host",
+		len(hi.BusyPhases), hi.PhasesMeasured, where, strings.Join(why, "; "), len(hi.BusyFigures))
 }
 
 // sloFailures describes the plain phases that failed their SLO ("fn /
@@ -289,9 +302,19 @@ func sloFailures(ts []TargetSummary) string {
 // fellBehind describes the phases where the generator fell behind: "fn /
 // diurnal, ref / capacity (5 of 9 steps)".
 func fellBehind(ts []TargetSummary) string {
+	where := phaseGroups(ts, func(p PhaseSummary) bool { return p.GeneratorFellBehind })
+	if where == "" {
+		return ""
+	}
+	return "the load generator fell behind its schedule in " + where + ": latencies there include dispatch lag"
+}
+
+// phaseGroups names the phases of ts for which flagged holds, a phase's
+// steps counted together: "fn / diurnal, ref / capacity (5 of 9 steps)".
+func phaseGroups(ts []TargetSummary, flagged func(PhaseSummary) bool) string {
 	var parts []string
 	for _, t := range ts {
-		type count struct{ behind, all int }
+		type count struct{ flagged, all int }
 		counts := map[string]*count{}
 		var order []string
 		for _, p := range t.Phases {
@@ -302,25 +325,22 @@ func fellBehind(ts []TargetSummary) string {
 				order = append(order, p.Name)
 			}
 			c.all++
-			if p.GeneratorFellBehind {
-				c.behind++
+			if flagged(p) {
+				c.flagged++
 			}
 		}
 		for _, name := range order {
 			c := counts[name]
 			switch {
-			case c.behind == 0:
+			case c.flagged == 0:
 			case c.all == 1:
 				parts = append(parts, t.Name+" / "+name)
 			default:
-				parts = append(parts, fmt.Sprintf("%s / %s (%d of %d steps)", t.Name, name, c.behind, c.all))
+				parts = append(parts, fmt.Sprintf("%s / %s (%d of %d steps)", t.Name, name, c.flagged, c.all))
 			}
 		}
 	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return "the load generator fell behind its schedule in " + strings.Join(parts, ", ") + ": latencies there include dispatch lag"
+	return strings.Join(parts, ", ")
 }
 
 // syntheticWeights describes the services that served synthetic weights.
