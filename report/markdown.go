@@ -149,17 +149,21 @@ func WriteMarkdown(w io.Writer, m *Model) error {
 	}
 	if len(m.Prices) > 0 {
 		uses := m.PricesUsed()
-		b.WriteString("## Price-book entries used\n\n| platform | architecture | source | effective |")
+		b.WriteString("## Price-book entries used\n\n| platform | architecture | source | effective | confidence |")
 		if uses {
 			b.WriteString(" priced components (first-tier rates) |")
 		}
-		b.WriteString("\n|---|---|---|---|")
+		b.WriteString("\n|---|---|---|---|---|")
 		if uses {
 			b.WriteString("---|")
 		}
 		b.WriteString("\n")
 		for _, p := range m.Prices {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |", mdEscape(p.Platform), mdEscape(p.Architecture), mdEscape(p.Source), mdEscape(p.Effective))
+			conf := p.Confidence
+			if conf == "" {
+				conf = "not recorded"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |", mdEscape(p.Platform), mdEscape(p.Architecture), mdEscape(p.Source), mdEscape(p.Effective), conf)
 			if uses {
 				fmt.Fprintf(&b, " %s |", mdEscape(strings.Join(p.Uses, "; ")))
 			}

@@ -109,6 +109,9 @@ type PhaseView struct {
 // PriceEntry is one price-book entry a cost came from.
 type PriceEntry struct {
 	Platform, Architecture, Source, Effective string
+	// Confidence is results.PriceSourced or PriceRecalled ("" when the
+	// summary does not record it).
+	Confidence string
 	// Uses lists the cost components priced from the entry with their
 	// first-tier rates ("request fee $0.20 per 1M requests; compute
 	// $0.0000166667 per GB-"), when the cost rows carry components.
@@ -346,7 +349,12 @@ func (m *Model) buildPrices() {
 		}
 	}
 	for _, c := range m.Summary.Cost {
-		add(PriceEntry{Platform: c.Platform, Architecture: c.Architecture, Source: c.PriceSource, Effective: c.PriceEffective})
+		i := add(PriceEntry{Platform: c.Platform, Architecture: c.Architecture, Source: c.PriceSource, Effective: c.PriceEffective})
+		if i >= 0 && c.PriceConfidence == results.PriceRecalled {
+			m.Prices[i].Confidence = results.PriceRecalled
+		} else if i >= 0 && m.Prices[i].Confidence == "" {
+			m.Prices[i].Confidence = c.PriceConfidence
+		}
 	}
 	for _, c := range m.Summary.Cost {
 		own := add(PriceEntry{Platform: c.Platform, Architecture: c.Architecture, Source: c.PriceSource, Effective: c.PriceEffective})
@@ -370,7 +378,30 @@ func (m *Model) buildPrices() {
 			use(e, u)
 		}
 	}
-	// Break-even rows also cite the instance prices, as "source (date)".
+	// The instances' entries, each with its confidence, from the decision's
+	// prices used; for a summary without them, the break-even rows' citations
+	// ("source (date)").
+	if d := m.Summary.Decision; d != nil && len(d.PricesUsed) > 0 {
+		for _, p := range d.PricesUsed {
+			if p.Instance == "" {
+				listed := false
+				for i := range m.Prices {
+					if e := &m.Prices[i]; e.Source == p.Source && e.Effective == p.EffectiveDate && (e.Architecture == p.Architecture || p.Architecture == "") {
+						listed = true
+						if p.Confidence == results.PriceRecalled || e.Confidence == "" {
+							e.Confidence = p.Confidence
+						}
+					}
+				}
+				if listed {
+					continue
+				}
+			}
+			m.Prices = append(m.Prices, PriceEntry{Platform: strings.TrimSpace(p.Platform + " " + p.Instance), Architecture: p.Architecture,
+				Source: p.Source, Effective: p.EffectiveDate, Confidence: p.Confidence})
+		}
+		return
+	}
 	for _, br := range m.Summary.BreakEven {
 		for _, ps := range br.PriceSources {
 			e := PriceEntry{Platform: "instances (break-even)", Source: ps}
