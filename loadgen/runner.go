@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/benchctl/benchctl/confidence"
 	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
 )
@@ -104,6 +106,10 @@ type PhaseRun struct {
 	SLO *results.SLOSpec
 	// Schedule, when set, is used instead of computing one from the traffic.
 	Schedule *Schedule
+	// Share, when set, sends only this generator's part of the schedule
+	// (a distributed run's stripe), anchored to a common start; records
+	// keep the global seq and intended time (see Share).
+	Share *Share
 }
 
 // PhaseOutcome is the in-memory result of one phase: per target, the same
@@ -168,6 +174,9 @@ func (r *Runner) RunPhase(ctx context.Context, run PhaseRun) (PhaseOutcome, erro
 	if err != nil {
 		return PhaseOutcome{}, err
 	}
+	if sched, err = run.Share.of(sched); err != nil {
+		return PhaseOutcome{}, fmt.Errorf("phase %s: %w", run.Phase.Name, err)
+	}
 	record := run.Phase.Recorded()
 	if run.Record != nil {
 		record = *run.Record
@@ -203,6 +212,11 @@ func (r *Runner) RunPhase(ctx context.Context, run PhaseRun) (PhaseOutcome, erro
 	// (CutoffGrace) keeps them, while a generator that fell behind still
 	// stops about on time (its unsent hits count as late).
 	cutoff := sched.Duration + CutoffGrace
+	if a := run.Share.anchor(); !a.IsZero() {
+		// Anchored to a common start: stop about on time after it.
+		start = a
+		cutoff = max(time.Until(a.Add(cutoff)), time.Millisecond)
+	}
 	for _, a := range attacks {
 		a.results = a.atk.Attack(a.targeter, a.pacer, cutoff, run.Phase.Name)
 	}
@@ -248,15 +262,32 @@ func (r *Runner) RunPhase(ctx context.Context, run PhaseRun) (PhaseOutcome, erro
 		tick = tk.C
 	}
 
-	interrupted := false
+	interrupted, early := false, false
 	var stoppedAt time.Time
 	ctxDone := ctx.Done()
 	var drainTimer <-chan time.Time
+	var until *untilWatch
+	var untilTick <-chan time.Time
+	if u := run.Phase.Until; u != nil {
+		until = newUntilWatch(*u, attacks)
+		tk := time.NewTicker(UntilCheckInterval)
+		defer tk.Stop()
+		untilTick = tk.C
+	}
 wait:
 	for {
 		select {
 		case <-done:
 			break wait
+		case <-untilTick:
+			if until.check() {
+				// The metric is known well enough: stop sending, let the
+				// requests in flight finish (they are recorded).
+				early, stoppedAt, untilTick = true, time.Now(), nil
+				for _, a := range attacks {
+					a.atk.Stop()
+				}
+			}
 		case <-ctxDone:
 			interrupted, stoppedAt, ctxDone = true, time.Now(), nil
 			for _, a := range attacks {
@@ -281,7 +312,7 @@ wait:
 
 	ran := sched.Duration
 	scheduled := int64(sched.Len())
-	if interrupted {
+	if interrupted || early {
 		ran = min(stoppedAt.Sub(start), sched.Duration)
 		// Hits due within the lateness threshold before the stop are not
 		// counted as missed.
@@ -298,6 +329,16 @@ wait:
 			Model: sched.Model, Recorded: record, DurationS: ran.Seconds(), Scheduled: scheduled,
 			Start: start.UTC(), Interrupted: interrupted,
 		},
+	}
+	if until != nil {
+		out.Info.UntilMetric = string(until.rule.Metric)
+		out.Info.Stopped = confidence.StoppedMaxDuration
+		if early {
+			out.Info.Stopped = confidence.StoppedCI
+		}
+		if w := until.widest(); !math.IsInf(w, 0) && !math.IsNaN(w) {
+			out.Info.UntilRelWidth = &w
+		}
 	}
 	for _, a := range attacks {
 		if b := a.pacer.Began(); !b.IsZero() && out.Info.Start.After(b) {
@@ -354,7 +395,9 @@ type attack struct {
 	targeter vegeta.Targeter
 	results  <-chan *vegeta.Result
 	agg      *results.Aggregator
-	maxBody  int64
+	// global maps a share's hit index to its global seq (nil: identity).
+	global  []uint64
+	maxBody int64
 
 	mu        sync.Mutex // held while a result is processed
 	abandoned bool       // results after this are drained, not processed
@@ -386,8 +429,11 @@ func (r *Runner) newAttack(t Target, run PhaseRun, sched *Schedule, maxInFlight 
 		maxBody: maxBody}
 	var n atomic.Uint64
 	bodies := r.Payloads.For(t.Name())
+	pacer := sched.Pacer()
+	pacer.anchor = run.Share.anchor()
+	global := run.Share.seqs()
 	a := &attack{
-		target: t, run: &run, sched: sched, pacer: sched.Pacer(),
+		target: t, run: &run, sched: sched, pacer: pacer, global: global,
 		atk: vegeta.NewAttacker(vegeta.Client(&client), vegeta.MaxBody(maxBody),
 			// Idle workers cost nothing; starting enough avoids spawning
 			// goroutines from the pacing loop while the rate holds.
@@ -395,7 +441,11 @@ func (r *Runner) newAttack(t Target, run PhaseRun, sched *Schedule, maxInFlight 
 		agg:     results.NewAggregator(run.Phase.Name, run.Step, run.Experiment),
 		maxBody: maxBody,
 		targeter: func(vt *vegeta.Target) error {
-			return t.Request(bodies.At(n.Add(1)-1), vt)
+			i := n.Add(1) - 1
+			if global != nil && i < uint64(len(global)) {
+				i = global[i] // a share's hit i is global hit global[i]
+			}
+			return t.Request(bodies.At(i), vt)
 		},
 	}
 	return a, nil
@@ -423,6 +473,9 @@ func (a *attack) consume(emit func(rec *results.Record, failed bool)) {
 		}
 		if res.Seq < uint64(len(a.sched.Offsets)) && !began.IsZero() {
 			rec.Intended = began.Add(a.sched.Offsets[res.Seq])
+			if a.global != nil {
+				rec.Seq = a.global[res.Seq]
+			}
 			rec.CorrectedLatency = res.Timestamp.Add(res.Latency).Sub(rec.Intended)
 		} else {
 			rec.Intended, rec.CorrectedLatency = res.Timestamp, res.Latency

@@ -126,6 +126,15 @@ type PhaseRunInfo struct {
 	// (foreign CPU, steal, memory pressure, host_busy); nil when not
 	// measured (no Linux /proc).
 	Host *HostLoad `json:"host,omitempty"`
+	// Stopped says how a phase with an until: rule ended: StoppedCI
+	// ("ci_reached": its interval was narrow enough before max_duration)
+	// or StoppedMaxDuration ("max_duration"); empty without a rule.
+	// UntilMetric is what it watched and UntilRelWidth the widest
+	// relative half-width over its targets at the end (absent when some
+	// target had no two-sided interval yet).
+	Stopped       string   `json:"stopped,omitempty"`
+	UntilMetric   string   `json:"until_metric,omitempty"`
+	UntilRelWidth *float64 `json:"until_rel_width,omitempty"`
 }
 
 // TargetSummary is one target's results, per recorded phase.
@@ -158,6 +167,9 @@ type PhaseSummary struct {
 	// merged, MergeHostLoads); HostBusy is set when it was host_busy.
 	Host     *HostLoad `json:"host,omitempty"`
 	HostBusy bool      `json:"host_busy,omitempty"`
+	// Stopped is run.json's stopped for a phase with an until: rule
+	// ("max_duration" when any of its entries ran to the limit).
+	Stopped string `json:"stopped,omitempty"`
 
 	// Serverless additions (present when the target reports them).
 	BilledDurationMs *Distribution `json:"billed_duration_ms,omitempty"`

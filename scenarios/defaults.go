@@ -75,6 +75,9 @@ const (
 	// first capacity step.
 	DefaultCapacityWarmup = 2 * time.Second
 
+	// DefaultUntilMetric is what an until: block watches when it names no metric.
+	DefaultUntilMetric = "p99"
+
 	// DefaultPricingRegion is the region prices are taken from.
 	DefaultPricingRegion = "us-east-1"
 	// DefaultMaxSpendUSD is the most a run against a real cloud endpoint

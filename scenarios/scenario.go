@@ -125,6 +125,22 @@ type Phase struct {
 	MaxInFlight int           `yaml:"max_in_flight"`
 	// Record is true unless set false (warm-up phases are run, not summarised).
 	Record *bool `yaml:"record"`
+	// Until makes the phase stop as soon as its metric is known to the
+	// asked relative width (at most Until.MaxDuration, which is then the
+	// phase's Duration).
+	Until *Until `yaml:"until"`
+}
+
+// Until is a sequential stopping rule: run until the metric's 95%
+// interval is within ±CIRelWidth of its estimate (distribution-free
+// order-statistic interval for p50/p99, Student-t for the mean billed
+// duration behind cost_per_million), with at least MinRequests samples, or
+// until MaxDuration.
+type Until struct {
+	CIRelWidth  float64       `yaml:"ci_rel_width"`
+	Metric      string        `yaml:"metric"`
+	MaxDuration time.Duration `yaml:"max_duration"`
+	MinRequests int           `yaml:"min_requests"`
 }
 
 // Recorded reports whether the phase's records go into the summary.
@@ -237,6 +253,9 @@ type Capacity struct {
 	// same settings (e.g. the reference server at 1 and at 2 workers);
 	// each gives its own experiments.capacity entry.
 	Targets []string `yaml:"targets"`
+	// Until stops each step once its metric (p99 by default) is known to
+	// the asked width; until.max_duration is then the step duration.
+	Until *Until `yaml:"until"`
 }
 
 // PricingSettings configures the cost and break-even analysis of a run.

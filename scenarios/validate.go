@@ -441,7 +441,7 @@ func (v *validator) validatePhase(p string, ph Phase, targets map[string]string)
 		}
 		seen[name] = true
 	}
-	if v.required(p+".duration", "") {
+	if ph.Until == nil && v.required(p+".duration", "") {
 		v.positiveDur(p+".duration", ph.Duration)
 	}
 	v.nonNegative(p+".max_in_flight", float64(ph.MaxInFlight))
@@ -701,7 +701,9 @@ func (v *validator) validateExperiments(targets map[string]string, phases map[st
 		if v.required(p+".max_rps", "") && c.MaxRPS <= c.MinRPS {
 			v.errf(p+".max_rps", "must be > min_rps (got %s <= %s)", num(c.MaxRPS), num(c.MinRPS))
 		}
-		v.positiveDur(p+".step_duration", c.StepDuration)
+		if c.Until == nil {
+			v.positiveDur(p+".step_duration", c.StepDuration)
+		}
 		if v.has(p+".tolerance") && !(c.Tolerance > 0 && c.Tolerance < 1) {
 			v.errf(p+".tolerance", "must be between 0 and 1, exclusive (got %s)", num(c.Tolerance))
 		}

@@ -571,6 +571,7 @@ func printSummaryTable(w io.Writer, sum *results.Summary) {
 		}
 	}
 	tw.Flush()
+	printUntil(w, sum)
 }
 
 // runDryRun prints each phase's schedule: planned requests per target,
