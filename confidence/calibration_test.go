@@ -1,6 +1,7 @@
 package confidence_test
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -96,7 +97,10 @@ func (w world) breakEven(t *testing.T, est, lo, hi float64) (be, beLo, beHi floa
 		Utilisation: 0.7, MinInstances: 1}
 	a := &pricing.Analysis{Region: "us-east-1", Profile: pricing.ConstantProfile(), Serverless: []*pricing.Serverless{s},
 		Fleets: []*pricing.Fleet{f}, MinMonthlyRequests: pricing.DefaultMinMonthlyRequests, MaxMonthlyRequests: pricing.DefaultMaxMonthlyRequests}
-	rows := a.BreakEven(false)
+	rows, err := a.BreakEven(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(rows) != 1 || rows[0].MonthlyRequests <= 0 {
 		t.Fatalf("break-even rows %+v", rows)
 	}

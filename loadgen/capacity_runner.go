@@ -61,6 +61,9 @@ type RunnerProber struct {
 	// Observe, when set, receives every probe's outcome (warm-up
 	// included), e.g. to list the probes in run.json.
 	Observe func(PhaseOutcome)
+	// Until, when set, stops each recorded probe once its metric is known
+	// to the asked width (the probe duration is then its limit).
+	Until *scenarios.Until
 
 	mu     sync.Mutex
 	probes int
@@ -127,8 +130,13 @@ func (p *RunnerProber) probe(ctx context.Context, rps float64, d time.Duration, 
 		return nil
 	}
 	record := true // always route records through the collector
+	var until *scenarios.Until
+	if keep {
+		until = p.Until // the warm-up runs its full length
+	}
 	out, err := p.Runner.RunPhase(ctx, PhaseRun{
-		Phase:      scenarios.Phase{Name: name, Targets: []string{p.Target.Name()}, Duration: d, Traffic: traffic, MaxInFlight: p.MaxInFlight},
+		Phase: scenarios.Phase{Name: name, Targets: []string{p.Target.Name()}, Duration: d, Traffic: traffic,
+			MaxInFlight: p.MaxInFlight, Until: until},
 		Traffic:    &traffic,
 		Targets:    []Target{p.Target},
 		Step:       step,
@@ -213,7 +221,7 @@ func CapacityConfigs(s *scenarios.Scenario, targets map[string]Target, runner *R
 		if !ok {
 			return nil, fmt.Errorf("experiments.capacity: no target named %q", name)
 		}
-		cfg := CapacityConfig{Target: name, Prober: &RunnerProber{Runner: runner, Target: t, Record: true, Observe: observe}}
+		cfg := CapacityConfig{Target: name, Prober: &RunnerProber{Runner: runner, Target: t, Record: true, Observe: observe, Until: c.Until}}
 		if sv, ok := servers[specs[name].Server]; ok && specs[name].Server != "" {
 			cfg.Config = CapacityConfigLabel(sv)
 		}

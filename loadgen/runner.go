@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -17,6 +18,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/benchctl/benchctl/confidence"
 	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
 )
@@ -125,6 +127,10 @@ type PhaseRun struct {
 	// NoPhaseDone skips Runner.OnPhaseDone for this phase (the caller
 	// reports it itself).
 	NoPhaseDone bool
+	// Share, when set, sends only this generator's part of the schedule
+	// (a distributed run's stripe), anchored to a common start; records
+	// keep the global seq and intended time (see Share).
+	Share *Share
 }
 
 // PhaseOutcome is the in-memory result of one phase: per target, the same
@@ -190,6 +196,9 @@ func (r *Runner) RunPhase(ctx context.Context, run PhaseRun) (PhaseOutcome, erro
 	if err != nil {
 		return PhaseOutcome{}, err
 	}
+	if sched, err = run.Share.of(sched); err != nil {
+		return PhaseOutcome{}, fmt.Errorf("phase %s: %w", run.Phase.Name, err)
+	}
 	record := run.Phase.Recorded()
 	if run.Record != nil {
 		record = *run.Record
@@ -248,6 +257,11 @@ func (r *Runner) RunPhase(ctx context.Context, run PhaseRun) (PhaseOutcome, erro
 			}
 		}
 	}
+	if a := run.Share.anchor(); !a.IsZero() {
+		// Anchored to a common start: stop about on time after it.
+		start = a
+		cutoff = max(time.Until(a.Add(cutoff)), time.Millisecond)
+	}
 	for _, a := range attacks {
 		a.emit = emit
 		a.results = a.atk.Attack(a.targeter, a.pacer, cutoff, run.Phase.Name)
@@ -284,15 +298,32 @@ func (r *Runner) RunPhase(ctx context.Context, run PhaseRun) (PhaseOutcome, erro
 		tick = tk.C
 	}
 
-	interrupted := false
+	interrupted, early := false, false
 	var stoppedAt time.Time
 	ctxDone := ctx.Done()
 	var drainTimer <-chan time.Time
+	var until *untilWatch
+	var untilTick <-chan time.Time
+	if u := run.Phase.Until; u != nil {
+		until = newUntilWatch(*u, attacks)
+		tk := time.NewTicker(UntilCheckInterval)
+		defer tk.Stop()
+		untilTick = tk.C
+	}
 wait:
 	for {
 		select {
 		case <-done:
 			break wait
+		case <-untilTick:
+			if until.check() {
+				// The metric is known well enough: stop sending, let the
+				// requests in flight finish (they are recorded).
+				early, stoppedAt, untilTick = true, time.Now(), nil
+				for _, a := range attacks {
+					a.atk.Stop()
+				}
+			}
 		case <-ctxDone:
 			interrupted, stoppedAt, ctxDone = true, time.Now(), nil
 			for _, a := range attacks {
@@ -317,7 +348,7 @@ wait:
 
 	ran := sched.Duration
 	scheduled := int64(sched.Len())
-	if interrupted {
+	if interrupted || early {
 		ran = min(stoppedAt.Sub(start), sched.Duration)
 		// Hits due within the lateness threshold before the stop are not
 		// counted as missed.
@@ -334,6 +365,16 @@ wait:
 			Model: sched.Model, Recorded: record, DurationS: ran.Seconds(), Scheduled: scheduled,
 			Start: start.UTC(), Interrupted: interrupted,
 		},
+	}
+	if until != nil {
+		out.Info.UntilMetric = string(until.rule.Metric)
+		out.Info.Stopped = confidence.StoppedMaxDuration
+		if early {
+			out.Info.Stopped = confidence.StoppedCI
+		}
+		if w := until.widest(); !math.IsInf(w, 0) && !math.IsNaN(w) {
+			out.Info.UntilRelWidth = &w
+		}
 	}
 	for _, a := range attacks {
 		if b := a.pacer.Began(); !b.IsZero() && out.Info.Start.After(b) {
@@ -406,8 +447,10 @@ type attack struct {
 	targeter vegeta.Targeter
 	results  <-chan *vegeta.Result
 	agg      *results.Aggregator
-	maxBody  int64
-	flights  *flights
+	// global maps a share's hit index to its global seq (nil: identity).
+	global  []uint64
+	maxBody int64
+	flights *flights
 	// emit counts and writes a record (set before consume starts).
 	emit func(rec *results.Record, failed bool)
 
@@ -435,20 +478,24 @@ func (a *attack) abandon(now time.Time, why string) {
 			Target: a.target.Name(), Phase: a.run.Phase.Name, Step: a.run.Step, Experiment: a.run.Experiment,
 			ErrorClass: results.ErrorClassInterrupted,
 		}
-		a.setIntended(&rec)
+		a.setIntended(&rec, f.seq)
 		a.agg.Add(&rec)
 		a.emit(&rec, true)
 	}
 }
 
-// setIntended fills rec.Intended and rec.CorrectedLatency from the
-// schedule (the actual send time when the schedule has no such hit).
-func (a *attack) setIntended(rec *results.Record) {
+// setIntended fills rec.Intended and rec.CorrectedLatency from hit seq of
+// the schedule (vegeta's index: the actual send time when the schedule has
+// no such hit), and rec.Seq with the global seq of a share's hit.
+func (a *attack) setIntended(rec *results.Record, seq uint64) {
 	if a.began.IsZero() {
 		a.began = a.pacer.Began()
 	}
-	if rec.Seq < uint64(len(a.sched.Offsets)) && !a.began.IsZero() {
-		rec.Intended = a.began.Add(a.sched.Offsets[rec.Seq])
+	if seq < uint64(len(a.sched.Offsets)) && !a.began.IsZero() {
+		rec.Intended = a.began.Add(a.sched.Offsets[seq])
+		if a.global != nil {
+			rec.Seq = a.global[seq]
+		}
 		rec.CorrectedLatency = rec.Timestamp.Add(rec.Latency).Sub(rec.Intended)
 	} else {
 		rec.Intended, rec.CorrectedLatency = rec.Timestamp, rec.Latency
@@ -474,8 +521,11 @@ func (r *Runner) newAttack(t Target, run PhaseRun, sched *Schedule, maxInFlight 
 		maxBody: maxBody, flights: fl}
 	var n atomic.Uint64
 	bodies := r.Payloads.For(t.Name())
+	pacer := sched.Pacer()
+	pacer.anchor = run.Share.anchor()
+	global := run.Share.seqs()
 	a := &attack{
-		target: t, run: &run, sched: sched, pacer: sched.Pacer(), flights: fl,
+		target: t, run: &run, sched: sched, pacer: pacer, global: global, flights: fl,
 		// vegeta keeps only the first KeepBodyBytes of a body; the limiter's
 		// body counts and caps the whole stream (vegeta discards the rest).
 		atk: vegeta.NewAttacker(vegeta.Client(&client), vegeta.MaxBody(min(maxBody, KeepBodyBytes)),
@@ -485,7 +535,11 @@ func (r *Runner) newAttack(t Target, run PhaseRun, sched *Schedule, maxInFlight 
 		agg:     results.NewAggregator(run.Phase.Name, run.Step, run.Experiment),
 		maxBody: maxBody,
 		targeter: func(vt *vegeta.Target) error {
-			return t.Request(bodies.At(n.Add(1)-1), vt)
+			i := n.Add(1) - 1
+			if global != nil && i < uint64(len(global)) {
+				i = global[i] // a share's hit i is global hit global[i]
+			}
+			return t.Request(bodies.At(i), vt)
 		},
 	}
 	return a, nil
@@ -508,7 +562,7 @@ func (a *attack) consume() {
 			Method: res.Method, URL: res.URL,
 			Target: a.target.Name(), Phase: a.run.Phase.Name, Step: a.run.Step, Experiment: a.run.Experiment,
 		}
-		a.setIntended(&rec)
+		a.setIntended(&rec, res.Seq)
 		rec.ErrorClass = ClassifyError(res.Code, res.Error)
 		if f != nil {
 			rec.BytesIn = uint64(f.read.Load()) // vegeta counts only what it kept

@@ -261,6 +261,8 @@ type PhaseInfo struct {
 	Scheduled int64
 	// Host is the host's load while the phase ran (nil: not measured).
 	Host *HostLoad
+	// Stopped is how a phase with an until: rule ended (PhaseRunInfo.Stopped).
+	Stopped string
 }
 
 // Summary returns the phase summary. slo, when not nil, is evaluated.
@@ -272,7 +274,7 @@ func (a *Aggregator) Summary(info PhaseInfo, slo *SLOSpec) PhaseSummary {
 		ServiceLatencyMs: a.service.Distribution(),
 		ColdStarts:       a.cold, Throttles: a.throttles, FunctionErrors: a.fnErr,
 		MaxMemoryUsedMB: a.maxMem, MemorySizeMB: a.memSize, GBSeconds: a.gbSeconds,
-		Host: info.Host, HostBusy: info.Host != nil && info.Host.Busy,
+		Host: info.Host, HostBusy: info.Host != nil && info.Host.Busy, Stopped: info.Stopped,
 	}
 	if s.Errors == nil {
 		s.Errors = map[string]int64{}
@@ -460,6 +462,7 @@ func phaseInfos(phases []PhaseRunInfo) phaseInfoSet {
 			k := aggKey{t, p.Name, p.Step, p.Experiment}
 			in := infos[k]
 			in.Host = MergeHostLoads([]*HostLoad{in.Host, p.Host}, []float64{in.DurationS, p.DurationS})
+			in.Stopped = mergeStopped(in.Stopped, p.Stopped)
 			in.DurationS += p.DurationS
 			in.Scheduled += p.Scheduled
 			infos[k] = in
@@ -475,6 +478,7 @@ func (s phaseInfoSet) of(k aggKey) PhaseInfo {
 	if k.target != "" {
 		all := s[aggKey{"", k.phase, k.step, k.experiment}]
 		in.Host = MergeHostLoads([]*HostLoad{in.Host, all.Host}, []float64{in.DurationS, all.DurationS})
+		in.Stopped = mergeStopped(in.Stopped, all.Stopped)
 		in.DurationS += all.DurationS
 		in.Scheduled += all.Scheduled
 	}

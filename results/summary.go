@@ -126,6 +126,15 @@ type PhaseRunInfo struct {
 	// (foreign CPU, steal, memory pressure, host_busy); nil when not
 	// measured (no Linux /proc).
 	Host *HostLoad `json:"host,omitempty"`
+	// Stopped says how a phase with an until: rule ended: StoppedCI
+	// ("ci_reached": its interval was narrow enough before max_duration)
+	// or StoppedMaxDuration ("max_duration"); empty without a rule.
+	// UntilMetric is what it watched and UntilRelWidth the widest
+	// relative half-width over its targets at the end (absent when some
+	// target had no two-sided interval yet).
+	Stopped       string   `json:"stopped,omitempty"`
+	UntilMetric   string   `json:"until_metric,omitempty"`
+	UntilRelWidth *float64 `json:"until_rel_width,omitempty"`
 }
 
 // TargetSummary is one target's results, per recorded phase.
@@ -158,6 +167,9 @@ type PhaseSummary struct {
 	// merged, MergeHostLoads); HostBusy is set when it was host_busy.
 	Host     *HostLoad `json:"host,omitempty"`
 	HostBusy bool      `json:"host_busy,omitempty"`
+	// Stopped is run.json's stopped for a phase with an until: rule
+	// ("max_duration" when any of its entries ran to the limit).
+	Stopped string `json:"stopped,omitempty"`
 
 	// Serverless additions (present when the target reports them).
 	BilledDurationMs *Distribution `json:"billed_duration_ms,omitempty"`
@@ -406,6 +418,16 @@ const (
 	// CostRequestsAndCompute is a monthly component of platforms other than
 	// AWS Lambda, whose per-request cost is not split.
 	CostRequestsAndCompute = "requests_and_compute"
+	// CostDataProcessed is SageMaker Serverless Inference's charge per GB
+	// of request and response data.
+	CostDataProcessed = "data_processed"
+	// CostInstances is a fleet's instance-hours at the on-demand price.
+	CostInstances = "instances"
+	// CostSurplusCredits is a burstable fleet's surplus CPU credits.
+	CostSurplusCredits = "surplus_credits"
+	// CostManagementFee is Lambda Managed Instances' fee on the instances'
+	// on-demand price.
+	CostManagementFee = "management_fee"
 )
 
 // CostComponent is one labelled part of a cost: Quantity Unit at RateUSD
@@ -500,8 +522,11 @@ type MonthlyCostRow struct {
 	Profile       string `json:"profile"`
 	// PriceConfidence: PriceSourced or PriceRecalled (see CostRow).
 	PriceConfidence string `json:"price_confidence,omitempty"`
-	// Components split a serverless MonthlyCostUSD into its labelled parts
-	// (the CostComponent names), tiers and free tier applied to the month.
+	// Components split MonthlyCostUSD into its labelled parts (the
+	// CostComponent names), tiers and free tier applied to the month: for
+	// serverless rows requests, compute, ephemeral storage, API Gateway,
+	// data processed; for fleets and Lambda Managed Instances instances,
+	// surplus credits, management fee and requests.
 	Components []MonthlyCostComponent `json:"components,omitempty"`
 	// HostBusy is set when a figure the row is derived from was host_busy.
 	HostBusy bool `json:"host_busy,omitempty"`

@@ -75,6 +75,9 @@ const (
 	// first capacity step.
 	DefaultCapacityWarmup = 2 * time.Second
 
+	// DefaultUntilMetric is what an until: block watches when it names no metric.
+	DefaultUntilMetric = "p99"
+
 	// DefaultPricingRegion is the region prices are taken from.
 	DefaultPricingRegion = "us-east-1"
 	// DefaultMaxSpendUSD is the most a run against a real cloud endpoint
@@ -145,8 +148,8 @@ var (
 	trafficModels  = []string{"constant", "poisson", "ramp", "step", "sine", "burst", "trace"}
 	traceFormats   = []string{"per-minute-counts", "timestamps", "azure-functions"}
 	arrivalKinds   = []string{"uniform", "poisson"}
-	billingPlans   = map[string][]string{"aws-lambda": {"on-demand", "provisioned"}, "cloud-run": {"request", "instance"}, "azure-functions": {"consumption", "flex-consumption"}}
-	billingPlatfms = []string{"aws-lambda", "cloud-run", "azure-functions"}
+	billingPlans   = map[string][]string{"aws-lambda": {"on-demand", "provisioned"}, "cloud-run": {"request", "instance"}, "azure-functions": {"consumption", "flex-consumption"}, "sagemaker-serverless": {"on-demand"}}
+	billingPlatfms = []string{"aws-lambda", "cloud-run", "azure-functions", "sagemaker-serverless"}
 	fleets         = []string{"fixed", "autoscaled"}
 	apiGateways    = []string{"http"}
 	profileShapes  = []string{"constant", "diurnal", "trace"}

@@ -125,6 +125,22 @@ type Phase struct {
 	MaxInFlight int           `yaml:"max_in_flight"`
 	// Record is true unless set false (warm-up phases are run, not summarised).
 	Record *bool `yaml:"record"`
+	// Until makes the phase stop as soon as its metric is known to the
+	// asked relative width (at most Until.MaxDuration, which is then the
+	// phase's Duration).
+	Until *Until `yaml:"until"`
+}
+
+// Until is a sequential stopping rule: run until the metric's 95%
+// interval is within ±CIRelWidth of its estimate (distribution-free
+// order-statistic interval for p50/p99, Student-t for the mean billed
+// duration behind cost_per_million), with at least MinRequests samples, or
+// until MaxDuration.
+type Until struct {
+	CIRelWidth  float64       `yaml:"ci_rel_width"`
+	Metric      string        `yaml:"metric"`
+	MaxDuration time.Duration `yaml:"max_duration"`
+	MinRequests int           `yaml:"min_requests"`
 }
 
 // Recorded reports whether the phase's records go into the summary.
@@ -237,6 +253,9 @@ type Capacity struct {
 	// same settings (e.g. the reference server at 1 and at 2 workers);
 	// each gives its own experiments.capacity entry.
 	Targets []string `yaml:"targets"`
+	// Until stops each step once its metric (p99 by default) is known to
+	// the asked width; until.max_duration is then the step duration.
+	Until *Until `yaml:"until"`
 }
 
 // PricingSettings configures the cost and break-even analysis of a run.
@@ -260,6 +279,30 @@ type PricingSettings struct {
 	// ScaleCapacityByVCPU scales the measured capacity per instance type by
 	// its vCPU count (an assumption, labelled as such).
 	ScaleCapacityByVCPU bool `yaml:"scale_capacity_by_vcpu"`
+	// LambdaManaged prices Lambda Managed Instances fleets too (nil: none).
+	LambdaManaged *LambdaManaged `yaml:"lambda_managed"`
+}
+
+// LambdaManaged prices a measured multi-concurrent target (the reference
+// server, or a function target) as a Lambda Managed Instances fleet:
+// autoscaled hour by hour between the capacity provider's minimum and its
+// max vCPU, at the EC2 on-demand price + the management fee + a fee per
+// request.
+type LambdaManaged struct {
+	// Instances are the instance types priced (C, M, R families; default
+	// pricing.instances, else m7g.large).
+	Instances []string `yaml:"instances"`
+	// MinInstances is the capacity provider's minimum (default 3).
+	MinInstances int `yaml:"min_instances"`
+	// MaxVCPU is the capacity provider's MaxVCpuCount (default 15000).
+	MaxVCPU int `yaml:"max_vcpu"`
+	// TargetUtilisation is the share of the measured capacity each
+	// instance is run at (default pricing.target_utilisation).
+	TargetUtilisation float64 `yaml:"target_utilisation"`
+	// CapacityTarget names the capacity search whose result sizes the
+	// fleet (a target of experiments.capacity; default the first that
+	// found a capacity).
+	CapacityTarget string `yaml:"capacity_target"`
 }
 
 // Profile is the monthly traffic profile used for monthly costs.

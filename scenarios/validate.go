@@ -441,7 +441,7 @@ func (v *validator) validatePhase(p string, ph Phase, targets map[string]string)
 		}
 		seen[name] = true
 	}
-	if v.required(p+".duration", "") {
+	if ph.Until == nil && v.required(p+".duration", "") {
 		v.positiveDur(p+".duration", ph.Duration)
 	}
 	v.nonNegative(p+".max_in_flight", float64(ph.MaxInFlight))
@@ -701,7 +701,9 @@ func (v *validator) validateExperiments(targets map[string]string, phases map[st
 		if v.required(p+".max_rps", "") && c.MaxRPS <= c.MinRPS {
 			v.errf(p+".max_rps", "must be > min_rps (got %s <= %s)", num(c.MaxRPS), num(c.MinRPS))
 		}
-		v.positiveDur(p+".step_duration", c.StepDuration)
+		if c.Until == nil {
+			v.positiveDur(p+".step_duration", c.StepDuration)
+		}
 		if v.has(p+".tolerance") && !(c.Tolerance > 0 && c.Tolerance < 1) {
 			v.errf(p+".tolerance", "must be between 0 and 1, exclusive (got %s)", num(c.Tolerance))
 		}
@@ -767,6 +769,30 @@ func (v *validator) validatePricing() {
 	}
 	v.nonNegative(p+".min_instances", float64(pr.MinInstances))
 	v.nonNegative(p+".capacity_rps", pr.CapacityRPS)
+	if lm := pr.LambdaManaged; lm != nil {
+		const lp = p + ".lambda_managed"
+		seen := map[string]bool{}
+		for i, in := range lm.Instances {
+			ip := fmt.Sprintf("%s.instances[%d]", lp, i)
+			if strings.TrimSpace(in) == "" {
+				v.errf(ip, "must not be empty")
+			} else if seen[in] {
+				v.errf(ip, "instance %q listed twice", in)
+			}
+			seen[in] = true
+		}
+		v.nonNegative(lp+".min_instances", float64(lm.MinInstances))
+		v.nonNegative(lp+".max_vcpu", float64(lm.MaxVCPU))
+		if v.has(lp+".target_utilisation") && !(lm.TargetUtilisation > 0 && lm.TargetUtilisation <= 1) {
+			v.errf(lp+".target_utilisation", "must be in (0, 1] (got %s)", num(lm.TargetUtilisation))
+		}
+		if v.has(lp + ".capacity_target") {
+			c := v.s.Experiments.Capacity
+			if c == nil || !contains(append([]string{c.Target}, c.Targets...), lm.CapacityTarget) {
+				v.errf(lp+".capacity_target", "%q is not a target of experiments.capacity (its result sizes the fleet)", lm.CapacityTarget)
+			}
+		}
+	}
 
 	pf := pr.Profile
 	const pp = p + ".profile"

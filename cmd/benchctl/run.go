@@ -205,9 +205,9 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	book, err := pricing.LoadBookFor(s, opts.Prices)
+	book, err := pricingCheckScenario(s, opts.Prices)
 	if err != nil {
-		return &FlagError{Err: fmt.Errorf("price book: %w", err)}
+		return &FlagError{Err: err}
 	}
 	if opts.DryRun {
 		if err := runDryRun(opts, s); err != nil {
@@ -586,6 +586,7 @@ func printSummaryTable(w io.Writer, sum *results.Summary) {
 		}
 	}
 	tw.Flush()
+	printUntil(w, sum)
 }
 
 // runDryRun prints each phase's schedule: planned requests per target,
