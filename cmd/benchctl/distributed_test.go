@@ -31,14 +31,18 @@ targets:
 payloads: {inline: [{text: a}, {text: b}], body: '{"text": {{json .text}}}'}
 phases:
   - {name: warm, targets: [noop], duration: 300ms, record: false, traffic: {model: constant, rate: 40}}
-  - {name: main, targets: [noop], duration: DURATION, traffic: {model: poisson, rate: 400}}
+  - {name: main, targets: [noop], duration: DURATION, traffic: {model: poisson, rate: RATE}}
 DISTRIBUTED`
 
 // distRun runs the scenario through runRun (this test binary is the
 // worker function's benchctl) and returns the exit code and output.
-func distRun(t *testing.T, dir, url, duration, block string, mutate func(*RunOptions)) (ExitCode, string, string) {
+func distRun(t testing.TB, dir, url, duration, block string, mutate func(*RunOptions)) (ExitCode, string, string) {
 	t.Helper()
-	raw := strings.NewReplacer("URL", url, "DURATION", duration, "DISTRIBUTED", block).Replace(distScenario)
+	rate := "400"
+	if r := os.Getenv("BENCH_DIST_RATE"); r != "" && strings.HasPrefix(t.Name(), "Benchmark") {
+		rate = r
+	}
+	raw := strings.NewReplacer("URL", url, "DURATION", duration, "DISTRIBUTED", block, "RATE", rate).Replace(distScenario)
 	path := filepath.Join(dir, "s.yaml")
 	if err := os.WriteFile(path, []byte(raw), 0o644); err != nil {
 		t.Fatal(err)
@@ -339,4 +343,54 @@ func TestDistributedWindowHandover(t *testing.T) {
 			t.Errorf("worker %d: %d windows, %d missing", w.Index, w.Windows, w.Missing)
 		}
 	}
+}
+
+// BenchmarkDistributedLocal8k offers 8,000 requests/s (BENCH_DIST_RATE)
+// of Poisson arrivals for 5 s to a loopback no-op server from one
+// generator and from 4 local-lambda workers, and reports the combined
+// achieved rate and the worst per-worker dispatch-lag p99 next to the
+// single generator's (the goal: 4 workers hold the rate with every
+// worker's p99 < 5 ms).
+func BenchmarkDistributedLocal8k(b *testing.B) {
+	if os.Getenv("BENCH_DIST_RATE") == "" {
+		os.Setenv("BENCH_DIST_RATE", "8000")
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	for b.Loop() {
+		single, dist := b.TempDir(), b.TempDir()
+		block := "distributed: {workers: 4}\n"
+		if code, out, errs := distRun(b, dist, srv.URL, "5s", block, func(o *RunOptions) {}); code != ExitOK {
+			b.Fatalf("distributed: exit %d\n%s\n%s", code, out, errs)
+		}
+		if code, out, errs := distRun(b, single, srv.URL, "5s", "", nil); code != ExitOK {
+			b.Fatalf("single: exit %d\n%s\n%s", code, out, errs)
+		}
+		sd, ss := readSummaryTB(b, filepath.Join(dist, "run")), readSummaryTB(b, filepath.Join(single, "run"))
+		worst := 0.0
+		for _, w := range sd.Workers {
+			worst = max(worst, w.DispatchLagP99Ms)
+			b.Logf("worker %d: %d requests, dispatch-lag p99 %.2f ms, status %s", w.Index, w.Requests, w.DispatchLagP99Ms, w.Status)
+		}
+		pd, ps := sd.Targets[0].Phases[0], ss.Targets[0].Phases[0]
+		b.ReportMetric(pd.AchievedRPS, "dist_rps")
+		b.ReportMetric(pd.OfferedRPS, "offered_rps")
+		b.ReportMetric(worst, "dist_worst_worker_lag_p99_ms")
+		b.ReportMetric(pd.DispatchLagMs.P99, "dist_merged_lag_p99_ms")
+		b.ReportMetric(ps.AchievedRPS, "single_rps")
+		b.ReportMetric(ps.DispatchLagMs.P99, "single_lag_p99_ms")
+	}
+}
+
+func readSummaryTB(t testing.TB, dir string) results.Summary {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, results.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s results.Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
