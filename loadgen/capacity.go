@@ -28,16 +28,17 @@ const (
 	// DefaultCapacityErrorRate is the error-rate limit used when the SLO
 	// gives none.
 	DefaultCapacityErrorRate = 0.01
-	// DefaultCapacityMaxSteps bounds the number of candidate rates probed.
-	DefaultCapacityMaxSteps = 24
+	// DefaultCapacityMaxSteps bounds the number of candidate rates probed
+	// (the scenario package's, which the pre-run spend guard also uses).
+	DefaultCapacityMaxSteps = scenarios.DefaultCapacityMaxSteps
 	// DefaultCapacityMaxExtensions bounds how often a step with too few
 	// samples is extended.
-	DefaultCapacityMaxExtensions = 3
+	DefaultCapacityMaxExtensions = scenarios.DefaultCapacityMaxExtensions
 	// DefaultCapacityCILevel is the confidence level of the p99 intervals.
 	DefaultCapacityCILevel = 0.95
 	// DefaultCapacityWarmup is the unrecorded probe at min_rps that runs
 	// before the first step.
-	DefaultCapacityWarmup = 2 * time.Second
+	DefaultCapacityWarmup = scenarios.DefaultCapacityWarmup
 )
 
 // Reasons a capacity search stopped at the edge of its range
@@ -495,7 +496,7 @@ func (s *capacitySearch) step(ctx context.Context, rps float64) (bool, error) {
 		}
 		missing := float64(p.minSamples - len(pr.Latencies))
 		d := time.Duration(math.Ceil(missing*1.1/rps*10)) * 100 * time.Millisecond
-		d = min(max(d, time.Second), 2*p.stepDuration)
+		d = min(max(d, time.Second), scenarios.CapacityExtensionSteps*p.stepDuration)
 		more, err := s.prober.Probe(ctx, rps, d)
 		if err != nil {
 			return false, fmt.Errorf("probe extension at %g rps: %w", rps, err)

@@ -18,23 +18,12 @@ const ExperimentCapacity = "capacity"
 // CapacityWarmupStep labels the capacity search's warm-up probe.
 const CapacityWarmupStep = "capacity_warmup"
 
-// capacityStepPrefix starts a capacity step label: "capacity_rps=40".
-const capacityStepPrefix = "capacity_rps="
-
-// CapacityStepLabel is the label of one capacity step: "capacity_rps=<rps>".
-func CapacityStepLabel(rps float64) string {
-	return capacityStepPrefix + strconv.FormatFloat(rps, 'g', -1, 64)
-}
+// CapacityStepLabel is the label of one capacity step: "capacity_rps=<rps>"
+// (results.CapacityStepLabel: the label is part of the record contract).
+func CapacityStepLabel(rps float64) string { return results.CapacityStepLabel(rps) }
 
 // ParseCapacityStep returns the rate of a "capacity_rps=<rps>" label.
-func ParseCapacityStep(step string) (float64, bool) {
-	v, ok := strings.CutPrefix(step, capacityStepPrefix)
-	if !ok {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(v, 64)
-	return f, err == nil
-}
+func ParseCapacityStep(step string) (float64, bool) { return results.ParseCapacityStepLabel(step) }
 
 // CapacityConfigLabel describes a reference-server configuration for
 // CapacityResult.Config: "workers=2", "workers=2 max_batch=8 max_wait=5ms".
@@ -72,6 +61,9 @@ type RunnerProber struct {
 	// Observe, when set, receives every probe's outcome (warm-up
 	// included), e.g. to list the probes in run.json.
 	Observe func(PhaseOutcome)
+	// Until, when set, stops each recorded probe once its metric is known
+	// to the asked width (the probe duration is then its limit).
+	Until *scenarios.Until
 
 	mu     sync.Mutex
 	probes int
@@ -140,8 +132,13 @@ func (p *RunnerProber) probe(ctx context.Context, rps float64, d time.Duration, 
 		return nil
 	}
 	record := true // always route records through the collector
+	var until *scenarios.Until
+	if keep {
+		until = p.Until // the warm-up runs its full length
+	}
 	out, err := r.RunPhase(ctx, PhaseRun{
-		Phase:      scenarios.Phase{Name: name, Targets: []string{p.Target.Name()}, Duration: d, Traffic: traffic, MaxInFlight: p.MaxInFlight},
+		Phase: scenarios.Phase{Name: name, Targets: []string{p.Target.Name()}, Duration: d, Traffic: traffic,
+			MaxInFlight: p.MaxInFlight, Until: until},
 		Traffic:    &traffic,
 		Targets:    []Target{p.Target},
 		Step:       step,
@@ -222,7 +219,7 @@ func CapacityConfigs(s *scenarios.Scenario, targets map[string]Target, runner *R
 		if !ok {
 			return nil, fmt.Errorf("experiments.capacity: no target named %q", name)
 		}
-		cfg := CapacityConfig{Target: name, Prober: &RunnerProber{Runner: runner, Target: t, Record: true, Observe: observe}}
+		cfg := CapacityConfig{Target: name, Prober: &RunnerProber{Runner: runner, Target: t, Record: true, Observe: observe, Until: c.Until}}
 		if sv, ok := servers[specs[name].Server]; ok && specs[name].Server != "" {
 			cfg.Config = CapacityConfigLabel(sv)
 		}

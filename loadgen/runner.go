@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/benchctl/benchctl/confidence"
 	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
 )
@@ -260,15 +262,32 @@ func (r *Runner) RunPhase(ctx context.Context, run PhaseRun) (PhaseOutcome, erro
 		tick = tk.C
 	}
 
-	interrupted := false
+	interrupted, early := false, false
 	var stoppedAt time.Time
 	ctxDone := ctx.Done()
 	var drainTimer <-chan time.Time
+	var until *untilWatch
+	var untilTick <-chan time.Time
+	if u := run.Phase.Until; u != nil {
+		until = newUntilWatch(*u, attacks)
+		tk := time.NewTicker(UntilCheckInterval)
+		defer tk.Stop()
+		untilTick = tk.C
+	}
 wait:
 	for {
 		select {
 		case <-done:
 			break wait
+		case <-untilTick:
+			if until.check() {
+				// The metric is known well enough: stop sending, let the
+				// requests in flight finish (they are recorded).
+				early, stoppedAt, untilTick = true, time.Now(), nil
+				for _, a := range attacks {
+					a.atk.Stop()
+				}
+			}
 		case <-ctxDone:
 			interrupted, stoppedAt, ctxDone = true, time.Now(), nil
 			for _, a := range attacks {
@@ -293,7 +312,7 @@ wait:
 
 	ran := sched.Duration
 	scheduled := int64(sched.Len())
-	if interrupted {
+	if interrupted || early {
 		ran = min(stoppedAt.Sub(start), sched.Duration)
 		// Hits due within the lateness threshold before the stop are not
 		// counted as missed.
@@ -310,6 +329,16 @@ wait:
 			Model: sched.Model, Recorded: record, DurationS: ran.Seconds(), Scheduled: scheduled,
 			Start: start.UTC(), Interrupted: interrupted,
 		},
+	}
+	if until != nil {
+		out.Info.UntilMetric = string(until.rule.Metric)
+		out.Info.Stopped = confidence.StoppedMaxDuration
+		if early {
+			out.Info.Stopped = confidence.StoppedCI
+		}
+		if w := until.widest(); !math.IsInf(w, 0) && !math.IsNaN(w) {
+			out.Info.UntilRelWidth = &w
+		}
 	}
 	// The phase's start is the instant its schedule is anchored to (the
 	// earliest pacer's start), so intended − start is the schedule offset.

@@ -1,6 +1,7 @@
 package pricing
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -47,6 +48,8 @@ type rowAcc struct {
 	estimate                        bool
 	// sumGW is Σ metered API Gateway requests over the priced requests.
 	sumGW int64
+	// hostBusy: the phase (and step) was host_busy.
+	hostBusy bool
 }
 
 // addU adds one request's billed unit exactly: whole milliseconds (the
@@ -109,6 +112,12 @@ type AnalyzeOptions struct {
 
 // AnalyzeRunWith is AnalyzeRun with options.
 func AnalyzeRunWith(book *Book, records RecordReader, sum *results.Summary, sc *scenarios.Scenario, opts AnalyzeOptions) error {
+	return AnalyzeRunContext(context.Background(), book, records, sum, sc, opts)
+}
+
+// AnalyzeRunContext is AnalyzeRunWith that stops with ctx's error once ctx
+// is cancelled (the break-even searches watch it).
+func AnalyzeRunContext(ctx context.Context, book *Book, records RecordReader, sum *results.Summary, sc *scenarios.Scenario, opts AnalyzeOptions) error {
 	switch opts.InitRule {
 	case "", InitRuleAuto, InitRuleBilled, InitRuleLegacy:
 	default:
@@ -159,7 +168,10 @@ func AnalyzeRunWith(book *Book, records RecordReader, sum *results.Summary, sc *
 			seed = sc.Seed
 		}
 		for _, r := range rows {
-			sum.Cost = append(sum.Cost, r.costRow(seed))
+			r.hostBusy = results.PhaseHostBusy(sum.Targets, r.target, r.phase, r.step)
+			row := r.costRow(seed)
+			row.HostBusy = r.hostBusy
+			sum.Cost = append(sum.Cost, row)
 			if r.estimate && r.cfg.platform != PlatformLambda {
 				notes = appendOnce(notes, fmt.Sprintf("%s: cost estimated from client latency with the %s %s rules (the platform reported no billed duration)", r.target, r.cfg.platform, r.cfg.plan))
 			} else if r.estimate {
@@ -201,7 +213,9 @@ func AnalyzeRunWith(book *Book, records RecordReader, sum *results.Summary, sc *
 	if err != nil {
 		return err
 	}
-	sum.BreakEven = a.BreakEven(true)
+	if sum.BreakEven, err = a.BreakEven(ctx, true); err != nil {
+		return fmt.Errorf("analyze run: %w", err)
+	}
 	sum.MonthlyCost = nil
 	if v := ProfileVolume(sc); v > 0 {
 		sum.MonthlyCost = a.MonthlyCosts(v)
@@ -217,6 +231,9 @@ func AnalyzeRunWith(book *Book, records RecordReader, sum *results.Summary, sc *
 // unitOf returns the billed unit (ms) of one record for the configuration
 // and its cold-start extra, and whether the record is priced at all.
 func unitOf(c *configStat, r *results.Record, initBilledRule func(time.Time) bool) (u, coldExtra float64, ok bool) {
+	if !plausibleRecord(r) {
+		return 0, 0, false
+	}
 	switch c.platform {
 	case PlatformLambda:
 		if r.DurationMs == nil && r.BilledDurationMs == nil {
@@ -256,11 +273,12 @@ func unitOf(c *configStat, r *results.Record, initBilledRule func(time.Time) boo
 		if r.Latency <= 0 {
 			return 0, 0, false
 		}
-		ms := CeilMs(float64(r.Latency) / 1e6)
-		if c.plan == "consumption" {
-			ms = decimal.Max(ms, decimal.NewFromInt(int64(c.entry.Azure.MinDurationMs)))
+		return c.entry.Azure.BilledMs(float64(r.Latency) / 1e6).InexactFloat64(), 0, true
+	case PlatformSageMakerServerless:
+		if r.Latency <= 0 {
+			return 0, 0, false
 		}
-		return ms.InexactFloat64(), 0, true
+		return ceilTo(float64(r.Latency)/1e6, max(c.entry.SageMaker.RoundingMs, 1)).InexactFloat64(), 0, true
 	}
 	return 0, 0, false
 }
@@ -281,17 +299,9 @@ func accumulate(book *Book, records RecordReader, sc *scenarios.Scenario, initRu
 	cfgs := map[cfgKey]*configStat{}
 	lastMem := map[string]int{}
 	noMem := map[string]int64{}
-	// The INIT rule: billed from the book's date; before it only for
-	// non-ZIP configurations (the local platform reports which it applied).
-	initRule := func(e *Entry) func(time.Time) bool {
-		switch initRuleName {
-		case InitRuleBilled:
-			return func(time.Time) bool { return true }
-		case InitRuleLegacy:
-			return func(time.Time) bool { return false }
-		}
-		return func(t time.Time) bool { return e.Lambda.InitBilled(t, true) }
-	}
+	// The INIT rule: billed from the book's date; before it by the
+	// target's runtime kind (see initRules).
+	initRule := newInitRules(initRuleName)
 	var rec results.Record
 	for i := 0; ; i++ {
 		rec = results.Record{}
@@ -382,7 +392,9 @@ func accumulate(book *Book, records RecordReader, sc *scenarios.Scenario, initRu
 			}
 			rule := func(time.Time) bool { return true }
 			if c.entry.Lambda != nil {
-				rule = initRule(c.entry)
+				if rule, err = initRule.forTarget(c.entry, t); err != nil {
+					return nil, nil, fmt.Errorf("analyze run: %w", err)
+				}
 			}
 			u, ce, ok := unitOf(c, &rec, rule)
 			if !ok {
@@ -395,8 +407,8 @@ func accumulate(book *Book, records RecordReader, sc *scenarios.Scenario, initRu
 			r.n++
 			r.addU(u)
 			r.units = append(r.units, u)
-			if c.apigw != nil {
-				r.sumGW += c.apigw.APIGateway.MeteredRequests(rec.BytesOut + rec.BytesIn)
+			if c.metered() {
+				r.sumGW += c.meteredUnits(rec.BytesOut + rec.BytesIn)
 			}
 			if rec.Cold || rec.InitDurationMs != nil {
 				r.nCold++
@@ -441,7 +453,7 @@ func accumulate(book *Book, records RecordReader, sc *scenarios.Scenario, initRu
 		notes = append(notes, fmt.Sprintf("%s: %d requests with no memory size (no REPORT, e.g. throttled before any other request) are not priced", name, n))
 	}
 	sort.Strings(notes)
-	return out, notes, nil
+	return out, append(notes, initRule.notes()...), nil
 }
 
 // costRow turns an accumulator into its summary row; the CI is a bootstrap

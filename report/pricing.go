@@ -50,7 +50,7 @@ func PricingAnalysis(book *pricing.Book) AnalyzeFunc {
 			}
 			return run.Records(r)
 		})
-		if err := pricing.AnalyzeRun(book, read, sum, sc); err != nil {
+		if err := pricing.AnalyzeRunContext(ctx, book, read, sum, sc, pricing.AnalyzeOptions{}); err != nil {
 			return fmt.Errorf("re-price: %w", err)
 		}
 		return nil

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/benchctl/benchctl/confidence"
 )
 
 // Histogram range and precision: values are recorded in microseconds from
@@ -47,7 +49,8 @@ const (
 	MethodHDR = "hdr-3sf"
 	// MethodExact: percentiles computed exactly from all samples by linear
 	// interpolation between closest ranks (Hyndman–Fan type 7, as numpy and
-	// montanaflynn/stats), used when there are at most ExactMaxSamples.
+	// montanaflynn/stats; confidence.Type7), used when there are at most
+	// ExactMaxSamples.
 	MethodExact = "exact-type7"
 )
 
@@ -117,8 +120,8 @@ func (d *dist) Distribution() Distribution {
 		slices.Sort(s)
 		return Distribution{
 			Count: d.n, Min: d.min, Mean: d.mean, Stdev: sd,
-			P50: type7(s, 0.50), P90: type7(s, 0.90), P95: type7(s, 0.95),
-			P99: type7(s, 0.99), P999: type7(s, 0.999), Max: d.max,
+			P50: confidence.Type7(s, 0.50), P90: confidence.Type7(s, 0.90), P95: confidence.Type7(s, 0.95),
+			P99: confidence.Type7(s, 0.99), P999: confidence.Type7(s, 0.999), Max: d.max,
 			Method: MethodExact,
 		}
 	}
@@ -142,20 +145,6 @@ func DistributionOf(vals []float64) Distribution {
 		d.addMs(v)
 	}
 	return d.Distribution()
-}
-
-// type7 is the q-quantile (0..1) of sorted s by linear interpolation
-// between closest ranks: h = q·(n−1), x[⌊h⌋] + (h−⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋]).
-func type7(s []float64, q float64) float64 {
-	if len(s) == 0 {
-		return 0
-	}
-	h := q * float64(len(s)-1)
-	lo := int(math.Floor(h))
-	if lo >= len(s)-1 {
-		return s[len(s)-1]
-	}
-	return s[lo] + (h-float64(lo))*(s[lo+1]-s[lo])
 }
 
 // Aggregator folds the records of one (target, phase, step) into a
@@ -270,6 +259,10 @@ func (a *Aggregator) Add(r *Record) {
 type PhaseInfo struct {
 	DurationS float64
 	Scheduled int64
+	// Host is the host's load while the phase ran (nil: not measured).
+	Host *HostLoad
+	// Stopped is how a phase with an until: rule ended (PhaseRunInfo.Stopped).
+	Stopped string
 }
 
 // Summary returns the phase summary. slo, when not nil, is evaluated.
@@ -281,6 +274,7 @@ func (a *Aggregator) Summary(info PhaseInfo, slo *SLOSpec) PhaseSummary {
 		ServiceLatencyMs: a.service.Distribution(),
 		ColdStarts:       a.cold, Throttles: a.throttles, FunctionErrors: a.fnErr,
 		MaxMemoryUsedMB: a.maxMem, MemorySizeMB: a.memSize, GBSeconds: a.gbSeconds,
+		Host: info.Host, HostBusy: info.Host != nil && info.Host.Busy, Stopped: info.Stopped,
 	}
 	if s.Errors == nil {
 		s.Errors = map[string]int64{}
@@ -467,6 +461,8 @@ func phaseInfos(phases []PhaseRunInfo) phaseInfoSet {
 			}
 			k := aggKey{t, p.Name, p.Step, p.Experiment}
 			in := infos[k]
+			in.Host = MergeHostLoads([]*HostLoad{in.Host, p.Host}, []float64{in.DurationS, p.DurationS})
+			in.Stopped = mergeStopped(in.Stopped, p.Stopped)
 			in.DurationS += p.DurationS
 			in.Scheduled += p.Scheduled
 			infos[k] = in
@@ -481,6 +477,8 @@ func (s phaseInfoSet) of(k aggKey) PhaseInfo {
 	in := s[k]
 	if k.target != "" {
 		all := s[aggKey{"", k.phase, k.step, k.experiment}]
+		in.Host = MergeHostLoads([]*HostLoad{in.Host, all.Host}, []float64{in.DurationS, all.DurationS})
+		in.Stopped = mergeStopped(in.Stopped, all.Stopped)
 		in.DurationS += all.DurationS
 		in.Scheduled += all.Scheduled
 	}

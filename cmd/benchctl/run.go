@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/benchctl/benchctl/hostload"
 	"github.com/benchctl/benchctl/loadgen"
 	"github.com/benchctl/benchctl/pricing"
 	"github.com/benchctl/benchctl/results"
@@ -44,6 +45,8 @@ type RunOptions struct {
 	Quiet bool
 	// FailOnSLO makes a violated SLO exit with status 3.
 	FailOnSLO bool
+	// FailOnInterference makes a host_busy run exit with status 5.
+	FailOnInterference bool
 	// Args is the command line, recorded in run.json.
 	Args []string
 	// Prices is a price-book file overriding/extending the embedded one.
@@ -101,6 +104,9 @@ Options:
   --dry-run       print each phase's schedule (requests, mean and peak rate); send nothing
   --quiet         no progress display (it is only drawn when stderr is a terminal)
   --fail-on-slo   exit 3 when an SLO is violated
+  --fail-on-interference
+                  exit 5 when the host was busy (host_busy: other processes,
+                  steal or memory pressure) during a recorded phase
   --prices FILE   price book overriding/extending the embedded one
   --max-spend USD refuse to start when the estimated spend on real cloud
                   endpoints exceeds USD (default 5, or pricing.max_spend_usd)
@@ -150,6 +156,7 @@ Output:
 	cmd.Flags().IntVar(&opts.Workers, "workers", 0, "number of load generators of a distributed run")
 	cmd.Flags().BoolVar(&opts.AllowPartial, "allow-partial", false, "merge a distributed run with gaps without failing it")
 	cmd.Flags().BoolVar(&opts.FailOnSLO, "fail-on-slo", false, "exit 3 when an SLO is violated")
+	cmd.Flags().BoolVar(&opts.FailOnInterference, "fail-on-interference", false, "exit 5 when the host was busy during a recorded phase")
 	cmd.Flags().StringVar(&opts.Prices, "prices", "", "price-book file overriding/extending the embedded one")
 	cmd.Flags().Float64Var(&opts.MaxSpend, "max-spend", pricing.DefaultMaxSpendUSD, "refuse to start when the estimated spend on real cloud endpoints exceeds this many USD")
 	return cmd
@@ -198,6 +205,8 @@ type runState struct {
 	capacity []results.CapacityResult
 	// interrupted is set when a phase was cut short by Ctrl-C.
 	interrupted bool
+	// host samples host interference (nil when it cannot be measured).
+	host *hostload.Sampler
 	// mu guards info while phases run.
 	mu sync.Mutex
 }
@@ -215,9 +224,9 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	book, err := pricing.LoadBookFor(s, opts.Prices)
+	book, err := pricingCheckScenario(s, opts.Prices)
 	if err != nil {
-		return &FlagError{Err: fmt.Errorf("price book: %w", err)}
+		return &FlagError{Err: err}
 	}
 	if opts.DryRun {
 		if err := runDryRun(opts, s); err != nil {
@@ -267,10 +276,12 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 	}
 	stopSignals := st.handleSecondInterrupt()
 	defer stopSignals()
+	st.startHostSampler(ctx)
 	phaseErr := st.runPhases(ctx)
 	if phaseErr == nil && !st.interrupted {
 		phaseErr = st.runExperiments(ctx)
 	}
+	st.stopHostSampler()
 	if err := st.finish(); err != nil {
 		return errors.Join(phaseErr, err)
 	}
@@ -282,6 +293,12 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 	fmt.Fprintf(opts.IO.Out, "results: %s\n", st.writer.Dir)
 	if st.interrupted || ctx.Err() != nil {
 		return &InterruptedError{Dir: st.writer.Dir}
+	}
+	if w := hostWarning(st.summary); w != "" {
+		fmt.Fprintln(opts.IO.Out, "warning:", w)
+		if opts.FailOnInterference {
+			return &InterferenceError{Msg: w}
+		}
 	}
 	if v := results.SLOViolations(st.summary.Targets); opts.FailOnSLO && len(v) > 0 {
 		return &SLOError{Violations: v}
@@ -480,6 +497,7 @@ func (st *runState) runPhase(ctx context.Context, run loadgen.PhaseRun) (loadgen
 // phaseDone lists every phase and experiment step the runner ran in
 // run.json (Summarize takes durations and scheduled counts from there).
 func (st *runState) phaseDone(out loadgen.PhaseOutcome) {
+	out.Info.Host = st.hostLoad(out.Info)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.info.Phases = append(st.info.Phases, out.Info)
@@ -574,11 +592,15 @@ func printSummaryTable(w io.Writer, sum *results.Summary) {
 			if p.GeneratorFellBehind {
 				lag += " (generator fell behind)"
 			}
+			if p.HostBusy {
+				lag += " (host busy)"
+			}
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f%%\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t%s\n", t.Name, name, p.Requests, success,
 				p.AchievedRPS, p.LatencyMs.P50, p.LatencyMs.P95, p.LatencyMs.P99, lag, slo)
 		}
 	}
 	tw.Flush()
+	printUntil(w, sum)
 }
 
 // runDryRun prints each phase's schedule: planned requests per target,

@@ -60,6 +60,10 @@ func completeSummary(dir string, s *scenarios.Scenario, sum *results.Summary, bo
 	if len(capacity) > 0 {
 		sum.Experiments.Capacity = capacity
 	}
+	// host_busy reaches the experiments before pricing reads them, and the
+	// priced rows after.
+	results.MarkHostBusy(sum)
+	defer results.MarkHostBusy(sum)
 	if book == nil {
 		return nil
 	}

@@ -48,5 +48,8 @@ func (st *runState) renderReport(ctx context.Context) {
 			lead = fmt.Sprintf("for the cheapest function configuration meeting the SLO (%d other configurations in the report): ", n)
 		}
 		fmt.Fprintf(w, "\nverdict: %s%s\n", lead, strings.Join(texts, " "))
+		if hb := m.HostBusyText(); hb != "" {
+			fmt.Fprintf(w, "host busy: %s\n", hb)
+		}
 	}
 }
