@@ -9,17 +9,16 @@ import (
 	"github.com/benchctl/benchctl/report"
 )
 
-// renderReport writes the report into the run directory (also after
-// Ctrl-C, from what was recorded) and prints where it is, the headline
-// and the decision table.
+// renderReport writes the report into the run directory and prints where
+// it is, the headline and the decision table; a Ctrl-C (ctx) stops it.
 func (st *runState) renderReport(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	var opts []report.Option
 	if st.book != nil {
 		opts = append(opts, report.WithCurves(report.PricingCurves(st.book)))
 	}
-	m, err := report.Load(ctx, st.writer.Dir, opts...)
+	m, err := report.Load(ctx, st.dir, opts...)
 	if err != nil {
 		fmt.Fprintln(st.opts.IO.Err, "benchctl: warning: report:", err)
 		return
@@ -29,7 +28,7 @@ func (st *runState) renderReport(ctx context.Context) {
 		fmt.Fprintln(st.opts.IO.Err, "benchctl: warning: report:", err)
 		return
 	}
-	written, err := report.WriteFormats(ctx, m, st.writer.Dir, names)
+	written, err := report.WriteFormats(ctx, m, st.dir, names)
 	if err != nil {
 		fmt.Fprintln(st.opts.IO.Err, "benchctl: warning: report:", err)
 	}
