@@ -42,8 +42,8 @@ type DecideOptions struct {
 //
 // Recommended is the cheapest option meeting the SLO at the profile;
 // Serverless and AlwaysOn the cheapest of each family meeting it (the
-// cheapest of the family when none does), and Flip the break-even between
-// those two. Options are ordered: the recommended first, then the others
+// cheapest of the family when none does), and Flip where the answer flips
+// (see flipOf). Options are ordered: the recommended first, then the others
 // meeting the SLO by cost, then those failing it by cost.
 func Decide(sum *results.Summary, sc *scenarios.Scenario, opts DecideOptions) *results.Decision {
 	if opts.MinMonthlyRequests <= 0 {
@@ -133,13 +133,10 @@ func Decide(sum *results.Summary, sc *scenarios.Scenario, opts DecideOptions) *r
 			be := results.BreakEvenOutcome(br, ref.MonthlyCostUSD < o.MonthlyCostUSD, inRange)
 			be.AlwaysOn = o.Option
 			o.BreakEven = &be
-			if o.Option == d.AlwaysOn {
-				flip := be
-				d.Flip = &flip
-			}
 			break
 		}
 	}
+	d.Flip = flipOf(d, ref)
 
 	d.Flags = results.MeasurementFlags(sum)
 	if len(recalled) > 0 {
@@ -148,6 +145,41 @@ func Decide(sum *results.Summary, sc *scenarios.Scenario, opts DecideOptions) *r
 			len(recalled), len(d.PricesUsed), map[bool]string{true: "is", false: "are"}[len(recalled) == 1], strings.Join(recalled, ", "))})
 	}
 	return d
+}
+
+// flipOf is where the answer flips. With a serverless recommendation, the
+// lowest volume at which an always-on option meeting the SLO becomes
+// cheaper than it (rising traffic meets that option first), else the
+// outcome against the cheapest always-on option (AlwaysOn); with an
+// always-on recommendation, the break-even between it and the serverless
+// configuration. Nil when either family is missing.
+func flipOf(d *results.Decision, ref *results.DecisionOption) *results.DecisionBreakEven {
+	if ref == nil {
+		return nil
+	}
+	var first, alwaysOn *results.DecisionBreakEven
+	for i := range d.Options {
+		o := &d.Options[i]
+		be := o.BreakEven
+		if be == nil {
+			continue
+		}
+		if o.Option == d.AlwaysOn {
+			alwaysOn = be
+		}
+		if d.Recommended == ref.Option && o.MeetsSLO() && be.Outcome == results.BreakEvenServerlessBelow &&
+			(first == nil || be.MonthlyRequests < first.MonthlyRequests) {
+			first = be
+		}
+	}
+	if first == nil {
+		first = alwaysOn
+	}
+	if first == nil {
+		return nil
+	}
+	flip := *first
+	return &flip
 }
 
 // judgeServerless fills a serverless option's p99 and SLO outcome from its

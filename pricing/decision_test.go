@@ -110,11 +110,14 @@ func decisionSummary() (*results.Summary, *scenarios.Scenario) {
 	}
 	sum.MonthlyCost = []results.MonthlyCostRow{serverless(256, 2.5), serverless(1024, 3.1), serverless(1769, 5.0), serverless(2048, 4.2),
 		{Option: "t3.medium fleet", Kind: results.OptionFleet, Instance: "t3.medium", MonthlyRequests: 5e6, MonthlyCostUSD: 30.37},
+		{Option: "c7g.large fleet", Kind: results.OptionFleet, Instance: "c7g.large", MonthlyRequests: 5e6, MonthlyCostUSD: 52.92},
 		{Option: "m7g.large LMI", Kind: results.OptionLambdaManaged, Instance: "m7g.large", MonthlyRequests: 5e6, MonthlyCostUSD: 207.51}}
 	sum.BreakEven = []results.BreakEvenRow{
 		{Serverless: "fn memory_mb=1024", Instance: "t3.medium", Fleet: "t3.medium fleet", MonthlyRequests: 65.5e6, AverageRPS: AverageRPS(65.5e6),
 			MonthlyRequestsLow: 49.5e6, MonthlyRequestsHigh: 112e6, CrossingsCount: 3,
 			Crossings: []results.Crossing{{MonthlyRequests: 65.5e6, Direction: "serverless_becomes_dearer"}}},
+		{Serverless: "fn memory_mb=1024", Instance: "c7g.large", Fleet: "c7g.large fleet", MonthlyRequests: 40e6, AverageRPS: AverageRPS(40e6),
+			Crossings: []results.Crossing{{MonthlyRequests: 40e6, Direction: "serverless_becomes_dearer"}}},
 		{Serverless: "fn memory_mb=1024", Instance: "m7g.large", InstanceKind: results.OptionLambdaManaged, Fleet: "m7g.large LMI", Crossings: []results.Crossing{}},
 		{Serverless: "fn memory_mb=256", Instance: "t3.medium", Fleet: "t3.medium fleet", MonthlyRequests: 80e6},
 	}
@@ -130,18 +133,23 @@ func TestDecide(t *testing.T) {
 	for _, o := range d.Options {
 		order = append(order, o.Option+":"+o.SLO)
 	}
-	if got, want := strings.Join(order, " "), "fn memory_mb=1024:pass fn memory_mb=2048:pass t3.medium fleet:pass m7g.large LMI:pass fn memory_mb=256:fail fn memory_mb=1769:fail"; got != want {
+	if got, want := strings.Join(order, " "), "fn memory_mb=1024:pass fn memory_mb=2048:pass t3.medium fleet:pass c7g.large fleet:pass m7g.large LMI:pass fn memory_mb=256:fail fn memory_mb=1769:fail"; got != want {
 		t.Errorf("options\n got %s\nwant %s", got, want)
 	}
 	if d.Recommended != "fn memory_mb=1024" || !d.Options[0].Recommended || d.Serverless != "fn memory_mb=1024" || d.AlwaysOn != "t3.medium fleet" {
 		t.Errorf("recommended %q, serverless %q, always-on %q", d.Recommended, d.Serverless, d.AlwaysOn)
 	}
-	if f := d.Flip; f == nil || f.Outcome != results.BreakEvenServerlessBelow || f.MonthlyRequests != 65.5e6 || f.MonthlyRequestsLow != 49.5e6 || f.Crossings != 3 {
-		t.Errorf("flip = %+v", d.Flip)
-	}
 	byName := map[string]results.DecisionOption{}
 	for _, o := range d.Options {
 		byName[o.Option] = o
+	}
+	// Rising traffic meets c7g.large's break-even (40 M) before t3.medium's
+	// (65.5 M), though t3.medium is the cheaper at the profile.
+	if f := d.Flip; f == nil || f.Outcome != results.BreakEvenServerlessBelow || f.MonthlyRequests != 40e6 || f.AlwaysOn != "c7g.large fleet" {
+		t.Errorf("flip = %+v, want c7g.large's break-even", d.Flip)
+	}
+	if o := byName["t3.medium fleet"]; o.BreakEven == nil || o.BreakEven.MonthlyRequests != 65.5e6 || o.BreakEven.MonthlyRequestsLow != 49.5e6 || o.BreakEven.Crossings != 3 {
+		t.Errorf("t3.medium break-even = %+v", o.BreakEven)
 	}
 	if o := byName["m7g.large LMI"]; o.BreakEven == nil || o.BreakEven.Outcome != results.BreakEvenServerlessAlways {
 		t.Errorf("LMI break-even = %+v, want serverless always cheaper (no crossing, serverless cheaper at the profile)", o.BreakEven)

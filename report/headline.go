@@ -162,7 +162,13 @@ func flipSentence(d *results.Decision, rec, alt *results.DecisionOption, many bo
 	case results.BreakEvenServerlessBelow:
 		switch {
 		case serverlessRec && f.MonthlyRequests >= d.MonthlyRequests:
-			return "Serverless stays cheaper up to " + at() + "."
+			s := "Serverless stays cheaper up to " + at()
+			if f.AlwaysOn != alt.Option {
+				if o := decisionOption(d, f.AlwaysOn); o != nil {
+					s += ", where " + headlineLabel(*o, many) + " becomes cheaper"
+				}
+			}
+			return s + "."
 		case serverlessRec:
 			return fmt.Sprintf("The costs cross %d times: serverless is first dearer than %s at %s.", f.Crossings, instance, at())
 		default:

@@ -32,8 +32,12 @@ type Decision struct {
 	// AlwaysOn is the cheapest always-on option meeting the SLO (a fleet of
 	// instances or Lambda Managed Instances); empty when none was priced.
 	AlwaysOn string `json:"always_on,omitempty"`
-	// Flip is where the answer between Serverless and AlwaysOn flips (nil
-	// when either is missing).
+	// Flip is where the answer flips: with a serverless recommendation, the
+	// lowest volume at which an always-on option meeting the SLO becomes
+	// cheaper (its AlwaysOn names which; the break-even against AlwaysOn
+	// when none does in the range searched); with an always-on
+	// recommendation, its break-even against Serverless. Nil when either
+	// family is missing.
 	Flip *DecisionBreakEven `json:"flip,omitempty"`
 	// BreakEvenMinMonthlyRequests and BreakEvenMaxMonthlyRequests are the
 	// volumes the break-even search covered: "no crossing" means none in
