@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/benchctl/benchctl/pricing"
+	"github.com/benchctl/benchctl/results"
 )
 
 // TestDecisionPageRestsOn renders a paper-fig3-shaped run (synthetic
@@ -93,5 +94,60 @@ func TestWriteTerminal(t *testing.T) {
 	}
 	if !strings.Contains(out, "⚠ Synthetic weights: ") {
 		t.Errorf("no synthetic-weights flag:\n%s", out)
+	}
+}
+
+// TestHeadlineCases writes the headline of decisions of every shape.
+func TestHeadlineCases(t *testing.T) {
+	t.Parallel()
+	p99 := func(v float64) *float64 { return &v }
+	serverless := results.DecisionOption{Option: "fn 1024 MB arm64", Kind: results.OptionServerless, Platform: "aws-lambda", MemoryMB: 1024,
+		Architecture: "arm64", Target: "fn", MonthlyCostUSD: 4.16, SLO: results.SLOPass, P99Ms: p99(150)}
+	fleet := results.DecisionOption{Option: "t3.medium fleet (…)", Kind: results.OptionFleet, Instance: "t3.medium", MonthlyCostUSD: 30.37, SLO: results.SLOPass}
+	lmi := results.DecisionOption{Option: "m7g.large LMI (…)", Kind: results.OptionLambdaManaged, Instance: "m7g.large", MonthlyCostUSD: 207.51, SLO: results.SLOPass}
+	below := &results.DecisionBreakEven{Outcome: results.BreakEvenServerlessBelow, MonthlyRequests: 59.9e6, AverageRPS: 22.8,
+		MonthlyRequestsLow: 44.7e6, MonthlyRequestsHigh: 98.6e6, AlwaysOn: fleet.Option}
+	dec := func(rec, serverlessName, alwaysOn string, flip *results.DecisionBreakEven, opts ...results.DecisionOption) *results.Summary {
+		for i := range opts {
+			opts[i].Recommended = opts[i].Option == rec
+		}
+		return &results.Summary{Decision: &results.Decision{MonthlyRequests: 5e6, Recommended: rec, Serverless: serverlessName, AlwaysOn: alwaysOn,
+			Flip: flip, Options: opts, BreakEvenMaxMonthlyRequests: 1e11}}
+	}
+	failing := fleet
+	failing.SLO, failing.SLOViolations = results.SLOFail, []string{"p99 317.8 ms > 300 ms"}
+	cheapFailing := serverless
+	cheapFailing.SLO, cheapFailing.SLOViolations, cheapFailing.MonthlyCostUSD = results.SLOFail, []string{"p99 778.3 ms > 300 ms"}, 2.5
+	tests := []struct {
+		name string
+		sum  *results.Summary
+		want string
+	}{
+		{"serverless wins", dec(serverless.Option, serverless.Option, fleet.Option, below, serverless, fleet, lmi),
+			"At 5.0 M requests/month: Lambda 1,024 MB arm64 $4.16/month vs t3.medium $30.37 (7.3× cheaper). Serverless stays cheaper up to 59.9 M requests/month (95% CI 44.7–98.6 M), 22.8 requests/s on average."},
+		{"another instance flips first", dec(serverless.Option, serverless.Option, fleet.Option,
+			&results.DecisionBreakEven{Outcome: results.BreakEvenServerlessBelow, MonthlyRequests: 30e6, AverageRPS: 11.4, AlwaysOn: lmi.Option}, serverless, fleet, lmi),
+			"Serverless stays cheaper up to 30.0 M requests/month, 11.4 requests/s on average, where m7g.large Lambda Managed Instances becomes cheaper."},
+		{"never crosses", dec(serverless.Option, serverless.Option, fleet.Option, &results.DecisionBreakEven{Outcome: results.BreakEvenServerlessAlways}, serverless, fleet),
+			"Serverless stays cheaper at every volume up to 100 B requests/month."},
+		{"always-on fails the SLO too", dec(serverless.Option, serverless.Option, failing.Option, below, serverless, failing),
+			"(7.3× cheaper; t3.medium failed the SLO in this run: p99 317.8 ms > 300 ms)."},
+		{"the cheaper fails the SLO", dec(fleet.Option, cheapFailing.Option, fleet.Option, below, fleet, cheapFailing),
+			"At 5.0 M requests/month: t3.medium at $30.37/month is the cheapest option meeting the SLO; the cheapest serverless configuration, Lambda 1,024 MB arm64, would cost $2.50 but does not meet it (p99 778.3 ms > 300 ms)."},
+		{"nothing meets the SLO", dec("", cheapFailing.Option, failing.Option, nil, cheapFailing, failing),
+			"At 5.0 M requests/month: no option met the SLO; the cheapest, Lambda 1,024 MB arm64, costs $2.50/month (p99 150 ms)."},
+		{"no always-on option", dec(serverless.Option, serverless.Option, "", nil, serverless),
+			"Lambda 1,024 MB arm64 at $4.16/month is the only serverless option meeting the SLO; no always-on option was priced (no instance capacity)."},
+		{"no profile", &results.Summary{Decision: &results.Decision{Options: []results.DecisionOption{}}, BreakEven: []results.BreakEvenRow{{}}},
+			"No traffic profile to price the options at"},
+		{"not priced", &results.Summary{}, "No decision: nothing was priced"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := headlineText(tc.sum); !strings.Contains(got, tc.want) {
+				t.Errorf("headline\n got %s\nwant …%s…", got, tc.want)
+			}
+		})
 	}
 }

@@ -105,8 +105,11 @@ func headlineText(s *results.Summary) string {
 		if rec.Kind != results.OptionServerless {
 			missing = "no serverless configuration was priced"
 		}
-		return fmt.Sprintf("%s%s at %s/month is the cheapest of the %d %s options meeting the SLO; %s.", at, headlineLabel(*rec, many),
-			fmtUSD(rec.MonthlyCostUSD), n, kindLabel(rec.Kind), missing)
+		of := fmt.Sprintf("the cheapest of the %d %s options meeting the SLO", n, kindLabel(rec.Kind))
+		if n == 1 {
+			of = fmt.Sprintf("the only %s option meeting the SLO", kindLabel(rec.Kind))
+		}
+		return fmt.Sprintf("%s%s at %s/month is %s; %s.", at, headlineLabel(*rec, many), fmtUSD(rec.MonthlyCostUSD), of, missing)
 	}
 	if alt.MonthlyCostUSD < rec.MonthlyCostUSD {
 		// Cheaper, but it fails the SLO (else it would be recommended).
@@ -128,8 +131,20 @@ func headlineText(s *results.Summary) string {
 	var b strings.Builder
 	b.WriteString(at)
 	fmt.Fprintf(&b, "%s %s/month vs %s %s", headlineLabel(*rec, many), fmtUSD(rec.MonthlyCostUSD), headlineLabel(*alt, many), fmtUSD(alt.MonthlyCostUSD))
+	var notes []string
 	if r := fmtRatio(alt.MonthlyCostUSD, rec.MonthlyCostUSD); r != "" {
-		fmt.Fprintf(&b, " (%s cheaper)", r)
+		notes = append(notes, r+" cheaper")
+	}
+	if !alt.MeetsSLO() {
+		// Nothing of its family met the SLO: the comparison is on cost alone.
+		why := headlineLabel(*alt, many) + " failed the SLO in this run"
+		if len(alt.SLOViolations) > 0 {
+			why += ": " + alt.SLOViolations[0]
+		}
+		notes = append(notes, why)
+	}
+	if len(notes) > 0 {
+		b.WriteString(" (" + strings.Join(notes, "; ") + ")")
 	}
 	b.WriteString(".")
 	if f := flipSentence(d, rec, alt, many); f != "" {
