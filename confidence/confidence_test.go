@@ -256,3 +256,32 @@ func BenchmarkQuantileInterval(b *testing.B) {
 		QuantileInterval(x, 0.99, 0.95)
 	}
 }
+
+// TestNormalRanksNearExact: beyond exactRanksMax the normal approximation
+// gives ranks within one of the exact binomial ones.
+func TestNormalRanksNearExact(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		n int
+		q float64
+	}{{150_000, 0.99}, {200_000, 0.5}} {
+		l, u, _, _ := QuantileRanks(c.n, c.q, 0.95)
+		cdf := binomCDFTable(c.n, c.q)
+		el, eu := 1, c.n
+		for k := 2; k <= c.n && cdf[k-1] <= 0.025; k++ {
+			el = k
+		}
+		for k := c.n; k >= 1 && 1-cdf[k-1] <= 0.025; k-- {
+			eu = k
+		}
+		if d := l - el; d < -1 || d > 1 {
+			t.Errorf("n=%d q=%v: l %d, exact %d", c.n, c.q, l, el)
+		}
+		if d := u - eu; d < -1 || d > 1 {
+			t.Errorf("n=%d q=%v: u %d, exact %d", c.n, c.q, u, eu)
+		}
+		if lr := LowerRank(c.n, c.q, 0.95); lr < el || lr > c.n {
+			t.Errorf("n=%d: one-sided lower rank %d below the two-sided %d", c.n, lr, el)
+		}
+	}
+}

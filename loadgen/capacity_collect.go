@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -26,6 +27,7 @@ type CapacityCollector struct {
 type capacityKey struct {
 	target string
 	rps    float64
+	trial  int
 }
 
 type capacityAcc struct {
@@ -47,7 +49,7 @@ func (c *CapacityCollector) Add(r *results.Record) {
 	if !ok {
 		return
 	}
-	k := capacityKey{target: r.Target, rps: rps}
+	k := capacityKey{target: r.Target, rps: rps, trial: r.Trial}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	acc := c.steps[k]
@@ -108,47 +110,69 @@ func (c *CapacityCollector) Results(s *scenarios.Scenario, opts ...CapacityOptio
 		if set.warmup != nil {
 			p.warmup = *set.warmup
 		}
-		search := &capacitySearch{plan: p, set: set}
+		var trials []int
 		for _, k := range c.order {
-			if k.target != target {
-				continue
-			}
-			acc := c.steps[k]
-			sum := acc.agg.Summary(results.PhaseInfo{}, nil)
-			var errs int64
-			for _, n := range sum.Errors {
-				errs += n
-			}
-			st := search.evaluate(ProbeResult{
-				OfferedRPS: k.rps, AchievedRPS: sum.AchievedRPS, Requests: sum.Requests, Errors: errs,
-				Latencies: acc.lat, FellBehind: sum.GeneratorFellBehind,
-				DispatchLagP99: time.Duration(sum.DispatchLagMs.P99 * float64(time.Millisecond)),
-				Duration:       time.Duration(sum.DurationS * float64(time.Second)),
-			})
-			st.OfferedRPS = k.rps
-			search.steps = append(search.steps, st)
-		}
-		if len(search.steps) == 0 {
-			continue
-		}
-		res := newCapacityResult(p, set)
-		res.CapacityRPS = 0
-		for _, st := range search.steps {
-			if st.Passed {
-				res.CapacityRPS = math.Max(res.CapacityRPS, st.OfferedRPS)
+			if k.target == target && !slices.Contains(trials, k.trial) {
+				trials = append(trials, k.trial)
 			}
 		}
-		switch {
-		case res.CapacityRPS == 0:
-			res.LimitedBy = CapacityLimitedByMinRPS
-		case res.CapacityRPS >= p.maxRPS:
-			res.LimitedBy = CapacityLimitedByMaxRPS
+		slices.Sort(trials)
+		var perTrial []results.CapacityResult
+		for _, trial := range trials {
+			if res, ok := c.resultLocked(target, trial, p, set); ok {
+				perTrial = append(perTrial, res)
+			}
 		}
-		search.finish(&res)
-		out = append(out, res)
+		if len(perTrial) > 0 {
+			out = append(out, CombineCapacityTrials(perTrial))
+		}
 	}
 	if len(out) == 0 && len(c.order) > 0 {
 		return nil, errors.New("capacity results: records name no target of the capacity block")
 	}
 	return out, nil
+}
+
+// resultLocked scores the steps of one target in one trial (0: a run of
+// one trial).
+func (c *CapacityCollector) resultLocked(target string, trial int, p capacityPlan, set capacitySettings) (results.CapacityResult, bool) {
+	search := &capacitySearch{plan: p, set: set}
+	for _, k := range c.order {
+		if k.target != target || k.trial != trial {
+			continue
+		}
+		acc := c.steps[k]
+		sum := acc.agg.Summary(results.PhaseInfo{}, nil)
+		var errs int64
+		for _, n := range sum.Errors {
+			errs += n
+		}
+		st := search.evaluate(ProbeResult{
+			OfferedRPS: k.rps, AchievedRPS: sum.AchievedRPS, Requests: sum.Requests, Errors: errs,
+			Latencies: acc.lat, FellBehind: sum.GeneratorFellBehind,
+			DispatchLagP99: time.Duration(sum.DispatchLagMs.P99 * float64(time.Millisecond)),
+			Duration:       time.Duration(sum.DurationS * float64(time.Second)),
+		})
+		st.OfferedRPS = k.rps
+		st.Trial = trial
+		search.steps = append(search.steps, st)
+	}
+	if len(search.steps) == 0 {
+		return results.CapacityResult{}, false
+	}
+	res := newCapacityResult(p, set)
+	res.CapacityRPS = 0
+	for _, st := range search.steps {
+		if st.Passed {
+			res.CapacityRPS = math.Max(res.CapacityRPS, st.OfferedRPS)
+		}
+	}
+	switch {
+	case res.CapacityRPS == 0:
+		res.LimitedBy = CapacityLimitedByMinRPS
+	case res.CapacityRPS >= p.maxRPS:
+		res.LimitedBy = CapacityLimitedByMaxRPS
+	}
+	search.finish(&res)
+	return res, true
 }

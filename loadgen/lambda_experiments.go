@@ -33,6 +33,11 @@ type ServerlessEnv struct {
 	Control []ControlOption
 	// Log, when set, gets one line per experiment step.
 	Log io.Writer
+	// Trials runs the memory sweep's configurations (target × memory
+	// size) this many times, interleaved (RunSweepTrials); Seed permutes
+	// their order. 0 or 1: one pass, target by target.
+	Trials int
+	Seed   uint64
 }
 
 // NewControlForTarget returns the control-plane client of an aws-lambda or
@@ -85,21 +90,29 @@ func RunServerlessExperiments(ctx context.Context, env ServerlessEnv) error {
 		if len(phases) == 0 {
 			return errors.New("memory_sweep: no phases listed")
 		}
+		if env.Trials > 1 {
+			var ts []SweepTarget
+			for _, sw := range sweeps {
+				ts = append(ts, SweepTarget{Name: sw.name, Target: sw.tgt, Control: sw.ctl})
+			}
+			if err := RunSweepTrials(ctx, ts, ms.MemorySizes, env.Trials, env.Seed, func(ctx context.Context, sw SweepTarget, st ExperimentStep, trial int) error {
+				if env.Log != nil {
+					fmt.Fprintf(env.Log, "memory sweep: %s at %d MB (trial %d of %d)\n", sw.Name, st.MemoryMB, trial, env.Trials)
+				}
+				return runSweepPhases(ctx, env.RunPhase, phases, sw.Target, st, trial)
+			}); err != nil {
+				return err
+			}
+		}
 		for _, sw := range sweeps {
+			if env.Trials > 1 {
+				break
+			}
 			step := func(ctx context.Context, st ExperimentStep) error {
 				if env.Log != nil {
 					fmt.Fprintf(env.Log, "memory sweep: %s at %d MB\n", sw.name, st.MemoryMB)
 				}
-				for _, p := range phases {
-					out, err := env.RunPhase(ctx, PhaseRun{Phase: p, Targets: []Target{sw.tgt}, Step: st.Step, Experiment: st.Experiment})
-					if err != nil {
-						return fmt.Errorf("phase %s: %w", p.Name, err)
-					}
-					if out.Interrupted {
-						return fmt.Errorf("phase %s: interrupted: %w", p.Name, context.Cause(ctx))
-					}
-				}
-				return nil
+				return runSweepPhases(ctx, env.RunPhase, phases, sw.tgt, st, 0)
 			}
 			if err := RunMemorySweep(ctx, sw.ctl, ms.MemorySizes, step); err != nil {
 				if len(sweeps) > 1 {
@@ -127,6 +140,21 @@ func RunServerlessExperiments(ctx context.Context, env ServerlessEnv) error {
 		payload := env.Payloads.For(cs.Target).At(0)
 		if _, err := RunColdStarts(ctx, ctl, tgt, ColdStartOptions{Samples: cs.Samples, Payload: payload, Encoder: env.Encoder}); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// runSweepPhases runs a sweep step's phases against target (labelled with
+// the step and, in a run of trials, the trial).
+func runSweepPhases(ctx context.Context, run PhaseRunFunc, phases []scenarios.Phase, target Target, st ExperimentStep, trial int) error {
+	for _, p := range phases {
+		out, err := run(ctx, PhaseRun{Phase: p, Targets: []Target{target}, Step: st.Step, Experiment: st.Experiment, Trial: trial})
+		if err != nil {
+			return fmt.Errorf("phase %s: %w", p.Name, err)
+		}
+		if out.Interrupted {
+			return fmt.Errorf("phase %s: interrupted: %w", p.Name, context.Cause(ctx))
 		}
 	}
 	return nil

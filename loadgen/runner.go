@@ -106,6 +106,9 @@ type PhaseRun struct {
 	SLO *results.SLOSpec
 	// Schedule, when set, is used instead of computing one from the traffic.
 	Schedule *Schedule
+	// Trial (1..N) labels every record of a run with trials: N > 1 and
+	// seeds the schedule per trial (TrialSeedName); 0 in a run of one trial.
+	Trial int
 }
 
 // PhaseOutcome is the in-memory result of one phase: per target, the same
@@ -149,7 +152,7 @@ func (r *Runner) Schedule(run PhaseRun) (*Schedule, error) {
 	if run.Traffic != nil {
 		tr = *run.Traffic
 	}
-	s, err := NewSchedule(tr, run.Phase.Duration, ScheduleOptions{Seed: PhaseSeed(r.Seed, run.Phase.Name), ReadFile: r.ReadFile})
+	s, err := NewSchedule(tr, run.Phase.Duration, ScheduleOptions{Seed: PhaseSeed(r.Seed, TrialSeedName(run.Phase.Name, run.Trial)), ReadFile: r.ReadFile})
 	if err != nil {
 		return nil, fmt.Errorf("phase %s: %w", run.Phase.Name, err)
 	}
@@ -315,7 +318,7 @@ wait:
 		Info: results.PhaseRunInfo{
 			Name: run.Phase.Name, Step: run.Step, Experiment: run.Experiment, Targets: names,
 			Model: sched.Model, Recorded: record, DurationS: ran.Seconds(), Scheduled: scheduled,
-			Start: start.UTC(), Interrupted: interrupted,
+			Start: start.UTC(), Interrupted: interrupted, Trial: run.Trial,
 		},
 	}
 	if until != nil {
@@ -449,6 +452,7 @@ func (a *attack) consume(emit func(rec *results.Record, failed bool)) {
 			Latency: res.Latency, BytesOut: res.BytesOut, BytesIn: res.BytesIn, Error: res.Error,
 			Method: res.Method, URL: res.URL,
 			Target: a.target.Name(), Phase: a.run.Phase.Name, Step: a.run.Step, Experiment: a.run.Experiment,
+			Trial: a.run.Trial,
 		}
 		if res.Seq < uint64(len(a.sched.Offsets)) && !began.IsZero() {
 			rec.Intended = began.Add(a.sched.Offsets[res.Seq])

@@ -190,7 +190,9 @@ func (c *ExperimentCollector) Add(r *results.Record) {
 		}
 	}
 	for _, s := range c.scaling {
-		if s.spec.Target == r.Target && s.spec.Phase == r.Phase && r.Experiment == "" {
+		// Instances are counted over one pass of the step profile: the
+		// first trial's, in a run of trials.
+		if s.spec.Target == r.Target && s.spec.Phase == r.Phase && r.Experiment == "" && r.Trial <= 1 {
 			s.points = append(s.points, scalingPoint{intended: r.Intended, latency: latMs, cold: r.Cold, class: r.ErrorClass})
 		}
 	}

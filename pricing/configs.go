@@ -24,6 +24,7 @@ func configsFromRows(rows []*rowAcc) []*configStat {
 		units                     []float64
 		estimate                  bool
 		sumGW                     int64
+		trials                    trialUnits
 	}
 	m := map[string]*agg{}
 	var order []string
@@ -46,6 +47,7 @@ func configsFromRows(rows []*rowAcc) []*configStat {
 		a.warmU += r.warmU
 		a.sumGW += r.sumGW
 		a.units = append(a.units, r.units...)
+		a.trials.merge(r.trials)
 		if span := r.tMax.Sub(r.tMin).Seconds(); span > 0 {
 			a.rateW += float64(r.n) * float64(r.n) / span
 		}
@@ -86,6 +88,9 @@ func configsFromRows(rows []*rowAcc) []*configStat {
 		fixed, pu := c.fixed.Add(c.gwPer()).InexactFloat64(), c.perUnit.InexactFloat64()
 		if base := fixed + pu*mean; base > 0 {
 			c.ciLow, c.ciHigh = (fixed+pu*lo)/base, (fixed+pu*hi)/base
+			if iv, ok := a.trials.interval(fixed, pu); ok {
+				c.ciLow, c.ciHigh = iv.Low/base, iv.High/base
+			}
 		}
 		c.estimate = a.estimate
 		out = append(out, &c)

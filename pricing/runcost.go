@@ -50,6 +50,8 @@ type rowAcc struct {
 	sumGW int64
 	// hostBusy: the phase (and step) was host_busy.
 	hostBusy bool
+	// trials sums the billed units per trial of a run with trials.
+	trials trialUnits
 }
 
 // addU adds one request's billed unit exactly: whole milliseconds (the
@@ -402,6 +404,7 @@ func accumulate(book *Book, records RecordReader, sc *scenarios.Scenario, initRu
 			r.n++
 			r.addU(u)
 			r.units = append(r.units, u)
+			r.trials.add(rec.Trial, u)
 			if c.apigw != nil {
 				r.sumGW += c.apigw.APIGateway.MeteredRequests(rec.BytesOut + rec.BytesIn)
 			}
@@ -479,6 +482,14 @@ func (r *rowAcc) costRow(seed uint64) results.CostRow {
 	pu := c.perUnit.InexactFloat64()
 	row.CostPerMillionLow = (fixed + pu*lo) * 1e6
 	row.CostPerMillionHi = (fixed + pu*hi) * 1e6
+	if iv, ok := r.trials.interval(fixed, pu); ok {
+		// Trials: the interval over the per-trial costs holds the
+		// variation between trials as well as within them.
+		row.CostPerMillionLow, row.CostPerMillionHi = iv.Low*1e6, iv.High*1e6
+		for _, v := range iv.Values {
+			row.CostPerMillionTrials = append(row.CostPerMillionTrials, v*1e6)
+		}
+	}
 	// Float rounding must not leave the exact mean outside its own CI
 	// (all requests billed alike: lo = hi = mean).
 	row.CostPerMillionLow = math.Min(row.CostPerMillionLow, row.CostPerMillionUSD)

@@ -160,15 +160,23 @@ func PhaseHostBusy(targets []TargetSummary, target, phase, step string) bool {
 }
 
 // stepHostBusy reports whether any phase of target in experiment with a
-// step for which match is true was host_busy.
-func stepHostBusy(targets []TargetSummary, target, experiment string, match func(step string) bool) bool {
+// step for which match is true was host_busy (in trial, when trial > 0).
+func stepHostBusy(targets []TargetSummary, target, experiment string, trial int, match func(step string) bool) bool {
 	for _, t := range targets {
 		if t.Name != target {
 			continue
 		}
 		for _, p := range t.Phases {
-			if p.HostBusy && p.Experiment == experiment && match(p.Step) {
+			if !p.HostBusy || p.Experiment != experiment || !match(p.Step) {
+				continue
+			}
+			if trial <= 0 || len(p.Trials) == 0 {
 				return true
+			}
+			for _, tr := range p.Trials {
+				if tr.Trial == trial && tr.HostBusy {
+					return true
+				}
 			}
 		}
 	}
@@ -195,7 +203,7 @@ func PhaseLabel(target string, p PhaseSummary) string {
 func MarkHostBusy(sum *Summary) {
 	for i := range sum.Experiments.MemorySweep {
 		r := &sum.Experiments.MemorySweep[i]
-		r.HostBusy = stepHostBusy(sum.Targets, r.Target, ExperimentMemorySweep, func(step string) bool {
+		r.HostBusy = stepHostBusy(sum.Targets, r.Target, ExperimentMemorySweep, 0, func(step string) bool {
 			mb, ok := ParseMemoryStep(step)
 			return ok && mb == r.MemoryMB
 		})
@@ -205,7 +213,7 @@ func MarkHostBusy(sum *Summary) {
 		c.HostBusy = false
 		for j := range c.Steps {
 			st := &c.Steps[j]
-			st.HostBusy = stepHostBusy(sum.Targets, c.Target, ExperimentCapacity, func(step string) bool {
+			st.HostBusy = stepHostBusy(sum.Targets, c.Target, ExperimentCapacity, st.Trial, func(step string) bool {
 				rps, ok := ParseCapacityStepLabel(step)
 				return ok && rps == st.OfferedRPS
 			})

@@ -378,6 +378,7 @@ type aggKey struct{ target, phase, step, experiment string }
 // TargetOrder then order of appearance; phases in order of appearance.
 func Summarize(dec Decoder, opts SummarizeOptions) ([]TargetSummary, error) {
 	aggs := map[aggKey]*Aggregator{}
+	trials := newTrialCollector()
 	var keys []aggKey
 	var rec Record
 	for {
@@ -400,8 +401,10 @@ func Summarize(dec Decoder, opts SummarizeOptions) ([]TargetSummary, error) {
 			keys = append(keys, k)
 		}
 		a.Add(&rec)
+		trials.add(k, &rec)
 	}
 	infos := phaseInfos(opts.Phases)
+	tinfos := trialInfos(opts.Phases)
 	order := append([]string(nil), opts.TargetOrder...)
 	seen := map[string]bool{}
 	for _, t := range order {
@@ -428,7 +431,9 @@ func Summarize(dec Decoder, opts SummarizeOptions) ([]TargetSummary, error) {
 			if k.target != t {
 				continue
 			}
-			ts.Phases = append(ts.Phases, aggs[k].Summary(infos.of(k), &slo))
+			s := aggs[k].Summary(infos.of(k), &slo)
+			trials.attach(&s, k, aggs[k].latency, tinfos)
+			ts.Phases = append(ts.Phases, s)
 		}
 		if len(ts.Phases) > 0 {
 			out = append(out, ts)

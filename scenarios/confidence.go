@@ -26,6 +26,9 @@ func (v *validator) validateConfidence() {
 			}
 		}
 	}
+	if v.has("trials") && (v.s.Trials < 1 || v.s.Trials > MaxTrials) {
+		v.errf("trials", "must be between 1 and %d (got %d)", MaxTrials, v.s.Trials)
+	}
 	for i, ph := range v.s.Phases {
 		if ph.Until == nil {
 			continue
@@ -63,6 +66,9 @@ func (v *validator) validateUntil(p string, u Until) {
 // schedules, dry runs and the spend estimate plan for the limit.
 func (v *validator) applyConfidenceDefaults() {
 	s := v.s
+	if s.Trials == 0 {
+		s.Trials = DefaultTrials
+	}
 	fill := func(u *Until) {
 		if u.Metric == "" {
 			u.Metric = DefaultUntilMetric

@@ -26,6 +26,9 @@ type Scenario struct {
 	Output      Output          `yaml:"output"`
 	// HostBusy sets the thresholds of the host_busy rule (nil: defaults).
 	HostBusy *HostBusy `yaml:"host_busy"`
+	// Trials runs each recorded phase, memory-sweep step and capacity
+	// search this many times, interleaved (DefaultTrials when 0).
+	Trials int `yaml:"trials"`
 
 	// Path is the file the scenario was read from ("" for inline input);
 	// relative paths inside the scenario resolve against its folder.

@@ -47,6 +47,9 @@ type RunOptions struct {
 	FailOnSLO bool
 	// FailOnInterference makes a host_busy run exit with status 5.
 	FailOnInterference bool
+	// Trials overrides the scenario's trials when TrialsSet.
+	Trials    int
+	TrialsSet bool
 	// Args is the command line, recorded in run.json.
 	Args []string
 	// Prices is a price-book file overriding/extending the embedded one.
@@ -95,6 +98,9 @@ Options:
   --fail-on-interference
                   exit 5 when the host was busy (host_busy: other processes,
                   steal or memory pressure) during a recorded phase
+  --trials N      run each recorded phase, memory-sweep step and capacity
+                  search N times, interleaved (default: the scenario's
+                  trials, else 1); intervals then include run-to-run spread
   --prices FILE   price book overriding/extending the embedded one
   --max-spend USD refuse to start when the estimated spend on real cloud
                   endpoints exceeds USD (default 5, or pricing.max_spend_usd)
@@ -122,6 +128,7 @@ Output:
 			opts.Scenario = args[0]
 			opts.SeedSet = cmd.Flags().Changed("seed")
 			opts.MaxSpendSet = cmd.Flags().Changed("max-spend")
+			opts.TrialsSet = cmd.Flags().Changed("trials")
 			opts.Args = commandLine(cmd, args)
 			if runF != nil {
 				return runF(opts)
@@ -136,6 +143,7 @@ Output:
 	cmd.Flags().BoolVar(&opts.NormalPriority, "normal-priority", false, "run the local services at the default CPU priority (not below the load generator)")
 	cmd.Flags().BoolVar(&opts.FailOnSLO, "fail-on-slo", false, "exit 3 when an SLO is violated")
 	cmd.Flags().BoolVar(&opts.FailOnInterference, "fail-on-interference", false, "exit 5 when the host was busy during a recorded phase")
+	cmd.Flags().IntVar(&opts.Trials, "trials", 0, "run each recorded phase, sweep step and capacity search N times, interleaved")
 	cmd.Flags().StringVar(&opts.Prices, "prices", "", "price-book file overriding/extending the embedded one")
 	cmd.Flags().Float64Var(&opts.MaxSpend, "max-spend", pricing.DefaultMaxSpendUSD, "refuse to start when the estimated spend on real cloud endpoints exceeds this many USD")
 	return cmd
@@ -292,6 +300,12 @@ func runLoadScenario(opts *RunOptions) (*scenarios.Scenario, error) {
 	if opts.SeedSet {
 		s.Seed = opts.Seed
 	}
+	if opts.TrialsSet {
+		if opts.Trials < 1 || opts.Trials > scenarios.MaxTrials {
+			return nil, &FlagError{Err: fmt.Errorf("--trials %d: must be between 1 and %d", opts.Trials, scenarios.MaxTrials)}
+		}
+		s.Trials = opts.Trials
+	}
 	return s, nil
 }
 
@@ -410,27 +424,40 @@ func (st *runState) runPhases(ctx context.Context) error {
 	progress := st.progressPrinter()
 	st.runner.Progress = progress
 	sweepOnly := st.sweepOnlyPhases()
-	for _, ph := range st.scenario.Phases {
-		if sweepOnly[ph.Name] {
-			continue
-		}
-		if ctx.Err() != nil {
-			st.interrupted = true
-			break
-		}
-		out, err := st.runPhase(ctx, loadgen.PhaseRun{Phase: ph})
-		if ferr := st.flushLogJoins(ctx); ferr != nil && err == nil {
-			err = ferr
-		}
-		if err != nil {
-			return err
-		}
-		if out.Interrupted {
-			st.interrupted = true
-			break
+	trials := max(st.scenario.Trials, 1)
+	for trial := 1; trial <= trials; trial++ {
+		for _, ph := range st.scenario.Phases {
+			// Warm-ups run once; recorded phases once per trial.
+			if sweepOnly[ph.Name] || (trial > 1 && !ph.Recorded()) {
+				continue
+			}
+			if ctx.Err() != nil {
+				st.interrupted = true
+				return nil
+			}
+			out, err := st.runPhase(ctx, loadgen.PhaseRun{Phase: ph, Trial: trialLabel(trial, trials)})
+			if ferr := st.flushLogJoins(ctx); ferr != nil && err == nil {
+				err = ferr
+			}
+			if err != nil {
+				return err
+			}
+			if out.Interrupted {
+				st.interrupted = true
+				return nil
+			}
 		}
 	}
 	return nil
+}
+
+// trialLabel is the Trial of trial t of n: t, or 0 in a run of one trial
+// (whose records carry no trial).
+func trialLabel(t, n int) int {
+	if n <= 1 {
+		return 0
+	}
+	return t
 }
 
 // flushLogJoins joins the held-back records of lambda-url targets with

@@ -61,9 +61,15 @@ func completeSummary(dir string, s *scenarios.Scenario, sum *results.Summary, bo
 		sum.Experiments.Capacity = capacity
 	}
 	// host_busy reaches the experiments before pricing reads them, and the
-	// priced rows after.
+	// priced rows after; the sweep rows take their intervals after pricing.
 	results.MarkHostBusy(sum)
 	defer results.MarkHostBusy(sum)
+	defer results.FillSweepIntervals(sum)
+	if s.Trials > 1 {
+		sum.Notes = append(sum.Notes, results.TrialsRunNote(s.Trials))
+	} else {
+		sum.Notes = append(sum.Notes, results.TrialsNote)
+	}
 	if book == nil {
 		return nil
 	}
