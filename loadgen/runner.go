@@ -109,6 +109,10 @@ type PhaseRun struct {
 	// Trial (1..N) labels every record of a run with trials: N > 1 and
 	// seeds the schedule per trial (TrialSeedName); 0 in a run of one trial.
 	Trial int
+	// Share, when set, sends only this generator's part of the schedule
+	// (a distributed run's stripe), anchored to a common start; records
+	// keep the global seq and intended time (see Share).
+	Share *Share
 }
 
 // PhaseOutcome is the in-memory result of one phase: per target, the same
@@ -173,6 +177,9 @@ func (r *Runner) RunPhase(ctx context.Context, run PhaseRun) (PhaseOutcome, erro
 	if err != nil {
 		return PhaseOutcome{}, err
 	}
+	if sched, err = run.Share.of(sched); err != nil {
+		return PhaseOutcome{}, fmt.Errorf("phase %s: %w", run.Phase.Name, err)
+	}
 	record := run.Phase.Recorded()
 	if run.Record != nil {
 		record = *run.Record
@@ -208,6 +215,11 @@ func (r *Runner) RunPhase(ctx context.Context, run PhaseRun) (PhaseOutcome, erro
 	// (CutoffGrace) keeps them, while a generator that fell behind still
 	// stops about on time (its unsent hits count as late).
 	cutoff := sched.Duration + CutoffGrace
+	if a := run.Share.anchor(); !a.IsZero() {
+		// Anchored to a common start: stop about on time after it.
+		start = a
+		cutoff = max(time.Until(a.Add(cutoff)), time.Millisecond)
+	}
 	for _, a := range attacks {
 		a.results = a.atk.Attack(a.targeter, a.pacer, cutoff, run.Phase.Name)
 	}
@@ -386,7 +398,9 @@ type attack struct {
 	targeter vegeta.Targeter
 	results  <-chan *vegeta.Result
 	agg      *results.Aggregator
-	maxBody  int64
+	// global maps a share's hit index to its global seq (nil: identity).
+	global  []uint64
+	maxBody int64
 
 	mu        sync.Mutex // held while a result is processed
 	abandoned bool       // results after this are drained, not processed
@@ -418,8 +432,11 @@ func (r *Runner) newAttack(t Target, run PhaseRun, sched *Schedule, maxInFlight 
 		maxBody: maxBody}
 	var n atomic.Uint64
 	bodies := r.Payloads.For(t.Name())
+	pacer := sched.Pacer()
+	pacer.anchor = run.Share.anchor()
+	global := run.Share.seqs()
 	a := &attack{
-		target: t, run: &run, sched: sched, pacer: sched.Pacer(),
+		target: t, run: &run, sched: sched, pacer: pacer, global: global,
 		atk: vegeta.NewAttacker(vegeta.Client(&client), vegeta.MaxBody(maxBody),
 			// Idle workers cost nothing; starting enough avoids spawning
 			// goroutines from the pacing loop while the rate holds.
@@ -427,7 +444,11 @@ func (r *Runner) newAttack(t Target, run PhaseRun, sched *Schedule, maxInFlight 
 		agg:     results.NewAggregator(run.Phase.Name, run.Step, run.Experiment),
 		maxBody: maxBody,
 		targeter: func(vt *vegeta.Target) error {
-			return t.Request(bodies.At(n.Add(1)-1), vt)
+			i := n.Add(1) - 1
+			if global != nil && i < uint64(len(global)) {
+				i = global[i] // a share's hit i is global hit global[i]
+			}
+			return t.Request(bodies.At(i), vt)
 		},
 	}
 	return a, nil
@@ -456,6 +477,9 @@ func (a *attack) consume(emit func(rec *results.Record, failed bool)) {
 		}
 		if res.Seq < uint64(len(a.sched.Offsets)) && !began.IsZero() {
 			rec.Intended = began.Add(a.sched.Offsets[res.Seq])
+			if a.global != nil {
+				rec.Seq = a.global[res.Seq]
+			}
 			rec.CorrectedLatency = res.Timestamp.Add(res.Latency).Sub(rec.Intended)
 		} else {
 			rec.Intended, rec.CorrectedLatency = res.Timestamp, res.Latency

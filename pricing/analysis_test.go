@@ -551,3 +551,43 @@ func TestAnalyzeRunImplausibleRecords(t *testing.T) {
 		t.Errorf("notes = %q", sum.Notes)
 	}
 }
+
+// TestAnalyzeRunSageMakerServerless: an http target billed as a SageMaker
+// Serverless Inference endpoint: compute per ms at its memory size plus
+// data processed (request + response bytes), as a serverless family.
+func TestAnalyzeRunSageMakerServerless(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	var recs []results.Record
+	for i := range 10 {
+		recs = append(recs, results.Record{Target: "sm", Phase: "p", Code: 200, Timestamp: start.Add(time.Duration(i) * time.Second),
+			Latency: 79_200 * time.Microsecond, BytesOut: 1024, BytesIn: 3072})
+	}
+	sc := &scenarios.Scenario{Seed: 1, Targets: []scenarios.Target{
+		{Name: "sm", Kind: "http", URL: "https://runtime.sagemaker.us-east-1.amazonaws.com/endpoints/bert/invocations",
+			Billing: &scenarios.Billing{Platform: "sagemaker-serverless", MemoryMB: 2048}}},
+		Pricing: scenarios.PricingSettings{Region: "us-east-1", CapacityRPS: 40, Instances: []string{"c7g.large"}}}
+	sum := &results.Summary{}
+	if err := AnalyzeRun(mustBook(t), sliceReader(recs), sum, sc); err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Cost) != 1 {
+		t.Fatalf("cost rows = %+v", sum.Cost)
+	}
+	// 80 ms × $0.00004/s + 4,096 B / 2^30 × $0.016 per request.
+	want := 0.080*0.00004 + 4096.0/(1<<30)*0.016
+	row := sum.Cost[0]
+	if row.Platform != PlatformSageMakerServerless || !near(row.CostPerRequestUSD, want, 1e-9) {
+		t.Errorf("row = %+v, want %g per request", row, want)
+	}
+	names := []string{}
+	for _, c := range row.Components {
+		names = append(names, c.Name)
+	}
+	if strings.Join(names, ",") != "requests,compute,data_processed" {
+		t.Errorf("components = %v", names)
+	}
+	if len(sum.BreakEven) != 1 || sum.BreakEven[0].MonthlyRequests <= 0 {
+		t.Errorf("break-even = %+v", sum.BreakEven)
+	}
+}

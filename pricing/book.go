@@ -120,6 +120,12 @@ func (e *Entry) Ref() Ref {
 		Confidence: e.Confidence}
 }
 
+// Name is a short human label of the entry ("ec2 us-east-1 arm64 m7g.large").
+func (r Ref) Name() string {
+	e := Entry{Platform: r.Platform, Region: r.Region, Architecture: r.Architecture, Plan: r.Plan, Instance: r.Instance}
+	return e.Name()
+}
+
 // Key is the identity an override matches on.
 func (e *Entry) Key() string {
 	return strings.Join([]string{e.Platform, e.Region, e.Architecture, e.Plan, e.Instance}, "|")

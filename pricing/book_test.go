@@ -27,8 +27,22 @@ func TestEmbeddedBookCoverage(t *testing.T) {
 			}
 		}
 	}
+	// Accelerated and current types a BERT team would consider, and the
+	// other two families of options (us-east-1; eu-west-1 has fewer).
+	for _, in := range []string{"g4dn.xlarge", "g5.xlarge", "g6.xlarge", "inf2.xlarge", "c8g.large", "c8g.xlarge", "m8g.large", "r7g.large"} {
+		e := mustFind(t, b, PlatformEC2, "us-east-1", "", "", in)
+		if accel := strings.HasPrefix(in, "g") || strings.HasPrefix(in, "inf"); accel != (e.EC2.Accelerator != "") {
+			t.Errorf("%s: accelerator %q", in, e.EC2.Accelerator)
+		}
+	}
+	for _, region := range []string{"us-east-1", "eu-west-1"} {
+		for _, arch := range []string{ArchX86, ArchArm64} {
+			mustFind(t, b, PlatformLambdaManaged, region, arch, "", "")
+		}
+	}
+	mustFind(t, b, PlatformSageMakerServerless, "us-east-1", "", "", "")
 	for _, e := range b.Entries {
-		if e.Source == "" || e.EffectiveDate == "" || e.Retrieved == "" || e.Confidence == "" {
+		if e.Source == "" || e.EffectiveDate == "" || e.Retrieved == "" || e.Confidence == "" || e.ConfidenceMark() == "" {
 			t.Errorf("%s: incomplete provenance", e.Name())
 		}
 	}

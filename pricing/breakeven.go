@@ -56,11 +56,14 @@ func (a *Analysis) breakEvenRow(ctx context.Context, s *Serverless, f *Fleet, wi
 	if cs == nil {
 		cs = []results.Crossing{}
 	}
-	row := results.BreakEvenRow{Serverless: s.Name, Instance: f.Instance, Crossings: cs,
+	row := results.BreakEvenRow{Serverless: s.Name, Instance: f.Instance, InstanceKind: f.Kind(), Crossings: cs,
 		CapacityRPS: f.CapacityRPS, CapacityAssumption: f.CapacityAssumption, Fleet: f.Name, Region: a.Region,
 		PriceSources: []string{s.Entry.Source + " (" + s.Entry.EffectiveDate + ")", f.Entry.Source + " (" + f.Entry.EffectiveDate + ")"}}
 	if g := s.APIGW; g != nil {
 		row.PriceSources = append(row.PriceSources, g.Source+" ("+g.EffectiveDate+")")
+	}
+	if m := f.Managed; m != nil {
+		row.PriceSources = append(row.PriceSources, m.Entry.Source+" ("+m.Entry.EffectiveDate+")")
 	}
 	row.HostBusy = s.HostBusy || f.HostBusy
 	row.MonthlyRequests = firstDearer(cs)
@@ -79,6 +82,10 @@ func (a *Analysis) breakEvenRow(ctx context.Context, s *Serverless, f *Fleet, wi
 	row.Crossings, row.CrossingsTruncated = capCrossings(cs)
 	if truncated {
 		row.Note = strings.TrimSpace(row.Note + "; search stopped after the fleet's first steps")
+	}
+	if mv := f.maxVolume(a.Profile); mv > 0 && mv < a.MaxMonthlyRequests {
+		row.Note = strings.TrimPrefix(row.Note+"; ", "; ") + fmt.Sprintf("the Lambda Managed Instances fleet reaches its capacity provider's max of %d vCPU (%d × %s) at %.4g requests/month (%.4g rps average); larger volumes are not searched",
+			f.Managed.MaxVCPU, f.Managed.MaxInstances, f.Instance, mv, AverageRPS(mv))
 	}
 	if s.CIHigh != 1 || s.CILow != 1 {
 		lo, _, err := a.search(ctx, s, f, a.Profile, s.CIHigh)

@@ -76,7 +76,7 @@ func configsFromRows(rows []*rowAcc) []*configStat {
 		}
 		c.coldFrac = float64(a.nCold) / float64(a.n)
 		c.rate = a.rateW / float64(a.n)
-		if c.apigw != nil {
+		if c.metered() {
 			c.gwUnits = float64(a.sumGW) / float64(a.n)
 		}
 		lo, hi := meanCI(a.units, 7)
@@ -188,6 +188,9 @@ func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario, 
 				if c.apigw != nil && !c.gatewayUnitsFrom(sum.Cost) {
 					notes = appendOnce(notes, fmt.Sprintf("%s: request and response sizes are not in the summary; each request is assumed to count as 1 API Gateway request (up to 512 KB)", t.Name))
 				}
+				if c.apigw == nil && c.metered() && !c.gatewayUnitsFrom(sum.Cost) {
+					notes = appendOnce(notes, fmt.Sprintf("%s: request and response sizes are not in the summary; SageMaker's data-processed charge is not included", t.Name))
+				}
 				c.n = a.n
 				c.coldFrac = float64(a.colds) / float64(a.n)
 				c.rate = a.rateW / float64(a.n)
@@ -239,7 +242,7 @@ func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario, 
 // gatewayUnitsFromCost is the mean metered API Gateway requests per
 // request of a configuration from the api_gateway_http components of its
 // cost rows, when a previous analysis recorded them.
-func gatewayUnitsFromCost(rows []results.CostRow, target string, mem int, arch string) (float64, bool) {
+func gatewayUnitsFromCost(rows []results.CostRow, target string, mem int, arch, component string) (float64, bool) {
 	var q float64
 	var n int64
 	for _, r := range rows {
@@ -247,7 +250,7 @@ func gatewayUnitsFromCost(rows []results.CostRow, target string, mem int, arch s
 			continue
 		}
 		for _, c := range r.Components {
-			if c.Name == results.CostAPIGatewayHTTP && r.Requests > 0 {
+			if c.Name == component && r.Requests > 0 {
 				q += c.Quantity
 				n += r.Requests
 			}

@@ -19,6 +19,9 @@ type Item struct {
 	Unit     string          `json:"unit"`
 	RateUSD  decimal.Decimal `json:"rate_usd"`
 	USD      decimal.Decimal `json:"usd"`
+	// Entry names the price-book entry of the rate ("ec2 us-east-1 arm64
+	// m7g.large"); empty means the estimate's PriceBook entry.
+	Entry string `json:"entry,omitempty"`
 }
 
 // Estimate is an itemised cost with its provenance.
@@ -41,10 +44,11 @@ func (e Estimate) MarshalJSON() ([]byte, error) {
 		Unit     string      `json:"unit"`
 		RateUSD  json.Number `json:"rate_usd"`
 		USD      json.Number `json:"usd"`
+		Entry    string      `json:"entry"`
 	}
 	items := make([]item, len(e.Items))
 	for i, it := range e.Items {
-		items[i] = item{it.Name, json.Number(it.Quantity.String()), it.Unit, json.Number(it.RateUSD.String()), json.Number(it.USD.String())}
+		items[i] = item{it.Name, json.Number(it.Quantity.String()), it.Unit, json.Number(it.RateUSD.String()), json.Number(it.USD.String()), e.ItemEntry(it)}
 	}
 	return json.Marshal(struct {
 		TotalUSD  json.Number `json:"total_usd"`
@@ -56,9 +60,22 @@ func (e Estimate) MarshalJSON() ([]byte, error) {
 }
 
 func (e *Estimate) add(name string, qty decimal.Decimal, unit string, rate decimal.Decimal) {
+	e.addFrom("", name, qty, unit, rate)
+}
+
+// addFrom adds an item priced from the entry named entry ("" = PriceBook).
+func (e *Estimate) addFrom(entry, name string, qty decimal.Decimal, unit string, rate decimal.Decimal) {
 	usd := qty.Mul(rate)
-	e.Items = append(e.Items, Item{Name: name, Quantity: qty, Unit: unit, RateUSD: rate, USD: usd})
+	e.Items = append(e.Items, Item{Name: name, Quantity: qty, Unit: unit, RateUSD: rate, USD: usd, Entry: entry})
 	e.TotalUSD = e.TotalUSD.Add(usd)
+}
+
+// ItemEntry names the price-book entry an item's rate comes from.
+func (e Estimate) ItemEntry(it Item) string {
+	if it.Entry != "" {
+		return it.Entry
+	}
+	return e.PriceBook.Name()
 }
 
 // CeilMs rounds one invocation's duration up to a whole millisecond (AWS
@@ -475,5 +492,60 @@ func EC2Cost(e *Entry, n int, hours float64, util float64) (Estimate, error) {
 		}
 		est.Notes = append(est.Notes, fmt.Sprintf("%s is burstable: sustained CPU above %s%% per vCPU buys surplus credits", e.Instance, e.EC2.BaselinePerVCPU.Mul(decimal.NewFromInt(100))))
 	}
+	return est, nil
+}
+
+// SageMakerMaxPayloadBytes is the largest request (and response) SageMaker
+// Serverless Inference accepts (4 MB).
+const SageMakerMaxPayloadBytes = 4 << 20
+
+// SageMakerUsage is a month (or run) of requests to a SageMaker Serverless
+// Inference endpoint.
+type SageMakerUsage struct {
+	Requests int64
+	// MemoryMB is the endpoint's memory size (1,024 to 6,144 MB in 1 GB steps).
+	MemoryMB int
+	// DurationMs is each request's inference duration.
+	DurationMs float64
+	// PayloadBytes is request + response bytes per request (data processed).
+	PayloadBytes int64
+}
+
+// Validate checks every field of u against its allowed range.
+func (u SageMakerUsage) Validate() error {
+	var c inputCheck
+	c.inInt("requests", u.Requests, RequestCount)
+	if err := SageMakerMemoryMB.Check(u.MemoryMB); err != nil {
+		c.failf("memory_mb %v", err)
+	}
+	c.in("duration_ms", u.DurationMs, SageMakerDurationMs)
+	c.inInt("payload_bytes", u.PayloadBytes, Range{Min: 0, Max: 2 * SageMakerMaxPayloadBytes, Unit: "bytes", Why: "a 4 MB request and a 4 MB response"})
+	return c.err("sagemaker serverless usage")
+}
+
+// SageMakerCost prices u on SageMaker Serverless Inference: compute per
+// second at the memory size, billed per millisecond of each request, plus
+// data processed (in and out) per GB (2^30 bytes); there is no request fee:
+//
+//	n × ceil_ms(d)/1000 × second_usd(MB) + n × bytes / 2^30 × data_gb_usd
+func SageMakerCost(e *Entry, u SageMakerUsage) (Estimate, error) {
+	if e == nil || e.SageMaker == nil {
+		return Estimate{}, errors.New("sagemaker serverless cost: entry has no sagemaker_serverless rates")
+	}
+	if err := u.Validate(); err != nil {
+		return Estimate{}, err
+	}
+	s := e.SageMaker
+	perS, ok := s.SecondUSD(u.MemoryMB)
+	if !ok {
+		return Estimate{}, fmt.Errorf("sagemaker serverless cost: the price book has no %d MB compute price (%s)", u.MemoryMB, e.Name())
+	}
+	est := Estimate{PriceBook: e.Ref()}
+	n := decimal.NewFromInt(u.Requests)
+	secs := n.Mul(ceilTo(u.DurationMs, max(s.RoundingMs, 1))).Div(decimal.NewFromInt(1000))
+	est.add(fmt.Sprintf("compute (%d MB)", u.MemoryMB), secs, "s", perS)
+	gb := n.Mul(decimal.NewFromInt(u.PayloadBytes)).DivRound(decimal.NewFromInt(bytesPerGB), 40)
+	est.add("data processed (in + out)", gb, "GB", s.DataGBUSD)
+	est.Notes = append(est.Notes, "cold starts are not priced beyond the reported duration; provisioned concurrency for serverless endpoints is not modelled")
 	return est, nil
 }

@@ -1,6 +1,7 @@
 package pricing
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -256,6 +257,27 @@ func BenchmarkLambdaCost(b *testing.B) {
 	for b.Loop() {
 		if _, err := LambdaCost(e, nil, u); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestSageMakerCost: compute per second at the memory size, billed per
+// millisecond, plus data processed; memory sizes are 1–6 GB in 1 GB steps.
+func TestSageMakerCost(t *testing.T) {
+	t.Parallel()
+	e := mustFind(t, mustBook(t), PlatformSageMakerServerless, "us-east-1", "", "", "")
+	// 1M × 80 ms at 2 GB: 80,000 s × $0.00004 = $3.20; 1M × 4,096 B =
+	// 3.814697265625 GB × $0.016 = $0.06103515625.
+	got, err := SageMakerCost(e, SageMakerUsage{Requests: 1_000_000, MemoryMB: 2048, DurationMs: 79.2, PayloadBytes: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.TotalUSD.Equal(d("3.26103515625")) {
+		t.Errorf("total = %s, want 3.26103515625", got.TotalUSD)
+	}
+	for _, mb := range []int{512, 1500, 8192} {
+		if _, err := SageMakerCost(e, SageMakerUsage{Requests: 1, MemoryMB: mb, DurationMs: 1}); err == nil || !strings.Contains(err.Error(), "must be one of [1024 2048 3072 4096 5120 6144] MB") {
+			t.Errorf("%d MB: err = %v", mb, err)
 		}
 	}
 }

@@ -276,6 +276,11 @@ func unitOf(c *configStat, r *results.Record, initBilledRule func(time.Time) boo
 			return 0, 0, false
 		}
 		return c.entry.Azure.BilledMs(float64(r.Latency) / 1e6).InexactFloat64(), 0, true
+	case PlatformSageMakerServerless:
+		if r.Latency <= 0 {
+			return 0, 0, false
+		}
+		return ceilTo(float64(r.Latency)/1e6, max(c.entry.SageMaker.RoundingMs, 1)).InexactFloat64(), 0, true
 	}
 	return 0, 0, false
 }
@@ -405,8 +410,8 @@ func accumulate(book *Book, records RecordReader, sc *scenarios.Scenario, initRu
 			r.addU(u)
 			r.units = append(r.units, u)
 			r.trials.add(rec.Trial, u)
-			if c.apigw != nil {
-				r.sumGW += c.apigw.APIGateway.MeteredRequests(rec.BytesOut + rec.BytesIn)
+			if c.metered() {
+				r.sumGW += c.meteredUnits(rec.BytesOut + rec.BytesIn)
 			}
 			if rec.Cold || rec.InitDurationMs != nil {
 				r.nCold++

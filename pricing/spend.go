@@ -241,7 +241,15 @@ func EstimateRunSpendWith(book *Book, sc *scenarios.Scenario, prior *results.Sum
 		if c.platform == PlatformAzureFunctions {
 			unit = c.entry.Azure.BilledMs(durMs)
 		}
+		if c.platform == PlatformSageMakerServerless {
+			unit = ceilTo(durMs, max(c.entry.SageMaker.RoundingMs, 1))
+		}
 		per := c.fixed.Add(c.perUnit.Mul(unit))
+		if c.apigw == nil && c.metered() {
+			// SageMaker data processed, at its largest payloads each way.
+			per = per.Add(c.dataRate.Mul(decimal.NewFromInt(2 * SageMakerMaxPayloadBytes)))
+			est.Notes = appendOnce(est.Notes, fmt.Sprintf("%s: data processed assumed at the largest payload each way (%d MB in and out, an upper bound)", j.t.Name, SageMakerMaxPayloadBytes>>20))
+		}
 		if gatewayPaid(j.t) {
 			// Requests through an API Gateway URL pay its fee too
 			// (assumed one metered request each).

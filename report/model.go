@@ -137,7 +137,7 @@ type KV struct{ Key, Value string }
 // It mirrors pricing.Curve.
 type Curve struct {
 	Name   string
-	Kind   string // "serverless" or "fleet"
+	Kind   string // results.OptionServerless, OptionFleet or OptionLambdaManaged
 	Points []CurvePoint
 }
 
@@ -160,7 +160,7 @@ func (c Curve) costAt(v float64) (float64, bool) {
 		return ps[i].USD, true
 	}
 	a, b := ps[i-1], ps[i]
-	if c.Kind == "fleet" {
+	if c.Kind != results.OptionServerless {
 		return a.USD, true // post-step: the fleet cost holds until the next point
 	}
 	f := (v - a.MonthlyRequests) / (b.MonthlyRequests - a.MonthlyRequests)
@@ -377,15 +377,19 @@ func (m *Model) buildVerdicts() {
 		default:
 			fmt.Fprintf(&b, "serverless (%s) and %s do not cross in the analysed range", br.Serverless, br.Instance)
 		}
-		if sr, fr := m.monthlyRow("serverless", br.Serverless), m.monthlyRow("fleet", br.Fleet); sr != nil && fr != nil && sr.MonthlyRequests == fr.MonthlyRequests && sr.MonthlyRequests > 0 {
+		fleetKind := br.InstanceKind
+		if fleetKind == "" {
+			fleetKind = results.OptionFleet
+		}
+		if sr, fr := m.monthlyRow(results.OptionServerless, br.Serverless), m.monthlyRow(fleetKind, br.Fleet); sr != nil && fr != nil && sr.MonthlyRequests == fr.MonthlyRequests && sr.MonthlyRequests > 0 {
 			// Priced for the profile by pricing itself: exact, no interpolation.
 			v.ProfileMonthly, v.ProfileServerlessUSD, v.ProfileFleetUSD = sr.MonthlyRequests, sr.MonthlyCostUSD, fr.MonthlyCostUSD
 			fmt.Fprintf(&b, "; at your profile of %s requests/month it costs %s vs %s per month",
 				fmtVolume(sr.MonthlyRequests), fmtUSD(sr.MonthlyCostUSD), fmtUSD(fr.MonthlyCostUSD))
 		} else if prof > 0 {
-			sc, fc := m.findCurve("serverless", br.Serverless), m.findCurve("fleet", br.Fleet)
+			sc, fc := m.findCurve(results.OptionServerless, br.Serverless), m.findCurve(fleetKind, br.Fleet)
 			if fc == nil {
-				fc = m.findCurve("fleet", br.Instance)
+				fc = m.findCurve(fleetKind, br.Instance)
 			}
 			if sc != nil && fc != nil {
 				a, okA := sc.costAt(prof)

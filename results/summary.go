@@ -453,6 +453,16 @@ const (
 	// CostRequestsAndCompute is a monthly component of platforms other than
 	// AWS Lambda, whose per-request cost is not split.
 	CostRequestsAndCompute = "requests_and_compute"
+	// CostDataProcessed is SageMaker Serverless Inference's charge per GB
+	// of request and response data.
+	CostDataProcessed = "data_processed"
+	// CostInstances is a fleet's instance-hours at the on-demand price.
+	CostInstances = "instances"
+	// CostSurplusCredits is a burstable fleet's surplus CPU credits.
+	CostSurplusCredits = "surplus_credits"
+	// CostManagementFee is Lambda Managed Instances' fee on the instances'
+	// on-demand price.
+	CostManagementFee = "management_fee"
 )
 
 // CostComponent is one labelled part of a cost: Quantity Unit at RateUSD
@@ -547,8 +557,11 @@ type MonthlyCostRow struct {
 	Profile       string `json:"profile"`
 	// PriceConfidence: PriceSourced or PriceRecalled (see CostRow).
 	PriceConfidence string `json:"price_confidence,omitempty"`
-	// Components split a serverless MonthlyCostUSD into its labelled parts
-	// (the CostComponent names), tiers and free tier applied to the month.
+	// Components split MonthlyCostUSD into its labelled parts (the
+	// CostComponent names), tiers and free tier applied to the month: for
+	// serverless rows requests, compute, ephemeral storage, API Gateway,
+	// data processed; for fleets and Lambda Managed Instances instances,
+	// surplus credits, management fee and requests.
 	Components []MonthlyCostComponent `json:"components,omitempty"`
 	// HostBusy is set when a figure the row is derived from was host_busy.
 	HostBusy bool `json:"host_busy,omitempty"`

@@ -153,8 +153,8 @@ var (
 	trafficModels  = []string{"constant", "poisson", "ramp", "step", "sine", "burst", "trace"}
 	traceFormats   = []string{"per-minute-counts", "timestamps", "azure-functions"}
 	arrivalKinds   = []string{"uniform", "poisson"}
-	billingPlans   = map[string][]string{"aws-lambda": {"on-demand", "provisioned"}, "cloud-run": {"request", "instance"}, "azure-functions": {"consumption", "flex-consumption"}}
-	billingPlatfms = []string{"aws-lambda", "cloud-run", "azure-functions"}
+	billingPlans   = map[string][]string{"aws-lambda": {"on-demand", "provisioned"}, "cloud-run": {"request", "instance"}, "azure-functions": {"consumption", "flex-consumption"}, "sagemaker-serverless": {"on-demand"}}
+	billingPlatfms = []string{"aws-lambda", "cloud-run", "azure-functions", "sagemaker-serverless"}
 	fleets         = []string{"fixed", "autoscaled"}
 	apiGateways    = []string{"http"}
 	profileShapes  = []string{"constant", "diurnal", "trace"}

@@ -425,7 +425,7 @@ phases:
 				"scenario.yaml:7:48: targets[0].billing.plan: must be one of consumption, flex-consumption (got \"premium\")",
 				"scenario.yaml:7:68: targets[0].billing.memory_mb: must be between 128 and 32768 (got 64)",
 				"scenario.yaml:7:86: targets[0].billing.architecture: must be one of x86_64, arm64 (got \"arm\")",
-				"scenario.yaml:11:25: targets[1].billing.platform: must be one of aws-lambda, cloud-run, azure-functions (got \"heroku\")",
+				"scenario.yaml:11:25: targets[1].billing.platform: must be one of aws-lambda, cloud-run, azure-functions, sagemaker-serverless (got \"heroku\")",
 			},
 		},
 		{

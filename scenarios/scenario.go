@@ -282,6 +282,30 @@ type PricingSettings struct {
 	// ScaleCapacityByVCPU scales the measured capacity per instance type by
 	// its vCPU count (an assumption, labelled as such).
 	ScaleCapacityByVCPU bool `yaml:"scale_capacity_by_vcpu"`
+	// LambdaManaged prices Lambda Managed Instances fleets too (nil: none).
+	LambdaManaged *LambdaManaged `yaml:"lambda_managed"`
+}
+
+// LambdaManaged prices a measured multi-concurrent target (the reference
+// server, or a function target) as a Lambda Managed Instances fleet:
+// autoscaled hour by hour between the capacity provider's minimum and its
+// max vCPU, at the EC2 on-demand price + the management fee + a fee per
+// request.
+type LambdaManaged struct {
+	// Instances are the instance types priced (C, M, R families; default
+	// pricing.instances, else m7g.large).
+	Instances []string `yaml:"instances"`
+	// MinInstances is the capacity provider's minimum (default 3).
+	MinInstances int `yaml:"min_instances"`
+	// MaxVCPU is the capacity provider's MaxVCpuCount (default 15000).
+	MaxVCPU int `yaml:"max_vcpu"`
+	// TargetUtilisation is the share of the measured capacity each
+	// instance is run at (default pricing.target_utilisation).
+	TargetUtilisation float64 `yaml:"target_utilisation"`
+	// CapacityTarget names the capacity search whose result sizes the
+	// fleet (a target of experiments.capacity; default the first that
+	// found a capacity).
+	CapacityTarget string `yaml:"capacity_target"`
 }
 
 // Profile is the monthly traffic profile used for monthly costs.

@@ -769,6 +769,30 @@ func (v *validator) validatePricing() {
 	}
 	v.nonNegative(p+".min_instances", float64(pr.MinInstances))
 	v.nonNegative(p+".capacity_rps", pr.CapacityRPS)
+	if lm := pr.LambdaManaged; lm != nil {
+		const lp = p + ".lambda_managed"
+		seen := map[string]bool{}
+		for i, in := range lm.Instances {
+			ip := fmt.Sprintf("%s.instances[%d]", lp, i)
+			if strings.TrimSpace(in) == "" {
+				v.errf(ip, "must not be empty")
+			} else if seen[in] {
+				v.errf(ip, "instance %q listed twice", in)
+			}
+			seen[in] = true
+		}
+		v.nonNegative(lp+".min_instances", float64(lm.MinInstances))
+		v.nonNegative(lp+".max_vcpu", float64(lm.MaxVCPU))
+		if v.has(lp+".target_utilisation") && !(lm.TargetUtilisation > 0 && lm.TargetUtilisation <= 1) {
+			v.errf(lp+".target_utilisation", "must be in (0, 1] (got %s)", num(lm.TargetUtilisation))
+		}
+		if v.has(lp + ".capacity_target") {
+			c := v.s.Experiments.Capacity
+			if c == nil || !contains(append([]string{c.Target}, c.Targets...), lm.CapacityTarget) {
+				v.errf(lp+".capacity_target", "%q is not a target of experiments.capacity (its result sizes the fleet)", lm.CapacityTarget)
+			}
+		}
+	}
 
 	pf := pr.Profile
 	const pp = p + ".profile"

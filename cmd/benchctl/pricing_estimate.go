@@ -56,6 +56,9 @@ type PricingEstimateOptions struct {
 	// CPUUtilisation is a burstable type's 24-hour average CPU
 	// utilisation (0..1); negative when not given.
 	CPUUtilisation float64
+	// instancesSet is true when --instances was given (lambda-managed
+	// defaults to the capacity provider's minimum otherwise).
+	instancesSet bool
 }
 
 func newPricingEstimateCmd(streams *IOStreams, runF func(*PricingEstimateOptions) error) *cobra.Command {
@@ -69,6 +72,8 @@ func newPricingEstimateCmd(streams *IOStreams, runF func(*PricingEstimateOptions
   benchctl pricing estimate --platform azure-functions --plan consumption --memory 200 --duration 50ms --requests 1000000
   benchctl pricing estimate --platform azure-functions --plan flex --memory 2048 --duration 50ms --requests 1000000
   benchctl pricing estimate --platform ec2 --instance c7g.large [--instances 2] [--hours 730] [--cpu-utilisation 0.4]
+  benchctl pricing estimate --platform lambda-managed --instance m7g.large --instances 3 --requests 10000000
+  benchctl pricing estimate --platform sagemaker-serverless --memory 2048 --duration 80ms --payload-bytes 4096
 
 Prices one configuration with the price book and prints each line item
 (quantity × rate = USD) and the book entry it came from. AWS Lambda bills
@@ -76,7 +81,11 @@ each invocation's duration rounded up to 1 ms, at MB/1024 GB, through the
 monthly marginal volume tiers; the free tier is off unless --free-tier.
 
 Options:
-  --platform P            aws-lambda (default), cloud-run, azure-functions, ec2
+  --platform P            aws-lambda (default), cloud-run, azure-functions, sagemaker-serverless,
+                          ec2, lambda-managed (Lambda Managed Instances: EC2 on-demand price of
+                          --instances × --instance for --hours + the management fee + requests;
+                          --instances defaults to the capacity provider's minimum, 3, and
+                          --min-instances sets a different minimum)
   --region R              price region (default us-east-1)
   --arch A                x86_64 (default) or arm64 (Lambda)
   --plan P                azure-functions: consumption (default) or flex (Flex Consumption bills
@@ -121,6 +130,7 @@ Options:
 			if err := pricingEstimateCheck(opts, cmd.Flags().Changed); err != nil {
 				return err
 			}
+			opts.instancesSet = cmd.Flags().Changed("instances")
 			if runF != nil {
 				return runF(opts)
 			}
@@ -160,6 +170,10 @@ Options:
 	return cmd
 }
 
+// pricingEstimatePlatforms are the platforms `pricing estimate` prices.
+var pricingEstimatePlatforms = []string{pricing.PlatformLambda, pricing.PlatformCloudRun, pricing.PlatformAzureFunctions,
+	pricing.PlatformSageMakerServerless, pricing.PlatformEC2, pricing.PlatformLambdaManaged}
+
 // pricingEstimateCheck validates every flag of `pricing estimate` before
 // anything is priced: each numeric flag is finite and inside its range
 // (the platform's own for memory and duration), and the flags agree with
@@ -183,12 +197,18 @@ func pricingEstimateCheck(opts *PricingEstimateOptions, changed func(string) boo
 			c.failf("--plan %q isn't one of [consumption flex]", opts.Plan)
 		}
 		c.inDur("duration", opts.Duration, pricing.RequestDurationMs)
-	case pricing.PlatformEC2:
+	case pricing.PlatformEC2, pricing.PlatformLambdaManaged:
 		if opts.Instance == "" {
-			c.failf("--instance is required for ec2 (an instance type such as c7g.large; benchctl pricing show --platform ec2 lists them)")
+			c.failf("--instance is required for %s (an instance type such as m7g.large; benchctl pricing show --platform ec2 lists them)", opts.Platform)
 		}
+		if opts.Platform == pricing.PlatformLambdaManaged && changed("min-instances") {
+			c.inInt("min-instances", int64(opts.MinInstances), pricing.ManagedMinInstances)
+		}
+	case pricing.PlatformSageMakerServerless:
+		c.oneOf("memory", opts.MemoryMB, pricing.SageMakerMemoryMB)
+		c.inDur("duration", opts.Duration, pricing.SageMakerDurationMs)
 	default:
-		c.failf("--platform %q isn't one of [aws-lambda cloud-run azure-functions ec2]", opts.Platform)
+		c.failf("--platform %q isn't one of [%s]", opts.Platform, strings.Join(pricingEstimatePlatforms, " "))
 	}
 	if opts.Plan != "" && opts.Platform != pricing.PlatformAzureFunctions {
 		c.failf("--plan applies only to --platform azure-functions")
@@ -304,6 +324,30 @@ func pricingEstimateRun(_ context.Context, opts *PricingEstimateOptions) error {
 		if err != nil {
 			return &FlagError{Err: err}
 		}
+	case pricing.PlatformLambdaManaged:
+		lmi, e, err := book.FindManaged(opts.Region, opts.Instance)
+		if err != nil {
+			return &FlagError{Err: fmt.Errorf("pricing estimate: %w", err)}
+		}
+		u := pricing.ManagedUsage{Instances: opts.Instances, Hours: opts.Hours, Requests: opts.Requests, MinInstances: opts.MinInstances}
+		if !opts.instancesSet {
+			// Unset: the capacity provider's minimum fleet.
+			u.Instances = max(opts.MinInstances, lmi.LambdaManaged.DefaultMinInstances)
+			if opts.MinInstances > 0 {
+				u.Instances = opts.MinInstances
+			}
+		}
+		if est, err = pricing.ManagedCost(lmi, e, u); err != nil {
+			return &FlagError{Err: fmt.Errorf("pricing estimate: %w", err)}
+		}
+	case pricing.PlatformSageMakerServerless:
+		e, err := book.Find(pricing.PlatformSageMakerServerless, opts.Region, "", "", "")
+		if err != nil {
+			return &FlagError{Err: err}
+		}
+		if est, err = pricing.SageMakerCost(e, pricing.SageMakerUsage{Requests: opts.Requests, MemoryMB: opts.MemoryMB, DurationMs: durMs, PayloadBytes: opts.PayloadBytes}); err != nil {
+			return &FlagError{Err: fmt.Errorf("pricing estimate: %w", err)}
+		}
 	}
 	if opts.JSON {
 		return pricingWriteJSON(opts.IO.Out, est)
@@ -336,21 +380,22 @@ func pricingEC2Estimate(e *pricing.Entry, opts *PricingEstimateOptions) (pricing
 
 func pricingWriteEstimate(w io.Writer, est pricing.Estimate, requests int64) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "ITEM\tQUANTITY\tUNIT\tRATE USD\tUSD\t")
+	fmt.Fprintln(tw, "ITEM\tQUANTITY\tUNIT\tRATE USD\tUSD\tENTRY\t")
 	for _, it := range est.Items {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", it.Name, it.Quantity.String(), it.Unit, it.RateUSD.String(), it.USD.StringFixed(6))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", it.Name, it.Quantity.String(), it.Unit, it.RateUSD.String(), it.USD.StringFixed(6), est.ItemEntry(it))
 	}
-	fmt.Fprintf(tw, "total\t\t\t\t%s\t\n", est.TotalUSD.StringFixed(6))
+	fmt.Fprintf(tw, "total\t\t\t\t%s\t\t\n", est.TotalUSD.StringFixed(6))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	fmt.Fprintf(w, "total: $%s\n", est.TotalUSD.StringFixed(2))
 	if requests > 0 && est.PriceBook.Platform != pricing.PlatformEC2 {
 		perM := est.TotalUSD.Div(decimal.NewFromInt(requests)).Mul(decimal.NewFromInt(1_000_000))
 		fmt.Fprintf(w, "per 1M requests: $%s\n", perM.StringFixed(4))
 	}
 	fmt.Fprintf(w, "prices: %s, effective %s, retrieved %s, %s\n", est.PriceBook.Source, est.PriceBook.EffectiveDate, est.PriceBook.Retrieved, est.PriceBook.Confidence)
 	for _, r := range est.Extra {
-		fmt.Fprintf(w, "prices: %s (%s), effective %s\n", r.Source, r.Platform, r.EffectiveDate)
+		fmt.Fprintf(w, "prices: %s (%s), effective %s, retrieved %s, %s\n", r.Source, r.Name(), r.EffectiveDate, r.Retrieved, r.Confidence)
 	}
 	for _, n := range est.Notes {
 		fmt.Fprintln(w, "note:", n)

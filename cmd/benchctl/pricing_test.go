@@ -198,8 +198,8 @@ func TestPricingShowRun(t *testing.T) {
 	if err := pricingShowRun(context.Background(), &PricingShowOptions{IO: streams, Platform: "ec2", Region: "eu-west-1"}); err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(out.String(), "\nec2 "); n != 17 {
-		t.Errorf("ec2 eu-west-1 rows = %d, want 17 (the 16 required types and t3.micro):\n%s", n, out)
+	if n := strings.Count(out.String(), "\nec2 "); n != 22 {
+		t.Errorf("ec2 eu-west-1 rows = %d, want 22 (the 16 required types, t3.micro, c8g.xlarge, m8g.large, r7g.large, g4dn.xlarge, g5.xlarge):\n%s", n, out)
 	}
 	streams, _ = pricingStreams()
 	var fe *FlagError
@@ -429,5 +429,46 @@ func TestPricingEstimatePublishedExamples(t *testing.T) {
 				t.Errorf("total = %s, want %s", got.TotalUSD, tt.want)
 			}
 		})
+	}
+}
+
+// TestPricingEstimateLambdaManaged is the acceptance check:
+// `pricing estimate --platform lambda-managed --instance m7g.large
+// --instances 3 --requests 10000000` = 3 × $0.0816 × 730 × 1.15 + $2.00 =
+// $207.51, each line item naming its entry.
+func TestPricingEstimateLambdaManaged(t *testing.T) {
+	t.Parallel()
+	run := func(args ...string) (string, string, ExitCode) {
+		var out, errOut bytes.Buffer
+		code := Main(context.Background(), append([]string{"pricing", "estimate", "--platform", "lambda-managed"}, args...), &IOStreams{In: strings.NewReader(""), Out: &out, Err: &errOut})
+		return out.String(), errOut.String(), code
+	}
+	out, stderr, code := run("--instance", "m7g.large", "--instances", "3", "--requests", "10000000")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"total: $207.51",
+		"178.704000   ec2 us-east-1 arm64 m7g.large", "26.805600  lambda-managed us-east-1 arm64", "2.000000  lambda-managed us-east-1 arm64"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// --instances defaults to the capacity provider's minimum of 3.
+	if out, _, _ := run("--instance", "m7g.large", "--requests", "10000000"); !strings.Contains(out, "total: $207.51") {
+		t.Errorf("default instances:\n%s", out)
+	}
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--instance", "m7g.large", "--instances", "2"}, "below the capacity provider's minimum of 3"},
+		{[]string{"--instance", "g5.xlarge"}, "has an accelerator"},
+		{[]string{"--instance", "t3.medium"}, "burstable"},
+		{[]string{"--instance", "nope.large"}, "no price in the price book"},
+		{[]string{}, "--instance is required for lambda-managed"},
+	} {
+		if _, stderr, code := run(bad.args...); code != ExitBadInput || !strings.Contains(stderr, bad.want) {
+			t.Errorf("%v: exit %d, stderr %q, want 2 and %q", bad.args, code, stderr, bad.want)
+		}
 	}
 }

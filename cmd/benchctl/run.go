@@ -211,9 +211,9 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	book, err := pricing.LoadBookFor(s, opts.Prices)
+	book, err := pricingCheckScenario(s, opts.Prices)
 	if err != nil {
-		return &FlagError{Err: fmt.Errorf("price book: %w", err)}
+		return &FlagError{Err: err}
 	}
 	if opts.DryRun {
 		if err := runDryRun(opts, s); err != nil {
