@@ -119,11 +119,9 @@ func (p *RunnerProber) probe(ctx context.Context, rps float64, d time.Duration, 
 		lat = make([]time.Duration, 0, sched.Len())
 	)
 	next := p.Runner.Encoder
-	r := *p.Runner // a copy whose Encoder also collects latencies
 	// The Runner's own hook is called below, once Info.Recorded is right.
-	onDone := r.OnPhaseDone
-	r.OnPhaseDone = nil
-	r.Encoder = func(rec *results.Record) error {
+	onDone := p.Runner.OnPhaseDone
+	collect := func(rec *results.Record) error {
 		if rec.ErrorClass != results.ErrorClassDropped {
 			mu.Lock()
 			lat = append(lat, rec.CorrectedLatency)
@@ -139,7 +137,7 @@ func (p *RunnerProber) probe(ctx context.Context, rps float64, d time.Duration, 
 	if keep {
 		until = p.Until // the warm-up runs its full length
 	}
-	out, err := r.RunPhase(ctx, PhaseRun{
+	out, err := p.Runner.RunPhase(ctx, PhaseRun{
 		Phase: scenarios.Phase{Name: name, Targets: []string{p.Target.Name()}, Duration: d, Traffic: traffic,
 			MaxInFlight: p.MaxInFlight, Until: until},
 		Traffic:    &traffic,
@@ -149,6 +147,10 @@ func (p *RunnerProber) probe(ctx context.Context, rps float64, d time.Duration, 
 		Record:     &record,
 		Schedule:   sched,
 		Trial:      trial,
+		// Every record goes through the collector, which writes on the
+		// kept ones.
+		Encoder:     collect,
+		NoPhaseDone: true,
 	})
 	// Every record went through the collector; only kept ones were written.
 	out.Info.Recorded = keep && next != nil

@@ -8,13 +8,11 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -69,8 +67,6 @@ type RunOptions struct {
 	Now func() time.Time
 	// IsTerminal reports whether w is a terminal (progress is only drawn on one).
 	IsTerminal func(w io.Writer) bool
-	// Exit ends the process on a second interrupt (os.Exit when nil).
-	Exit func(code int)
 }
 
 func newRunCmd(streams *IOStreams, runF func(*RunOptions) error) *cobra.Command {
@@ -113,8 +109,11 @@ Options:
 Output:
   DIR/scenario.yaml (the exact input), DIR/run.json, DIR/results.jsonl,
   DIR/summary.json; a table per target and phase on stdout. The first Ctrl-C
-  stops sending, waits for requests in flight, saves everything and exits 130;
-  a second Ctrl-C exits at once (results.jsonl stays readable).`,
+  stops sending, waits up to 10 s for requests in flight (those still in
+  flight then are recorded as error_class interrupted), saves results.jsonl,
+  run.json and summary.json, and exits 130 (benchctl report DIR renders the
+  report afterwards); a second Ctrl-C records what is in flight and exits at
+  once (results.jsonl stays readable).`,
 		Example: `  benchctl run scenarios/http-smoke.yaml
   benchctl run quickstart --dry-run
   benchctl run my.yaml --out runs/today --seed 7 --fail-on-slo`,
@@ -192,6 +191,9 @@ type runState struct {
 	capacity []results.CapacityResult
 	// interrupted is set when a phase was cut short by Ctrl-C.
 	interrupted bool
+	// stage says what the run is doing, for the first interrupt's message
+	// (guarded by mu).
+	stage string
 	// host samples host interference (nil when it cannot be measured).
 	host *hostload.Sampler
 	// mu guards info while phases run.
@@ -243,6 +245,11 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 	for _, n := range st.env.Notes {
 		fmt.Fprintln(opts.IO.Err, "benchctl: warning:", n)
 	}
+	// From here on the first Ctrl-C drains (stop sending, wait for the
+	// requests in flight, save) instead of ending the run within a second,
+	// and the services are stopped before benchctl exits.
+	release := drainOnInterrupt(ctx, st.interruptNote, st.abort)
+	defer release()
 	defer func() {
 		if cerr := st.env.close(); cerr != nil && err == nil {
 			err = fmt.Errorf("stop services: %w", cerr)
@@ -255,19 +262,26 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 	if err := st.createRunDir(); err != nil {
 		return err
 	}
-	stopSignals := st.handleSecondInterrupt()
-	defer stopSignals()
 	st.startHostSampler(ctx)
+	st.setStage("stopping: waiting for the requests in flight, then saving what was recorded")
 	phaseErr := st.runPhases(ctx)
 	if phaseErr == nil && !st.interrupted {
 		phaseErr = st.runExperiments(ctx)
 	}
 	st.stopHostSampler()
+	st.setStage("saving results.jsonl, run.json and summary.json")
+	// Saving is part of the drain: it runs to its end after a Ctrl-C (a
+	// second one exits at once).
 	if err := st.finish(); err != nil {
 		return errors.Join(phaseErr, err)
 	}
-	st.renderReport(ctx)
-	if phaseErr != nil {
+	if ctx.Err() == nil {
+		st.setStage("stopping the report (benchctl report DIR renders it from what was saved)")
+		st.renderReport(ctx)
+	} else {
+		fmt.Fprintf(opts.IO.Err, "benchctl: interrupted: report not rendered; benchctl report %s renders it from what was saved\n", st.writer.Dir)
+	}
+	if phaseErr != nil && ctx.Err() == nil {
 		return phaseErr
 	}
 	st.printTable()
@@ -389,34 +403,34 @@ func (st *runState) createRunDir() error {
 	return nil
 }
 
-// handleSecondInterrupt exits at once on a second SIGINT/SIGTERM (the
-// first cancels the run's context in main), flushing what is buffered.
-func (st *runState) handleSecondInterrupt() (stop func()) {
-	exit := st.opts.Exit
-	if exit == nil {
-		exit = os.Exit
+// setStage records what the run is doing for interruptNote.
+func (st *runState) setStage(stage string) {
+	st.mu.Lock()
+	st.stage = stage
+	st.mu.Unlock()
+}
+
+// interruptNote says what the first Ctrl-C makes the run do now.
+func (st *runState) interruptNote() string {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.stage == "" {
+		return "stopping the services"
 	}
-	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() {
-		n := 0
-		for {
-			select {
-			case <-done:
-				return
-			case <-ch:
-				if n++; n >= 2 {
-					_ = st.writer.Flush()
-					fmt.Fprintln(st.opts.IO.Err, "\nbenchctl: second interrupt: exiting now; results.jsonl is readable up to its last complete line")
-					exit(int(ExitInterrupted))
-					return
-				}
-				fmt.Fprintln(st.opts.IO.Err, "\nbenchctl: interrupted: stopping, waiting for requests in flight (Ctrl-C again to exit at once)")
-			}
-		}
-	}()
-	return func() { signal.Stop(ch); close(done) }
+	return st.stage
+}
+
+// abort is the second Ctrl-C: the requests in flight are recorded as
+// interrupted and results.jsonl is flushed, so it stays complete and
+// readable when benchctl exits at once.
+func (st *runState) abort() {
+	if st.runner != nil {
+		st.runner.Abort()
+	}
+	if st.writer != nil {
+		_ = st.writer.Flush()
+		fmt.Fprintln(st.opts.IO.Err, "benchctl: results.jsonl holds every request sent (those in flight as error_class interrupted); benchctl summary DIR summarises it")
+	}
 }
 
 // runPhases runs the scenario's phases in order.
@@ -506,6 +520,7 @@ func (st *runState) phaseDone(out loadgen.PhaseOutcome) {
 
 // finish closes results.jsonl, rewrites run.json and writes summary.json
 // (summarised from the records file, exactly as `benchctl summary` does).
+// After a Ctrl-C it still runs to its end: saving is part of the drain.
 func (st *runState) finish() error {
 	if err := st.writer.CloseRecords(); err != nil {
 		return err

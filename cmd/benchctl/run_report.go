@@ -9,10 +9,10 @@ import (
 	"github.com/benchctl/benchctl/report"
 )
 
-// renderReport writes the report into the run directory (also after
-// Ctrl-C, from what was recorded) and prints where it is with the verdict.
+// renderReport writes the report into the run directory and prints where
+// it is with the verdict; a Ctrl-C (ctx) stops it.
 func (st *runState) renderReport(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	var opts []report.Option
 	if st.book != nil {
