@@ -136,7 +136,8 @@ type HostInterference struct {
 	// BusyThresholdCores the threshold the phases were judged with.
 	MaxForeignCPUCores float64 `json:"max_foreign_cpu_cores"`
 	BusyThresholdCores float64 `json:"busy_threshold_cores"`
-	// Reasons are the distinct reasons of the busy phases.
+	// Reasons say why, one per kind (foreign CPU, bursts, steal, memory)
+	// with its worst value over the busy phases.
 	Reasons []string `json:"reasons,omitempty"`
 	// BusyFigures names the derived figures flagged host_busy: capacity
 	// searches, memory-sweep rows, cost and break-even rows.
@@ -221,25 +222,58 @@ func MarkHostBusy(sum *Summary) {
 		}
 	}
 	var hi HostInterference
+	var busyForeign, busyBurst, steal, stall float64
+	var lowMem, faults bool
 	for _, t := range sum.Targets {
 		for _, p := range t.Phases {
 			if p.Host == nil {
 				continue
 			}
+			h := p.Host
 			hi.PhasesMeasured++
-			hi.MaxForeignCPUCores = max(hi.MaxForeignCPUCores, p.Host.ForeignCPUCores.Mean)
-			hi.BusyThresholdCores = p.Host.BusyThresholdCores
+			hi.MaxForeignCPUCores = max(hi.MaxForeignCPUCores, h.ForeignCPUCores.Mean)
+			hi.BusyThresholdCores = h.BusyThresholdCores
 			if !p.HostBusy {
 				continue
 			}
 			hi.Busy = true
 			hi.BusyPhases = append(hi.BusyPhases, PhaseLabel(t.Name, p))
-			for _, r := range p.Host.BusyReasons {
-				if !slices.Contains(hi.Reasons, r) {
-					hi.Reasons = append(hi.Reasons, r)
+			for _, r := range h.BusyReasons {
+				switch {
+				case strings.Contains(r, "on average"):
+					busyForeign = max(busyForeign, h.ForeignCPUCores.Mean)
+				case strings.Contains(r, "p95 second"):
+					busyBurst = max(busyBurst, h.ForeignCPUCores.P95)
+				case strings.Contains(r, "hypervisor"):
+					steal = max(steal, h.StealFraction)
+				case strings.Contains(r, "waited for memory") && h.MemoryStallFraction != nil:
+					stall = max(stall, *h.MemoryStallFraction)
+				case strings.Contains(r, "available memory"):
+					lowMem = true
+				default:
+					faults = true
 				}
 			}
 		}
+	}
+	// One reason per kind, with its worst value over the busy phases.
+	if busyForeign > 0 {
+		hi.Reasons = append(hi.Reasons, fmt.Sprintf("other processes used up to %.2f cores on average over a phase (threshold %.2g)", busyForeign, hi.BusyThresholdCores))
+	}
+	if busyBurst > 0 {
+		hi.Reasons = append(hi.Reasons, fmt.Sprintf("other processes used up to %.2f cores in a phase's p95 second", busyBurst))
+	}
+	if steal > 0 {
+		hi.Reasons = append(hi.Reasons, fmt.Sprintf("the hypervisor stole up to %.1f%% of the CPU time", 100*steal))
+	}
+	if stall > 0 {
+		hi.Reasons = append(hi.Reasons, fmt.Sprintf("tasks waited for memory up to %.1f%% of a phase (PSI)", 100*stall))
+	}
+	if lowMem {
+		hi.Reasons = append(hi.Reasons, "available memory ran low")
+	}
+	if faults {
+		hi.Reasons = append(hi.Reasons, "major page faults beyond the threshold")
 	}
 	if hi.PhasesMeasured == 0 {
 		sum.HostInterference = nil
