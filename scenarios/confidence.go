@@ -29,11 +29,17 @@ func (v *validator) validateConfidence() {
 	if v.has("trials") && (v.s.Trials < 1 || v.s.Trials > MaxTrials) {
 		v.errf("trials", "must be between 1 and %d (got %d)", MaxTrials, v.s.Trials)
 	}
+	if v.s.Distributed != nil && v.s.Trials > 1 {
+		v.errf("trials", "not supported with distributed: (run trials with one generator)")
+	}
 	for i, ph := range v.s.Phases {
 		if ph.Until == nil {
 			continue
 		}
 		p := fmt.Sprintf("phases[%d]", i)
+		if v.s.Distributed != nil {
+			v.errf(p+".until", "not supported with distributed: (each worker would stop on its own share's interval)")
+		}
 		if v.has(p + ".duration") {
 			v.errf(p+".duration", "not with until: until.max_duration bounds the phase, which stops earlier once its interval is narrow enough")
 		}

@@ -280,6 +280,9 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 		if err != nil {
 			return err
 		}
+		if err := distributedConfidence(s); err != nil {
+			return err
+		}
 		return st.runDistributedSteps(ctx, d, self)
 	}
 	if err := st.buildTargets(); err != nil {
