@@ -83,7 +83,7 @@ func TestQuantileRanks(t *testing.T) {
 			if cov < c.minCov || cov > 1 {
 				t.Errorf("attained %v, want ≥ %v", cov, c.minCov)
 			}
-			if hasUpper && l < c.n && binomCDF(l, c.n, c.q) <= 0.025 {
+			if hasUpper && l < c.n && BinomialCDF(l, c.n, c.q) <= 0.025 {
 				t.Errorf("l = %d is not the largest admissible rank", l)
 			}
 		})
@@ -282,6 +282,27 @@ func TestNormalRanksNearExact(t *testing.T) {
 		}
 		if lr := LowerRank(c.n, c.q, 0.95); lr < el || lr > c.n {
 			t.Errorf("n=%d: one-sided lower rank %d below the two-sided %d", c.n, lr, el)
+		}
+	}
+}
+
+func TestBinomialCDF(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		k, n int
+		p    float64
+		want float64
+	}{
+		{0, 10, 0.5, 1.0 / 1024},
+		{5, 10, 0.5, 638.0 / 1024},
+		{9, 10, 0.5, 1023.0 / 1024},
+		{10, 10, 0.5, 1},
+		{-1, 10, 0.5, 0},
+		{299, 300, 0.99, 1 - math.Pow(0.99, 300)},
+	}
+	for _, tt := range tests {
+		if got := BinomialCDF(tt.k, tt.n, tt.p); math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("BinomialCDF(%d, %d, %v) = %v, want %v", tt.k, tt.n, tt.p, got, tt.want)
 		}
 	}
 }

@@ -225,7 +225,7 @@ func QuantileInterval(x OrderStats, q, level float64) Interval {
 		iv.Bound = BoundAtLeast
 		lr := LowerRank(n, q, level)
 		iv.Low, iv.High = x.At(lr), x.At(n)
-		iv.Level = 1 - binomCDF(lr-1, n, q)
+		iv.Level = 1 - BinomialCDF(lr-1, n, q)
 	case !Supported(n, q):
 		iv.Bound = BoundRange
 	}
@@ -245,8 +245,8 @@ func FormatBound(iv Interval, unit string, prec int) string {
 	return f(iv.Estimate) + " " + unit
 }
 
-// binomCDF is P(B ≤ k) for B ~ Binomial(n, p).
-func binomCDF(k, n int, p float64) float64 {
+// BinomialCDF is P(B ≤ k) for B ~ Binomial(n, p).
+func BinomialCDF(k, n int, p float64) float64 {
 	switch {
 	case k < 0:
 		return 0

@@ -302,3 +302,24 @@ func MarkHostBusy(sum *Summary) {
 	hi.Busy = hi.Busy || len(hi.BusyFigures) > 0
 	sum.HostInterference = &hi
 }
+
+// StallCause says, for a phase whose generator fell behind its schedule,
+// what held it up, from the host measurement: "other processes on the
+// host" (host_busy), "the run's own processes held the cores" (the run's
+// tree used at least 90% of the host's CPUs: its services compete with
+// the generator), or "the generator itself" (the host had idle CPU: a
+// stall of the generator process, e.g. GC or scheduling). It is "" when
+// the generator kept up (a slow phase is then the target's) or the host
+// was not measured.
+func StallCause(p PhaseSummary) string {
+	if !p.GeneratorFellBehind || p.Host == nil {
+		return ""
+	}
+	switch h := p.Host; {
+	case p.HostBusy:
+		return "other processes on the host"
+	case h.Cores > 0 && h.OwnCPUCores >= 0.9*float64(h.Cores):
+		return "the run's own processes held the cores"
+	}
+	return "the generator itself (the host had idle CPU)"
+}
