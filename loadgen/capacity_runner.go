@@ -3,54 +3,29 @@ package loadgen
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/benchctl/benchctl/capacity"
 	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
 )
 
 // ExperimentCapacity is the experiment name stamped on capacity-search records.
-const ExperimentCapacity = "capacity"
+const ExperimentCapacity = results.ExperimentCapacity
 
 // CapacityWarmupStep labels the capacity search's warm-up probe.
-const CapacityWarmupStep = "capacity_warmup"
-
-// capacityStepPrefix starts a capacity step label: "capacity_rps=40".
-const capacityStepPrefix = "capacity_rps="
+const CapacityWarmupStep = capacity.WarmupStep
 
 // CapacityStepLabel is the label of one capacity step: "capacity_rps=<rps>".
-func CapacityStepLabel(rps float64) string {
-	return capacityStepPrefix + strconv.FormatFloat(rps, 'g', -1, 64)
-}
+func CapacityStepLabel(rps float64) string { return capacity.StepLabel(rps) }
 
 // ParseCapacityStep returns the rate of a "capacity_rps=<rps>" label.
-func ParseCapacityStep(step string) (float64, bool) {
-	v, ok := strings.CutPrefix(step, capacityStepPrefix)
-	if !ok {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(v, 64)
-	return f, err == nil
-}
+func ParseCapacityStep(step string) (float64, bool) { return capacity.ParseStep(step) }
 
 // CapacityConfigLabel describes a reference-server configuration for
-// CapacityResult.Config: "workers=2", "workers=2 max_batch=8 max_wait=5ms".
-func CapacityConfigLabel(s scenarios.Server) string {
-	var parts []string
-	if s.Workers > 0 {
-		parts = append(parts, "workers="+strconv.Itoa(s.Workers))
-	}
-	if s.MaxBatch > 0 {
-		parts = append(parts, "max_batch="+strconv.Itoa(s.MaxBatch))
-	}
-	if s.MaxWait > 0 {
-		parts = append(parts, "max_wait="+s.MaxWait.String())
-	}
-	return strings.Join(parts, " ")
-}
+// CapacityResult.Config (capacity.ConfigLabel).
+func CapacityConfigLabel(s scenarios.Server) string { return capacity.ConfigLabel(s) }
 
 // RunnerProber implements RateProber with Runner.RunPhase: each probe is a
 // phase of Poisson arrivals at the candidate rate against Target, recorded

@@ -270,10 +270,11 @@ func checkCommandGolden(t *testing.T, base, name, got string) {
 		gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
 		for i := 0; i < len(gl) && i < len(wl); i++ {
 			if gl[i] != wl[i] {
-				t.Fatalf("%s differs from golden at line %d:\n got: %.300s\nwant: %.300s", name, i+1, gl[i], wl[i])
+				t.Errorf("%s differs from golden at line %d:\n got: %.300s\nwant: %.300s", name, i+1, gl[i], wl[i])
+				return
 			}
 		}
-		t.Fatalf("%s differs from golden (%d vs %d lines)", name, len(gl), len(wl))
+		t.Errorf("%s differs from golden (%d vs %d lines)", name, len(gl), len(wl))
 	}
 }
 
