@@ -26,16 +26,17 @@ import (
 const (
 	// DefaultErrorRate is the error-rate limit used when the SLO gives none.
 	DefaultErrorRate = 0.01
-	// DefaultMaxSteps bounds the number of candidate rates probed.
-	DefaultMaxSteps = 24
+	// DefaultMaxSteps bounds the number of candidate rates probed (the
+	// scenario package's, which the pre-run spend guard also uses).
+	DefaultMaxSteps = scenarios.DefaultCapacityMaxSteps
 	// DefaultMaxExtensions bounds how often a step with too few samples
 	// is extended.
-	DefaultMaxExtensions = 3
+	DefaultMaxExtensions = scenarios.DefaultCapacityMaxExtensions
 	// DefaultCILevel is the confidence level of the p99 intervals.
 	DefaultCILevel = 0.95
 	// DefaultWarmup is the unrecorded probe at min_rps that runs before
 	// the first step.
-	DefaultWarmup = 2 * time.Second
+	DefaultWarmup = scenarios.DefaultCapacityWarmup
 )
 
 // Reasons a search stopped at the edge of its range
@@ -59,28 +60,16 @@ const Method = "poisson arrivals; latency from intended send; p99 = nearest-rank
 // ErrSpec is returned (wrapped) for an unusable capacity block.
 var ErrSpec = errors.New("invalid capacity search")
 
-// Step labels of capacity records (results.Record.Step).
-const (
-	// WarmupStep labels the search's warm-up probe, which is not scored.
-	WarmupStep = "capacity_warmup"
-	// stepPrefix starts a step label: "capacity_rps=40".
-	stepPrefix = "capacity_rps="
-)
+// WarmupStep labels the search's warm-up probe (results.Record.Step),
+// which is not scored.
+const WarmupStep = "capacity_warmup"
 
-// StepLabel is the label of one step: "capacity_rps=<rps>".
-func StepLabel(rps float64) string {
-	return stepPrefix + strconv.FormatFloat(rps, 'g', -1, 64)
-}
+// StepLabel is the label of one step: "capacity_rps=<rps>"
+// (results.CapacityStepLabel: the label is part of the record contract).
+func StepLabel(rps float64) string { return results.CapacityStepLabel(rps) }
 
 // ParseStep returns the rate of a "capacity_rps=<rps>" label.
-func ParseStep(step string) (float64, bool) {
-	v, ok := strings.CutPrefix(step, stepPrefix)
-	if !ok {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(v, 64)
-	return f, err == nil
-}
+func ParseStep(step string) (float64, bool) { return results.ParseCapacityStepLabel(step) }
 
 // ConfigLabel describes a reference-server configuration for
 // results.CapacityResult.Config: "workers=2", "workers=2 max_batch=8

@@ -383,7 +383,7 @@ func (s *capacitySearch) step(ctx context.Context, rps float64) (bool, error) {
 		}
 		missing := float64(p.MinSamples - len(pr.Latencies))
 		d := time.Duration(math.Ceil(missing*1.1/rps*10)) * 100 * time.Millisecond
-		d = min(max(d, time.Second), 2*p.StepDuration)
+		d = min(max(d, time.Second), scenarios.CapacityExtensionSteps*p.StepDuration)
 		more, err := s.prober.Probe(ctx, rps, d)
 		if err != nil {
 			return false, fmt.Errorf("probe extension at %g rps: %w", rps, err)

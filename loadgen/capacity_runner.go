@@ -17,11 +17,12 @@ const ExperimentCapacity = results.ExperimentCapacity
 // CapacityWarmupStep labels the capacity search's warm-up probe.
 const CapacityWarmupStep = capacity.WarmupStep
 
-// CapacityStepLabel is the label of one capacity step: "capacity_rps=<rps>".
-func CapacityStepLabel(rps float64) string { return capacity.StepLabel(rps) }
+// CapacityStepLabel is the label of one capacity step: "capacity_rps=<rps>"
+// (results.CapacityStepLabel: the label is part of the record contract).
+func CapacityStepLabel(rps float64) string { return results.CapacityStepLabel(rps) }
 
 // ParseCapacityStep returns the rate of a "capacity_rps=<rps>" label.
-func ParseCapacityStep(step string) (float64, bool) { return capacity.ParseStep(step) }
+func ParseCapacityStep(step string) (float64, bool) { return results.ParseCapacityStepLabel(step) }
 
 // CapacityConfigLabel describes a reference-server configuration for
 // CapacityResult.Config (capacity.ConfigLabel).
@@ -47,6 +48,9 @@ type RunnerProber struct {
 	// Observe, when set, receives every probe's outcome (warm-up
 	// included), e.g. to list the probes in run.json.
 	Observe func(PhaseOutcome)
+	// Until, when set, stops each recorded probe once its metric is known
+	// to the asked width (the probe duration is then its limit).
+	Until *scenarios.Until
 
 	mu     sync.Mutex
 	probes int
@@ -99,11 +103,9 @@ func (p *RunnerProber) probe(ctx context.Context, rps float64, d time.Duration, 
 		lat = make([]time.Duration, 0, sched.Len())
 	)
 	next := p.Runner.Encoder
-	r := *p.Runner // a copy whose Encoder also collects latencies
 	// The Runner's own hook is called below, once Info.Recorded is right.
-	onDone := r.OnPhaseDone
-	r.OnPhaseDone = nil
-	r.Encoder = func(rec *results.Record) error {
+	onDone := p.Runner.OnPhaseDone
+	collect := func(rec *results.Record) error {
 		if rec.ErrorClass != results.ErrorClassDropped {
 			mu.Lock()
 			lat = append(lat, rec.CorrectedLatency)
@@ -115,14 +117,23 @@ func (p *RunnerProber) probe(ctx context.Context, rps float64, d time.Duration, 
 		return nil
 	}
 	record := true // always route records through the collector
-	out, err := r.RunPhase(ctx, PhaseRun{
-		Phase:      scenarios.Phase{Name: name, Targets: []string{p.Target.Name()}, Duration: d, Traffic: traffic, MaxInFlight: p.MaxInFlight},
+	var until *scenarios.Until
+	if keep {
+		until = p.Until // the warm-up runs its full length
+	}
+	out, err := p.Runner.RunPhase(ctx, PhaseRun{
+		Phase: scenarios.Phase{Name: name, Targets: []string{p.Target.Name()}, Duration: d, Traffic: traffic,
+			MaxInFlight: p.MaxInFlight, Until: until},
 		Traffic:    &traffic,
 		Targets:    []Target{p.Target},
 		Step:       step,
 		Experiment: ExperimentCapacity,
 		Record:     &record,
 		Schedule:   sched,
+		// Every record goes through the collector, which writes on the
+		// kept ones.
+		Encoder:     collect,
+		NoPhaseDone: true,
 	})
 	// Every record went through the collector; only kept ones were written.
 	out.Info.Recorded = keep && next != nil
@@ -197,7 +208,7 @@ func CapacityConfigs(s *scenarios.Scenario, targets map[string]Target, runner *R
 		if !ok {
 			return nil, fmt.Errorf("experiments.capacity: no target named %q", name)
 		}
-		cfg := CapacityConfig{Target: name, Prober: &RunnerProber{Runner: runner, Target: t, Record: true, Observe: observe}}
+		cfg := CapacityConfig{Target: name, Prober: &RunnerProber{Runner: runner, Target: t, Record: true, Observe: observe, Until: c.Until}}
 		if sv, ok := servers[specs[name].Server]; ok && specs[name].Server != "" {
 			cfg.Config = CapacityConfigLabel(sv)
 		}

@@ -177,7 +177,7 @@ func ClassifyError(code uint16, errText string) string {
 		return results.ErrorClassHTTP4xx
 	case code >= 500:
 		return results.ErrorClassHTTP5xx
-	case strings.Contains(errText, "Client.Timeout exceeded"), strings.Contains(errText, "deadline exceeded"),
+	case strings.Contains(errText, "Client.Timeout"), strings.Contains(errText, "deadline exceeded"),
 		strings.Contains(errText, "i/o timeout"), strings.Contains(errText, "timeout awaiting"):
 		return results.ErrorClassTimeout
 	case strings.Contains(errText, "connection refused"):

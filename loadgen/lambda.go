@@ -350,22 +350,45 @@ func AnnotateLambda(res *vegeta.Result, rec *results.Record) {
 
 // functionErrorDetail extracts ": <errorType>: <errorMessage>" from a
 // function error payload, or "" when the body is absent or not that shape.
+// Only the first KeepBodyBytes of a body are kept, so the payload may be
+// cut short (a long stackTrace): the fields are read token by token and
+// whatever came before the cut is used.
 func functionErrorDetail(body []byte) string {
 	if len(body) == 0 {
 		return ""
 	}
-	var p struct {
-		ErrorType    string `json:"errorType"`
-		ErrorMessage string `json:"errorMessage"`
-	}
-	if json.Unmarshal(body, &p) != nil || (p.ErrorType == "" && p.ErrorMessage == "") {
+	var errType, errMsg string
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return ""
 	}
-	msg := p.ErrorMessage
-	if len(msg) > 200 {
-		msg = msg[:200]
+	for dec.More() && (errType == "" || errMsg == "") {
+		key, err := dec.Token()
+		if err != nil {
+			break
+		}
+		var val json.RawMessage
+		if err := dec.Decode(&val); err != nil {
+			break
+		}
+		var str string
+		if json.Unmarshal(val, &str) != nil {
+			continue
+		}
+		switch key {
+		case "errorType":
+			errType = str
+		case "errorMessage":
+			errMsg = str
+		}
 	}
-	return ": " + strings.Trim(p.ErrorType+": "+msg, ": ")
+	if errType == "" && errMsg == "" {
+		return ""
+	}
+	if len(errMsg) > 200 {
+		errMsg = errMsg[:200]
+	}
+	return ": " + strings.Trim(errType+": "+errMsg, ": ")
 }
 
 // ApplyReport copies the fields a REPORT line carried into rec (absent

@@ -1,16 +1,24 @@
 package loadgen
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"math"
+	"net"
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/benchctl/benchctl/confidence"
 	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
 )
@@ -36,8 +44,14 @@ const CutoffGrace = 100 * time.Millisecond
 const DefaultWorkers = 64
 
 // DefaultDrainTimeout is how long a stopped phase waits for in-flight
-// requests before abandoning them.
+// requests before recording them as interrupted.
 const DefaultDrainTimeout = 10 * time.Second
+
+// KeepBodyBytes is how much of each response body is kept in memory (for
+// error messages and function error details). The rest is read as it
+// streams, counted (bytes_in, max_body_bytes) and discarded, so a large
+// response costs the generator no memory.
+const KeepBodyBytes = 8 << 10
 
 // Runner runs phases: one open-loop vegeta attack per target, all following
 // the phase's seeded schedule, with records streamed to Encoder and
@@ -70,6 +84,9 @@ type Runner struct {
 	// OnPhaseDone, when set, is called with every outcome RunPhase returns
 	// (also for experiment steps), e.g. to list the phase in run.json.
 	OnPhaseDone func(PhaseOutcome)
+
+	mu      sync.Mutex // guards running
+	running []*attack  // the attacks of the phase RunPhase is running
 }
 
 // Progress is a snapshot of a running phase, for progress bars.
@@ -104,6 +121,16 @@ type PhaseRun struct {
 	SLO *results.SLOSpec
 	// Schedule, when set, is used instead of computing one from the traffic.
 	Schedule *Schedule
+	// Encoder, when set, receives this phase's recorded records instead of
+	// Runner.Encoder (a capacity probe collects latencies through it).
+	Encoder results.Encoder
+	// NoPhaseDone skips Runner.OnPhaseDone for this phase (the caller
+	// reports it itself).
+	NoPhaseDone bool
+	// Share, when set, sends only this generator's part of the schedule
+	// (a distributed run's stripe), anchored to a common start; records
+	// keep the global seq and intended time (see Share).
+	Share *Share
 }
 
 // PhaseOutcome is the in-memory result of one phase: per target, the same
@@ -156,10 +183,11 @@ func (r *Runner) Schedule(run PhaseRun) (*Schedule, error) {
 
 // RunPhase runs one phase and returns its outcome. When ctx is cancelled it
 // stops sending at once, waits up to DrainTimeout for in-flight requests,
-// records everything received (requests still in flight then are abandoned,
-// not recorded) and returns the partial outcome with Interrupted set and a
-// nil error. Errors are for setup failures and for an
-// Encoder that fails (the phase then stops).
+// records everything received, records the requests still in flight then
+// with ErrorClassInterrupted (every request sent gets a record), and
+// returns the partial outcome with Interrupted set and a nil error. Errors
+// are for setup failures and for an Encoder that fails (the phase then
+// stops).
 func (r *Runner) RunPhase(ctx context.Context, run PhaseRun) (PhaseOutcome, error) {
 	if len(run.Targets) == 0 {
 		return PhaseOutcome{}, fmt.Errorf("phase %s: no targets", run.Phase.Name)
@@ -167,6 +195,9 @@ func (r *Runner) RunPhase(ctx context.Context, run PhaseRun) (PhaseOutcome, erro
 	sched, err := r.Schedule(run)
 	if err != nil {
 		return PhaseOutcome{}, err
+	}
+	if sched, err = run.Share.of(sched); err != nil {
+		return PhaseOutcome{}, fmt.Errorf("phase %s: %w", run.Phase.Name, err)
 	}
 	record := run.Phase.Recorded()
 	if run.Record != nil {
@@ -203,32 +234,51 @@ func (r *Runner) RunPhase(ctx context.Context, run PhaseRun) (PhaseOutcome, erro
 	// (CutoffGrace) keeps them, while a generator that fell behind still
 	// stops about on time (its unsent hits count as late).
 	cutoff := sched.Duration + CutoffGrace
+	encoder := r.Encoder
+	if run.Encoder != nil {
+		encoder = run.Encoder
+	}
+	emit := func(rec *results.Record, failed bool) {
+		sent.Add(1)
+		if failed {
+			errs.Add(1)
+		}
+		if record && encoder != nil {
+			encMu.Lock() // one target at a time: Encoder need not be concurrency-safe
+			err := encoder(rec)
+			if err != nil && encErr == nil {
+				encErr = err
+			}
+			encMu.Unlock()
+			if err != nil {
+				for _, b := range attacks {
+					b.atk.Stop()
+				}
+			}
+		}
+	}
+	if a := run.Share.anchor(); !a.IsZero() {
+		// Anchored to a common start: stop about on time after it.
+		start = a
+		cutoff = max(time.Until(a.Add(cutoff)), time.Millisecond)
+	}
 	for _, a := range attacks {
+		a.emit = emit
 		a.results = a.atk.Attack(a.targeter, a.pacer, cutoff, run.Phase.Name)
 	}
+	r.mu.Lock()
+	r.running = attacks
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.running = nil
+		r.mu.Unlock()
+	}()
 	for _, a := range attacks {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a.consume(func(rec *results.Record, failed bool) {
-				sent.Add(1)
-				if failed {
-					errs.Add(1)
-				}
-				if record && r.Encoder != nil {
-					encMu.Lock() // one target at a time: Encoder need not be concurrency-safe
-					err := r.Encoder(rec)
-					if err != nil && encErr == nil {
-						encErr = err
-					}
-					encMu.Unlock()
-					if err != nil {
-						for _, b := range attacks {
-							b.atk.Stop()
-						}
-					}
-				}
-			})
+			a.consume()
 		}()
 	}
 
@@ -248,15 +298,32 @@ func (r *Runner) RunPhase(ctx context.Context, run PhaseRun) (PhaseOutcome, erro
 		tick = tk.C
 	}
 
-	interrupted := false
+	interrupted, early := false, false
 	var stoppedAt time.Time
 	ctxDone := ctx.Done()
 	var drainTimer <-chan time.Time
+	var until *untilWatch
+	var untilTick <-chan time.Time
+	if u := run.Phase.Until; u != nil {
+		until = newUntilWatch(*u, attacks)
+		tk := time.NewTicker(UntilCheckInterval)
+		defer tk.Stop()
+		untilTick = tk.C
+	}
 wait:
 	for {
 		select {
 		case <-done:
 			break wait
+		case <-untilTick:
+			if until.check() {
+				// The metric is known well enough: stop sending, let the
+				// requests in flight finish (they are recorded).
+				early, stoppedAt, untilTick = true, time.Now(), nil
+				for _, a := range attacks {
+					a.atk.Stop()
+				}
+			}
 		case <-ctxDone:
 			interrupted, stoppedAt, ctxDone = true, time.Now(), nil
 			for _, a := range attacks {
@@ -264,11 +331,11 @@ wait:
 			}
 			drainTimer = time.After(drain)
 		case <-drainTimer:
-			// Abandon what is still in flight: it is not recorded; the
+			// Record what is still in flight as interrupted; the
 			// consumers keep draining vegeta's channel in the background
 			// (requests end by their timeout), so no worker leaks.
 			for _, a := range attacks {
-				a.abandon()
+				a.abandon(time.Now(), fmt.Sprintf("still in flight %v after the stop (the drain bound)", drain))
 			}
 			break wait
 		case <-tick:
@@ -281,7 +348,7 @@ wait:
 
 	ran := sched.Duration
 	scheduled := int64(sched.Len())
-	if interrupted {
+	if interrupted || early {
 		ran = min(stoppedAt.Sub(start), sched.Duration)
 		// Hits due within the lateness threshold before the stop are not
 		// counted as missed.
@@ -299,16 +366,34 @@ wait:
 			Start: start.UTC(), Interrupted: interrupted,
 		},
 	}
-	for _, a := range attacks {
-		if b := a.pacer.Began(); !b.IsZero() && out.Info.Start.After(b) {
-			out.Info.Start = b.UTC()
+	if until != nil {
+		out.Info.UntilMetric = string(until.rule.Metric)
+		out.Info.Stopped = confidence.StoppedMaxDuration
+		if early {
+			out.Info.Stopped = confidence.StoppedCI
 		}
+		if w := until.widest(); !math.IsInf(w, 0) && !math.IsNaN(w) {
+			out.Info.UntilRelWidth = &w
+		}
+	}
+	// The phase's start is the instant its schedule is anchored to (the
+	// earliest pacer's start), so intended − start is the schedule offset.
+	began := time.Time{}
+	for _, a := range attacks {
+		if b := a.pacer.Began(); !b.IsZero() && (began.IsZero() || b.Before(began)) {
+			began = b
+		}
+	}
+	if !began.IsZero() {
+		out.Info.Start = began.UTC()
+	}
+	for _, a := range attacks {
 		out.Targets = append(out.Targets, TargetOutcome{
 			Target: a.target.Name(), Kind: a.target.Kind(),
 			Summary: a.agg.Summary(results.PhaseInfo{DurationS: ran.Seconds(), Scheduled: scheduled}, run.SLO),
 		})
 	}
-	if r.OnPhaseDone != nil {
+	if r.OnPhaseDone != nil && !run.NoPhaseDone {
 		r.OnPhaseDone(out)
 	}
 	if encErr != nil {
@@ -344,6 +429,22 @@ func (m *progressMeter) snapshot(done bool) Progress {
 		Total: m.total, Sent: n, Errors: m.errs.Load(), InFlight: m.inflight.Load(), RPS: rps, Done: done}
 }
 
+// Abort records every request still in flight in the phase being run as
+// interrupted (ErrorClassInterrupted) and stops the phase's attacks, at
+// once; results that arrive later are not processed. benchctl run calls it
+// on a second Ctrl-C, just before it exits. It is safe to call from any
+// goroutine, also when no phase runs.
+func (r *Runner) Abort() {
+	r.mu.Lock()
+	attacks := r.running
+	r.mu.Unlock()
+	now := time.Now()
+	for _, a := range attacks {
+		a.atk.Stop()
+		a.abandon(now, "still in flight at the second interrupt")
+	}
+}
+
 // attack is one target's vegeta attack within a phase.
 type attack struct {
 	target   Target
@@ -354,18 +455,59 @@ type attack struct {
 	targeter vegeta.Targeter
 	results  <-chan *vegeta.Result
 	agg      *results.Aggregator
-	maxBody  int64
+	// global maps a share's hit index to its global seq (nil: identity).
+	global  []uint64
+	maxBody int64
+	flights *flights
+	// emit counts and writes a record (set before consume starts).
+	emit func(rec *results.Record, failed bool)
 
 	mu        sync.Mutex // held while a result is processed
 	abandoned bool       // results after this are drained, not processed
+	began     time.Time
 }
 
-// abandon stops processing results; it returns once no result is being
-// processed, so agg can be read.
-func (a *attack) abandon() {
+// abandon records every request still in flight as interrupted at now
+// (why says what stopped it) and stops processing results. It returns once
+// no result is being processed, so agg can be read; later calls do nothing.
+func (a *attack) abandon(now time.Time, why string) {
 	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.abandoned {
+		return
+	}
 	a.abandoned = true
-	a.mu.Unlock()
+	for _, f := range a.flights.takeAll() {
+		rec := results.Record{
+			Attack: a.run.Phase.Name, Seq: f.seq, Timestamp: f.sent, Latency: now.Sub(f.sent),
+			BytesOut: uint64(max(f.bytesOut, 0)), BytesIn: uint64(f.read.Load()),
+			Error:  "benchctl: interrupted: " + why + ": no complete response",
+			Method: f.method, URL: f.url.String(),
+			Target: a.target.Name(), Phase: a.run.Phase.Name, Step: a.run.Step, Experiment: a.run.Experiment,
+			ErrorClass: results.ErrorClassInterrupted,
+		}
+		a.setIntended(&rec, f.seq)
+		a.agg.Add(&rec)
+		a.emit(&rec, true)
+	}
+}
+
+// setIntended fills rec.Intended and rec.CorrectedLatency from hit seq of
+// the schedule (vegeta's index: the actual send time when the schedule has
+// no such hit), and rec.Seq with the global seq of a share's hit.
+func (a *attack) setIntended(rec *results.Record, seq uint64) {
+	if a.began.IsZero() {
+		a.began = a.pacer.Began()
+	}
+	if seq < uint64(len(a.sched.Offsets)) && !a.began.IsZero() {
+		rec.Intended = a.began.Add(a.sched.Offsets[seq])
+		if a.global != nil {
+			rec.Seq = a.global[seq]
+		}
+		rec.CorrectedLatency = rec.Timestamp.Add(rec.Latency).Sub(rec.Intended)
+	} else {
+		rec.Intended, rec.CorrectedLatency = rec.Timestamp, rec.Latency
+	}
 }
 
 func (r *Runner) newAttack(t Target, run PhaseRun, sched *Schedule, maxInFlight int64, inflight *atomic.Int64) (*attack, error) {
@@ -381,21 +523,31 @@ func (r *Runner) newAttack(t Target, run PhaseRun, sched *Schedule, maxInFlight 
 	if next == nil {
 		next = http.DefaultTransport
 	}
+	fl := &flights{m: map[uint64]*flight{}}
 	client := *c // vegeta copies the client; its Timeout and CheckRedirect are kept
 	client.Transport = &limiter{next: next, max: maxInFlight, inflight: inflight, own: &atomic.Int64{},
-		maxBody: maxBody}
+		maxBody: maxBody, flights: fl}
 	var n atomic.Uint64
 	bodies := r.Payloads.For(t.Name())
+	pacer := sched.Pacer()
+	pacer.anchor = run.Share.anchor()
+	global := run.Share.seqs()
 	a := &attack{
-		target: t, run: &run, sched: sched, pacer: sched.Pacer(),
-		atk: vegeta.NewAttacker(vegeta.Client(&client), vegeta.MaxBody(maxBody),
+		target: t, run: &run, sched: sched, pacer: pacer, global: global, flights: fl,
+		// vegeta keeps only the first KeepBodyBytes of a body; the limiter's
+		// body counts and caps the whole stream (vegeta discards the rest).
+		atk: vegeta.NewAttacker(vegeta.Client(&client), vegeta.MaxBody(min(maxBody, KeepBodyBytes)),
 			// Idle workers cost nothing; starting enough avoids spawning
 			// goroutines from the pacing loop while the rate holds.
 			vegeta.Workers(uint64(min(maxInFlight, DefaultWorkers)))),
 		agg:     results.NewAggregator(run.Phase.Name, run.Step, run.Experiment),
 		maxBody: maxBody,
 		targeter: func(vt *vegeta.Target) error {
-			return t.Request(bodies.At(n.Add(1)-1), vt)
+			i := n.Add(1) - 1
+			if global != nil && i < uint64(len(global)) {
+				i = global[i] // a share's hit i is global hit global[i]
+			}
+			return t.Request(bodies.At(i), vt)
 		},
 	}
 	return a, nil
@@ -403,8 +555,7 @@ func (r *Runner) newAttack(t Target, run PhaseRun, sched *Schedule, maxInFlight 
 
 // consume drains the attack's results (always to the end, so no worker
 // leaks), turning each into a Record.
-func (a *attack) consume(emit func(rec *results.Record, failed bool)) {
-	began := time.Time{}
+func (a *attack) consume() {
 	var rec results.Record
 	for res := range a.results {
 		a.mu.Lock()
@@ -412,22 +563,21 @@ func (a *attack) consume(emit func(rec *results.Record, failed bool)) {
 			a.mu.Unlock()
 			continue // keep draining so vegeta's workers can exit
 		}
-		if began.IsZero() {
-			began = a.pacer.Began()
-		}
+		f := a.flights.finish(res.Seq)
 		rec = results.Record{
 			Attack: res.Attack, Seq: res.Seq, Code: res.Code, Timestamp: res.Timestamp,
 			Latency: res.Latency, BytesOut: res.BytesOut, BytesIn: res.BytesIn, Error: res.Error,
 			Method: res.Method, URL: res.URL,
 			Target: a.target.Name(), Phase: a.run.Phase.Name, Step: a.run.Step, Experiment: a.run.Experiment,
 		}
-		if res.Seq < uint64(len(a.sched.Offsets)) && !began.IsZero() {
-			rec.Intended = began.Add(a.sched.Offsets[res.Seq])
-			rec.CorrectedLatency = res.Timestamp.Add(res.Latency).Sub(rec.Intended)
-		} else {
-			rec.Intended, rec.CorrectedLatency = res.Timestamp, res.Latency
-		}
+		a.setIntended(&rec, res.Seq)
 		rec.ErrorClass = ClassifyError(res.Code, res.Error)
+		if f != nil {
+			rec.BytesIn = uint64(f.read.Load()) // vegeta counts only what it kept
+			if f.timedOut.Load() && rec.ErrorClass == results.ErrorClassOther {
+				rec.ErrorClass = results.ErrorClassTimeout
+			}
+		}
 		if rec.ErrorClass == results.ErrorClassBodyTooLarge {
 			rec.BytesIn = uint64(a.maxBody)
 		}
@@ -435,21 +585,84 @@ func (a *attack) consume(emit func(rec *results.Record, failed bool)) {
 			a.target.Annotate(res, &rec)
 		}
 		a.agg.Add(&rec)
-		emit(&rec, rec.ErrorClass != "")
+		a.emit(&rec, rec.ErrorClass != "")
 		a.mu.Unlock()
 	}
 }
 
+// flights tracks the requests of one attack from the moment the limiter
+// passes them on until their result is processed, by schedule index (the
+// X-Vegeta-Seq header vegeta sets), so that a request still in flight when
+// the phase is abandoned is recorded instead of lost.
+type flights struct {
+	mu sync.Mutex
+	m  map[uint64]*flight
+}
+
+// flight is one request in flight.
+type flight struct {
+	seq      uint64
+	sent     time.Time
+	method   string
+	url      *url.URL
+	bytesOut int64
+	// read counts the response body bytes read so far.
+	read atomic.Int64
+	// timedOut is set when reading the response failed with a timeout.
+	timedOut atomic.Bool
+}
+
+// start registers req; nil when it carries no schedule index.
+func (fs *flights) start(req *http.Request) *flight {
+	seq, err := strconv.ParseUint(req.Header.Get(vegetaSeqHeader), 10, 64)
+	if err != nil {
+		return nil
+	}
+	f := &flight{seq: seq, sent: time.Now(), method: req.Method, url: req.URL, bytesOut: req.ContentLength}
+	fs.mu.Lock()
+	fs.m[seq] = f
+	fs.mu.Unlock()
+	return f
+}
+
+// finish removes and returns the flight of seq (nil when none).
+func (fs *flights) finish(seq uint64) *flight {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	f := fs.m[seq]
+	delete(fs.m, seq)
+	return f
+}
+
+// takeAll removes and returns every flight, by seq.
+func (fs *flights) takeAll() []*flight {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	out := make([]*flight, 0, len(fs.m))
+	for _, f := range fs.m {
+		out = append(out, f)
+	}
+	clear(fs.m)
+	slices.SortFunc(out, func(a, b *flight) int { return cmp.Compare(a.seq, b.seq) })
+	return out
+}
+
+// vegetaSeqHeader is the header vegeta numbers each request with.
+const vegetaSeqHeader = "X-Vegeta-Seq"
+
 // limiter is the RoundTripper every attack sends through: it enforces
 // max_in_flight (a request beyond it fails at once with ErrDropped: recorded,
-// never delayed) and caps the response body at maxBody (ErrBodyTooLarge).
-// It adds no per-request context or goroutine.
+// never delayed), tracks each request until its result is processed
+// (flights), and counts and caps the response body at maxBody
+// (ErrBodyTooLarge) as it streams. It adds no per-request context or
+// goroutine.
 type limiter struct {
 	next     http.RoundTripper
 	max      int64
 	inflight *atomic.Int64 // all targets of the phase (for progress)
 	own      *atomic.Int64 // this target
 	maxBody  int64
+	flights  *flights
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -459,12 +672,13 @@ func (l *limiter) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, ErrDropped
 	}
 	l.inflight.Add(1)
+	f := l.flights.start(req)
 	resp, err := l.next.RoundTrip(req)
 	if err != nil {
 		l.release()
 		return nil, err
 	}
-	resp.Body = &countedBody{rc: resp.Body, max: l.maxBody, l: l}
+	resp.Body = &countedBody{rc: resp.Body, max: l.maxBody, l: l, f: f}
 	return resp, nil
 }
 
@@ -473,12 +687,13 @@ func (l *limiter) release() {
 	l.inflight.Add(-1)
 }
 
-// countedBody counts response bytes, fails past max and releases the
-// in-flight slot on Close.
+// countedBody counts response bytes as they stream, fails past max,
+// notes timeouts, and releases the in-flight slot on Close.
 type countedBody struct {
 	rc     io.ReadCloser
 	n, max int64
 	l      *limiter
+	f      *flight // nil when untracked
 	closed atomic.Bool
 }
 
@@ -486,6 +701,12 @@ type countedBody struct {
 func (b *countedBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	b.n += int64(n)
+	if b.f != nil {
+		b.f.read.Store(b.n)
+		if err != nil && err != io.EOF && isTimeout(err) {
+			b.f.timedOut.Store(true)
+		}
+	}
 	if b.max >= 0 && b.n > b.max {
 		return n, ErrBodyTooLarge
 	}
@@ -499,4 +720,13 @@ func (b *countedBody) Close() error {
 		b.l.release()
 	}
 	return err
+}
+
+// isTimeout reports whether err is a deadline or a network timeout.
+func isTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }

@@ -7,10 +7,12 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -450,11 +452,18 @@ func TestRunPhaseProgress(t *testing.T) {
 }
 
 // TestRunPhaseDrainTimeout: requests still in flight when the drain timeout
-// passes are abandoned and RunPhase returns promptly.
+// passes are recorded as interrupted (every request the server received
+// has a record) and RunPhase returns promptly.
 func TestRunPhaseDrainTimeout(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
+	var mu sync.Mutex
+	seen := map[uint64]bool{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seq, _ := strconv.ParseUint(r.Header.Get("X-Vegeta-Seq"), 10, 64)
+		mu.Lock()
+		seen[seq] = true
+		mu.Unlock()
 		select {
 		case <-release:
 		case <-time.After(5 * time.Second):
@@ -478,9 +487,165 @@ func TestRunPhaseDrainTimeout(t *testing.T) {
 		t.Fatalf("RunPhase took %s with a 200 ms drain timeout", el)
 	}
 	enc.mu.Lock()
-	n := len(enc.recs)
+	recs := slices.Clone(enc.recs)
 	enc.mu.Unlock()
-	if !out.Interrupted || n != 0 || out.Targets[0].Summary.Requests != 0 {
-		t.Fatalf("interrupted %v, %d records written, summary %d", out.Interrupted, n, out.Targets[0].Summary.Requests)
+	mu.Lock()
+	defer mu.Unlock()
+	if !out.Interrupted || len(seen) == 0 || len(recs) < len(seen) || out.Targets[0].Summary.Requests != int64(len(recs)) {
+		t.Fatalf("interrupted %v, server saw %d requests, %d records written, summary %d", out.Interrupted, len(seen), len(recs), out.Targets[0].Summary.Requests)
+	}
+	bySeq := map[uint64]results.Record{}
+	for _, rec := range recs {
+		bySeq[rec.Seq] = rec
+	}
+	for seq := range seen {
+		rec, ok := bySeq[seq]
+		if !ok {
+			t.Errorf("request %d reached the server but has no record", seq)
+			continue
+		}
+		if rec.ErrorClass != results.ErrorClassInterrupted || rec.Code != 0 || rec.Intended.IsZero() || rec.Method != "POST" ||
+			!strings.HasPrefix(rec.URL, srv.URL) || rec.Latency < 150*time.Millisecond || rec.CorrectedLatency < rec.Latency-5*time.Millisecond {
+			t.Errorf("request %d: %+v, want an interrupted record with its latency up to the drain bound", seq, rec)
+		}
+	}
+	if n := out.Targets[0].Summary.Errors[results.ErrorClassInterrupted]; n != int64(len(seen)) {
+		t.Errorf("summary counts %d interrupted, want %d", n, len(seen))
+	}
+}
+
+// TestRunnerAbort: Abort (the second Ctrl-C) records every request in
+// flight as interrupted at once, without waiting for the drain.
+func TestRunnerAbort(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	var arrived atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived.Add(1)
+		select {
+		case <-release:
+		case <-time.After(5 * time.Second):
+		}
+	}))
+	defer srv.Close()
+	enc := &memEncoder{}
+	r := &Runner{Encoder: enc.encode}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = r.RunPhase(context.Background(), PhaseRun{
+			Phase:   phase("stuck", time.Minute, scenarios.Traffic{Model: "constant", Rate: 50}, 0),
+			Targets: []Target{newTestTarget(t, "a", srv.URL, 0)},
+		})
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for arrived.Load() < 5 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	r.Abort()
+	got := arrived.Load()
+	enc.mu.Lock()
+	n := len(enc.recs)
+	for _, rec := range enc.recs {
+		if rec.ErrorClass != results.ErrorClassInterrupted {
+			t.Errorf("record %d: class %q, want interrupted", rec.Seq, rec.ErrorClass)
+		}
+	}
+	enc.mu.Unlock()
+	if got < 5 || int64(n) < got {
+		t.Fatalf("server saw %d requests, Abort recorded %d", got, n)
+	}
+	close(release)
+	<-done
+}
+
+// TestRunPhaseBodyReadTimeout: a response whose body stalls past the
+// target's timeout is a timeout, not "other".
+func TestRunPhaseBodyReadTimeout(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100000")
+		w.WriteHeader(http.StatusOK)
+		w.Write(make([]byte, 100))
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-time.After(3 * time.Second):
+		}
+	}))
+	defer srv.Close()
+	tg, err := NewHTTPTarget(scenarios.Target{Name: "slowbody", Kind: "http", URL: srv.URL, Timeout: 200 * time.Millisecond}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := &memEncoder{}
+	r := &Runner{Encoder: enc.encode}
+	if _, err := r.RunPhase(context.Background(), PhaseRun{
+		Phase: phase("p", 100*time.Millisecond, scenarios.Traffic{Model: "constant", Rate: 20}, 0), Targets: []Target{tg},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(enc.recs) == 0 {
+		t.Fatal("no records")
+	}
+	for _, rec := range enc.recs {
+		if rec.ErrorClass != results.ErrorClassTimeout || rec.BytesIn != 100 {
+			t.Errorf("record %d: class %q (%s), bytes_in %d; want timeout after 100 bytes", rec.Seq, rec.ErrorClass, rec.Error, rec.BytesIn)
+		}
+	}
+}
+
+// TestRunPhaseLargeBodyStreams: a 200 MB response under max_body_bytes
+// 1e9 is counted in full but never held in memory (the generator once
+// grew to 5.4 GB on it); one over the cap is body_too_large.
+func TestRunPhaseLargeBodyStreams(t *testing.T) {
+	const size = 200 << 20
+	chunk := make([]byte, 1<<20)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(size))
+		for i := 0; i < size/len(chunk); i++ {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	tests := []struct {
+		name    string
+		maxBody int64
+		class   string
+		bytesIn uint64
+	}{
+		{"under the cap", 1e9, "", size},
+		{"over the cap", 10 << 20, results.ErrorClassBodyTooLarge, 10 << 20},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			enc := &memEncoder{}
+			r := &Runner{Encoder: enc.encode}
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			if _, err := r.RunPhase(context.Background(), PhaseRun{
+				Phase:   phase("big", 300*time.Millisecond, scenarios.Traffic{Model: "constant", Rate: 10}, 0),
+				Targets: []Target{newTestTarget(t, "big", srv.URL, tc.maxBody)},
+			}); err != nil {
+				t.Fatal(err)
+			}
+			runtime.ReadMemStats(&after)
+			alloc := after.TotalAlloc - before.TotalAlloc
+			var body uint64
+			for _, rec := range enc.recs {
+				body += rec.BytesIn
+				if rec.ErrorClass != tc.class || rec.BytesIn != tc.bytesIn {
+					t.Errorf("record %d: class %q (%s), bytes_in %d; want %q, %d", rec.Seq, rec.ErrorClass, rec.Error, rec.BytesIn, tc.class, tc.bytesIn)
+				}
+			}
+			t.Logf("%d responses, %d MB of bodies read; the generator allocated %.1f MB", len(enc.recs), body>>20, float64(alloc)/(1<<20))
+			// Kept bytes and buffers only: a fraction of one body.
+			if len(enc.recs) < 2 || alloc > 32<<20 {
+				t.Errorf("%d records; allocated %d MB reading %d MB of bodies, want < 32 MB", len(enc.recs), alloc>>20, body>>20)
+			}
+		})
 	}
 }

@@ -108,6 +108,11 @@ func (s *Schedule) CountIn(from, to time.Duration) int {
 type SchedulePacer struct {
 	s     *Schedule
 	began time.Time
+	// anchor, when set, is the instant the schedule is anchored to (a
+	// Share's Start) instead of the attack's own start; shift is how much
+	// later than the anchor the attack began.
+	anchor time.Time
+	shift  time.Duration
 }
 
 var _ vegeta.Pacer = (*SchedulePacer)(nil)
@@ -117,11 +122,15 @@ var _ vegeta.Pacer = (*SchedulePacer)(nil)
 func (p *SchedulePacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 	if hits == 0 && p.began.IsZero() {
 		p.began = time.Now().Add(-elapsed)
+		if !p.anchor.IsZero() {
+			p.shift = p.began.Sub(p.anchor)
+			p.began = p.anchor
+		}
 	}
 	if hits >= uint64(len(p.s.Offsets)) {
 		return 0, true
 	}
-	wait := p.s.Offsets[hits] - elapsed
+	wait := p.s.Offsets[hits] - elapsed - p.shift
 	if wait < 0 {
 		wait = 0
 	}

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"context"
 	"errors"
 	"io"
 	"sync"
@@ -39,5 +40,5 @@ func summarizeExperiments(r io.Reader, s *scenarios.Scenario, sum *results.Summa
 		}
 		c.Add(&rec)
 	}
-	return c.Apply(sum)
+	return c.Apply(context.Background(), sum)
 }

@@ -57,6 +57,9 @@ func settings(sc *scenarios.Scenario) scenarios.PricingSettings {
 }
 
 func newAnalysis(book *Book, sum *results.Summary, sc *scenarios.Scenario, stats []*configStat) (*Analysis, error) {
+	if err := checkSettings(sc); err != nil {
+		return nil, fmt.Errorf("pricing analysis: %w", err)
+	}
 	ps := settings(sc)
 	prof, err := ProfileFromScenario(sc)
 	if err != nil {
@@ -93,7 +96,7 @@ func (a *Analysis) Curves(minMonthlyRequests, maxMonthlyRequests float64, points
 	grid := logSpace(minMonthlyRequests, maxMonthlyRequests, points)
 	var out []Curve
 	for _, s := range a.Serverless {
-		c := Curve{Name: s.Name, Kind: "serverless"}
+		c := Curve{Name: s.Name, Kind: results.OptionServerless}
 		for _, v := range grid {
 			c.Points = append(c.Points, CurvePoint{MonthlyRequests: v,
 				USD:     s.monthly(v, a.Profile, 1).InexactFloat64(),
@@ -103,7 +106,7 @@ func (a *Analysis) Curves(minMonthlyRequests, maxMonthlyRequests float64, points
 		out = append(out, c)
 	}
 	for _, f := range a.Fleets {
-		c := Curve{Name: f.Name, Kind: "fleet"}
+		c := Curve{Name: f.Name, Kind: f.Kind()}
 		vs := append([]float64(nil), grid...)
 		bps, _ := f.breakpoints(a.Profile, minMonthlyRequests, maxMonthlyRequests)
 		if len(bps) > 2000 {
@@ -167,27 +170,29 @@ const IncludedEphemeralMB = scenarios.MinEphemeralStorageMB
 func (a *Analysis) MonthlyCosts(monthlyRequests float64) []results.MonthlyCostRow {
 	var rows []results.MonthlyCostRow
 	for _, s := range a.Serverless {
-		rows = append(rows, results.MonthlyCostRow{Option: s.Name, Kind: "serverless", MonthlyRequests: monthlyRequests,
+		rows = append(rows, results.MonthlyCostRow{Option: s.Name, Kind: results.OptionServerless, MonthlyRequests: monthlyRequests,
 			AverageRPS: AverageRPS(monthlyRequests), Profile: a.Profile.Label,
 			MonthlyCostUSD:  s.monthly(monthlyRequests, a.Profile, 1).InexactFloat64(),
 			MonthlyCostLow:  s.monthly(monthlyRequests, a.Profile, s.CILow).InexactFloat64(),
 			MonthlyCostHigh: s.monthly(monthlyRequests, a.Profile, s.CIHigh).InexactFloat64(),
-			Components:      s.MonthlyComponents(monthlyRequests, a.Profile)})
+			Components:      s.MonthlyComponents(monthlyRequests, a.Profile), HostBusy: s.HostBusy})
 	}
 	for _, f := range a.Fleets {
-		peak := 0
-		for _, r := range a.Profile.Rates(monthlyRequests) {
-			peak = max(peak, f.Count(r))
-		}
-		row := results.MonthlyCostRow{Option: f.Name, Kind: "fleet", MonthlyRequests: monthlyRequests,
+		_, peak := f.slotCounts(a.Profile.Rates(monthlyRequests))
+		row := results.MonthlyCostRow{Option: f.Name, Kind: f.Kind(), MonthlyRequests: monthlyRequests,
 			AverageRPS: AverageRPS(monthlyRequests), Profile: a.Profile.Label, PeakInstances: peak,
-			MonthlyCostUSD: f.Monthly(monthlyRequests, a.Profile).InexactFloat64()}
+			MonthlyCostUSD: f.Monthly(monthlyRequests, a.Profile).InexactFloat64(),
+			Components:     f.MonthlyComponents(monthlyRequests, a.Profile), HostBusy: f.HostBusy}
 		row.MonthlyCostLow, row.MonthlyCostHigh = row.MonthlyCostUSD, row.MonthlyCostUSD
 		if f.CapacityHigh > 0 {
 			row.MonthlyCostLow = f.withCapacity(f.CapacityHigh).Monthly(monthlyRequests, a.Profile).InexactFloat64()
 		}
 		if f.CapacityLow > 0 {
 			row.MonthlyCostHigh = f.withCapacity(f.CapacityLow).Monthly(monthlyRequests, a.Profile).InexactFloat64()
+		}
+		if mv := f.maxVolume(a.Profile); mv > 0 && monthlyRequests > mv {
+			a.Notes = appendOnce(a.Notes, fmt.Sprintf("%s: %.4g requests/month needs more than the capacity provider's max of %d vCPU (it serves up to %.4g); its monthly cost is what the fleet would cost without that limit",
+				f.Name, monthlyRequests, f.Managed.MaxVCPU, mv))
 		}
 		rows = append(rows, row)
 	}

@@ -175,7 +175,7 @@ func TestCurves(t *testing.T) {
 		t.Errorf("kinds: %s %s", cs[0].Kind, cs[2].Kind)
 	}
 	// The summary-based model agrees with the record-based one.
-	rows := a.BreakEven(false)
+	rows := mustBreakEven(t, a, false)
 	if len(rows) != 2 || !near(rows[0].MonthlyRequests, sum.BreakEven[0].MonthlyRequests, 0.01) {
 		t.Errorf("summary-based break-even %+v vs record-based %g", rows, sum.BreakEven[0].MonthlyRequests)
 	}
@@ -223,39 +223,79 @@ func TestEstimateRunSpend(t *testing.T) {
 func TestAnalyzeRunInitRules(t *testing.T) {
 	t.Parallel()
 	book := mustBook(t)
-	recs, sc := testRun()
-	sc.Pricing.Architectures = []string{"x86_64"}
-	cost := func(rule string, shift time.Duration) float64 {
+	recs, base := testRun()
+	cost := func(rule, runtimeKind string, shift time.Duration) (float64, []string) {
+		sc := *base
+		sc.Targets = []scenarios.Target{{Name: "fn", Kind: "local-lambda", Function: "fn", RuntimeKind: runtimeKind}}
+		sc.Pricing.Architectures = []string{"x86_64"}
 		rs := append([]results.Record(nil), recs...)
 		for i := range rs {
 			rs[i].Timestamp = rs[i].Timestamp.Add(shift)
 		}
 		sum := &results.Summary{}
-		if err := AnalyzeRunWith(book, sliceReader(rs), sum, sc, AnalyzeOptions{InitRule: rule}); err != nil {
+		if err := AnalyzeRunWith(book, sliceReader(rs), sum, &sc, AnalyzeOptions{InitRule: rule}); err != nil {
 			t.Fatal(err)
 		}
-		return sum.Cost[0].RunCostUSD
+		return sum.Cost[0].RunCostUSD, sum.Notes
 	}
 	billed := 100*0.0000002 + 11*0.0000166667
 	// Legacy: cold starts billed ceil(99.3) = 100 ms, not 300.
 	legacy := 100*0.0000002 + 10*0.0000166667
+	before := -2 * 365 * 24 * time.Hour
 	for _, tt := range []struct {
-		name  string
-		rule  string
-		shift time.Duration
-		want  float64
+		name, rule, kind string
+		shift            time.Duration
+		want             float64
 	}{
-		{"auto after 2025-08-01", "", 0, billed},
-		{"auto before 2025-08-01", InitRuleAuto, -2 * 365 * 24 * time.Hour, legacy},
-		{"legacy", InitRuleLegacy, 0, legacy},
-		{"billed", InitRuleBilled, -2 * 365 * 24 * time.Hour, billed},
+		{"auto after 2025-08-01", "", "", 0, billed},
+		// local-lambda runs benchctl function: a custom runtime, billed before the change too.
+		{"auto before 2025-08-01, local-lambda default (custom)", InitRuleAuto, "", before, billed},
+		{"auto before 2025-08-01, managed-zip", InitRuleAuto, scenarios.RuntimeManagedZip, before, legacy},
+		{"auto before 2025-08-01, container", InitRuleAuto, scenarios.RuntimeContainer, before, billed},
+		{"auto before 2025-08-01, provisioned", InitRuleAuto, scenarios.RuntimeProvisioned, before, billed},
+		{"auto after 2025-08-01, managed-zip", InitRuleAuto, scenarios.RuntimeManagedZip, 0, billed},
+		{"legacy managed-zip", InitRuleLegacy, scenarios.RuntimeManagedZip, 0, legacy},
+		{"legacy custom", InitRuleLegacy, scenarios.RuntimeCustom, 0, billed},
+		{"legacy default local-lambda", InitRuleLegacy, "", 0, billed},
+		{"billed", InitRuleBilled, scenarios.RuntimeManagedZip, before, billed},
 	} {
-		if got := cost(tt.rule, tt.shift); !near(got, tt.want, 1e-9) {
+		if got, _ := cost(tt.rule, tt.kind, tt.shift); !near(got, tt.want, 1e-9) {
 			t.Errorf("%s: run cost %.12g, want %.12g", tt.name, got, tt.want)
 		}
 	}
-	if err := AnalyzeRunWith(book, sliceReader(recs), &results.Summary{}, sc, AnalyzeOptions{InitRule: "sometimes"}); err == nil {
+	if err := AnalyzeRunWith(book, sliceReader(recs), &results.Summary{}, base, AnalyzeOptions{InitRule: "sometimes"}); err == nil {
 		t.Error("unknown rule: want an error")
+	}
+	// An aws-lambda target without runtime_kind is priced as managed-zip
+	// before 2025-08-01, and the summary says so.
+	sc := *base
+	sc.Targets = []scenarios.Target{{Name: "fn", Kind: "aws-lambda", Function: "fn", Region: "us-east-1"}}
+	sc.Pricing.Architectures = []string{"x86_64"}
+	rs := append([]results.Record(nil), recs...)
+	for i := range rs {
+		rs[i].Timestamp = rs[i].Timestamp.Add(before)
+	}
+	sum := &results.Summary{}
+	if err := AnalyzeRunWith(book, sliceReader(rs), sum, &sc, AnalyzeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := sum.Cost[0].RunCostUSD; !near(got, legacy, 1e-9) {
+		t.Errorf("aws-lambda default before 2025-08-01: %.12g, want %.12g", got, legacy)
+	}
+	if !strings.Contains(strings.Join(sum.Notes, "\n"), "fn: runtime_kind not set") {
+		t.Errorf("notes %q lack the runtime_kind assumption", sum.Notes)
+	}
+	// A book whose init_billed_from is not a date cannot be loaded; an
+	// entry built in code with one is an error, not "billed".
+	bad := *mustFind(t, book, PlatformLambda, "us-east-1", ArchX86, "", "")
+	l := *bad.Lambda
+	l.InitBilledFrom = "August 2025"
+	bad.Lambda = &l
+	if _, err := l.InitBilled(time.Now(), scenarios.RuntimeManagedZip); err == nil {
+		t.Error("InitBilled with a bad date: want an error")
+	}
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "init_billed_from: \"August 2025\" is not a date") {
+		t.Errorf("Validate = %v", err)
 	}
 }
 
@@ -319,19 +359,25 @@ func TestAnalyzeRunHTTPBilling(t *testing.T) {
 		recs = append(recs,
 			results.Record{Target: "cr", Phase: "p", Code: 200, Timestamp: ts, Latency: 120 * time.Millisecond},
 			results.Record{Target: "az", Phase: "p", Code: 200, Timestamp: ts, Latency: 50 * time.Millisecond},
+			results.Record{Target: "flex", Phase: "p", Code: 200, Timestamp: ts, Latency: 50 * time.Millisecond},
 			results.Record{Target: "local", Phase: "p", Code: 200, Timestamp: ts, Latency: 5 * time.Millisecond})
 	}
 	sc := &scenarios.Scenario{Seed: 1, Targets: []scenarios.Target{
 		{Name: "cr", Kind: "http", URL: "https://svc.a.run.app/v1", Billing: &scenarios.Billing{Platform: "cloud-run", Plan: "request", MemoryMB: 512, VCPU: 1, Concurrency: 1}},
 		{Name: "az", Kind: "http", URL: "https://fn.azurewebsites.net/api", Billing: &scenarios.Billing{Platform: "azure-functions", Plan: "consumption", MemoryMB: 100}},
+		{Name: "flex", Kind: "http", URL: "https://flex.azurewebsites.net/api", Billing: &scenarios.Billing{Platform: "azure-functions", Plan: "flex-consumption", MemoryMB: 2048}},
 		{Name: "local", Kind: "http", URL: "http://127.0.0.1:8080/"},
 	}, Pricing: scenarios.PricingSettings{Region: "us-east-1"}}
 	sum := &results.Summary{}
 	if err := AnalyzeRun(book, sliceReader(recs), sum, sc); err != nil {
 		t.Fatal(err)
 	}
-	if len(sum.Cost) != 2 {
+	if len(sum.Cost) != 3 {
 		t.Fatalf("cost rows = %+v", sum.Cost)
+	}
+	// Azure Flex: 50 ms bills the 1,000 ms minimum at 2 GB: $52.40 per 1M.
+	if fx := sum.Cost[2]; fx.Target != "flex" || !near(fx.CostPerMillionUSD, 52.4, 1e-9) {
+		t.Errorf("flex row = %+v", fx)
 	}
 	// Cloud Run: 120 ms → 200 ms × (0.000024 + 0.5 × 0.0000025) + 0.0000004.
 	if cr := sum.Cost[0]; cr.Platform != PlatformCloudRun || !near(cr.CostPerRequestUSD, 0.00000545, 1e-9) || !cr.Estimate {
@@ -341,7 +387,7 @@ func TestAnalyzeRunHTTPBilling(t *testing.T) {
 	if az := sum.Cost[1]; az.Platform != PlatformAzureFunctions || !near(az.CostPerRequestUSD, 0.0000004, 1e-9) {
 		t.Errorf("azure row = %+v", az)
 	}
-	if sum.BenchmarkCostUSD == nil || !near(*sum.BenchmarkCostUSD, 10*0.00000545+10*0.0000004, 1e-9) {
+	if sum.BenchmarkCostUSD == nil || !near(*sum.BenchmarkCostUSD, 10*0.00000545+10*0.0000004+10*0.0000524, 1e-9) {
 		t.Errorf("benchmark cost = %v", sum.BenchmarkCostUSD)
 	}
 }
@@ -359,7 +405,7 @@ func TestNewAnalysisFromCostRowsOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := a.BreakEven(false)
+	rows := mustBreakEven(t, a, false)
 	// The cost-row model folds cold starts into the mean: close, not equal.
 	if len(rows) != 2 || !near(rows[0].MonthlyRequests, want, 0.05) {
 		t.Errorf("cost-row break-even %+v vs %g", rows, want)
@@ -486,5 +532,62 @@ func TestBenchmarkCostRealLambda(t *testing.T) {
 	want := 100*0.0000002 + 11*0.0000133334
 	if sum.BenchmarkCostUSD == nil || !near(*sum.BenchmarkCostUSD, want, 1e-9) {
 		t.Errorf("benchmark cost = %v, want %g", sum.BenchmarkCostUSD, want)
+	}
+}
+
+// TestAnalyzeRunImplausibleRecords: a record whose REPORT fields are NaN,
+// infinite, negative or absurd is counted as unpriced, never a panic.
+func TestAnalyzeRunImplausibleRecords(t *testing.T) {
+	t.Parallel()
+	recs, sc := testRun()
+	for i, v := range []float64{math.NaN(), math.Inf(1), -5, 1e300} {
+		recs[i].DurationMs, recs[i].BilledDurationMs = fptr(v), fptr(v)
+	}
+	sum := &results.Summary{}
+	if err := AnalyzeRun(mustBook(t), sliceReader(recs), sum, sc); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(sum.Notes, "\n"), "4 requests had no billed duration and are not priced") {
+		t.Errorf("notes = %q", sum.Notes)
+	}
+}
+
+// TestAnalyzeRunSageMakerServerless: an http target billed as a SageMaker
+// Serverless Inference endpoint: compute per ms at its memory size plus
+// data processed (request + response bytes), as a serverless family.
+func TestAnalyzeRunSageMakerServerless(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	var recs []results.Record
+	for i := range 10 {
+		recs = append(recs, results.Record{Target: "sm", Phase: "p", Code: 200, Timestamp: start.Add(time.Duration(i) * time.Second),
+			Latency: 79_200 * time.Microsecond, BytesOut: 1024, BytesIn: 3072})
+	}
+	sc := &scenarios.Scenario{Seed: 1, Targets: []scenarios.Target{
+		{Name: "sm", Kind: "http", URL: "https://runtime.sagemaker.us-east-1.amazonaws.com/endpoints/bert/invocations",
+			Billing: &scenarios.Billing{Platform: "sagemaker-serverless", MemoryMB: 2048}}},
+		Pricing: scenarios.PricingSettings{Region: "us-east-1", CapacityRPS: 40, Instances: []string{"c7g.large"}}}
+	sum := &results.Summary{}
+	if err := AnalyzeRun(mustBook(t), sliceReader(recs), sum, sc); err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Cost) != 1 {
+		t.Fatalf("cost rows = %+v", sum.Cost)
+	}
+	// 80 ms × $0.00004/s + 4,096 B / 2^30 × $0.016 per request.
+	want := 0.080*0.00004 + 4096.0/(1<<30)*0.016
+	row := sum.Cost[0]
+	if row.Platform != PlatformSageMakerServerless || !near(row.CostPerRequestUSD, want, 1e-9) {
+		t.Errorf("row = %+v, want %g per request", row, want)
+	}
+	names := []string{}
+	for _, c := range row.Components {
+		names = append(names, c.Name)
+	}
+	if strings.Join(names, ",") != "requests,compute,data_processed" {
+		t.Errorf("components = %v", names)
+	}
+	if len(sum.BreakEven) != 1 || sum.BreakEven[0].MonthlyRequests <= 0 {
+		t.Errorf("break-even = %+v", sum.BreakEven)
 	}
 }

@@ -1,7 +1,6 @@
 package pricing
 
 import (
-	"bytes"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/shopspring/decimal"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/benchctl/benchctl/scenarios"
 )
@@ -29,6 +27,20 @@ const (
 	PlatformCloudRun       = "cloud-run"
 	PlatformAzureFunctions = "azure-functions"
 	PlatformEC2            = "ec2"
+	// PlatformLambdaManaged is AWS Lambda Managed Instances: the EC2
+	// on-demand price of the instances + a management fee on it + a
+	// per-request fee.
+	PlatformLambdaManaged = "lambda-managed"
+	// PlatformSageMakerServerless is Amazon SageMaker Serverless Inference:
+	// compute per second by memory size, billed per millisecond, plus data
+	// processed.
+	PlatformSageMakerServerless = "sagemaker-serverless"
+)
+
+// Azure Functions plans (Entry.Plan of azure-functions entries).
+const (
+	AzurePlanConsumption = "consumption"
+	AzurePlanFlex        = "flex"
 )
 
 // Architectures.
@@ -77,6 +89,11 @@ type Entry struct {
 	CloudRun   *CloudRunRates   `yaml:"cloud_run,omitempty" json:"cloud_run,omitempty"`
 	Azure      *AzureRates      `yaml:"azure,omitempty" json:"azure,omitempty"`
 	EC2        *EC2Rates        `yaml:"ec2,omitempty" json:"ec2,omitempty"`
+	// LambdaManaged holds Lambda Managed Instances' fee and capacity
+	// provider defaults; the instances' prices are the ec2 entries of the
+	// same region.
+	LambdaManaged *LambdaManagedRates `yaml:"lambda_managed,omitempty" json:"lambda_managed,omitempty"`
+	SageMaker     *SageMakerRates     `yaml:"sagemaker_serverless,omitempty" json:"sagemaker_serverless,omitempty"`
 
 	// File and Line locate the entry in its file (for error messages).
 	File string `yaml:"-" json:"-"`
@@ -101,6 +118,12 @@ func (e *Entry) Ref() Ref {
 	return Ref{Platform: e.Platform, Region: e.Region, Architecture: e.Architecture, Plan: e.Plan,
 		Instance: e.Instance, Source: e.Source, EffectiveDate: e.EffectiveDate, Retrieved: e.Retrieved,
 		Confidence: e.Confidence}
+}
+
+// Name is a short human label of the entry ("ec2 us-east-1 arm64 m7g.large").
+func (r Ref) Name() string {
+	e := Entry{Platform: r.Platform, Region: r.Region, Architecture: r.Architecture, Plan: r.Plan, Instance: r.Instance}
+	return e.Name()
 }
 
 // Key is the identity an override matches on.
@@ -211,9 +234,13 @@ type AzureRates struct {
 	ExecutionUSD   decimal.Decimal `yaml:"execution_usd" json:"execution_usd"`
 	FreeGBSeconds  decimal.Decimal `yaml:"free_gb_seconds" json:"free_gb_seconds"`
 	FreeExecutions decimal.Decimal `yaml:"free_executions" json:"free_executions"`
-	// Consumption metering: per execution at least MinDurationMs and
-	// MinMemoryMB; observed memory rounded up to MemoryStepMB, capped at MaxMemoryMB.
+	// Metering: each execution bills at least MinDurationMs, rounded up
+	// to RoundingMs (0 = 1 ms) beyond it (Consumption: 100 ms minimum,
+	// 1 ms steps; Flex Consumption: 1,000 ms minimum, 100 ms steps).
+	// Consumption also bills at least MinMemoryMB of observed memory,
+	// rounded up to MemoryStepMB and capped at MaxMemoryMB.
 	MinDurationMs int `yaml:"min_duration_ms,omitempty" json:"min_duration_ms,omitempty"`
+	RoundingMs    int `yaml:"rounding_ms,omitempty" json:"rounding_ms,omitempty"`
 	MinMemoryMB   int `yaml:"min_memory_mb,omitempty" json:"min_memory_mb,omitempty"`
 	MemoryStepMB  int `yaml:"memory_step_mb,omitempty" json:"memory_step_mb,omitempty"`
 	MaxMemoryMB   int `yaml:"max_memory_mb,omitempty" json:"max_memory_mb,omitempty"`
@@ -233,6 +260,63 @@ type EC2Rates struct {
 	Burstable                bool            `yaml:"burstable,omitempty" json:"burstable,omitempty"`
 	BaselinePerVCPU          decimal.Decimal `yaml:"baseline_per_vcpu,omitempty" json:"baseline_per_vcpu,omitempty"`
 	SurplusCreditVCPUHourUSD decimal.Decimal `yaml:"surplus_credit_vcpu_hour_usd,omitempty" json:"surplus_credit_vcpu_hour_usd,omitempty"`
+	// Accelerator describes the instance's GPU or inference chip
+	// ("NVIDIA T4 16 GB"), AcceleratorCount how many it has; empty and 0
+	// for CPU-only types.
+	Accelerator      string `yaml:"accelerator,omitempty" json:"accelerator,omitempty"`
+	AcceleratorCount int    `yaml:"accelerator_count,omitempty" json:"accelerator_count,omitempty"`
+}
+
+// LambdaManagedRates are Lambda Managed Instances' charges and capacity
+// provider defaults in one region and architecture. A month of an LMI
+// fleet costs
+//
+//	Σ instance-hours × EC2 on-demand hourly × (1 + ManagementFee) + requests × RequestUSD
+//
+// with the instances' on-demand prices taken from the book's ec2 entries.
+type LambdaManagedRates struct {
+	// RequestUSD is the fee per request ($0.20 per 1M).
+	RequestUSD decimal.Decimal `yaml:"request_usd" json:"request_usd"`
+	// ManagementFee is the fraction of the EC2 on-demand price charged on
+	// top of it (0.15).
+	ManagementFee decimal.Decimal `yaml:"management_fee" json:"management_fee"`
+	// DefaultMinInstances is the fleet a capacity provider keeps at least
+	// (three, one per Availability Zone, by default).
+	DefaultMinInstances int `yaml:"default_min_instances" json:"default_min_instances"`
+	// MaxVCPU is the largest MaxVCpuCount a capacity provider accepts.
+	MaxVCPU int `yaml:"max_vcpu" json:"max_vcpu"`
+	// ScaleDoublingMinutes is the documented scaling rate: traffic that
+	// more than doubles within this many minutes may be throttled.
+	ScaleDoublingMinutes int `yaml:"scale_doubling_minutes" json:"scale_doubling_minutes"`
+	// InstanceFamilies lists the instance families supported (c, m, r);
+	// accelerated (GPU, Inferentia) types are not.
+	InstanceFamilies []string `yaml:"instance_families" json:"instance_families"`
+}
+
+// SageMakerRates are SageMaker Serverless Inference's on-demand prices in
+// one region: compute per second at each memory size, billed per
+// RoundingMs of inference duration, and data processed (in and out).
+type SageMakerRates struct {
+	ComputeTiers []SageMakerCompute `yaml:"compute" json:"compute"`
+	DataGBUSD    decimal.Decimal    `yaml:"data_gb_usd" json:"data_gb_usd"`
+	RoundingMs   int                `yaml:"rounding_ms" json:"rounding_ms"`
+}
+
+// SageMakerCompute is the per-second compute price of one memory size.
+type SageMakerCompute struct {
+	MemoryMB  int             `yaml:"memory_mb" json:"memory_mb"`
+	SecondUSD decimal.Decimal `yaml:"second_usd" json:"second_usd"`
+}
+
+// SecondUSD is the compute price per second at memoryMB, or false when the
+// book has no such size.
+func (s *SageMakerRates) SecondUSD(memoryMB int) (decimal.Decimal, bool) {
+	for _, t := range s.ComputeTiers {
+		if t.MemoryMB == memoryMB {
+			return t.SecondUSD, true
+		}
+	}
+	return decimal.Zero, false
 }
 
 // SustainedHourlyUSD is the hourly cost of the instance run at CPU
@@ -290,193 +374,6 @@ func (b *Book) Merge(o *Book) {
 		b.BookDate = o.BookDate
 	}
 	b.Files = append(b.Files, o.Files...)
-}
-
-// ParseBook decodes and validates a price book. name is used in errors
-// ("name:line: ...").
-func ParseBook(name string, data []byte) (*Book, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	var b Book
-	if err := dec.Decode(&b); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	lines := entryLines(&doc)
-	for i := range b.Entries {
-		b.Entries[i].File = name
-		if i < len(lines) {
-			b.Entries[i].Line = lines[i]
-		}
-	}
-	if b.Version != 1 {
-		return nil, fmt.Errorf("%s:1: version %d is not supported (want 1)", name, b.Version)
-	}
-	if b.HoursPerMonth != 0 && b.HoursPerMonth != HoursPerMonth {
-		return nil, fmt.Errorf("%s: hours_per_month %d: benchctl uses %d on both sides of every comparison", name, b.HoursPerMonth, HoursPerMonth)
-	}
-	b.HoursPerMonth = HoursPerMonth
-	seen := map[string]int{}
-	for i := range b.Entries {
-		e := &b.Entries[i]
-		if err := e.validate(); err != nil {
-			return nil, fmt.Errorf("%s:%d: entry %d (%s): %w", name, e.Line, i+1, e.Name(), err)
-		}
-		if prev, ok := seen[e.Key()]; ok {
-			return nil, fmt.Errorf("%s:%d: entry %d (%s) duplicates the entry at line %d", name, e.Line, i+1, e.Name(), prev)
-		}
-		seen[e.Key()] = e.Line
-	}
-	b.Files = []string{name}
-	return &b, nil
-}
-
-// entryLines returns the line of each item of the top-level "entries" list.
-func entryLines(doc *yaml.Node) []int {
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		return nil
-	}
-	m := doc.Content[0]
-	if m.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == "entries" && m.Content[i+1].Kind == yaml.SequenceNode {
-			var out []int
-			for _, it := range m.Content[i+1].Content {
-				out = append(out, it.Line)
-			}
-			return out
-		}
-	}
-	return nil
-}
-
-func (e *Entry) validate() error {
-	if e.Region == "" {
-		return errors.New("region is required")
-	}
-	if e.Source == "" || e.EffectiveDate == "" {
-		return errors.New("source and effective_date are required")
-	}
-	blocks := 0
-	for _, set := range []bool{e.Lambda != nil, e.APIGateway != nil, e.CloudRun != nil, e.Azure != nil, e.EC2 != nil} {
-		if set {
-			blocks++
-		}
-	}
-	if blocks != 1 {
-		return fmt.Errorf("want exactly one rate block (lambda, api_gateway, cloud_run, azure, ec2), got %d", blocks)
-	}
-	neg := func(field string, d decimal.Decimal) error {
-		if d.IsNegative() {
-			return fmt.Errorf("%s must not be negative, got %s", field, d)
-		}
-		return nil
-	}
-	switch e.Platform {
-	case PlatformLambda:
-		if e.Lambda == nil {
-			return errors.New("platform aws-lambda needs a lambda block")
-		}
-		if e.Architecture != ArchX86 && e.Architecture != ArchArm64 {
-			return fmt.Errorf("architecture %q isn't one of [%s %s]", e.Architecture, ArchX86, ArchArm64)
-		}
-		l := e.Lambda
-		if !l.RequestUSD.IsPositive() {
-			return errors.New("lambda.request_usd must be > 0")
-		}
-		for _, f := range []struct {
-			n string
-			d decimal.Decimal
-		}{{"ephemeral_storage_gb_s_usd", l.EphemeralGBSecondUSD}, {"provisioned_concurrency_gb_s_usd", l.ProvisionedGBSecondUSD},
-			{"provisioned_duration_gb_s_usd", l.ProvisionedDurationGBSecondUSD}, {"free_requests", l.FreeRequests}, {"free_gb_s", l.FreeGBSeconds}} {
-			if err := neg("lambda."+f.n, f.d); err != nil {
-				return err
-			}
-		}
-		if err := validateTiers("lambda.duration_tiers", l.tiers()); err != nil {
-			return err
-		}
-	case PlatformAPIGatewayHTTP:
-		if e.APIGateway == nil {
-			return errors.New("platform aws-apigw-http needs an api_gateway block")
-		}
-		if e.APIGateway.MeteringKB <= 0 {
-			return errors.New("api_gateway.metering_kb must be > 0")
-		}
-		if err := validateTiers("api_gateway.request_tiers", e.APIGateway.RequestTiers); err != nil {
-			return err
-		}
-	case PlatformCloudRun:
-		if e.CloudRun == nil {
-			return errors.New("platform cloud-run needs a cloud_run block")
-		}
-		c := e.CloudRun
-		if !c.VCPUSecondUSD.IsPositive() || !c.GiBSecondUSD.IsPositive() {
-			return errors.New("cloud_run.vcpu_second_usd and gib_second_usd must be > 0")
-		}
-		if c.RoundingMs <= 0 {
-			return errors.New("cloud_run.rounding_ms must be > 0")
-		}
-	case PlatformAzureFunctions:
-		if e.Azure == nil {
-			return errors.New("platform azure-functions needs an azure block")
-		}
-		if e.Plan != "consumption" && e.Plan != "flex" {
-			return fmt.Errorf("plan %q isn't one of [consumption flex]", e.Plan)
-		}
-		if !e.Azure.GBSecondUSD.IsPositive() {
-			return errors.New("azure.gb_second_usd must be > 0")
-		}
-	case PlatformEC2:
-		if e.EC2 == nil {
-			return errors.New("platform ec2 needs an ec2 block")
-		}
-		if e.Instance == "" {
-			return errors.New("instance is required for ec2")
-		}
-		if !e.EC2.HourlyUSD.IsPositive() || e.EC2.VCPU <= 0 {
-			return errors.New("ec2.hourly_usd and ec2.vcpu must be > 0")
-		}
-		if e.Architecture != ArchX86 && e.Architecture != ArchArm64 {
-			return fmt.Errorf("architecture %q isn't one of [%s %s]", e.Architecture, ArchX86, ArchArm64)
-		}
-	default:
-		return fmt.Errorf("platform %q isn't one of [%s]", e.Platform, strings.Join([]string{PlatformLambda, PlatformAPIGatewayHTTP, PlatformCloudRun, PlatformAzureFunctions, PlatformEC2}, " "))
-	}
-	return nil
-}
-
-// validateTiers checks marginal brackets: increasing bounds, only the last
-// unbounded, non-negative prices.
-func validateTiers(field string, ts []Tier) error {
-	if len(ts) == 0 {
-		return fmt.Errorf("%s: at least one tier is required", field)
-	}
-	prev := decimal.Zero
-	for i, t := range ts {
-		if t.USD.IsNegative() {
-			return fmt.Errorf("%s[%d]: usd must not be negative", field, i)
-		}
-		if t.UpTo == nil {
-			if i != len(ts)-1 {
-				return fmt.Errorf("%s[%d]: only the last tier may be unbounded", field, i)
-			}
-			continue
-		}
-		if !t.UpTo.GreaterThan(prev) {
-			return fmt.Errorf("%s[%d]: up_to %s must exceed the previous bound %s", field, i, t.UpTo, prev)
-		}
-		prev = *t.UpTo
-	}
-	if ts[len(ts)-1].UpTo != nil {
-		return fmt.Errorf("%s: the last tier must be unbounded (omit up_to)", field)
-	}
-	return nil
 }
 
 // TieredCost prices quantity q of cumulative monthly usage through marginal

@@ -1,6 +1,7 @@
 package pricing
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strings"
@@ -27,31 +28,44 @@ import (
 // first and the last crossing are always there), sets CrossingsTruncated,
 // and its Note gives the count, the volume range of the oscillation and
 // the size of one fleet step relative to the cost.
-func (a *Analysis) BreakEven(withSensitivity bool) []results.BreakEvenRow {
+//
+// BreakEven returns ctx's error (and no rows) once ctx is cancelled.
+func (a *Analysis) BreakEven(ctx context.Context, withSensitivity bool) ([]results.BreakEvenRow, error) {
 	var rows []results.BreakEvenRow
 	for _, s := range a.Serverless {
 		for _, f := range a.Fleets {
-			rows = append(rows, a.breakEvenRow(s, f, withSensitivity))
+			row, err := a.breakEvenRow(ctx, s, f, withSensitivity)
+			if err != nil {
+				return nil, fmt.Errorf("break-even %s vs %s: %w", s.Name, f.Instance, err)
+			}
+			rows = append(rows, row)
 		}
 	}
-	return rows
+	return rows, nil
 }
 
-func (a *Analysis) search(s *Serverless, f *Fleet, p Profile, sf float64) ([]results.Crossing, bool) {
-	return Pair{S: s, F: f, Profile: p, SFactor: sf}.Crossings(a.MinMonthlyRequests, a.MaxMonthlyRequests)
+func (a *Analysis) search(ctx context.Context, s *Serverless, f *Fleet, p Profile, sf float64) ([]results.Crossing, bool, error) {
+	return Pair{S: s, F: f, Profile: p, SFactor: sf}.Crossings(ctx, a.MinMonthlyRequests, a.MaxMonthlyRequests)
 }
 
-func (a *Analysis) breakEvenRow(s *Serverless, f *Fleet, withSensitivity bool) results.BreakEvenRow {
-	cs, truncated := a.search(s, f, a.Profile, 1)
+func (a *Analysis) breakEvenRow(ctx context.Context, s *Serverless, f *Fleet, withSensitivity bool) (results.BreakEvenRow, error) {
+	cs, truncated, err := a.search(ctx, s, f, a.Profile, 1)
+	if err != nil {
+		return results.BreakEvenRow{}, err
+	}
 	if cs == nil {
 		cs = []results.Crossing{}
 	}
-	row := results.BreakEvenRow{Serverless: s.Name, Instance: f.Instance, Crossings: cs,
+	row := results.BreakEvenRow{Serverless: s.Name, Instance: f.Instance, InstanceKind: f.Kind(), Crossings: cs,
 		CapacityRPS: f.CapacityRPS, CapacityAssumption: f.CapacityAssumption, Fleet: f.Name, Region: a.Region,
 		PriceSources: []string{s.Entry.Source + " (" + s.Entry.EffectiveDate + ")", f.Entry.Source + " (" + f.Entry.EffectiveDate + ")"}}
 	if g := s.APIGW; g != nil {
 		row.PriceSources = append(row.PriceSources, g.Source+" ("+g.EffectiveDate+")")
 	}
+	if m := f.Managed; m != nil {
+		row.PriceSources = append(row.PriceSources, m.Entry.Source+" ("+m.Entry.EffectiveDate+")")
+	}
+	row.HostBusy = s.HostBusy || f.HostBusy
 	row.MonthlyRequests = firstDearer(cs)
 	row.AverageRPS = AverageRPS(row.MonthlyRequests)
 	switch {
@@ -69,15 +83,27 @@ func (a *Analysis) breakEvenRow(s *Serverless, f *Fleet, withSensitivity bool) r
 	if truncated {
 		row.Note = strings.TrimSpace(row.Note + "; search stopped after the fleet's first steps")
 	}
+	if mv := f.maxVolume(a.Profile); mv > 0 && mv < a.MaxMonthlyRequests {
+		row.Note = strings.TrimPrefix(row.Note+"; ", "; ") + fmt.Sprintf("the Lambda Managed Instances fleet reaches its capacity provider's max of %d vCPU (%d × %s) at %.4g requests/month (%.4g rps average); larger volumes are not searched",
+			f.Managed.MaxVCPU, f.Managed.MaxInstances, f.Instance, mv, AverageRPS(mv))
+	}
 	if s.CIHigh != 1 || s.CILow != 1 {
-		lo, _ := a.search(s, f, a.Profile, s.CIHigh)
-		hi, _ := a.search(s, f, a.Profile, s.CILow)
+		lo, _, err := a.search(ctx, s, f, a.Profile, s.CIHigh)
+		if err != nil {
+			return results.BreakEvenRow{}, err
+		}
+		hi, _, err := a.search(ctx, s, f, a.Profile, s.CILow)
+		if err != nil {
+			return results.BreakEvenRow{}, err
+		}
 		row.MonthlyRequestsLow, row.MonthlyRequestsHigh = firstDearer(lo), firstDearer(hi)
 	}
 	if withSensitivity && row.MonthlyRequests > 0 {
-		row.Sensitivity, row.MostSensitive = a.sensitivity(s, f, row.MonthlyRequests)
+		if row.Sensitivity, row.MostSensitive, err = a.sensitivity(ctx, s, f, row.MonthlyRequests); err != nil {
+			return results.BreakEvenRow{}, err
+		}
 	}
-	return row
+	return row, nil
 }
 
 // capCrossings keeps every crossing up to MaxCrossings, else the first and
@@ -111,14 +137,19 @@ func (a *Analysis) oscillationNote(s *Serverless, f *Fleet, cs []results.Crossin
 	return note + fmt.Sprintf("; only the first %d and the last %d crossings are listed (crossings_truncated)", h, h)
 }
 
-func (a *Analysis) sensitivity(s *Serverless, f *Fleet, base float64) ([]results.Sensitivity, string) {
+func (a *Analysis) sensitivity(ctx context.Context, s *Serverless, f *Fleet, base float64) ([]results.Sensitivity, string, error) {
 	type variant struct {
 		name   string
 		lo, hi float64
 		run    func(x float64) float64
 	}
+	var searchErr error
 	first := func(s *Serverless, f *Fleet, p Profile, sf float64) float64 {
-		cs, _ := a.search(s, f, p, sf)
+		if searchErr != nil {
+			return 0
+		}
+		cs, _, err := a.search(ctx, s, f, p, sf)
+		searchErr = err
 		return firstDearer(cs)
 	}
 	vs := []variant{
@@ -149,5 +180,8 @@ func (a *Analysis) sensitivity(s *Serverless, f *Fleet, base float64) ([]results
 			most, best = v.name, sw
 		}
 	}
-	return out, most
+	if searchErr != nil {
+		return nil, "", searchErr
+	}
+	return out, most, nil
 }

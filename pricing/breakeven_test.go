@@ -1,13 +1,18 @@
 package pricing
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 	"pgregory.net/rapid"
+
+	"github.com/benchctl/benchctl/results"
 )
 
 // linearServerless costs c per request with no cold starts.
@@ -33,7 +38,7 @@ func TestBreakEvenSeedExample(t *testing.T) {
 	// ample capacity: 52.925 / 0.00000186667 = 28,352,519 requests/month.
 	s := &Serverless{Name: "1GB", Platform: PlatformLambda, Entry: x86, WarmGBs: d("0.1"), CILow: 1, CIHigh: 1}
 	f := &Fleet{Instance: "c7g.large", Entry: c7g, CapacityRPS: 1000, Utilisation: 1}
-	cs, _ := Pair{S: s, F: f, Profile: ConstantProfile()}.Crossings(1, 1e9)
+	cs, _, _ := Pair{S: s, F: f, Profile: ConstantProfile()}.Crossings(context.Background(), 1, 1e9)
 	if len(cs) != 1 {
 		t.Fatalf("crossings = %+v, want 1", cs)
 	}
@@ -57,7 +62,7 @@ func TestBreakEvenStepFleet(t *testing.T) {
 	c := decimal.NewFromFloat(1.4 * P / K)
 	s := &Serverless{Name: "linear", Platform: PlatformCloudRun, Entry: &Entry{Source: "t", EffectiveDate: "t"}, WarmUSD: c, CILow: 1, CIHigh: 1}
 	f := testFleet("0.1", 1)
-	cs, _ := Pair{S: s, F: f, Profile: ConstantProfile()}.Crossings(1, 20*K)
+	cs, _, _ := Pair{S: s, F: f, Profile: ConstantProfile()}.Crossings(context.Background(), 1, 20*K)
 	want := []struct {
 		v   float64
 		dir string
@@ -210,7 +215,7 @@ func BenchmarkCrossings(b *testing.B) {
 	f.Utilisation = 0.7
 	f.Autoscaled = true
 	for b.Loop() {
-		Pair{S: s, F: f, Profile: prof}.Crossings(1, 1e11)
+		Pair{S: s, F: f, Profile: prof}.Crossings(context.Background(), 1, 1e11)
 	}
 }
 
@@ -270,7 +275,7 @@ func TestPropertyCrossingsAreSignChanges(t *testing.T) {
 		}
 		pr := Pair{S: s, F: f, Profile: prof}
 		lo, hi := 1.0, 1e9
-		cs, _ := pr.Crossings(lo, hi)
+		cs, _, _ := pr.Crossings(context.Background(), lo, hi)
 		sign := func(v float64) bool { return !pr.diff(v).IsNegative() } // true: serverless dearer or equal
 		for _, c := range cs {
 			before, after := sign(c.MonthlyRequests*(1-1e-6)), sign(c.MonthlyRequests*(1+1e-6))
@@ -337,7 +342,7 @@ func runFixture(t testing.TB, capacity float64) *Analysis {
 func TestBreakEvenOscillationCapped(t *testing.T) {
 	t.Parallel()
 	a := runFixture(t, 85*0.5075)
-	full, _ := Pair{S: a.Serverless[0], F: a.Fleets[0], Profile: a.Profile}.Crossings(a.MinMonthlyRequests, a.MaxMonthlyRequests)
+	full, _, _ := Pair{S: a.Serverless[0], F: a.Fleets[0], Profile: a.Profile}.Crossings(context.Background(), a.MinMonthlyRequests, a.MaxMonthlyRequests)
 	if len(full) < 1000 {
 		t.Fatalf("fixture: %d crossings, want the oscillation (> 1000)", len(full))
 	}
@@ -346,7 +351,7 @@ func TestBreakEvenOscillationCapped(t *testing.T) {
 			t.Fatalf("crossings %d and %d both %s", i-1, i, full[i].Direction)
 		}
 	}
-	rows := a.BreakEven(false)
+	rows := mustBreakEven(t, a, false)
 	if len(rows) != 1 {
 		t.Fatalf("rows = %d", len(rows))
 	}
@@ -369,7 +374,7 @@ func TestBreakEvenOscillationCapped(t *testing.T) {
 		}
 	}
 	// At the measured capacity the same pair crosses a few times: all listed.
-	r = runFixture(t, 85).BreakEven(false)[0]
+	r = mustBreakEven(t, runFixture(t, 85), false)[0]
 	if r.CrossingsTruncated || r.CrossingsCount != len(r.Crossings) || r.CrossingsCount == 0 || r.CrossingsCount > MaxCrossings {
 		t.Errorf("measured capacity: count %d, listed %d, truncated %v", r.CrossingsCount, len(r.Crossings), r.CrossingsTruncated)
 	}
@@ -388,7 +393,7 @@ func TestCrossingsNoUlpTriplets(t *testing.T) {
 	total := 0
 	for i := range 41 {
 		a := runFixture(t, 85*(0.4+0.04*float64(i)))
-		cs, _ := Pair{S: a.Serverless[0], F: a.Fleets[0], Profile: prof}.Crossings(a.MinMonthlyRequests, a.MaxMonthlyRequests)
+		cs, _, _ := Pair{S: a.Serverless[0], F: a.Fleets[0], Profile: prof}.Crossings(context.Background(), a.MinMonthlyRequests, a.MaxMonthlyRequests)
 		total += len(cs)
 		for k := 1; k < len(cs); k++ {
 			if cs[k].MonthlyRequests-cs[k-1].MonthlyRequests <= 1e-8*cs[k].MonthlyRequests {
@@ -398,5 +403,137 @@ func TestCrossingsNoUlpTriplets(t *testing.T) {
 	}
 	if total == 0 {
 		t.Fatal("no crossings at all: the fixture tests nothing")
+	}
+}
+
+// mustBreakEven is a.BreakEven that fails the test on an error.
+func mustBreakEven(t testing.TB, a *Analysis, withSensitivity bool) []results.BreakEvenRow {
+	t.Helper()
+	rows, err := a.BreakEven(context.Background(), withSensitivity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// TestBreakpointsBounded: a capacity of 1e-23 requests/s (or a utilisation
+// of 1e-300) makes the fleet step every 1e-16 requests; the enumeration
+// used to spin forever once its float counter passed 2^53. It must return
+// at once, truncated, and the search must finish.
+func TestBreakpointsBounded(t *testing.T) {
+	t.Parallel()
+	for _, f := range []*Fleet{testFleet("0.0725", 1e-23), {Instance: "x", Entry: testFleet("0.0725", 1).Entry, CapacityRPS: 40, Utilisation: 1e-300}} {
+		f.Autoscaled = true
+		prof, err := DiurnalProfile(3, 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		bps, truncated := f.breakpoints(prof, 1, 1e11)
+		if !truncated || len(bps) > maxBreakpoints {
+			t.Errorf("capacity %g × %g: %d breakpoints, truncated %v", f.CapacityRPS, f.Utilisation, len(bps), truncated)
+		}
+		if _, _, err := (Pair{S: linearServerless("0.000002"), F: f, Profile: prof}).Crossings(context.Background(), 1, 1e11); err != nil {
+			t.Fatal(err)
+		}
+		if el := time.Since(start); el > 2*time.Second {
+			t.Errorf("took %v", el)
+		}
+	}
+}
+
+// TestCrossingsCancelled: a cancelled context stops the search at once.
+func TestCrossingsCancelled(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	f := testFleet("0.0725", 0.01)
+	f.Autoscaled = true
+	_, _, err := (Pair{S: linearServerless("0.0000019"), F: f, Profile: ConstantProfile()}).Crossings(ctx, 1, 1e11)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	a := &Analysis{Profile: ConstantProfile(), Serverless: []*Serverless{linearServerless("0.0000019")}, Fleets: []*Fleet{f},
+		MinMonthlyRequests: 1, MaxMonthlyRequests: 1e11}
+	if _, err := a.BreakEven(ctx, true); !errors.Is(err, context.Canceled) {
+		t.Fatalf("BreakEven err = %v, want context.Canceled", err)
+	}
+}
+
+// TestBreakEvenSeedExampleExact: the published example's break-even,
+// 52.925 / 0.00000186667 = 28,352,627.94 requests/month, to 1e-9.
+func TestBreakEvenSeedExampleExact(t *testing.T) {
+	t.Parallel()
+	b := mustBook(t)
+	s := &Serverless{Name: "1GB", Platform: PlatformLambda, Entry: mustFind(t, b, PlatformLambda, "us-east-1", ArchX86, "", ""), WarmGBs: d("0.1"), CILow: 1, CIHigh: 1}
+	f := &Fleet{Instance: "c7g.large", Entry: mustFind(t, b, PlatformEC2, "us-east-1", "", "", "c7g.large"), CapacityRPS: 1000, Utilisation: 1}
+	cs, _, err := Pair{S: s, F: f, Profile: ConstantProfile()}.Crossings(context.Background(), 1, 1e11)
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("crossings %+v, %v", cs, err)
+	}
+	if got := cs[0].MonthlyRequests; math.Abs(got-28352627.94) > 0.03 {
+		t.Errorf("break-even = %.4f, want 28352627.94", got)
+	}
+}
+
+// TestBurstableCredits24HourRule: t3.medium ($0.0416/h, 2 vCPU, 20%
+// baseline, $0.05 per surplus vCPU-hour), 40 requests/s of capacity at 70%,
+// a fixed fleet, 3× the average for 8 h a day (and nothing the other 16 h).
+// Surplus credits are charged on the 24-hour average CPU above the
+// baseline, not hour by hour.
+func TestBurstableCredits24HourRule(t *testing.T) {
+	t.Parallel()
+	b := mustBook(t)
+	prof, err := DiurnalProfile(3, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &Fleet{Instance: "t3.medium", Entry: mustFind(t, b, PlatformEC2, "us-east-1", "", "", "t3.medium"), CapacityRPS: 40, Utilisation: 0.7}
+	month := 0.0416 * 730
+	tests := []struct {
+		name   string
+		volume float64
+		want   float64
+	}{
+		// 19M/month: peak 21.69 rps on one instance, u = 0.542 for 8 h and 0
+		// for 16 h: the day's average 0.181 is under the 0.2 baseline, so no
+		// credits (hour by hour: 8 × 0.342 × 2 × $0.05 × 30.4 days = $8.33).
+		{"daily average under the baseline", 19e6, month},
+		// 24M/month: peak 27.40 rps, u = 0.6849; the day's surplus is
+		// 8 × (0.6849 − 0.2) − 16 × 0.2 = 0.6795 vCPU-hours per vCPU:
+		// × 2 vCPU × $0.05 × 730/24 days.
+		{"daily average over the baseline", 24e6, month + (8*(24e6*3/(730*3600)/40-0.2)-16*0.2)*2*0.05*730/24},
+	}
+	for _, tt := range tests {
+		if got := f.Monthly(tt.volume, prof).InexactFloat64(); !near(got, tt.want, 1e-9) {
+			t.Errorf("%s: $%.6f, want $%.6f", tt.name, got, tt.want)
+		}
+	}
+	// Against serverless at $1.50 per 1M, the break-even is where $1.50 ×
+	// V = $30.368: 20,245,333 requests/month (hour by hour the fleet would
+	// cost $39.56 there, and serverless would stay cheaper).
+	cs, _, err := Pair{S: linearServerless("0.0000015"), F: f, Profile: prof}.Crossings(context.Background(), 1, 1e11)
+	if err != nil || len(cs) == 0 {
+		t.Fatalf("crossings %+v, %v", cs, err)
+	}
+	if want := month / 1.5e-6; !near(cs[0].MonthlyRequests, want, 1e-8) || cs[0].Direction != DirDearer {
+		t.Errorf("first crossing %+v, want %.0f dearer", cs[0], want)
+	}
+	// An autoscaled fleet: the instances that run only in the peak hours
+	// pay for their own surplus over the hours they run.
+	g := *f
+	g.Autoscaled = true
+	rates := prof.Rates(60e6)
+	counts := make([]int, len(rates))
+	for k, r := range rates {
+		counts[k] = g.Count(r)
+	}
+	// Peak 68.49 rps → 3 instances at u = 0.571 for 8 h; off-peak the
+	// fleet keeps its minimum of 1 instance, idle (u = 0, −0.2 each hour).
+	// Instance 1: 8 × 0.371 − 16 × 0.2 < 0 → none; instances 2 and 3 run
+	// only the 8 peak hours: 2 × 8 × 0.371 × 2 vCPU.
+	u := 60e6 * 3 / (730 * 3600) / (3 * 40)
+	if got, want := surplusVCPUSlots(rates, counts, 40, 0.2, 2, prof.SlotHours()), 2*8*(u-0.2)*2; !near(got, want, 1e-12) {
+		t.Errorf("autoscaled surplus = %g vCPU-slots, want %g", got, want)
 	}
 }

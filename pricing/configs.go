@@ -50,6 +50,7 @@ func configsFromRows(rows []*rowAcc) []*configStat {
 			a.rateW += float64(r.n) * float64(r.n) / span
 		}
 		a.estimate = a.estimate || r.estimate
+		a.c.hostBusy = a.c.hostBusy || r.hostBusy
 	}
 	var out []*configStat
 	for _, k := range order {
@@ -70,7 +71,7 @@ func configsFromRows(rows []*rowAcc) []*configStat {
 		}
 		c.coldFrac = float64(a.nCold) / float64(a.n)
 		c.rate = a.rateW / float64(a.n)
-		if c.apigw != nil {
+		if c.metered() {
 			c.gwUnits = float64(a.sumGW) / float64(a.n)
 		}
 		fixed, pu := c.fixed.Add(c.gwPer()).InexactFloat64(), c.perUnit.InexactFloat64()
@@ -102,6 +103,7 @@ func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario, 
 			billed, init, lat   float64
 			rateW               float64
 			coldFromExperiments float64
+			hostBusy            bool
 		}
 		byMem := map[int]*agg{}
 		var mems []int
@@ -113,6 +115,7 @@ func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario, 
 				byMem[mem] = a
 				mems = append(mems, mem)
 			}
+			a.hostBusy = a.hostBusy || ph.HostBusy && ph.Experiment != "cold_starts"
 			if ph.Experiment == "cold_starts" {
 				if ph.InitDurationMs != nil {
 					a.coldFromExperiments = ph.InitDurationMs.Mean
@@ -160,6 +163,9 @@ func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario, 
 				if c.apigw != nil && !c.gatewayUnitsFrom(sum.Cost) {
 					notes = appendOnce(notes, fmt.Sprintf("%s: request and response sizes are not in the summary; each request is assumed to count as 1 API Gateway request (up to 512 KB)", t.Name))
 				}
+				if c.apigw == nil && c.metered() && !c.gatewayUnitsFrom(sum.Cost) {
+					notes = appendOnce(notes, fmt.Sprintf("%s: request and response sizes are not in the summary; SageMaker's data-processed charge is not included", t.Name))
+				}
 				c.n = a.n
 				c.coldFrac = float64(a.colds) / float64(a.n)
 				c.rate = a.rateW / float64(a.n)
@@ -181,8 +187,10 @@ func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario, 
 					}
 					c.perUnit = c.perUnit.Div(decimal.NewFromFloat(math.Min(conc, maxC)))
 				}
-				if c.platform == PlatformAzureFunctions && c.plan == "consumption" {
-					c.warmU = math.Max(c.warmU, float64(c.entry.Azure.MinDurationMs))
+				if c.platform == PlatformAzureFunctions {
+					// The mean latency billed as one execution (each
+					// execution's own rounding is not in the summary).
+					c.warmU = c.entry.Azure.BilledMs(c.warmU).InexactFloat64()
 				}
 				c.ciLow, c.ciHigh = 1, 1
 				for _, cr := range sum.Cost {
@@ -192,6 +200,7 @@ func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario, 
 					}
 				}
 				c.estimate = true
+				c.hostBusy = a.hostBusy
 				out = append(out, c)
 			}
 		}
@@ -208,7 +217,7 @@ func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario, 
 // gatewayUnitsFromCost is the mean metered API Gateway requests per
 // request of a configuration from the api_gateway_http components of its
 // cost rows, when a previous analysis recorded them.
-func gatewayUnitsFromCost(rows []results.CostRow, target string, mem int, arch string) (float64, bool) {
+func gatewayUnitsFromCost(rows []results.CostRow, target string, mem int, arch, component string) (float64, bool) {
 	var q float64
 	var n int64
 	for _, r := range rows {
@@ -216,7 +225,7 @@ func gatewayUnitsFromCost(rows []results.CostRow, target string, mem int, arch s
 			continue
 		}
 		for _, c := range r.Components {
-			if c.Name == results.CostAPIGatewayHTTP && r.Requests > 0 {
+			if c.Name == component && r.Requests > 0 {
 				q += c.Quantity
 				n += r.Requests
 			}

@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/benchctl/benchctl/scenarios"
 )
 
 // Item is one line of an itemised estimate: Quantity Unit at RateUSD each
@@ -18,6 +19,9 @@ type Item struct {
 	Unit     string          `json:"unit"`
 	RateUSD  decimal.Decimal `json:"rate_usd"`
 	USD      decimal.Decimal `json:"usd"`
+	// Entry names the price-book entry of the rate ("ec2 us-east-1 arm64
+	// m7g.large"); empty means the estimate's PriceBook entry.
+	Entry string `json:"entry,omitempty"`
 }
 
 // Estimate is an itemised cost with its provenance.
@@ -40,10 +44,11 @@ func (e Estimate) MarshalJSON() ([]byte, error) {
 		Unit     string      `json:"unit"`
 		RateUSD  json.Number `json:"rate_usd"`
 		USD      json.Number `json:"usd"`
+		Entry    string      `json:"entry"`
 	}
 	items := make([]item, len(e.Items))
 	for i, it := range e.Items {
-		items[i] = item{it.Name, json.Number(it.Quantity.String()), it.Unit, json.Number(it.RateUSD.String()), json.Number(it.USD.String())}
+		items[i] = item{it.Name, json.Number(it.Quantity.String()), it.Unit, json.Number(it.RateUSD.String()), json.Number(it.USD.String()), e.ItemEntry(it)}
 	}
 	return json.Marshal(struct {
 		TotalUSD  json.Number `json:"total_usd"`
@@ -55,15 +60,31 @@ func (e Estimate) MarshalJSON() ([]byte, error) {
 }
 
 func (e *Estimate) add(name string, qty decimal.Decimal, unit string, rate decimal.Decimal) {
+	e.addFrom("", name, qty, unit, rate)
+}
+
+// addFrom adds an item priced from the entry named entry ("" = PriceBook).
+func (e *Estimate) addFrom(entry, name string, qty decimal.Decimal, unit string, rate decimal.Decimal) {
 	usd := qty.Mul(rate)
-	e.Items = append(e.Items, Item{Name: name, Quantity: qty, Unit: unit, RateUSD: rate, USD: usd})
+	e.Items = append(e.Items, Item{Name: name, Quantity: qty, Unit: unit, RateUSD: rate, USD: usd, Entry: entry})
 	e.TotalUSD = e.TotalUSD.Add(usd)
+}
+
+// ItemEntry names the price-book entry an item's rate comes from.
+func (e Estimate) ItemEntry(it Item) string {
+	if it.Entry != "" {
+		return it.Entry
+	}
+	return e.PriceBook.Name()
 }
 
 // CeilMs rounds one invocation's duration up to a whole millisecond (AWS
 // Lambda's rule since 2020-12-01).
+//
+// Non-positive, NaN and infinite durations give zero: the callers check
+// their inputs (see Range), so those never reach here from a user.
 func CeilMs(ms float64) decimal.Decimal {
-	if ms <= 0 || math.IsNaN(ms) {
+	if !(ms > 0) || math.IsInf(ms, 0) {
 		return decimal.Zero
 	}
 	if ms < 1<<52 {
@@ -76,7 +97,7 @@ func CeilMs(ms float64) decimal.Decimal {
 
 // ceilMsF is CeilMs as a float (whole milliseconds).
 func ceilMsF(ms float64) float64 {
-	if ms <= 0 || math.IsNaN(ms) {
+	if !(ms > 0) || math.IsInf(ms, 0) {
 		return 0
 	}
 	return math.Ceil(ms)
@@ -84,7 +105,7 @@ func ceilMsF(ms float64) float64 {
 
 // ceilTo rounds ms up to a multiple of step ms.
 func ceilTo(ms float64, step int) decimal.Decimal {
-	if ms <= 0 || math.IsNaN(ms) {
+	if !(ms > 0) || math.IsInf(ms, 0) || step <= 0 {
 		return decimal.Zero
 	}
 	s := decimal.NewFromInt(int64(step))
@@ -94,22 +115,6 @@ func ceilTo(ms float64, step int) decimal.Decimal {
 // GB converts configured megabytes to Lambda/Azure gigabytes (MB/1024).
 func GB(mb int) decimal.Decimal { return decimal.NewFromInt(int64(mb)).Div(decimal.NewFromInt(1024)) }
 
-// InitBilled reports whether a cold start's INIT phase is billed for an
-// invocation at time t: always from InitBilledFrom (2025-08-01); before that
-// date only for configurations other than a ZIP package on an AWS-managed
-// runtime (custom runtimes, container images, Provisioned Concurrency), i.e.
-// when managedZip is false. A zero t means "now".
-func (l *LambdaRates) InitBilled(t time.Time, managedZip bool) bool {
-	if !managedZip {
-		return true
-	}
-	from, err := time.Parse("2006-01-02", l.InitBilledFrom)
-	if err != nil || t.IsZero() {
-		return true
-	}
-	return !t.Before(from)
-}
-
 // LambdaUsage is a month (or a run) of invocations of one function
 // configuration.
 type LambdaUsage struct {
@@ -118,7 +123,8 @@ type LambdaUsage struct {
 	MemoryMB int
 	// DurationMs is each invocation's handler duration (billed as ceil_ms).
 	DurationMs float64
-	// ColdStarts of the Requests carry InitMs of INIT; billed when InitBilled.
+	// ColdStarts of the on-demand requests carry InitMs of INIT; billed
+	// when InitBilled (see LambdaRates.InitBilled and LegacyInitBilled).
 	ColdStarts int64
 	InitMs     float64
 	InitBilled bool
@@ -131,13 +137,47 @@ type LambdaUsage struct {
 	// PayloadBytes.
 	APIGateway   bool
 	PayloadBytes int64
-	// ProvisionedConcurrency instances of MemoryMB enabled for
-	// ProvisionedHours (rounded up to 5 minutes); ProvisionedRequests of the
-	// Requests run on them at the lower duration rate, the rest spill over to
-	// on-demand rates.
+	// ProvisionedConcurrency environments of MemoryMB enabled for
+	// ProvisionedHours (rounded up to 5 minutes); ProvisionedRequests of
+	// the Requests run on them at the lower duration rate, each lasting
+	// ProvisionedDurationMs (0: DurationMs) and never a cold start; the
+	// rest spill over to on-demand rates.
 	ProvisionedConcurrency int
 	ProvisionedHours       float64
 	ProvisionedRequests    int64
+	ProvisionedDurationMs  float64
+}
+
+// Validate checks every field of u against its allowed range (see Range)
+// and their consistency: cold starts and Provisioned-Concurrency requests
+// are among the requests.
+func (u LambdaUsage) Validate() error {
+	var c inputCheck
+	c.inInt("requests", u.Requests, RequestCount)
+	c.inInt("memory_mb", int64(u.MemoryMB), LambdaMemoryMB)
+	c.in("duration_ms", u.DurationMs, LambdaDurationMs)
+	c.inInt("cold_starts", u.ColdStarts, RequestCount)
+	c.in("init_ms", u.InitMs, InitDurationMs)
+	if u.EphemeralMB != 0 {
+		if err := scenarios.CheckEphemeralStorageMB(u.EphemeralMB); err != nil {
+			c.failf("ephemeral_mb %v", err)
+		}
+	}
+	c.inInt("payload_bytes", u.PayloadBytes, PayloadBytesRange)
+	c.inInt("provisioned_concurrency", int64(u.ProvisionedConcurrency), ProvisionedConcurrencyRange)
+	c.in("provisioned_hours", u.ProvisionedHours, HoursRange)
+	c.inInt("provisioned_requests", u.ProvisionedRequests, RequestCount)
+	if u.ProvisionedRequests > u.Requests {
+		c.failf("provisioned_requests %d exceeds requests %d", u.ProvisionedRequests, u.Requests)
+	}
+	c.in("provisioned_duration_ms", u.ProvisionedDurationMs, LambdaDurationMs)
+	if od := u.Requests - u.ProvisionedRequests; u.ColdStarts > od && u.ProvisionedRequests <= u.Requests {
+		c.failf("cold_starts %d exceeds the %d on-demand requests (requests served by Provisioned Concurrency are never cold)", u.ColdStarts, od)
+	}
+	if u.ProvisionedRequests > 0 && u.ProvisionedConcurrency == 0 {
+		c.failf("provisioned_requests needs provisioned_concurrency > 0")
+	}
+	return c.err("lambda usage")
 }
 
 // LambdaCost prices u with the lambda entry e (and the API Gateway entry
@@ -150,29 +190,31 @@ func LambdaCost(e *Entry, apigw *Entry, u LambdaUsage) (Estimate, error) {
 	if e == nil || e.Lambda == nil {
 		return Estimate{}, errors.New("lambda cost: entry has no lambda rates")
 	}
-	if u.Requests < 0 || u.MemoryMB <= 0 {
-		return Estimate{}, fmt.Errorf("lambda cost: requests must be >= 0 and memory > 0 (got %d, %d MB)", u.Requests, u.MemoryMB)
-	}
-	if u.ProvisionedRequests > u.Requests {
-		return Estimate{}, errors.New("lambda cost: provisioned requests exceed requests")
+	if err := u.Validate(); err != nil {
+		return Estimate{}, err
 	}
 	l := e.Lambda
 	est := Estimate{PriceBook: e.Ref()}
 	n := decimal.NewFromInt(u.Requests)
 	gb := GB(u.MemoryMB)
+	thousand := decimal.NewFromInt(1000)
+	// On-demand invocations: ceil_ms(d) each, plus INIT on cold starts.
+	odN := decimal.NewFromInt(u.Requests - u.ProvisionedRequests)
 	warm := CeilMs(u.DurationMs)
-	billedMs := n.Mul(warm)
+	odMs := odN.Mul(warm)
 	if u.ColdStarts > 0 && u.InitBilled {
 		extra := CeilMs(u.DurationMs + u.InitMs).Sub(warm)
-		billedMs = billedMs.Add(decimal.NewFromInt(u.ColdStarts).Mul(extra))
+		odMs = odMs.Add(decimal.NewFromInt(u.ColdStarts).Mul(extra))
 	}
+	// Invocations on Provisioned Concurrency: their own duration, no INIT
+	// (the environments were initialised when it was enabled).
+	pcDur := u.ProvisionedDurationMs
+	if pcDur == 0 {
+		pcDur = u.DurationMs
+	}
+	pcMs := decimal.NewFromInt(u.ProvisionedRequests).Mul(CeilMs(pcDur))
 	est.add("requests", n, "requests", l.RequestUSD)
-	// Split billed time between Provisioned Concurrency and on-demand.
-	pcMs := decimal.Zero
-	if u.ProvisionedRequests > 0 && u.Requests > 0 {
-		pcMs = billedMs.Mul(decimal.NewFromInt(u.ProvisionedRequests)).Div(n)
-	}
-	odGBs := gb.Mul(billedMs.Sub(pcMs)).Div(decimal.NewFromInt(1000))
+	odGBs := gb.Mul(odMs).Div(thousand)
 	lower := decimal.Zero
 	for i, t := range l.DurationTiers {
 		upper := odGBs
@@ -188,31 +230,35 @@ func LambdaCost(e *Entry, apigw *Entry, u LambdaUsage) (Estimate, error) {
 		lower = *t.UpToGBSeconds
 	}
 	if pcMs.IsPositive() {
-		est.add("provisioned concurrency duration", gb.Mul(pcMs).Div(decimal.NewFromInt(1000)), "GB-s", l.ProvisionedDurationGBSecondUSD)
+		est.add("provisioned concurrency duration", gb.Mul(pcMs).Div(thousand), "GB-s", l.ProvisionedDurationGBSecondUSD)
 	}
 	if u.ProvisionedConcurrency > 0 {
 		secs := decimal.NewFromFloat(u.ProvisionedHours * 3600).Div(decimal.NewFromInt(300)).Ceil().Mul(decimal.NewFromInt(300))
 		q := gb.Mul(decimal.NewFromInt(int64(u.ProvisionedConcurrency))).Mul(secs)
 		est.add("provisioned concurrency enabled", q, "GB-s", l.ProvisionedGBSecondUSD)
-		if u.FreeTier {
-			est.Notes = append(est.Notes, "the free tier does not apply to functions with Provisioned Concurrency; not subtracted")
-			u.FreeTier = false
-		}
 	}
 	if u.EphemeralMB > IncludedEphemeralMB {
-		q := GB(u.EphemeralMB - IncludedEphemeralMB).Mul(billedMs).Div(decimal.NewFromInt(1000))
+		q := GB(u.EphemeralMB - IncludedEphemeralMB).Mul(odMs.Add(pcMs)).Div(thousand)
 		est.add("ephemeral storage above 512 MB", q, "GB-s", l.EphemeralGBSecondUSD)
 	}
 	if u.FreeTier {
+		// AWS's Provisioned Concurrency Example 1 subtracts the free tier
+		// from all requests and from the on-demand duration; the charges
+		// of Provisioned Concurrency itself (enabled time and the duration
+		// it serves) get none.
 		fr := decimal.Min(n, l.FreeRequests)
 		if fr.IsPositive() {
 			est.add("free tier: requests", fr.Neg(), "requests", l.RequestUSD)
 		}
 		fg := decimal.Min(odGBs, l.FreeGBSeconds)
 		if fg.IsPositive() {
-			est.add("free tier: duration (at tier-1 rate)", fg.Neg(), "GB-s", l.DurationTiers[0].USD)
+			est.add("free tier: on-demand duration (at tier-1 rate)", fg.Neg(), "GB-s", l.DurationTiers[0].USD)
 		}
-		est.Notes = append(est.Notes, "free tier applied once to this usage; it is shared by all functions and both architectures of the account")
+		note := "free tier applied once to this usage; it is shared by all functions and both architectures of the account"
+		if u.ProvisionedConcurrency > 0 {
+			note += "; it covers the requests and the on-demand duration, not the Provisioned Concurrency charges (as in AWS's Provisioned Concurrency pricing example)"
+		}
+		est.Notes = append(est.Notes, note)
 	}
 	if u.APIGateway {
 		if apigw == nil || apigw.APIGateway == nil {
@@ -263,20 +309,30 @@ type CloudRunUsage struct {
 	IdleHours    float64
 }
 
+// Validate checks every field of u against its allowed range.
+func (u CloudRunUsage) Validate() error {
+	var c inputCheck
+	c.inInt("requests", u.Requests, RequestCount)
+	c.in("duration_ms", u.DurationMs, RequestDurationMs)
+	c.in("vcpu", u.VCPU, CloudRunVCPU)
+	c.inInt("memory_mb", int64(u.MemoryMB), CloudRunMemoryMB)
+	c.in("concurrency", u.Concurrency, CloudRunConcurrency)
+	c.inInt("min_instances", int64(u.MinInstances), MinInstancesRange)
+	c.in("idle_hours", u.IdleHours, HoursRange)
+	return c.err("cloud run usage")
+}
+
 // CloudRunCost prices u: instance time ceil_100ms(d) per request, shared by
 // the achieved concurrency, at vCPU-s and GiB-s rates, plus the request fee.
 func CloudRunCost(e *Entry, u CloudRunUsage) (Estimate, error) {
 	if e == nil || e.CloudRun == nil {
 		return Estimate{}, errors.New("cloud run cost: entry has no cloud_run rates")
 	}
-	if u.VCPU <= 0 || u.MemoryMB <= 0 || u.Requests < 0 {
-		return Estimate{}, errors.New("cloud run cost: vcpu and memory must be > 0, requests >= 0")
+	if err := u.Validate(); err != nil {
+		return Estimate{}, err
 	}
 	c := e.CloudRun
 	conc := u.Concurrency
-	if conc < 1 {
-		conc = 1
-	}
 	est := Estimate{PriceBook: e.Ref()}
 	n := decimal.NewFromInt(u.Requests)
 	instS := n.Mul(ceilTo(u.DurationMs, c.RoundingMs)).Div(decimal.NewFromInt(1000)).Div(decimal.NewFromFloat(conc))
@@ -326,25 +382,54 @@ type AzureUsage struct {
 	AlwaysReadyExecutions int64
 }
 
+// Validate checks every field of u against its allowed range on plan
+// (consumption: observed memory 1–1,536 MB; flex: an instance size of 512,
+// 2,048 or 4,096 MB).
+func (u AzureUsage) Validate(plan string) error {
+	var c inputCheck
+	c.inInt("executions", u.Executions, RequestCount)
+	c.in("duration_ms", u.DurationMs, RequestDurationMs)
+	switch plan {
+	case AzurePlanFlex:
+		if err := AzureFlexMemoryMB.Check(u.MemoryMB); err != nil {
+			c.failf("memory_mb %v", err)
+		}
+	default:
+		c.inInt("memory_mb", int64(u.MemoryMB), AzureConsumptionMemoryMB)
+	}
+	c.inInt("always_ready", int64(u.AlwaysReady), MinInstancesRange)
+	c.in("always_ready_hours", u.AlwaysReadyHours, HoursRange)
+	c.inInt("always_ready_executions", u.AlwaysReadyExecutions, RequestCount)
+	if u.AlwaysReadyExecutions > u.Executions {
+		c.failf("always_ready_executions %d exceeds executions %d", u.AlwaysReadyExecutions, u.Executions)
+	}
+	if plan != AzurePlanFlex && (u.AlwaysReady > 0 || u.AlwaysReadyExecutions > 0) {
+		c.failf("always-ready instances exist only on the Flex Consumption plan")
+	}
+	return c.err("azure functions usage")
+}
+
 // AzureCost prices u on the Consumption plan (GB-s on observed memory
 // rounded up to 128 MB, capped at 1,536 MB, with a 100 ms and 128 MB minimum
-// per execution) or Flex Consumption on-demand (instance memory × ceil_ms).
+// per execution) or Flex Consumption (instance memory × the billed time:
+// at least 1,000 ms, rounded up to 100 ms; see AzureRates.BilledMs):
+//
+//	consumption: n × max(100, ceil_ms(d))/1000 × min(1536, max(128, ceil_128(MB)))/1024 × gb_s_rate + n × execution_fee
+//	flex:        n × max(1000, ceil_100ms(d))/1000 × MB/1024 × gb_s_rate + n × execution_fee
+//	             (+ always-ready baseline × GB × seconds, their executions at the always-ready rates)
 func AzureCost(e *Entry, u AzureUsage) (Estimate, error) {
 	if e == nil || e.Azure == nil {
 		return Estimate{}, errors.New("azure cost: entry has no azure rates")
 	}
-	if u.MemoryMB <= 0 || u.Executions < 0 {
-		return Estimate{}, errors.New("azure cost: memory must be > 0, executions >= 0")
+	if err := u.Validate(e.Plan); err != nil {
+		return Estimate{}, err
 	}
 	a := e.Azure
 	est := Estimate{PriceBook: e.Ref()}
 	n := decimal.NewFromInt(u.Executions)
-	ms := CeilMs(u.DurationMs)
+	ms := a.BilledMs(u.DurationMs)
 	mem := u.MemoryMB
-	if e.Plan == "consumption" {
-		if minMs := decimal.NewFromInt(int64(a.MinDurationMs)); ms.LessThan(minMs) {
-			ms = minMs
-		}
+	if e.Plan == AzurePlanConsumption {
 		if a.MemoryStepMB > 0 {
 			mem = (mem + a.MemoryStepMB - 1) / a.MemoryStepMB * a.MemoryStepMB
 		}
@@ -354,9 +439,6 @@ func AzureCost(e *Entry, u AzureUsage) (Estimate, error) {
 		if a.MaxMemoryMB > 0 && mem > a.MaxMemoryMB {
 			mem = a.MaxMemoryMB
 		}
-	}
-	if u.AlwaysReadyExecutions > u.Executions || u.AlwaysReadyExecutions < 0 {
-		return Estimate{}, errors.New("azure cost: always-ready executions must be within executions")
 	}
 	if u.AlwaysReadyExecutions > 0 {
 		ar := decimal.NewFromInt(u.AlwaysReadyExecutions)
@@ -379,6 +461,10 @@ func AzureCost(e *Entry, u AzureUsage) (Estimate, error) {
 			est.add("free grant: execution time", q.Neg(), "GB-s", a.GBSecondUSD)
 		}
 	}
+	if e.Plan == AzurePlanFlex {
+		est.Notes = append(est.Notes, fmt.Sprintf("Flex Consumption bills each instance's activity period, at least %d ms and rounded up to %d ms: executions that overlap on one instance share it, so this per-execution figure is the cost of isolated executions, an upper bound; at high per-instance concurrency the execution-time part approaches the busy time of the instances",
+			a.MinDurationMs, max(a.RoundingMs, 1)))
+	}
 	return est, nil
 }
 
@@ -388,6 +474,13 @@ func AzureCost(e *Entry, u AzureUsage) (Estimate, error) {
 func EC2Cost(e *Entry, n int, hours float64, util float64) (Estimate, error) {
 	if e == nil || e.EC2 == nil {
 		return Estimate{}, errors.New("ec2 cost: entry has no ec2 rates")
+	}
+	var c inputCheck
+	c.inInt("instances", int64(n), InstanceCount)
+	c.in("hours", hours, HoursRange)
+	c.in("cpu_utilisation", util, CPUUtilisationRange)
+	if err := c.err("ec2 usage"); err != nil {
+		return Estimate{}, err
 	}
 	est := Estimate{PriceBook: e.Ref()}
 	q := decimal.NewFromInt(int64(n)).Mul(decimal.NewFromFloat(hours))
@@ -399,5 +492,60 @@ func EC2Cost(e *Entry, n int, hours float64, util float64) (Estimate, error) {
 		}
 		est.Notes = append(est.Notes, fmt.Sprintf("%s is burstable: sustained CPU above %s%% per vCPU buys surplus credits", e.Instance, e.EC2.BaselinePerVCPU.Mul(decimal.NewFromInt(100))))
 	}
+	return est, nil
+}
+
+// SageMakerMaxPayloadBytes is the largest request (and response) SageMaker
+// Serverless Inference accepts (4 MB).
+const SageMakerMaxPayloadBytes = 4 << 20
+
+// SageMakerUsage is a month (or run) of requests to a SageMaker Serverless
+// Inference endpoint.
+type SageMakerUsage struct {
+	Requests int64
+	// MemoryMB is the endpoint's memory size (1,024 to 6,144 MB in 1 GB steps).
+	MemoryMB int
+	// DurationMs is each request's inference duration.
+	DurationMs float64
+	// PayloadBytes is request + response bytes per request (data processed).
+	PayloadBytes int64
+}
+
+// Validate checks every field of u against its allowed range.
+func (u SageMakerUsage) Validate() error {
+	var c inputCheck
+	c.inInt("requests", u.Requests, RequestCount)
+	if err := SageMakerMemoryMB.Check(u.MemoryMB); err != nil {
+		c.failf("memory_mb %v", err)
+	}
+	c.in("duration_ms", u.DurationMs, SageMakerDurationMs)
+	c.inInt("payload_bytes", u.PayloadBytes, Range{Min: 0, Max: 2 * SageMakerMaxPayloadBytes, Unit: "bytes", Why: "a 4 MB request and a 4 MB response"})
+	return c.err("sagemaker serverless usage")
+}
+
+// SageMakerCost prices u on SageMaker Serverless Inference: compute per
+// second at the memory size, billed per millisecond of each request, plus
+// data processed (in and out) per GB (2^30 bytes); there is no request fee:
+//
+//	n × ceil_ms(d)/1000 × second_usd(MB) + n × bytes / 2^30 × data_gb_usd
+func SageMakerCost(e *Entry, u SageMakerUsage) (Estimate, error) {
+	if e == nil || e.SageMaker == nil {
+		return Estimate{}, errors.New("sagemaker serverless cost: entry has no sagemaker_serverless rates")
+	}
+	if err := u.Validate(); err != nil {
+		return Estimate{}, err
+	}
+	s := e.SageMaker
+	perS, ok := s.SecondUSD(u.MemoryMB)
+	if !ok {
+		return Estimate{}, fmt.Errorf("sagemaker serverless cost: the price book has no %d MB compute price (%s)", u.MemoryMB, e.Name())
+	}
+	est := Estimate{PriceBook: e.Ref()}
+	n := decimal.NewFromInt(u.Requests)
+	secs := n.Mul(ceilTo(u.DurationMs, max(s.RoundingMs, 1))).Div(decimal.NewFromInt(1000))
+	est.add(fmt.Sprintf("compute (%d MB)", u.MemoryMB), secs, "s", perS)
+	gb := n.Mul(decimal.NewFromInt(u.PayloadBytes)).DivRound(decimal.NewFromInt(bytesPerGB), 40)
+	est.add("data processed (in + out)", gb, "GB", s.DataGBUSD)
+	est.Notes = append(est.Notes, "cold starts are not priced beyond the reported duration; provisioned concurrency for serverless endpoints is not modelled")
 	return est, nil
 }

@@ -1,6 +1,7 @@
 package pricing
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -59,7 +60,23 @@ func TestLambdaCost(t *testing.T) {
 		// PC rounds enabled time up to 5 minutes: 61 s → 300 s.
 		{"provisioned concurrency 5 minute rounding", x86, LambdaUsage{MemoryMB: 1024, ProvisionedConcurrency: 2, ProvisionedHours: 61.0 / 3600}, "0.00250002", 3},
 		// Invocations on PC pay the lower duration rate: 1M × 0.1 GB-s × 0.0000097222.
-		{"provisioned invocations", x86, LambdaUsage{Requests: 1_000_000, MemoryMB: 1024, DurationMs: 100, ProvisionedRequests: 1_000_000}, "1.17222", 3},
+		{"provisioned invocations", x86, LambdaUsage{Requests: 1_000_000, MemoryMB: 1024, DurationMs: 100, ProvisionedConcurrency: 1, ProvisionedRequests: 1_000_000}, "1.17222", 4},
+		// AWS's Provisioned Concurrency pricing example 1: 1,536 MB, 100 PC
+		// for 8 h, 500,000 requests on it at 100 ms, 2.5M more on demand at
+		// 120 ms, free tier on: PC 150 GB × 28,800 s × 0.0000041667 = 18.00014;
+		// requests (3M − 1M free) × 2e-7 = 0.40; PC duration 75,000 GB-s ×
+		// 0.0000097222 = 0.729165; on-demand (450,000 − 400,000 free) GB-s ×
+		// 0.0000166667 = 0.833335; total $19.96.
+		{"AWS provisioned concurrency example 1", x86, LambdaUsage{Requests: 3_000_000, MemoryMB: 1536, DurationMs: 120, FreeTier: true,
+			ProvisionedConcurrency: 100, ProvisionedHours: 8, ProvisionedRequests: 500_000, ProvisionedDurationMs: 100}, "19.962644", 6},
+		// Spill-over: 2 PC for 730 h, 600k of 1M requests on it at 80 ms, the
+		// other 400k on demand at 100 ms with 1,000 cold starts of 400 ms INIT
+		// (INIT only on demand): 2 × 1 GB × 2,628,000 s × 0.0000041667 = 21.9001752;
+		// PC duration 48,000 GB-s × 0.0000097222 = 0.4666656; on-demand
+		// (400,000 × 0.1 + 1,000 × 0.4) = 40,400 GB-s × 0.0000166667 = 0.67333468;
+		// requests 0.2.
+		{"provisioned spill-over with cold starts", x86, LambdaUsage{Requests: 1_000_000, MemoryMB: 1024, DurationMs: 100, ColdStarts: 1000, InitMs: 400, InitBilled: true,
+			ProvisionedConcurrency: 2, ProvisionedHours: 730, ProvisionedRequests: 600_000, ProvisionedDurationMs: 80}, "23.24017548", 4},
 		// Ephemeral storage 1,536 MB: 1 GB extra × 100,000 s × 0.0000000309.
 		{"ephemeral storage", x86, LambdaUsage{Requests: 1_000_000, MemoryMB: 1024, DurationMs: 100, EphemeralMB: 1536}, "1.86976", 3},
 	}
@@ -116,14 +133,22 @@ func TestAzureCost(t *testing.T) {
 		{"consumption minimum", cons, AzureUsage{Executions: 1_000_000, DurationMs: 50, MemoryMB: 100}, "0.4"},
 		// 300.2 ms → 301 ms; 200 MB → 256 MB: 1M × 0.301 × 0.25 = 75,250 GB-s.
 		{"consumption rounding", cons, AzureUsage{Executions: 1_000_000, DurationMs: 300.2, MemoryMB: 200}, "1.404"},
-		// memory capped at 1,536 MB.
-		{"consumption cap", cons, AzureUsage{Executions: 1000, DurationMs: 1000, MemoryMB: 4000}, "0.0242"},
+		// at the 1,536 MB instance limit.
+		{"consumption at the memory limit", cons, AzureUsage{Executions: 1000, DurationMs: 1000, MemoryMB: 1536}, "0.0242"},
 		{"consumption free grant", cons, AzureUsage{Executions: 1_000_000, DurationMs: 50, MemoryMB: 100, FreeTier: true}, "0"},
-		// Flex: no minimum: 1M × 0.05 s × 2 GB × 0.000026 + 1M × 4e-7.
-		{"flex on demand", flex, AzureUsage{Executions: 1_000_000, DurationMs: 50, MemoryMB: 2048}, "3"},
+		// Flex bills at least 1,000 ms per execution: isolated 50 ms
+		// executions at 2,048 MB cost 1M × 1 s × 2 GB × 0.000026 + 1M × 4e-7
+		// = $52.40 per 1M (not $3.00 on the 50 ms).
+		{"flex minimum", flex, AzureUsage{Executions: 1_000_000, DurationMs: 50, MemoryMB: 2048}, "52.4"},
+		// Beyond 1,000 ms it rounds up to 100 ms: 1,234 ms bills 1,300 ms.
+		// 1,000 × 1.3 s × 0.5 GB × 0.000026 + 1,000 × 4e-7.
+		{"flex rounding to 100 ms", flex, AzureUsage{Executions: 1000, DurationMs: 1234, MemoryMB: 512}, "0.0173"},
+		// Exactly 1,000 ms and 1,000.1 ms: 1,000 and 1,100 ms.
+		{"flex at the minimum", flex, AzureUsage{Executions: 1000, DurationMs: 1000, MemoryMB: 4096}, "0.1044"},
+		{"flex just above the minimum", flex, AzureUsage{Executions: 1000, DurationMs: 1000.1, MemoryMB: 4096}, "0.1148"},
 		// One always-ready 2 GB instance for 730 h: 2 × 2,628,000 × 0.000004 = 21.024;
-		// its 1M executions: 100,000 GB-s × 0.000016 + 1M × 4e-7 = 2.
-		{"flex always ready", flex, AzureUsage{Executions: 1_000_000, DurationMs: 50, MemoryMB: 2048, AlwaysReady: 1, AlwaysReadyHours: 730, AlwaysReadyExecutions: 1_000_000}, "23.024"},
+		// its 1M executions at the same 1,000 ms minimum: 2,000,000 GB-s × 0.000016 + 1M × 4e-7 = 32.4.
+		{"flex always ready", flex, AzureUsage{Executions: 1_000_000, DurationMs: 50, MemoryMB: 2048, AlwaysReady: 1, AlwaysReadyHours: 730, AlwaysReadyExecutions: 1_000_000}, "53.424"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -232,6 +257,27 @@ func BenchmarkLambdaCost(b *testing.B) {
 	for b.Loop() {
 		if _, err := LambdaCost(e, nil, u); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestSageMakerCost: compute per second at the memory size, billed per
+// millisecond, plus data processed; memory sizes are 1–6 GB in 1 GB steps.
+func TestSageMakerCost(t *testing.T) {
+	t.Parallel()
+	e := mustFind(t, mustBook(t), PlatformSageMakerServerless, "us-east-1", "", "", "")
+	// 1M × 80 ms at 2 GB: 80,000 s × $0.00004 = $3.20; 1M × 4,096 B =
+	// 3.814697265625 GB × $0.016 = $0.06103515625.
+	got, err := SageMakerCost(e, SageMakerUsage{Requests: 1_000_000, MemoryMB: 2048, DurationMs: 79.2, PayloadBytes: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.TotalUSD.Equal(d("3.26103515625")) {
+		t.Errorf("total = %s, want 3.26103515625", got.TotalUSD)
+	}
+	for _, mb := range []int{512, 1500, 8192} {
+		if _, err := SageMakerCost(e, SageMakerUsage{Requests: 1, MemoryMB: mb, DurationMs: 1}); err == nil || !strings.Contains(err.Error(), "must be one of [1024 2048 3072 4096 5120 6144] MB") {
+			t.Errorf("%d MB: err = %v", mb, err)
 		}
 	}
 }

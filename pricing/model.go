@@ -1,6 +1,7 @@
 package pricing
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sort"
@@ -115,6 +116,8 @@ type Serverless struct {
 	// CILow and CIHigh scale the monthly cost to the bounds of the per-request
 	// cost's 95% confidence interval (1 when unknown).
 	CILow, CIHigh float64
+	// HostBusy: a phase the costs were measured in was host_busy.
+	HostBusy bool
 }
 
 // Monthly is the configuration's cost for a month of monthlyRequests shaped
@@ -218,7 +221,13 @@ func (s *Serverless) MonthlyComponents(monthlyRequests float64, p Profile) []res
 //
 // An autoscaled fleet pays Σ_k n_k × hourly × 730/K; a fixed fleet is sized
 // for the peak slot and pays max_k n_k × hourly × 730. Burstable types add
-// surplus CPU credits, taking CPU utilisation as rate_k / (n_k × capacity).
+// surplus CPU credits by AWS's 24-hour rule (see surplusVCPUSlots), taking
+// CPU utilisation as rate_k / (n_k × capacity).
+//
+// With Managed set it is a Lambda Managed Instances fleet (see
+// ManagedPricing): autoscaled hour by hour, never below its capacity
+// provider's minimum, pre-scaled for the documented scaling rate, at the
+// on-demand price plus the management fee, plus a fee per request.
 type Fleet struct {
 	Name        string
 	Instance    string
@@ -233,6 +242,21 @@ type Fleet struct {
 	CapacityAssumption        string
 	// PriceScale multiplies the hourly price (sensitivity analysis; 0 = 1).
 	PriceScale float64
+	// Managed makes the fleet a Lambda Managed Instances fleet (nil: a
+	// self-run fleet).
+	Managed *ManagedPricing
+	// HostBusy: the capacity search the capacity comes from ran while the
+	// host was host_busy.
+	HostBusy bool
+}
+
+// Kind is the option kind of the fleet's rows and curves:
+// results.OptionLambdaManaged or results.OptionFleet.
+func (f *Fleet) Kind() string {
+	if f.Managed != nil {
+		return results.OptionLambdaManaged
+	}
+	return results.OptionFleet
 }
 
 // Count is the number of instances needed for a slot at rate requests/s.
@@ -240,13 +264,43 @@ func (f *Fleet) Count(rate float64) int {
 	per := f.CapacityRPS * f.util()
 	n := 0
 	if per > 0 && rate > 0 {
-		n = int(math.Ceil(rate/per - 1e-12))
+		n = int(math.Min(math.Ceil(rate/per-1e-12), maxFleetInstances))
 	}
 	n = max(n, f.MinInstances, 1)
 	if f.NPlusOne {
 		n++
 	}
 	return n
+}
+
+// maxFleetInstances caps an instance count (a checked input keeps counts
+// far below; the cap keeps the int conversion defined whatever happens).
+const maxFleetInstances = 1 << 40
+
+// slotCounts is the instance count held in each slot and the peak. A
+// self-run fleet holds Count(rate_k). A Lambda Managed Instances fleet
+// scales asynchronously and absorbs traffic that at most doubles within
+// its scaling period (5 minutes): a step of the profile to more than twice
+// the rate must find at least half of the next slot's instances already
+// running, so slot k holds max(Count(rate_k), Count(rate_{k+1} / 2)) (the
+// profile repeats, so the last slot is followed by the first).
+func (f *Fleet) slotCounts(rates []float64) ([]int, int) {
+	counts := make([]int, len(rates))
+	for k, r := range rates {
+		counts[k] = f.Count(r)
+	}
+	if f.Managed != nil && len(rates) > 1 {
+		held := make([]int, len(rates))
+		for k := range rates {
+			held[k] = max(counts[k], f.Count(rates[(k+1)%len(rates)]/2))
+		}
+		counts = held
+	}
+	peak := 0
+	for _, c := range counts {
+		peak = max(peak, c)
+	}
+	return counts, peak
 }
 
 func (f *Fleet) util() float64 {
@@ -256,93 +310,207 @@ func (f *Fleet) util() float64 {
 	return f.Utilisation
 }
 
-// Monthly is the fleet's cost for a month of monthlyRequests shaped by p.
-func (f *Fleet) Monthly(monthlyRequests float64, p Profile) decimal.Decimal {
-	rates := p.Rates(math.Max(0, monthlyRequests))
-	counts := make([]int, len(rates))
-	peak := 0
-	for k, r := range rates {
-		counts[k] = f.Count(r)
-		peak = max(peak, counts[k])
-	}
+// autoscaled reports whether the fleet follows the profile slot by slot
+// (a Lambda Managed Instances fleet always does).
+func (f *Fleet) autoscaled() bool { return f.Autoscaled || f.Managed != nil }
+
+// hourlyUSD is one instance-hour: the on-demand price (× PriceScale for
+// the sensitivity analysis), plus the management fee for a managed fleet.
+func (f *Fleet) hourlyUSD() decimal.Decimal {
 	hourly := f.Entry.EC2.HourlyUSD
 	if f.PriceScale > 0 && f.PriceScale != 1 {
 		hourly = hourly.Mul(decimal.NewFromFloat(f.PriceScale))
 	}
-	// Σ_k n_k × hourly × 730/K, summed exactly: instance-slots first.
-	slots := int64(0)
+	if f.Managed != nil {
+		hourly = hourly.Mul(decimal.NewFromInt(1).Add(f.Managed.Entry.LambdaManaged.ManagementFee))
+	}
+	return hourly
+}
+
+// instanceSlots is Σ_k n_k (autoscaled) or K × max_k n_k (fixed), the
+// instance-slots a month of the profile's rates holds.
+func (f *Fleet) instanceSlots(rates []float64) (slots int64, counts []int, peak int) {
+	counts, peak = f.slotCounts(rates)
 	for k := range rates {
-		if f.Autoscaled {
+		if f.autoscaled() {
 			slots += int64(counts[k])
 		} else {
 			slots += int64(peak)
 		}
 	}
-	K := decimal.NewFromInt(int64(len(rates)))
-	total := decimal.NewFromInt(slots).Mul(hourly).Mul(decimal.NewFromInt(HoursPerMonth)).Div(K)
-	if e := f.Entry.EC2; e.Burstable && f.CapacityRPS > 0 {
-		// Surplus vCPU-slots: Σ_k n_k × vCPU × max(0, u_k − baseline), with
-		// u_k = rate_k / (n_k × capacity) ≤ 1 (a quantity, not money),
-		// priced once: × credit rate × 730/K.
-		base := e.BaselinePerVCPU.InexactFloat64()
-		surplus := 0.0
-		for k, r := range rates {
-			n := peak
-			if f.Autoscaled {
-				n = counts[k]
-			}
-			u := math.Min(1, r/(float64(n)*f.CapacityRPS))
-			surplus += float64(n*e.VCPU) * math.Max(0, u-base)
-		}
-		if surplus > 0 {
-			total = total.Add(decimal.NewFromFloat(surplus).Mul(e.SurplusCreditVCPUHourUSD).Mul(decimal.NewFromInt(HoursPerMonth)).Div(K))
-		}
+	return slots, counts, peak
+}
+
+// Monthly is the fleet's cost for a month of monthlyRequests shaped by p.
+func (f *Fleet) Monthly(monthlyRequests float64, p Profile) decimal.Decimal {
+	total := decimal.Zero
+	for _, c := range f.monthlyParts(monthlyRequests, p) {
+		total = total.Add(c.usd)
 	}
 	return total
 }
 
+// monthlyParts is the month's cost split into the instances' on-demand
+// price, burstable surplus credits, and for a managed fleet its management
+// fee and request fee, each with its price-book entry.
+func (f *Fleet) monthlyParts(monthlyRequests float64, p Profile) []monthlyPart {
+	v := math.Max(0, monthlyRequests)
+	rates := p.Rates(v)
+	slots, counts, peak := f.instanceSlots(rates)
+	// Σ_k n_k × hourly × 730/K, summed exactly: instance-slots first.
+	K := decimal.NewFromInt(int64(len(rates)))
+	month := decimal.NewFromInt(HoursPerMonth)
+	onDemand := f.Entry.EC2.HourlyUSD
+	if f.PriceScale > 0 && f.PriceScale != 1 {
+		onDemand = onDemand.Mul(decimal.NewFromFloat(f.PriceScale))
+	}
+	instances := decimal.NewFromInt(slots).Mul(onDemand).Mul(month).Div(K)
+	out := []monthlyPart{{results.CostInstances, instances, f.Entry}}
+	if e := f.Entry.EC2; e.Burstable && f.CapacityRPS > 0 {
+		// Surplus credits by the 24-hour rule (surplusVCPUSlots): a
+		// quantity in vCPU-slots, priced once: × credit rate × 730/K.
+		held := counts
+		if !f.autoscaled() {
+			held = make([]int, len(rates))
+			for k := range held {
+				held[k] = peak
+			}
+		}
+		surplus := surplusVCPUSlots(rates, held, f.CapacityRPS, e.BaselinePerVCPU.InexactFloat64(), e.VCPU, p.SlotHours())
+		if surplus > 0 {
+			out = append(out, monthlyPart{results.CostSurplusCredits, decimal.NewFromFloat(surplus).Mul(e.SurplusCreditVCPUHourUSD).Mul(month).Div(K), f.Entry})
+		}
+	}
+	if m := f.Managed; m != nil {
+		r := m.Entry.LambdaManaged
+		out = append(out,
+			monthlyPart{results.CostManagementFee, instances.Mul(r.ManagementFee), m.Entry},
+			monthlyPart{results.CostRequests, decimal.NewFromFloat(v).Mul(r.RequestUSD), m.Entry})
+	}
+	return out
+}
+
+// MonthlyComponents is Monthly split into its labelled parts (instances,
+// surplus credits, management fee, requests), each with its entry.
+func (f *Fleet) MonthlyComponents(monthlyRequests float64, p Profile) []results.MonthlyCostComponent {
+	var out []results.MonthlyCostComponent
+	for _, c := range f.monthlyParts(monthlyRequests, p) {
+		out = append(out, results.MonthlyCostComponent{Name: c.name, MonthlyCostUSD: c.usd.InexactFloat64(),
+			PriceSource: c.entry.Source, PriceEffective: c.entry.EffectiveDate})
+	}
+	return out
+}
+
+// maxVolume is the monthly volume above which a managed fleet would need
+// more instances than its capacity provider's max vCPU allows (0: no
+// limit); break-even searches stop there.
+func (f *Fleet) maxVolume(p Profile) float64 {
+	if f.Managed == nil || f.Managed.MaxInstances <= 0 {
+		return 0
+	}
+	wmax := 0.0
+	for _, w := range p.Weights {
+		wmax = math.Max(wmax, w)
+	}
+	per := f.CapacityRPS * f.util()
+	if wmax <= 0 || per <= 0 {
+		return 0
+	}
+	return float64(f.Managed.MaxInstances) * per * p.SlotHours() * 3600 / wmax
+}
+
 // breakpoints are the volumes in (lo, hi) at which some slot's instance
-// count steps up (the fleet cost jumps just after each), ascending.
+// count steps up (the fleet cost jumps just after each), ascending. At most
+// maxBreakpoints are returned, the lowest ones; truncated is true when there
+// were more. The work is bounded whatever the inputs: each slot weight
+// contributes at most maxBreakpoints candidates below the running cut-off,
+// and steps closer together than float64 can tell apart (a capacity so small
+// that j × step exceeds 2^52) end the enumeration as truncated.
 func (f *Fleet) breakpoints(p Profile, lo, hi float64) ([]float64, bool) {
 	per := f.CapacityRPS * f.util()
-	if per <= 0 {
+	if !(per > 0) || math.IsInf(per, 0) || !(hi > lo) {
 		return nil, false
 	}
 	slotS := p.SlotHours() * 3600
-	weights := p.Weights
-	if !f.Autoscaled {
-		wmax := 0.0
-		for _, w := range weights {
-			wmax = math.Max(wmax, w)
-		}
-		weights = []float64{wmax}
-	}
-	seen := map[float64]bool{}
+	weights := f.stepWeights(p)
 	var out []float64
 	truncated := false
+	cut := hi
+	seenW := map[float64]bool{}
 	for _, w := range weights {
-		if w <= 0 || seen[-w] {
+		if !(w > 0) || seenW[w] {
 			continue
 		}
-		seen[-w] = true
+		seenW[w] = true
 		// V at which rate = j × per: V = j × per × slotS / w.
 		step := per * slotS / w
-		j := math.Max(1, math.Floor(lo/step))
-		for ; j*step < hi; j++ {
-			v := j * step
-			if v <= lo || seen[v] {
-				continue
+		if !(step > 0) || math.IsInf(step, 0) {
+			continue
+		}
+		j0 := math.Max(1, math.Floor(lo/step))
+		if j0 > 1<<52 {
+			// Consecutive steps are closer than float64 resolves.
+			truncated = true
+			continue
+		}
+		for n := 0; n <= maxBreakpoints; n++ {
+			v := (j0 + float64(n)) * step
+			if v >= cut {
+				break
 			}
-			if len(out) >= maxBreakpoints {
+			if n == maxBreakpoints {
 				truncated = true
 				break
 			}
-			seen[v] = true
-			out = append(out, v)
+			if v > lo {
+				out = append(out, v)
+			}
+		}
+		if len(out) > maxBreakpoints {
+			sort.Float64s(out)
+			out = out[:maxBreakpoints]
+			cut = out[len(out)-1]
+			truncated = true
 		}
 	}
 	sort.Float64s(out)
+	out = dedupSorted(out)
+	if len(out) > maxBreakpoints {
+		out, truncated = out[:maxBreakpoints], true
+	}
 	return mergeNear(out), truncated
+}
+
+// stepWeights are the slot weights at which the fleet's count steps: the
+// profile's weights (autoscaled), or the peak weight alone (fixed).
+func (f *Fleet) stepWeights(p Profile) []float64 {
+	if f.Managed != nil {
+		// Each slot's count also steps with half the next slot's rate.
+		ws := append([]float64(nil), p.Weights...)
+		for _, w := range p.Weights {
+			ws = append(ws, w/2)
+		}
+		return ws
+	}
+	if f.Autoscaled {
+		return p.Weights
+	}
+	wmax := 0.0
+	for _, w := range p.Weights {
+		wmax = math.Max(wmax, w)
+	}
+	return []float64{wmax}
+}
+
+// dedupSorted drops exact duplicates from an ascending slice.
+func dedupSorted(vs []float64) []float64 {
+	out := vs[:0]
+	for i, v := range vs {
+		if i == 0 || v != out[len(out)-1] {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // stepMergeRel is the relative distance within which fleet steps count as
@@ -396,9 +564,23 @@ func (pr Pair) diff(v float64) decimal.Decimal {
 // one (see stepMergeRel). truncated is true when the fleet had more steps
 // than examined. Crossings returns every crossing found; Analysis.BreakEven
 // lists at most MaxCrossings of them in a row.
-func (pr Pair) Crossings(lo, hi float64) (out []results.Crossing, truncated bool) {
+//
+// The work is bounded (at most maxBreakpoints pieces, 64 samples and 200
+// bisection steps each) and Crossings returns ctx's error as soon as it is
+// cancelled, with the crossings found so far.
+func (pr Pair) Crossings(ctx context.Context, lo, hi float64) (out []results.Crossing, truncated bool, err error) {
+	if !(lo > 0) || !(hi > lo) || math.IsInf(hi, 0) {
+		return nil, false, fmt.Errorf("break-even search range [%g, %g] requests/month: want 0 < low < high < +Inf", lo, hi)
+	}
+	if mv := pr.F.maxVolume(pr.Profile); mv > 0 && mv < hi {
+		// A managed fleet cannot grow past its provider's max vCPU.
+		if mv <= lo {
+			return nil, false, nil
+		}
+		hi = mv
+	}
 	bps, truncated := pr.F.breakpoints(pr.Profile, lo, hi)
-	if truncated {
+	if truncated && len(bps) > 0 {
 		hi = bps[len(bps)-1]
 	}
 	edges := append([]float64{lo}, bps...)
@@ -420,6 +602,9 @@ func (pr Pair) Crossings(lo, hi float64) (out []results.Crossing, truncated bool
 	}
 	var prevNeg bool
 	for i := 0; i+1 < len(edges); i++ {
+		if err := ctx.Err(); err != nil {
+			return out, truncated, err
+		}
 		a, b := edges[i], edges[i+1]
 		if b <= a {
 			continue
@@ -446,6 +631,9 @@ func (pr Pair) Crossings(lo, hi float64) (out []results.Crossing, truncated bool
 			if n1 != n0 {
 				l, r := x0, x1
 				for it := 0; it < 200 && (r-l) > 1e-9*r; it++ {
+					if it%32 == 31 && ctx.Err() != nil {
+						return out, truncated, ctx.Err()
+					}
 					m := l + (r-l)/2
 					if neg(pr.diff(m)) == n0 {
 						l = m
@@ -462,7 +650,7 @@ func (pr Pair) Crossings(lo, hi float64) (out []results.Crossing, truncated bool
 			break
 		}
 	}
-	return out, truncated
+	return out, truncated, nil
 }
 
 // settled reports whether no crossing can follow volume v. With
@@ -513,34 +701,51 @@ func (pr Pair) settled(v float64) bool {
 		mMin, mMax = mMin.Add(alo.Mul(u)), mMax.Add(ahi.Mul(u))
 	}
 	mMin, mMax = mMin.Mul(fd), mMax.Mul(fd)
-	hourly := f.Entry.EC2.HourlyUSD
-	if f.PriceScale > 0 {
-		hourly = hourly.Mul(decimal.NewFromFloat(f.PriceScale))
+	lo, hi, fixed := f.costBounds(pr.Profile)
+	V := decimal.NewFromFloat(v)
+	sv := s.monthly(v, pr.Profile, factor)
+	switch {
+	case sv.GreaterThan(hi.Mul(V).Add(fixed)) && mMin.GreaterThan(hi):
+		return true
+	case sv.LessThan(lo.Mul(V)) && mMax.LessThan(lo):
+		return true
 	}
-	instMonth := hourly.Mul(decimal.NewFromInt(HoursPerMonth))
+	return false
+}
+
+// costBounds bounds the fleet's monthly cost F(V) for every volume V:
+//
+//	lo × V ≤ F(V) ≤ hi × V + fixed
+//
+// With P the instance-month (hourly × 730, the management fee included for
+// a managed fleet), c = capacity × utilisation and shape the peak-to-average
+// ratio for a fixed fleet (1 when autoscaled), slope = P × shape / (c × 730 h
+// × 3600 s) per request. A self-run fleet: lo = slope, hi = slope + the
+// most burstable credits add per request, fixed = P × (1 + min + N+1). A
+// managed fleet holds max(n_k, n(rate_{k+1}/2)) ≤ min + 1 + (rate_k +
+// rate_{k+1}/2)/c in each slot: lo = slope + request fee, hi = 1.5 × slope
+// + request fee, fixed = P × (1 + min).
+func (f *Fleet) costBounds(p Profile) (lo, hi, fixed decimal.Decimal) {
+	per := f.CapacityRPS * f.util()
+	instMonth := f.hourlyUSD().Mul(decimal.NewFromInt(HoursPerMonth))
 	shape := 1.0
-	if !f.Autoscaled {
-		shape = pr.Profile.PeakToAverage()
+	if !f.autoscaled() {
+		shape = p.PeakToAverage()
 	}
 	slope := instMonth.Mul(decimal.NewFromFloat(shape / (per * HoursPerMonth * 3600)))
+	if m := f.Managed; m != nil {
+		req := m.Entry.LambdaManaged.RequestUSD
+		return slope.Add(req), slope.Mul(decimal.NewFromFloat(1.5)).Add(req), instMonth.Mul(decimal.NewFromInt(int64(1 + f.MinInstances)))
+	}
 	credit := decimal.Zero
 	if e := f.Entry.EC2; e.Burstable && f.CapacityRPS > 0 {
 		credit = e.SurplusCreditVCPUHourUSD.Mul(decimal.NewFromInt(int64(e.VCPU))).Div(decimal.NewFromFloat(3600 * f.CapacityRPS))
 	}
-	V := decimal.NewFromFloat(v)
-	sv := s.monthly(v, pr.Profile, factor)
 	extra := 1 + f.MinInstances
 	if f.NPlusOne {
 		extra++
 	}
-	upper := slope.Add(credit).Mul(V).Add(instMonth.Mul(decimal.NewFromInt(int64(extra))))
-	switch {
-	case sv.GreaterThan(upper) && mMin.GreaterThan(slope.Add(credit)):
-		return true
-	case sv.LessThan(slope.Mul(V)) && mMax.LessThan(slope):
-		return true
-	}
-	return false
+	return slope, slope.Add(credit), instMonth.Mul(decimal.NewFromInt(int64(extra)))
 }
 
 // tierRange is the lowest and highest marginal price of ts (not empty).
@@ -564,9 +769,11 @@ func firstDearer(cs []results.Crossing) float64 {
 }
 
 // Curve is one cost curve of the break-even chart: monthly cost against
-// monthly requests, for one serverless configuration (Kind "serverless") or
-// one instance fleet (Kind "fleet", a step function sampled on both sides of
-// every step in range).
+// monthly requests, for one serverless configuration (Kind
+// results.OptionServerless), one self-run instance fleet
+// (results.OptionFleet) or one Lambda Managed Instances fleet
+// (results.OptionLambdaManaged); fleets of either kind are step functions
+// sampled on both sides of every step in range.
 type Curve struct {
 	Name   string
 	Kind   string
@@ -581,6 +788,10 @@ type CurvePoint struct {
 
 // Describe labels a fleet for reports.
 func (f *Fleet) Describe() string {
+	if m := f.Managed; m != nil {
+		return fmt.Sprintf("%s Lambda Managed Instances (autoscaled hour by hour, %.3g rps/instance at %.0f%% utilisation, at least %d instances, at most %d vCPU, pre-scaled for steps over 2x)",
+			f.Instance, f.CapacityRPS, f.util()*100, f.MinInstances, m.MaxVCPU)
+	}
 	mode := "fixed for peak"
 	if f.Autoscaled {
 		mode = "autoscaled"

@@ -29,19 +29,47 @@ type configStat struct {
 	warmU, coldExtraU            float64
 	coldFrac, rate, idleS        float64
 	ciLow, ciHigh                float64
-	// gwUnits is the mean metered API Gateway requests per request.
+	// gwUnits is the mean metered units per request: API Gateway requests
+	// (behind a gateway), or bytes of data processed (SageMaker
+	// Serverless Inference, whose rate per byte is dataRate).
 	gwUnits  float64
+	dataRate decimal.Decimal
 	estimate bool
+	// hostBusy: a phase behind the configuration was host_busy.
+	hostBusy bool
 }
 
-// gwRate is the API Gateway fee per metered request (tier-1 rate; zero
-// without a gateway).
+// gwRate is the fee per metered unit: the API Gateway fee per metered
+// request (tier-1 rate), or SageMaker's charge per byte of data
+// processed; zero without either.
 func (c *configStat) gwRate() decimal.Decimal {
-	if c.apigw == nil {
-		return decimal.Zero
+	switch {
+	case c.apigw != nil:
+		return c.apigw.APIGateway.RequestTiers[0].USD
+	case c.dataRate.IsPositive():
+		return c.dataRate
 	}
-	return c.apigw.APIGateway.RequestTiers[0].USD
+	return decimal.Zero
 }
+
+// metered reports whether requests pay a metered extra (gateway or data).
+func (c *configStat) metered() bool { return c.apigw != nil || c.dataRate.IsPositive() }
+
+// meteredUnits is what one request of bytes (request + response body)
+// meters: API Gateway requests (one per started 512 KB), or its bytes
+// (SageMaker data processed).
+func (c *configStat) meteredUnits(bytes uint64) int64 {
+	if c.apigw != nil {
+		return c.apigw.APIGateway.MeteredRequests(bytes)
+	}
+	if c.dataRate.IsPositive() {
+		return int64(min(bytes, 1<<62))
+	}
+	return 0
+}
+
+// bytesPerGB is the GB of data processed (binary, as AWS meters data).
+const bytesPerGB = 1 << 30
 
 // gwPer is the mean API Gateway fee per request (tier-1 rate).
 func (c *configStat) gwPer() decimal.Decimal {
@@ -52,10 +80,14 @@ func (c *configStat) gwPer() decimal.Decimal {
 // the api_gateway_http components a previous analysis recorded in rows; it
 // reports whether it found them.
 func (c *configStat) gatewayUnitsFrom(rows []results.CostRow) bool {
-	if c.apigw == nil {
+	if !c.metered() {
 		return false
 	}
-	u, ok := gatewayUnitsFromCost(rows, c.target, c.memMB, c.arch)
+	name := results.CostAPIGatewayHTTP
+	if c.apigw == nil {
+		name = results.CostDataProcessed
+	}
+	u, ok := gatewayUnitsFromCost(rows, c.target, c.memMB, c.arch, name)
 	if ok {
 		c.gwUnits = u
 	}
@@ -77,13 +109,16 @@ func (c *configStat) name() string {
 func (c *configStat) serverless(freeTier bool) *Serverless {
 	s := &Serverless{Name: c.name(), Target: c.target, Platform: c.platform, Architecture: c.arch, MemoryMB: c.memMB,
 		Entry: c.entry, APIGW: c.apigw, GatewayUnits: c.gwUnits, EphemeralMB: c.ephemeralMB, FreeTier: freeTier,
-		Cold: NewColdModel(c.idleS, c.coldFrac, c.rate), CILow: c.ciLow, CIHigh: c.ciHigh}
+		Cold: NewColdModel(c.idleS, c.coldFrac, c.rate), CILow: c.ciLow, CIHigh: c.ciHigh, HostBusy: c.hostBusy}
 	if c.platform == PlatformLambda {
 		gb := GB(c.memMB)
 		s.WarmGBs = gb.Mul(decimal.NewFromFloat(c.warmU)).Div(decimal.NewFromInt(1000))
 		s.ColdExtraGBs = gb.Mul(decimal.NewFromFloat(c.coldExtraU)).Div(decimal.NewFromInt(1000))
 	} else {
 		s.WarmUSD = c.fixed.Add(c.perUnit.Mul(decimal.NewFromFloat(c.warmU)))
+		if c.apigw == nil {
+			s.WarmUSD = s.WarmUSD.Add(c.gwPer()) // data processed (SageMaker)
+		}
 		s.ColdExtraUSD = c.perUnit.Mul(decimal.NewFromFloat(c.coldExtraU))
 	}
 	if s.CILow == 0 {
@@ -195,8 +230,24 @@ func pricer(book *Book, sc *scenarios.Scenario, t scenarios.Target, memMB int, a
 			}
 		}
 		c.perUnit = GB(mem).Mul(e.Azure.GBSecondUSD).Div(decimal.NewFromInt(1000))
+	case PlatformSageMakerServerless:
+		if plan != "" && plan != "on-demand" {
+			return nil, fmt.Errorf("target %s: sagemaker-serverless plan %q is not priced (only on-demand)", t.Name, plan)
+		}
+		e, err := book.Find(PlatformSageMakerServerless, region, "", "", "")
+		if err != nil {
+			return nil, fmt.Errorf("target %s: %w", t.Name, err)
+		}
+		perS, ok := e.SageMaker.SecondUSD(c.memMB)
+		if !ok {
+			return nil, fmt.Errorf("target %s: billing.memory_mb %v", t.Name, SageMakerMemoryMB.Check(c.memMB))
+		}
+		c.entry, c.plan = e, "on-demand"
+		c.perUnit = perS.Div(decimal.NewFromInt(1000))
+		// Exact: 2^30 divides a decimal with 30 more places.
+		c.dataRate = e.SageMaker.DataGBUSD.DivRound(decimal.NewFromInt(bytesPerGB), 40)
 	default:
-		return nil, fmt.Errorf("target %s: billing platform %q isn't one of [aws-lambda cloud-run azure-functions]", t.Name, platform)
+		return nil, fmt.Errorf("target %s: billing platform %q isn't one of [aws-lambda cloud-run azure-functions sagemaker-serverless]", t.Name, platform)
 	}
 	return c, nil
 }
@@ -228,6 +279,9 @@ func (c *configStat) components(n, sumU, sumGW decimal.Decimal) []results.CostCo
 			PriceSource:       e.Source, PriceEffective: e.EffectiveDate}
 	}
 	reqUnit := "requests"
+	if c.platform == PlatformSageMakerServerless {
+		reqUnit = "requests (no request fee)"
+	}
 	if c.platform == PlatformAzureFunctions {
 		reqUnit = "executions"
 	}
@@ -243,8 +297,11 @@ func (c *configStat) components(n, sumU, sumGW decimal.Decimal) []results.CostCo
 	} else {
 		out = append(out, mk(results.CostCompute, sumU, "billed ms", c.perUnit, sumU.Mul(c.perUnit), c.entry))
 	}
-	if c.apigw != nil {
+	switch {
+	case c.apigw != nil:
 		out = append(out, mk(results.CostAPIGatewayHTTP, sumGW, "metered requests", c.gwRate(), sumGW.Mul(c.gwRate()), c.apigw))
+	case c.dataRate.IsPositive():
+		out = append(out, mk(results.CostDataProcessed, sumGW, "bytes", c.gwRate(), sumGW.Mul(c.gwRate()), c.entry))
 	}
 	return out
 }

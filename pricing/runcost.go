@@ -1,6 +1,7 @@
 package pricing
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -51,6 +52,8 @@ type rowAcc struct {
 	estimate    bool
 	// sumGW is Σ metered API Gateway requests over the priced requests.
 	sumGW int64
+	// hostBusy: the phase (and step) was host_busy.
+	hostBusy bool
 }
 
 // addU adds one request's billed unit exactly: whole milliseconds (the
@@ -140,11 +143,17 @@ type AnalyzeOptions struct {
 
 // AnalyzeRunWith is AnalyzeRun with options.
 func AnalyzeRunWith(book *Book, records RecordReader, sum *results.Summary, sc *scenarios.Scenario, opts AnalyzeOptions) error {
+	return AnalyzeRunContext(context.Background(), book, records, sum, sc, opts)
+}
+
+// AnalyzeRunContext is AnalyzeRunWith that stops with ctx's error once ctx
+// is cancelled (the break-even searches watch it).
+func AnalyzeRunContext(ctx context.Context, book *Book, records RecordReader, sum *results.Summary, sc *scenarios.Scenario, opts AnalyzeOptions) error {
 	if records == nil {
 		if err := checkAnalyze(book, sum, opts); err != nil {
 			return err
 		}
-		return analyzeFromSummary(book, sum, sc, opts)
+		return analyzeFromSummary(ctx, book, sum, sc, opts)
 	}
 	c, err := NewRunCost(book, sc, opts)
 	if err != nil {
@@ -160,9 +169,14 @@ func AnalyzeRunWith(book *Book, records RecordReader, sum *results.Summary, sc *
 		if err != nil {
 			return fmt.Errorf("analyze run: read record %d: %w", i+1, err)
 		}
+		if i%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("analyze run: %w", err)
+			}
+		}
 		c.Add(&rec)
 	}
-	return c.Apply(sum)
+	return c.Apply(ctx, sum)
 }
 
 func checkAnalyze(book *Book, sum *results.Summary, opts AnalyzeOptions) error {
@@ -178,7 +192,7 @@ func checkAnalyze(book *Book, sum *results.Summary, opts AnalyzeOptions) error {
 }
 
 // analyzeFromSummary prices a run from its phase summaries (no records).
-func analyzeFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario, opts AnalyzeOptions) error {
+func analyzeFromSummary(ctx context.Context, book *Book, sum *results.Summary, sc *scenarios.Scenario, opts AnalyzeOptions) error {
 	stats, notes, err := statsFromSummary(book, sum, sc, opts.FunctionEphemeralMB)
 	if err != nil {
 		return err
@@ -201,17 +215,19 @@ func analyzeFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario
 		}
 		sum.Cost = append(sum.Cost, row)
 	}
-	return finishAnalysis(book, sum, sc, opts, stats, nil, notes)
+	return finishAnalysis(ctx, book, sum, sc, opts, stats, nil, notes)
 }
 
 // finishAnalysis derives the monthly model, break-even and memory sweep
 // costs from the configurations and adds the notes.
-func finishAnalysis(book *Book, sum *results.Summary, sc *scenarios.Scenario, opts AnalyzeOptions, stats []*configStat, accs []*rowAcc, notes []string) error {
+func finishAnalysis(ctx context.Context, book *Book, sum *results.Summary, sc *scenarios.Scenario, opts AnalyzeOptions, stats []*configStat, accs []*rowAcc, notes []string) error {
 	a, err := newAnalysis(book, sum, sc, stats)
 	if err != nil {
 		return err
 	}
-	sum.BreakEven = a.BreakEven(true)
+	if sum.BreakEven, err = a.BreakEven(ctx, true); err != nil {
+		return fmt.Errorf("analyze run: %w", err)
+	}
 	sum.MonthlyCost = nil
 	if v := ProfileVolume(sc); v > 0 {
 		sum.MonthlyCost = a.MonthlyCosts(v)
@@ -264,6 +280,7 @@ type RunCost struct {
 	cfgs    map[cfgKey]*configStat
 	lastMem map[string]int
 	noMem   map[string]int64
+	rules   *initRules
 	err     error
 	// events is a fork's sequence of new rows and held records, so the
 	// merge keeps the order in which rows first appeared.
@@ -294,7 +311,7 @@ func NewRunCost(book *Book, sc *scenarios.Scenario, opts AnalyzeOptions) (*RunCo
 		return nil, err
 	}
 	return &RunCost{book: book, sc: sc, opts: opts, rows: map[rowKey]*rowAcc{}, cfgs: map[cfgKey]*configStat{},
-		lastMem: map[string]int{}, noMem: map[string]int64{}}, nil
+		lastMem: map[string]int{}, noMem: map[string]int64{}, rules: newInitRules(opts.InitRule)}, nil
 }
 
 // Fork returns an empty RunCost with c's configuration, for records that
@@ -343,6 +360,9 @@ func (c *RunCost) Merge(f *RunCost) {
 	for t, n := range f.noMem {
 		c.noMem[t] += n
 	}
+	for t := range f.rules.assumed {
+		c.rules.assumed[t] = true
+	}
 }
 
 // addUnit records one priced request's billed unit for the CI.
@@ -377,19 +397,6 @@ func memoryMB(sc *scenarios.Scenario, t scenarios.Target, reported int, step str
 		return t.Billing.MemoryMB
 	}
 	return 0
-}
-
-// initRule is the INIT billing rule of the options for entry e: billed
-// from the book's date; before it only for non-ZIP configurations (the
-// local platform reports which it applied).
-func (c *RunCost) initRule(e *Entry) func(time.Time) bool {
-	switch c.opts.InitRule {
-	case InitRuleBilled:
-		return func(time.Time) bool { return true }
-	case InitRuleLegacy:
-		return func(time.Time) bool { return false }
-	}
-	return func(t time.Time) bool { return e.Lambda.InitBilled(t, true) }
 }
 
 // Add prices one record into its rows (one per priced architecture).
@@ -479,7 +486,11 @@ func (c *RunCost) Add(rec *results.Record) {
 		}
 		rule := func(time.Time) bool { return true }
 		if cfg.entry.Lambda != nil {
-			rule = c.initRule(cfg.entry)
+			var err error
+			if rule, err = c.rules.forTarget(cfg.entry, t); err != nil {
+				c.err = fmt.Errorf("analyze run: %w", err)
+				return
+			}
 		}
 		u, ce, ok := unitOf(cfg, rec, rule)
 		if !ok {
@@ -492,8 +503,8 @@ func (c *RunCost) Add(rec *results.Record) {
 		r.n++
 		r.addU(u)
 		r.addUnit(u, c.fork)
-		if cfg.apigw != nil {
-			r.sumGW += cfg.apigw.APIGateway.MeteredRequests(rec.BytesOut + rec.BytesIn)
+		if cfg.metered() {
+			r.sumGW += cfg.meteredUnits(rec.BytesOut + rec.BytesIn)
 		}
 		if rec.Cold || rec.InitDurationMs != nil {
 			r.nCold++
@@ -542,8 +553,10 @@ func (c *RunCost) rowsDone() []*rowAcc {
 }
 
 // Apply fills sum's cost sections from what was collected (see
-// AnalyzeRun).
-func (c *RunCost) Apply(sum *results.Summary) error {
+// AnalyzeRun); the break-even searches stop with ctx's error once it is
+// cancelled. Cost rows of host_busy phases are flagged (the phase
+// summaries must be in sum).
+func (c *RunCost) Apply(ctx context.Context, sum *results.Summary) error {
 	if c.err != nil {
 		return c.err
 	}
@@ -557,6 +570,7 @@ func (c *RunCost) Apply(sum *results.Summary) error {
 		notes = append(notes, fmt.Sprintf("%s: %d requests with no memory size (no REPORT, e.g. throttled before any other request) are not priced", name, n))
 	}
 	sort.Strings(notes)
+	notes = append(notes, c.rules.notes()...)
 	var bench decimal.Decimal
 	benchSet := false
 	sum.Cost = nil
@@ -565,7 +579,10 @@ func (c *RunCost) Apply(sum *results.Summary) error {
 		seed = sc.Seed
 	}
 	for _, r := range rows {
-		sum.Cost = append(sum.Cost, r.costRow(seed))
+		r.hostBusy = results.PhaseHostBusy(sum.Targets, r.target, r.phase, r.step)
+		row := r.costRow(seed)
+		row.HostBusy = r.hostBusy
+		sum.Cost = append(sum.Cost, row)
 		if r.estimate && r.cfg.platform != PlatformLambda {
 			notes = appendOnce(notes, fmt.Sprintf("%s: cost estimated from client latency with the %s %s rules (the platform reported no billed duration)", r.target, r.cfg.platform, r.cfg.plan))
 		} else if r.estimate {
@@ -601,12 +618,15 @@ func (c *RunCost) Apply(sum *results.Summary) error {
 		sum.BenchmarkCostUSD = &zero
 		notes = append(notes, "no real-cloud target: the run itself cost nothing; cost rows are what the measured requests would cost on each platform")
 	}
-	return finishAnalysis(c.book, sum, sc, c.opts, configsFromRows(rows), rows, notes)
+	return finishAnalysis(ctx, c.book, sum, sc, c.opts, configsFromRows(rows), rows, notes)
 }
 
 // unitOf returns the billed unit (ms) of one record for the configuration
 // and its cold-start extra, and whether the record is priced at all.
 func unitOf(c *configStat, r *results.Record, initBilledRule func(time.Time) bool) (u, coldExtra float64, ok bool) {
+	if !plausibleRecord(r) {
+		return 0, 0, false
+	}
 	switch c.platform {
 	case PlatformLambda:
 		if r.DurationMs == nil && r.BilledDurationMs == nil {
@@ -646,11 +666,12 @@ func unitOf(c *configStat, r *results.Record, initBilledRule func(time.Time) boo
 		if r.Latency <= 0 {
 			return 0, 0, false
 		}
-		ms := CeilMs(float64(r.Latency) / 1e6)
-		if c.plan == "consumption" {
-			ms = decimal.Max(ms, decimal.NewFromInt(int64(c.entry.Azure.MinDurationMs)))
+		return c.entry.Azure.BilledMs(float64(r.Latency) / 1e6).InexactFloat64(), 0, true
+	case PlatformSageMakerServerless:
+		if r.Latency <= 0 {
+			return 0, 0, false
 		}
-		return ms.InexactFloat64(), 0, true
+		return ceilTo(float64(r.Latency)/1e6, max(c.entry.SageMaker.RoundingMs, 1)).InexactFloat64(), 0, true
 	}
 	return 0, 0, false
 }

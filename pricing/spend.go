@@ -177,10 +177,12 @@ func EstimateRunSpendWith(book *Book, sc *scenarios.Scenario, prior *results.Sum
 		}
 	}
 	if c := sc.Experiments.Capacity; c != nil {
-		if t, ok := targetByName(sc, c.Target); ok && realCloudKind(t) {
-			steps := 8.0
-			jobs = append(jobs, job{phase: "capacity", t: t, requests: c.MaxRPS * c.StepDuration.Seconds() * steps})
-			est.Notes = append(est.Notes, "capacity search on a real endpoint: assumed 8 steps at max_rps (an upper bound)")
+		n, note := CapacitySearchMaxRequests(*c)
+		for _, name := range capacityTargets(*c) {
+			if t, ok := targetByName(sc, name); ok && realCloudKind(t) {
+				jobs = append(jobs, job{phase: "capacity", t: t, requests: n})
+				est.Notes = appendOnce(est.Notes, note)
+			}
 		}
 	}
 	for _, j := range jobs {
@@ -219,10 +221,18 @@ func EstimateRunSpendWith(book *Book, sc *scenarios.Scenario, prior *results.Sum
 		if c.platform == PlatformCloudRun {
 			unit = ceilTo(durMs, c.entry.CloudRun.RoundingMs)
 		}
-		if c.platform == PlatformAzureFunctions && c.plan == "consumption" {
-			unit = decimal.Max(unit, decimal.NewFromInt(int64(c.entry.Azure.MinDurationMs)))
+		if c.platform == PlatformAzureFunctions {
+			unit = c.entry.Azure.BilledMs(durMs)
+		}
+		if c.platform == PlatformSageMakerServerless {
+			unit = ceilTo(durMs, max(c.entry.SageMaker.RoundingMs, 1))
 		}
 		per := c.fixed.Add(c.perUnit.Mul(unit))
+		if c.apigw == nil && c.metered() {
+			// SageMaker data processed, at its largest payloads each way.
+			per = per.Add(c.dataRate.Mul(decimal.NewFromInt(2 * SageMakerMaxPayloadBytes)))
+			est.Notes = appendOnce(est.Notes, fmt.Sprintf("%s: data processed assumed at the largest payload each way (%d MB in and out, an upper bound)", j.t.Name, SageMakerMaxPayloadBytes>>20))
+		}
 		if gatewayPaid(j.t) {
 			// Requests through an API Gateway URL pay its fee too
 			// (assumed one metered request each).
@@ -234,6 +244,38 @@ func EstimateRunSpendWith(book *Book, sc *scenarios.Scenario, prior *results.Sum
 		est.TotalUSD = est.TotalUSD.Add(usd)
 	}
 	return est, nil
+}
+
+// CapacitySearchMaxRequests is the most requests one capacity search of c
+// can send, and how that bound is made up. The search (loadgen.RunCapacity)
+// probes at most scenarios.DefaultCapacityMaxSteps rates, none above
+// max_rps; each step runs step_duration and may be extended
+// DefaultCapacityMaxExtensions times by at most CapacityExtensionSteps ×
+// step_duration; an unrecorded warm-up runs DefaultCapacityWarmup at
+// min_rps first:
+//
+//	N ≤ min_rps × warm-up + steps × (1 + extensions × 2) × step_duration × max_rps
+func CapacitySearchMaxRequests(c scenarios.Capacity) (float64, string) {
+	step := c.StepDuration
+	if step <= 0 {
+		step = scenarios.DefaultCapacityStepDuration
+	}
+	perStep := step.Seconds() * float64(1+scenarios.DefaultCapacityMaxExtensions*scenarios.CapacityExtensionSteps)
+	n := c.MinRPS*scenarios.DefaultCapacityWarmup.Seconds() + float64(scenarios.DefaultCapacityMaxSteps)*perStep*c.MaxRPS
+	note := fmt.Sprintf("capacity search on a real endpoint: at most %d steps at up to max_rps (%g requests/s), each up to %g s with its %d extensions, plus a %g s warm-up at min_rps: at most %.0f requests per searched target (an upper bound)",
+		scenarios.DefaultCapacityMaxSteps, c.MaxRPS, perStep, scenarios.DefaultCapacityMaxExtensions, scenarios.DefaultCapacityWarmup.Seconds(), math.Ceil(n))
+	return n, note
+}
+
+// capacityTargets are the targets a capacity block searches, each once.
+func capacityTargets(c scenarios.Capacity) []string {
+	var out []string
+	for _, name := range append([]string{c.Target}, c.Targets...) {
+		if name != "" && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 func appendOnce(xs []string, s string) []string {
@@ -312,15 +354,7 @@ func scheduledRequests(ph scenarios.Phase, sc *scenarios.Scenario) (float64, str
 		if every <= 0 {
 			return 0, "", errors.New("step traffic needs every > 0")
 		}
-		total := 0.0
-		for t := 0.0; t < D; t += every {
-			r := tr.Start + tr.Step*(t/every)
-			if tr.Max > 0 {
-				r = math.Min(r, tr.Max)
-			}
-			total += r * math.Min(every, D-t)
-		}
-		return total, "", nil
+		return stepTrafficRequests(tr.Start, tr.Step, tr.Max, every, D), "", nil
 	case "burst":
 		every := tr.Every.Seconds()
 		if every <= 0 {
@@ -373,4 +407,54 @@ func scheduledRequests(ph scenarios.Phase, sc *scenarios.Scenario) (float64, str
 		return total, "", nil
 	}
 	return 0, "", fmt.Errorf("traffic model %q isn't one of [constant poisson ramp step sine burst trace]", tr.Model)
+}
+
+// stepTrafficRequests is the requests a step model schedules over D
+// seconds: the rate start + i × step, clamped to [0, max] (max 0: no cap),
+// held for each interval i of every seconds, the last one partial. It is a
+// closed form, so its cost does not grow with D / every.
+func stepTrafficRequests(start, step, max, every, D float64) float64 {
+	if !(every > 0) || !(D > 0) {
+		return 0
+	}
+	hi := math.Inf(1)
+	if max > 0 {
+		hi = max
+	}
+	rate := func(i float64) float64 { return math.Min(hi, math.Max(0, start+step*i)) }
+	full := math.Floor(D / every)
+	return seriesSum(start, step, hi, full)*every + rate(full)*(D-full*every)
+}
+
+// seriesSum is Σ_{i=0}^{k−1} clamp(a + s·i, 0, hi) for k ≥ 0 whole.
+func seriesSum(a, s, hi, k float64) float64 {
+	if !(k > 0) {
+		return 0
+	}
+	clampCount := func(x float64) float64 { return math.Min(k, math.Max(0, math.Ceil(x))) }
+	linear := func(p, q float64) float64 { // Σ_{p ≤ i < q} (a + s·i)
+		if q <= p {
+			return 0
+		}
+		n := q - p
+		return n*a + s*n*(p+q-1)/2
+	}
+	switch {
+	case s == 0:
+		return k * math.Min(hi, math.Max(0, a))
+	case s > 0:
+		i0 := clampCount(-a / s) // first non-negative term
+		i1 := k                  // first term at the cap
+		if !math.IsInf(hi, 1) {
+			i1 = math.Max(i0, clampCount((hi-a)/s))
+		}
+		return linear(i0, i1) + (k-i1)*math.Min(hi, math.Max(0, a+s*i1))
+	default:
+		i0 := 0.0 // first term below the cap
+		if !math.IsInf(hi, 1) {
+			i0 = clampCount((hi - a) / s)
+		}
+		i1 := math.Max(i0, clampCount(-a/s)) // first term at or below zero
+		return i0*hi + linear(i0, i1)
+	}
 }

@@ -316,7 +316,7 @@ func lambdaEntry(ctx context.Context, client ProductsAPI, base *Book, region, ar
 	e.EffectiveDate = maxDate(req.effective, dur.effective)
 	e.Retrieved = today
 	e.Confidence = fmt.Sprintf("P: AWS Price List API (publicationDate %s); provisioned-concurrency-enabled, ephemeral storage and free tier kept from the previous book", dur.published)
-	if err := e.validate(); err != nil {
+	if err := e.Validate(); err != nil {
 		return Entry{}, fmt.Errorf("%w: %v", ErrPriceList, err)
 	}
 	return e, nil
@@ -381,7 +381,7 @@ func ec2Entry(ctx context.Context, client ProductsAPI, base *Book, region, insta
 	e.EffectiveDate = p.effective
 	e.Retrieved = today
 	e.Confidence = fmt.Sprintf("P: AWS Price List API (publicationDate %s)", p.published)
-	if err := e.validate(); err != nil {
+	if err := e.Validate(); err != nil {
 		return Entry{}, fmt.Errorf("%w: %v", ErrPriceList, err)
 	}
 	return e, nil

@@ -103,8 +103,8 @@ func (m *Model) breakEvenChart() (*Chart, string) {
 	var lines []beLine
 	if haveCurves {
 		for _, c := range m.curves {
-			if c.Kind == "fleet" {
-				continue
+			if c.Kind != results.OptionServerless {
+				continue // fleets and Lambda Managed Instances: step curves, below
 			}
 			var l beLine
 			l.name, l.arch, l.headline = c.Name, archOf(c.Name), isHead(c.Name)
@@ -172,7 +172,7 @@ func (m *Model) breakEvenChart() (*Chart, string) {
 	}
 	var fleets []Curve
 	for _, c := range m.curves {
-		if c.Kind == "fleet" {
+		if c.Kind != results.OptionServerless {
 			fleets = append(fleets, c)
 		}
 	}

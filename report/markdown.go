@@ -29,6 +29,9 @@ func WriteMarkdown(w io.Writer, m *Model) error {
 		b.WriteString("> **Interrupted run:** the figures cover only what was recorded before the stop.\n\n")
 	}
 	b.WriteString("## Verdict\n\n")
+	if hb := m.HostBusyText(); hb != "" {
+		fmt.Fprintf(&b, "> **Host busy:** %s\n\n", mdEscape(hb))
+	}
 	if len(m.Verdicts) == 0 {
 		b.WriteString("No break-even was computed for this run (no serverless/instance pair was priced).\n\n")
 	}

@@ -156,7 +156,7 @@ func costAt(c *Curve, v float64) (float64, bool) {
 		return ps[i].USD, true
 	}
 	a, b := ps[i-1], ps[i]
-	if c.Kind == "fleet" {
+	if c.Kind != results.OptionServerless {
 		return a.USD, true // post-step: the fleet cost holds until the next point
 	}
 	f := (v - a.MonthlyRequests) / (b.MonthlyRequests - a.MonthlyRequests)
@@ -281,6 +281,25 @@ func (m *Model) FellBehind() []string {
 	return out
 }
 
+// HostBusyText is the headline's warning when the host was busy during the
+// run (summary.json host_interference), "" when it was quiet or not
+// measured: which phases, why, and that the figures derived from them
+// (capacity, sweep rows, costs, break-even) are flagged host_busy.
+func (m *Model) HostBusyText() string {
+	hi := m.Summary.HostInterference
+	if hi == nil || !hi.Busy {
+		return ""
+	}
+	phases := hi.BusyPhases
+	more := ""
+	if len(phases) > 6 {
+		more = fmt.Sprintf(" and %d more", len(phases)-6)
+		phases = phases[:6]
+	}
+	return fmt.Sprintf("other load on this host during %d of %d measured phases (%s%s): %s. The verdict and every figure derived from those phases (%d flagged host_busy) may describe the host as much as the targets; rerun on a quiet host.",
+		len(hi.BusyPhases), hi.PhasesMeasured, strings.Join(phases, ", "), more, strings.Join(hi.Reasons, "; "), len(hi.BusyFigures))
+}
+
 // profileMonthly is the scenario's monthly volume (0 when unknown).
 func (m *Model) profileMonthly() float64 {
 	if m.Scenario == nil {
@@ -355,15 +374,19 @@ func (m *Model) buildVerdicts() {
 		default:
 			fmt.Fprintf(&b, "serverless (%s) and %s do not cross in the analysed range", br.Serverless, br.Instance)
 		}
-		if sr, fr := m.monthlyRow("serverless", br.Serverless), m.monthlyRow("fleet", br.Fleet); sr != nil && fr != nil && sr.MonthlyRequests == fr.MonthlyRequests && sr.MonthlyRequests > 0 {
+		fleetKind := br.InstanceKind
+		if fleetKind == "" {
+			fleetKind = results.OptionFleet
+		}
+		if sr, fr := m.monthlyRow(results.OptionServerless, br.Serverless), m.monthlyRow(fleetKind, br.Fleet); sr != nil && fr != nil && sr.MonthlyRequests == fr.MonthlyRequests && sr.MonthlyRequests > 0 {
 			// Priced for the profile by pricing itself: exact, no interpolation.
 			v.ProfileMonthly, v.ProfileServerlessUSD, v.ProfileFleetUSD = sr.MonthlyRequests, sr.MonthlyCostUSD, fr.MonthlyCostUSD
 			fmt.Fprintf(&b, "; at your profile of %s requests/month it costs %s vs %s per month",
 				fmtVolume(sr.MonthlyRequests), fmtUSD(sr.MonthlyCostUSD), fmtUSD(fr.MonthlyCostUSD))
 		} else if prof > 0 {
-			sc, fc := m.findCurve("serverless", br.Serverless), m.findCurve("fleet", br.Fleet)
+			sc, fc := m.findCurve(results.OptionServerless, br.Serverless), m.findCurve(fleetKind, br.Fleet)
 			if fc == nil {
-				fc = m.findCurve("fleet", br.Instance)
+				fc = m.findCurve(fleetKind, br.Instance)
 			}
 			if sc != nil && fc != nil {
 				a, okA := costAt(sc, prof)

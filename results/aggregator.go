@@ -223,6 +223,23 @@ func (a *Aggregator) Dist(metric string) *Dist {
 type PhaseInfo struct {
 	DurationS float64
 	Scheduled int64
+	// Host is the host's load while the phase ran (nil: not measured).
+	Host *HostLoad
+	// Stopped is how a phase with an until: rule ended (PhaseRunInfo.Stopped).
+	Stopped string
+}
+
+// Plus is the info of a phase run as in and then as o (a step extended,
+// a sweep step run once per swept target): durations and scheduled
+// counts add, host loads combine weighted by duration, and the phase
+// reached its until: interval only when both did.
+func (in PhaseInfo) Plus(o PhaseInfo) PhaseInfo {
+	return PhaseInfo{
+		DurationS: in.DurationS + o.DurationS,
+		Scheduled: in.Scheduled + o.Scheduled,
+		Host:      MergeHostLoads([]*HostLoad{in.Host, o.Host}, []float64{in.DurationS, o.DurationS}),
+		Stopped:   mergeStopped(in.Stopped, o.Stopped),
+	}
 }
 
 // Summary returns the phase summary. slo, when not nil, is evaluated.
@@ -234,6 +251,7 @@ func (a *Aggregator) Summary(info PhaseInfo, slo *SLOSpec) PhaseSummary {
 		ServiceLatencyMs: a.service.Distribution(),
 		ColdStarts:       a.cold, Throttles: a.throttles, FunctionErrors: a.fnErr,
 		MaxMemoryUsedMB: a.maxMem, MemorySizeMB: a.memSize, GBSeconds: a.gbSeconds,
+		Host: info.Host, HostBusy: info.Host != nil && info.Host.Busy, Stopped: info.Stopped,
 	}
 	if s.Errors == nil {
 		s.Errors = map[string]int64{}

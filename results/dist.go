@@ -6,6 +6,8 @@ import (
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/benchctl/benchctl/confidence"
 )
 
 // Histogram range and precision: values are recorded in microseconds from
@@ -28,7 +30,8 @@ const (
 	MethodHDR = "hdr-3sf"
 	// MethodExact: percentiles computed exactly from all samples by linear
 	// interpolation between closest ranks (Hyndman–Fan type 7, as numpy and
-	// montanaflynn/stats), used when there are at most ExactMaxSamples.
+	// montanaflynn/stats; confidence.Type7), used when there are at most
+	// ExactMaxSamples.
 	MethodExact = "exact-type7"
 )
 
@@ -196,8 +199,8 @@ func (d *Dist) Distribution() Distribution {
 		slices.Sort(s)
 		return Distribution{
 			Count: d.n, Min: d.min, Mean: d.mean, Stdev: sd,
-			P50: type7(s, 0.50), P90: type7(s, 0.90), P95: type7(s, 0.95),
-			P99: type7(s, 0.99), P999: type7(s, 0.999), Max: d.max,
+			P50: confidence.Type7(s, 0.50), P90: confidence.Type7(s, 0.90), P95: confidence.Type7(s, 0.95),
+			P99: confidence.Type7(s, 0.99), P999: confidence.Type7(s, 0.999), Max: d.max,
 			Method: MethodExact,
 		}
 	}
@@ -221,18 +224,4 @@ func DistributionOf(vals []float64) Distribution {
 		d.AddMs(v)
 	}
 	return d.Distribution()
-}
-
-// type7 is the q-quantile (0..1) of sorted s by linear interpolation
-// between closest ranks: h = q·(n−1), x[⌊h⌋] + (h−⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋]).
-func type7(s []float64, q float64) float64 {
-	if len(s) == 0 {
-		return 0
-	}
-	h := q * float64(len(s)-1)
-	lo := int(math.Floor(h))
-	if lo >= len(s)-1 {
-		return s[len(s)-1]
-	}
-	return s[lo] + (h-float64(lo))*(s[lo+1]-s[lo])
 }

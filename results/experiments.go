@@ -18,7 +18,25 @@ const (
 	StepWarm      = "warm"
 	// memoryStepPrefix starts a memory sweep step label: "memory_mb=512".
 	memoryStepPrefix = "memory_mb="
+	// capacityStepPrefix starts a capacity step label: "capacity_rps=40".
+	capacityStepPrefix = "capacity_rps="
 )
+
+// CapacityStepLabel is the label of one capacity-search step:
+// "capacity_rps=<rps>" (the shortest decimal that reads back as rps).
+func CapacityStepLabel(rps float64) string {
+	return capacityStepPrefix + strconv.FormatFloat(rps, 'g', -1, 64)
+}
+
+// ParseCapacityStepLabel returns the rate of a "capacity_rps=<rps>" label.
+func ParseCapacityStepLabel(step string) (float64, bool) {
+	v, ok := strings.CutPrefix(step, capacityStepPrefix)
+	if !ok {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	return f, err == nil
+}
 
 // MemoryStep is the label of one memory sweep step: "memory_mb=<mb>".
 func MemoryStep(mb int) string { return memoryStepPrefix + strconv.Itoa(mb) }

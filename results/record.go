@@ -107,4 +107,8 @@ const (
 	ErrorClassThrottle      = "throttle"
 	ErrorClassFunctionError = "function_error"
 	ErrorClassOther         = "other"
+	// ErrorClassInterrupted is a request that was sent but still in flight
+	// when the run stopped (Ctrl-C past the drain bound, or a second
+	// Ctrl-C): it has no response, and its latency runs to the stop.
+	ErrorClassInterrupted = "interrupted"
 )

@@ -22,8 +22,14 @@ type Summary struct {
 	// MonthlyCost prices every serverless configuration and fleet for the
 	// scenario's monthly traffic profile (pricing.profile); filled by pricing.
 	MonthlyCost []MonthlyCostRow `json:"monthly_cost,omitempty"`
+	// HostInterference says whether the host was busy while the run's
+	// phases ran and which figures that touches; nil when not measured.
+	HostInterference *HostInterference `json:"host_interference,omitempty"`
 	// Notes are human-readable caveats (estimates, missing log access, no cgroups).
 	Notes []string `json:"notes,omitempty"`
+	// Workers lists the load generators of a distributed run, one entry
+	// per worker index (then any duplicate instances).
+	Workers []WorkerSummary `json:"workers,omitempty"`
 }
 
 // ScenarioInfo identifies the scenario a run executed.
@@ -64,9 +70,14 @@ type RunInfo struct {
 	// Services are the services the run started itself (reference servers,
 	// local-platform functions): what model and weights they served.
 	Services []ServiceInfo `json:"services,omitempty"`
+	// Distributed describes a distributed run (engine, workers, T0, store).
+	Distributed *DistributedInfo `json:"distributed,omitempty"`
 	// Phases lists the phases (and experiment steps) in the order they ran,
 	// with what their schedules planned; Summarize uses it for offered_rps.
 	Phases []PhaseRunInfo `json:"phases,omitempty"`
+	// HostSampling says how the host's load was sampled (phases[].host)
+	// and what the sampling cost; nil when it was not (no Linux /proc).
+	HostSampling *HostSampling `json:"host_sampling,omitempty"`
 }
 
 // ServiceInfo is one service a run started itself.
@@ -116,6 +127,19 @@ type PhaseRunInfo struct {
 	Start time.Time `json:"start"`
 	// Interrupted is true when the phase was stopped before its end.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// Host is what the host did besides the run while the phase ran
+	// (foreign CPU, steal, memory pressure, host_busy); nil when not
+	// measured (no Linux /proc).
+	Host *HostLoad `json:"host,omitempty"`
+	// Stopped says how a phase with an until: rule ended: StoppedCI
+	// ("ci_reached": its interval was narrow enough before max_duration)
+	// or StoppedMaxDuration ("max_duration"); empty without a rule.
+	// UntilMetric is what it watched and UntilRelWidth the widest
+	// relative half-width over its targets at the end (absent when some
+	// target had no two-sided interval yet).
+	Stopped       string   `json:"stopped,omitempty"`
+	UntilMetric   string   `json:"until_metric,omitempty"`
+	UntilRelWidth *float64 `json:"until_rel_width,omitempty"`
 }
 
 // TargetSummary is one target's results, per recorded phase.
@@ -144,6 +168,13 @@ type PhaseSummary struct {
 	DispatchLagMs       LagSummary       `json:"dispatch_lag_ms"`
 	GeneratorFellBehind bool             `json:"generator_fell_behind"`
 	SLO                 *SLOResult       `json:"slo,omitempty"`
+	// Host is the host's load while the phase ran (its run.json entries
+	// merged, MergeHostLoads); HostBusy is set when it was host_busy.
+	Host     *HostLoad `json:"host,omitempty"`
+	HostBusy bool      `json:"host_busy,omitempty"`
+	// Stopped is run.json's stopped for a phase with an until: rule
+	// ("max_duration" when any of its entries ran to the limit).
+	Stopped string `json:"stopped,omitempty"`
 
 	// Serverless additions (present when the target reports them).
 	BilledDurationMs *Distribution `json:"billed_duration_ms,omitempty"`
@@ -244,6 +275,8 @@ type MemorySweepRow struct {
 	Cheapest        bool `json:"cheapest,omitempty"`
 	FastestP99      bool `json:"fastest_p99,omitempty"`
 	CheapestWithSLO bool `json:"cheapest_meeting_slo,omitempty"`
+	// HostBusy is set when a phase of this memory size was host_busy.
+	HostBusy bool `json:"host_busy,omitempty"`
 }
 
 // ColdStartSummary is the forced cold start experiment.
@@ -282,6 +315,8 @@ type CapacityResult struct {
 	LimitedBy string `json:"limited_by,omitempty"`
 	// Method says how steps were measured and scored.
 	Method string `json:"method,omitempty"`
+	// HostBusy is set when any step of the search was host_busy.
+	HostBusy bool `json:"host_busy,omitempty"`
 }
 
 // CapacityStep is one candidate rate of a capacity search.
@@ -310,6 +345,9 @@ type CapacityStep struct {
 	FailReasons []string `json:"fail_reasons,omitempty"`
 	// DispatchLagP99Ms is the generator's dispatch lag p99 in the step.
 	DispatchLagP99Ms float64 `json:"dispatch_lag_p99_ms,omitempty"`
+	// HostBusy is set when the step (or one of its extensions) ran while
+	// the host was host_busy.
+	HostBusy bool `json:"host_busy,omitempty"`
 }
 
 // CostRow is the cost of one target/phase/memory configuration.
@@ -350,6 +388,8 @@ type CostRow struct {
 	// (512 MB assumed, no charge).
 	EphemeralStorageMB     int    `json:"ephemeral_storage_mb,omitempty"`
 	EphemeralStorageSource string `json:"ephemeral_storage_source,omitempty"`
+	// HostBusy is set when the phase the row prices was host_busy.
+	HostBusy bool `json:"host_busy,omitempty"`
 }
 
 // Price confidence (PriceConfidence of cost, monthly-cost and break-even rows).
@@ -383,6 +423,16 @@ const (
 	// CostRequestsAndCompute is a monthly component of platforms other than
 	// AWS Lambda, whose per-request cost is not split.
 	CostRequestsAndCompute = "requests_and_compute"
+	// CostDataProcessed is SageMaker Serverless Inference's charge per GB
+	// of request and response data.
+	CostDataProcessed = "data_processed"
+	// CostInstances is a fleet's instance-hours at the on-demand price.
+	CostInstances = "instances"
+	// CostSurplusCredits is a burstable fleet's surplus CPU credits.
+	CostSurplusCredits = "surplus_credits"
+	// CostManagementFee is Lambda Managed Instances' fee on the instances'
+	// on-demand price.
+	CostManagementFee = "management_fee"
 )
 
 // CostComponent is one labelled part of a cost: Quantity Unit at RateUSD
@@ -439,6 +489,9 @@ type BreakEvenRow struct {
 	// MostSensitive names the one that moves it most.
 	Sensitivity   []Sensitivity `json:"sensitivity,omitempty"`
 	MostSensitive string        `json:"most_sensitive,omitempty"`
+	// HostBusy is set when a figure the row is derived from (the
+	// configuration's cost rows, the capacity used) was host_busy.
+	HostBusy bool `json:"host_busy,omitempty"`
 }
 
 // Sensitivity is the break-even volume with one assumption moved down
@@ -474,9 +527,14 @@ type MonthlyCostRow struct {
 	Profile       string `json:"profile"`
 	// PriceConfidence: PriceSourced or PriceRecalled (see CostRow).
 	PriceConfidence string `json:"price_confidence,omitempty"`
-	// Components split a serverless MonthlyCostUSD into its labelled parts
-	// (the CostComponent names), tiers and free tier applied to the month.
+	// Components split MonthlyCostUSD into its labelled parts (the
+	// CostComponent names), tiers and free tier applied to the month: for
+	// serverless rows requests, compute, ephemeral storage, API Gateway,
+	// data processed; for fleets and Lambda Managed Instances instances,
+	// surplus credits, management fee and requests.
 	Components []MonthlyCostComponent `json:"components,omitempty"`
+	// HostBusy is set when a figure the row is derived from was host_busy.
+	HostBusy bool `json:"host_busy,omitempty"`
 }
 
 // MonthlyCostComponent is one labelled part of a month's serverless cost.

@@ -149,6 +149,7 @@ func (v *validator) applyDefaults() {
 	if pr.Profile.Shape == "" {
 		pr.Profile.Shape = DefaultProfileShape
 	}
+	v.applyConfidenceDefaults()
 	if s.Output.Dir == "" {
 		s.Output.Dir = DefaultOutputDir
 	}

@@ -62,6 +62,21 @@ const (
 	// DefaultCapacityMinSamples is the fewest requests a capacity step
 	// needs for its p99 to mean something; shorter steps are extended.
 	DefaultCapacityMinSamples = 300
+	// DefaultCapacityMaxSteps bounds the candidate rates a capacity search
+	// probes (the load generator's budget, shared with the spend guard).
+	DefaultCapacityMaxSteps = 24
+	// DefaultCapacityMaxExtensions bounds how often a capacity step with
+	// too few samples is extended.
+	DefaultCapacityMaxExtensions = 3
+	// CapacityExtensionSteps is the longest one extension runs, in step
+	// durations.
+	CapacityExtensionSteps = 2
+	// DefaultCapacityWarmup is the unrecorded probe at min_rps before the
+	// first capacity step.
+	DefaultCapacityWarmup = 2 * time.Second
+
+	// DefaultUntilMetric is what an until: block watches when it names no metric.
+	DefaultUntilMetric = "p99"
 
 	// DefaultPricingRegion is the region prices are taken from.
 	DefaultPricingRegion = "us-east-1"
@@ -102,6 +117,27 @@ const (
 	KindLambdaURL = "lambda-url"
 )
 
+// Runtime kinds of a function target (Target.RuntimeKind): they decide
+// whether a cold start's INIT was billed before 2025-08-01.
+const (
+	// RuntimeManagedZip is a ZIP package on an AWS-managed runtime: its
+	// on-demand INIT was not billed before 2025-08-01.
+	RuntimeManagedZip = "managed-zip"
+	// RuntimeCustom is an OS-only runtime (provided.al2023, as benchctl
+	// function deploys): INIT was always billed.
+	RuntimeCustom = "custom"
+	// RuntimeContainer is a container image: INIT was always billed.
+	RuntimeContainer = "container"
+	// RuntimeProvisioned is a function run on Provisioned Concurrency:
+	// INIT was always billed.
+	RuntimeProvisioned = "provisioned"
+)
+
+// RuntimeKinds lists the allowed runtime_kind values.
+func RuntimeKinds() []string {
+	return []string{RuntimeManagedZip, RuntimeCustom, RuntimeContainer, RuntimeProvisioned}
+}
+
 // Allowed values of the enumerated fields.
 var (
 	targetKinds    = []string{KindHTTP, KindAWSLambda, KindLocalLambda, KindLambdaURL}
@@ -112,8 +148,8 @@ var (
 	trafficModels  = []string{"constant", "poisson", "ramp", "step", "sine", "burst", "trace"}
 	traceFormats   = []string{"per-minute-counts", "timestamps", "azure-functions"}
 	arrivalKinds   = []string{"uniform", "poisson"}
-	billingPlans   = map[string][]string{"aws-lambda": {"on-demand", "provisioned"}, "cloud-run": {"request", "instance"}, "azure-functions": {"consumption", "flex-consumption"}}
-	billingPlatfms = []string{"aws-lambda", "cloud-run", "azure-functions"}
+	billingPlans   = map[string][]string{"aws-lambda": {"on-demand", "provisioned"}, "cloud-run": {"request", "instance"}, "azure-functions": {"consumption", "flex-consumption"}, "sagemaker-serverless": {"on-demand"}}
+	billingPlatfms = []string{"aws-lambda", "cloud-run", "azure-functions", "sagemaker-serverless"}
 	fleets         = []string{"fixed", "autoscaled"}
 	apiGateways    = []string{"http"}
 	profileShapes  = []string{"constant", "diurnal", "trace"}

@@ -24,6 +24,11 @@ type Scenario struct {
 	Experiments Experiments     `yaml:"experiments"`
 	Pricing     PricingSettings `yaml:"pricing"`
 	Output      Output          `yaml:"output"`
+	// Distributed runs the phases from many load generators (see
+	// docs/distributed.md); nil runs them from this process.
+	Distributed *Distributed `yaml:"distributed"`
+	// HostBusy sets the thresholds of the host_busy rule (nil: defaults).
+	HostBusy *HostBusy `yaml:"host_busy"`
 
 	// Path is the file the scenario was read from ("" for inline input);
 	// relative paths inside the scenario resolve against its folder.
@@ -74,6 +79,11 @@ type Target struct {
 	// pricing charges the storage above 512 MB per GB-s of billed
 	// duration. 0 = not set (the function's, else 512).
 	EphemeralStorageMB int `yaml:"ephemeral_storage_mb"`
+	// RuntimeKind is how the function is packaged and run (managed-zip,
+	// custom, container, provisioned): it decides whether INIT was billed
+	// before 2025-08-01 (only managed-zip was not). "" = managed-zip for
+	// aws-lambda and lambda-url, custom for local-lambda.
+	RuntimeKind string `yaml:"runtime_kind"`
 
 	// Billing applies a platform's pricing model to an http target's measured latency.
 	Billing *Billing `yaml:"billing"`
@@ -118,6 +128,22 @@ type Phase struct {
 	MaxInFlight int           `yaml:"max_in_flight"`
 	// Record is true unless set false (warm-up phases are run, not summarised).
 	Record *bool `yaml:"record"`
+	// Until makes the phase stop as soon as its metric is known to the
+	// asked relative width (at most Until.MaxDuration, which is then the
+	// phase's Duration).
+	Until *Until `yaml:"until"`
+}
+
+// Until is a sequential stopping rule: run until the metric's 95%
+// interval is within ±CIRelWidth of its estimate (distribution-free
+// order-statistic interval for p50/p99, Student-t for the mean billed
+// duration behind cost_per_million), with at least MinRequests samples, or
+// until MaxDuration.
+type Until struct {
+	CIRelWidth  float64       `yaml:"ci_rel_width"`
+	Metric      string        `yaml:"metric"`
+	MaxDuration time.Duration `yaml:"max_duration"`
+	MinRequests int           `yaml:"min_requests"`
 }
 
 // Recorded reports whether the phase's records go into the summary.
@@ -230,6 +256,9 @@ type Capacity struct {
 	// same settings (e.g. the reference server at 1 and at 2 workers);
 	// each gives its own experiments.capacity entry.
 	Targets []string `yaml:"targets"`
+	// Until stops each step once its metric (p99 by default) is known to
+	// the asked width; until.max_duration is then the step duration.
+	Until *Until `yaml:"until"`
 }
 
 // PricingSettings configures the cost and break-even analysis of a run.
@@ -253,6 +282,30 @@ type PricingSettings struct {
 	// ScaleCapacityByVCPU scales the measured capacity per instance type by
 	// its vCPU count (an assumption, labelled as such).
 	ScaleCapacityByVCPU bool `yaml:"scale_capacity_by_vcpu"`
+	// LambdaManaged prices Lambda Managed Instances fleets too (nil: none).
+	LambdaManaged *LambdaManaged `yaml:"lambda_managed"`
+}
+
+// LambdaManaged prices a measured multi-concurrent target (the reference
+// server, or a function target) as a Lambda Managed Instances fleet:
+// autoscaled hour by hour between the capacity provider's minimum and its
+// max vCPU, at the EC2 on-demand price + the management fee + a fee per
+// request.
+type LambdaManaged struct {
+	// Instances are the instance types priced (C, M, R families; default
+	// pricing.instances, else m7g.large).
+	Instances []string `yaml:"instances"`
+	// MinInstances is the capacity provider's minimum (default 3).
+	MinInstances int `yaml:"min_instances"`
+	// MaxVCPU is the capacity provider's MaxVCpuCount (default 15000).
+	MaxVCPU int `yaml:"max_vcpu"`
+	// TargetUtilisation is the share of the measured capacity each
+	// instance is run at (default pricing.target_utilisation).
+	TargetUtilisation float64 `yaml:"target_utilisation"`
+	// CapacityTarget names the capacity search whose result sizes the
+	// fleet (a target of experiments.capacity; default the first that
+	// found a capacity).
+	CapacityTarget string `yaml:"capacity_target"`
 }
 
 // Profile is the monthly traffic profile used for monthly costs.
@@ -265,6 +318,17 @@ type Profile struct {
 	PeakHours     float64 `yaml:"peak_hours"`
 	Trace         string  `yaml:"trace"`
 	TraceFormat   string  `yaml:"trace_format"`
+}
+
+// HostBusy sets when a phase counts as host_busy: processes outside the
+// run used more than ForeignCores cores on average (or 4× that in the p95
+// second), the hypervisor stole more than StealFraction of the CPU time, or
+// tasks waited for memory more than MemoryStallFraction of the time (PSI).
+// Zero fields keep their defaults (hostload.DefaultRule).
+type HostBusy struct {
+	ForeignCores        float64 `yaml:"foreign_cores"`
+	StealFraction       float64 `yaml:"steal_fraction"`
+	MemoryStallFraction float64 `yaml:"memory_stall_fraction"`
 }
 
 // Output says where and what benchctl writes.
@@ -286,6 +350,51 @@ func (m *MemorySweep) AllTargets() []string {
 		}
 	}
 	return out
+}
+
+// Distributed engines (Distributed.Engine).
+const (
+	EngineLocalLambda = "local-lambda"
+	EngineLambda      = "lambda"
+	EngineKubernetes  = "kubernetes"
+)
+
+// Engines lists the distributed engines.
+func Engines() []string { return []string{EngineLocalLambda, EngineLambda, EngineKubernetes} }
+
+// Distributed runs the same seeded scenario from Workers generators on an
+// engine and merges their records into one run directory (the distributed
+// block; `benchctl run --engine --workers` override it).
+type Distributed struct {
+	// Engine is local-lambda (default: the local platform on this machine),
+	// lambda or kubernetes.
+	Engine string `yaml:"engine"`
+	// Workers is the number of generators (1–1024).
+	Workers int `yaml:"workers"`
+	// Regions weights the workers' regions (lambda), e.g. {us-east-1: 0.5}.
+	Regions map[string]float64 `yaml:"regions"`
+	// Function is the worker function's name (lambda, local-lambda).
+	Function string `yaml:"function"`
+	// MemoryMB is the worker function's memory (lambda, local-lambda).
+	MemoryMB int `yaml:"memory_mb"`
+	// Timeout is the worker function's timeout (lambda, local-lambda; at
+	// most 15m): it sets the window length.
+	Timeout time.Duration `yaml:"timeout"`
+	// Window overrides the window length derived from Timeout.
+	Window time.Duration `yaml:"window"`
+	// Store is s3://bucket/prefix (lambda, kubernetes; local-lambda uses a
+	// loopback store), StoreRegion its region.
+	Store       string `yaml:"store"`
+	StoreRegion string `yaml:"store_region"`
+	// LeadTime, ReadyTimeout, LateBound and PhaseGap tune the start.
+	LeadTime     time.Duration `yaml:"lead_time"`
+	ReadyTimeout time.Duration `yaml:"ready_timeout"`
+	LateBound    time.Duration `yaml:"late_bound"`
+	PhaseGap     time.Duration `yaml:"phase_gap"`
+	// NTPServer is an SNTP server (host[:port]) for clock offsets.
+	NTPServer string `yaml:"ntp_server"`
+	// AllowPartial merges a run with gaps without failing it.
+	AllowPartial bool `yaml:"allow_partial"`
 }
 
 // SLOFor returns the SLO a target's phases are judged against: the

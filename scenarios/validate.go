@@ -235,6 +235,8 @@ func (v *validator) validateScenario() {
 	v.validateExperiments(targets, phases)
 	v.validatePricing()
 	v.validateOutput()
+	v.validateDistributed()
+	v.validateConfidence()
 }
 
 func (v *validator) validateTarget(p string, t Target, servers, functions map[string]bool) {
@@ -244,7 +246,7 @@ func (v *validator) validateTarget(p string, t Target, servers, functions map[st
 	// Fields that make no sense for the kind are rejected, so a typo'd
 	// kind does not silently ignore half of the target.
 	notFor := map[string][]string{
-		"http":         {"function", "qualifier", "endpoint", "log_group", "region", "api_gateway", "ephemeral_storage_mb"},
+		"http":         {"function", "qualifier", "endpoint", "log_group", "region", "api_gateway", "ephemeral_storage_mb", "runtime_kind"},
 		"aws-lambda":   {"url", "method", "server", "billing", "log_group"},
 		"local-lambda": {"url", "method", "server", "billing", "log_group", "region", "endpoint"},
 		"lambda-url":   {"server", "billing", "endpoint"},
@@ -294,6 +296,9 @@ func (v *validator) validateTarget(p string, t Target, servers, functions map[st
 		v.errf(p+".api_gateway", "must be http (an API Gateway HTTP API, the only gateway in the price book; REST and WebSocket APIs are not priced) (got %q)", t.APIGateway)
 	}
 	v.ephemeralStorage(p+".ephemeral_storage_mb", t.EphemeralStorageMB)
+	if v.has(p + ".runtime_kind") {
+		v.enum(p+".runtime_kind", t.RuntimeKind, RuntimeKinds())
+	}
 	if v.has(p + ".method") {
 		v.enum(p+".method", t.Method, httpMethods)
 	}
@@ -437,7 +442,7 @@ func (v *validator) validatePhase(p string, ph Phase, targets map[string]string)
 		}
 		seen[name] = true
 	}
-	if v.required(p+".duration", "") {
+	if ph.Until == nil && v.required(p+".duration", "") {
 		v.positiveDur(p+".duration", ph.Duration)
 	}
 	v.nonNegative(p+".max_in_flight", float64(ph.MaxInFlight))
@@ -697,7 +702,9 @@ func (v *validator) validateExperiments(targets map[string]string, phases map[st
 		if v.required(p+".max_rps", "") && c.MaxRPS <= c.MinRPS {
 			v.errf(p+".max_rps", "must be > min_rps (got %s <= %s)", num(c.MaxRPS), num(c.MinRPS))
 		}
-		v.positiveDur(p+".step_duration", c.StepDuration)
+		if c.Until == nil {
+			v.positiveDur(p+".step_duration", c.StepDuration)
+		}
 		if v.has(p+".tolerance") && !(c.Tolerance > 0 && c.Tolerance < 1) {
 			v.errf(p+".tolerance", "must be between 0 and 1, exclusive (got %s)", num(c.Tolerance))
 		}
@@ -763,6 +770,30 @@ func (v *validator) validatePricing() {
 	}
 	v.nonNegative(p+".min_instances", float64(pr.MinInstances))
 	v.nonNegative(p+".capacity_rps", pr.CapacityRPS)
+	if lm := pr.LambdaManaged; lm != nil {
+		const lp = p + ".lambda_managed"
+		seen := map[string]bool{}
+		for i, in := range lm.Instances {
+			ip := fmt.Sprintf("%s.instances[%d]", lp, i)
+			if strings.TrimSpace(in) == "" {
+				v.errf(ip, "must not be empty")
+			} else if seen[in] {
+				v.errf(ip, "instance %q listed twice", in)
+			}
+			seen[in] = true
+		}
+		v.nonNegative(lp+".min_instances", float64(lm.MinInstances))
+		v.nonNegative(lp+".max_vcpu", float64(lm.MaxVCPU))
+		if v.has(lp+".target_utilisation") && !(lm.TargetUtilisation > 0 && lm.TargetUtilisation <= 1) {
+			v.errf(lp+".target_utilisation", "must be in (0, 1] (got %s)", num(lm.TargetUtilisation))
+		}
+		if v.has(lp + ".capacity_target") {
+			c := v.s.Experiments.Capacity
+			if c == nil || !contains(append([]string{c.Target}, c.Targets...), lm.CapacityTarget) {
+				v.errf(lp+".capacity_target", "%q is not a target of experiments.capacity (its result sizes the fleet)", lm.CapacityTarget)
+			}
+		}
+	}
 
 	pf := pr.Profile
 	const pp = p + ".profile"
@@ -835,4 +866,74 @@ func phaseNames(ph []Phase) []string {
 		out[i] = p.Name
 	}
 	return out
+}
+
+func (v *validator) validateDistributed() {
+	d := v.s.Distributed
+	if d == nil {
+		return
+	}
+	const p = "distributed"
+	if v.has(p+".engine") && !v.enum(p+".engine", d.Engine, Engines()) {
+		return
+	}
+	engine := d.Engine
+	if engine == "" {
+		engine = EngineLocalLambda
+	}
+	if v.has(p+".workers") && (d.Workers < 1 || d.Workers > 1024) {
+		v.errf(p+".workers", "must be between 1 and 1024 (got %d)", d.Workers)
+	}
+	for r, w := range d.Regions {
+		if !awsRegion.MatchString(r) {
+			v.errKey(p+".regions."+r, "must be an AWS region like us-east-1")
+		}
+		if !(w > 0) {
+			v.errf(p+".regions."+r, "weight must be > 0 (got %s)", num(w))
+		}
+	}
+	if len(d.Regions) > 0 && engine != EngineLambda {
+		v.errf(p+".regions", "applies to engine lambda only (got engine %s)", engine)
+	}
+	if d.Workers > 0 && len(d.Regions) > d.Workers {
+		v.errf(p+".regions", "%d regions for %d workers: want at least one worker per region", len(d.Regions), d.Workers)
+	}
+	if v.has(p+".function") && !fnNameRe.MatchString(d.Function) {
+		v.errf(p+".function", "must be a Lambda function name (letters, digits, '-', '_', up to 64) (got %q)", d.Function)
+	}
+	if v.has(p+".memory_mb") && (d.MemoryMB < 128 || d.MemoryMB > 10240) {
+		v.errf(p+".memory_mb", "must be between 128 and 10240 (got %d)", d.MemoryMB)
+	}
+	if v.has(p+".timeout") && (d.Timeout < 3*time.Second || d.Timeout > 15*time.Minute) {
+		v.errf(p+".timeout", "must be between 3s and 15m (Lambda's limit) (got %s)", d.Timeout)
+	}
+	if v.has(p+".window") && (d.Window <= 0 || d.Window > 14*time.Minute) {
+		v.errf(p+".window", "must be > 0 and at most 14m (got %s)", d.Window)
+	}
+	if v.has(p + ".store") {
+		if u, err := url.Parse(d.Store); err != nil || u.Scheme != "s3" || u.Host == "" {
+			v.errf(p+".store", "must be s3://bucket[/prefix] (got %q)", d.Store)
+		}
+	} else if engine != EngineLocalLambda {
+		v.errf(p+".store", "required for engine %s (an S3 bucket the workers can reach: s3://bucket/prefix)", engine)
+	}
+	if v.has(p+".store_region") && !awsRegion.MatchString(d.StoreRegion) {
+		v.errf(p+".store_region", "must be an AWS region like us-east-1 (got %q)", d.StoreRegion)
+	}
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{{"lead_time", d.LeadTime}, {"ready_timeout", d.ReadyTimeout}, {"late_bound", d.LateBound}, {"phase_gap", d.PhaseGap}} {
+		v.positiveDur(p+"."+f.name, f.d)
+	}
+	if v.s.Experiments.MemorySweep != nil || v.s.Experiments.ColdStarts != nil || v.s.Experiments.Capacity != nil {
+		v.errf(p, "distributed runs send the phases only; experiments (memory_sweep, cold_starts, capacity) need one generator: remove them or the distributed block")
+	}
+	if engine != EngineLocalLambda {
+		for i, t := range v.s.Targets {
+			if t.Server != "" || t.Kind == KindLocalLambda {
+				v.errf(fmt.Sprintf("targets[%d]", i), "target %s is served by benchctl on this machine; engine %s's workers cannot reach it (use engine local-lambda)", t.Name, engine)
+			}
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package summary
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -165,7 +166,7 @@ func (c *Capacity) Results() ([]results.CapacityResult, error) {
 }
 
 // Apply sets s.Experiments.Capacity when the records hold a search.
-func (c *Capacity) Apply(s *results.Summary) error {
+func (c *Capacity) Apply(ctx context.Context, s *results.Summary) error {
 	res, err := c.Results()
 	if err != nil {
 		return err

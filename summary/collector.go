@@ -1,6 +1,10 @@
 package summary
 
-import "github.com/benchctl/benchctl/results"
+import (
+	"context"
+
+	"github.com/benchctl/benchctl/results"
+)
 
 // Collector consumes the records of one run. The pipeline (Pass over a
 // saved results.jsonl, Live while a run writes it) calls Add once per
@@ -10,10 +14,12 @@ import "github.com/benchctl/benchctl/results"
 //
 // Add must not keep r or anything it points to: the pipeline reuses the
 // record. A collector that finds a problem in a record keeps it and
-// returns it from Apply.
+// returns it from Apply. Apply gets the command's context: a long
+// computation (the break-even searches) stops with its error once it is
+// cancelled.
 type Collector interface {
 	Add(r *results.Record)
-	Apply(s *results.Summary) error
+	Apply(ctx context.Context, s *results.Summary) error
 }
 
 // Merger is a Collector the pipeline can split across the chunks of a
@@ -44,7 +50,7 @@ type CollectorFunc func(r *results.Record)
 func (f CollectorFunc) Add(r *results.Record) { f(r) }
 
 // Apply does nothing.
-func (f CollectorFunc) Apply(*results.Summary) error { return nil }
+func (f CollectorFunc) Apply(context.Context, *results.Summary) error { return nil }
 
 var _ Collector = CollectorFunc(nil)
 

@@ -2,6 +2,7 @@ package summary
 
 import (
 	"cmp"
+	"context"
 	"math"
 	"slices"
 	"time"
@@ -431,7 +432,7 @@ func (c *Experiments) Scaling() []results.ScalingStep {
 // Apply fills s.Experiments' memory sweep (flags marked against each
 // target's SLO), cold start and concurrency scaling sections from what was
 // collected; sections with no records are left untouched.
-func (c *Experiments) Apply(s *results.Summary) error {
+func (c *Experiments) Apply(ctx context.Context, s *results.Summary) error {
 	if rows := c.MemorySweep(); len(rows) > 0 {
 		results.MarkBestMemory(rows, func(target string) *results.SLOSpec {
 			if c.opts.SLO == nil {

@@ -1,6 +1,7 @@
 package summary
 
 import (
+	"context"
 	"sync"
 
 	"github.com/benchctl/benchctl/pricing"
@@ -138,44 +139,70 @@ func NewRecorder(o RecorderOptions) (*Recorder, error) {
 func (r *Recorder) Observe(off int64, rec *results.Record) { r.live.Observe(off, rec) }
 
 // Finish assembles the run's summary once results.jsonl is closed: info
-// is run.json as finally written (its phases give durations and scheduled
-// counts), capacity the searches the run holds in memory (they replace
-// the ones rebuilt from the records: they know their extensions), notes
-// the run's caveats. A pricing failure becomes a note ("pricing failed:
-// ..."): it must not lose the measurements.
-func (r *Recorder) Finish(dir string, info results.RunInfo, capacity []results.CapacityResult, notes []string) (*Run, error) {
+// is run.json as finally written (its phases give durations, scheduled
+// counts and host loads), capacity the searches the run holds in memory
+// (they replace the ones rebuilt from the records: they know their
+// extensions), notes the run's caveats. A pricing failure becomes a note
+// ("pricing failed: ..."): it must not lose the measurements.
+func (r *Recorder) Finish(ctx context.Context, dir string, info results.RunInfo, capacity []results.CapacityResult, notes []string) (*Run, error) {
 	n := r.live.Close()
+	return r.assemble(ctx, dir, info, capacity, notes, Stats{Records: n, Lines: n}, true)
+}
+
+// SummarizeDir is the pipeline for a run directory whose scenario and
+// price book are in hand (a distributed run, merged into dir by its
+// coordinator): one pass over dir/results.jsonl with the collectors a
+// Recorder would have been fed, assembled as Finish does. open is the
+// Opener (OpenFile when nil).
+func SummarizeDir(ctx context.Context, dir string, o RecorderOptions, info results.RunInfo, notes []string, open Opener) (*Run, error) {
+	r, err := NewRecorder(o)
+	if err != nil {
+		return nil, err
+	}
+	st, err := passFile(ctx, dir, Options{Open: open}, r.live.roots)
+	if err != nil {
+		return nil, err
+	}
+	return r.assemble(ctx, dir, info, nil, notes, st, false)
+}
+
+// assemble applies the collectors to a new summary of the run.
+func (r *Recorder) assemble(ctx context.Context, dir string, info results.RunInfo, capacity []results.CapacityResult, notes []string, st Stats, live bool) (*Run, error) {
 	s := r.opts.Scenario
 	sum := &results.Summary{SchemaVersion: results.SchemaVersion, Run: info,
 		Scenario: results.ScenarioInfo{Name: s.Name, Description: s.Description, Seed: s.Seed, File: s.Path}}
 	r.phases.opts.Phases = info.Phases
-	if err := r.phases.Apply(sum); err != nil {
+	if err := r.phases.Apply(ctx, sum); err != nil {
 		return nil, err
 	}
 	sum.Notes = append(sum.Notes, notes...)
-	if err := r.exp.Apply(sum); err != nil {
+	if err := r.exp.Apply(ctx, sum); err != nil {
 		return nil, err
 	}
 	if len(capacity) > 0 {
 		sum.Experiments.Capacity = capacity
-	} else if err := r.capacity.Apply(sum); err != nil {
+	} else if err := r.capacity.Apply(ctx, sum); err != nil {
 		return nil, err
 	}
 	if r.series != nil {
-		if err := r.series.Apply(sum); err != nil {
+		if err := r.series.Apply(ctx, sum); err != nil {
 			return nil, err
 		}
 	}
+	// host_busy reaches the experiments before pricing reads them, and the
+	// priced rows after.
+	results.MarkHostBusy(sum)
 	if r.cost != nil {
-		if err := r.cost.Apply(sum); err != nil {
+		if err := r.cost.Apply(ctx, sum); err != nil {
 			sum.Notes = append(sum.Notes, "pricing failed: "+err.Error())
 		}
+		results.MarkHostBusy(sum)
 	}
 	for _, c := range r.opts.Collectors {
-		if err := c.Apply(sum); err != nil {
+		if err := c.Apply(ctx, sum); err != nil {
 			return nil, err
 		}
 	}
 	return &Run{Dir: dir, Info: info, Scenario: s, Summary: sum, Book: r.opts.Book, Series: r.series,
-		Phases: r.phases, Stats: Stats{Records: n, Lines: n}, live: true}, nil
+		Phases: r.phases, Stats: st, live: live}, nil
 }

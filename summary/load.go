@@ -223,26 +223,31 @@ func Load(ctx context.Context, dir string, o Options) (*Run, error) {
 	// Apply: the phases and experiments first (pricing reads them), the
 	// series after the phases (it takes their target order).
 	for _, c := range cs {
-		if err := c.Apply(sum); err != nil {
+		if err := c.Apply(ctx, sum); err != nil {
 			return nil, fmt.Errorf("summarise run %s: %w", dir, err)
 		}
+	}
+	if recompute {
+		// host_busy reaches the experiments before pricing reads them.
+		results.MarkHostBusy(sum)
 	}
 	switch {
 	case cost != nil && recompute:
 		// A pricing failure must not lose the measurements.
 		before := len(sum.Notes)
-		if err := cost.Apply(sum); err != nil {
+		if err := cost.Apply(ctx, sum); err != nil {
 			run.PricingErr = err
 			sum.Notes = append(sum.Notes, "pricing failed: "+err.Error())
 		}
 		run.PricingNotes = slices.Clone(sum.Notes[before:])
+		results.MarkHostBusy(sum)
 	case cost != nil:
 		priced, err := copySummary(sum)
 		if err != nil {
 			return nil, err
 		}
 		priced.Notes = nil
-		if err := cost.Apply(priced); err != nil {
+		if err := cost.Apply(ctx, priced); err != nil {
 			run.PricingErr = err
 			run.Notes = append(run.Notes, fmt.Sprintf("re-pricing failed (%v); the costs shown are those saved with the run", err))
 		} else {
@@ -253,6 +258,7 @@ func Load(ctx context.Context, dir string, o Options) (*Run, error) {
 					priced.Notes = append(priced.Notes, n)
 				}
 			}
+			results.MarkHostBusy(priced)
 			sum = priced
 		}
 	case run.BookErr != nil && (recompute || o.Reprice):
@@ -263,7 +269,7 @@ func Load(ctx context.Context, dir string, o Options) (*Run, error) {
 		run.Notes = append(run.Notes, "price book: "+run.BookErr.Error()+"; "+what)
 	}
 	for _, c := range o.Collectors {
-		if err := c.Apply(sum); err != nil {
+		if err := c.Apply(ctx, sum); err != nil {
 			return nil, fmt.Errorf("summarise run %s: %w", dir, err)
 		}
 	}

@@ -154,7 +154,7 @@ func outcome(t testing.TB, cs []Collector, series *Series) string {
 	t.Helper()
 	sum := &results.Summary{}
 	for _, c := range cs {
-		if err := c.Apply(sum); err != nil {
+		if err := c.Apply(context.Background(), sum); err != nil {
 			t.Fatal(err)
 		}
 	}

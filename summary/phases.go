@@ -1,6 +1,7 @@
 package summary
 
 import (
+	"context"
 	"slices"
 
 	"github.com/benchctl/benchctl/results"
@@ -89,7 +90,7 @@ func (p *Phases) Merge(later Merger) {
 }
 
 // Apply sets s.Targets.
-func (p *Phases) Apply(s *results.Summary) error {
+func (p *Phases) Apply(ctx context.Context, s *results.Summary) error {
 	s.Targets = p.Targets()
 	return nil
 }
@@ -187,10 +188,7 @@ func phaseInfos(phases []results.PhaseRunInfo) phaseInfoSet {
 				continue
 			}
 			k := phaseKey{t, p.Name, p.Step, p.Experiment}
-			in := infos[k]
-			in.DurationS += p.DurationS
-			in.Scheduled += p.Scheduled
-			infos[k] = in
+			infos[k] = infos[k].Plus(results.PhaseInfo{DurationS: p.DurationS, Scheduled: p.Scheduled, Host: p.Host, Stopped: p.Stopped})
 		}
 	}
 	return infos
@@ -201,9 +199,7 @@ func phaseInfos(phases []results.PhaseRunInfo) phaseInfoSet {
 func (s phaseInfoSet) of(k phaseKey) results.PhaseInfo {
 	in := s[k]
 	if k.target != "" {
-		all := s[phaseKey{"", k.phase, k.step, k.experiment}]
-		in.DurationS += all.DurationS
-		in.Scheduled += all.Scheduled
+		in = in.Plus(s[phaseKey{"", k.phase, k.step, k.experiment}])
 	}
 	return in
 }

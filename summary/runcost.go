@@ -1,6 +1,8 @@
 package summary
 
 import (
+	"context"
+
 	"github.com/benchctl/benchctl/pricing"
 	"github.com/benchctl/benchctl/results"
 )
@@ -12,7 +14,7 @@ type runCost struct{ c *pricing.RunCost }
 
 var _ Merger = runCost{}
 
-func (r runCost) Add(rec *results.Record)        { r.c.Add(rec) }
-func (r runCost) Apply(s *results.Summary) error { return r.c.Apply(s) }
-func (r runCost) Fork() Merger                   { return runCost{r.c.Fork()} }
-func (r runCost) Merge(later Merger)             { r.c.Merge(later.(runCost).c) }
+func (r runCost) Add(rec *results.Record)                             { r.c.Add(rec) }
+func (r runCost) Apply(ctx context.Context, s *results.Summary) error { return r.c.Apply(ctx, s) }
+func (r runCost) Fork() Merger                                        { return runCost{r.c.Fork()} }
+func (r runCost) Merge(later Merger)                                  { r.c.Merge(later.(runCost).c) }

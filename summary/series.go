@@ -1,6 +1,7 @@
 package summary
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -470,7 +471,7 @@ func (s *Series) Merge(later Merger) {
 
 // Apply drops the targets without records and puts the others in the
 // summary's target order (then order of appearance).
-func (s *Series) Apply(sum *results.Summary) error {
+func (s *Series) Apply(ctx context.Context, sum *results.Summary) error {
 	var order []string
 	for _, t := range sum.Targets {
 		order = append(order, t.Name)

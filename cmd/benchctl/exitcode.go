@@ -12,12 +12,13 @@ type ExitCode int
 
 // Exit codes.
 const (
-	ExitOK          ExitCode = 0   // success
-	ExitRunFailed   ExitCode = 1   // the run (or command) failed
-	ExitBadInput    ExitCode = 2   // bad input or usage: scenario, flags, files
-	ExitSLOViolated ExitCode = 3   // --fail-on-slo and an SLO was violated
-	ExitRegression  ExitCode = 4   // compare --fail-on-regression found a regression
-	ExitInterrupted ExitCode = 130 // interrupted; results recorded so far are saved
+	ExitOK           ExitCode = 0   // success
+	ExitRunFailed    ExitCode = 1   // the run (or command) failed
+	ExitBadInput     ExitCode = 2   // bad input or usage: scenario, flags, files
+	ExitSLOViolated  ExitCode = 3   // --fail-on-slo and an SLO was violated
+	ExitRegression   ExitCode = 4   // compare --fail-on-regression found a regression
+	ExitInterference ExitCode = 5   // --fail-on-interference and the host was busy
+	ExitInterrupted  ExitCode = 130 // interrupted; results recorded so far are saved
 )
 
 // exitCodesHelp is appended to the root command's help.
@@ -27,6 +28,7 @@ const exitCodesHelp = `Exit codes:
   2    bad input or usage (scenario file, flags, missing files)
   3    an SLO was violated (with --fail-on-slo)
   4    a regression was found (compare --fail-on-regression)
+  5    the host was busy during a recorded phase (with --fail-on-interference)
   130  interrupted (Ctrl-C); everything recorded so far is saved
 `
 
@@ -46,6 +48,12 @@ type RegressionError struct{ Msg string }
 
 func (e *RegressionError) Error() string { return "regression: " + e.Msg }
 
+// InterferenceError reports a run during which the host was busy
+// (host_busy); it exits with ExitInterference.
+type InterferenceError struct{ Msg string }
+
+func (e *InterferenceError) Error() string { return "host interference: " + e.Msg }
+
 // InterruptedError reports a run stopped by the user with its results saved.
 type InterruptedError struct{ Dir string }
 
@@ -58,6 +66,7 @@ func exitCodeFor(err error) ExitCode {
 	var sloErr *SLOError
 	var regErr *RegressionError
 	var intErr *InterruptedError
+	var ifErr *InterferenceError
 	switch {
 	case errors.As(err, &intErr), errors.Is(err, context.Canceled):
 		return ExitInterrupted
@@ -67,6 +76,8 @@ func exitCodeFor(err error) ExitCode {
 		return ExitSLOViolated
 	case errors.As(err, &regErr):
 		return ExitRegression
+	case errors.As(err, &ifErr):
+		return ExitInterference
 	default:
 		return ExitRunFailed
 	}

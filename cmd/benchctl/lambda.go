@@ -143,6 +143,10 @@ func lambdaServeRun(ctx context.Context, opts *LambdaServeOptions) error {
 	if err != nil {
 		return &FlagError{Err: fmt.Errorf("lambda serve: %w", err)}
 	}
+	// Ctrl-C stops the instances and removes their cgroups before exiting
+	// (a drain: not cut short after a second; a second Ctrl-C exits at once).
+	release := drainOnInterrupt(ctx, func() string { return "stopping the function instances" }, nil)
+	defer release()
 	endpoint, err := p.Start(ctx, opts.Addr)
 	if err != nil {
 		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -5,11 +5,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 )
@@ -22,10 +21,8 @@ type IOStreams struct {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	streams := &IOStreams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
-	os.Exit(int(Main(ctx, os.Args[1:], streams)))
+	os.Exit(int(mainWithSignals(os.Args[1:], streams)))
 }
 
 // newRootCmd builds the command table. Each subcommand lives in its own
@@ -50,6 +47,8 @@ func newRootCmd(streams *IOStreams) *cobra.Command {
 		newPricingCmd(streams, nil),
 		newReportCmd(streams, nil),
 		newCompareCmd(streams, nil),
+		newWorkerCmd(streams, nil),
+		newCollectCmd(streams, nil),
 	)
 	return root
 }
@@ -65,6 +64,11 @@ func Main(ctx context.Context, args []string, streams *IOStreams) ExitCode {
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintln(streams.Err, "benchctl:", err)
+	var intErr *InterruptedError
+	if errors.Is(err, context.Canceled) && !errors.As(err, &intErr) {
+		fmt.Fprintln(streams.Err, "benchctl: interrupted:", err)
+	} else {
+		fmt.Fprintln(streams.Err, "benchctl:", err)
+	}
 	return exitCodeFor(err)
 }

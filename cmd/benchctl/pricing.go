@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"time"
 
-	"github.com/benchctl/benchctl/scenarios"
 	"github.com/spf13/cobra"
+
+	"github.com/benchctl/benchctl/pricing"
+	"github.com/benchctl/benchctl/scenarios"
 )
 
 // pricingSeams holds the test seams of the pricing subcommands; nil fields
@@ -48,10 +52,64 @@ func pricingWriteJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// pricingCheckEphemeral rejects an ephemeral storage size outside Lambda's range.
-func pricingCheckEphemeral(cmd string, mb int) error {
-	if err := scenarios.CheckEphemeralStorageMB(mb); err != nil {
-		return &FlagError{Err: fmt.Errorf("%s: --ephemeral-storage-mb %w", cmd, err)}
+// pricingFlagCheck collects the problems of a pricing command's flags, each
+// naming the flag, what it allows and what was given.
+type pricingFlagCheck struct {
+	cmd      string
+	problems []string
+}
+
+// in checks --flag's value v against r.
+func (c *pricingFlagCheck) in(flag string, v float64, r pricing.Range) {
+	if err := r.Check(v); err != nil {
+		c.problems = append(c.problems, fmt.Sprintf("--%s %v", flag, err))
 	}
-	return nil
+}
+
+// inInt is in for an integer flag.
+func (c *pricingFlagCheck) inInt(flag string, v int64, r pricing.Range) { c.in(flag, float64(v), r) }
+
+// inDur is in for a duration flag, in milliseconds.
+func (c *pricingFlagCheck) inDur(flag string, d time.Duration, r pricing.Range) {
+	c.in(flag, float64(d)/float64(time.Millisecond), r)
+}
+
+// oneOf checks --flag's value v against a discrete set.
+func (c *pricingFlagCheck) oneOf(flag string, v int, o pricing.OneOf) {
+	if err := o.Check(v); err != nil {
+		c.problems = append(c.problems, fmt.Sprintf("--%s %v", flag, err))
+	}
+}
+
+func (c *pricingFlagCheck) failf(format string, args ...any) {
+	c.problems = append(c.problems, fmt.Sprintf(format, args...))
+}
+
+// err is nil without problems, else a FlagError listing them all.
+func (c *pricingFlagCheck) err() error {
+	if len(c.problems) == 0 {
+		return nil
+	}
+	return &FlagError{Err: fmt.Errorf("%s: %s", c.cmd, strings.Join(c.problems, "; "))}
+}
+
+// pricingCheckScenario loads the price book s is priced with (the embedded
+// book, overridden by prices, else by the scenario's pricing.prices) and
+// checks s's pricing inputs against it (pricing.CheckScenario). Problems
+// come back as a *scenarios.ValidationError, each with file:line:col, so
+// validate and run print them like the parser's; a bad book named by
+// pricing.prices is reported at that field, with the book's own file,
+// line and field in the message.
+func pricingCheckScenario(s *scenarios.Scenario, prices string) (*pricing.Book, error) {
+	book, err := pricing.LoadBookFor(s, prices)
+	if err != nil {
+		if prices == "" && s.Pricing.Prices != "" {
+			return nil, &scenarios.ValidationError{Errors: []scenarios.FieldError{s.FieldErrorAt("pricing.prices", "price book %v", err)}}
+		}
+		return nil, fmt.Errorf("price book: %w", err)
+	}
+	if errs := pricing.CheckScenario(book, s); len(errs) > 0 {
+		return book, &scenarios.ValidationError{Errors: errs}
+	}
+	return book, nil
 }

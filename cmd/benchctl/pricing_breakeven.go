@@ -52,6 +52,12 @@ type PricingBreakevenOptions struct {
 	APIGateway   bool
 	PayloadBytes int64
 	EphemeralMB  int
+	// LambdaManaged also prices each --instance type (that Lambda Managed
+	// Instances runs) as an LMI fleet, with the capacity provider's
+	// ManagedMinInstances (0: 3) and ManagedMaxVCPU (0: 15000).
+	LambdaManaged       bool
+	ManagedMinInstances int
+	ManagedMaxVCPU      int
 }
 
 func newPricingBreakevenCmd(streams *IOStreams, runF func(*PricingBreakevenOptions) error) *cobra.Command {
@@ -92,43 +98,21 @@ Arguments and options:
                           metering (without --run; --run meters each record's bytes)
   --ephemeral-storage-mb MB  /tmp size, 512-10240; above 512 MB is billed (needs --memory and
                           --duration, or --run, where it overrides every function target's)
+  --lambda-managed        also price each --instance type as a Lambda Managed Instances fleet:
+                          EC2 on-demand + the 15% management fee + $0.20 per 1M requests,
+                          autoscaled hour by hour, never below the capacity provider's minimum
+                          (--managed-min-instances, default 3) nor above its max vCPU
+                          (--managed-max-vcpu, default 15000), pre-scaled for steps over 2x
   --region R              price region (default us-east-1); --prices FILE
   --json                  print {"break_even": [{"serverless", "instance", "monthly_requests", "average_rps", "crossings": [...]}]}`,
 		Example: `  benchctl pricing breakeven --cost-per-million 1.87 --instance c7g.large --capacity-rps 40 --peak-to-average 3
   benchctl pricing breakeven --run results/2026-11-27T10-00-00-quickstart --json
-  benchctl pricing breakeven --memory 1024 --duration 50ms --api-gateway --instance c7g.large --capacity-rps 40`,
+  benchctl pricing breakeven --memory 1024 --duration 50ms --api-gateway --instance c7g.large --capacity-rps 40
+  benchctl pricing breakeven --memory 2048 --duration 40ms --instance m7g.large --capacity-rps 40 --lambda-managed --peak-to-average 2`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.RunDir == "" {
-				if opts.CostPerMillion <= 0 && (opts.MemoryMB <= 0 || opts.Duration <= 0) {
-					return &FlagError{Err: errors.New("pricing breakeven: give --run DIR, --cost-per-million, or --memory and --duration")}
-				}
-				if opts.CapacityRPS <= 0 {
-					return &FlagError{Err: errors.New("pricing breakeven: --capacity-rps must be > 0")}
-				}
-			}
-			if opts.Fleet != "fixed" && opts.Fleet != "autoscaled" {
-				return &FlagError{Err: fmt.Errorf("pricing breakeven: --fleet %q isn't one of [fixed autoscaled]", opts.Fleet)}
-			}
-			if !(opts.Utilisation > 0 && opts.Utilisation <= 1) {
-				return &FlagError{Err: fmt.Errorf("pricing breakeven: --utilisation must be in (0, 1] (got %g)", opts.Utilisation)}
-			}
-			switch opts.InitRule {
-			case pricing.InitRuleAuto, pricing.InitRuleBilled, pricing.InitRuleLegacy:
-			default:
-				return &FlagError{Err: fmt.Errorf("pricing breakeven: --init-rule %q isn't one of [auto billed legacy]", opts.InitRule)}
-			}
-			if opts.PeakToAverage != 0 && opts.PeakToAverage < 1 {
-				return &FlagError{Err: fmt.Errorf("pricing breakeven: --peak-to-average must be >= 1 (got %g)", opts.PeakToAverage)}
-			}
-			if err := pricingCheckEphemeral("pricing breakeven", opts.EphemeralMB); err != nil {
+			if err := pricingBreakevenCheck(opts, cmd.Flags().Changed); err != nil {
 				return err
-			}
-			if opts.RunDir == "" && opts.CostPerMillion > 0 && cmd.Flags().Changed("ephemeral-storage-mb") {
-				return &FlagError{Err: errors.New("pricing breakeven: --ephemeral-storage-mb needs --memory and --duration (storage is billed on the billed duration), or --run")}
-			}
-			if opts.PayloadBytes < 0 {
-				return &FlagError{Err: fmt.Errorf("pricing breakeven: --payload-bytes must be >= 0 (got %d)", opts.PayloadBytes)}
 			}
 			if runF != nil {
 				return runF(opts)
@@ -160,7 +144,80 @@ Arguments and options:
 	f.BoolVar(&opts.APIGateway, "api-gateway", false, "add the API Gateway HTTP API fee")
 	f.Int64Var(&opts.PayloadBytes, "payload-bytes", 0, "request + response bytes per request (API Gateway metering)")
 	f.IntVar(&opts.EphemeralMB, "ephemeral-storage-mb", pricing.IncludedEphemeralMB, "ephemeral storage in MB (512-10240)")
+	f.BoolVar(&opts.LambdaManaged, "lambda-managed", false, "also price the instance types as Lambda Managed Instances fleets")
+	f.IntVar(&opts.ManagedMinInstances, "managed-min-instances", 0, "Lambda Managed Instances: the capacity provider's minimum (default 3)")
+	f.IntVar(&opts.ManagedMaxVCPU, "managed-max-vcpu", 0, "Lambda Managed Instances: the capacity provider's max vCPU (default 15000)")
 	return cmd
+}
+
+// pricingBreakevenCheck validates every flag of `pricing breakeven` before
+// any search: each numeric flag finite and inside its range, and the flags
+// consistent. Bounding the inputs bounds the search (a capacity of 1e-23
+// requests/s would otherwise make a fleet step every 1e-16 requests).
+func pricingBreakevenCheck(opts *PricingBreakevenOptions, changed func(string) bool) error {
+	c := &pricingFlagCheck{cmd: "pricing breakeven"}
+	fromFlags := opts.RunDir == ""
+	if fromFlags && !changed("cost-per-million") && !(changed("memory") && changed("duration")) {
+		c.failf("give --run DIR, --cost-per-million, or --memory and --duration")
+	}
+	if changed("cost-per-million") {
+		c.in("cost-per-million", opts.CostPerMillion, pricing.CostPerMillionRange)
+		if changed("memory") || changed("duration") {
+			c.failf("give --cost-per-million or --memory and --duration, not both")
+		}
+	}
+	if changed("memory") || changed("duration") {
+		if !changed("memory") || !changed("duration") {
+			c.failf("--memory and --duration go together (a Lambda configuration priced from the book)")
+		}
+		c.inInt("memory", int64(opts.MemoryMB), pricing.LambdaMemoryMB)
+		c.inDur("duration", opts.Duration, pricing.LambdaDurationMs)
+	}
+	if fromFlags && !changed("capacity-rps") {
+		c.failf("--capacity-rps is required without --run (requests/s one instance serves within the SLO, %s)", pricing.CapacityRPSRange)
+	}
+	if changed("capacity-rps") {
+		c.in("capacity-rps", opts.CapacityRPS, pricing.CapacityRPSRange)
+	}
+	if opts.Fleet != "fixed" && opts.Fleet != "autoscaled" {
+		c.failf("--fleet %q isn't one of [fixed autoscaled]", opts.Fleet)
+	}
+	c.in("utilisation", opts.Utilisation, pricing.TargetUtilisationRange)
+	switch opts.InitRule {
+	case pricing.InitRuleAuto, pricing.InitRuleBilled, pricing.InitRuleLegacy:
+	default:
+		c.failf("--init-rule %q isn't one of [auto billed legacy]", opts.InitRule)
+	}
+	if changed("peak-to-average") {
+		c.in("peak-to-average", opts.PeakToAverage, pricing.PeakToAverageRange)
+	}
+	c.in("peak-hours", opts.PeakHours, pricing.PeakHoursRange)
+	if pricing.PeakToAverageRange.Contains(opts.PeakToAverage) && pricing.PeakHoursRange.Contains(opts.PeakHours) && opts.PeakToAverage*opts.PeakHours > 24+1e-9 {
+		c.failf("--peak-to-average %g over --peak-hours %g exceeds the day's traffic (at most %g at %g peak hours)", opts.PeakToAverage, opts.PeakHours, 24/opts.PeakHours, opts.PeakHours)
+	}
+	c.in("cold-start-rate", opts.ColdStartRate, pricing.ColdStartRateRange)
+	c.inDur("init-duration", opts.InitDuration, pricing.InitDurationMs)
+	c.inInt("min-instances", int64(opts.MinInstances), pricing.MinInstancesRange)
+	if err := scenarios.CheckEphemeralStorageMB(opts.EphemeralMB); err != nil {
+		c.failf("--ephemeral-storage-mb %v", err)
+	}
+	if fromFlags && changed("cost-per-million") && changed("ephemeral-storage-mb") {
+		c.failf("--ephemeral-storage-mb needs --memory and --duration (storage is billed on the billed duration), or --run")
+	}
+	c.inInt("payload-bytes", opts.PayloadBytes, pricing.PayloadBytesRange)
+	if changed("managed-min-instances") {
+		c.inInt("managed-min-instances", int64(opts.ManagedMinInstances), pricing.ManagedMinInstances)
+	}
+	if changed("managed-max-vcpu") {
+		c.inInt("managed-max-vcpu", int64(opts.ManagedMaxVCPU), pricing.ManagedMaxVCPU)
+	}
+	if (changed("managed-min-instances") || changed("managed-max-vcpu")) && !opts.LambdaManaged {
+		c.failf("--managed-min-instances and --managed-max-vcpu need --lambda-managed")
+	}
+	if opts.Arch != pricing.ArchX86 && opts.Arch != pricing.ArchArm64 {
+		c.failf("--arch %q isn't one of [x86_64 arm64]", opts.Arch)
+	}
+	return c.err()
 }
 
 func pricingBreakevenRun(ctx context.Context, opts *PricingBreakevenOptions, changed func(string) bool) error {
@@ -197,7 +254,10 @@ func pricingBreakevenRun(ctx context.Context, opts *PricingBreakevenOptions, cha
 		if err != nil {
 			return err
 		}
-		rows, notes = a.BreakEven(true), a.Notes
+		if rows, err = a.BreakEven(ctx, true); err != nil {
+			return fmt.Errorf("pricing breakeven: %w", err)
+		}
+		notes = a.Notes
 	}
 	if rows == nil {
 		rows = []results.BreakEvenRow{}
@@ -242,6 +302,20 @@ func pricingApplyBreakevenFlags(sc *scenarios.Scenario, opts *PricingBreakevenOp
 	}
 	if changed("arch") {
 		p.Architectures = []string{opts.Arch}
+	}
+	if opts.LambdaManaged {
+		lm := &scenarios.LambdaManaged{}
+		if p.LambdaManaged != nil {
+			c := *p.LambdaManaged
+			lm = &c
+		}
+		if changed("managed-min-instances") {
+			lm.MinInstances = opts.ManagedMinInstances
+		}
+		if changed("managed-max-vcpu") {
+			lm.MaxVCPU = opts.ManagedMaxVCPU
+		}
+		p.LambdaManaged = lm
 	}
 	for i := range sc.Targets {
 		t := &sc.Targets[i]
@@ -323,16 +397,61 @@ func pricingAnalysisFromFlags(book *pricing.Book, opts *PricingBreakevenOptions)
 		f.Name = f.Describe()
 		a.Fleets = append(a.Fleets, f)
 		if e.EC2.Burstable {
-			a.Notes = append(a.Notes, in+" is burstable: surplus CPU credits are included at the fleet's utilisation")
+			a.Notes = append(a.Notes, in+" is burstable: surplus CPU credits (on the 24-hour average CPU above the baseline) are included at the fleet's utilisation")
 		}
+	}
+	if opts.LambdaManaged {
+		managed, notes, err := pricingManagedFleets(book, opts, instances)
+		if err != nil {
+			return nil, err
+		}
+		a.Fleets, a.Notes = append(a.Fleets, managed...), append(a.Notes, notes...)
 	}
 	a.Notes = append(a.Notes, "traffic profile: "+prof.Label)
 	return a, nil
 }
 
+// pricingManagedFleets are the Lambda Managed Instances fleets of
+// --lambda-managed: each --instance type LMI runs (else m7g.large), at the
+// given capacity and utilisation, between the capacity provider's minimum
+// and max vCPU.
+func pricingManagedFleets(book *pricing.Book, opts *PricingBreakevenOptions, instances []string) ([]*pricing.Fleet, []string, error) {
+	var notes, supported []string
+	for _, in := range instances {
+		if _, _, err := book.FindManaged(opts.Region, in); err != nil {
+			notes = append(notes, fmt.Sprintf("Lambda Managed Instances: %s not priced: %v", in, err))
+			continue
+		}
+		supported = append(supported, in)
+	}
+	if len(supported) == 0 {
+		supported = []string{pricing.DefaultManagedInstance}
+	}
+	var out []*pricing.Fleet
+	for _, in := range supported {
+		lmi, e, err := book.FindManaged(opts.Region, in)
+		if err != nil {
+			return nil, nil, &FlagError{Err: fmt.Errorf("pricing breakeven: %w", err)}
+		}
+		minN, maxV := opts.ManagedMinInstances, opts.ManagedMaxVCPU
+		if minN == 0 {
+			minN = lmi.LambdaManaged.DefaultMinInstances
+		}
+		if maxV == 0 {
+			maxV = lmi.LambdaManaged.MaxVCPU
+		}
+		f := &pricing.Fleet{Instance: in, Entry: e, CapacityRPS: opts.CapacityRPS, Utilisation: opts.Utilisation, MinInstances: minN, Autoscaled: true,
+			CapacityAssumption: "given: --capacity-rps, per Lambda Managed Instances instance",
+			Managed:            &pricing.ManagedPricing{Entry: lmi, MaxVCPU: maxV, MaxInstances: maxV / e.EC2.VCPU}}
+		f.Name = f.Describe()
+		out = append(out, f)
+	}
+	return out, notes, nil
+}
+
 func pricingWriteBreakEven(w io.Writer, rows []results.BreakEvenRow, notes []string) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SERVERLESS\tINSTANCE\tBREAK-EVEN REQ/MONTH\tAVG RPS\t95% INTERVAL\tCROSSINGS\tMOST SENSITIVE TO")
+	fmt.Fprintln(tw, "SERVERLESS\tINSTANCE\tKIND\tBREAK-EVEN REQ/MONTH\tAVG RPS\t95% INTERVAL\tCROSSINGS\tMOST SENSITIVE TO")
 	for _, r := range rows {
 		be, rps, iv := "none", "-", "-"
 		if r.MonthlyRequests > 0 {
@@ -345,7 +464,11 @@ func pricingWriteBreakEven(w io.Writer, rows []results.BreakEvenRow, notes []str
 		if crossings == 0 {
 			crossings = len(r.Crossings)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.Serverless, r.Instance, be, rps, iv, crossings, r.MostSensitive)
+		kind := r.InstanceKind
+		if kind == "" {
+			kind = results.OptionFleet
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.Serverless, r.Instance, kind, be, rps, iv, crossings, r.MostSensitive)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

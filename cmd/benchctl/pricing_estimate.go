@@ -2,9 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/benchctl/benchctl/pricing"
+	"github.com/benchctl/benchctl/scenarios"
 )
 
 // PricingEstimateOptions are the inputs of `benchctl pricing estimate`.
@@ -37,6 +39,10 @@ type PricingEstimateOptions struct {
 	ProvisionedConcurrency int
 	ProvisionedHours       float64
 	ProvisionedRequests    int64
+	ProvisionedDuration    time.Duration
+	// RuntimeKind decides, with LegacyInit, whether INIT is billed
+	// (scenarios.Runtime*).
+	RuntimeKind string
 	// Cloud Run.
 	VCPU         float64
 	Concurrency  float64
@@ -47,6 +53,12 @@ type PricingEstimateOptions struct {
 	Instance  string
 	Instances int
 	Hours     float64
+	// CPUUtilisation is a burstable type's 24-hour average CPU
+	// utilisation (0..1); negative when not given.
+	CPUUtilisation float64
+	// instancesSet is true when --instances was given (lambda-managed
+	// defaults to the capacity provider's minimum otherwise).
+	instancesSet bool
 }
 
 func newPricingEstimateCmd(streams *IOStreams, runF func(*PricingEstimateOptions) error) *cobra.Command {
@@ -58,7 +70,10 @@ func newPricingEstimateCmd(streams *IOStreams, runF func(*PricingEstimateOptions
   benchctl pricing estimate --platform aws-lambda --arch arm64 --memory 1024 --duration 100ms --requests 1000000 [--free-tier] [--json]
   benchctl pricing estimate --platform cloud-run --vcpu 1 --memory 512 --concurrency 4 --duration 120ms --requests 1000000
   benchctl pricing estimate --platform azure-functions --plan consumption --memory 200 --duration 50ms --requests 1000000
-  benchctl pricing estimate --platform ec2 --instance c7g.large [--instances 2] [--hours 730]
+  benchctl pricing estimate --platform azure-functions --plan flex --memory 2048 --duration 50ms --requests 1000000
+  benchctl pricing estimate --platform ec2 --instance c7g.large [--instances 2] [--hours 730] [--cpu-utilisation 0.4]
+  benchctl pricing estimate --platform lambda-managed --instance m7g.large --instances 3 --requests 10000000
+  benchctl pricing estimate --platform sagemaker-serverless --memory 2048 --duration 80ms --payload-bytes 4096
 
 Prices one configuration with the price book and prints each line item
 (quantity × rate = USD) and the book entry it came from. AWS Lambda bills
@@ -66,31 +81,45 @@ each invocation's duration rounded up to 1 ms, at MB/1024 GB, through the
 monthly marginal volume tiers; the free tier is off unless --free-tier.
 
 Options:
-  --platform P            aws-lambda (default), cloud-run, azure-functions, ec2
+  --platform P            aws-lambda (default), cloud-run, azure-functions, sagemaker-serverless,
+                          ec2, lambda-managed (Lambda Managed Instances: EC2 on-demand price of
+                          --instances × --instance for --hours + the management fee + requests;
+                          --instances defaults to the capacity provider's minimum, 3, and
+                          --min-instances sets a different minimum)
   --region R              price region (default us-east-1)
   --arch A                x86_64 (default) or arm64 (Lambda)
-  --plan P                azure-functions: consumption (default) or flex
+  --plan P                azure-functions: consumption (default) or flex (Flex Consumption bills
+                          at least 1,000 ms per execution, then 100 ms steps; --memory is the
+                          instance size: 512, 2048 or 4096)
   --memory MB             configured memory (Azure Consumption: observed memory)
   --duration D            handler duration per request (e.g. 100ms, 1.2ms)
   --requests N            number of requests
   --free-tier             subtract the monthly free tier
   --cold-starts N         Lambda: requests that were cold starts
   --init-duration D       Lambda: INIT duration of each cold start
-  --legacy-init           Lambda: the pre-2025-08-01 rule (INIT of managed ZIP runtimes not billed)
+  --legacy-init           Lambda: the pre-2025-08-01 rule: INIT not billed for a ZIP package on a
+                          managed runtime, billed for every other --runtime-kind
+  --runtime-kind K        Lambda: managed-zip (default), custom (provided.al2023, as benchctl
+                          function deploys), container or provisioned
   --ephemeral-storage-mb MB  Lambda: configured /tmp, 512-10240 (512 included; alias --ephemeral)
   --api-gateway           Lambda: add the API Gateway HTTP API fee
   --payload-bytes B       Lambda: request + response bytes per request, for API Gateway's
                           512 KB metering (each started 512 KB counts as one request)
   --provisioned N         Lambda: provisioned concurrency kept enabled --provisioned-hours
   --provisioned-hours H   hours Provisioned Concurrency is enabled (default 730)
-  --provisioned-requests N  requests served by Provisioned Concurrency (the rest spill over on demand)
+  --provisioned-requests N  requests served by Provisioned Concurrency (the rest spill over on demand;
+                          cold starts are among the on-demand ones)
+  --provisioned-duration D  duration of a request served by Provisioned Concurrency (default --duration)
   --vcpu V                Cloud Run vCPUs (default 1)
   --concurrency C         Cloud Run achieved concurrency per instance (default 1)
   --min-instances N       Cloud Run idle minimum instances, or Azure Flex always-ready
                           instances, kept for --hours (default 730)
   --instance TYPE         EC2 instance type; --instances N, --hours H (default 730)
+  --cpu-utilisation U     EC2 burstable types (t3, t4g): the 24-hour average CPU utilisation,
+                          0-1; surplus credits are charged on the part above the baseline
+                          (without it: priced at the baseline, and a note gives the 100% cost)
   --prices FILE           price-book file overriding the embedded one
-  --json                  print {"total_usd", "items": [{"name","quantity","unit","rate_usd","usd"}], "price_book": {...}}`,
+  --json                  print {"total_usd", "items": [{"name","quantity","unit","rate_usd","usd","entry"}], "price_book": {...}}`,
 		Example: `  # the seed paper's figure: $0.20 + $1.67 = $1.87 per 1M at 1 GB and 100 ms
   benchctl pricing estimate --memory 1024 --duration 100ms --requests 1000000
   benchctl pricing estimate --arch arm64 --memory 1536 --duration 42ms --requests 5000000 --json
@@ -98,30 +127,10 @@ Options:
   benchctl pricing estimate --memory 1024 --duration 100ms --api-gateway --payload-bytes 614400 --ephemeral-storage-mb 2048`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			switch opts.Platform {
-			case pricing.PlatformLambda, pricing.PlatformCloudRun, pricing.PlatformAzureFunctions:
-				if opts.MemoryMB <= 0 {
-					return &FlagError{Err: errors.New("pricing estimate: --memory must be > 0")}
-				}
-				if opts.Requests < 0 || opts.Duration < 0 {
-					return &FlagError{Err: errors.New("pricing estimate: --requests and --duration must be >= 0")}
-				}
-				if err := pricingCheckEphemeral("pricing estimate", opts.EphemeralMB); err != nil {
-					return err
-				}
-				if opts.PayloadBytes < 0 {
-					return &FlagError{Err: fmt.Errorf("pricing estimate: --payload-bytes must be >= 0 (got %d)", opts.PayloadBytes)}
-				}
-			case pricing.PlatformEC2:
-				if opts.Instance == "" {
-					return &FlagError{Err: errors.New("pricing estimate: --instance is required for ec2")}
-				}
-			default:
-				return &FlagError{Err: fmt.Errorf("pricing estimate: --platform %q isn't one of [aws-lambda cloud-run azure-functions ec2]", opts.Platform)}
+			if err := pricingEstimateCheck(opts, cmd.Flags().Changed); err != nil {
+				return err
 			}
-			if opts.Arch != pricing.ArchX86 && opts.Arch != pricing.ArchArm64 {
-				return &FlagError{Err: fmt.Errorf("pricing estimate: --arch %q isn't one of [x86_64 arm64]", opts.Arch)}
-			}
+			opts.instancesSet = cmd.Flags().Changed("instances")
 			if runF != nil {
 				return runF(opts)
 			}
@@ -149,13 +158,99 @@ Options:
 	f.IntVar(&opts.ProvisionedConcurrency, "provisioned", 0, "Lambda: provisioned concurrency")
 	f.Float64Var(&opts.ProvisionedHours, "provisioned-hours", pricing.HoursPerMonth, "hours provisioned concurrency is enabled")
 	f.Int64Var(&opts.ProvisionedRequests, "provisioned-requests", 0, "Lambda: requests served by provisioned concurrency")
+	f.DurationVar(&opts.ProvisionedDuration, "provisioned-duration", 0, "Lambda: duration of a request served by provisioned concurrency (default --duration)")
+	f.StringVar(&opts.RuntimeKind, "runtime-kind", scenarios.RuntimeManagedZip, "Lambda: managed-zip, custom, container or provisioned (INIT billing before 2025-08-01)")
 	f.IntVar(&opts.MinInstances, "min-instances", 0, "Cloud Run min instances / Azure Flex always-ready instances")
 	f.Float64Var(&opts.VCPU, "vcpu", 1, "Cloud Run vCPUs")
 	f.Float64Var(&opts.Concurrency, "concurrency", 1, "Cloud Run achieved concurrency")
 	f.StringVar(&opts.Instance, "instance", "", "EC2 instance type")
 	f.IntVar(&opts.Instances, "instances", 1, "EC2 instances")
 	f.Float64Var(&opts.Hours, "hours", pricing.HoursPerMonth, "EC2 hours")
+	f.Float64Var(&opts.CPUUtilisation, "cpu-utilisation", -1, "EC2 burstable types: 24-hour average CPU utilisation, 0-1")
 	return cmd
+}
+
+// pricingEstimatePlatforms are the platforms `pricing estimate` prices.
+var pricingEstimatePlatforms = []string{pricing.PlatformLambda, pricing.PlatformCloudRun, pricing.PlatformAzureFunctions,
+	pricing.PlatformSageMakerServerless, pricing.PlatformEC2, pricing.PlatformLambdaManaged}
+
+// pricingEstimateCheck validates every flag of `pricing estimate` before
+// anything is priced: each numeric flag is finite and inside its range
+// (the platform's own for memory and duration), and the flags agree with
+// each other. Every problem is listed, with what is allowed.
+func pricingEstimateCheck(opts *PricingEstimateOptions, changed func(string) bool) error {
+	c := &pricingFlagCheck{cmd: "pricing estimate"}
+	switch opts.Platform {
+	case pricing.PlatformLambda:
+		c.inInt("memory", int64(opts.MemoryMB), pricing.LambdaMemoryMB)
+		c.inDur("duration", opts.Duration, pricing.LambdaDurationMs)
+	case pricing.PlatformCloudRun:
+		c.inInt("memory", int64(opts.MemoryMB), pricing.CloudRunMemoryMB)
+		c.inDur("duration", opts.Duration, pricing.RequestDurationMs)
+	case pricing.PlatformAzureFunctions:
+		switch opts.Plan {
+		case "", pricing.AzurePlanConsumption:
+			c.inInt("memory", int64(opts.MemoryMB), pricing.AzureConsumptionMemoryMB)
+		case pricing.AzurePlanFlex, "flex-consumption":
+			c.oneOf("memory", opts.MemoryMB, pricing.AzureFlexMemoryMB)
+		default:
+			c.failf("--plan %q isn't one of [consumption flex]", opts.Plan)
+		}
+		c.inDur("duration", opts.Duration, pricing.RequestDurationMs)
+	case pricing.PlatformEC2, pricing.PlatformLambdaManaged:
+		if opts.Instance == "" {
+			c.failf("--instance is required for %s (an instance type such as m7g.large; benchctl pricing show --platform ec2 lists them)", opts.Platform)
+		}
+		if opts.Platform == pricing.PlatformLambdaManaged && changed("min-instances") {
+			c.inInt("min-instances", int64(opts.MinInstances), pricing.ManagedMinInstances)
+		}
+	case pricing.PlatformSageMakerServerless:
+		c.oneOf("memory", opts.MemoryMB, pricing.SageMakerMemoryMB)
+		c.inDur("duration", opts.Duration, pricing.SageMakerDurationMs)
+	default:
+		c.failf("--platform %q isn't one of [%s]", opts.Platform, strings.Join(pricingEstimatePlatforms, " "))
+	}
+	if opts.Plan != "" && opts.Platform != pricing.PlatformAzureFunctions {
+		c.failf("--plan applies only to --platform azure-functions")
+	}
+	if opts.Arch != pricing.ArchX86 && opts.Arch != pricing.ArchArm64 {
+		c.failf("--arch %q isn't one of [x86_64 arm64]", opts.Arch)
+	}
+	c.inInt("requests", opts.Requests, pricing.RequestCount)
+	c.inInt("cold-starts", opts.ColdStarts, pricing.RequestCount)
+	if opts.ColdStarts > opts.Requests {
+		c.failf("--cold-starts %d exceeds --requests %d (cold starts are some of the requests)", opts.ColdStarts, opts.Requests)
+	}
+	c.inDur("init-duration", opts.InitDuration, pricing.InitDurationMs)
+	if err := scenarios.CheckEphemeralStorageMB(opts.EphemeralMB); err != nil {
+		c.failf("--ephemeral-storage-mb %v", err)
+	}
+	c.inInt("payload-bytes", opts.PayloadBytes, pricing.PayloadBytesRange)
+	c.inInt("provisioned", int64(opts.ProvisionedConcurrency), pricing.ProvisionedConcurrencyRange)
+	c.in("provisioned-hours", opts.ProvisionedHours, pricing.HoursRange)
+	c.inInt("provisioned-requests", opts.ProvisionedRequests, pricing.RequestCount)
+	if opts.ProvisionedRequests > opts.Requests {
+		c.failf("--provisioned-requests %d exceeds --requests %d", opts.ProvisionedRequests, opts.Requests)
+	}
+	if opts.ProvisionedRequests > 0 && opts.ProvisionedConcurrency == 0 {
+		c.failf("--provisioned-requests needs --provisioned N (the provisioned concurrency that serves them)")
+	}
+	if od := opts.Requests - opts.ProvisionedRequests; opts.ProvisionedRequests > 0 && opts.ColdStarts > od && od >= 0 {
+		c.failf("--cold-starts %d exceeds the %d on-demand requests (requests served by Provisioned Concurrency are never cold)", opts.ColdStarts, od)
+	}
+	c.inDur("provisioned-duration", opts.ProvisionedDuration, pricing.LambdaDurationMs)
+	if !slices.Contains(scenarios.RuntimeKinds(), opts.RuntimeKind) {
+		c.failf("--runtime-kind %q isn't one of [%s]", opts.RuntimeKind, strings.Join(scenarios.RuntimeKinds(), " "))
+	}
+	c.in("vcpu", opts.VCPU, pricing.CloudRunVCPU)
+	c.in("concurrency", opts.Concurrency, pricing.CloudRunConcurrency)
+	c.inInt("min-instances", int64(opts.MinInstances), pricing.MinInstancesRange)
+	c.inInt("instances", int64(opts.Instances), pricing.InstanceCount)
+	c.in("hours", opts.Hours, pricing.HoursRange)
+	if changed("cpu-utilisation") {
+		c.in("cpu-utilisation", opts.CPUUtilisation, pricing.CPUUtilisationRange)
+	}
+	return c.err()
 }
 
 func pricingEstimateRun(_ context.Context, opts *PricingEstimateOptions) error {
@@ -178,11 +273,12 @@ func pricingEstimateRun(_ context.Context, opts *PricingEstimateOptions) error {
 			}
 		}
 		u := pricing.LambdaUsage{Requests: opts.Requests, MemoryMB: opts.MemoryMB, DurationMs: durMs, ColdStarts: opts.ColdStarts,
-			InitMs: float64(opts.InitDuration) / float64(time.Millisecond), InitBilled: !opts.LegacyInit, EphemeralMB: opts.EphemeralMB,
+			InitMs: float64(opts.InitDuration) / float64(time.Millisecond), InitBilled: !opts.LegacyInit || pricing.LegacyInitBilled(opts.RuntimeKind), EphemeralMB: opts.EphemeralMB,
 			FreeTier: opts.FreeTier, APIGateway: opts.APIGateway, PayloadBytes: opts.PayloadBytes}
 		if opts.ProvisionedConcurrency > 0 {
 			u.ProvisionedConcurrency, u.ProvisionedHours = opts.ProvisionedConcurrency, opts.ProvisionedHours
 			u.ProvisionedRequests = opts.ProvisionedRequests
+			u.ProvisionedDurationMs = float64(opts.ProvisionedDuration) / float64(time.Millisecond)
 		}
 		est, err = pricing.LambdaCost(e, apigw, u)
 		if err != nil {
@@ -224,9 +320,33 @@ func pricingEstimateRun(_ context.Context, opts *PricingEstimateOptions) error {
 		if err != nil {
 			return &FlagError{Err: err}
 		}
-		est, err = pricing.EC2Cost(e, opts.Instances, opts.Hours, 1)
+		est, err = pricingEC2Estimate(e, opts)
 		if err != nil {
 			return &FlagError{Err: err}
+		}
+	case pricing.PlatformLambdaManaged:
+		lmi, e, err := book.FindManaged(opts.Region, opts.Instance)
+		if err != nil {
+			return &FlagError{Err: fmt.Errorf("pricing estimate: %w", err)}
+		}
+		u := pricing.ManagedUsage{Instances: opts.Instances, Hours: opts.Hours, Requests: opts.Requests, MinInstances: opts.MinInstances}
+		if !opts.instancesSet {
+			// Unset: the capacity provider's minimum fleet.
+			u.Instances = max(opts.MinInstances, lmi.LambdaManaged.DefaultMinInstances)
+			if opts.MinInstances > 0 {
+				u.Instances = opts.MinInstances
+			}
+		}
+		if est, err = pricing.ManagedCost(lmi, e, u); err != nil {
+			return &FlagError{Err: fmt.Errorf("pricing estimate: %w", err)}
+		}
+	case pricing.PlatformSageMakerServerless:
+		e, err := book.Find(pricing.PlatformSageMakerServerless, opts.Region, "", "", "")
+		if err != nil {
+			return &FlagError{Err: err}
+		}
+		if est, err = pricing.SageMakerCost(e, pricing.SageMakerUsage{Requests: opts.Requests, MemoryMB: opts.MemoryMB, DurationMs: durMs, PayloadBytes: opts.PayloadBytes}); err != nil {
+			return &FlagError{Err: fmt.Errorf("pricing estimate: %w", err)}
 		}
 	}
 	if opts.JSON {
@@ -235,23 +355,47 @@ func pricingEstimateRun(_ context.Context, opts *PricingEstimateOptions) error {
 	return pricingWriteEstimate(opts.IO.Out, est, opts.Requests)
 }
 
+// pricingEC2Estimate prices --instances of --instance for --hours. A
+// burstable type is priced at --cpu-utilisation (its 24-hour average CPU);
+// without the flag it is priced at its baseline (no surplus credits), and a
+// note gives the cost at 100% CPU, so the estimate never assumes a load
+// nobody stated.
+func pricingEC2Estimate(e *pricing.Entry, opts *PricingEstimateOptions) (pricing.Estimate, error) {
+	util := opts.CPUUtilisation
+	if util >= 0 || !e.EC2.Burstable {
+		return pricing.EC2Cost(e, opts.Instances, opts.Hours, max(util, 0))
+	}
+	est, err := pricing.EC2Cost(e, opts.Instances, opts.Hours, 0)
+	if err != nil {
+		return est, err
+	}
+	full, err := pricing.EC2Cost(e, opts.Instances, opts.Hours, 1)
+	if err != nil {
+		return est, err
+	}
+	est.Notes = append(est.Notes, fmt.Sprintf("CPU utilisation not given (--cpu-utilisation): priced at or below the %s%% baseline, with no surplus credits; at 100%% CPU around the clock it would cost $%s",
+		e.EC2.BaselinePerVCPU.Mul(decimal.NewFromInt(100)), full.TotalUSD.StringFixed(2)))
+	return est, nil
+}
+
 func pricingWriteEstimate(w io.Writer, est pricing.Estimate, requests int64) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "ITEM\tQUANTITY\tUNIT\tRATE USD\tUSD\t")
+	fmt.Fprintln(tw, "ITEM\tQUANTITY\tUNIT\tRATE USD\tUSD\tENTRY\t")
 	for _, it := range est.Items {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", it.Name, it.Quantity.String(), it.Unit, it.RateUSD.String(), it.USD.StringFixed(6))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", it.Name, it.Quantity.String(), it.Unit, it.RateUSD.String(), it.USD.StringFixed(6), est.ItemEntry(it))
 	}
-	fmt.Fprintf(tw, "total\t\t\t\t%s\t\n", est.TotalUSD.StringFixed(6))
+	fmt.Fprintf(tw, "total\t\t\t\t%s\t\t\n", est.TotalUSD.StringFixed(6))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	fmt.Fprintf(w, "total: $%s\n", est.TotalUSD.StringFixed(2))
 	if requests > 0 && est.PriceBook.Platform != pricing.PlatformEC2 {
 		perM := est.TotalUSD.Div(decimal.NewFromInt(requests)).Mul(decimal.NewFromInt(1_000_000))
 		fmt.Fprintf(w, "per 1M requests: $%s\n", perM.StringFixed(4))
 	}
 	fmt.Fprintf(w, "prices: %s, effective %s, retrieved %s, %s\n", est.PriceBook.Source, est.PriceBook.EffectiveDate, est.PriceBook.Retrieved, est.PriceBook.Confidence)
 	for _, r := range est.Extra {
-		fmt.Fprintf(w, "prices: %s (%s), effective %s\n", r.Source, r.Platform, r.EffectiveDate)
+		fmt.Fprintf(w, "prices: %s (%s), effective %s, retrieved %s, %s\n", r.Source, r.Name(), r.EffectiveDate, r.Retrieved, r.Confidence)
 	}
 	for _, n := range est.Notes {
 		fmt.Fprintln(w, "note:", n)

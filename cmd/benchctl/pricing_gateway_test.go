@@ -40,7 +40,7 @@ func TestPricingGatewayFlags(t *testing.T) {
 				}
 			}},
 		{name: "estimate storage too small", args: []string{"estimate", "--memory", "1024", "--ephemeral-storage-mb", "256"}, wantErr: "between 512 and 10240 MB"},
-		{name: "estimate negative payload", args: []string{"estimate", "--memory", "1024", "--api-gateway", "--payload-bytes", "-1"}, wantErr: "--payload-bytes must be >= 0"},
+		{name: "estimate negative payload", args: []string{"estimate", "--memory", "1024", "--api-gateway", "--payload-bytes", "-1"}, wantErr: "--payload-bytes must be between 0 and 10485760 bytes, API Gateway's 10 MB payload limit (got -1)"},
 		{name: "breakeven gateway", args: []string{"breakeven", "--memory", "1024", "--duration", "50ms", "--api-gateway", "--capacity-rps", "40", "--ephemeral-storage-mb", "10240"},
 			check: func(t *testing.T, s *pricingSeamsGot) {
 				if o := s.breakeven; o == nil || !o.APIGateway || o.EphemeralMB != 10240 || o.MemoryMB != 1024 {

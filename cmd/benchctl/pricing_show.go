@@ -129,13 +129,30 @@ func pricingRateSummary(e *pricing.Entry) string {
 		c := e.CloudRun
 		return fmt.Sprintf("%s/vCPU-s, %s/GiB-s, %s/req, %d ms rounding", c.VCPUSecondUSD, c.GiBSecondUSD, c.RequestUSD, c.RoundingMs)
 	case e.Azure != nil:
-		return fmt.Sprintf("%s/GB-s, %s/execution", e.Azure.GBSecondUSD, e.Azure.ExecutionUSD)
+		s := fmt.Sprintf("%s/GB-s, %s/execution", e.Azure.GBSecondUSD, e.Azure.ExecutionUSD)
+		if e.Azure.MinDurationMs > 0 {
+			s += fmt.Sprintf(", at least %d ms in %d ms steps", e.Azure.MinDurationMs, max(e.Azure.RoundingMs, 1))
+		}
+		return s
 	case e.EC2 != nil:
 		s := fmt.Sprintf("%s/h (%d vCPU, %s GiB)", e.EC2.HourlyUSD, e.EC2.VCPU, e.EC2.MemoryGiB)
 		if e.EC2.Burstable {
 			s += " burstable"
 		}
+		if e.EC2.Accelerator != "" {
+			s += fmt.Sprintf(" %d× %s", e.EC2.AcceleratorCount, e.EC2.Accelerator)
+		}
 		return s
+	case e.LambdaManaged != nil:
+		m := e.LambdaManaged
+		return fmt.Sprintf("EC2 on-demand + %s%% fee, %s/req; min %d instances, max %d vCPU; families %s",
+			m.ManagementFee.Mul(decimal.NewFromInt(100)), m.RequestUSD, m.DefaultMinInstances, m.MaxVCPU, strings.Join(m.InstanceFamilies, ","))
+	case e.SageMaker != nil:
+		var ps []string
+		for _, t := range e.SageMaker.ComputeTiers {
+			ps = append(ps, fmt.Sprintf("%d MB %s/s", t.MemoryMB, t.SecondUSD))
+		}
+		return fmt.Sprintf("%s; data %s/GB", strings.Join(ps, ", "), e.SageMaker.DataGBUSD)
 	}
 	return ""
 }

@@ -198,8 +198,8 @@ func TestPricingShowRun(t *testing.T) {
 	if err := pricingShowRun(context.Background(), &PricingShowOptions{IO: streams, Platform: "ec2", Region: "eu-west-1"}); err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(out.String(), "\nec2 "); n != 17 {
-		t.Errorf("ec2 eu-west-1 rows = %d, want 17 (the 16 required types and t3.micro):\n%s", n, out)
+	if n := strings.Count(out.String(), "\nec2 "); n != 22 {
+		t.Errorf("ec2 eu-west-1 rows = %d, want 22 (the 16 required types, t3.micro, c8g.xlarge, m8g.large, r7g.large, g4dn.xlarge, g5.xlarge):\n%s", n, out)
 	}
 	streams, _ = pricingStreams()
 	var fe *FlagError
@@ -337,6 +337,138 @@ func TestPricingBreakevenRunDir(t *testing.T) {
 	for _, r := range rows {
 		if r.CapacityRPS != 60 || !strings.Contains(r.CapacityAssumption, "capacity search on ref") {
 			t.Errorf("row %s/%s: capacity %g %q", r.Serverless, r.Instance, r.CapacityRPS, r.CapacityAssumption)
+		}
+	}
+}
+
+// TestPricingEstimateBurstableUtilisation: an EC2 estimate of a burstable
+// type takes its CPU load from --cpu-utilisation (the 24-hour average);
+// without it the type is priced at its baseline, with a note giving the
+// 100% figure, instead of assuming 100% CPU (t3.micro: $7.59, not $73.29).
+func TestPricingEstimateBurstableUtilisation(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, util string
+		want       string
+		note       string
+	}{
+		// 730 h × $0.0104.
+		{"no flag: baseline", "", "7.592", "at 100% CPU around the clock it would cost $73.29"},
+		// 730 × (0.0104 + 2 vCPU × (1 − 0.1) × 0.05).
+		{"100%", "1", "73.292", ""},
+		// 730 × (0.0104 + 2 × (0.4 − 0.1) × 0.05).
+		{"40%", "0.4", "29.492", ""},
+		{"below the baseline", "0.05", "7.592", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args := []string{"pricing", "estimate", "--platform", "ec2", "--instance", "t3.micro", "--json"}
+			if tt.util != "" {
+				args = append(args, "--cpu-utilisation", tt.util)
+			}
+			var out, errOut bytes.Buffer
+			if code := Main(context.Background(), args, &IOStreams{In: strings.NewReader(""), Out: &out, Err: &errOut}); code != ExitOK {
+				t.Fatalf("exit %d: %s", code, errOut.String())
+			}
+			var got struct {
+				TotalUSD json.Number `json:"total_usd"`
+				Notes    []string    `json:"notes"`
+			}
+			if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			if string(got.TotalUSD) != tt.want {
+				t.Errorf("total = %s, want %s", got.TotalUSD, tt.want)
+			}
+			if tt.note != "" && !strings.Contains(strings.Join(got.Notes, "\n"), tt.note) {
+				t.Errorf("notes = %q, want %q", got.Notes, tt.note)
+			}
+		})
+	}
+}
+
+// TestPricingEstimatePublishedExamples reproduces published examples and
+// hand computations through the command line.
+func TestPricingEstimatePublishedExamples(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		// The seed paper: $0.20 + $1.67 per 1M at 1 GB and 100 ms.
+		{"seed paper", []string{"--memory", "1024", "--duration", "100ms"}, "1.86667"},
+		// Azure Flex Consumption bills at least 1,000 ms per execution:
+		// 1M × 1 s × 2 GB × $0.000026 + 1M × $0.0000004.
+		{"azure flex minimum", []string{"--platform", "azure-functions", "--plan", "flex", "--memory", "2048", "--duration", "50ms", "--requests", "1000000"}, "52.4"},
+		// AWS Lambda pricing page, Provisioned Concurrency example 1: $19.96.
+		{"AWS provisioned concurrency example 1", []string{"--memory", "1536", "--duration", "120ms", "--requests", "3000000", "--provisioned", "100",
+			"--provisioned-hours", "8", "--provisioned-requests", "500000", "--provisioned-duration", "100ms", "--free-tier"}, "19.962644"},
+		// Before 2025-08-01 a custom runtime's INIT was billed: 1,000 cold
+		// starts add ceil(100 + 250) − 100 = 250 ms each at 1 GB.
+		{"legacy INIT, custom runtime", []string{"--memory", "1024", "--duration", "100ms", "--cold-starts", "1000", "--init-duration", "250ms", "--legacy-init", "--runtime-kind", "custom"}, "1.870836675"},
+		{"legacy INIT, managed ZIP", []string{"--memory", "1024", "--duration", "100ms", "--cold-starts", "1000", "--init-duration", "250ms", "--legacy-init"}, "1.86667"},
+		{"INIT billed today whatever the kind", []string{"--memory", "1024", "--duration", "100ms", "--cold-starts", "1000", "--init-duration", "250ms"}, "1.870836675"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var out, errOut bytes.Buffer
+			args := append([]string{"pricing", "estimate", "--json"}, tt.args...)
+			if code := Main(context.Background(), args, &IOStreams{In: strings.NewReader(""), Out: &out, Err: &errOut}); code != ExitOK {
+				t.Fatalf("exit %d: %s", code, errOut.String())
+			}
+			var got struct {
+				TotalUSD json.Number `json:"total_usd"`
+			}
+			if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			if string(got.TotalUSD) != tt.want {
+				t.Errorf("total = %s, want %s", got.TotalUSD, tt.want)
+			}
+		})
+	}
+}
+
+// TestPricingEstimateLambdaManaged is the acceptance check:
+// `pricing estimate --platform lambda-managed --instance m7g.large
+// --instances 3 --requests 10000000` = 3 × $0.0816 × 730 × 1.15 + $2.00 =
+// $207.51, each line item naming its entry.
+func TestPricingEstimateLambdaManaged(t *testing.T) {
+	t.Parallel()
+	run := func(args ...string) (string, string, ExitCode) {
+		var out, errOut bytes.Buffer
+		code := Main(context.Background(), append([]string{"pricing", "estimate", "--platform", "lambda-managed"}, args...), &IOStreams{In: strings.NewReader(""), Out: &out, Err: &errOut})
+		return out.String(), errOut.String(), code
+	}
+	out, stderr, code := run("--instance", "m7g.large", "--instances", "3", "--requests", "10000000")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"total: $207.51",
+		"178.704000   ec2 us-east-1 arm64 m7g.large", "26.805600  lambda-managed us-east-1 arm64", "2.000000  lambda-managed us-east-1 arm64"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// --instances defaults to the capacity provider's minimum of 3.
+	if out, _, _ := run("--instance", "m7g.large", "--requests", "10000000"); !strings.Contains(out, "total: $207.51") {
+		t.Errorf("default instances:\n%s", out)
+	}
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--instance", "m7g.large", "--instances", "2"}, "below the capacity provider's minimum of 3"},
+		{[]string{"--instance", "g5.xlarge"}, "has an accelerator"},
+		{[]string{"--instance", "t3.medium"}, "burstable"},
+		{[]string{"--instance", "nope.large"}, "no price in the price book"},
+		{[]string{}, "--instance is required for lambda-managed"},
+	} {
+		if _, stderr, code := run(bad.args...); code != ExitBadInput || !strings.Contains(stderr, bad.want) {
+			t.Errorf("%v: exit %d, stderr %q, want 2 and %q", bad.args, code, stderr, bad.want)
 		}
 	}
 }

@@ -8,13 +8,11 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -22,6 +20,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/benchctl/benchctl/hostload"
 	"github.com/benchctl/benchctl/loadgen"
 	"github.com/benchctl/benchctl/pricing"
 	"github.com/benchctl/benchctl/results"
@@ -45,6 +44,8 @@ type RunOptions struct {
 	Quiet bool
 	// FailOnSLO makes a violated SLO exit with status 3.
 	FailOnSLO bool
+	// FailOnInterference makes a host_busy run exit with status 5.
+	FailOnInterference bool
 	// Args is the command line, recorded in run.json.
 	Args []string
 	// Prices is a price-book file overriding/extending the embedded one.
@@ -59,13 +60,23 @@ type RunOptions struct {
 	// NormalPriority keeps the local services the run starts at the
 	// default CPU priority (see runStartServices).
 	NormalPriority bool
+	// Engine and Workers run the phases distributed (override the
+	// scenario's distributed block); AllowPartial merges a run with gaps
+	// without failing it.
+	Engine       string
+	Workers      int
+	AllowPartial bool
+	// WorkerEnv is added to the local-lambda worker function's
+	// environment (a test seam).
+	WorkerEnv map[string]string
+	// onGo is called with T0 once a distributed run's go signal is
+	// written (a test seam).
+	onGo func(t0 time.Time)
 
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// IsTerminal reports whether w is a terminal (progress is only drawn on one).
 	IsTerminal func(w io.Writer) bool
-	// Exit ends the process on a second interrupt (os.Exit when nil).
-	Exit func(code int)
 }
 
 func newRunCmd(streams *IOStreams, runF func(*RunOptions) error) *cobra.Command {
@@ -90,9 +101,18 @@ Options:
   --dry-run       print each phase's schedule (requests, mean and peak rate); send nothing
   --quiet         no progress display (it is only drawn when stderr is a terminal)
   --fail-on-slo   exit 3 when an SLO is violated
+  --fail-on-interference
+                  exit 5 when the host was busy (host_busy: other processes,
+                  steal or memory pressure) during a recorded phase
   --prices FILE   price book overriding/extending the embedded one
   --max-spend USD refuse to start when the estimated spend on real cloud
                   endpoints exceeds USD (default 5, or pricing.max_spend_usd)
+  --engine E      run the phases from many load generators: local-lambda
+                  (this machine's local Lambda platform), lambda (AWS)
+  --workers N     number of generators of a distributed run (default 1, or
+                  distributed.workers)
+  --allow-partial merge a distributed run with gaps (failed workers) without
+                  failing it
   --normal-priority
                   run the local services at the default CPU priority (by
                   default reference servers run at nice 10 and function
@@ -102,8 +122,11 @@ Options:
 Output:
   DIR/scenario.yaml (the exact input), DIR/run.json, DIR/results.jsonl,
   DIR/summary.json; a table per target and phase on stdout. The first Ctrl-C
-  stops sending, waits for requests in flight, saves everything and exits 130;
-  a second Ctrl-C exits at once (results.jsonl stays readable).`,
+  stops sending, waits up to 10 s for requests in flight (those still in
+  flight then are recorded as error_class interrupted), saves results.jsonl,
+  run.json and summary.json, and exits 130 (benchctl report DIR renders the
+  report afterwards); a second Ctrl-C records what is in flight and exits at
+  once (results.jsonl stays readable).`,
 		Example: `  benchctl run scenarios/http-smoke.yaml
   benchctl run quickstart --dry-run
   benchctl run my.yaml --out runs/today --seed 7 --fail-on-slo`,
@@ -129,7 +152,11 @@ Output:
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the schedule summary and send nothing")
 	cmd.Flags().BoolVar(&opts.Quiet, "quiet", false, "no progress display")
 	cmd.Flags().BoolVar(&opts.NormalPriority, "normal-priority", false, "run the local services at the default CPU priority (not below the load generator)")
+	cmd.Flags().StringVar(&opts.Engine, "engine", "", "run distributed on this engine (local-lambda, lambda)")
+	cmd.Flags().IntVar(&opts.Workers, "workers", 0, "number of load generators of a distributed run")
+	cmd.Flags().BoolVar(&opts.AllowPartial, "allow-partial", false, "merge a distributed run with gaps without failing it")
 	cmd.Flags().BoolVar(&opts.FailOnSLO, "fail-on-slo", false, "exit 3 when an SLO is violated")
+	cmd.Flags().BoolVar(&opts.FailOnInterference, "fail-on-interference", false, "exit 5 when the host was busy during a recorded phase")
 	cmd.Flags().StringVar(&opts.Prices, "prices", "", "price-book file overriding/extending the embedded one")
 	cmd.Flags().Float64Var(&opts.MaxSpend, "max-spend", pricing.DefaultMaxSpendUSD, "refuse to start when the estimated spend on real cloud endpoints exceeds this many USD")
 	return cmd
@@ -182,6 +209,11 @@ type runState struct {
 	capacity []results.CapacityResult
 	// interrupted is set when a phase was cut short by Ctrl-C.
 	interrupted bool
+	// stage says what the run is doing, for the first interrupt's message
+	// (guarded by mu).
+	stage string
+	// host samples host interference (nil when it cannot be measured).
+	host *hostload.Sampler
 	// mu guards info while phases run.
 	mu sync.Mutex
 }
@@ -199,9 +231,9 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	book, err := pricing.LoadBookFor(s, opts.Prices)
+	book, err := pricingCheckScenario(s, opts.Prices)
 	if err != nil {
-		return &FlagError{Err: fmt.Errorf("price book: %w", err)}
+		return &FlagError{Err: err}
 	}
 	if opts.DryRun {
 		if err := runDryRun(opts, s); err != nil {
@@ -231,11 +263,22 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 	for _, n := range st.env.Notes {
 		fmt.Fprintln(opts.IO.Err, "benchctl: warning:", n)
 	}
+	// From here on the first Ctrl-C drains (stop sending, wait for the
+	// requests in flight, save) instead of ending the run within a second,
+	// and the services are stopped before benchctl exits.
+	release := drainOnInterrupt(ctx, st.interruptNote, st.abort)
+	defer release()
 	defer func() {
 		if cerr := st.env.close(); cerr != nil && err == nil {
 			err = fmt.Errorf("stop services: %w", cerr)
 		}
 	}()
+	if d, err := opts.distributedConfig(s); err != nil || d != nil {
+		if err != nil {
+			return err
+		}
+		return st.runDistributedSteps(ctx, d, self)
+	}
 	if err := st.buildTargets(); err != nil {
 		return err
 	}
@@ -243,23 +286,38 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 	if err := st.createRunDir(); err != nil {
 		return err
 	}
-	stopSignals := st.handleSecondInterrupt()
-	defer stopSignals()
+	st.startHostSampler(ctx)
+	st.setStage("stopping: waiting for the requests in flight, then saving what was recorded")
 	phaseErr := st.runPhases(ctx)
 	if phaseErr == nil && !st.interrupted {
 		phaseErr = st.runExperiments(ctx)
 	}
+	st.stopHostSampler()
+	st.setStage("saving results.jsonl, run.json and summary.json")
+	// Saving is part of the drain: it runs to its end after a Ctrl-C (a
+	// second one exits at once).
 	if err := st.finish(); err != nil {
 		return errors.Join(phaseErr, err)
 	}
-	st.renderReport(ctx)
-	if phaseErr != nil {
+	if ctx.Err() == nil {
+		st.setStage("stopping the report (benchctl report DIR renders it from what was saved)")
+		st.renderReport(ctx)
+	} else {
+		fmt.Fprintf(opts.IO.Err, "benchctl: interrupted: report not rendered; benchctl report %s renders it from what was saved\n", st.writer.Dir)
+	}
+	if phaseErr != nil && ctx.Err() == nil {
 		return phaseErr
 	}
 	st.printTable()
 	fmt.Fprintf(opts.IO.Out, "results: %s\n", st.writer.Dir)
 	if st.interrupted || ctx.Err() != nil {
 		return &InterruptedError{Dir: st.writer.Dir}
+	}
+	if w := hostWarning(st.summary); w != "" {
+		fmt.Fprintln(opts.IO.Out, "warning:", w)
+		if opts.FailOnInterference {
+			return &InterferenceError{Msg: w}
+		}
 	}
 	if v := results.SLOViolations(st.summary.Targets); opts.FailOnSLO && len(v) > 0 {
 		return &SLOError{Violations: v}
@@ -372,34 +430,34 @@ func (st *runState) createRunDir() error {
 	return nil
 }
 
-// handleSecondInterrupt exits at once on a second SIGINT/SIGTERM (the
-// first cancels the run's context in main), flushing what is buffered.
-func (st *runState) handleSecondInterrupt() (stop func()) {
-	exit := st.opts.Exit
-	if exit == nil {
-		exit = os.Exit
+// setStage records what the run is doing for interruptNote.
+func (st *runState) setStage(stage string) {
+	st.mu.Lock()
+	st.stage = stage
+	st.mu.Unlock()
+}
+
+// interruptNote says what the first Ctrl-C makes the run do now.
+func (st *runState) interruptNote() string {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.stage == "" {
+		return "stopping the services"
 	}
-	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() {
-		n := 0
-		for {
-			select {
-			case <-done:
-				return
-			case <-ch:
-				if n++; n >= 2 {
-					_ = st.writer.Flush()
-					fmt.Fprintln(st.opts.IO.Err, "\nbenchctl: second interrupt: exiting now; results.jsonl is readable up to its last complete line")
-					exit(int(ExitInterrupted))
-					return
-				}
-				fmt.Fprintln(st.opts.IO.Err, "\nbenchctl: interrupted: stopping, waiting for requests in flight (Ctrl-C again to exit at once)")
-			}
-		}
-	}()
-	return func() { signal.Stop(ch); close(done) }
+	return st.stage
+}
+
+// abort is the second Ctrl-C: the requests in flight are recorded as
+// interrupted and results.jsonl is flushed, so it stays complete and
+// readable when benchctl exits at once.
+func (st *runState) abort() {
+	if st.runner != nil {
+		st.runner.Abort()
+	}
+	if st.writer != nil {
+		_ = st.writer.Flush()
+		fmt.Fprintln(st.opts.IO.Err, "benchctl: results.jsonl holds every request sent (those in flight as error_class interrupted); benchctl summary DIR summarises it")
+	}
 }
 
 // runPhases runs the scenario's phases in order.
@@ -465,6 +523,7 @@ func (st *runState) runPhase(ctx context.Context, run loadgen.PhaseRun) (loadgen
 // phaseDone lists every phase and experiment step the runner ran in
 // run.json (Summarize takes durations and scheduled counts from there).
 func (st *runState) phaseDone(out loadgen.PhaseOutcome) {
+	out.Info.Host = st.hostLoad(out.Info)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.info.Phases = append(st.info.Phases, out.Info)
@@ -490,6 +549,7 @@ func (st *runState) copyPrices() error {
 // finish closes results.jsonl, rewrites run.json and writes summary.json,
 // assembled by the summary pipeline from the records it was fed as they
 // were written (exactly what `benchctl summary` computes from the file).
+// After a Ctrl-C it still runs to its end: saving is part of the drain.
 func (st *runState) finish() error {
 	if err := st.writer.CloseRecords(); err != nil {
 		return err
@@ -503,7 +563,7 @@ func (st *runState) finish() error {
 	if err := st.writer.WriteRunInfo(info); err != nil {
 		return err
 	}
-	run, err := st.recorder.Finish(st.writer.Dir, info, st.capacity, st.env.Notes)
+	run, err := st.recorder.Finish(context.Background(), st.writer.Dir, info, st.capacity, st.env.Notes)
 	if err != nil {
 		return err
 	}

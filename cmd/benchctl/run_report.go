@@ -9,10 +9,10 @@ import (
 	"github.com/benchctl/benchctl/report"
 )
 
-// renderReport writes the report into the run directory (also after
-// Ctrl-C, from what was recorded) and prints where it is with the verdict.
+// renderReport writes the report into the run directory and prints where
+// it is with the verdict; a Ctrl-C (ctx) stops it.
 func (st *runState) renderReport(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	m, err := report.FromRun(st.run, report.WithPricing(st.opts.Prices, false))
 	if err != nil {
@@ -24,7 +24,7 @@ func (st *runState) renderReport(ctx context.Context) {
 		fmt.Fprintln(st.opts.IO.Err, "benchctl: warning: report:", err)
 		return
 	}
-	written, err := report.WriteFormats(ctx, m, st.writer.Dir, names)
+	written, err := report.WriteFormats(ctx, m, st.dir, names)
 	if err != nil {
 		fmt.Fprintln(st.opts.IO.Err, "benchctl: warning: report:", err)
 	}
@@ -44,5 +44,8 @@ func (st *runState) renderReport(ctx context.Context) {
 			lead = fmt.Sprintf("for the cheapest function configuration meeting the SLO (%d other configurations in the report): ", n)
 		}
 		fmt.Fprintf(w, "\nverdict: %s%s\n", lead, strings.Join(texts, " "))
+		if hb := m.HostBusyText(); hb != "" {
+			fmt.Fprintf(w, "host busy: %s\n", hb)
+		}
 	}
 }

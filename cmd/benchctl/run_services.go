@@ -165,8 +165,10 @@ func startReferenceServer(ctx context.Context, self string, sv scenarios.Server,
 	args = append(args, sv.Args...)
 	cmd := exec.Command(self, args...)
 	cmd.Stderr = &prefixWriter{w: log, prefix: "[server " + sv.Name + "] "}
-	// The server dies with benchctl, even on SIGKILL.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	// The server dies with benchctl, even on SIGKILL, and runs in its own
+	// process group: a terminal's Ctrl-C goes to benchctl alone, which
+	// drains the requests in flight before it stops the server.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return "", nil, err

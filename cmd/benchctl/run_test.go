@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -229,10 +228,8 @@ func TestRunChild(t *testing.T) {
 	if args == "" {
 		t.Skip("helper process for TestRunKilledWithSIGKILL")
 	}
-	// As main does: the first SIGINT/SIGTERM cancels the context.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(int(Main(ctx, strings.Split(args, "\x1f"), &IOStreams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})))
+	// As main does: benchctl's signal rule.
+	os.Exit(int(mainWithSignals(strings.Split(args, "\x1f"), &IOStreams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})))
 }
 
 // startRunChild starts `benchctl run` on a 30 s phase (the server answers
@@ -357,7 +354,7 @@ func TestRunProgressOnlyOnTerminal(t *testing.T) {
 			scenario := runTestScenario(t, dir, srv.URL, `  - {name: p, targets: [echo], duration: 600ms, traffic: {model: constant, rate: 20}}`, "{p99_ms: 1000}")
 			var out, errb bytes.Buffer
 			opts := &RunOptions{IO: &IOStreams{Out: &out, Err: &errb}, Scenario: scenario, Out: filepath.Join(dir, "run"),
-				Quiet: tc.quiet, IsTerminal: func(io.Writer) bool { return tc.terminal }, Exit: func(int) { t.Error("exit called") }}
+				Quiet: tc.quiet, IsTerminal: func(io.Writer) bool { return tc.terminal }}
 			if err := runRun(context.Background(), opts); err != nil {
 				t.Fatal(err)
 			}

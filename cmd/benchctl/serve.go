@@ -186,6 +186,10 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 		srv.Close()
 		return fmt.Errorf("serve: write ready line: %w", err)
 	}
+	// Ctrl-C shuts down gracefully (a drain: requests in flight finish; a
+	// second Ctrl-C exits at once).
+	release := drainOnInterrupt(ctx, func() string { return "shutting down: requests in flight finish" }, nil)
+	defer release()
 	if err := srv.Serve(ctx, ln); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

@@ -77,6 +77,10 @@ func validateRun(ctx context.Context, opts *ValidateOptions) error {
 			return err
 		}
 		s, err := scenarios.Open(arg)
+		if err == nil {
+			// The pricing block against the price book it would use.
+			_, err = pricingCheckScenario(s, "")
+		}
 		if err != nil {
 			bad++
 			var ve *scenarios.ValidationError
