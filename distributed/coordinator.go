@@ -77,6 +77,8 @@ type CoordinatorOptions struct {
 	// Drain bounds the wait for the last requests after the timeline ends
 	// (loadgen.DefaultDrainTimeout + uploads when 0).
 	Drain time.Duration
+	// OnGo, when set, is called once the go signal is written.
+	OnGo func(GoSignal)
 }
 
 // Outcome is what Coordinate saw: the go signal, the engine's exits, and
@@ -184,6 +186,9 @@ func Coordinate(ctx context.Context, o CoordinatorOptions) (*Outcome, error) {
 		return nil, err
 	}
 	out.Go = g
+	if o.OnGo != nil {
+		o.OnGo(g)
+	}
 	fmt.Fprintf(log, "benchctl: %d workers go at %s\n", len(g.Admitted), g.T0.Format(time.RFC3339Nano))
 
 	// Later windows, each Handover before it starts; then wait.

@@ -232,6 +232,7 @@ func Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) {
 	// Gaps: missing seqs per owning worker.
 	gaps := make([][]results.WorkerGap, plan.Workers)
 	missing := make([]int64, plan.Workers)
+	unsent := make([]int64, plan.Workers)
 	for _, pp := range plan.Phases {
 		if !pp.Recorded {
 			continue
@@ -255,7 +256,19 @@ func Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) {
 		}
 	}
 
+	// A live worker that fell behind stops at the phase's end with hits
+	// unsent, as one generator does: those are not gaps.
+	for k := range plan.Workers {
+		if missing[k] == 0 || missing[k] > unsentBy(plan, res.Manifests, k) {
+			continue
+		}
+		res.Missing -= missing[k]
+		unsent[k], missing[k], gaps[k] = missing[k], 0, nil
+	}
 	res.Workers = workerSummaries(plan, res.Manifests, o.Exits, perWorker, missing, gaps)
+	for k := range res.Workers {
+		res.Workers[k].Unsent = unsent[k]
+	}
 	dups, err := o.Store.List(ctx, keyDuplicates)
 	if err != nil {
 		return nil, err
@@ -309,6 +322,29 @@ func Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) {
 		return res, fmt.Errorf("%w: %d requests missing (%s); see workers[].gaps in summary.json, or merge with --allow-partial", ErrGaps, res.Missing, strings.Join(who, ", "))
 	}
 	return res, nil
+}
+
+// unsentBy is what worker k's manifests say it scheduled and did not send
+// in recorded phases, or −1 when a window has no manifest or failed (then
+// its missing seqs are a gap).
+func unsentBy(plan *Plan, manifests map[Invocation]*results.WorkerManifest, k int) int64 {
+	recorded := map[string]bool{}
+	for _, pp := range plan.Phases {
+		recorded[pp.Name] = pp.Recorded
+	}
+	var n int64
+	for w := range plan.Windows {
+		m := manifests[Invocation{Index: k, Window: w}]
+		if m == nil || m.Status == results.WorkerFailed {
+			return -1
+		}
+		for _, p := range m.Phases {
+			if recorded[p.Phase] && !p.Interrupted {
+				n += p.Scheduled - p.Sent
+			}
+		}
+	}
+	return n
 }
 
 // workerSummaries builds workers[]: one entry per index over its windows.

@@ -376,10 +376,18 @@ wait:
 			out.Info.UntilRelWidth = &w
 		}
 	}
+	// The phase's start is the instant its schedule is anchored to (the
+	// earliest pacer's start), so intended − start is the schedule offset.
+	began := time.Time{}
 	for _, a := range attacks {
-		if b := a.pacer.Began(); !b.IsZero() && out.Info.Start.After(b) {
-			out.Info.Start = b.UTC()
+		if b := a.pacer.Began(); !b.IsZero() && (began.IsZero() || b.Before(began)) {
+			began = b
 		}
+	}
+	if !began.IsZero() {
+		out.Info.Start = began.UTC()
+	}
+	for _, a := range attacks {
 		out.Targets = append(out.Targets, TargetOutcome{
 			Target: a.target.Name(), Kind: a.target.Kind(),
 			Summary: a.agg.Summary(results.PhaseInfo{DurationS: ran.Seconds(), Scheduled: scheduled}, run.SLO),

@@ -194,6 +194,10 @@ func (a *Analysis) MonthlyCosts(monthlyRequests float64) []results.MonthlyCostRo
 		if f.CapacityLow > 0 {
 			row.MonthlyCostHigh = f.withCapacity(f.CapacityLow).Monthly(monthlyRequests, a.Profile).InexactFloat64()
 		}
+		if mv := f.maxVolume(a.Profile); mv > 0 && monthlyRequests > mv {
+			a.Notes = appendOnce(a.Notes, fmt.Sprintf("%s: %.4g requests/month needs more than the capacity provider's max of %d vCPU (it serves up to %.4g); its monthly cost is what the fleet would cost without that limit",
+				f.Name, monthlyRequests, f.Managed.MaxVCPU, mv))
+		}
 		rows = append(rows, row)
 	}
 	best := -1

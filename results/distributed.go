@@ -78,6 +78,10 @@ type WorkerSummary struct {
 	// them as seq ranges per target and phase.
 	Missing int64       `json:"missing,omitempty"`
 	Gaps    []WorkerGap `json:"gaps,omitempty"`
+	// Unsent counts scheduled requests a live worker never sent because
+	// it fell behind and stopped at the phase's end (as one generator
+	// does): not a gap; they count as late in dispatch_lag_ms.late_fraction.
+	Unsent int64 `json:"unsent,omitempty"`
 	// Error says why a worker failed.
 	Error string `json:"error,omitempty"`
 	// CPUSeconds and MaxRSSMB are the worker's own resource use.

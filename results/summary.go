@@ -27,6 +27,9 @@ type Summary struct {
 	HostInterference *HostInterference `json:"host_interference,omitempty"`
 	// Notes are human-readable caveats (estimates, missing log access, no cgroups).
 	Notes []string `json:"notes,omitempty"`
+	// Workers lists the load generators of a distributed run, one entry
+	// per worker index (then any duplicate instances).
+	Workers []WorkerSummary `json:"workers,omitempty"`
 }
 
 // ScenarioInfo identifies the scenario a run executed.
@@ -67,6 +70,8 @@ type RunInfo struct {
 	// Services are the services the run started itself (reference servers,
 	// local-platform functions): what model and weights they served.
 	Services []ServiceInfo `json:"services,omitempty"`
+	// Distributed describes a distributed run (engine, workers, T0, store).
+	Distributed *DistributedInfo `json:"distributed,omitempty"`
 	// Phases lists the phases (and experiment steps) in the order they ran,
 	// with what their schedules planned; Summarize uses it for offered_rps.
 	Phases []PhaseRunInfo `json:"phases,omitempty"`

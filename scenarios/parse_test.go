@@ -157,7 +157,7 @@ phases:
 colour: blue
 `,
 			want: []string{
-				"scenario.yaml:7:1: colour: unknown field (allowed: description, experiments, functions, host_busy, name, output, payloads, phases, pricing, seed, servers, slo, targets, version)",
+				"scenario.yaml:7:1: colour: unknown field (allowed: description, distributed, experiments, functions, host_busy, name, output, payloads, phases, pricing, seed, servers, slo, targets, version)",
 			},
 		},
 		{
@@ -1012,5 +1012,44 @@ experiments:
 	}
 	if c.StepDuration != DefaultCapacityStepDuration || c.Tolerance != DefaultCapacityTolerance || c.MinSamples != DefaultCapacityMinSamples {
 		t.Errorf("capacity defaults not applied: %+v", c)
+	}
+}
+
+func TestParseDistributed(t *testing.T) {
+	t.Parallel()
+	base := "version: 1\nname: d\ntargets:\n  - {name: a, kind: http, url: 'http://127.0.0.1:9/x'}\nphases:\n  - {name: p, targets: [a], duration: 1s, traffic: {model: constant, rate: 5}}\n"
+	tests := []struct {
+		name, block string
+		wantErr     []string
+	}{
+		{"local default", "distributed: {workers: 4}\n", nil},
+		{"lambda with regions", "distributed: {engine: lambda, workers: 4, store: 's3://b/p', regions: {us-east-1: 0.5, eu-west-1: 0.5}}\n", nil},
+		{"unknown engine", "distributed: {engine: fargate}\n", []string{"distributed.engine: must be one of local-lambda, lambda, kubernetes"}},
+		{"lambda needs a store", "distributed: {engine: lambda, workers: 2}\n", []string{"distributed.store: required for engine lambda"}},
+		{"bad store", "distributed: {store: 'http://x'}\n", []string{"distributed.store: must be s3://bucket"}},
+		{"too many workers", "distributed: {workers: 2000}\n", []string{"distributed.workers: must be between 1 and 1024"}},
+		{"regions need lambda", "distributed: {workers: 2, regions: {us-east-1: 1}}\n", []string{"distributed.regions: applies to engine lambda only"}},
+		{"more regions than workers", "distributed: {engine: lambda, store: 's3://b', workers: 1, regions: {us-east-1: 1, eu-west-1: 1}}\n", []string{"want at least one worker per region"}},
+		{"timeout beyond lambda", "distributed: {timeout: 20m}\n", []string{"distributed.timeout: must be between 3s and 15m"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Parse("scenario.yaml", []byte(base+tc.block))
+			if len(tc.wantErr) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("accepted; want %v", tc.wantErr)
+			}
+			for _, w := range tc.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
 	}
 }

@@ -24,6 +24,9 @@ type Scenario struct {
 	Experiments Experiments     `yaml:"experiments"`
 	Pricing     PricingSettings `yaml:"pricing"`
 	Output      Output          `yaml:"output"`
+	// Distributed runs the phases from many load generators (see
+	// docs/distributed.md); nil runs them from this process.
+	Distributed *Distributed `yaml:"distributed"`
 	// HostBusy sets the thresholds of the host_busy rule (nil: defaults).
 	HostBusy *HostBusy `yaml:"host_busy"`
 
@@ -347,4 +350,49 @@ func (m *MemorySweep) AllTargets() []string {
 		}
 	}
 	return out
+}
+
+// Distributed engines (Distributed.Engine).
+const (
+	EngineLocalLambda = "local-lambda"
+	EngineLambda      = "lambda"
+	EngineKubernetes  = "kubernetes"
+)
+
+// Engines lists the distributed engines.
+func Engines() []string { return []string{EngineLocalLambda, EngineLambda, EngineKubernetes} }
+
+// Distributed runs the same seeded scenario from Workers generators on an
+// engine and merges their records into one run directory (the distributed
+// block; `benchctl run --engine --workers` override it).
+type Distributed struct {
+	// Engine is local-lambda (default: the local platform on this machine),
+	// lambda or kubernetes.
+	Engine string `yaml:"engine"`
+	// Workers is the number of generators (1–1024).
+	Workers int `yaml:"workers"`
+	// Regions weights the workers' regions (lambda), e.g. {us-east-1: 0.5}.
+	Regions map[string]float64 `yaml:"regions"`
+	// Function is the worker function's name (lambda, local-lambda).
+	Function string `yaml:"function"`
+	// MemoryMB is the worker function's memory (lambda, local-lambda).
+	MemoryMB int `yaml:"memory_mb"`
+	// Timeout is the worker function's timeout (lambda, local-lambda; at
+	// most 15m): it sets the window length.
+	Timeout time.Duration `yaml:"timeout"`
+	// Window overrides the window length derived from Timeout.
+	Window time.Duration `yaml:"window"`
+	// Store is s3://bucket/prefix (lambda, kubernetes; local-lambda uses a
+	// loopback store), StoreRegion its region.
+	Store       string `yaml:"store"`
+	StoreRegion string `yaml:"store_region"`
+	// LeadTime, ReadyTimeout, LateBound and PhaseGap tune the start.
+	LeadTime     time.Duration `yaml:"lead_time"`
+	ReadyTimeout time.Duration `yaml:"ready_timeout"`
+	LateBound    time.Duration `yaml:"late_bound"`
+	PhaseGap     time.Duration `yaml:"phase_gap"`
+	// NTPServer is an SNTP server (host[:port]) for clock offsets.
+	NTPServer string `yaml:"ntp_server"`
+	// AllowPartial merges a run with gaps without failing it.
+	AllowPartial bool `yaml:"allow_partial"`
 }

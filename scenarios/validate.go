@@ -297,6 +297,7 @@ func (v *validator) validateScenario() {
 	v.validateExperiments(targets, phases)
 	v.validatePricing()
 	v.validateOutput()
+	v.validateDistributed()
 	v.validateConfidence()
 }
 
@@ -985,4 +986,74 @@ func phaseNames(ph []Phase) []string {
 		out[i] = p.Name
 	}
 	return out
+}
+
+func (v *validator) validateDistributed() {
+	d := v.s.Distributed
+	if d == nil {
+		return
+	}
+	const p = "distributed"
+	if v.has(p+".engine") && !v.enum(p+".engine", d.Engine, Engines()) {
+		return
+	}
+	engine := d.Engine
+	if engine == "" {
+		engine = EngineLocalLambda
+	}
+	if v.has(p+".workers") && (d.Workers < 1 || d.Workers > 1024) {
+		v.errf(p+".workers", "must be between 1 and 1024 (got %d)", d.Workers)
+	}
+	for r, w := range d.Regions {
+		if !awsRegion.MatchString(r) {
+			v.errKey(p+".regions."+r, "must be an AWS region like us-east-1")
+		}
+		if !(w > 0) {
+			v.errf(p+".regions."+r, "weight must be > 0 (got %s)", num(w))
+		}
+	}
+	if len(d.Regions) > 0 && engine != EngineLambda {
+		v.errf(p+".regions", "applies to engine lambda only (got engine %s)", engine)
+	}
+	if d.Workers > 0 && len(d.Regions) > d.Workers {
+		v.errf(p+".regions", "%d regions for %d workers: want at least one worker per region", len(d.Regions), d.Workers)
+	}
+	if v.has(p+".function") && !fnNameRe.MatchString(d.Function) {
+		v.errf(p+".function", "must be a Lambda function name (letters, digits, '-', '_', up to 64) (got %q)", d.Function)
+	}
+	if v.has(p+".memory_mb") && (d.MemoryMB < 128 || d.MemoryMB > 10240) {
+		v.errf(p+".memory_mb", "must be between 128 and 10240 (got %d)", d.MemoryMB)
+	}
+	if v.has(p+".timeout") && (d.Timeout < 3*time.Second || d.Timeout > 15*time.Minute) {
+		v.errf(p+".timeout", "must be between 3s and 15m (Lambda's limit) (got %s)", d.Timeout)
+	}
+	if v.has(p+".window") && (d.Window <= 0 || d.Window > 14*time.Minute) {
+		v.errf(p+".window", "must be > 0 and at most 14m (got %s)", d.Window)
+	}
+	if v.has(p + ".store") {
+		if u, err := url.Parse(d.Store); err != nil || u.Scheme != "s3" || u.Host == "" {
+			v.errf(p+".store", "must be s3://bucket[/prefix] (got %q)", d.Store)
+		}
+	} else if engine != EngineLocalLambda {
+		v.errf(p+".store", "required for engine %s (an S3 bucket the workers can reach: s3://bucket/prefix)", engine)
+	}
+	if v.has(p+".store_region") && !awsRegion.MatchString(d.StoreRegion) {
+		v.errf(p+".store_region", "must be an AWS region like us-east-1 (got %q)", d.StoreRegion)
+	}
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{{"lead_time", d.LeadTime}, {"ready_timeout", d.ReadyTimeout}, {"late_bound", d.LateBound}, {"phase_gap", d.PhaseGap}} {
+		v.positiveDur(p+"."+f.name, f.d)
+	}
+	if v.s.Experiments.MemorySweep != nil || v.s.Experiments.ColdStarts != nil || v.s.Experiments.Capacity != nil {
+		v.errf(p, "distributed runs send the phases only; experiments (memory_sweep, cold_starts, capacity) need one generator: remove them or the distributed block")
+	}
+	if engine != EngineLocalLambda {
+		for i, t := range v.s.Targets {
+			if t.Server != "" || t.Kind == KindLocalLambda {
+				v.errf(fmt.Sprintf("targets[%d]", i), "target %s is served by benchctl on this machine; engine %s's workers cannot reach it (use engine local-lambda)", t.Name, engine)
+			}
+		}
+	}
 }

@@ -47,6 +47,8 @@ func newRootCmd(streams *IOStreams) *cobra.Command {
 		newPricingCmd(streams, nil),
 		newReportCmd(streams, nil),
 		newCompareCmd(streams, nil),
+		newWorkerCmd(streams, nil),
+		newCollectCmd(streams, nil),
 	)
 	return root
 }

@@ -119,7 +119,7 @@ Options:
                           0-1; surplus credits are charged on the part above the baseline
                           (without it: priced at the baseline, and a note gives the 100% cost)
   --prices FILE           price-book file overriding the embedded one
-  --json                  print {"total_usd", "items": [{"name","quantity","unit","rate_usd","usd"}], "price_book": {...}}`,
+  --json                  print {"total_usd", "items": [{"name","quantity","unit","rate_usd","usd","entry"}], "price_book": {...}}`,
 		Example: `  # the seed paper's figure: $0.20 + $1.67 = $1.87 per 1M at 1 GB and 100 ms
   benchctl pricing estimate --memory 1024 --duration 100ms --requests 1000000
   benchctl pricing estimate --arch arm64 --memory 1536 --duration 42ms --requests 5000000 --json

@@ -59,6 +59,18 @@ type RunOptions struct {
 	// NormalPriority keeps the local services the run starts at the
 	// default CPU priority (see runStartServices).
 	NormalPriority bool
+	// Engine and Workers run the phases distributed (override the
+	// scenario's distributed block); AllowPartial merges a run with gaps
+	// without failing it.
+	Engine       string
+	Workers      int
+	AllowPartial bool
+	// WorkerEnv is added to the local-lambda worker function's
+	// environment (a test seam).
+	WorkerEnv map[string]string
+	// onGo is called with T0 once a distributed run's go signal is
+	// written (a test seam).
+	onGo func(t0 time.Time)
 
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
@@ -94,6 +106,12 @@ Options:
   --prices FILE   price book overriding/extending the embedded one
   --max-spend USD refuse to start when the estimated spend on real cloud
                   endpoints exceeds USD (default 5, or pricing.max_spend_usd)
+  --engine E      run the phases from many load generators: local-lambda
+                  (this machine's local Lambda platform), lambda (AWS)
+  --workers N     number of generators of a distributed run (default 1, or
+                  distributed.workers)
+  --allow-partial merge a distributed run with gaps (failed workers) without
+                  failing it
   --normal-priority
                   run the local services at the default CPU priority (by
                   default reference servers run at nice 10 and function
@@ -133,6 +151,9 @@ Output:
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the schedule summary and send nothing")
 	cmd.Flags().BoolVar(&opts.Quiet, "quiet", false, "no progress display")
 	cmd.Flags().BoolVar(&opts.NormalPriority, "normal-priority", false, "run the local services at the default CPU priority (not below the load generator)")
+	cmd.Flags().StringVar(&opts.Engine, "engine", "", "run distributed on this engine (local-lambda, lambda)")
+	cmd.Flags().IntVar(&opts.Workers, "workers", 0, "number of load generators of a distributed run")
+	cmd.Flags().BoolVar(&opts.AllowPartial, "allow-partial", false, "merge a distributed run with gaps without failing it")
 	cmd.Flags().BoolVar(&opts.FailOnSLO, "fail-on-slo", false, "exit 3 when an SLO is violated")
 	cmd.Flags().BoolVar(&opts.FailOnInterference, "fail-on-interference", false, "exit 5 when the host was busy during a recorded phase")
 	cmd.Flags().StringVar(&opts.Prices, "prices", "", "price-book file overriding/extending the embedded one")
@@ -247,6 +268,12 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 			err = fmt.Errorf("stop services: %w", cerr)
 		}
 	}()
+	if d, err := opts.distributedConfig(s); err != nil || d != nil {
+		if err != nil {
+			return err
+		}
+		return st.runDistributedSteps(ctx, d, self)
+	}
 	if err := st.buildTargets(); err != nil {
 		return err
 	}

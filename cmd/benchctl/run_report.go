@@ -18,7 +18,7 @@ func (st *runState) renderReport(ctx context.Context) {
 	if st.book != nil {
 		opts = append(opts, report.WithCurves(report.PricingCurves(st.book)))
 	}
-	m, err := report.Load(ctx, st.writer.Dir, opts...)
+	m, err := report.Load(ctx, st.dir, opts...)
 	if err != nil {
 		fmt.Fprintln(st.opts.IO.Err, "benchctl: warning: report:", err)
 		return
@@ -28,7 +28,7 @@ func (st *runState) renderReport(ctx context.Context) {
 		fmt.Fprintln(st.opts.IO.Err, "benchctl: warning: report:", err)
 		return
 	}
-	written, err := report.WriteFormats(ctx, m, st.writer.Dir, names)
+	written, err := report.WriteFormats(ctx, m, st.dir, names)
 	if err != nil {
 		fmt.Fprintln(st.opts.IO.Err, "benchctl: warning: report:", err)
 	}

@@ -1,0 +1,395 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"text/tabwriter"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/benchctl/benchctl/distributed"
+	"github.com/benchctl/benchctl/distributed/lambdaengine"
+	"github.com/benchctl/benchctl/distributed/s3local"
+	"github.com/benchctl/benchctl/locallambda"
+	"github.com/benchctl/benchctl/pricing"
+	"github.com/benchctl/benchctl/results"
+	"github.com/benchctl/benchctl/scenarios"
+)
+
+// Distributed defaults of benchctl run.
+const (
+	defaultWorkerFunction = "benchctl-worker"
+	defaultWorkerMemoryMB = 1769
+	// defaultLocalWorkerTimeout is the local platform worker's timeout.
+	defaultLocalWorkerTimeout = 5 * time.Minute
+	defaultLambdaTimeout      = 15 * time.Minute
+)
+
+// distributedConfig is the scenario's distributed block with the flags
+// applied (nil: a single-generator run).
+func (opts *RunOptions) distributedConfig(s *scenarios.Scenario) (*scenarios.Distributed, error) {
+	if s.Distributed == nil && opts.Engine == "" && opts.Workers == 0 {
+		return nil, nil
+	}
+	d := scenarios.Distributed{}
+	if s.Distributed != nil {
+		d = *s.Distributed
+	}
+	if opts.Engine != "" {
+		d.Engine = opts.Engine
+	}
+	if d.Engine == "" {
+		d.Engine = scenarios.EngineLocalLambda
+	}
+	switch d.Engine {
+	case scenarios.EngineLocalLambda, scenarios.EngineLambda:
+	case scenarios.EngineKubernetes:
+		return nil, &FlagError{Err: errors.New("run: --engine kubernetes is not available in this build yet (see docs/distributed.md); use local-lambda or lambda")}
+	default:
+		return nil, &FlagError{Err: fmt.Errorf("run: --engine %q isn't one of [%s %s]", d.Engine, scenarios.EngineLocalLambda, scenarios.EngineLambda)}
+	}
+	if opts.Workers != 0 {
+		d.Workers = opts.Workers
+	}
+	if d.Workers == 0 {
+		d.Workers = 1
+	}
+	if d.Workers < 1 || d.Workers > distributed.MaxWorkers {
+		return nil, &FlagError{Err: fmt.Errorf("run: --workers %d: want 1–%d", d.Workers, distributed.MaxWorkers)}
+	}
+	if d.Engine != scenarios.EngineLocalLambda && d.Store == "" {
+		return nil, &FlagError{Err: fmt.Errorf("run: engine %s needs distributed.store (s3://bucket/prefix) in the scenario", d.Engine)}
+	}
+	if e := s.Experiments; e.MemorySweep != nil || e.ColdStarts != nil || e.Capacity != nil {
+		return nil, &FlagError{Err: errors.New("run: distributed runs send the phases only; this scenario has experiments (memory_sweep, cold_starts, capacity), which need one generator")}
+	}
+	d.AllowPartial = d.AllowPartial || opts.AllowPartial
+	if d.Function == "" {
+		d.Function = defaultWorkerFunction
+	}
+	if d.MemoryMB == 0 {
+		d.MemoryMB = defaultWorkerMemoryMB
+	}
+	if d.Timeout == 0 {
+		d.Timeout = defaultLambdaTimeout
+		if d.Engine == scenarios.EngineLocalLambda {
+			d.Timeout = defaultLocalWorkerTimeout
+		}
+	}
+	return &d, nil
+}
+
+// runDistributedSteps is runRun's tail for a distributed run: run,
+// report, print, decide the exit.
+func (st *runState) runDistributedSteps(ctx context.Context, d *scenarios.Distributed, self string) error {
+	// runRun holds the interrupt drain: the first Ctrl-C cancels ctx
+	// (the coordinator writes the store's stop object and collects what
+	// the workers sent), the second exits at once.
+	err := st.runDistributed(ctx, d, self)
+	if st.summary == nil {
+		return err
+	}
+	st.renderReport(ctx)
+	st.printTable()
+	printWorkerTable(st.opts.IO.Out, st.summary.Workers)
+	fmt.Fprintf(st.opts.IO.Out, "results: %s\n", st.dir)
+	if err != nil {
+		return err
+	}
+	if st.interrupted || ctx.Err() != nil {
+		return &InterruptedError{Dir: st.dir}
+	}
+	if v := results.SLOViolations(st.summary.Targets); st.opts.FailOnSLO && len(v) > 0 {
+		return &SLOError{Violations: v}
+	}
+	return nil
+}
+
+// printWorkerTable prints one row per worker of a distributed run.
+func printWorkerTable(w io.Writer, workers []results.WorkerSummary) {
+	if len(workers) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "WORKER\tREGION\tSTATUS\tREQUESTS\tMISSING\tSTART LAG MS\tCLOCK OFFSET MS\tLAG P99 MS\tCOST USD")
+	for _, wk := range workers {
+		cost := "-"
+		if wk.GeneratorCostUSD != nil {
+			cost = fmt.Sprintf("%.6f", *wk.GeneratorCostUSD)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%.1f\t%.1f (%s)\t%.2f\t%s\n", wk.Index, wk.Region, wk.Status, wk.Requests, wk.Missing,
+			wk.StartLagMs, wk.ClockOffsetMs, wk.ClockMethod, wk.DispatchLagP99Ms, cost)
+	}
+	tw.Flush()
+}
+
+// runDistributed runs the scenario's phases on an engine: it starts the
+// store (loopback for local-lambda) and the engine, writes the plan,
+// coordinates the start, merges the workers' records into the run
+// directory and summarises it like any run, with workers[] added.
+func (st *runState) runDistributed(ctx context.Context, d *scenarios.Distributed, self string) error {
+	s, opts := st.scenario, st.opts
+	errOut := opts.IO.Err
+	cleanup := []func(context.Context) error{}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		for i := len(cleanup) - 1; i >= 0; i-- {
+			if err := cleanup[i](cctx); err != nil {
+				fmt.Fprintln(errOut, "benchctl: warning: cleanup:", err)
+			}
+		}
+	}()
+	var suffix [3]byte
+	_, _ = rand.Read(suffix[:])
+	runID := results.RunDirName(st.info.Start, s.Name) + "-" + hex.EncodeToString(suffix[:])
+	ref := distributed.StoreRef{URL: d.Store, Region: d.StoreRegion}
+	if d.Engine == scenarios.EngineLocalLambda {
+		srv, err := s3local.Start("127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		cleanup = append(cleanup, srv.Close)
+		ref = distributed.StoreRef{URL: "s3://benchctl/runs", Endpoint: srv.Endpoint()}
+	}
+	root, err := distributed.OpenStore(ctx, ref)
+	if err != nil {
+		return err
+	}
+	if d.Engine == scenarios.EngineLocalLambda {
+		if err := root.EnsureBucket(ctx); err != nil {
+			return err
+		}
+	}
+	store := root.Sub(runID)
+
+	regions, weights, err := distributed.RegionWorkers(d.Regions, d.Workers)
+	if err != nil {
+		return &FlagError{Err: err}
+	}
+	if regions == nil {
+		region := d.StoreRegion
+		if region == "" {
+			region = locallambda.DefaultRegion
+		}
+		for range d.Workers {
+			regions = append(regions, region)
+		}
+	}
+	lead := d.LeadTime
+	if lead <= 0 {
+		lead = distributed.DefaultLeadTime
+	}
+	eopts := lambdaengine.Options{Function: d.Function, Regions: regions, Store: store.Ref(), Timeout: d.Timeout, Window: d.Window, LeadTime: lead}
+	if d.Engine == scenarios.EngineLocalLambda {
+		endpoint, closePlatform, err := startWorkerPlatform(ctx, self, d, opts.WorkerEnv, st.dir)
+		if err != nil {
+			return err
+		}
+		cleanup = append(cleanup, closePlatform)
+		eopts.Endpoint = endpoint
+	}
+	eng, err := lambdaengine.New(ctx, eopts)
+	if err != nil {
+		return err
+	}
+	cleanup = append(cleanup, eng.Close)
+	window, handover := eng.Window()
+	if window <= 0 {
+		return &FlagError{Err: fmt.Errorf("run: distributed.timeout %v leaves no window after the lead time %v, the handover %v and the drain margin: raise timeout or lower lead_time", d.Timeout, lead, handover)}
+	}
+	files, err := scenarioFiles(s)
+	if err != nil {
+		return &FlagError{Err: err}
+	}
+	plan, err := distributed.NewPlan(s, distributed.PlanOptions{RunID: runID, Engine: d.Engine, Workers: d.Workers,
+		Weights: weights, Regions: regions, Store: store.Ref(), Env: st.env.Targets, Window: window,
+		LeadTime: d.LeadTime, ReadyTimeout: d.ReadyTimeout, LateBound: d.LateBound, PhaseGap: d.PhaseGap,
+		NTPServer: d.NTPServer, BenchctlVersion: st.info.BenchctlVersion, Seed: s.Seed, Files: files})
+	if err != nil {
+		return &FlagError{Err: err}
+	}
+	fmt.Fprintf(errOut, "benchctl: distributed run %s: %d workers on %s, %d window(s), store %s\n", runID, d.Workers, d.Engine, plan.Windows, store.URL())
+	copts := distributed.CoordinatorOptions{Store: store, Plan: plan, Engine: eng, Log: errOut, Handover: handover}
+	if opts.onGo != nil {
+		copts.OnGo = func(g distributed.GoSignal) { opts.onGo(g.T0) }
+	}
+	out, err := distributed.Coordinate(ctx, copts)
+	if err != nil {
+		return err
+	}
+	mctx := ctx
+	if out.Interrupted {
+		var cancel context.CancelFunc
+		mctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		defer cancel()
+	}
+	st.info.Seed, st.info.Command = s.Seed, opts.Args
+	st.info.CPUIsolation, st.info.ServiceCPUPriority = st.env.CPUIsolation, st.env.ServiceCPUPriority
+	st.info.Distributed = &results.DistributedInfo{Engine: d.Engine, Workers: d.Workers, T0: out.Go.T0, Store: store.URL(),
+		RunID: runID, Regions: d.Regions, Windows: plan.Windows, LeadTimeS: plan.LeadTime.Seconds(), LateBoundMs: float64(plan.LateBound) / 1e6}
+	if plan.Windows > 1 {
+		st.info.Distributed.WindowS = plan.Window.Seconds()
+	}
+	st.info.End = opts.Now().UTC()
+	st.info.Interrupted = out.Interrupted
+	st.interrupted = out.Interrupted
+	merged, mergeErr := distributed.Merge(mctx, distributed.MergeOptions{Store: store, Plan: plan, Go: out.Go, Dir: st.dir,
+		Info: st.info, AllowPartial: d.AllowPartial, Exits: out.Exits, Interrupted: out.Interrupted})
+	if merged == nil {
+		return mergeErr
+	}
+	st.info = merged.Info
+	if merged.Missing > 0 {
+		st.info.Distributed.Partial = true
+		_ = results.WriteJSONFile(filepath.Join(st.dir, results.RunInfoFile), st.info)
+	}
+	return st.finishDistributed(merged, out, plan, d, mergeErr)
+}
+
+// finishDistributed summarises the merged run directory and adds the
+// workers, their generator cost and the late phases.
+func (st *runState) finishDistributed(merged *distributed.MergeResult, out *distributed.Outcome, plan *distributed.Plan, d *scenarios.Distributed, mergeErr error) error {
+	sum, err := summarizeRunDir(st.dir, st.scenario, st.info)
+	if err != nil {
+		return errors.Join(mergeErr, err)
+	}
+	sum.Notes = append(sum.Notes, st.env.Notes...)
+	if err := completeSummary(st.dir, st.scenario, sum, st.book, nil); err != nil {
+		return errors.Join(mergeErr, err)
+	}
+	sum.Workers = merged.Workers
+	sum.Notes = append(sum.Notes, generatorCosts(st.book, sum.Workers, out.Exits, plan, d)...)
+	for _, m := range sortedManifests(merged.Manifests) {
+		for _, p := range m.Phases {
+			if p.Late {
+				sum.Notes = append(sum.Notes, fmt.Sprintf("phase %s: worker %d (window %d) started %.0f ms after its scheduled start (bound %.0f ms); its requests kept their intended times, so the lateness is in the dispatch lag, not hidden",
+					p.Phase, m.Index, m.Window, p.StartLagMs, float64(plan.LateBound)/1e6))
+			}
+		}
+	}
+	if merged.Missing > 0 {
+		sum.Notes = append(sum.Notes, fmt.Sprintf("distributed run with gaps: %d scheduled requests were never recorded (failed workers); see workers[].gaps", merged.Missing))
+	}
+	st.summary = sum
+	if err := results.WriteJSONFile(filepath.Join(st.dir, results.SummaryFile), sum); err != nil {
+		return errors.Join(mergeErr, err)
+	}
+	return mergeErr
+}
+
+func sortedManifests(m map[distributed.Invocation]*results.WorkerManifest) []*results.WorkerManifest {
+	var out []*results.WorkerManifest
+	for _, v := range m {
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Index != out[j].Index {
+			return out[i].Index < out[j].Index
+		}
+		return out[i].Window < out[j].Window
+	})
+	return out
+}
+
+// generatorCosts prices each worker's invocations from their REPORT
+// lines at the price book's Lambda rates (x86_64, the worker's region):
+// real for engine lambda, what the same invocations would cost on AWS
+// Lambda for local-lambda (said in a note).
+func generatorCosts(book *pricing.Book, workers []results.WorkerSummary, exits map[distributed.Invocation]distributed.Exit, plan *distributed.Plan, d *scenarios.Distributed) []string {
+	if book == nil {
+		return []string{"generator cost not computed: no price book"}
+	}
+	var notes []string
+	total := decimal.Zero
+	var source, date string
+	for i := range workers {
+		w := &workers[i]
+		if w.Status == results.WorkerDuplicate {
+			continue
+		}
+		cost := decimal.Zero
+		known := false
+		for win := range plan.Windows {
+			ex, ok := exits[distributed.Invocation{Index: w.Index, Window: win}]
+			if !ok || ex.BilledMs <= 0 {
+				continue
+			}
+			e, err := book.Find(pricing.PlatformLambda, w.Region, "x86_64", "", "")
+			if err != nil || e.Lambda == nil {
+				notes = append(notes, fmt.Sprintf("generator cost of worker %d not computed: %v", w.Index, err))
+				break
+			}
+			mem := ex.MemoryMB
+			if mem == 0 {
+				mem = d.MemoryMB
+			}
+			cost = cost.Add(pricing.LambdaRequestCost(e.Lambda, mem, decimal.NewFromFloat(ex.BilledMs)))
+			source, date, known = e.Source, e.EffectiveDate, true
+		}
+		if known {
+			f, _ := cost.Float64()
+			w.GeneratorCostUSD = &f
+			total = total.Add(cost)
+		}
+	}
+	if source != "" {
+		t, _ := total.Float64()
+		what := "what the workers' invocations cost"
+		if d.Engine == scenarios.EngineLocalLambda {
+			what = "what the same worker invocations would cost on AWS Lambda (they ran on the local platform: $0 spent)"
+		}
+		notes = append(notes, fmt.Sprintf("load generators: $%.6f, %s, x86_64 Lambda rates (%s, effective %s); priced separately from the system under test", t, what, source, date))
+	}
+	return notes
+}
+
+// startWorkerPlatform starts the local Lambda-compatible platform hosting
+// the worker function (this binary's `benchctl worker`).
+func startWorkerPlatform(ctx context.Context, self string, d *scenarios.Distributed, env map[string]string, dir string) (string, func(context.Context) error, error) {
+	fn := scenarios.Function{Name: d.Function, Command: []string{self, "worker"}, MemorySize: d.MemoryMB, Timeout: d.Timeout,
+		Environment: env}
+	p, err := locallambda.New([]scenarios.Function{fn}, locallambda.WithSelfExecutable(self), locallambda.WithLogger(io.Discard))
+	if err != nil {
+		return "", nil, fmt.Errorf("local platform for the workers: %w", err)
+	}
+	endpoint, err := p.Start(context.WithoutCancel(ctx), "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("local platform for the workers: %w", err)
+	}
+	_ = dir
+	return endpoint, p.Close, nil
+}
+
+// scenarioFiles reads the files the scenario names (payload corpus,
+// traces) for the plan.
+func scenarioFiles(s *scenarios.Scenario) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	add := func(name string) error {
+		if name == "" {
+			return nil
+		}
+		b, err := s.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		files[name] = b
+		return nil
+	}
+	if err := add(s.Payloads.File); err != nil {
+		return nil, err
+	}
+	for _, ph := range s.Phases {
+		if err := add(ph.Traffic.File); err != nil {
+			return nil, err
+		}
+	}
+	return files, nil
+}
