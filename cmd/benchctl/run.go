@@ -335,6 +335,9 @@ func runLoadScenario(opts *RunOptions) (*scenarios.Scenario, error) {
 		}
 		return nil, &FlagError{Err: fmt.Errorf("load scenario: %w", err)}
 	}
+	if err := checkScenario(s); err != nil {
+		return nil, &FlagError{Err: err}
+	}
 	if opts.SeedSet {
 		s.Seed = opts.Seed
 	}
