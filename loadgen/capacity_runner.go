@@ -3,20 +3,19 @@ package loadgen
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/benchctl/benchctl/capacity"
 	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
 )
 
 // ExperimentCapacity is the experiment name stamped on capacity-search records.
-const ExperimentCapacity = "capacity"
+const ExperimentCapacity = results.ExperimentCapacity
 
 // CapacityWarmupStep labels the capacity search's warm-up probe.
-const CapacityWarmupStep = "capacity_warmup"
+const CapacityWarmupStep = capacity.WarmupStep
 
 // CapacityStepLabel is the label of one capacity step: "capacity_rps=<rps>"
 // (results.CapacityStepLabel: the label is part of the record contract).
@@ -26,20 +25,8 @@ func CapacityStepLabel(rps float64) string { return results.CapacityStepLabel(rp
 func ParseCapacityStep(step string) (float64, bool) { return results.ParseCapacityStepLabel(step) }
 
 // CapacityConfigLabel describes a reference-server configuration for
-// CapacityResult.Config: "workers=2", "workers=2 max_batch=8 max_wait=5ms".
-func CapacityConfigLabel(s scenarios.Server) string {
-	var parts []string
-	if s.Workers > 0 {
-		parts = append(parts, "workers="+strconv.Itoa(s.Workers))
-	}
-	if s.MaxBatch > 0 {
-		parts = append(parts, "max_batch="+strconv.Itoa(s.MaxBatch))
-	}
-	if s.MaxWait > 0 {
-		parts = append(parts, "max_wait="+s.MaxWait.String())
-	}
-	return strings.Join(parts, " ")
-}
+// CapacityResult.Config (capacity.ConfigLabel).
+func CapacityConfigLabel(s scenarios.Server) string { return capacity.ConfigLabel(s) }
 
 // RunnerProber implements RateProber with Runner.RunPhase: each probe is a
 // phase of Poisson arrivals at the candidate rate against Target, recorded

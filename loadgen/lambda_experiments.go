@@ -57,8 +57,8 @@ func NewControlForTarget(ctx context.Context, t Target, opts ...ControlOption) (
 // env.RunPhase with labels, sending only to the target being swept, and
 // the target's configuration is restored before the next target starts
 // (also after an error or cancellation). Every target and phase is checked
-// before any traffic is sent. Summarise afterwards with
-// SummarizeServerlessExperiments.
+// before any traffic is sent. The summary pipeline (package summary)
+// builds the experiment sections from the records.
 func RunServerlessExperiments(ctx context.Context, env ServerlessEnv) error {
 	ex := env.Scenario.Experiments
 	if ms := ex.MemorySweep; ms != nil {
@@ -167,72 +167,6 @@ func findPhase(phases []scenarios.Phase, name string) (scenarios.Phase, bool) {
 		}
 	}
 	return scenarios.Phase{}, false
-}
-
-// CollectorOptionsFor returns the collector options for scenario s:
-// phases with record: false are skipped, and every step-model phase that
-// names a serverless target gets a concurrency scaling spec.
-func CollectorOptionsFor(s *scenarios.Scenario) CollectorOptions {
-	recorded := map[string]bool{}
-	kinds := map[string]string{}
-	for _, t := range s.Targets {
-		kinds[t.Name] = t.Kind
-	}
-	var o CollectorOptions
-	for _, p := range s.Phases {
-		recorded[p.Name] = p.Recorded()
-		for _, t := range p.Targets {
-			switch kinds[t] {
-			case scenarios.KindAWSLambda, scenarios.KindLocalLambda, scenarios.KindLambdaURL:
-				if spec, ok := ScalingSpecFromPhase(t, p); ok && p.Recorded() {
-					o.Scaling = append(o.Scaling, spec)
-				}
-			}
-		}
-	}
-	o.Recorded = func(phase string) bool {
-		r, ok := recorded[phase]
-		return !ok || r
-	}
-	return o
-}
-
-// SummarizeServerlessExperiments reads every record from dec and fills
-// sum.Experiments' memory_sweep (one row per swept target and memory size),
-// cold_starts and concurrency_scaling sections for scenario s. Each swept
-// target's flags use its own SLO, else the scenario's global SLO. Call it with a fresh Decoder over
-// results.jsonl after Summarize; sections without records stay empty.
-func SummarizeServerlessExperiments(dec results.Decoder, s *scenarios.Scenario, sum *results.Summary) error {
-	c := NewExperimentCollector(CollectorOptionsFor(s))
-	for {
-		var r results.Record
-		err := dec(&r)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("serverless experiments: read records: %w", err)
-		}
-		c.Add(&r)
-	}
-	var global *scenarios.SLO
-	if s.SLO != (scenarios.SLO{}) {
-		g := s.SLO
-		global = &g
-	}
-	own := map[string]*scenarios.SLO{}
-	for _, t := range s.Targets {
-		if t.SLO != nil {
-			own[t.Name] = t.SLO
-		}
-	}
-	c.ApplyBy(sum, func(target string) *scenarios.SLO {
-		if slo, ok := own[target]; ok {
-			return slo
-		}
-		return global
-	})
-	return nil
 }
 
 // DeferLambdaURLTargets wraps enc so that the records of every lambda-url

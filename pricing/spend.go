@@ -198,13 +198,7 @@ func EstimateRunSpendWith(book *Book, sc *scenarios.Scenario, prior *results.Sum
 	}
 	for _, j := range jobs {
 		est.RealCloud = true
-		mem := j.mem
-		if mem == 0 {
-			mem = opts.FunctionMemoryMB[j.t.Name]
-		}
-		if mem == 0 && j.t.Billing != nil {
-			mem = j.t.Billing.MemoryMB
-		}
+		mem := memoryMB(sc, j.t, j.mem, j.step, opts.FunctionMemoryMB)
 		durMs, source := priorDuration(prior, j.t.Name, mem, j.cold)
 		if mem == 0 && prior != nil {
 			mem = priorMemory(prior, j.t.Name)

@@ -187,23 +187,16 @@ func Compare(ctx context.Context, dirA, dirB string, opts ...Option) (*Compariso
 	if err != nil {
 		return nil, err
 	}
-	ma, err := load(ctx, dirA, cfg)
+	ua, ub := newUnitCollector(cfg.maxSamples), newUnitCollector(cfg.maxSamples)
+	ma, err := load(ctx, dirA, cfg, ua)
 	if err != nil {
 		return nil, fmt.Errorf("compare: %w", err)
 	}
-	mb, err := load(ctx, dirB, cfg)
+	mb, err := load(ctx, dirB, cfg, ub)
 	if err != nil {
 		return nil, fmt.Errorf("compare: %w", err)
 	}
-	ua, err := collectUnits(ctx, dirA, cfg.maxSamples)
-	if err != nil {
-		return nil, fmt.Errorf("compare: %w", err)
-	}
-	ub, err := collectUnits(ctx, dirB, cfg.maxSamples)
-	if err != nil {
-		return nil, fmt.Errorf("compare: %w", err)
-	}
-	c := compareModels(ma, mb, ua, ub, filepath.Base(filepath.Clean(dirA)), filepath.Base(filepath.Clean(dirB)))
+	c := compareModels(ma, mb, ua.units, ub.units, filepath.Base(filepath.Clean(dirA)), filepath.Base(filepath.Clean(dirB)))
 	c.ProvenanceA, c.ProvenanceB = provenanceOf(dirA, ma), provenanceOf(dirB, mb)
 	return c, nil
 }

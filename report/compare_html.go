@@ -159,7 +159,7 @@ func compareCDFChart(ma, mb *Model, c *Comparison) (*Chart, string) {
 		return nil, "Latency CDFs: skipped, the runs' records were not read."
 	}
 	for _, d := range c.Targets {
-		ta, tb := ma.data.byName[d.Target], mb.data.byName[d.Target]
+		ta, tb := ma.data.Target(d.Target), mb.data.Target(d.Target)
 		if ta == nil || tb == nil || ta.Latency.TotalCount() == 0 || tb.Latency.TotalCount() == 0 {
 			continue
 		}

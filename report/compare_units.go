@@ -2,15 +2,14 @@ package report
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"slices"
 	"strings"
 
 	"github.com/benchctl/benchctl/confidence"
 	"github.com/benchctl/benchctl/results"
+	"github.com/benchctl/benchctl/summary"
 )
 
 // Unit kinds (UnitDelta.Kind).
@@ -73,56 +72,92 @@ type unitKey struct{ target, phase, step, experiment string }
 
 // unitSamples is what compare keeps of one (target, phase, step) of a run:
 // request and error counts and the successful requests' latencies from the
-// intended send (decimated to maxSamples).
+// intended send, every stride-th one (the stride doubles, dropping every
+// other kept value, whenever max are kept).
 type unitSamples struct {
 	requests, errors int64
-	lat              decimator[float64]
+	lat              []float64
+	stride, seen     int64
 }
 
-// collectUnits streams a run's records once into per-unit samples.
-func collectUnits(ctx context.Context, dir string, maxSamples int) (map[unitKey]*unitSamples, error) {
-	run, err := results.OpenRun(dir)
-	if err != nil {
-		return nil, err
+func (u *unitSamples) add(v float64, max int) {
+	if u.stride == 0 {
+		u.stride = 1
 	}
-	defer run.Close()
-	out := map[unitKey]*unitSamples{}
-	var r results.Record
-	for n := 0; ; n++ {
-		if n%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("read records: %w", err)
+	if u.seen%u.stride == 0 {
+		u.lat = append(u.lat, v)
+		if len(u.lat) >= max {
+			n := 0
+			for i := 0; i < len(u.lat); i += 2 {
+				u.lat[n] = u.lat[i]
+				n++
 			}
+			u.lat = u.lat[:n]
+			u.stride *= 2
 		}
-		err := run.Records(&r)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read records of %s: %w", dir, err)
-		}
-		phase := r.Phase
-		if phase == "" {
-			phase = r.Attack
-		}
-		k := unitKey{r.Target, phase, r.Step, r.Experiment}
-		u := out[k]
-		if u == nil {
-			u = &unitSamples{lat: newDecimator[float64](maxSamples)}
-			out[k] = u
-		}
-		u.requests++
-		if failed(&r) {
-			u.errors++
+	}
+	u.seen++
+}
+
+// unitCollector keeps unitSamples per (target, phase, step) of a run: the
+// summary pipeline feeds it in its one pass over results.jsonl (Load's
+// Collectors), so compare reads each run once.
+type unitCollector struct {
+	max   int
+	units map[unitKey]*unitSamples
+}
+
+var _ summary.Merger = (*unitCollector)(nil)
+
+func newUnitCollector(max int) *unitCollector {
+	return &unitCollector{max: max, units: map[unitKey]*unitSamples{}}
+}
+
+// Add takes one record.
+func (c *unitCollector) Add(r *results.Record) {
+	phase := r.Phase
+	if phase == "" {
+		phase = r.Attack
+	}
+	k := unitKey{r.Target, phase, r.Step, r.Experiment}
+	u := c.units[k]
+	if u == nil {
+		u = &unitSamples{}
+		c.units[k] = u
+	}
+	u.requests++
+	if r.Error != "" || r.ErrorClass != "" || r.Code == 0 || r.Code >= 400 || r.FunctionError != "" {
+		u.errors++
+		return
+	}
+	lat := r.CorrectedLatency
+	if lat == 0 {
+		lat = r.Latency
+	}
+	u.add(float64(lat)/1e6, c.max)
+}
+
+// Apply does nothing: compare reads the units.
+func (c *unitCollector) Apply(context.Context, *results.Summary) error { return nil }
+
+// Fork returns an empty collector.
+func (c *unitCollector) Fork() summary.Merger { return newUnitCollector(c.max) }
+
+// Merge folds a fork that saw later records (their kept samples appended,
+// thinned again past max).
+func (c *unitCollector) Merge(later summary.Merger) {
+	for k, b := range later.(*unitCollector).units {
+		a := c.units[k]
+		if a == nil {
+			c.units[k] = b
 			continue
 		}
-		lat := r.CorrectedLatency
-		if lat == 0 {
-			lat = r.Latency
+		a.requests += b.requests
+		a.errors += b.errors
+		for _, v := range b.lat {
+			a.add(v, c.max)
 		}
-		u.lat.add(float64(lat) / 1e6)
 	}
-	return out, nil
 }
 
 // pooled merges the samples of several units.
@@ -133,7 +168,7 @@ func pooled(us []*unitSamples) (requests, errs int64, lat []float64) {
 		}
 		requests += u.requests
 		errs += u.errors
-		lat = append(lat, u.lat.items...)
+		lat = append(lat, u.lat...)
 	}
 	return requests, errs, lat
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/benchctl/benchctl/results"
+	"github.com/benchctl/benchctl/summary"
 )
 
 // unitRun describes a run for the like-with-like tests: per (phase, step,
@@ -71,16 +72,12 @@ func writeUnitRun(t *testing.T, dir string, seed uint64, r unitRun) {
 	if err := w.CloseRecords(); err != nil {
 		t.Fatal(err)
 	}
-	run, err := results.OpenRun(dir)
+	run, err := summary.Load(context.Background(), dir, summary.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts, err := results.Summarize(run.Records, results.SummarizeOptions{Phases: info.Phases})
-	run.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := &results.Summary{SchemaVersion: results.SchemaVersion, Scenario: results.ScenarioInfo{Name: "units", Seed: seed}, Run: info, Targets: ts}
+	sum := run.Summary
+	sum.Scenario = results.ScenarioInfo{Name: "units", Seed: seed}
 	if r.capacity != nil {
 		sum.Experiments.Capacity = []results.CapacityResult{*r.capacity}
 	}

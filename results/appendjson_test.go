@@ -195,3 +195,35 @@ func rapidRecord(t *rapid.T) *Record {
 	}
 	return r
 }
+
+// TestCanonicalIsWhatTheDecoderReads checks that Canonical(r) is the
+// record a Decoder reads back from r's line, for records with monotonic
+// clock readings, invalid UTF-8 and empty bodies.
+func TestCanonicalIsWhatTheDecoderReads(t *testing.T) {
+	t.Parallel()
+	rapid.Check(t, func(t *rapid.T) {
+		r := rapidRecord(t)
+		if rapid.Bool().Draw(t, "monotonic") {
+			now := time.Now()
+			r.Timestamp = now.Add(time.Duration(rapid.Int64Range(0, 1e9).Draw(t, "off")))
+			r.Intended = now
+		}
+		line, err := appendRecordJSON(nil, r)
+		if err != nil {
+			t.Skip("not encodable")
+		}
+		var want Record
+		if err := ParseRecord(line, &want); err != nil {
+			t.Fatal(err)
+		}
+		got := Canonical(r)
+		if !got.Timestamp.Equal(want.Timestamp) || !got.Intended.Equal(want.Intended) ||
+			got.Timestamp.Sub(got.Intended) != want.Timestamp.Sub(want.Intended) {
+			t.Fatalf("times: got %v/%v want %v/%v", got.Timestamp, got.Intended, want.Timestamp, want.Intended)
+		}
+		got.Timestamp, got.Intended, want.Timestamp, want.Intended = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("line %s\ngot  %+v\nwant %+v", line, got, want)
+		}
+	})
+}

@@ -97,37 +97,20 @@ type TrialSummary struct {
 	HostBusy bool `json:"host_busy,omitempty"`
 }
 
-// trialAgg accumulates one trial of one (target, phase, step): counts
-// and the latency distribution only (the pooled Aggregator has the rest).
-type trialAgg struct {
+// TrialStats accumulates one trial of one (target, phase, step): counts
+// and the latency from the intended send (the phase's Aggregator has the
+// rest). It merges exactly.
+type TrialStats struct {
 	requests, ok int64
-	latency      *dist
+	latency      *Dist
 }
 
-type trialKey struct {
-	aggKey
-	trial int
-}
+// NewTrialStats returns empty trial statistics.
+func NewTrialStats() *TrialStats { return &TrialStats{latency: NewDist()} }
 
-// trialCollector keeps a trialAgg per (target, phase, step, trial) of the
-// records that carry a trial.
-type trialCollector struct {
-	aggs map[trialKey]*trialAgg
-}
-
-func newTrialCollector() *trialCollector { return &trialCollector{aggs: map[trialKey]*trialAgg{}} }
-
-func (c *trialCollector) add(k aggKey, r *Record) {
-	if r.Trial <= 0 {
-		return
-	}
-	tk := trialKey{k, r.Trial}
-	a := c.aggs[tk]
-	if a == nil {
-		a = &trialAgg{latency: newDist()}
-		c.aggs[tk] = a
-	}
-	a.requests++
+// Add folds one record of the trial in.
+func (t *TrialStats) Add(r *Record) {
+	t.requests++
 	class := r.ErrorClass
 	if class == "" && r.Error != "" {
 		class = ErrorClassOther
@@ -136,32 +119,63 @@ func (c *trialCollector) add(k aggKey, r *Record) {
 		return
 	}
 	if class == "" {
-		a.ok++
+		t.ok++
 	}
 	lat := r.CorrectedLatency
 	if lat == 0 {
 		lat = r.Latency
 	}
-	a.latency.add(lat)
+	t.latency.Add(lat)
 }
 
-// attach fills s.Trials and s.LatencyCI for key k: with two or more
-// trials the intervals combine them (confidence.Trials over the per-trial
-// p50 and p99), otherwise they are the pooled distribution's order-
-// statistic intervals, which cover this run's sampling noise only.
-func (c *trialCollector) attach(s *PhaseSummary, k aggKey, pooled *dist, infos map[trialKey]PhaseInfo) {
-	var trials []int
-	for tk := range c.aggs {
-		if tk.aggKey == k {
-			trials = append(trials, tk.trial)
+// Merge folds o (later records of the same trial) into t.
+func (t *TrialStats) Merge(o *TrialStats) {
+	t.requests += o.requests
+	t.ok += o.ok
+	t.latency.Merge(o.latency)
+}
+
+// TrialKey identifies one trial of one phase of a target.
+type TrialKey struct {
+	Target, Phase, Step, Experiment string
+	Trial                           int
+}
+
+// TrialPhaseInfos sums run.json's entries per (target, phase, step,
+// trial) of a run with trials.
+func TrialPhaseInfos(phases []PhaseRunInfo) map[TrialKey]PhaseInfo {
+	out := map[TrialKey]PhaseInfo{}
+	for _, p := range phases {
+		if p.Trial <= 0 {
+			continue
+		}
+		for i, t := range p.Targets {
+			if slices.Contains(p.Targets[:i], t) {
+				continue
+			}
+			k := TrialKey{t, p.Name, p.Step, p.Experiment, p.Trial}
+			out[k] = out[k].Plus(PhaseInfo{DurationS: p.DurationS, Scheduled: p.Scheduled, Host: p.Host, Stopped: p.Stopped})
 		}
 	}
-	slices.Sort(trials)
+	return out
+}
+
+// AttachIntervals fills s.Trials and s.LatencyCI: with two or more trials
+// (trials, by trial number; infos, run.json's entries of each) the
+// intervals combine them (confidence.Trials over the per-trial p50 and
+// p99), otherwise they are the pooled latency distribution's order-
+// statistic intervals, which cover this run's sampling noise only.
+func AttachIntervals(s *PhaseSummary, pooled *Dist, trials map[int]*TrialStats, infos map[int]PhaseInfo) {
+	nums := make([]int, 0, len(trials))
+	for t := range trials {
+		nums = append(nums, t)
+	}
+	slices.Sort(nums)
 	var p50s, p99s []confidence.TrialEstimate
-	for _, t := range trials {
-		a := c.aggs[trialKey{k, t}]
+	for _, t := range nums {
+		a := trials[t]
 		d := a.latency.Distribution()
-		info := infos[trialKey{k, t}]
+		info := infos[t]
 		ts := TrialSummary{Trial: t, Requests: a.requests, OK: a.ok, DurationS: info.DurationS,
 			LatencyP50Ms: d.P50, LatencyP99Ms: d.P99, LatencyMeanMs: d.Mean, HostBusy: info.Host != nil && info.Host.Busy}
 		if a.requests > 0 {
@@ -187,28 +201,6 @@ func (c *trialCollector) attach(s *PhaseSummary, k aggKey, pooled *dist, infos m
 		P50: IntervalFrom(confidence.QuantileInterval(os, 0.50, confidence.DefaultLevel), s.LatencyMs.P50, ScopeRun),
 		P99: IntervalFrom(confidence.QuantileInterval(os, 0.99, confidence.DefaultLevel), s.LatencyMs.P99, ScopeRun),
 	}
-}
-
-// trialInfos sums run.json's entries per (target, phase, step, trial).
-func trialInfos(phases []PhaseRunInfo) map[trialKey]PhaseInfo {
-	out := map[trialKey]PhaseInfo{}
-	for _, p := range phases {
-		if p.Trial <= 0 {
-			continue
-		}
-		for i, t := range p.Targets {
-			if slices.Contains(p.Targets[:i], t) {
-				continue
-			}
-			k := trialKey{aggKey{t, p.Name, p.Step, p.Experiment}, p.Trial}
-			in := out[k]
-			in.Host = MergeHostLoads([]*HostLoad{in.Host, p.Host}, []float64{in.DurationS, p.DurationS})
-			in.DurationS += p.DurationS
-			in.Scheduled += p.Scheduled
-			out[k] = in
-		}
-	}
-	return out
 }
 
 // TrialsNote is the summary note of a run with one trial: its intervals

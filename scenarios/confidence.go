@@ -63,6 +63,7 @@ func (v *validator) validateUntil(p string, u Until) {
 	}
 	if v.required(p+".max_duration", "(the most the phase or step may run)") {
 		v.positiveDur(p+".max_duration", u.MaxDuration)
+		v.maxDur(p+".max_duration", u.MaxDuration, MaxPhaseDuration)
 	}
 	v.nonNegative(p+".min_requests", float64(u.MinRequests))
 }

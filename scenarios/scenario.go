@@ -399,3 +399,23 @@ type Distributed struct {
 	// AllowPartial merges a run with gaps without failing it.
 	AllowPartial bool `yaml:"allow_partial"`
 }
+
+// SLOFor returns the SLO a target's phases are judged against: the
+// target's own slo: when it has one, else the scenario's global slo: when
+// it sets anything, else nil. It is the one rule every summary, experiment
+// flag and price analysis uses.
+func (s *Scenario) SLOFor(target string) *SLO {
+	if s == nil {
+		return nil
+	}
+	for i := range s.Targets {
+		if s.Targets[i].Name == target && s.Targets[i].SLO != nil {
+			return s.Targets[i].SLO
+		}
+	}
+	if s.SLO != (SLO{}) {
+		g := s.SLO
+		return &g
+	}
+	return nil
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -84,21 +83,6 @@ func hostWarning(sum *results.Summary) string {
 	}
 	return fmt.Sprintf("host busy during %d of %d phases (%s%s): %s; figures derived from them are flagged host_busy",
 		len(hi.BusyPhases), hi.PhasesMeasured, strings.Join(phases, ", "), more, strings.Join(hi.Reasons, "; "))
-}
-
-// printUntil says, for every phase with an until: rule, whether it stopped
-// on its interval or ran to max_duration.
-func printUntil(w io.Writer, sum *results.Summary) {
-	for _, t := range sum.Targets {
-		for _, p := range t.Phases {
-			switch p.Stopped {
-			case results.StoppedCI:
-				fmt.Fprintf(w, "until: %s stopped early after %.1f s: its interval reached the asked width (%d requests)\n", results.PhaseLabel(t.Name, p), p.DurationS, p.Requests)
-			case results.StoppedMaxDuration:
-				fmt.Fprintf(w, "until: %s ran to max_duration (%.1f s) without its interval reaching the asked width (%d requests)\n", results.PhaseLabel(t.Name, p), p.DurationS, p.Requests)
-			}
-		}
-	}
 }
 
 // distributedConfidence refuses what a distributed run cannot do yet:

@@ -46,15 +46,20 @@ output: {formats: [json]}
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 
-	run, err := results.OpenRun(out)
+	rd, err := results.ReadRunDir(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer run.Close()
+	f, err := os.Open(filepath.Join(out, results.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dec := results.NewJSONDecoder(f)
 	perTrial := map[string]map[int]int{}
 	for {
 		var r results.Record
-		err := run.Records(&r)
+		err := dec(&r)
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -80,7 +85,7 @@ output: {formats: [json]}
 	// searches interleaved: both targets' trial-r steps before any of r+1.
 	var lastTrial int
 	var steady, warm int
-	for _, p := range run.Info.Phases {
+	for _, p := range rd.Info.Phases {
 		switch {
 		case p.Name == "warm":
 			warm++
