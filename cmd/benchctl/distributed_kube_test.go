@@ -48,20 +48,26 @@ func kubeStore(t *testing.T) string {
 
 // kubeEmulator plays the cluster: client-go's fake clientset, with a
 // controller running each index as this test binary's `benchctl worker`.
-func kubeEmulator(t *testing.T) (*fake.Clientset, *kubetest.Controller, *bytes.Buffer) {
+func kubeEmulator(t *testing.T) (*fake.Clientset, *kubetest.Controller, *syncWriter, string) {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := fake.NewClientset()
-	var log bytes.Buffer
-	ctl, err := kubetest.Start(c, kubetest.Options{Executable: exe, Env: []string{asBinaryEnv + "=1"}, Log: &syncWriter{w: &log}})
+	log := &syncWriter{w: &bytes.Buffer{}}
+	ctl, err := kubetest.Start(c, kubetest.Options{Executable: exe, Env: []string{asBinaryEnv + "=1"}, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(ctl.Stop)
-	return c, ctl, &log
+	srv := kubetest.NewServer(c)
+	t.Cleanup(srv.Close)
+	kubeconfig, err := srv.Kubeconfig(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, ctl, log, kubeconfig
 }
 
 // TestDistributedKubernetesEmulated runs the acceptance scenario on engine
@@ -74,14 +80,14 @@ func TestDistributedKubernetesEmulated(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer srv.Close()
 	endpoint := kubeStore(t)
-	c, _, log := kubeEmulator(t)
+	c, _, log, kubeconfig := kubeEmulator(t)
 	single, dist := t.TempDir(), t.TempDir()
 	if code, stdout, stderr := distRun(t, single, srv.URL, "2s", "", nil); code != ExitOK {
 		t.Fatalf("single run: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	block := "distributed: {engine: kubernetes, workers: 3, store: 's3://bench/runs', store_endpoint: '" + endpoint +
-		"', lead_time: 500ms, kubernetes: {image: 'benchctl:test', namespace: load}}\n"
-	code, stdout, stderr := distRun(t, dist, srv.URL, "2s", block, func(o *RunOptions) { o.kubeClient = c })
+		"', lead_time: 500ms, kubernetes: {image: 'benchctl:test', namespace: load, kubeconfig: '" + kubeconfig + "'}}\n"
+	code, stdout, stderr := distRun(t, dist, srv.URL, "2s", block, nil)
 	if code != ExitOK {
 		t.Fatalf("distributed run: exit %d\n%s\n%s\nworkers:\n%s", code, stdout, stderr, log)
 	}
@@ -124,12 +130,11 @@ func TestDistributedKubernetesKilledPod(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer srv.Close()
 	endpoint := kubeStore(t)
-	c, ctl, log := kubeEmulator(t)
+	c, ctl, log, kubeconfig := kubeEmulator(t)
 	dir := t.TempDir()
 	block := "distributed: {engine: kubernetes, workers: 3, store: 's3://bench/runs', store_endpoint: '" + endpoint +
-		"', lead_time: 500ms, kubernetes: {image: 'benchctl:test'}}\n"
+		"', lead_time: 500ms, kubernetes: {image: 'benchctl:test', kubeconfig: '" + kubeconfig + "'}}\n"
 	code, stdout, stderr := distRun(t, dir, srv.URL, "3s", block, func(o *RunOptions) {
-		o.kubeClient = c
 		o.onGo = func(t0 time.Time) {
 			go func() {
 				time.Sleep(time.Until(t0.Add(1800 * time.Millisecond))) // into the main phase
@@ -163,7 +168,7 @@ func TestDistributedKubernetesEmitManifest(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer srv.Close()
 	endpoint := kubeStore(t)
-	c, _, log := kubeEmulator(t)
+	c, _, log, _ := kubeEmulator(t)
 	dir := t.TempDir()
 	manifest := filepath.Join(dir, "job.yaml")
 	applied := make(chan error, 1)
@@ -190,6 +195,12 @@ func TestDistributedKubernetesEmitManifest(t *testing.T) {
 type syncWriter struct {
 	mu sync.Mutex
 	w  *bytes.Buffer
+}
+
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.String()
 }
 
 func (s *syncWriter) Write(p []byte) (int, error) {

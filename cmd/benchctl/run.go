@@ -20,7 +20,6 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
-	"github.com/benchctl/benchctl/distributed/kubeengine"
 	"github.com/benchctl/benchctl/hostload"
 	"github.com/benchctl/benchctl/loadgen"
 	"github.com/benchctl/benchctl/pricing"
@@ -73,9 +72,6 @@ type RunOptions struct {
 	// WorkerEnv is added to the local-lambda worker function's
 	// environment (a test seam).
 	WorkerEnv map[string]string
-	// kubeClient, when set, is engine kubernetes's cluster (a test seam:
-	// client-go's fake clientset).
-	kubeClient kubeengine.Client
 	// onGo is called with T0 once a distributed run's go signal is
 	// written (a test seam).
 	onGo func(t0 time.Time)

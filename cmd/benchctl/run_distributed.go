@@ -474,16 +474,12 @@ func (st *runState) kubeEngine(ctx context.Context, d *scenarios.Distributed, st
 		}
 		return em, func(ctx context.Context) error { return errors.Join(em.Close(ctx), closeW()) }, nil
 	}
-	c := st.opts.kubeClient
-	if c == nil {
-		kc, ns, err := kubeengine.Connect(k.Kubeconfig, k.Context)
-		if err != nil {
-			return nil, nil, err
-		}
-		c = kc
-		if o.Namespace == "" {
-			o.Namespace = ns
-		}
+	c, ns, err := kubeengine.Connect(k.Kubeconfig, k.Context)
+	if err != nil {
+		return nil, nil, err
+	}
+	if o.Namespace == "" {
+		o.Namespace = ns
 	}
 	if k.CopyCredentials {
 		creds, err := awsCredentialsEnv(ctx, d.StoreRegion)

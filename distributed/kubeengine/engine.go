@@ -24,19 +24,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
-	batchclient "k8s.io/client-go/kubernetes/typed/batch/v1"
-	coreclient "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/utils/ptr"
 
 	"github.com/benchctl/benchctl/distributed"
 )
-
-// Client is the part of a Kubernetes clientset the engine uses
-// (kubernetes.Interface and its fake implement it).
-type Client interface {
-	BatchV1() batchclient.BatchV1Interface
-	CoreV1() coreclient.CoreV1Interface
-}
 
 // relistInterval is how often the engine lists the run's pods and Job on
 // top of its watch (a watch can miss events across reconnects).
@@ -46,7 +37,7 @@ const relistInterval = 2 * time.Second
 // distributed.Engine (one window: Kubernetes bounds no pod's life).
 type Engine struct {
 	o    Options
-	c    Client
+	c    *Client
 	objs objects
 	log  io.Writer
 
@@ -63,7 +54,7 @@ var _ distributed.Engine = (*Engine)(nil)
 // New checks the options and prepares the run's objects; nothing is sent
 // to the cluster before Launch. log receives progress lines (nil:
 // discarded).
-func New(c Client, o Options, log io.Writer) (*Engine, error) {
+func New(c *Client, o Options, log io.Writer) (*Engine, error) {
 	if err := o.check(); err != nil {
 		return nil, err
 	}
@@ -100,42 +91,38 @@ func (e *Engine) Launch(ctx context.Context, invs []distributed.Invocation, exit
 	}
 	e.exits = exits
 	e.mu.Unlock()
-	ns := e.o.Namespace
-	core, batch := e.c.CoreV1(), e.c.BatchV1()
-	if _, err := core.ConfigMaps(ns).Create(ctx, e.objs.config, metav1.CreateOptions{}); err != nil {
+	ns, c := e.o.Namespace, e.c
+	if err := c.createConfigMap(ctx, e.objs.config); err != nil {
 		return fmt.Errorf("kubernetes engine: create configmap %s/%s: %w", ns, e.objs.config.Name, err)
 	}
 	e.track(func(ctx context.Context) error {
-		return ignoreNotFound(core.ConfigMaps(ns).Delete(ctx, e.objs.config.Name, metav1.DeleteOptions{}))
+		return ignoreNotFound(c.deleteCore(ctx, "configmaps", ns, e.objs.config.Name))
 	})
 	if s := e.objs.secret; s != nil {
-		if _, err := core.Secrets(ns).Create(ctx, s, metav1.CreateOptions{}); err != nil {
+		if err := c.createSecret(ctx, s); err != nil {
 			return fmt.Errorf("kubernetes engine: create secret %s/%s: %w", ns, s.Name, err)
 		}
-		e.track(func(ctx context.Context) error {
-			return ignoreNotFound(core.Secrets(ns).Delete(ctx, s.Name, metav1.DeleteOptions{}))
-		})
+		e.track(func(ctx context.Context) error { return ignoreNotFound(c.deleteCore(ctx, "secrets", ns, s.Name)) })
 	}
 	job := e.objs.job.DeepCopy()
 	job.Spec.Suspend = ptr.To(true)
-	got, err := batch.Jobs(ns).Create(ctx, job, metav1.CreateOptions{})
+	got, err := c.createJob(ctx, job)
 	if err != nil {
 		return fmt.Errorf("kubernetes engine: create job %s/%s: %w", ns, job.Name, err)
 	}
 	e.track(func(ctx context.Context) error {
-		err := batch.Jobs(ns).Delete(ctx, job.Name, metav1.DeleteOptions{PropagationPolicy: ptr.To(metav1.DeletePropagationBackground)})
-		if err := ignoreNotFound(err); err != nil {
+		if err := ignoreNotFound(c.deleteJob(ctx, ns, job.Name)); err != nil {
 			return err
 		}
 		// The garbage collector removes the pods in time; deleting them
 		// here makes sure no worker outlives the run.
-		list, err := core.Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: e.selector()})
+		list, err := c.listPods(ctx, ns, metav1.ListOptions{LabelSelector: e.selector()})
 		if err != nil {
 			return err
 		}
 		var errs []error
 		for _, p := range list.Items {
-			errs = append(errs, ignoreNotFound(core.Pods(ns).Delete(ctx, p.Name, metav1.DeleteOptions{})))
+			errs = append(errs, ignoreNotFound(c.deleteCore(ctx, "pods", ns, p.Name)))
 		}
 		return errors.Join(errs...)
 	})
@@ -144,7 +131,7 @@ func (e *Engine) Launch(ctx context.Context, invs []distributed.Invocation, exit
 		got.Spec.BackoffLimit = ptr.To(int32(0))
 	}
 	got.Spec.Suspend = ptr.To(false)
-	if _, err := batch.Jobs(ns).Update(ctx, got, metav1.UpdateOptions{}); err != nil {
+	if _, err := c.updateJob(ctx, got); err != nil {
 		return fmt.Errorf("kubernetes engine: start job %s/%s: %w", ns, job.Name, err)
 	}
 	fmt.Fprintf(e.log, "benchctl: kubernetes job %s/%s: %d indexed pods of %s\n", ns, job.Name, e.o.Workers, e.o.Image)
@@ -168,11 +155,11 @@ func (e *Engine) selector() string { return LabelRun + "=" + e.objs.job.Name }
 // watch reports each index's end from its pods (watched, and listed every
 // relistInterval) until every index has reported or ctx ends.
 func (e *Engine) watch(ctx context.Context) {
-	pods := e.c.CoreV1().Pods(e.o.Namespace)
+	ns := e.o.Namespace
 	opts := metav1.ListOptions{LabelSelector: e.selector()}
 	noted := map[string]bool{}
 	for ctx.Err() == nil && !e.allReported() {
-		list, err := pods.List(ctx, opts)
+		list, err := e.c.listPods(ctx, ns, opts)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -188,7 +175,7 @@ func (e *Engine) watch(ctx context.Context) {
 		if list != nil {
 			wopts.ResourceVersion = list.ResourceVersion
 		}
-		w, err := pods.Watch(ctx, wopts)
+		w, err := e.c.watchPods(ctx, ns, wopts)
 		if err != nil {
 			select {
 			case <-ctx.Done():
@@ -262,7 +249,7 @@ func (e *Engine) allReported() bool {
 // checkJob ends the indexes without a finished pod when the Job failed
 // (deadline, too many failed indexes) or was deleted.
 func (e *Engine) checkJob(ctx context.Context) {
-	job, err := e.c.BatchV1().Jobs(e.o.Namespace).Get(ctx, e.objs.job.Name, metav1.GetOptions{})
+	job, err := e.c.getJob(ctx, e.o.Namespace, e.objs.job.Name)
 	var why error
 	switch {
 	case apierrors.IsNotFound(err):

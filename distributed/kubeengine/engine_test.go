@@ -17,10 +17,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/rest"
 	k8stesting "k8s.io/client-go/testing"
 	"sigs.k8s.io/yaml"
 
 	"github.com/benchctl/benchctl/distributed"
+	"github.com/benchctl/benchctl/distributed/kubeengine/kubetest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -61,7 +63,13 @@ func waitExits(t *testing.T, exits <-chan distributed.Exit, n int) map[int]distr
 func launch(t *testing.T, c *fake.Clientset, o Options) (*Engine, chan distributed.Exit, *bytes.Buffer) {
 	t.Helper()
 	var log bytes.Buffer
-	e, err := New(c, o, &log)
+	srv := kubetest.NewServer(c)
+	t.Cleanup(srv.Close)
+	kc, err := NewClient(&rest.Config{Host: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(kc, o, &log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +365,7 @@ func TestOptionsChecked(t *testing.T) {
 	} {
 		o := testOptions(2)
 		mut(&o)
-		if _, err := New(fake.NewClientset(), o, nil); err == nil {
+		if _, err := New(nil, o, nil); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
