@@ -165,10 +165,14 @@ func TestCreateFunctionRefuses(t *testing.T) {
 		"managed runtime": func(in *lambda.CreateFunctionInput) { in.Runtime = types.RuntimePython312 },
 		"bad role":        func(in *lambda.CreateFunctionInput) { in.Role = aws.String("worker") },
 		"not a zip":       func(in *lambda.CreateFunctionInput) { in.Code.ZipFile = []byte("hello") },
-		"s3 code":         func(in *lambda.CreateFunctionInput) { in.Code = &types.FunctionCode{S3Bucket: aws.String("b"), S3Key: aws.String("k")} },
-		"memory":          func(in *lambda.CreateFunctionInput) { in.MemorySize = aws.Int32(64) },
-		"two archs":       func(in *lambda.CreateFunctionInput) { in.Architectures = []types.Architecture{"x86_64", "arm64"} },
-		"zip slip":        func(in *lambda.CreateFunctionInput) { in.Code.ZipFile = zipOf(t, map[string][]byte{"../evil": []byte("x")}) },
+		"s3 code": func(in *lambda.CreateFunctionInput) {
+			in.Code = &types.FunctionCode{S3Bucket: aws.String("b"), S3Key: aws.String("k")}
+		},
+		"memory":    func(in *lambda.CreateFunctionInput) { in.MemorySize = aws.Int32(64) },
+		"two archs": func(in *lambda.CreateFunctionInput) { in.Architectures = []types.Architecture{"x86_64", "arm64"} },
+		"zip slip": func(in *lambda.CreateFunctionInput) {
+			in.Code.ZipFile = zipOf(t, map[string][]byte{"../evil": []byte("x")})
+		},
 	} {
 		in := good()
 		mut(in)
