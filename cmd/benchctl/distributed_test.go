@@ -269,6 +269,9 @@ func TestDistributedKilledWorkerIsAGap(t *testing.T) {
 	for _, partial := range []bool{false, true} {
 		dir := t.TempDir()
 		killed := make(chan int, 1)
+		// Instances of the previous iteration may still be exiting: only
+		// this iteration's workers are candidates.
+		stale := workerPIDs(t, "killme")
 		go func() {
 			// Kill one worker once the main phase is under way.
 			deadline := time.Now().Add(60 * time.Second)
@@ -278,7 +281,12 @@ func TestDistributedKilledWorkerIsAGap(t *testing.T) {
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
-			pids := workerPIDs(t, "killme")
+			var pids []int
+			for _, pid := range workerPIDs(t, "killme") {
+				if !slices.Contains(stale, pid) {
+					pids = append(pids, pid)
+				}
+			}
 			if len(pids) == 0 {
 				killed <- 0
 				return

@@ -69,6 +69,10 @@ type RunOptions struct {
 	Engine       string
 	Workers      int
 	AllowPartial bool
+	// EmitManifest, for engine kubernetes, writes the worker Job as YAML
+	// to this file ("-": stdout) for the user to apply, instead of
+	// submitting it.
+	EmitManifest string
 	// WorkerEnv is added to the local-lambda worker function's
 	// environment (a test seam).
 	WorkerEnv map[string]string
@@ -114,11 +118,16 @@ Options:
   --max-spend USD refuse to start when the estimated spend on real cloud
                   endpoints exceeds USD (default 5, or pricing.max_spend_usd)
   --engine E      run the phases from many load generators: local-lambda
-                  (this machine's local Lambda platform), lambda (AWS)
+                  (this machine's local Lambda platform), lambda (AWS),
+                  kubernetes (an Indexed Job)
   --workers N     number of generators of a distributed run (default 1, or
                   distributed.workers)
   --allow-partial merge a distributed run with gaps (failed workers) without
                   failing it
+  --emit-manifest FILE
+                  engine kubernetes: write the worker Job and its ConfigMap
+                  as YAML to FILE (- for stdout) and wait for you to apply
+                  it, instead of submitting it
   --normal-priority
                   run the local services at the default CPU priority (by
                   default reference servers run at nice 10 and function
@@ -159,9 +168,10 @@ Output:
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the schedule summary and send nothing")
 	cmd.Flags().BoolVar(&opts.Quiet, "quiet", false, "no progress display")
 	cmd.Flags().BoolVar(&opts.NormalPriority, "normal-priority", false, "run the local services at the default CPU priority (not below the load generator)")
-	cmd.Flags().StringVar(&opts.Engine, "engine", "", "run distributed on this engine (local-lambda, lambda)")
+	cmd.Flags().StringVar(&opts.Engine, "engine", "", "run distributed on this engine (local-lambda, lambda, kubernetes)")
 	cmd.Flags().IntVar(&opts.Workers, "workers", 0, "number of load generators of a distributed run")
 	cmd.Flags().BoolVar(&opts.AllowPartial, "allow-partial", false, "merge a distributed run with gaps without failing it")
+	cmd.Flags().StringVar(&opts.EmitManifest, "emit-manifest", "", "engine kubernetes: write the worker Job as YAML to FILE (- for stdout) for kubectl/GitOps instead of submitting it")
 	cmd.Flags().BoolVar(&opts.FailOnSLO, "fail-on-slo", false, "exit 3 when an SLO is violated")
 	cmd.Flags().BoolVar(&opts.FailOnInterference, "fail-on-interference", false, "exit 5 when the host was busy during a recorded phase")
 	cmd.Flags().IntVar(&opts.Trials, "trials", 0, "run each recorded phase, sweep step and capacity search N times, interleaved")
