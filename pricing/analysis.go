@@ -165,10 +165,6 @@ const (
 // above it is billed.
 const IncludedEphemeralMB = scenarios.MinEphemeralStorageMB
 
-// bootstrapMaxN is the largest sample bootstrapped; above it the normal
-// approximation of the mean is used (indistinguishable at that size).
-const bootstrapMaxN = 5000
-
 // MonthlyCosts prices every serverless configuration and fleet for a month
 // of monthlyRequests shaped by the analysis profile, and flags the cheapest.
 func (a *Analysis) MonthlyCosts(monthlyRequests float64) []results.MonthlyCostRow {
@@ -201,8 +197,8 @@ func (a *Analysis) MonthlyCosts(monthlyRequests float64) []results.MonthlyCostRo
 			row.MonthlyCostHigh = f.withCapacity(f.CapacityLow).Monthly(monthlyRequests, a.Profile).InexactFloat64()
 		}
 		if mv := f.maxVolume(a.Profile); mv > 0 && monthlyRequests > mv {
-			a.Notes = appendOnce(a.Notes, fmt.Sprintf("%s: %.4g requests/month needs more than the capacity provider's max of %d vCPU (it serves up to %.4g); its monthly cost is what the fleet would cost without that limit",
-				f.Name, monthlyRequests, f.Managed.MaxVCPU, mv))
+			a.Notes = appendOnce(a.Notes, fmt.Sprintf("%s: %s requests/month needs more than the capacity provider's max of %d vCPU (it serves up to %s); its monthly cost is what the fleet would cost without that limit",
+				f.Name, volumeWords(monthlyRequests), f.Managed.MaxVCPU, volumeWords(mv)))
 		}
 		rows = append(rows, row)
 	}

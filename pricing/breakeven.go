@@ -86,8 +86,8 @@ func (a *Analysis) breakEvenRow(ctx context.Context, s *Serverless, f *Fleet, wi
 		row.Note = strings.TrimSpace(row.Note + "; search stopped after the fleet's first steps")
 	}
 	if mv := f.maxVolume(a.Profile); mv > 0 && mv < a.MaxMonthlyRequests {
-		row.Note = strings.TrimPrefix(row.Note+"; ", "; ") + fmt.Sprintf("the Lambda Managed Instances fleet reaches its capacity provider's max of %d vCPU (%d × %s) at %.4g requests/month (%.4g rps average); larger volumes are not searched",
-			f.Managed.MaxVCPU, f.Managed.MaxInstances, f.Instance, mv, AverageRPS(mv))
+		row.Note = strings.TrimPrefix(row.Note+"; ", "; ") + fmt.Sprintf("the Lambda Managed Instances fleet reaches its capacity provider's max of %d vCPU (%d × %s) at %s requests/month (%s rps average); larger volumes are not searched",
+			f.Managed.MaxVCPU, f.Managed.MaxInstances, f.Instance, volumeWords(mv), sigDigits(AverageRPS(mv), 4))
 	}
 	if s.CIHigh != 1 || s.CILow != 1 {
 		lo, _, err := a.search(ctx, s, f, a.Profile, s.CIHigh)

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/benchctl/benchctl/pricing"
 	"github.com/benchctl/benchctl/results"
 )
 
@@ -52,11 +51,7 @@ func TestDecisionPageRestsOn(t *testing.T) {
 func TestWriteTerminal(t *testing.T) {
 	t.Parallel()
 	runDir, _ := renderShaped(t, quickstartShape(), "md")
-	book, err := pricing.LoadBook("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := Load(context.Background(), runDir, WithCurves(PricingCurves(book)))
+	m, err := Load(context.Background(), runDir, WithPricing("", false))
 	if err != nil {
 		t.Fatal(err)
 	}

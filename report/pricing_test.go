@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/benchctl/benchctl/pricing"
 )
 
 // TestRenderWithPricing re-prices an unpriced synthetic run with the
@@ -16,10 +14,6 @@ import (
 // type, and the break-even chart draws the fleets' step lines.
 func TestRenderWithPricing(t *testing.T) {
 	t.Parallel()
-	book, err := pricing.LoadBook("")
-	if err != nil {
-		t.Fatal(err)
-	}
 	o := defaultSynth()
 	o.Priced = false
 	o.PerTarget = 100
@@ -28,7 +22,7 @@ func TestRenderWithPricing(t *testing.T) {
 	writeSyntheticRun(t, dir, o)
 	out := filepath.Join(base, "out")
 	if _, err := Render(context.Background(), dir, out, []string{"md", "svg"},
-		WithAnalysis(PricingAnalysis(book)), WithCurves(PricingCurves(book))); err != nil {
+		WithPricing("", true)); err != nil {
 		t.Fatal(err)
 	}
 	md, err := os.ReadFile(filepath.Join(out, "report.md"))

@@ -3,8 +3,6 @@ package report
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -12,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/benchctl/benchctl/pricing"
 	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
+	"github.com/benchctl/benchctl/summary"
 )
 
 // Runs shaped like the shipped scenarios' (quickstart, paper-fig3): their
@@ -261,9 +259,13 @@ func writeShapedRun(tb testing.TB, dir string, sh shape) {
 	}
 	serverMs := func() float64 { return 12 * math.Exp(0.7*rng.NormFloat64()) }
 	if sh.server != "" {
-		for _, rps := range []float64{10, 20, 40} {
-			add(sh.server, "capacity", fmt.Sprintf("capacity_rps=%g", rps), "capacity", 60, rps, 0, nil, serverMs)
+		// The capacity search's steps: every rate up to sh.capacity holds
+		// the SLO, the next one does not.
+		for _, rps := range []float64{10, 20, 40, sh.capacity} {
+			add(sh.server, "capacity", results.CapacityStepLabel(rps), results.ExperimentCapacity, 160, rps, 0, nil, serverMs)
 		}
+		add(sh.server, "capacity", results.CapacityStepLabel(sh.capacity*1.5), results.ExperimentCapacity, 160, sh.capacity*1.5, 0, nil,
+			func() float64 { return 450 + 100*rng.Float64() })
 	}
 	if sh.diurnal {
 		if sh.server != "" {
@@ -279,66 +281,25 @@ func writeShapedRun(tb testing.TB, dir string, sh shape) {
 		Cores: 2, Hostname: "testhost", Start: start, End: at, Seed: sc.Seed, CPUIsolation: "cgroup-v1",
 		ServiceCPUPriority: "lowered: servers nice 10; function instances cpu.shares 128 (cgroup-v1)", Services: sh.services,
 		Command: []string{"benchctl", "run", sh.name}}
-	opts := results.SummarizeOptions{Kinds: map[string]string{}, SLO: results.SLOSpec(sc.SLO)}
-	for _, t := range sc.Targets {
-		opts.Kinds[t.Name] = t.Kind
-		opts.TargetOrder = append(opts.TargetOrder, t.Name)
-	}
-	i := 0
-	targets, err := results.Summarize(func(r *results.Record) error {
-		if i == len(recs) {
-			return io.EOF
-		}
-		*r = recs[i]
-		i++
-		return nil
-	}, opts)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sum := results.Summary{SchemaVersion: results.SchemaVersion, Run: info, Targets: targets,
-		Scenario: results.ScenarioInfo{Name: sc.Name, Description: sc.Description, Seed: sc.Seed, File: "scenarios/" + sh.name + ".yaml"}}
-	sum.Notes = results.ServiceNotes(info.Services)
-	for _, t := range targets {
-		for _, p := range t.Phases {
-			mem, ok := results.ParseMemoryStep(p.Step)
-			if p.Experiment != results.ExperimentMemorySweep || !ok || p.DurationMs == nil || p.BilledDurationMs == nil {
-				continue
-			}
-			sum.Experiments.MemorySweep = append(sum.Experiments.MemorySweep, results.MemorySweepRow{Target: t.Name, MemoryMB: mem,
-				Requests: p.Requests, DurationMs: *p.DurationMs, BilledDurationMs: *p.BilledDurationMs, LatencyMs: p.LatencyMs,
-				ColdStarts: p.ColdStarts, GBSecondsPerRequest: p.GBSeconds / float64(p.Requests)})
-		}
-	}
-	if sh.server != "" {
-		sum.Experiments.Capacity = []results.CapacityResult{{Target: sh.server, SLOP99Ms: sc.SLO.P99Ms, CapacityRPS: sh.capacity,
-			CapacityRPSLow: sh.capacity * 0.9, CapacityRPSHi: sh.capacity * 1.15, Steps: []results.CapacityStep{
-				{OfferedRPS: sh.capacity, AchievedRPS: sh.capacity, Requests: 150, P50Ms: 14, P99Ms: 180, Passed: true}}}}
-	}
-	book, err := pricing.LoadBook("")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	i = 0
-	read := pricing.RecordReaderFunc(func(r *results.Record) error {
-		if i == len(recs) {
-			return io.EOF
-		}
-		*r = recs[i]
-		i++
-		return nil
-	})
-	if err := pricing.AnalyzeRun(book, read, &sum, sc); err != nil {
-		tb.Fatal(err)
-	}
-	sum.Decision.Flags = append(sum.Decision.Flags, sh.flags...)
 	if err := os.WriteFile(filepath.Join(dir, results.ScenarioFile), []byte(sh.scenario), 0o644); err != nil {
 		tb.Fatal(err)
 	}
-	for name, v := range map[string]any{results.RunInfoFile: info, results.SummaryFile: &sum} {
-		if err := results.WriteJSONFile(filepath.Join(dir, name), v); err != nil {
-			tb.Fatal(err)
-		}
+	if err := results.WriteJSONFile(filepath.Join(dir, results.RunInfoFile), info); err != nil {
+		tb.Fatal(err)
+	}
+	// Summarised and priced by the summary pipeline, as `benchctl summary`
+	// does for a run without summary.json (the embedded price book).
+	run, err := summary.Load(context.Background(), dir, summary.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sum := run.Summary
+	if sum.Decision == nil {
+		tb.Fatalf("shaped run %s: not priced (%v)", sh.name, run.PricingErr)
+	}
+	sum.Decision.Flags = append(sum.Decision.Flags, sh.flags...)
+	if err := results.WriteJSONFile(filepath.Join(dir, results.SummaryFile), sum); err != nil {
+		tb.Fatal(err)
 	}
 }
 
@@ -367,12 +328,8 @@ func renderShaped(t *testing.T, sh shape, formats ...string) (runDir, outDir str
 	base := t.TempDir()
 	runDir = filepath.Join(base, sh.name+"-run")
 	writeShapedRun(t, runDir, sh)
-	book, err := pricing.LoadBook("")
-	if err != nil {
-		t.Fatal(err)
-	}
 	outDir = filepath.Join(base, "out")
-	if _, err := Render(context.Background(), runDir, outDir, formats, WithCurves(PricingCurves(book))); err != nil {
+	if _, err := Render(context.Background(), runDir, outDir, formats, WithPricing("", false)); err != nil {
 		t.Fatalf("Render: %v", err)
 	}
 	return runDir, outDir

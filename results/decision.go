@@ -258,9 +258,9 @@ func MeasurementFlags(s *Summary) []Flag {
 }
 
 // hostBusy describes other load on the host during the run: which phases
-// (grouped like fellBehind's), how much (the busiest phase's foreign CPU
-// against the threshold, and any other reason: steal, memory pressure),
-// and that the figures derived from them are flagged host_busy.
+// (grouped like fellBehind's), why (one reason per kind: foreign CPU,
+// steal, memory pressure), and that the figures derived from them are
+// flagged host_busy.
 func hostBusy(hi *HostInterference, ts []TargetSummary) string {
 	if hi == nil || !hi.Busy {
 		return ""
@@ -269,20 +269,8 @@ func hostBusy(hi *HostInterference, ts []TargetSummary) string {
 	if where == "" {
 		where = strings.Join(hi.BusyPhases, ", ")
 	}
-	var why []string
-	cpu := false
-	for _, r := range hi.Reasons {
-		if strings.HasPrefix(r, "other processes used") {
-			cpu = true
-		} else if !slices.Contains(why, r) {
-			why = append(why, r)
-		}
-	}
-	if cpu {
-		why = append([]string{fmt.Sprintf("other processes used up to %.2f cores on average in a phase (threshold %.2f)", hi.MaxForeignCPUCores, hi.BusyThresholdCores)}, why...)
-	}
 	return fmt.Sprintf("other load on this host in %d of %d measured phases (%s): %s; the %d figures derived from them are flagged host_busy and may describe the host as much as the targets: rerun on a quiet host",
-		len(hi.BusyPhases), hi.PhasesMeasured, where, strings.Join(why, "; "), len(hi.BusyFigures))
+		len(hi.BusyPhases), hi.PhasesMeasured, where, strings.Join(hi.Reasons, "; "), len(hi.BusyFigures))
 }
 
 // sloFailures describes the plain phases that failed their SLO ("fn /
@@ -310,7 +298,19 @@ func fellBehind(ts []TargetSummary) string {
 	if where == "" {
 		return ""
 	}
-	return "the load generator fell behind its schedule in " + where + ": latencies there include dispatch lag"
+	var causes []string
+	for _, t := range ts {
+		for _, p := range t.Phases {
+			if c := StallCause(p); c != "" && !slices.Contains(causes, c) {
+				causes = append(causes, c)
+			}
+		}
+	}
+	s := "the load generator fell behind its schedule in " + where
+	if len(causes) > 0 {
+		s += " (stalled by " + strings.Join(causes, "; ") + ")"
+	}
+	return s + ": latencies there include dispatch lag"
 }
 
 // phaseGroups names the phases of ts for which flagged holds, a phase's
@@ -373,6 +373,19 @@ func syntheticWeights(ss []ServiceInfo) string {
 		parts = append(parts, p)
 	}
 	return strings.Join(parts, "; ") + " served synthetic weights: latency and memory are those of the real computation, the predictions are meaningless"
+}
+
+// RefreshFlags recomputes the decision's measurement flags from s (after
+// host_busy is marked on the priced figures, MarkHostBusy), keeping the
+// flags pricing added (recalled prices).
+func (d *Decision) RefreshFlags(s *Summary) {
+	var priced []Flag
+	for _, f := range d.Flags {
+		if f.Name == FlagRecalledPrices {
+			priced = append(priced, f)
+		}
+	}
+	d.Flags = append(MeasurementFlags(s), priced...)
 }
 
 // ServiceNotes are the summary notes the services a run started call for:
