@@ -18,9 +18,10 @@ import (
 // Runs shaped like the shipped scenarios' (quickstart, paper-fig3): their
 // scenario blocks, targets, memory sizes and phases, with synthetic records
 // whose durations scale with memory as the local platform's do, summarised
-// by the results package and priced by the real pricing package with the
-// embedded price book, so the report renders exactly the rows, notes and
-// break-even outcomes a real run of that shape gets.
+// and priced by the summary pipeline (phases, experiments, capacity, run
+// cost, decision) with the embedded price book, as `benchctl summary` does
+// for a run without summary.json, so the report renders exactly the rows,
+// notes and break-even outcomes a real run of that shape gets.
 
 // shapedFunc is one function target of a shaped run.
 type shapedFunc struct {
