@@ -196,6 +196,10 @@ func (a *Aggregator) Merge(b *Aggregator) {
 	a.gbSeconds += b.gbSeconds
 }
 
+// Span returns the earliest and latest intended send times of the
+// aggregated records (zero when none had one).
+func (a *Aggregator) Span() (first, last time.Time) { return a.firstIntended, a.lastIntended }
+
 // Dist returns the accumulator of one metric (the Metric constants), nil
 // when the phase recorded none (the serverless metrics of an http target).
 func (a *Aggregator) Dist(metric string) *Dist {

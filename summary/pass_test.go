@@ -46,7 +46,7 @@ pricing:
 // passRecords writes n-ish records of every kind the collectors read
 // (errors, cold starts, throttles without memory, experiment steps) in
 // completion order, and returns the encoded file.
-func passRecords(t testing.TB, seed uint64, steady int) []byte {
+func passRecords(t testing.TB, seed uint64, steady int, sweep ...int) []byte {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 1))
 	var buf bytes.Buffer
@@ -83,8 +83,12 @@ func passRecords(t testing.TB, seed uint64, steady int) []byte {
 		}
 	}
 	at := t0
+	sweepN := 300
+	if len(sweep) > 0 {
+		sweepN = sweep[0]
+	}
 	for _, mem := range []int{512, 1024} {
-		for i := range 300 {
+		for i := range sweepN {
 			emit("fn", "sweep", results.MemoryStep(mem), results.ExperimentMemorySweep, i, at.Add(time.Duration(i)*40*time.Millisecond), 30*1024/float64(mem)*math.Exp(0.3*rng.NormFloat64()), mem, i == 0, "")
 		}
 		at = at.Add(15 * time.Second)

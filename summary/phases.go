@@ -138,31 +138,36 @@ func (p *Phases) Targets() []results.TargetSummary {
 	return out
 }
 
-// PhaseHistogram is one phase's accumulator of one metric, with the
-// labels of its histograms.hlog tag.
-type PhaseHistogram struct {
-	Target, Phase, Step, Metric string
-	Dist                        *results.Dist
-}
-
-// Histograms lists every recorded distribution of every phase, in summary
-// order (targets, phases, then results.Metrics order).
-func (p *Phases) Histograms() []PhaseHistogram {
-	var out []PhaseHistogram
+// Histograms returns histograms.hlog's content: every recorded
+// distribution of every phase (results.Dist.Histogram), tagged
+// Tag(target, phase, step, metric), in summary order (targets, phases,
+// results.Metrics order), each spanning its phase's intended send times.
+// The histograms are copies.
+func (p *Phases) Histograms() *Histograms {
+	hs := NewHistograms()
 	for _, t := range p.targetOrder() {
 		for _, k := range p.keys {
 			if k.target != t {
 				continue
 			}
 			a := p.aggs[k]
+			first, last := a.Span()
 			for _, m := range results.Metrics() {
-				if d := a.Dist(m); d != nil && d.Count() > 0 {
-					out = append(out, PhaseHistogram{Target: k.target, Phase: k.phase, Step: k.step, Metric: m, Dist: d})
+				d := a.Dist(m)
+				if d == nil || d.Count() == 0 {
+					continue
 				}
+				h := d.Histogram().Clone()
+				if !first.IsZero() {
+					h.SetStartTimeMs(first.UnixMilli())
+					h.SetEndTimeMs(last.UnixMilli())
+				}
+				// The histograms share the summary's range: no value drops.
+				_ = hs.Add(Tag(k.target, k.phase, k.step, m), h)
 			}
 		}
 	}
-	return out
+	return hs
 }
 
 // phaseInfoSet holds the run.json phase entries summed per (phase, step,

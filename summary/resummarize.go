@@ -52,6 +52,9 @@ func Resummarize(ctx context.Context, o ResummarizeOptions) error {
 		if err := results.WriteJSONFile(filepath.Join(o.Dir, results.SummaryFile), sum); err != nil {
 			return err
 		}
+		if err := WriteHistograms(o.Dir, run.Phases.Histograms()); err != nil {
+			return err
+		}
 	}
 	if o.JSON {
 		enc := json.NewEncoder(o.Out)

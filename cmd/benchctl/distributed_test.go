@@ -21,6 +21,7 @@ import (
 
 	"github.com/benchctl/benchctl/distributed"
 	"github.com/benchctl/benchctl/results"
+	"github.com/benchctl/benchctl/summary"
 )
 
 const distScenario = `version: 1
@@ -161,10 +162,11 @@ func TestDistributedLocalLambdaMatchesSingleGenerator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromRecords := distributed.NewHistograms()
+	phases := summary.NewPhases(summary.PhasesOptions{})
 	for i := range recFour {
-		fromRecords.Add(&recFour[i])
+		phases.Add(&recFour[i])
 	}
+	fromRecords := phases.Histograms()
 	if ok, why := merged.Equal(fromRecords); !ok {
 		t.Errorf("histograms.hlog differs from the merged records' histograms: %s", why)
 	}

@@ -546,8 +546,8 @@ func (st *runState) copyPrices() error {
 	return st.writer.WriteFile(results.PricesFile, raw)
 }
 
-// finish closes results.jsonl, rewrites run.json and writes summary.json,
-// assembled by the summary pipeline from the records it was fed as they
+// finish closes results.jsonl, rewrites run.json and writes summary.json
+// and histograms.hlog, assembled by the summary pipeline from the records it was fed as they
 // were written (exactly what `benchctl summary` computes from the file).
 // After a Ctrl-C it still runs to its end: saving is part of the drain.
 func (st *runState) finish() error {
@@ -573,7 +573,10 @@ func (st *runState) finish() error {
 		}
 	}
 	st.run, st.summary = run, run.Summary
-	return st.writer.WriteSummary(run.Summary)
+	if err := st.writer.WriteSummary(run.Summary); err != nil {
+		return err
+	}
+	return summary.WriteHistograms(st.writer.Dir, run.Phases.Histograms())
 }
 
 func (st *runState) printTable() { _ = summary.WriteTable(st.opts.IO.Out, st.summary) }
