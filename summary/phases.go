@@ -48,6 +48,14 @@ type Phases struct {
 	opts PhasesOptions
 	aggs map[phaseKey]*results.Aggregator
 	keys []phaseKey
+	// recent caches the last few keys' aggregators: records come in runs
+	// of a few phases.
+	recent [4]recentPhase
+}
+
+type recentPhase struct {
+	k phaseKey
+	a *results.Aggregator
 }
 
 var _ Merger = (*Phases)(nil)
@@ -63,6 +71,12 @@ func (p *Phases) Add(r *results.Record) {
 	if phase == "" {
 		phase = r.Attack
 	}
+	for _, c := range p.recent {
+		if c.a != nil && c.k.target == r.Target && c.k.phase == phase && c.k.step == r.Step && c.k.experiment == r.Experiment {
+			c.a.Add(r)
+			return
+		}
+	}
 	k := phaseKey{r.Target, phase, r.Step, r.Experiment}
 	a := p.aggs[k]
 	if a == nil {
@@ -70,6 +84,8 @@ func (p *Phases) Add(r *results.Record) {
 		p.aggs[k] = a
 		p.keys = append(p.keys, k)
 	}
+	copy(p.recent[1:], p.recent[:len(p.recent)-1])
+	p.recent[0] = recentPhase{k, a}
 	a.Add(r)
 }
 
