@@ -111,7 +111,7 @@ func WriteMarkdown(w io.Writer, m *Model) error {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 				mdEscape(p.Label), fmtInt(p.Requests), fmtInt(p.OK), fmtPct(p.ErrorRate), fmtRate(p.OfferedRPS), fmtRate(p.AchievedRPS),
 				fmtMs(p.LatencyMs.P50), fmtMs(p.LatencyMs.P90), fmtMs(p.LatencyMs.P99), fmtMs(p.LatencyMs.P999), fmtMs(p.LatencyMs.Max),
-				lag, billed, fmtInt(p.ColdStarts), cost)
+				lag, billed, fmtCount(p.ColdStarts), cost)
 		}
 		b.WriteString("\n")
 		for _, p := range t.Phases {

@@ -161,8 +161,13 @@ type Aggregator struct {
 
 	billed, duration, init *dist
 	cold, throttles, fnErr int64
-	maxMem, memSize        int
-	gbSeconds              float64
+	// reported counts records with a REPORT line; billingMissing those of
+	// a function target answered without one; function is set once a
+	// record shows the target is a function (request id, REPORT fields).
+	reported, billingMissing int64
+	function                 bool
+	maxMem, memSize          int
+	gbSeconds                float64
 }
 
 // NewAggregator returns an empty Aggregator for phase name, step and experiment.
@@ -244,6 +249,16 @@ func (a *Aggregator) Add(r *Record) {
 	if r.Cold {
 		a.cold++
 	}
+	hasReport := r.BilledDurationMs != nil || r.DurationMs != nil
+	if hasReport {
+		a.reported++
+	}
+	if hasReport || r.RequestID != "" || r.ReportError != "" || r.FunctionError != "" {
+		a.function = true
+	}
+	if !hasReport && r.Code != 0 && class != ErrorClassThrottle && (r.RequestID != "" || r.ReportError != "") {
+		a.billingMissing++
+	}
 	if r.MaxMemoryUsedMB != nil && *r.MaxMemoryUsedMB > a.maxMem {
 		a.maxMem = *r.MaxMemoryUsedMB
 	}
@@ -263,6 +278,8 @@ type PhaseInfo struct {
 	Host *HostLoad
 	// Stopped is how a phase with an until: rule ended (PhaseRunInfo.Stopped).
 	Stopped string
+	// Interrupted is set when the phase was cut short (PhaseRunInfo.Interrupted).
+	Interrupted bool
 }
 
 // Summary returns the phase summary. slo, when not nil, is evaluated.
@@ -272,7 +289,7 @@ func (a *Aggregator) Summary(info PhaseInfo, slo *SLOSpec) PhaseSummary {
 		Requests: a.requests, OK: a.ok, Errors: a.errors,
 		LatencyMs:        a.latency.Distribution(),
 		ServiceLatencyMs: a.service.Distribution(),
-		ColdStarts:       a.cold, Throttles: a.throttles, FunctionErrors: a.fnErr,
+		Throttles:        a.throttles, FunctionErrors: a.fnErr,
 		MaxMemoryUsedMB: a.maxMem, MemorySizeMB: a.memSize, GBSeconds: a.gbSeconds,
 		Host: info.Host, HostBusy: info.Host != nil && info.Host.Busy, Stopped: info.Stopped,
 	}
@@ -281,8 +298,18 @@ func (a *Aggregator) Summary(info PhaseInfo, slo *SLOSpec) PhaseSummary {
 	}
 	if a.requests > 0 {
 		s.ErrorRate = float64(a.requests-a.ok) / float64(a.requests)
-		s.ColdStartRate = float64(a.cold) / float64(a.requests)
 	}
+	if a.reported > 0 {
+		// Known from REPORT lines (a lower bound when some are missing:
+		// BillingMissing says how many).
+		cold, rate := a.cold, float64(a.cold)/float64(a.requests)
+		s.ColdStarts, s.ColdStartRate = &cold, &rate
+	}
+	if a.function {
+		missing := a.billingMissing
+		s.BillingMissing = &missing
+	}
+	s.Incomplete = info.Interrupted
 	dur := info.DurationS
 	if dur <= 0 && a.requests > 0 {
 		span := a.lastIntended.Sub(a.firstIntended).Seconds()
@@ -369,6 +396,10 @@ type SummarizeOptions struct {
 	// SLO is the global SLO; TargetSLO overrides it per target.
 	SLO       SLOSpec
 	TargetSLO map[string]SLOSpec
+	// Killed says the run died before it ended (RunInfo.EndState
+	// EndKilled): a phase with records but no Phases entry was still
+	// running, and is marked Incomplete.
+	Killed bool
 }
 
 type aggKey struct{ target, phase, step, experiment string }
@@ -428,7 +459,11 @@ func Summarize(dec Decoder, opts SummarizeOptions) ([]TargetSummary, error) {
 			if k.target != t {
 				continue
 			}
-			ts.Phases = append(ts.Phases, aggs[k].Summary(infos.of(k), &slo))
+			ps := aggs[k].Summary(infos.of(k), &slo)
+			if opts.Killed && !infos.has(k) {
+				ps.Incomplete = true // still running when the run died
+			}
+			ts.Phases = append(ts.Phases, ps)
 		}
 		if len(ts.Phases) > 0 {
 			out = append(out, ts)
@@ -463,12 +498,20 @@ func phaseInfos(phases []PhaseRunInfo) phaseInfoSet {
 			in := infos[k]
 			in.Host = MergeHostLoads([]*HostLoad{in.Host, p.Host}, []float64{in.DurationS, p.DurationS})
 			in.Stopped = mergeStopped(in.Stopped, p.Stopped)
+			in.Interrupted = in.Interrupted || p.Interrupted
 			in.DurationS += p.DurationS
 			in.Scheduled += p.Scheduled
 			infos[k] = in
 		}
 	}
 	return infos
+}
+
+// has reports whether run.json lists k's phase (for k's target or all).
+func (s phaseInfoSet) has(k aggKey) bool {
+	_, own := s[k]
+	_, all := s[aggKey{"", k.phase, k.step, k.experiment}]
+	return own || all
 }
 
 // of returns the summed entry of k's target plus the entries without
@@ -479,6 +522,7 @@ func (s phaseInfoSet) of(k aggKey) PhaseInfo {
 		all := s[aggKey{"", k.phase, k.step, k.experiment}]
 		in.Host = MergeHostLoads([]*HostLoad{in.Host, all.Host}, []float64{in.DurationS, all.DurationS})
 		in.Stopped = mergeStopped(in.Stopped, all.Stopped)
+		in.Interrupted = in.Interrupted || all.Interrupted
 		in.DurationS += all.DurationS
 		in.Scheduled += all.Scheduled
 	}

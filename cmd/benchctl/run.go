@@ -207,6 +207,9 @@ type runState struct {
 	// stage says what the run is doing, for the first interrupt's message
 	// (guarded by mu).
 	stage string
+	// billingNotes say which function targets got no billing data
+	// (printed on stderr at the end of the run).
+	billingNotes []string
 	// host samples host interference (nil when it cannot be measured).
 	host *hostload.Sampler
 	// mu guards info while phases run.
@@ -236,6 +239,9 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 		}
 		// A dry run sends nothing, so its estimate keeps the upper bounds.
 		return runCheckSpend(opts, s, book, nil)
+	}
+	if err := runCheckControlAPI(ctx, s); err != nil {
+		return err
 	}
 	functionConfigs := readFunctionConfigs(ctx, opts.IO.Err, s)
 	if err := runCheckSpend(opts, s, book, functionConfigs); err != nil {
@@ -286,11 +292,18 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 	phaseErr := st.runPhases(ctx)
 	if phaseErr == nil && !st.interrupted {
 		phaseErr = st.runExperiments(ctx)
+		// The experiments' lambda-url requests (capacity probes) too.
+		if err := st.flushLogJoins(ctx); err != nil && phaseErr == nil {
+			phaseErr = err
+		}
 	}
 	st.stopHostSampler()
 	st.setStage("saving results.jsonl, run.json and summary.json")
 	// Saving is part of the drain: it runs to its end after a Ctrl-C (a
 	// second one exits at once).
+	if ctx.Err() != nil {
+		st.interrupted = true
+	}
 	if err := st.finish(); err != nil {
 		return errors.Join(phaseErr, err)
 	}
@@ -305,6 +318,9 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 	}
 	st.printTable()
 	fmt.Fprintf(opts.IO.Out, "results: %s\n", st.writer.Dir)
+	for _, n := range st.billingNotes {
+		fmt.Fprintln(opts.IO.Err, "benchctl: warning:", n)
+	}
 	if st.interrupted || ctx.Err() != nil {
 		return &InterruptedError{Dir: st.writer.Dir}
 	}
@@ -414,8 +430,9 @@ func (st *runState) createRunDir() error {
 		return err
 	}
 	st.writer = w
-	// Records of lambda-url targets wait for their CloudWatch Logs join.
-	st.runner.Encoder = loadgen.DeferLambdaURLTargets(st.targets, w.Encoder())
+	// Records of lambda-url targets are written at once; their request ids
+	// are noted for the CloudWatch Logs join after each phase.
+	st.runner.Encoder = loadgen.TrackLambdaURLTargets(st.targets, w.Encoder())
 	return nil
 }
 
@@ -477,18 +494,19 @@ func (st *runState) runPhases(ctx context.Context) error {
 	return nil
 }
 
-// flushLogJoins joins the held-back records of lambda-url targets with
-// their REPORT lines from CloudWatch Logs and writes them (with a fresh,
-// bounded context after Ctrl-C).
+// flushLogJoins reads the REPORT lines of the lambda-url targets' requests
+// since the last call from CloudWatch Logs and appends them to joins.jsonl
+// (finish folds them into results.jsonl; the records themselves were
+// written at once). After Ctrl-C it runs with a fresh, bounded context.
 func (st *runState) flushLogJoins(ctx context.Context) error {
 	if ctx.Err() != nil {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 	}
-	notes, err := loadgen.FlushLambdaURLTargets(ctx, st.targets, st.writer.Encoder())
+	notes, joins := loadgen.JoinLambdaURLTargets(ctx, st.targets)
 	st.env.Notes = append(st.env.Notes, notes...)
-	if err != nil {
+	if err := results.AppendJoins(st.writer.Dir, joins); err != nil {
 		return fmt.Errorf("join lambda-url records with their logs: %w", err)
 	}
 	return nil
@@ -528,9 +546,16 @@ func (st *runState) finish() error {
 	if err := st.writer.CloseRecords(); err != nil {
 		return err
 	}
+	if _, err := results.ApplyJoins(st.writer.Dir); err != nil {
+		return fmt.Errorf("fold the lambda-url REPORT lines into %s: %w", results.ResultsFile, err)
+	}
 	st.mu.Lock()
 	st.info.End = st.opts.Now().UTC()
 	st.info.Interrupted = st.interrupted
+	st.info.EndState = results.EndCompleted
+	if st.interrupted {
+		st.info.EndState = results.EndInterrupted
+	}
 	info := st.info
 	st.mu.Unlock()
 	if err := st.writer.WriteRunInfo(info); err != nil {
@@ -541,6 +566,8 @@ func (st *runState) finish() error {
 		return err
 	}
 	sum.Notes = append(sum.Notes, st.env.Notes...)
+	st.billingNotes = results.BillingNotes(sum.Targets)
+	sum.Notes = append(sum.Notes, st.billingNotes...)
 	if err := st.analyzeRun(sum); err != nil {
 		return err
 	}
@@ -556,7 +583,8 @@ func summarizeRunDir(dir string, s *scenarios.Scenario, info results.RunInfo) (*
 		return nil, err
 	}
 	defer run.Close()
-	opts := results.SummarizeOptions{Phases: info.Phases, Kinds: map[string]string{}, TargetSLO: map[string]results.SLOSpec{}}
+	opts := results.SummarizeOptions{Phases: info.Phases, Kinds: map[string]string{}, TargetSLO: map[string]results.SLOSpec{},
+		Killed: info.EndState == results.EndKilled}
 	sum := &results.Summary{SchemaVersion: results.SchemaVersion, Run: info}
 	if s != nil {
 		sum.Scenario = results.ScenarioInfo{Name: s.Name, Description: s.Description, Seed: s.Seed, File: s.Path}

@@ -73,6 +73,13 @@ func summaryRun(ctx context.Context, opts *SummaryOptions) error {
 	}
 	saved, info, raw := run.Summary, run.Info, run.Scenario
 	run.Close()
+	// A run.json without an end: the run was killed; its last phase is
+	// marked incomplete.
+	info.InferEnd()
+	// REPORT lines a killed lambda-url run read but did not fold in yet.
+	if _, err := results.ApplyJoins(opts.Dir); err != nil {
+		return err
+	}
 
 	var s *scenarios.Scenario
 	var note string
