@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -33,7 +34,13 @@ type validator struct {
 	items []ItemAt
 	// itemsKnown is set when items holds every item (the file was read).
 	itemsKnown bool
+	// ctx stops the long loops (corpus, body templates) on Ctrl-C.
+	ctx context.Context
 }
+
+// stopped reports whether the validation was cancelled; long loops check
+// it every so many items.
+func (v *validator) stopped() bool { return v.ctx != nil && v.ctx.Err() != nil }
 
 // has reports whether path was given a non-null value in the file.
 func (v *validator) has(path string) bool {
@@ -424,7 +431,8 @@ func (v *validator) validatePayloads() {
 		default:
 			if raw, err := v.s.ReadFile(pl.File); err != nil {
 				v.errf(p+".file", "cannot read %s: %v", pl.File, unwrapPathErr(err))
-			} else if items, err := ParseCorpus(pl.File, raw, pl.Pairs); err != nil {
+			} else if items, err := parseCorpus(v.ctx, pl.File, raw, pl.Pairs); v.stopped() {
+			} else if err != nil {
 				v.errf(p+".file", "%v", err)
 			} else {
 				v.items, v.itemsKnown = items, true
@@ -513,7 +521,10 @@ func (v *validator) validateBodies() {
 		if len(u.targets) > 1 {
 			who = "targets " + quoteList(u.targets)
 		}
-		for _, it := range items {
+		for i, it := range items {
+			if i%1024 == 0 && v.stopped() {
+				return
+			}
 			if err := RenderBody(t, it.Item, &buf); err != nil {
 				v.errf(u.path, "%s: %s: %v (every payload item must render; fields of an item: %s)", who, it.Where, err, quoteList(itemFields(it.Item)))
 				break

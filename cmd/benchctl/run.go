@@ -225,7 +225,7 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 		// Fewer collections keep the dispatch lag low (see loadgen.DefaultGCPercent).
 		defer debug.SetGCPercent(debug.SetGCPercent(loadgen.DefaultGCPercent))
 	}
-	s, err := runLoadScenario(opts)
+	s, err := runLoadScenario(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -337,16 +337,22 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 }
 
 // runLoadScenario opens the scenario and applies the flag overrides.
-func runLoadScenario(opts *RunOptions) (*scenarios.Scenario, error) {
-	s, err := scenarios.Open(opts.Scenario)
+func runLoadScenario(ctx context.Context, opts *RunOptions) (*scenarios.Scenario, error) {
+	s, err := scenarios.Open(opts.Scenario, scenarios.WithContext(ctx))
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
 		var ve *scenarios.ValidationError
 		if errors.As(err, &ve) || errors.Is(err, scenarios.ErrNotFound) {
 			return nil, &FlagError{Err: err}
 		}
 		return nil, &FlagError{Err: fmt.Errorf("load scenario: %w", err)}
 	}
-	if err := checkScenario(s); err != nil {
+	if err := checkScenario(ctx, s); err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
 		return nil, &FlagError{Err: err}
 	}
 	if opts.SeedSet {
