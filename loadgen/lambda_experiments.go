@@ -224,7 +224,7 @@ func TrackLambdaURLTargets(targets map[string]Target, enc results.Encoder) resul
 // them with the summary notes of joins that fell short. Call it after each
 // phase and after the experiments; after Ctrl-C, with a fresh bounded
 // context.
-func JoinLambdaURLTargets(ctx context.Context, targets map[string]Target) (notes []string, joins []results.Join) {
+func JoinLambdaURLTargets(ctx context.Context, targets map[string]Target) (notes []string, joins []results.Record) {
 	for _, name := range slices.Sorted(maps.Keys(targets)) {
 		u, ok := targets[name].(*LambdaURLTarget)
 		if !ok {

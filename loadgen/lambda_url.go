@@ -208,14 +208,13 @@ func (s JoinStats) Note() string {
 	return ""
 }
 
-// ReportJoin is the results.Join of target's request id from a REPORT line.
-func ReportJoin(target string, r lambdareport.Report) results.Join {
-	var rec results.Record
+// ReportJoin is the join of target's request from a REPORT line: a record
+// holding only the target, the request id and the REPORT's fields (see
+// results.Record.MergeReport).
+func ReportJoin(target string, r lambdareport.Report) results.Record {
+	rec := results.Record{Target: target, RequestID: r.RequestID}
 	ApplyReport(&rec, r)
-	return results.Join{Target: target, RequestID: r.RequestID, DurationMs: rec.DurationMs,
-		BilledDurationMs: rec.BilledDurationMs, InitDurationMs: rec.InitDurationMs,
-		RestoreDurationMs: rec.RestoreDurationMs, BilledRestoreDurationMs: rec.BilledRestoreDurationMs,
-		MemorySizeMB: rec.MemorySizeMB, MaxMemoryUsedMB: rec.MaxMemoryUsedMB, Cold: rec.Cold, ReportStatus: rec.ReportStatus}
+	return rec
 }
 
 // LambdaURLOptions configures a lambda-url target.
@@ -236,7 +235,7 @@ type LambdaURLOptions struct {
 // in the response, so the target's records are written at once (Track
 // notes their request ids from the x-amzn-RequestId header) and, after the
 // phase, Join reads the REPORT lines of the phase's time window from
-// CloudWatch Logs and returns them as results.Join values: the run
+// CloudWatch Logs and returns them as joins (results.AppendJoins): the run
 // appends them to joins.jsonl and folds them into results.jsonl at its
 // end (results.ApplyJoins), so a crash loses no record and no join
 // already read.
@@ -327,13 +326,13 @@ func (t *LambdaURLTarget) Track(next results.Encoder) results.Encoder {
 }
 
 // Join reads the REPORT lines of the request ids tracked since the last
-// Join from CloudWatch Logs and returns one results.Join per id: the
+// Join from CloudWatch Logs and returns one join per id (ReportJoin): the
 // REPORT's fields, or a ReportError saying why there is none (no Logs
 // access, the line was not found within FetchOptions.Wait). A failed log
 // read does not fail the run: it is in stats.Err and stats.Note(). Call
 // it after each phase (or once at the end) with a context that is not
 // already cancelled, e.g. a fresh bounded one after Ctrl-C.
-func (t *LambdaURLTarget) Join(ctx context.Context) (JoinStats, []results.Join) {
+func (t *LambdaURLTarget) Join(ctx context.Context) (JoinStats, []results.Record) {
 	t.mu.Lock()
 	pending, start, end, records := t.pending, t.start, t.end, t.records
 	t.pending, t.start, t.end, t.records = map[string]bool{}, time.Time{}, time.Time{}, 0
@@ -354,14 +353,14 @@ func (t *LambdaURLTarget) Join(ctx context.Context) (JoinStats, []results.Join) 
 	if st.Err != nil {
 		why += " (" + st.Err.Error() + ")"
 	}
-	joins := make([]results.Join, 0, len(pending))
+	joins := make([]results.Record, 0, len(pending))
 	for _, id := range slices.Sorted(maps.Keys(pending)) {
 		if rep, ok := reps[id]; ok {
 			joins = append(joins, ReportJoin(t.Name(), rep))
 			st.Joined++
 			continue
 		}
-		joins = append(joins, results.Join{Target: t.Name(), RequestID: id, ReportError: why})
+		joins = append(joins, results.Record{Target: t.Name(), RequestID: id, ReportError: why})
 	}
 	return st, joins
 }

@@ -184,14 +184,14 @@ func TestLambdaURLJoin(t *testing.T) {
 			if len(joins) != st.WithID {
 				t.Fatalf("%d joins for %d request ids", len(joins), st.WithID)
 			}
-			byID := map[string]results.Join{}
+			byID := map[string]results.Record{}
 			for _, j := range joins {
 				byID[j.RequestID] = j
 			}
 			recs := c.all()
 			for i := range recs {
 				if j, ok := byID[recs[i].RequestID]; ok {
-					j.Apply(&recs[i])
+					recs[i].MergeReport(&j)
 				}
 			}
 			if st2, js := tgt.Join(context.Background()); st2.Records != 0 || len(js) != 0 {

@@ -2,7 +2,6 @@ package results
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,45 +12,23 @@ import (
 
 // JoinsFile holds what was learnt about requests after their records were
 // written: the REPORT lines of lambda-url targets, read from CloudWatch
-// Logs after each phase, one JSON Join per line. ApplyJoins folds it into
+// Logs after each phase, one record per line holding only the target, the
+// request id and the REPORT fields (or report_error). ApplyJoins folds it into
 // results.jsonl (benchctl run at its end, benchctl summary for a run that
 // was killed before).
 const JoinsFile = "joins.jsonl"
 
-// Join is the billing one request of a target got from its REPORT line,
-// found by request id after the record was written. A Join with only
-// ReportError says why no REPORT line was found.
-type Join struct {
-	Target                  string   `json:"target"`
-	RequestID               string   `json:"request_id"`
-	DurationMs              *float64 `json:"duration_ms,omitempty"`
-	BilledDurationMs        *float64 `json:"billed_duration_ms,omitempty"`
-	InitDurationMs          *float64 `json:"init_duration_ms,omitempty"`
-	RestoreDurationMs       *float64 `json:"restore_duration_ms,omitempty"`
-	BilledRestoreDurationMs *float64 `json:"billed_restore_duration_ms,omitempty"`
-	MemorySizeMB            *int     `json:"memory_size_mb,omitempty"`
-	MaxMemoryUsedMB         *int     `json:"max_memory_used_mb,omitempty"`
-	Cold                    bool     `json:"cold,omitempty"`
-	ReportStatus            string   `json:"report_status,omitempty"`
-	ReportError             string   `json:"report_error,omitempty"`
-}
-
-// Apply copies j into r: the REPORT fields it has, or its ReportError.
-func (j Join) Apply(r *Record) {
-	if j.DurationMs != nil {
-		r.DurationMs = j.DurationMs
-	}
-	if j.BilledDurationMs != nil {
-		r.BilledDurationMs = j.BilledDurationMs
-	}
-	if j.InitDurationMs != nil {
-		r.InitDurationMs = j.InitDurationMs
-	}
-	if j.RestoreDurationMs != nil {
-		r.RestoreDurationMs = j.RestoreDurationMs
-	}
-	if j.BilledRestoreDurationMs != nil {
-		r.BilledRestoreDurationMs = j.BilledRestoreDurationMs
+// MergeReport copies into r what REPORT line j (a join: a Record holding
+// only the target, request id and REPORT fields, or a ReportError saying
+// why no REPORT line was found) says about the request.
+func (r *Record) MergeReport(j *Record) {
+	for _, f := range []struct{ dst, src **float64 }{
+		{&r.DurationMs, &j.DurationMs}, {&r.BilledDurationMs, &j.BilledDurationMs}, {&r.InitDurationMs, &j.InitDurationMs},
+		{&r.RestoreDurationMs, &j.RestoreDurationMs}, {&r.BilledRestoreDurationMs, &j.BilledRestoreDurationMs},
+	} {
+		if *f.src != nil {
+			*f.dst = *f.src
+		}
 	}
 	if j.MemorySizeMB != nil {
 		r.MemorySizeMB = j.MemorySizeMB
@@ -63,16 +40,18 @@ func (j Join) Apply(r *Record) {
 	if j.ReportStatus != "" {
 		r.ReportStatus = j.ReportStatus
 	}
-	if j.ReportError != "" && r.BilledDurationMs == nil {
-		r.ReportError = j.ReportError
-	} else if r.BilledDurationMs != nil {
+	switch {
+	case r.BilledDurationMs != nil:
 		r.ReportError = ""
+	case j.ReportError != "":
+		r.ReportError = j.ReportError
 	}
 }
 
-// AppendJoins appends joins to dir/joins.jsonl (creating it) and syncs
-// the file, so they survive a crash of the run.
-func AppendJoins(dir string, joins []Join) error {
+// AppendJoins appends joins (Records holding the target, the request id
+// and what the REPORT line said, see MergeReport) to dir/joins.jsonl,
+// creating it, and syncs the file, so they survive a crash of the run.
+func AppendJoins(dir string, joins []Record) error {
 	if len(joins) == 0 {
 		return nil
 	}
@@ -81,9 +60,12 @@ func AppendJoins(dir string, joins []Join) error {
 		return fmt.Errorf("open %s: %w", JoinsFile, err)
 	}
 	bw := bufio.NewWriter(f)
-	enc := json.NewEncoder(bw)
-	for _, j := range joins {
-		if err := enc.Encode(j); err != nil {
+	var line []byte
+	for i := range joins {
+		if line, err = appendRecordJSON(line[:0], &joins[i]); err == nil {
+			_, err = bw.Write(append(line, '\n'))
+		}
+		if err != nil {
 			f.Close()
 			return fmt.Errorf("write %s: %w", JoinsFile, err)
 		}
@@ -113,16 +95,16 @@ func ApplyJoins(dir string) (int, error) {
 		return 0, fmt.Errorf("open %s: %w", JoinsFile, err)
 	}
 	type key struct{ target, id string }
-	joins := map[key]Join{}
-	dec := json.NewDecoder(bufio.NewReader(jf))
+	joins := map[key]Record{}
+	dec := NewJSONDecoder(jf) // tolerates a torn last line (a crash while appending)
 	for {
-		var j Join
-		if err := dec.Decode(&j); err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		var j Record
+		if err := dec(&j); err != nil {
+			if !errors.Is(err, io.EOF) {
 				jf.Close()
 				return 0, fmt.Errorf("read %s: %w", JoinsFile, err)
 			}
-			break // a torn last line: the join was not finished writing
+			break
 		}
 		k := key{j.Target, j.RequestID}
 		if prev, ok := joins[k]; ok && prev.BilledDurationMs != nil && j.BilledDurationMs == nil {
@@ -163,7 +145,7 @@ func ApplyJoins(dir string) (int, error) {
 		}
 		if r.RequestID != "" {
 			if j, ok := joins[key{r.Target, r.RequestID}]; ok {
-				j.Apply(&r)
+				r.MergeReport(&j)
 				n++
 			}
 		}

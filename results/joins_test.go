@@ -37,7 +37,7 @@ func TestApplyJoins(t *testing.T) {
 		t.Fatal(err)
 	}
 	billed, mem := 12.0, 512
-	if err := AppendJoins(dir, []Join{
+	if err := AppendJoins(dir, []Record{
 		{Target: "url", RequestID: "a", BilledDurationMs: &billed, MemorySizeMB: &mem, Cold: true},
 		{Target: "url", RequestID: "b", ReportError: "no REPORT line joined"},
 	}); err != nil {
