@@ -71,6 +71,15 @@ func (p *Platform) apiHandler() http.Handler {
 	mux.HandleFunc("PUT /2017-10-31/functions/{name}/concurrency", p.handlePutConcurrency)
 	mux.HandleFunc("DELETE /2017-10-31/functions/{name}/concurrency", p.handleDeleteConcurrency)
 	mux.HandleFunc("GET /2019-09-30/functions/{name}/concurrency", p.handleGetConcurrency)
+	mux.HandleFunc("POST /2015-03-31/functions", p.handleCreateFunction)
+	mux.HandleFunc("POST /2015-03-31/functions/{$}", p.handleCreateFunction)
+	mux.HandleFunc("PUT /2015-03-31/functions/{name}/code", p.handleUpdateFunctionCode)
+	mux.HandleFunc("DELETE /2015-03-31/functions/{name}", p.handleDeleteFunction)
+	mux.HandleFunc("PUT /2019-09-25/functions/{name}/event-invoke-config", p.handlePutEventInvokeConfig(false))
+	mux.HandleFunc("POST /2019-09-25/functions/{name}/event-invoke-config", p.handlePutEventInvokeConfig(true))
+	mux.HandleFunc("GET /2019-09-25/functions/{name}/event-invoke-config", p.handleGetEventInvokeConfig)
+	mux.HandleFunc("DELETE /2019-09-25/functions/{name}/event-invoke-config", p.handleDeleteEventInvokeConfig)
+	mux.HandleFunc("GET /benchctl-local/code/{name}", p.handleCodeDownload)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, &apiError{status: http.StatusNotFound, code: ErrCodeUnknownOperation, msg: "Unknown operation " + r.Method + " " + r.URL.Path})
 	})
@@ -303,6 +312,13 @@ func (p *Platform) configuration(fn *function) functionConfiguration {
 		EphemeralStorage: map[string]int{"Size": c.EphemeralStorageMB},
 		LoggingConfig:    map[string]string{"LogFormat": "Text", "LogGroup": "/aws/lambda/" + c.Name},
 	}
+	if fn.state != "" {
+		fc.State = fn.state
+	}
+	if k := fn.pkg; k != nil {
+		fc.Runtime, fc.Handler, fc.Role, fc.Description = k.runtime, k.handler, k.role, k.desc
+		fc.CodeSha256, fc.CodeSize = k.sha256, int64(len(k.zip))
+	}
 	if len(c.Environment) > 0 {
 		fc.Environment = &environment{Variables: c.Environment}
 	}
@@ -332,6 +348,9 @@ func (p *Platform) handleGetFunction(w http.ResponseWriter, r *http.Request) {
 		"Configuration": p.configuration(fn),
 		"Code":          map[string]string{"RepositoryType": "Local", "Location": "file://" + strings.Join(fn.cfg.Command, " ")},
 		"Tags":          map[string]string{},
+	}
+	if fn.pkg != nil {
+		out["Code"] = map[string]string{"RepositoryType": "S3", "Location": codeLocation(r, fn.name, fn.pkg.sha256)}
 	}
 	if fn.reserved != nil {
 		out["Concurrency"] = map[string]int{"ReservedConcurrentExecutions": *fn.reserved}
@@ -411,15 +430,7 @@ func (p *Platform) handleUpdateConfiguration(w http.ResponseWriter, r *http.Requ
 		}
 		fn.cfg.Environment = env
 	}
-	fn.gen++
-	fn.lastUpdateStatus = "InProgress"
-	fn.lastModified = time.Now().UTC()
-	fn.revision = uuid.NewString()
-	retired := fn.idle
-	fn.idle = nil
-	for _, inst := range retired {
-		delete(fn.instances, inst)
-	}
+	retired := p.retireLocked(fn)
 	fc := p.configuration(fn)
 	fn.mu.Unlock()
 	p.background(func() {

@@ -166,7 +166,13 @@ func (p *Platform) startInstance(fn *function, cfg scenarios.Function, gen int) 
 	} else {
 		cmd = exec.Command(argv[0], argv[1:]...)
 	}
-	cmd.Env = p.instanceEnv(cfg, ln.Addr().String())
+	fn.mu.Lock()
+	pk := fn.pkg
+	fn.mu.Unlock()
+	cmd.Env = p.instanceEnv(cfg, pk, ln.Addr().String())
+	if pk != nil {
+		cmd.Dir = pk.taskRoot
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -239,8 +245,12 @@ func (p *Platform) startInstance(fn *function, cfg scenarios.Function, gen int) 
 }
 
 // instanceEnv is the standard Lambda environment plus the function's own.
-func (p *Platform) instanceEnv(cfg scenarios.Function, runtimeAPI string) []string {
+func (p *Platform) instanceEnv(cfg scenarios.Function, pk *pkg, runtimeAPI string) []string {
 	cwd, _ := os.Getwd()
+	runtime, handler := "provided.al2023", "bootstrap"
+	if pk != nil {
+		cwd, runtime, handler = pk.taskRoot, pk.runtime, pk.handler
+	}
 	env := map[string]string{
 		"AWS_LAMBDA_FUNCTION_NAME":        cfg.Name,
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(cfg.MemorySize),
@@ -252,8 +262,8 @@ func (p *Platform) instanceEnv(cfg scenarios.Function, runtimeAPI string) []stri
 		"AWS_LAMBDA_RUNTIME_API":          runtimeAPI,
 		"AWS_REGION":                      p.cfg.region,
 		"AWS_DEFAULT_REGION":              p.cfg.region,
-		"AWS_EXECUTION_ENV":               "AWS_Lambda_provided.al2023",
-		"_HANDLER":                        "bootstrap",
+		"AWS_EXECUTION_ENV":               "AWS_Lambda_" + runtime,
+		"_HANDLER":                        handler,
 		"LAMBDA_TASK_ROOT":                cwd,
 		"LAMBDA_RUNTIME_DIR":              cwd,
 		"TZ":                              ":UTC",

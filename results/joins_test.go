@@ -78,15 +78,16 @@ func TestApplyJoins(t *testing.T) {
 
 func readAll(t *testing.T, dir string) []Record {
 	t.Helper()
-	run, err := OpenRun(dir)
+	f, err := os.Open(filepath.Join(dir, ResultsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer run.Close()
+	defer f.Close()
+	dec := NewJSONDecoder(f)
 	var out []Record
 	for {
 		var r Record
-		if err := run.Records(&r); errors.Is(err, io.EOF) {
+		if err := dec(&r); errors.Is(err, io.EOF) {
 			return out
 		} else if err != nil {
 			t.Fatal(err)

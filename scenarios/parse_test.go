@@ -157,7 +157,7 @@ phases:
 colour: blue
 `,
 			want: []string{
-				"scenario.yaml:7:1: colour: unknown field (allowed: description, distributed, experiments, functions, host_busy, name, output, payloads, phases, pricing, seed, servers, slo, targets, version)",
+				"scenario.yaml:7:1: colour: unknown field (allowed: description, distributed, experiments, functions, host_busy, name, output, payloads, phases, pricing, seed, servers, slo, targets, trials, version)",
 			},
 		},
 		{

@@ -1057,6 +1057,27 @@ func (v *validator) validateDistributed() {
 	}{{"lead_time", d.LeadTime}, {"ready_timeout", d.ReadyTimeout}, {"late_bound", d.LateBound}, {"phase_gap", d.PhaseGap}} {
 		v.positiveDur(p+"."+f.name, f.d)
 	}
+	if v.has(p + ".store_endpoint") {
+		if u, err := url.Parse(d.StoreEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.errf(p+".store_endpoint", "must be an http(s) URL of an S3-compatible server (got %q)", d.StoreEndpoint)
+		}
+	}
+	if v.has(p+".role") && !iamRoleRe.MatchString(d.Role) {
+		v.errf(p+".role", "must be an IAM role ARN like arn:aws:iam::123456789012:role/benchctl-worker (got %q)", d.Role)
+	}
+	if v.has(p + ".architecture") {
+		v.enum(p+".architecture", d.Architecture, []string{"x86_64", "arm64"})
+	}
+	for _, f := range []string{"role", "zip", "architecture"} {
+		if v.has(p+"."+f) && engine != EngineLambda {
+			v.errf(p+"."+f, "applies to engine lambda only (got engine %s)", engine)
+		}
+	}
+	if k := d.Kubernetes; k != nil {
+		v.validateKubernetes(p+".kubernetes", k, engine)
+	} else if engine == EngineKubernetes {
+		v.errf(p, "engine kubernetes needs distributed.kubernetes.image (an image holding benchctl)")
+	}
 	if v.s.Experiments.MemorySweep != nil || v.s.Experiments.ColdStarts != nil || v.s.Experiments.Capacity != nil {
 		v.errf(p, "distributed runs send the phases only; experiments (memory_sweep, cold_starts, capacity) need one generator: remove them or the distributed block")
 	}
@@ -1065,6 +1086,41 @@ func (v *validator) validateDistributed() {
 			if t.Server != "" || t.Kind == KindLocalLambda {
 				v.errf(fmt.Sprintf("targets[%d]", i), "target %s is served by benchctl on this machine; engine %s's workers cannot reach it (use engine local-lambda)", t.Name, engine)
 			}
+		}
+	}
+}
+
+var (
+	iamRoleRe     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$`)
+	dns1123Re     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	k8sQuantityRe = regexp.MustCompile(`^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$`)
+)
+
+func (v *validator) validateKubernetes(p string, k *KubernetesEngine, engine string) {
+	if engine != EngineKubernetes {
+		v.errf(p, "applies to engine kubernetes only (got engine %s)", engine)
+		return
+	}
+	if k.Image == "" {
+		v.errf(p+".image", "required: an image holding benchctl on its PATH (see docs/distributed.md)")
+	}
+	if v.has(p+".namespace") && (!dns1123Re.MatchString(k.Namespace) || len(k.Namespace) > 63) {
+		v.errf(p+".namespace", "must be a Kubernetes namespace name (lower-case letters, digits, '-', up to 63) (got %q)", k.Namespace)
+	}
+	if v.has(p+".command") && (len(k.Command) == 0 || k.Command[0] == "") {
+		v.errf(p+".command", "must be a non-empty argv list, e.g. [benchctl, worker]")
+	}
+	if v.has(p + ".image_pull_policy") {
+		v.enum(p+".image_pull_policy", k.ImagePullPolicy, []string{"Always", "IfNotPresent", "Never"})
+	}
+	for _, f := range []struct{ name, val string }{{"cpu", k.CPU}, {"memory", k.Memory}} {
+		if v.has(p+"."+f.name) && (!k8sQuantityRe.MatchString(f.val) || strings.Trim(f.val, "0.mkMGTPEi") == "") {
+			v.errf(p+"."+f.name, "must be a positive Kubernetes quantity like 1, 500m, 2Gi (got %q)", f.val)
+		}
+	}
+	for _, f := range []struct{ name, val string }{{"service_account", k.ServiceAccount}, {"credentials_secret", k.CredentialsSecret}} {
+		if v.has(p+"."+f.name) && (!dns1123Re.MatchString(strings.ReplaceAll(f.val, ".", "-")) || len(f.val) > 253) {
+			v.errf(p+"."+f.name, "must be a Kubernetes object name (lower-case letters, digits, '-', '.') (got %q)", f.val)
 		}
 	}
 }

@@ -1,20 +1,21 @@
-package results
+package summary
 
 import (
 	"errors"
 	"io"
 	"math"
-	"os"
 	"runtime"
-	"strconv"
 	"testing"
 	"time"
+
+	"github.com/benchctl/benchctl/results"
+	"github.com/benchctl/benchctl/scenarios"
 )
 
 // sliceDecoder decodes from an in-memory slice of records.
-func sliceDecoder(recs []Record) Decoder {
+func sliceDecoder(recs []results.Record) results.Decoder {
 	i := 0
-	return func(r *Record) error {
+	return func(r *results.Record) error {
 		if i >= len(recs) {
 			return io.EOF
 		}
@@ -26,19 +27,19 @@ func sliceDecoder(recs []Record) Decoder {
 
 // genDecoder generates n records lazily: latency i mod 1000 + 1 ms, lag
 // given by lagOf(i), every 100th an http_5xx.
-func genDecoder(n int, lagOf func(i int) time.Duration) Decoder {
+func genDecoder(n int, lagOf func(i int) time.Duration) results.Decoder {
 	t0 := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	i := 0
-	return func(r *Record) error {
+	return func(r *results.Record) error {
 		if i >= n {
 			return io.EOF
 		}
 		intended := t0.Add(time.Duration(i) * time.Millisecond)
 		lat := time.Duration(i%1000+1) * time.Millisecond
-		*r = Record{Target: "a", Phase: "steady", Attack: "steady", Seq: uint64(i), Code: 200,
+		*r = results.Record{Target: "a", Phase: "steady", Attack: "steady", Seq: uint64(i), Code: 200,
 			Intended: intended, Timestamp: intended.Add(lagOf(i)), Latency: lat, CorrectedLatency: lat + lagOf(i)}
 		if i%100 == 99 {
-			r.Code, r.Error, r.ErrorClass = 503, "503 Service Unavailable", ErrorClassHTTP5xx
+			r.Code, r.Error, r.ErrorClass = 503, "503 Service Unavailable", results.ErrorClassHTTP5xx
 		}
 		i++
 		return nil
@@ -47,9 +48,9 @@ func genDecoder(n int, lagOf func(i int) time.Duration) Decoder {
 
 func TestSummarizeUniformLatencies(t *testing.T) {
 	t.Parallel()
-	targets, err := Summarize(genDecoder(100_000, func(int) time.Duration { return 0 }), SummarizeOptions{
-		Kinds: map[string]string{"a": "http"}, SLO: SLOSpec{P99Ms: 500},
-		Phases: []PhaseRunInfo{{Name: "steady", DurationS: 100, Scheduled: 100_000}},
+	targets, err := Summarize(genDecoder(100_000, func(int) time.Duration { return 0 }), PhasesOptions{
+		Kinds: map[string]string{"a": "http"}, SLO: func(string) *scenarios.SLO { return &scenarios.SLO{P99Ms: 500} },
+		Phases: []results.PhaseRunInfo{{Name: "steady", DurationS: 100, Scheduled: 100_000}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +74,7 @@ func TestSummarizeUniformLatencies(t *testing.T) {
 			t.Errorf("%s = %v, want %v ±0.2%%", c.name, c.got, c.want)
 		}
 	}
-	if p.Requests != 100_000 || p.OK != 99_000 || p.Errors[ErrorClassHTTP5xx] != 1000 || math.Abs(p.ErrorRate-0.01) > 1e-9 {
+	if p.Requests != 100_000 || p.OK != 99_000 || p.Errors[results.ErrorClassHTTP5xx] != 1000 || math.Abs(p.ErrorRate-0.01) > 1e-9 {
 		t.Errorf("counts: requests %d ok %d errors %v rate %v", p.Requests, p.OK, p.Errors, p.ErrorRate)
 	}
 	if p.GeneratorFellBehind || p.DispatchLagMs.P99 != 0 {
@@ -82,45 +83,6 @@ func TestSummarizeUniformLatencies(t *testing.T) {
 	if p.SLO == nil || p.SLO.Passed || len(p.SLO.Violations) != 1 {
 		t.Errorf("SLO p99 500 ms must fail once: %+v", p.SLO)
 	}
-}
-
-func TestDistributionMethods(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name       string
-		values     []float64
-		method     string
-		p50, p90   float64
-		tol        float64
-		min, max   float64
-		mean, sdev float64
-	}{
-		{"exact small set", []float64{4, 1, 3, 2}, MethodExact, 2.5, 3.7, 1e-9, 1, 4, 2.5, 1.2909944},
-		{"single sample", []float64{7.25}, MethodExact, 7.25, 7.25, 1e-9, 7.25, 7.25, 7.25, 0},
-		{"hdr above the exact limit", seq(1, 2000), MethodHDR, 1000, 1800, 1, 1, 2000, 1000.5, 577.4946},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			d := newDist()
-			for _, v := range tc.values {
-				d.addMs(v)
-			}
-			got := d.Distribution()
-			if got.Method != tc.method || math.Abs(got.P50-tc.p50) > tc.tol || math.Abs(got.P90-tc.p90) > tc.tol ||
-				got.Min != tc.min || got.Max != tc.max || math.Abs(got.Mean-tc.mean) > 1e-6 || math.Abs(got.Stdev-tc.sdev) > 1e-4 {
-				t.Fatalf("got %+v", got)
-			}
-		})
-	}
-}
-
-func seq(from, to int) []float64 {
-	var s []float64
-	for i := from; i <= to; i++ {
-		s = append(s, float64(i))
-	}
-	return s
 }
 
 func TestGeneratorFellBehind(t *testing.T) {
@@ -150,8 +112,8 @@ func TestGeneratorFellBehind(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			targets, err := Summarize(genDecoder(10_000, tc.lag), SummarizeOptions{
-				Phases: []PhaseRunInfo{{Name: "steady", DurationS: 10, Scheduled: tc.scheduled}}})
+			targets, err := Summarize(genDecoder(10_000, tc.lag), PhasesOptions{
+				Phases: []results.PhaseRunInfo{{Name: "steady", DurationS: 10, Scheduled: tc.scheduled}}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -168,15 +130,15 @@ func TestSummarizeKeysAndServerless(t *testing.T) {
 	f := func(v float64) *float64 { return &v }
 	mem := 1024
 	t0 := time.Unix(0, 0)
-	recs := []Record{
+	recs := []results.Record{
 		{Target: "fn", Phase: "p", Step: "memory_mb=1024", Experiment: "memory_sweep", Code: 200, Intended: t0, Timestamp: t0,
 			Latency: time.Second, BilledDurationMs: f(1000), DurationMs: f(999), InitDurationMs: f(200), MemorySizeMB: &mem, Cold: true},
 		{Target: "fn", Phase: "p", Step: "memory_mb=1024", Experiment: "memory_sweep", Code: 200, Intended: t0, Timestamp: t0,
 			Latency: time.Second, BilledDurationMs: f(1000), DurationMs: f(999), MemorySizeMB: &mem},
-		{Target: "fn", Phase: "p", Code: 429, Error: "429", ErrorClass: ErrorClassThrottle},
-		{Target: "web", Phase: "p", ErrorClass: ErrorClassDropped, Error: "dropped"},
+		{Target: "fn", Phase: "p", Code: 429, Error: "429", ErrorClass: results.ErrorClassThrottle},
+		{Target: "web", Phase: "p", ErrorClass: results.ErrorClassDropped, Error: "dropped"},
 	}
-	targets, err := Summarize(sliceDecoder(recs), SummarizeOptions{TargetOrder: []string{"web", "fn"},
+	targets, err := Summarize(sliceDecoder(recs), PhasesOptions{TargetOrder: []string{"web", "fn"},
 		Kinds: map[string]string{"fn": "local-lambda"}})
 	if err != nil {
 		t.Fatal(err)
@@ -189,10 +151,10 @@ func TestSummarizeKeysAndServerless(t *testing.T) {
 		sw.InitDurationMs.Count != 1 || sw.MemorySizeMB != 1024 || sw.ColdStartRate == nil || *sw.ColdStartRate != 0.5 {
 		t.Fatalf("serverless fields: %+v", sw)
 	}
-	if th := targets[1].Phases[1]; th.Throttles != 1 || th.Errors[ErrorClassThrottle] != 1 {
+	if th := targets[1].Phases[1]; th.Throttles != 1 || th.Errors[results.ErrorClassThrottle] != 1 {
 		t.Fatalf("throttles: %+v", th)
 	}
-	if d := targets[0].Phases[0]; d.Errors[ErrorClassDropped] != 1 || d.LatencyMs.Count != 0 {
+	if d := targets[0].Phases[0]; d.Errors[results.ErrorClassDropped] != 1 || d.LatencyMs.Count != 0 {
 		t.Fatalf("dropped: %+v", d)
 	}
 }
@@ -200,7 +162,7 @@ func TestSummarizeKeysAndServerless(t *testing.T) {
 func TestSummarizePropagatesDecodeErrors(t *testing.T) {
 	t.Parallel()
 	boom := errors.New("boom")
-	_, err := Summarize(func(*Record) error { return boom }, SummarizeOptions{})
+	_, err := Summarize(func(*results.Record) error { return boom }, PhasesOptions{})
 	if !errors.Is(err, boom) {
 		t.Fatalf("err = %v", err)
 	}
@@ -237,55 +199,13 @@ func BenchmarkSummarize1M(b *testing.B) {
 	for b.Loop() {
 		runtime.GC()
 		stop := peakHeap()
-		targets, err := Summarize(genDecoder(n, func(i int) time.Duration { return time.Duration(i%7) * time.Microsecond }), SummarizeOptions{})
+		targets, err := Summarize(genDecoder(n, func(i int) time.Duration { return time.Duration(i%7) * time.Microsecond }), PhasesOptions{})
 		peak := stop()
 		if err != nil {
 			b.Fatal(err)
 		}
 		if targets[0].Phases[0].Requests != n {
 			b.Fatal("wrong count")
-		}
-		b.ReportMetric(peak, "peak_heap_MB")
-	}
-}
-
-// BenchmarkSummarizeFile1M writes 1M records to a results.jsonl file
-// (BENCH_RECORDS overrides the count) and times OpenRun + Summarize over
-// it, JSON decoding included, reporting the peak in-use heap.
-func BenchmarkSummarizeFile1M(b *testing.B) {
-	n := 1_000_000
-	if v, err := strconv.Atoi(os.Getenv("BENCH_RECORDS")); err == nil && v > 0 {
-		n = v
-	}
-	dir := b.TempDir()
-	w, err := CreateRun(dir, nil, RunInfo{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	dec := genDecoder(n, func(i int) time.Duration { return time.Duration(i%7) * time.Microsecond })
-	enc := w.Encoder()
-	var r Record
-	for dec(&r) == nil {
-		if err := enc(&r); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := w.CloseRecords(); err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for b.Loop() {
-		runtime.GC()
-		stop := peakHeap()
-		run, err := OpenRun(dir)
-		if err != nil {
-			b.Fatal(err)
-		}
-		targets, err := Summarize(run.Records, SummarizeOptions{})
-		run.Close()
-		peak := stop()
-		if err != nil || targets[0].Phases[0].Requests != int64(n) {
-			b.Fatalf("summarize: %v", err)
 		}
 		b.ReportMetric(peak, "peak_heap_MB")
 	}
@@ -298,16 +218,16 @@ func BenchmarkSummarizeFile1M(b *testing.B) {
 func TestSummarizeRepeatedPhaseEntries(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	recs := func(target, phase, step, experiment string, n int, every time.Duration) []Record {
-		out := make([]Record, n)
+	recs := func(target, phase, step, experiment string, n int, every time.Duration) []results.Record {
+		out := make([]results.Record, n)
 		for i := range out {
 			at := t0.Add(time.Duration(i) * every)
-			out[i] = Record{Target: target, Phase: phase, Step: step, Experiment: experiment, Code: 200,
+			out[i] = results.Record{Target: target, Phase: phase, Step: step, Experiment: experiment, Code: 200,
 				Intended: at, Timestamp: at, Latency: time.Millisecond, CorrectedLatency: time.Millisecond}
 		}
 		return out
 	}
-	var all []Record
+	var all []results.Record
 	// Capacity step at 10 rps, extended once: 2 × 10 s, 100 scheduled each.
 	all = append(all, recs("srv", "capacity", "rps=10", "capacity", 200, 100*time.Millisecond)...)
 	// Memory sweep step swept for a then b: 30 s and 150 requests each.
@@ -317,7 +237,7 @@ func TestSummarizeRepeatedPhaseEntries(t *testing.T) {
 	all = append(all, recs("a", "warm", "", "", 20, 500*time.Millisecond)...)
 	all = append(all, recs("b", "warm", "", "", 20, 500*time.Millisecond)...)
 	all = append(all, recs("a", "legacy", "", "", 40, 250*time.Millisecond)...)
-	phases := []PhaseRunInfo{
+	phases := []results.PhaseRunInfo{
 		{Name: "capacity", Step: "rps=10", Experiment: "capacity", Targets: []string{"srv"}, DurationS: 10, Scheduled: 100},
 		{Name: "capacity", Step: "rps=10", Experiment: "capacity", Targets: []string{"srv"}, DurationS: 10, Scheduled: 100},
 		{Name: "capacity", Step: "rps=99", Experiment: "capacity", Targets: []string{"srv"}, DurationS: 1, Scheduled: 99},
@@ -326,11 +246,11 @@ func TestSummarizeRepeatedPhaseEntries(t *testing.T) {
 		{Name: "warm", Targets: []string{"a", "b"}, DurationS: 10, Scheduled: 20},
 		{Name: "legacy", DurationS: 10, Scheduled: 40},
 	}
-	targets, err := Summarize(sliceDecoder(all), SummarizeOptions{Phases: phases})
+	targets, err := Summarize(sliceDecoder(all), PhasesOptions{Phases: phases})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]PhaseSummary{}
+	got := map[string]results.PhaseSummary{}
 	for _, ts := range targets {
 		for _, p := range ts.Phases {
 			got[ts.Name+"/"+p.Name] = p
@@ -363,5 +283,22 @@ func TestSummarizeRepeatedPhaseEntries(t *testing.T) {
 				t.Errorf("late fraction = %g, want 0 (all scheduled requests sent)", p.DispatchLagMs.LateFraction)
 			}
 		})
+	}
+}
+
+// Summarize feeds every record of dec to a phase collector (as the
+// pipeline's one pass does) and returns the target summaries.
+func Summarize(dec results.Decoder, o PhasesOptions) ([]results.TargetSummary, error) {
+	p := NewPhases(o)
+	for {
+		var r results.Record
+		err := dec(&r)
+		if errors.Is(err, io.EOF) {
+			return p.Targets(), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		p.Add(&r)
 	}
 }
