@@ -25,7 +25,6 @@ func templateFuncs() template.FuncMap {
 	}
 }
 
-// fmtInt formats an integer with thin thousands separators (1,234,567).
 // fmtCount formats a count that may be unknown (nil): "unknown", not 0.
 func fmtCount(v *int64) string {
 	if v == nil {
@@ -34,6 +33,7 @@ func fmtCount(v *int64) string {
 	return fmtInt(*v)
 }
 
+// fmtInt formats an integer with thin thousands separators (1,234,567).
 func fmtInt(v int64) string {
 	s := fmt.Sprint(v)
 	neg := v < 0
