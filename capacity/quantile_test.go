@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/benchctl/benchctl/confidence"
 )
 
 func TestQuantileNearestRank(t *testing.T) {
@@ -63,7 +65,7 @@ func TestQuantileCIRanks(t *testing.T) {
 				t.Errorf("attained coverage %v, want ≥ %v", cov, tt.minCov)
 			}
 			// The interval is as tight as the level allows.
-			if u > l && l < tt.n && binomCDF(l, tt.n, tt.q) <= (1-tt.level)/2 {
+			if u > l && l < tt.n && confidence.BinomialCDF(l, tt.n, tt.q) <= (1-tt.level)/2 {
 				t.Errorf("l = %d is not the largest admissible rank", l)
 			}
 		})
@@ -94,30 +96,6 @@ func TestQuantileCICoverage(t *testing.T) {
 	}
 }
 
-func TestBinomCDF(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		k, n int
-		p    float64
-		want float64
-	}{
-		{0, 10, 0.5, 1.0 / 1024},
-		{5, 10, 0.5, 638.0 / 1024},
-		{9, 10, 0.5, 1023.0 / 1024},
-		{10, 10, 0.5, 1},
-		{-1, 10, 0.5, 0},
-		{299, 300, 0.99, 1 - math.Pow(0.99, 300)},
-	}
-	for _, tt := range tests {
-		if got := binomCDF(tt.k, tt.n, tt.p); math.Abs(got-tt.want) > 1e-9 {
-			t.Errorf("binomCDF(%d, %d, %v) = %v, want %v", tt.k, tt.n, tt.p, got, tt.want)
-		}
-	}
-}
-
-// BenchmarkQuantileCI and BenchmarkStepSortBaseline are meant to be read
-// as a ratio: the CI costs O(n) lgamma calls on top of the O(n log n) sort
-// every step does anyway.
 func BenchmarkQuantileCI(b *testing.B) {
 	x := make([]float64, 10000)
 	for i := range x {

@@ -6,12 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/benchctl/benchctl/results"
 )
 
 // Engine starts worker invocations somewhere: AWS Lambda, the local
@@ -302,6 +299,3 @@ func ReadPlan(ctx context.Context, st *Store) (*Plan, GoSignal, error) {
 	}
 	return &plan, g, nil
 }
-
-var _ = slices.Contains[[]int]
-var _ = results.WorkerOK

@@ -13,7 +13,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -478,5 +477,3 @@ func (h *chunkHeap) Pop() any {
 	*h = old[:len(old)-1]
 	return x
 }
-
-var _ = slices.Sort[[]string]

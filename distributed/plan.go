@@ -345,3 +345,11 @@ func ManifestKey(k, w int) string { return WorkerDir(k, w) + "manifest.json" }
 func DuplicateKey(k, w int, invocation string) string {
 	return fmt.Sprintf("%s%d.w%d/%s.json", keyDuplicates, k, w, invocation)
 }
+
+// Environment variables a worker reads its run's store from when no flag
+// gives it (the Kubernetes engine's ConfigMap sets them).
+const (
+	EnvStore         = "BENCHCTL_STORE"
+	EnvStoreEndpoint = "BENCHCTL_STORE_ENDPOINT"
+	EnvStoreRegion   = "BENCHCTL_STORE_REGION"
+)

@@ -51,6 +51,9 @@ type RunnerProber struct {
 	// Until, when set, stops each recorded probe once its metric is known
 	// to the asked width (the probe duration is then its limit).
 	Until *scenarios.Until
+	// Trial labels the probes' records in a run with trials: N > 1 (set
+	// before each search; 0 otherwise).
+	Trial int
 
 	mu     sync.Mutex
 	probes int
@@ -83,7 +86,7 @@ func (p *RunnerProber) probe(ctx context.Context, rps float64, d time.Duration, 
 	}
 	p.mu.Lock()
 	p.probes++
-	n := p.probes
+	n, trial := p.probes, p.Trial
 	p.mu.Unlock()
 
 	name := p.Phase
@@ -92,7 +95,7 @@ func (p *RunnerProber) probe(ctx context.Context, rps float64, d time.Duration, 
 	}
 	traffic := scenarios.Traffic{Model: ModelPoisson, Rate: rps}
 	sched, err := NewSchedule(traffic, d, ScheduleOptions{
-		Seed: PhaseSeed(p.Runner.Seed, fmt.Sprintf("%s/%s/%d", name, step, n)),
+		Seed: PhaseSeed(p.Runner.Seed, TrialSeedName(fmt.Sprintf("%s/%s/%d", name, step, n), trial)),
 	})
 	if err != nil {
 		return ProbeResult{}, fmt.Errorf("capacity probe at %g rps: %w", rps, err)
@@ -130,6 +133,7 @@ func (p *RunnerProber) probe(ctx context.Context, rps float64, d time.Duration, 
 		Experiment: ExperimentCapacity,
 		Record:     &record,
 		Schedule:   sched,
+		Trial:      trial,
 		// Every record goes through the collector, which writes on the
 		// kept ones.
 		Encoder:     collect,

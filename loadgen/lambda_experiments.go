@@ -33,6 +33,11 @@ type ServerlessEnv struct {
 	Control []ControlOption
 	// Log, when set, gets one line per experiment step.
 	Log io.Writer
+	// Trials runs the memory sweep's configurations (target × memory
+	// size) this many times, interleaved (RunSweepTrials); Seed permutes
+	// their order. 0 or 1: one pass, target by target.
+	Trials int
+	Seed   uint64
 }
 
 // NewControlForTarget returns the control-plane client of an aws-lambda or
@@ -85,21 +90,29 @@ func RunServerlessExperiments(ctx context.Context, env ServerlessEnv) error {
 		if len(phases) == 0 {
 			return errors.New("memory_sweep: no phases listed")
 		}
+		if env.Trials > 1 {
+			var ts []SweepTarget
+			for _, sw := range sweeps {
+				ts = append(ts, SweepTarget{Name: sw.name, Target: sw.tgt, Control: sw.ctl})
+			}
+			if err := RunSweepTrials(ctx, ts, ms.MemorySizes, env.Trials, env.Seed, func(ctx context.Context, sw SweepTarget, st ExperimentStep, trial int) error {
+				if env.Log != nil {
+					fmt.Fprintf(env.Log, "memory sweep: %s at %d MB (trial %d of %d)\n", sw.Name, st.MemoryMB, trial, env.Trials)
+				}
+				return runSweepPhases(ctx, env.RunPhase, phases, sw.Target, st, trial)
+			}); err != nil {
+				return err
+			}
+		}
 		for _, sw := range sweeps {
+			if env.Trials > 1 {
+				break
+			}
 			step := func(ctx context.Context, st ExperimentStep) error {
 				if env.Log != nil {
 					fmt.Fprintf(env.Log, "memory sweep: %s at %d MB\n", sw.name, st.MemoryMB)
 				}
-				for _, p := range phases {
-					out, err := env.RunPhase(ctx, PhaseRun{Phase: p, Targets: []Target{sw.tgt}, Step: st.Step, Experiment: st.Experiment})
-					if err != nil {
-						return fmt.Errorf("phase %s: %w", p.Name, err)
-					}
-					if out.Interrupted {
-						return fmt.Errorf("phase %s: interrupted: %w", p.Name, context.Cause(ctx))
-					}
-				}
-				return nil
+				return runSweepPhases(ctx, env.RunPhase, phases, sw.tgt, st, 0)
 			}
 			if err := RunMemorySweep(ctx, sw.ctl, ms.MemorySizes, step); err != nil {
 				if len(sweeps) > 1 {
@@ -132,6 +145,21 @@ func RunServerlessExperiments(ctx context.Context, env ServerlessEnv) error {
 	return nil
 }
 
+// runSweepPhases runs a sweep step's phases against target (labelled with
+// the step and, in a run of trials, the trial).
+func runSweepPhases(ctx context.Context, run PhaseRunFunc, phases []scenarios.Phase, target Target, st ExperimentStep, trial int) error {
+	for _, p := range phases {
+		out, err := run(ctx, PhaseRun{Phase: p, Targets: []Target{target}, Step: st.Step, Experiment: st.Experiment, Trial: trial})
+		if err != nil {
+			return fmt.Errorf("phase %s: %w", p.Name, err)
+		}
+		if out.Interrupted {
+			return fmt.Errorf("phase %s: interrupted: %w", p.Name, context.Cause(ctx))
+		}
+	}
+	return nil
+}
+
 func findPhase(phases []scenarios.Phase, name string) (scenarios.Phase, bool) {
 	for _, p := range phases {
 		if p.Name == name {
@@ -141,35 +169,34 @@ func findPhase(phases []scenarios.Phase, name string) (scenarios.Phase, bool) {
 	return scenarios.Phase{}, false
 }
 
-// DeferLambdaURLTargets wraps enc so that the records of every lambda-url
-// target among targets are held back for their log join.
-func DeferLambdaURLTargets(targets map[string]Target, enc results.Encoder) results.Encoder {
-	for _, t := range targets {
-		if u, ok := t.(*LambdaURLTarget); ok {
-			enc = u.Defer(enc)
+// TrackLambdaURLTargets wraps enc so that every lambda-url target among
+// targets notes the request ids of its records for JoinLambdaURLTargets;
+// the records themselves are written at once.
+func TrackLambdaURLTargets(targets map[string]Target, enc results.Encoder) results.Encoder {
+	for _, name := range slices.Sorted(maps.Keys(targets)) {
+		if u, ok := targets[name].(*LambdaURLTarget); ok {
+			enc = u.Track(enc)
 		}
 	}
 	return enc
 }
 
-// FlushLambdaURLTargets joins and writes the held-back records of every
-// lambda-url target to next (the encoder under the Defer wrappers), and
-// returns the summary notes of joins that fell short. Call it after each
-// phase; after Ctrl-C, with a fresh bounded context.
-func FlushLambdaURLTargets(ctx context.Context, targets map[string]Target, next results.Encoder) ([]string, error) {
-	var notes []string
+// JoinLambdaURLTargets reads the REPORT lines of every lambda-url target's
+// requests tracked since the last call (LambdaURLTarget.Join) and returns
+// them with the summary notes of joins that fell short. Call it after each
+// phase and after the experiments; after Ctrl-C, with a fresh bounded
+// context.
+func JoinLambdaURLTargets(ctx context.Context, targets map[string]Target) (notes []string, joins []results.Record) {
 	for _, name := range slices.Sorted(maps.Keys(targets)) {
 		u, ok := targets[name].(*LambdaURLTarget)
 		if !ok {
 			continue
 		}
-		st, err := u.Flush(ctx, next)
-		if err != nil {
-			return notes, err
-		}
+		st, js := u.Join(ctx)
+		joins = append(joins, js...)
 		if n := st.Note(); n != "" {
 			notes = append(notes, n)
 		}
 	}
-	return notes, nil
+	return notes, joins
 }

@@ -26,7 +26,23 @@ const (
 	ErrCodeIncompleteSignature   = "IncompleteSignatureException"
 	ErrCodeUnknownOperation      = "UnknownOperationException"
 	ErrCodeServiceException      = "ServiceException"
+	ErrCodeInvalidRequestContent = "InvalidRequestContentException"
 )
+
+// invalidJSONReason says where a payload stops being JSON, as AWS's
+// "Could not parse request body into json" message does.
+func invalidJSONReason(payload []byte) string {
+	var v any
+	err := json.Unmarshal(payload, &v)
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%v at byte %d", se, se.Offset)
+	}
+	if err != nil {
+		return err.Error()
+	}
+	return "not a single JSON value"
+}
 
 // ThrottleReasonReserved is the Reason of a 429 caused by reserved concurrency.
 const ThrottleReasonReserved = "ReservedFunctionConcurrentInvocationLimitExceeded"
@@ -55,10 +71,23 @@ func (p *Platform) apiHandler() http.Handler {
 	mux.HandleFunc("PUT /2017-10-31/functions/{name}/concurrency", p.handlePutConcurrency)
 	mux.HandleFunc("DELETE /2017-10-31/functions/{name}/concurrency", p.handleDeleteConcurrency)
 	mux.HandleFunc("GET /2019-09-30/functions/{name}/concurrency", p.handleGetConcurrency)
+	mux.HandleFunc("POST /2015-03-31/functions", p.handleCreateFunction)
+	mux.HandleFunc("POST /2015-03-31/functions/{$}", p.handleCreateFunction)
+	mux.HandleFunc("PUT /2015-03-31/functions/{name}/code", p.handleUpdateFunctionCode)
+	mux.HandleFunc("DELETE /2015-03-31/functions/{name}", p.handleDeleteFunction)
+	mux.HandleFunc("PUT /2019-09-25/functions/{name}/event-invoke-config", p.handlePutEventInvokeConfig(false))
+	mux.HandleFunc("POST /2019-09-25/functions/{name}/event-invoke-config", p.handlePutEventInvokeConfig(true))
+	mux.HandleFunc("GET /2019-09-25/functions/{name}/event-invoke-config", p.handleGetEventInvokeConfig)
+	mux.HandleFunc("DELETE /2019-09-25/functions/{name}/event-invoke-config", p.handleDeleteEventInvokeConfig)
+	mux.HandleFunc("GET /benchctl-local/code/{name}", p.handleCodeDownload)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, &apiError{status: http.StatusNotFound, code: ErrCodeUnknownOperation, msg: "Unknown operation " + r.Method + " " + r.URL.Path})
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p.cfg.invokeOnly && !(r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/invocations")) {
+			http.NotFound(w, r) // "404 page not found", text/plain, like the emulator
+			return
+		}
 		if err := checkSigV4(r); err != nil {
 			writeAPIError(w, err)
 			return
@@ -172,6 +201,12 @@ func (p *Platform) handleInvoke(w http.ResponseWriter, r *http.Request) {
 	if len(payload) == 0 {
 		payload = []byte("{}")
 	}
+	if !json.Valid(payload) {
+		// As AWS: the payload must be JSON; nothing runs, nothing is billed.
+		writeAPIError(w, &apiError{status: http.StatusBadRequest, code: ErrCodeInvalidRequestContent,
+			msg: "Could not parse request body into json: " + invalidJSONReason(payload)})
+		return
+	}
 	var clientCtx string
 	if cc := r.Header.Get("X-Amz-Client-Context"); cc != "" {
 		b, err := base64.StdEncoding.DecodeString(cc)
@@ -222,7 +257,7 @@ func (p *Platform) handleInvoke(w http.ResponseWriter, r *http.Request) {
 	if out.fnError != "" {
 		h["X-Amz-Function-Error"] = []string{out.fnError}
 	}
-	if logType == "Tail" {
+	if logType == "Tail" && !p.cfg.noLogTail {
 		tail := out.log
 		if len(tail) > LogTailBytes {
 			tail = tail[len(tail)-LogTailBytes:]
@@ -277,6 +312,13 @@ func (p *Platform) configuration(fn *function) functionConfiguration {
 		EphemeralStorage: map[string]int{"Size": c.EphemeralStorageMB},
 		LoggingConfig:    map[string]string{"LogFormat": "Text", "LogGroup": "/aws/lambda/" + c.Name},
 	}
+	if fn.state != "" {
+		fc.State = fn.state
+	}
+	if k := fn.pkg; k != nil {
+		fc.Runtime, fc.Handler, fc.Role, fc.Description = k.runtime, k.handler, k.role, k.desc
+		fc.CodeSha256, fc.CodeSize = k.sha256, int64(len(k.zip))
+	}
 	if len(c.Environment) > 0 {
 		fc.Environment = &environment{Variables: c.Environment}
 	}
@@ -306,6 +348,9 @@ func (p *Platform) handleGetFunction(w http.ResponseWriter, r *http.Request) {
 		"Configuration": p.configuration(fn),
 		"Code":          map[string]string{"RepositoryType": "Local", "Location": "file://" + strings.Join(fn.cfg.Command, " ")},
 		"Tags":          map[string]string{},
+	}
+	if fn.pkg != nil {
+		out["Code"] = map[string]string{"RepositoryType": "S3", "Location": codeLocation(r, fn.name, fn.pkg.sha256)}
 	}
 	if fn.reserved != nil {
 		out["Concurrency"] = map[string]int{"ReservedConcurrentExecutions": *fn.reserved}
@@ -385,15 +430,7 @@ func (p *Platform) handleUpdateConfiguration(w http.ResponseWriter, r *http.Requ
 		}
 		fn.cfg.Environment = env
 	}
-	fn.gen++
-	fn.lastUpdateStatus = "InProgress"
-	fn.lastModified = time.Now().UTC()
-	fn.revision = uuid.NewString()
-	retired := fn.idle
-	fn.idle = nil
-	for _, inst := range retired {
-		delete(fn.instances, inst)
-	}
+	retired := p.retireLocked(fn)
 	fc := p.configuration(fn)
 	fn.mu.Unlock()
 	p.background(func() {

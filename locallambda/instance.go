@@ -166,7 +166,13 @@ func (p *Platform) startInstance(fn *function, cfg scenarios.Function, gen int) 
 	} else {
 		cmd = exec.Command(argv[0], argv[1:]...)
 	}
-	cmd.Env = p.instanceEnv(cfg, ln.Addr().String())
+	fn.mu.Lock()
+	pk := fn.pkg
+	fn.mu.Unlock()
+	cmd.Env = p.instanceEnv(cfg, pk, ln.Addr().String())
+	if pk != nil {
+		cmd.Dir = pk.taskRoot
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -239,8 +245,12 @@ func (p *Platform) startInstance(fn *function, cfg scenarios.Function, gen int) 
 }
 
 // instanceEnv is the standard Lambda environment plus the function's own.
-func (p *Platform) instanceEnv(cfg scenarios.Function, runtimeAPI string) []string {
+func (p *Platform) instanceEnv(cfg scenarios.Function, pk *pkg, runtimeAPI string) []string {
 	cwd, _ := os.Getwd()
+	runtime, handler := "provided.al2023", "bootstrap"
+	if pk != nil {
+		cwd, runtime, handler = pk.taskRoot, pk.runtime, pk.handler
+	}
 	env := map[string]string{
 		"AWS_LAMBDA_FUNCTION_NAME":        cfg.Name,
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(cfg.MemorySize),
@@ -252,8 +262,8 @@ func (p *Platform) instanceEnv(cfg scenarios.Function, runtimeAPI string) []stri
 		"AWS_LAMBDA_RUNTIME_API":          runtimeAPI,
 		"AWS_REGION":                      p.cfg.region,
 		"AWS_DEFAULT_REGION":              p.cfg.region,
-		"AWS_EXECUTION_ENV":               "AWS_Lambda_provided.al2023",
-		"_HANDLER":                        "bootstrap",
+		"AWS_EXECUTION_ENV":               "AWS_Lambda_" + runtime,
+		"_HANDLER":                        handler,
 		"LAMBDA_TASK_ROOT":                cwd,
 		"LAMBDA_RUNTIME_DIR":              cwd,
 		"TZ":                              ":UTC",
@@ -372,24 +382,28 @@ func (inst *instance) isDead() bool {
 	return inst.dead
 }
 
-// maxMemoryUsedMB is the instance's peak memory use in MB (rounded up).
+// maxMemoryUsedMB is the instance's peak memory use in MB (rounded up,
+// at most its memory size): the larger of the cgroup's peak charge and the
+// process's peak resident set (VmHWM, or the exit rusage). The cgroup alone
+// misses pages charged elsewhere before the process joined it (under
+// cgroup v1 the binary's page cache: 2 MB charged against a 9.7 MB peak
+// RSS), and Lambda's figure counts what the process had resident.
 func (inst *instance) maxMemoryUsedMB() int {
-	var b int64
+	var cgPeak, rss int64
 	if inst.cg != nil {
 		if v, err := inst.cg.peakBytes(); err == nil {
-			b = v
+			cgPeak = v
 		}
 	}
-	if b == 0 {
-		select {
-		case <-inst.exited:
-			b = inst.maxRSSKB << 10
-		default:
-			if inst.cmd != nil && inst.cmd.Process != nil {
-				b = peakRSS(inst.cmd.Process.Pid)
-			}
+	select {
+	case <-inst.exited:
+		rss = inst.maxRSSKB << 10
+	default:
+		if inst.cmd != nil && inst.cmd.Process != nil {
+			rss = peakRSS(inst.cmd.Process.Pid)
 		}
 	}
+	b := max(cgPeak, rss)
 	mb := int((b + (1<<20 - 1)) >> 20)
 	return min(mb, inst.cfg.MemorySize)
 }

@@ -6,8 +6,11 @@
 //   - the control/invoke API (the subset of the Lambda REST API that
 //     github.com/aws/aws-sdk-go-v2/service/lambda uses: Invoke, GetFunction,
 //     GetFunctionConfiguration, UpdateFunctionConfiguration, ListFunctions,
-//     Put/Get/DeleteFunctionConcurrency), so the real SDK client, or a SigV4
-//     signing HTTP client, works against it with BaseEndpoint set;
+//     Put/Get/DeleteFunctionConcurrency, and for .zip packages of custom
+//     runtimes CreateFunction, UpdateFunctionCode, DeleteFunction and
+//     Put/Update/Get/DeleteFunctionEventInvokeConfig), so the real SDK
+//     client, or a SigV4 signing HTTP client, works against it with
+//     BaseEndpoint set;
 //   - the Lambda Runtime API (/2018-06-01/runtime/...), served to every
 //     function instance through AWS_LAMBDA_RUNTIME_API, so that any function
 //     built with github.com/aws/aws-lambda-go, or any custom-runtime
@@ -107,6 +110,8 @@ type config struct {
 	accountConcurrency int
 	cpuShares          int
 	instanceNice       int
+	noLogTail          bool
+	invokeOnly         bool
 }
 
 // WithSelfExecutable sets what a command's first element "benchctl" means
@@ -222,6 +227,30 @@ func WithAccountConcurrency(n int) Option {
 	}
 }
 
+// WithLogTail says whether an Invoke with X-Amz-Log-Type: Tail gets the
+// execution log (and its REPORT line) back in X-Amz-Log-Result (default
+// true, as AWS does). False behaves like endpoints that never return one
+// (AWS's Lambda Runtime Interface Emulator, Lambda-compatible gateways):
+// a client then has no billing data for its requests.
+func WithLogTail(on bool) Option {
+	return func(c *config) error {
+		c.noLogTail = !on
+		return nil
+	}
+}
+
+// WithInvokeOnly serves the Invoke operation only: every other path of the
+// API (GetFunctionConfiguration, UpdateFunctionConfiguration, ...) answers
+// 404 with a plain-text body, as AWS's Lambda Runtime Interface Emulator
+// does. Clients that need the control API (memory sweeps, forced cold
+// starts) must detect it.
+func WithInvokeOnly() Option {
+	return func(c *config) error {
+		c.invokeOnly = true
+		return nil
+	}
+}
+
 // Platform is a running local Lambda-compatible platform. Create it with
 // New, serve it with Start, stop it with Close.
 type Platform struct {
@@ -232,8 +261,11 @@ type Platform struct {
 	// niceExe is nice(1) when instances start under it (WithInstanceNice).
 	niceExe string
 
-	mu        sync.Mutex
-	fns       map[string]*function
+	mu  sync.Mutex
+	fns map[string]*function
+	// code holds the task roots of packaged functions (made on the first
+	// CreateFunction, removed by Close).
+	code      string
 	srv       *http.Server
 	closed    bool
 	warnings  []string
@@ -259,6 +291,13 @@ type function struct {
 	lastUpdateStatus string
 	lastModified     time.Time
 	revision         string
+	// state is Pending right after CreateFunction, else Active ("").
+	state string
+	// pkg is the .zip package of a function made by CreateFunction (nil
+	// for the functions given to New, which run a command).
+	pkg *pkg
+	// eventConfig is the asynchronous invocation configuration.
+	eventConfig *eventInvokeConfig
 }
 
 // New validates the functions and options and prepares the platform
@@ -470,6 +509,11 @@ func (p *Platform) Close(ctx context.Context) error {
 			err = fmt.Errorf("local lambda: closing: %w", ctx.Err())
 		}
 		p.cg.close()
+		p.mu.Lock()
+		if p.code != "" {
+			_ = os.RemoveAll(p.code)
+		}
+		p.mu.Unlock()
 	})
 	return err
 }

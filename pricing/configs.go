@@ -24,6 +24,7 @@ func configsFromRows(rows []*rowAcc) []*configStat {
 		units                     []*unitStats
 		estimate                  bool
 		sumGW                     int64
+		trials                    trialUnits
 	}
 	m := map[string]*agg{}
 	var order []string
@@ -46,6 +47,7 @@ func configsFromRows(rows []*rowAcc) []*configStat {
 		a.warmU += r.warmU
 		a.sumGW += r.sumGW
 		a.units = append(a.units, &r.units)
+		a.trials.merge(r.trials)
 		if span := r.tMax.Sub(r.tMin).Seconds(); span > 0 {
 			a.rateW += float64(r.n) * float64(r.n) / span
 		}
@@ -77,6 +79,9 @@ func configsFromRows(rows []*rowAcc) []*configStat {
 		fixed, pu := c.fixed.Add(c.gwPer()).InexactFloat64(), c.perUnit.InexactFloat64()
 		if base := fixed + pu*mean; base > 0 {
 			c.ciLow, c.ciHigh = (fixed+pu*lo)/base, (fixed+pu*hi)/base
+			if iv, ok := a.trials.interval(fixed, pu); ok {
+				c.ciLow, c.ciHigh = iv.Low/base, iv.High/base
+			}
 		}
 		c.estimate = a.estimate
 		out = append(out, &c)
@@ -127,7 +132,7 @@ func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario, 
 				continue
 			}
 			a.n += n
-			a.colds += ph.ColdStarts
+			a.colds += ph.KnownColdStarts()
 			if ph.BilledDurationMs != nil {
 				a.billed += ph.BilledDurationMs.Mean * float64(n)
 			} else {
@@ -135,7 +140,7 @@ func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario, 
 				a.lat += ph.LatencyMs.Mean * float64(n)
 			}
 			if ph.InitDurationMs != nil {
-				a.init += ph.InitDurationMs.Mean * float64(ph.ColdStarts)
+				a.init += ph.InitDurationMs.Mean * float64(ph.KnownColdStarts())
 			}
 			a.rateW += ph.AchievedRPS * float64(n)
 		}

@@ -54,6 +54,8 @@ type rowAcc struct {
 	sumGW int64
 	// hostBusy: the phase (and step) was host_busy.
 	hostBusy bool
+	// trials sums the billed units per trial of a run with trials.
+	trials trialUnits
 }
 
 // addU adds one request's billed unit exactly: whole milliseconds (the
@@ -111,6 +113,7 @@ func (r *rowAcc) merge(b *rowAcc) {
 	r.nWarm += b.nWarm
 	r.estimate = r.estimate || b.estimate
 	r.sumGW += b.sumGW
+	r.trials.merge(b.trials)
 }
 
 // AnalyzeRun prices a run. From the records it computes, per target, phase,
@@ -342,7 +345,7 @@ func (c *RunCost) Merge(f *RunCost) {
 		if _, ok := c.rows[ev.row]; !ok {
 			b := f.rows[ev.row]
 			r := *b
-			r.units, r.pending = unitStats{}, nil
+			r.units, r.pending, r.trials = unitStats{}, nil, trialUnits{}
 			r.requests, r.throttled, r.unpriced, r.n, r.nCold, r.sumUInt, r.nWarm, r.sumGW = 0, 0, 0, 0, 0, 0, 0, 0
 			r.sumU, r.sumColdExtra, r.sumLatencyS, r.warmU, r.estimate = decimal.Zero, decimal.Zero, 0, 0, false
 			r.tMin, r.tMax = time.Time{}, time.Time{}
@@ -610,6 +613,7 @@ func (c *RunCost) Add(rec *results.Record) {
 		r.n++
 		r.addU(u)
 		r.addUnit(u, c.fork)
+		r.trials.add(rec.Trial, u)
 		if cfg.metered() {
 			r.sumGW += cfg.meteredUnits(rec.BytesOut + rec.BytesIn)
 		}
@@ -810,6 +814,14 @@ func (r *rowAcc) costRow(seed uint64) results.CostRow {
 	pu := c.perUnit.InexactFloat64()
 	row.CostPerMillionLow = (fixed + pu*lo) * 1e6
 	row.CostPerMillionHi = (fixed + pu*hi) * 1e6
+	if iv, ok := r.trials.interval(fixed, pu); ok {
+		// Trials: the interval over the per-trial costs holds the
+		// variation between trials as well as within them.
+		row.CostPerMillionLow, row.CostPerMillionHi = iv.Low*1e6, iv.High*1e6
+		for _, v := range iv.Values {
+			row.CostPerMillionTrials = append(row.CostPerMillionTrials, v*1e6)
+		}
+	}
 	// Float rounding must not leave the exact mean outside its own CI
 	// (all requests billed alike: lo = hi = mean).
 	row.CostPerMillionLow = math.Min(row.CostPerMillionLow, row.CostPerMillionUSD)

@@ -15,13 +15,22 @@ var templateFS embed.FS
 // templateFuncs are the number formatters templates use.
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{
-		"ms":   fmtMs,
-		"usd":  fmtUSD,
-		"pct":  fmtPct,
-		"vol":  fmtVolume,
-		"rate": fmtRate,
-		"int":  func(v int64) string { return fmtInt(v) },
+		"ms":    fmtMs,
+		"usd":   fmtUSD,
+		"pct":   fmtPct,
+		"vol":   fmtVolume,
+		"rate":  fmtRate,
+		"int":   func(v int64) string { return fmtInt(v) },
+		"count": fmtCount,
 	}
+}
+
+// fmtCount formats a count that may be unknown (nil): "unknown", not 0.
+func fmtCount(v *int64) string {
+	if v == nil {
+		return "unknown"
+	}
+	return fmtInt(*v)
 }
 
 // fmtInt formats an integer with thin thousands separators (1,234,567).

@@ -111,7 +111,7 @@ func WriteMarkdown(w io.Writer, m *Model) error {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 				mdEscape(p.Label), fmtInt(p.Requests), fmtInt(p.OK), fmtPct(p.ErrorRate), fmtRate(p.OfferedRPS), fmtRate(p.AchievedRPS),
 				fmtMs(p.LatencyMs.P50), fmtMs(p.LatencyMs.P90), fmtMs(p.LatencyMs.P99), fmtMs(p.LatencyMs.P999), fmtMs(p.LatencyMs.Max),
-				lag, billed, fmtInt(p.ColdStarts), cost)
+				lag, billed, fmtCount(p.ColdStarts), cost)
 		}
 		b.WriteString("\n")
 		for _, p := range t.Phases {
@@ -164,6 +164,14 @@ func WriteMarkdown(w io.Writer, m *Model) error {
 		if m.GatewayNote != "" {
 			b.WriteString("Names ending in “+ HTTP API” include the API Gateway HTTP API request fee in every cost and break-even volume (see the verdict and the cost breakdown).\n\n")
 		}
+	}
+
+	if lines := m.Confidence(); len(lines) > 0 {
+		b.WriteString("## Confidence\n\n| subject | figure | value | interval | covers | trials |\n|---|---|---|---|---|---|\n")
+		for _, l := range lines {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(l.Subject), mdEscape(l.Figure), mdEscape(l.Value), mdEscape(l.Interval), mdEscape(l.Scope), mdEscape(l.Spread))
+		}
+		b.WriteString("\n")
 	}
 
 	b.WriteString("## Charts\n\n")

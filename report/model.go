@@ -268,13 +268,21 @@ func (m *Model) SLOPassed() bool {
 	return true
 }
 
-// FellBehind lists the target/phase labels where the generator fell behind.
+// FellBehind lists the target/phase labels where the generator fell
+// behind, each with what stalled it when the host was measured
+// (results.StallCause: other processes, the run's own load, or the
+// generator itself); a phase slow with the generator on time is the
+// target's.
 func (m *Model) FellBehind() []string {
 	var out []string
 	for _, t := range m.Targets {
 		for _, p := range t.Phases {
 			if p.GeneratorFellBehind {
-				out = append(out, t.Name+" / "+p.Label)
+				label := t.Name + " / " + p.Label
+				if cause := results.StallCause(p.PhaseSummary); cause != "" {
+					label += " (stalled by " + cause + ")"
+				}
+				out = append(out, label)
 			}
 		}
 	}

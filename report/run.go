@@ -21,13 +21,15 @@ const missingSummaryNote = "summary.json was missing (the run was stopped before
 
 // load reads a run directory into a Model without its charts (Load and
 // Render build them, Compare draws only its own): the summary pipeline's
-// one pass over results.jsonl with the report's series.
-func load(ctx context.Context, runDir string, cfg *config) (*Model, error) {
+// one pass over results.jsonl with the report's series and the extra
+// collectors (compare's units).
+func load(ctx context.Context, runDir string, cfg *config, extra ...summary.Collector) (*Model, error) {
 	run, err := summary.Load(ctx, runDir, summary.Options{
-		Prices:  cfg.prices,
-		Reprice: cfg.reprice,
-		Series:  &summary.SeriesOptions{MaxScatterPoints: cfg.maxScatter, MaxSamples: cfg.maxSamples},
-		Open:    cfg.open,
+		Prices:     cfg.prices,
+		Reprice:    cfg.reprice,
+		Series:     &summary.SeriesOptions{MaxScatterPoints: cfg.maxScatter, MaxSamples: cfg.maxSamples},
+		Open:       cfg.open,
+		Collectors: extra,
 	})
 	if err != nil {
 		return nil, err

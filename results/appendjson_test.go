@@ -183,7 +183,7 @@ func rapidRecord(t *rapid.T) *Record {
 		Timestamp: ts, Latency: time.Duration(rapid.Int64().Draw(t, "lat")),
 		BytesOut: rapid.Uint64().Draw(t, "bo"), BytesIn: rapid.Uint64().Draw(t, "bi"), Error: str.Draw(t, "err"),
 		Body: rapid.SliceOfN(rapid.Byte(), 0, 5).Draw(t, "body"), Method: str.Draw(t, "method"), URL: str.Draw(t, "url"),
-		Target: str.Draw(t, "target"), Phase: str.Draw(t, "phase"), Step: str.Draw(t, "step"), Experiment: str.Draw(t, "exp"),
+		Target: str.Draw(t, "target"), Phase: str.Draw(t, "phase"), Step: str.Draw(t, "step"), Experiment: str.Draw(t, "exp"), Trial: rapid.IntRange(0, 100).Draw(t, "trial"),
 		Intended: ts.Add(-time.Duration(rapid.Int64Range(0, 1e9).Draw(t, "lag"))), CorrectedLatency: time.Duration(rapid.Int64().Draw(t, "cl")),
 		ErrorClass: str.Draw(t, "class"), RequestID: str.Draw(t, "rid"),
 		DurationMs: optF(t, "d"), BilledDurationMs: optF(t, "bd"), InitDurationMs: optF(t, "id"),

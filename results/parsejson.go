@@ -163,7 +163,7 @@ func (p *jsonParser) record(line []byte, r *Record) bool {
 // the order appendRecordJSON writes them.
 var recordKeys = [...]string{`"attack":`, `"seq":`, `"code":`, `"timestamp":`, `"latency":`, `"bytes_out":`,
 	`"bytes_in":`, `"error":`, `"body":`, `"method":`, `"url":`, `"headers":`, `"target":`, `"phase":`, `"step":`,
-	`"experiment":`, `"intended":`, `"corrected_latency":`, `"error_class":`, `"request_id":`, `"duration_ms":`,
+	`"experiment":`, `"trial":`, `"intended":`, `"corrected_latency":`, `"error_class":`, `"request_id":`, `"duration_ms":`,
 	`"billed_duration_ms":`, `"init_duration_ms":`, `"restore_duration_ms":`, `"billed_restore_duration_ms":`,
 	`"memory_size_mb":`, `"max_memory_used_mb":`, `"cold":`, `"function_error":`, `"report_status":`,
 	`"report_error":`, `"server_timing_ms":`}
@@ -186,6 +186,7 @@ const (
 	keyPhase
 	keyStep
 	keyExperiment
+	keyTrial
 	keyIntended
 	keyCorrectedLatency
 	keyErrorClass
@@ -842,6 +843,10 @@ func (p *jsonParser) field(k int, r *Record) bool {
 		r.Step, ok = p.str(6)
 	case keyExperiment:
 		r.Experiment, ok = p.str(7)
+	case keyTrial:
+		var v int64
+		v, ok = p.int(32)
+		r.Trial = int(v)
 	case keyIntended:
 		r.Intended, ok = p.time()
 	case keyCorrectedLatency:

@@ -53,6 +53,10 @@ type RunInfo struct {
 	End             time.Time `json:"end"`
 	Seed            uint64    `json:"seed"`
 	Interrupted     bool      `json:"interrupted"`
+	// EndState is how the run ended: EndCompleted, EndInterrupted
+	// (Ctrl-C: what was recorded is saved), or EndKilled (inferred by
+	// benchctl summary from a run.json without an end: the process died).
+	EndState string `json:"end_state,omitempty"`
 	// CPUIsolation is how function instances were limited: cgroup-v1,
 	// cgroup-v2 or none (local platform only).
 	CPUIsolation string `json:"cpu_isolation,omitempty"`
@@ -78,6 +82,38 @@ type RunInfo struct {
 	// HostSampling says how the host's load was sampled (phases[].host)
 	// and what the sampling cost; nil when it was not (no Linux /proc).
 	HostSampling *HostSampling `json:"host_sampling,omitempty"`
+}
+
+// KnownColdStarts is the number of cold starts REPORT lines showed: 0 when
+// unknown (ColdStarts is nil).
+func (p PhaseSummary) KnownColdStarts() int64 {
+	if p.ColdStarts == nil {
+		return 0
+	}
+	return *p.ColdStarts
+}
+
+// Run end states (RunInfo.EndState).
+const (
+	EndCompleted   = "completed"
+	EndInterrupted = "interrupted"
+	EndKilled      = "killed"
+)
+
+// InferEnd fills EndState for a run.json written before the run ended: a
+// run without an end time was killed (SIGKILL, a crash, power loss).
+func (r *RunInfo) InferEnd() {
+	if r.EndState != "" {
+		return
+	}
+	switch {
+	case r.End.IsZero():
+		r.EndState, r.Interrupted = EndKilled, true
+	case r.Interrupted:
+		r.EndState = EndInterrupted
+	default:
+		r.EndState = EndCompleted
+	}
 }
 
 // ServiceInfo is one service a run started itself.
@@ -140,6 +176,9 @@ type PhaseRunInfo struct {
 	Stopped       string   `json:"stopped,omitempty"`
 	UntilMetric   string   `json:"until_metric,omitempty"`
 	UntilRelWidth *float64 `json:"until_rel_width,omitempty"`
+	// Trial is the trial (1..N) this entry ran as, in a run with trials:
+	// N > 1 (absent otherwise).
+	Trial int `json:"trial,omitempty"`
 }
 
 // TargetSummary is one target's results, per recorded phase.
@@ -172,20 +211,40 @@ type PhaseSummary struct {
 	// merged, MergeHostLoads); HostBusy is set when it was host_busy.
 	Host     *HostLoad `json:"host,omitempty"`
 	HostBusy bool      `json:"host_busy,omitempty"`
+	// Incomplete is set when the phase was cut short: interrupted, or
+	// still running when the run was killed (its duration is then taken
+	// from its records).
+	Incomplete bool `json:"incomplete,omitempty"`
 	// Stopped is run.json's stopped for a phase with an until: rule
 	// ("max_duration" when any of its entries ran to the limit).
 	Stopped string `json:"stopped,omitempty"`
+	// LatencyCI holds the latency p50 and p99 with their 95% intervals:
+	// over the trials when the phase ran as trials (scope "trials"), else
+	// the order-statistic intervals of this run (scope "run"); a
+	// percentile with fewer than 100/(1−q) samples is a bound (Bound).
+	LatencyCI *LatencyIntervals `json:"latency_ci_ms,omitempty"`
+	// Trials lists each trial of a phase run trials: N > 1 times.
+	Trials []TrialSummary `json:"trials,omitempty"`
 
 	// Serverless additions (present when the target reports them).
 	BilledDurationMs *Distribution `json:"billed_duration_ms,omitempty"`
 	DurationMs       *Distribution `json:"duration_ms,omitempty"`
 	InitDurationMs   *Distribution `json:"init_duration_ms,omitempty"`
-	ColdStarts       int64         `json:"cold_starts"`
-	ColdStartRate    float64       `json:"cold_start_rate"`
-	Throttles        int64         `json:"throttles"`
-	FunctionErrors   int64         `json:"function_errors"`
-	MaxMemoryUsedMB  int           `json:"max_memory_used_mb,omitempty"`
-	MemorySizeMB     int           `json:"memory_size_mb,omitempty"`
+	// ColdStarts and ColdStartRate count the requests that started an
+	// instance, as REPORT lines say (Init Duration); null when no record
+	// of the phase carried a REPORT line (an http target, or a function
+	// endpoint that returned no log tail): unknown, not 0.
+	ColdStarts    *int64   `json:"cold_starts"`
+	ColdStartRate *float64 `json:"cold_start_rate"`
+	// BillingMissing counts the requests of a function target that got a
+	// response but no REPORT line (no billed duration: the endpoint
+	// returned no log tail, or the CloudWatch Logs join missed it); their
+	// cost is an estimate from client latency. Absent for http targets.
+	BillingMissing  *int64 `json:"billing_missing,omitempty"`
+	Throttles       int64  `json:"throttles"`
+	FunctionErrors  int64  `json:"function_errors"`
+	MaxMemoryUsedMB int    `json:"max_memory_used_mb,omitempty"`
+	MemorySizeMB    int    `json:"memory_size_mb,omitempty"`
 	// GBSeconds is the sum over records of billed ms/1000 × memory MB/1024.
 	GBSeconds float64 `json:"gb_seconds,omitempty"`
 }
@@ -277,6 +336,11 @@ type MemorySweepRow struct {
 	CheapestWithSLO bool `json:"cheapest_meeting_slo,omitempty"`
 	// HostBusy is set when a phase of this memory size was host_busy.
 	HostBusy bool `json:"host_busy,omitempty"`
+	// LatencyCI is the latency p50/p99 with their intervals (the step's
+	// recorded phase's: over the trials when it ran as trials), and
+	// CostPerMillionCI the cost per 1M with its interval (FillSweepIntervals).
+	LatencyCI        *LatencyIntervals `json:"latency_ci_ms,omitempty"`
+	CostPerMillionCI *Interval         `json:"cost_per_million_ci_usd,omitempty"`
 }
 
 // ColdStartSummary is the forced cold start experiment.
@@ -317,6 +381,20 @@ type CapacityResult struct {
 	Method string `json:"method,omitempty"`
 	// HostBusy is set when any step of the search was host_busy.
 	HostBusy bool `json:"host_busy,omitempty"`
+	// Trials lists each trial's search when the search ran trials: N > 1
+	// times; CapacityRPS and its bounds then combine them, and CapacityCI
+	// holds that interval with the trials' values.
+	Trials     []CapacityTrial `json:"trials,omitempty"`
+	CapacityCI *Interval       `json:"capacity_ci_rps,omitempty"`
+}
+
+// CapacityTrial is one trial's capacity search.
+type CapacityTrial struct {
+	Trial          int     `json:"trial"`
+	CapacityRPS    float64 `json:"capacity_rps"`
+	CapacityRPSLow float64 `json:"capacity_rps_low"`
+	CapacityRPSHi  float64 `json:"capacity_rps_high"`
+	LimitedBy      string  `json:"limited_by,omitempty"`
 }
 
 // CapacityStep is one candidate rate of a capacity search.
@@ -348,6 +426,8 @@ type CapacityStep struct {
 	// HostBusy is set when the step (or one of its extensions) ran while
 	// the host was host_busy.
 	HostBusy bool `json:"host_busy,omitempty"`
+	// Trial is the trial the step belongs to in a search run as trials.
+	Trial int `json:"trial,omitempty"`
 }
 
 // CostRow is the cost of one target/phase/memory configuration.
@@ -390,6 +470,10 @@ type CostRow struct {
 	EphemeralStorageSource string `json:"ephemeral_storage_source,omitempty"`
 	// HostBusy is set when the phase the row prices was host_busy.
 	HostBusy bool `json:"host_busy,omitempty"`
+	// CostPerMillionTrials is each trial's cost per 1M requests when the
+	// phase ran as trials; the CI then combines them (between-trial
+	// variation included).
+	CostPerMillionTrials []float64 `json:"cost_per_million_usd_trials,omitempty"`
 }
 
 // Price confidence (PriceConfidence of cost, monthly-cost and break-even rows).

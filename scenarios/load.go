@@ -1,7 +1,9 @@
 package scenarios
 
 import (
+	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -11,6 +13,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // shippedFS holds the shipped scenarios (every scenarios/*.yaml) and the
@@ -28,6 +31,14 @@ type ParseOption func(*parseConfig)
 
 type parseConfig struct {
 	skipFiles bool
+	ctx       context.Context
+}
+
+// WithContext makes parsing stop with ctx's error once ctx is done (a
+// Ctrl-C while validate reads a large payload corpus or runs the body
+// templates on every item).
+func WithContext(ctx context.Context) ParseOption {
+	return func(c *parseConfig) { c.ctx = ctx }
 }
 
 // WithoutFileChecks skips the checks that files named in the scenario
@@ -48,7 +59,7 @@ func Parse(file string, data []byte, opts ...ParseOption) (*Scenario, error) {
 }
 
 func parse(file string, data []byte, fsys fs.FS, opts ...ParseOption) (*Scenario, error) {
-	var cfg parseConfig
+	cfg := parseConfig{ctx: context.Background()}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -57,8 +68,11 @@ func parse(file string, data []byte, fsys fs.FS, opts ...ParseOption) (*Scenario
 	root := d.parseDocument(data)
 	if root != nil {
 		d.decode(root, reflect.ValueOf(s).Elem(), "")
-		v := &validator{d: d, s: s, skipFiles: cfg.skipFiles}
+		v := &validator{d: d, s: s, skipFiles: cfg.skipFiles, ctx: cfg.ctx}
 		v.validateScenario()
+		if err := cfg.ctx.Err(); err != nil {
+			return nil, fmt.Errorf("validate %s: %w", file, err)
+		}
 		if len(d.errs) == 0 {
 			v.applyDefaults()
 		}
@@ -84,9 +98,13 @@ func Load(path string) (*Scenario, error) {
 // of that name ("quickstart" or "quickstart.yaml" → the embedded
 // quickstart.yaml). Otherwise the error wraps ErrNotFound and lists the
 // shipped names.
-func Open(nameOrPath string) (*Scenario, error) {
+func Open(nameOrPath string, opts ...ParseOption) (*Scenario, error) {
 	if st, err := os.Stat(nameOrPath); err == nil && !st.IsDir() {
-		return Load(nameOrPath)
+		data, err := os.ReadFile(nameOrPath)
+		if err != nil {
+			return nil, fmt.Errorf("read scenario: %w", err)
+		}
+		return Parse(nameOrPath, data, opts...)
 	}
 	name := strings.TrimSuffix(strings.TrimSuffix(nameOrPath, ".yaml"), ".yml")
 	if name != "" && !strings.ContainsAny(name, `/\`) {
@@ -96,7 +114,7 @@ func Open(nameOrPath string) (*Scenario, error) {
 				if err != nil {
 					return nil, fmt.Errorf("read shipped scenario %s: %w", n, err)
 				}
-				return parse(n+".yaml", data, shippedFS)
+				return parse(n+".yaml", data, shippedFS, opts...)
 			}
 		}
 	}
@@ -176,23 +194,62 @@ func (s *Scenario) OpenFile(rel string) (io.ReadCloser, error) {
 		}
 		return f, nil
 	}
-	f, err := os.Open(p)
+	// O_NONBLOCK: opening a named pipe must not wait for a writer; the
+	// file is then refused below. It changes nothing for regular files.
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", rel, err)
+	}
+	st, err := f.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = &fs.PathError{Op: "open", Path: rel, Err: fmt.Errorf("%w (it is %s)", ErrNotRegular, describeMode(st.Mode()))}
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
 	}
 	return f, nil
 }
 
-// ReadFile reads rel (see Resolve) whole.
+// ErrNotRegular is returned for a file named in a scenario that is not a
+// regular file (a named pipe, a device, a directory): reading it could
+// block forever or never end.
+var ErrNotRegular = errors.New("not a regular file")
+
+// MaxFileBytes bounds a file named in a scenario (payload corpus, trace,
+// price book): it is read whole into memory.
+const MaxFileBytes = 256 << 20
+
+func describeMode(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
+}
+
+// ReadFile reads rel (see Resolve) whole; it must be a regular file of at
+// most MaxFileBytes.
 func (s *Scenario) ReadFile(rel string) ([]byte, error) {
 	f, err := s.OpenFile(rel)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(f)
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", rel, err)
+	}
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("read %s: larger than %d MiB (the most a scenario's files may hold)", rel, MaxFileBytes>>20)
 	}
 	return data, nil
 }

@@ -29,6 +29,9 @@ type Scenario struct {
 	Distributed *Distributed `yaml:"distributed"`
 	// HostBusy sets the thresholds of the host_busy rule (nil: defaults).
 	HostBusy *HostBusy `yaml:"host_busy"`
+	// Trials runs each recorded phase, memory-sweep step and capacity
+	// search this many times, interleaved (DefaultTrials when 0).
+	Trials int `yaml:"trials"`
 
 	// Path is the file the scenario was read from ("" for inline input);
 	// relative paths inside the scenario resolve against its folder.
@@ -395,6 +398,45 @@ type Distributed struct {
 	NTPServer string `yaml:"ntp_server"`
 	// AllowPartial merges a run with gaps without failing it.
 	AllowPartial bool `yaml:"allow_partial"`
+	// StoreEndpoint is an S3-compatible endpoint for store (MinIO, ...;
+	// path-style addressing); empty: AWS S3.
+	StoreEndpoint string `yaml:"store_endpoint"`
+	// Role is the IAM role ARN engine lambda gives the worker function it
+	// creates; Zip a worker package the user built (default: one made from
+	// the running binary when it is a Linux one); Architecture the
+	// package's (x86_64, arm64; default the running binary's).
+	Role         string `yaml:"role"`
+	Zip          string `yaml:"zip"`
+	Architecture string `yaml:"architecture"`
+	// Kubernetes configures engine kubernetes's Indexed Job.
+	Kubernetes *KubernetesEngine `yaml:"kubernetes"`
+}
+
+// KubernetesEngine is the worker Job of engine kubernetes.
+type KubernetesEngine struct {
+	// Namespace (default: the kubeconfig context's, else default), Image
+	// (required: it must hold benchctl), Command (default [benchctl,
+	// worker]), ImagePullPolicy.
+	Namespace       string   `yaml:"namespace"`
+	Image           string   `yaml:"image"`
+	Command         []string `yaml:"command"`
+	ImagePullPolicy string   `yaml:"image_pull_policy"`
+	// ServiceAccount runs the pods (e.g. bound to an IAM role for the
+	// store); CredentialsSecret names an existing Secret of store
+	// credentials; CopyCredentials puts the coordinator's AWS credentials
+	// into a Secret made for the run (deleted after it).
+	ServiceAccount    string `yaml:"service_account"`
+	CredentialsSecret string `yaml:"credentials_secret"`
+	CopyCredentials   bool   `yaml:"copy_credentials"`
+	// CPU and Memory are each pod's requests and limits (Kubernetes
+	// quantities); NodeSelector constrains its nodes.
+	CPU          string            `yaml:"cpu"`
+	Memory       string            `yaml:"memory"`
+	NodeSelector map[string]string `yaml:"node_selector"`
+	// Kubeconfig and Context pick the cluster (default: $KUBECONFIG or
+	// ~/.kube/config and its current context, else in-cluster).
+	Kubeconfig string `yaml:"kubeconfig"`
+	Context    string `yaml:"context"`
 }
 
 // SLOFor returns the SLO a target's phases are judged against: the

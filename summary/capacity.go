@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/benchctl/benchctl/capacity"
@@ -33,6 +34,7 @@ var _ Merger = (*Capacity)(nil)
 type capacityKey struct {
 	target string
 	rps    float64
+	trial  int
 }
 
 type capacityAcc struct {
@@ -54,7 +56,7 @@ func (c *Capacity) Add(r *results.Record) {
 	if !ok {
 		return
 	}
-	k := capacityKey{target: r.Target, rps: rps}
+	k := capacityKey{target: r.Target, rps: rps, trial: r.Trial}
 	acc := c.steps[k]
 	if acc == nil {
 		acc = &capacityAcc{agg: results.NewAggregator(r.Phase, r.Step, r.Experiment)}
@@ -121,48 +123,69 @@ func (c *Capacity) Results() ([]results.CapacityResult, error) {
 		if sv, ok := servers[serverOf[target]]; ok && serverOf[target] != "" {
 			config = capacity.ConfigLabel(sv)
 		}
-		var steps []results.CapacityStep
+		var trials []int
 		for _, k := range c.order {
-			if k.target != target {
-				continue
-			}
-			acc := c.steps[k]
-			sum := acc.agg.Summary(results.PhaseInfo{}, nil)
-			var errs int64
-			for _, n := range sum.Errors {
-				errs += n
-			}
-			st := plan.Score(capacity.Probe{
-				OfferedRPS: k.rps, AchievedRPS: sum.AchievedRPS, Requests: sum.Requests, Errors: errs,
-				Latencies: acc.lat, FellBehind: sum.GeneratorFellBehind,
-				DispatchLagP99: time.Duration(sum.DispatchLagMs.P99 * float64(time.Millisecond)),
-				Duration:       time.Duration(sum.DurationS * float64(time.Second)),
-			})
-			st.OfferedRPS = k.rps
-			steps = append(steps, st)
-		}
-		if len(steps) == 0 {
-			continue
-		}
-		res := plan.Result(target, config)
-		for _, st := range steps {
-			if st.Passed {
-				res.CapacityRPS = math.Max(res.CapacityRPS, st.OfferedRPS)
+			if k.target == target && !slices.Contains(trials, k.trial) {
+				trials = append(trials, k.trial)
 			}
 		}
-		switch {
-		case res.CapacityRPS == 0:
-			res.LimitedBy = capacity.LimitedByMinRPS
-		case res.CapacityRPS >= plan.MaxRPS:
-			res.LimitedBy = capacity.LimitedByMaxRPS
+		slices.Sort(trials)
+		var perTrial []results.CapacityResult
+		for _, trial := range trials {
+			if res, ok := c.result(plan, target, config, trial); ok {
+				perTrial = append(perTrial, res)
+			}
 		}
-		plan.Finish(&res, steps)
-		out = append(out, res)
+		if len(perTrial) > 0 {
+			out = append(out, capacity.CombineTrials(perTrial))
+		}
 	}
 	if len(out) == 0 && len(c.order) > 0 {
 		return nil, errors.New("capacity results: records name no target of the capacity block")
 	}
 	return out, nil
+}
+
+// result scores one target's steps of one trial (0: a run of one trial).
+func (c *Capacity) result(plan capacity.Plan, target, config string, trial int) (results.CapacityResult, bool) {
+	var steps []results.CapacityStep
+	for _, k := range c.order {
+		if k.target != target || k.trial != trial {
+			continue
+		}
+		acc := c.steps[k]
+		sum := acc.agg.Summary(results.PhaseInfo{}, nil)
+		var errs int64
+		for _, n := range sum.Errors {
+			errs += n
+		}
+		st := plan.Score(capacity.Probe{
+			OfferedRPS: k.rps, AchievedRPS: sum.AchievedRPS, Requests: sum.Requests, Errors: errs,
+			Latencies: acc.lat, FellBehind: sum.GeneratorFellBehind,
+			DispatchLagP99: time.Duration(sum.DispatchLagMs.P99 * float64(time.Millisecond)),
+			Duration:       time.Duration(sum.DurationS * float64(time.Second)),
+		})
+		st.OfferedRPS = k.rps
+		st.Trial = trial
+		steps = append(steps, st)
+	}
+	if len(steps) == 0 {
+		return results.CapacityResult{}, false
+	}
+	res := plan.Result(target, config)
+	for _, st := range steps {
+		if st.Passed {
+			res.CapacityRPS = math.Max(res.CapacityRPS, st.OfferedRPS)
+		}
+	}
+	switch {
+	case res.CapacityRPS == 0:
+		res.LimitedBy = capacity.LimitedByMinRPS
+	case res.CapacityRPS >= plan.MaxRPS:
+		res.LimitedBy = capacity.LimitedByMaxRPS
+	}
+	plan.Finish(&res, steps)
+	return res, true
 }
 
 // Apply sets s.Experiments.Capacity when the records hold a search.

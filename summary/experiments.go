@@ -241,7 +241,9 @@ func (c *Experiments) Add(r *results.Record) {
 	}
 	if r.Experiment == "" {
 		for _, s := range c.scaling {
-			if s.spec.Target == r.Target && s.spec.Phase == r.Phase {
+			// Instances are counted over one pass of the step profile:
+			// the first trial's, in a run of trials.
+			if s.spec.Target == r.Target && s.spec.Phase == r.Phase && r.Trial <= 1 {
 				s.add(scalingPoint{intended: r.Intended, latency: latMs, cold: r.Cold, class: r.ErrorClass}, c.fork)
 			}
 		}

@@ -162,6 +162,9 @@ func Load(ctx context.Context, dir string, o Options) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A run.json without an end: the run was killed (its last phase is
+	// then marked incomplete).
+	rd.Info.InferEnd()
 	run := &Run{Dir: dir, Info: rd.Info, Saved: rd.Summary}
 	sc, note := ReadScenario(dir, rd.Scenario)
 	if note != "" {
@@ -267,6 +270,13 @@ func Load(ctx context.Context, dir string, o Options) (*Run, error) {
 			what = "the costs shown are those saved with the run"
 		}
 		run.Notes = append(run.Notes, "price book: "+run.BookErr.Error()+"; "+what)
+	}
+	if recompute || o.Reprice {
+		// The sweep rows take their intervals from the (re)priced costs.
+		results.FillSweepIntervals(sum)
+	}
+	if recompute {
+		closingNotes(sum, sc)
 	}
 	for _, c := range o.Collectors {
 		if err := c.Apply(ctx, sum); err != nil {

@@ -19,12 +19,16 @@ type PhasesOptions struct {
 	Phases []results.PhaseRunInfo
 	// SLO returns the SLO a target's phases are judged against (nil: none).
 	SLO func(target string) *scenarios.SLO
+	// Killed says the run died before it ended (RunInfo.EndState
+	// EndKilled): a phase with records but no Phases entry was still
+	// running, and is marked Incomplete.
+	Killed bool
 }
 
 // PhasesOptionsFor returns the options for a run of scenario s (nil: no
 // kinds, order or SLOs) whose run.json is info.
 func PhasesOptionsFor(s *scenarios.Scenario, info results.RunInfo) PhasesOptions {
-	o := PhasesOptions{Kinds: map[string]string{}, Phases: info.Phases}
+	o := PhasesOptions{Kinds: map[string]string{}, Phases: info.Phases, Killed: info.EndState == results.EndKilled}
 	if s != nil {
 		for _, t := range s.Targets {
 			o.Kinds[t.Name] = t.Kind
@@ -48,6 +52,9 @@ type Phases struct {
 	opts PhasesOptions
 	aggs map[phaseKey]*results.Aggregator
 	keys []phaseKey
+	// trials holds each trial's statistics in a run with trials (records
+	// with a trial), for the phases' trials[] and intervals.
+	trials map[results.TrialKey]*results.TrialStats
 	// recent caches the last few keys' aggregators: records come in runs
 	// of a few phases.
 	recent [4]recentPhase
@@ -62,7 +69,7 @@ var _ Merger = (*Phases)(nil)
 
 // NewPhases returns an empty phase collector.
 func NewPhases(o PhasesOptions) *Phases {
-	return &Phases{opts: o, aggs: map[phaseKey]*results.Aggregator{}}
+	return &Phases{opts: o, aggs: map[phaseKey]*results.Aggregator{}, trials: map[results.TrialKey]*results.TrialStats{}}
 }
 
 // Add folds one record into its phase's aggregator.
@@ -71,22 +78,35 @@ func (p *Phases) Add(r *results.Record) {
 	if phase == "" {
 		phase = r.Attack
 	}
+	p.aggregator(r.Target, phase, r.Step, r.Experiment).Add(r)
+	if r.Trial > 0 {
+		tk := results.TrialKey{Target: r.Target, Phase: phase, Step: r.Step, Experiment: r.Experiment, Trial: r.Trial}
+		t := p.trials[tk]
+		if t == nil {
+			t = results.NewTrialStats()
+			p.trials[tk] = t
+		}
+		t.Add(r)
+	}
+}
+
+// aggregator returns the aggregator of a phase, made on first sight.
+func (p *Phases) aggregator(target, phase, step, experiment string) *results.Aggregator {
 	for _, c := range p.recent {
-		if c.a != nil && c.k.target == r.Target && c.k.phase == phase && c.k.step == r.Step && c.k.experiment == r.Experiment {
-			c.a.Add(r)
-			return
+		if c.a != nil && c.k.target == target && c.k.phase == phase && c.k.step == step && c.k.experiment == experiment {
+			return c.a
 		}
 	}
-	k := phaseKey{r.Target, phase, r.Step, r.Experiment}
+	k := phaseKey{target, phase, step, experiment}
 	a := p.aggs[k]
 	if a == nil {
-		a = results.NewAggregator(phase, r.Step, r.Experiment)
+		a = results.NewAggregator(phase, step, experiment)
 		p.aggs[k] = a
 		p.keys = append(p.keys, k)
 	}
 	copy(p.recent[1:], p.recent[:len(p.recent)-1])
 	p.recent[0] = recentPhase{k, a}
-	a.Add(r)
+	return a
 }
 
 // Fork returns an empty collector with p's options.
@@ -102,6 +122,13 @@ func (p *Phases) Merge(later Merger) {
 		}
 		p.aggs[k] = q.aggs[k]
 		p.keys = append(p.keys, k)
+	}
+	for k, t := range q.trials {
+		if a := p.trials[k]; a != nil {
+			a.Merge(t)
+			continue
+		}
+		p.trials[k] = t
 	}
 }
 
@@ -127,6 +154,7 @@ func (p *Phases) targetOrder() []string {
 // records are left out; never nil).
 func (p *Phases) Targets() []results.TargetSummary {
 	infos := phaseInfos(p.opts.Phases)
+	tinfos := results.TrialPhaseInfos(p.opts.Phases)
 	out := []results.TargetSummary{}
 	for _, t := range p.targetOrder() {
 		kind := p.opts.Kinds[t]
@@ -145,13 +173,31 @@ func (p *Phases) Targets() []results.TargetSummary {
 			if k.target != t {
 				continue
 			}
-			ts.Phases = append(ts.Phases, p.aggs[k].Summary(infos.of(k), slo))
+			s := p.aggs[k].Summary(infos.of(k), slo)
+			if p.opts.Killed && !infos.has(k) {
+				s.Incomplete = true // still running when the run died
+			}
+			trials, tin := p.trialsOf(k, tinfos)
+			results.AttachIntervals(&s, p.aggs[k].Dist(results.MetricLatency), trials, tin)
+			ts.Phases = append(ts.Phases, s)
 		}
 		if len(ts.Phases) > 0 {
 			out = append(out, ts)
 		}
 	}
 	return out
+}
+
+// trialsOf returns the trials of phase k and run.json's entries of each.
+func (p *Phases) trialsOf(k phaseKey, infos map[results.TrialKey]results.PhaseInfo) (map[int]*results.TrialStats, map[int]results.PhaseInfo) {
+	trials, in := map[int]*results.TrialStats{}, map[int]results.PhaseInfo{}
+	for tk, t := range p.trials {
+		if tk.Target == k.target && tk.Phase == k.phase && tk.Step == k.step && tk.Experiment == k.experiment {
+			trials[tk.Trial] = t
+			in[tk.Trial] = infos[tk]
+		}
+	}
+	return trials, in
 }
 
 // Histograms returns histograms.hlog's content: every recorded
@@ -209,10 +255,18 @@ func phaseInfos(phases []results.PhaseRunInfo) phaseInfoSet {
 				continue
 			}
 			k := phaseKey{t, p.Name, p.Step, p.Experiment}
-			infos[k] = infos[k].Plus(results.PhaseInfo{DurationS: p.DurationS, Scheduled: p.Scheduled, Host: p.Host, Stopped: p.Stopped})
+			infos[k] = infos[k].Plus(results.PhaseInfo{DurationS: p.DurationS, Scheduled: p.Scheduled, Host: p.Host, Stopped: p.Stopped,
+				Interrupted: p.Interrupted})
 		}
 	}
 	return infos
+}
+
+// has reports whether run.json lists k's phase (for k's target or all).
+func (s phaseInfoSet) has(k phaseKey) bool {
+	_, own := s[k]
+	_, all := s[phaseKey{"", k.phase, k.step, k.experiment}]
+	return own || all
 }
 
 // of returns the summed entry of k's target plus the entries without

@@ -228,11 +228,36 @@ func workerPIDs(t *testing.T, fn string) []int {
 			continue
 		}
 		env, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
-		if slices.Contains(strings.Split(string(env), "\x00"), "AWS_LAMBDA_FUNCTION_NAME="+fn) {
+		if slices.Contains(strings.Split(string(env), "\x00"), "AWS_LAMBDA_FUNCTION_NAME="+fn) && descendsFrom(pid, os.Getpid()) {
 			pids = append(pids, pid)
 		}
 	}
 	return pids
+}
+
+// descendsFrom reports whether pid is a descendant of ancestor (so a test
+// only touches the workers of its own run, not those of another test
+// binary running the same test on the same host).
+func descendsFrom(pid, ancestor int) bool {
+	for i := 0; i < 64 && pid > 1; i++ {
+		stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+		if err != nil {
+			return false
+		}
+		// Fields after the parenthesised command: state ppid ...
+		rest := string(stat[strings.LastIndexByte(string(stat), ')')+1:])
+		f := strings.Fields(rest)
+		if len(f) < 2 {
+			return false
+		}
+		if pid, err = strconv.Atoi(f[1]); err != nil {
+			return false
+		}
+		if pid == ancestor {
+			return true
+		}
+	}
+	return false
 }
 
 // TestDistributedKilledWorkerIsAGap kills one worker process (SIGKILL)
@@ -246,6 +271,9 @@ func TestDistributedKilledWorkerIsAGap(t *testing.T) {
 	for _, partial := range []bool{false, true} {
 		dir := t.TempDir()
 		killed := make(chan int, 1)
+		// Instances of the previous iteration may still be exiting: only
+		// this iteration's workers are candidates.
+		stale := workerPIDs(t, "killme")
 		go func() {
 			// Kill one worker once the main phase is under way.
 			deadline := time.Now().Add(60 * time.Second)
@@ -255,7 +283,12 @@ func TestDistributedKilledWorkerIsAGap(t *testing.T) {
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
-			pids := workerPIDs(t, "killme")
+			var pids []int
+			for _, pid := range workerPIDs(t, "killme") {
+				if !slices.Contains(stale, pid) {
+					pids = append(pids, pid)
+				}
+			}
 			if len(pids) == 0 {
 				killed <- 0
 				return

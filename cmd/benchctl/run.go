@@ -46,6 +46,9 @@ type RunOptions struct {
 	FailOnSLO bool
 	// FailOnInterference makes a host_busy run exit with status 5.
 	FailOnInterference bool
+	// Trials overrides the scenario's trials when TrialsSet.
+	Trials    int
+	TrialsSet bool
 	// Args is the command line, recorded in run.json.
 	Args []string
 	// Prices is a price-book file overriding/extending the embedded one.
@@ -66,6 +69,10 @@ type RunOptions struct {
 	Engine       string
 	Workers      int
 	AllowPartial bool
+	// EmitManifest, for engine kubernetes, writes the worker Job as YAML
+	// to this file ("-": stdout) for the user to apply, instead of
+	// submitting it.
+	EmitManifest string
 	// WorkerEnv is added to the local-lambda worker function's
 	// environment (a test seam).
 	WorkerEnv map[string]string
@@ -104,15 +111,23 @@ Options:
   --fail-on-interference
                   exit 5 when the host was busy (host_busy: other processes,
                   steal or memory pressure) during a recorded phase
+  --trials N      run each recorded phase, memory-sweep step and capacity
+                  search N times, interleaved (default: the scenario's
+                  trials, else 1); intervals then include run-to-run spread
   --prices FILE   price book overriding/extending the embedded one
   --max-spend USD refuse to start when the estimated spend on real cloud
                   endpoints exceeds USD (default 5, or pricing.max_spend_usd)
   --engine E      run the phases from many load generators: local-lambda
-                  (this machine's local Lambda platform), lambda (AWS)
+                  (this machine's local Lambda platform), lambda (AWS),
+                  kubernetes (an Indexed Job)
   --workers N     number of generators of a distributed run (default 1, or
                   distributed.workers)
   --allow-partial merge a distributed run with gaps (failed workers) without
                   failing it
+  --emit-manifest FILE
+                  engine kubernetes: write the worker Job and its ConfigMap
+                  as YAML to FILE (- for stdout) and wait for you to apply
+                  it, instead of submitting it
   --normal-priority
                   run the local services at the default CPU priority (by
                   default reference servers run at nice 10 and function
@@ -140,6 +155,7 @@ Output:
 			opts.Scenario = args[0]
 			opts.SeedSet = cmd.Flags().Changed("seed")
 			opts.MaxSpendSet = cmd.Flags().Changed("max-spend")
+			opts.TrialsSet = cmd.Flags().Changed("trials")
 			opts.Args = commandLine(cmd, args)
 			if runF != nil {
 				return runF(opts)
@@ -152,11 +168,13 @@ Output:
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the schedule summary and send nothing")
 	cmd.Flags().BoolVar(&opts.Quiet, "quiet", false, "no progress display")
 	cmd.Flags().BoolVar(&opts.NormalPriority, "normal-priority", false, "run the local services at the default CPU priority (not below the load generator)")
-	cmd.Flags().StringVar(&opts.Engine, "engine", "", "run distributed on this engine (local-lambda, lambda)")
+	cmd.Flags().StringVar(&opts.Engine, "engine", "", "run distributed on this engine (local-lambda, lambda, kubernetes)")
 	cmd.Flags().IntVar(&opts.Workers, "workers", 0, "number of load generators of a distributed run")
 	cmd.Flags().BoolVar(&opts.AllowPartial, "allow-partial", false, "merge a distributed run with gaps without failing it")
+	cmd.Flags().StringVar(&opts.EmitManifest, "emit-manifest", "", "engine kubernetes: write the worker Job as YAML to FILE (- for stdout) for kubectl/GitOps instead of submitting it")
 	cmd.Flags().BoolVar(&opts.FailOnSLO, "fail-on-slo", false, "exit 3 when an SLO is violated")
 	cmd.Flags().BoolVar(&opts.FailOnInterference, "fail-on-interference", false, "exit 5 when the host was busy during a recorded phase")
+	cmd.Flags().IntVar(&opts.Trials, "trials", 0, "run each recorded phase, sweep step and capacity search N times, interleaved")
 	cmd.Flags().StringVar(&opts.Prices, "prices", "", "price-book file overriding/extending the embedded one")
 	cmd.Flags().Float64Var(&opts.MaxSpend, "max-spend", pricing.DefaultMaxSpendUSD, "refuse to start when the estimated spend on real cloud endpoints exceeds this many USD")
 	return cmd
@@ -212,6 +230,9 @@ type runState struct {
 	// stage says what the run is doing, for the first interrupt's message
 	// (guarded by mu).
 	stage string
+	// billingNotes say which function targets got no billing data
+	// (printed on stderr at the end of the run).
+	billingNotes []string
 	// host samples host interference (nil when it cannot be measured).
 	host *hostload.Sampler
 	// mu guards info while phases run.
@@ -227,7 +248,7 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 		// Fewer collections keep the dispatch lag low (see loadgen.DefaultGCPercent).
 		defer debug.SetGCPercent(debug.SetGCPercent(loadgen.DefaultGCPercent))
 	}
-	s, err := runLoadScenario(opts)
+	s, err := runLoadScenario(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -241,6 +262,9 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 		}
 		// A dry run sends nothing, so its estimate keeps the upper bounds.
 		return runCheckSpend(opts, s, book, nil)
+	}
+	if err := runCheckControlAPI(ctx, s); err != nil {
+		return err
 	}
 	functionConfigs := readFunctionConfigs(ctx, opts.IO.Err, s)
 	if err := runCheckSpend(opts, s, book, functionConfigs); err != nil {
@@ -277,6 +301,9 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 		if err != nil {
 			return err
 		}
+		if err := distributedConfidence(s); err != nil {
+			return err
+		}
 		return st.runDistributedSteps(ctx, d, self)
 	}
 	if err := st.buildTargets(); err != nil {
@@ -291,11 +318,18 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 	phaseErr := st.runPhases(ctx)
 	if phaseErr == nil && !st.interrupted {
 		phaseErr = st.runExperiments(ctx)
+		// The experiments' lambda-url requests (capacity probes) too.
+		if err := st.flushLogJoins(ctx); err != nil && phaseErr == nil {
+			phaseErr = err
+		}
 	}
 	st.stopHostSampler()
 	st.setStage("saving results.jsonl, run.json and summary.json")
 	// Saving is part of the drain: it runs to its end after a Ctrl-C (a
 	// second one exits at once).
+	if ctx.Err() != nil {
+		st.interrupted = true
+	}
 	if err := st.finish(); err != nil {
 		return errors.Join(phaseErr, err)
 	}
@@ -310,6 +344,9 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 	}
 	st.printTable()
 	fmt.Fprintf(opts.IO.Out, "results: %s\n", st.writer.Dir)
+	for _, n := range st.billingNotes {
+		fmt.Fprintln(opts.IO.Err, "benchctl: warning:", n)
+	}
 	if st.interrupted || ctx.Err() != nil {
 		return &InterruptedError{Dir: st.writer.Dir}
 	}
@@ -326,17 +363,32 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 }
 
 // runLoadScenario opens the scenario and applies the flag overrides.
-func runLoadScenario(opts *RunOptions) (*scenarios.Scenario, error) {
-	s, err := scenarios.Open(opts.Scenario)
+func runLoadScenario(ctx context.Context, opts *RunOptions) (*scenarios.Scenario, error) {
+	s, err := scenarios.Open(opts.Scenario, scenarios.WithContext(ctx))
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
 		var ve *scenarios.ValidationError
 		if errors.As(err, &ve) || errors.Is(err, scenarios.ErrNotFound) {
 			return nil, &FlagError{Err: err}
 		}
 		return nil, &FlagError{Err: fmt.Errorf("load scenario: %w", err)}
 	}
+	if err := checkScenario(ctx, s); err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, &FlagError{Err: err}
+	}
 	if opts.SeedSet {
 		s.Seed = opts.Seed
+	}
+	if opts.TrialsSet {
+		if opts.Trials < 1 || opts.Trials > scenarios.MaxTrials {
+			return nil, &FlagError{Err: fmt.Errorf("--trials %d: must be between 1 and %d", opts.Trials, scenarios.MaxTrials)}
+		}
+		s.Trials = opts.Trials
 	}
 	return s, nil
 }
@@ -425,8 +477,9 @@ func (st *runState) createRunDir() error {
 		return err
 	}
 	w.Observe(st.recorder.Observe)
-	// Records of lambda-url targets wait for their CloudWatch Logs join.
-	st.runner.Encoder = loadgen.DeferLambdaURLTargets(st.targets, w.Encoder())
+	// Records of lambda-url targets are written at once; their request ids
+	// are noted for the CloudWatch Logs join after each phase.
+	st.runner.Encoder = loadgen.TrackLambdaURLTargets(st.targets, w.Encoder())
 	return nil
 }
 
@@ -465,41 +518,55 @@ func (st *runState) runPhases(ctx context.Context) error {
 	progress := st.progressPrinter()
 	st.runner.Progress = progress
 	sweepOnly := st.sweepOnlyPhases()
-	for _, ph := range st.scenario.Phases {
-		if sweepOnly[ph.Name] {
-			continue
-		}
-		if ctx.Err() != nil {
-			st.interrupted = true
-			break
-		}
-		out, err := st.runPhase(ctx, loadgen.PhaseRun{Phase: ph})
-		if ferr := st.flushLogJoins(ctx); ferr != nil && err == nil {
-			err = ferr
-		}
-		if err != nil {
-			return err
-		}
-		if out.Interrupted {
-			st.interrupted = true
-			break
+	trials := max(st.scenario.Trials, 1)
+	for trial := 1; trial <= trials; trial++ {
+		for _, ph := range st.scenario.Phases {
+			// Warm-ups run once; recorded phases once per trial.
+			if sweepOnly[ph.Name] || (trial > 1 && !ph.Recorded()) {
+				continue
+			}
+			if ctx.Err() != nil {
+				st.interrupted = true
+				return nil
+			}
+			out, err := st.runPhase(ctx, loadgen.PhaseRun{Phase: ph, Trial: trialLabel(trial, trials)})
+			if ferr := st.flushLogJoins(ctx); ferr != nil && err == nil {
+				err = ferr
+			}
+			if err != nil {
+				return err
+			}
+			if out.Interrupted {
+				st.interrupted = true
+				return nil
+			}
 		}
 	}
 	return nil
 }
 
-// flushLogJoins joins the held-back records of lambda-url targets with
-// their REPORT lines from CloudWatch Logs and writes them (with a fresh,
-// bounded context after Ctrl-C).
+// trialLabel is the Trial of trial t of n: t, or 0 in a run of one trial
+// (whose records carry no trial).
+func trialLabel(t, n int) int {
+	if n <= 1 {
+		return 0
+	}
+	return t
+}
+
+// flushLogJoins reads the REPORT lines of the lambda-url targets' requests
+// since the last call from CloudWatch Logs and appends them to joins.jsonl
+// (finish folds them into results.jsonl; the records themselves were
+// written at once). After Ctrl-C it runs with a fresh, bounded context.
 func (st *runState) flushLogJoins(ctx context.Context) error {
 	if ctx.Err() != nil {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 	}
-	notes, err := loadgen.FlushLambdaURLTargets(ctx, st.targets, st.writer.Encoder())
+	notes, joins := loadgen.JoinLambdaURLTargets(ctx, st.targets)
 	st.env.Notes = append(st.env.Notes, notes...)
-	if err != nil {
+	if err := results.AppendJoins(st.writer.Dir, joins); err != nil {
 		return fmt.Errorf("join lambda-url records with their logs: %w", err)
 	}
 	return nil
@@ -554,19 +621,33 @@ func (st *runState) finish() error {
 	if err := st.writer.CloseRecords(); err != nil {
 		return err
 	}
+	joined, err := results.ApplyJoins(st.writer.Dir)
+	if err != nil {
+		return fmt.Errorf("fold the lambda-url REPORT lines into %s: %w", results.ResultsFile, err)
+	}
 	st.mu.Lock()
 	st.info.End = st.opts.Now().UTC()
 	st.info.Interrupted = st.interrupted
+	st.info.EndState = results.EndCompleted
+	if st.interrupted {
+		st.info.EndState = results.EndInterrupted
+	}
 	st.info.CPUIsolation = st.env.CPUIsolation
 	info := st.info
 	st.mu.Unlock()
 	if err := st.writer.WriteRunInfo(info); err != nil {
 		return err
 	}
-	run, err := st.recorder.Finish(context.Background(), st.writer.Dir, info, st.capacity, st.env.Notes)
+	finish := st.recorder.Finish
+	if joined > 0 {
+		// The records the recorder saw had no REPORT lines yet.
+		finish = st.recorder.FinishFromFile
+	}
+	run, err := finish(context.Background(), st.writer.Dir, info, st.capacity, st.env.Notes)
 	if err != nil {
 		return err
 	}
+	st.billingNotes = results.BillingNotes(run.Summary.Targets) // in the summary's notes too
 	for _, n := range run.Summary.Notes {
 		if strings.HasPrefix(n, "pricing failed: ") {
 			fmt.Fprintln(st.opts.IO.Err, "benchctl: warning:", n)

@@ -7,14 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/shopspring/decimal"
 
 	"github.com/benchctl/benchctl/distributed"
+	"github.com/benchctl/benchctl/distributed/kubeengine"
 	"github.com/benchctl/benchctl/distributed/lambdaengine"
 	"github.com/benchctl/benchctl/distributed/s3local"
 	"github.com/benchctl/benchctl/locallambda"
@@ -52,9 +56,14 @@ func (opts *RunOptions) distributedConfig(s *scenarios.Scenario) (*scenarios.Dis
 	switch d.Engine {
 	case scenarios.EngineLocalLambda, scenarios.EngineLambda:
 	case scenarios.EngineKubernetes:
-		return nil, &FlagError{Err: errors.New("run: --engine kubernetes is not available in this build yet (see docs/distributed.md); use local-lambda or lambda")}
+		if d.Kubernetes == nil || d.Kubernetes.Image == "" {
+			return nil, &FlagError{Err: errors.New("run: engine kubernetes needs distributed.kubernetes.image in the scenario (an image holding benchctl; see docs/distributed.md)")}
+		}
 	default:
-		return nil, &FlagError{Err: fmt.Errorf("run: --engine %q isn't one of [%s %s]", d.Engine, scenarios.EngineLocalLambda, scenarios.EngineLambda)}
+		return nil, &FlagError{Err: fmt.Errorf("run: --engine %q isn't one of [%s]", d.Engine, strings.Join(scenarios.Engines(), " "))}
+	}
+	if opts.EmitManifest != "" && d.Engine != scenarios.EngineKubernetes {
+		return nil, &FlagError{Err: fmt.Errorf("run: --emit-manifest applies to engine kubernetes (got %s)", d.Engine)}
 	}
 	if opts.Workers != 0 {
 		d.Workers = opts.Workers
@@ -151,7 +160,7 @@ func (st *runState) runDistributed(ctx context.Context, d *scenarios.Distributed
 	var suffix [3]byte
 	_, _ = rand.Read(suffix[:])
 	runID := results.RunDirName(st.info.Start, s.Name) + "-" + hex.EncodeToString(suffix[:])
-	ref := distributed.StoreRef{URL: d.Store, Region: d.StoreRegion}
+	ref := distributed.StoreRef{URL: d.Store, Region: d.StoreRegion, Endpoint: d.StoreEndpoint}
 	if d.Engine == scenarios.EngineLocalLambda {
 		srv, err := s3local.Start("127.0.0.1:0")
 		if err != nil {
@@ -175,7 +184,7 @@ func (st *runState) runDistributed(ctx context.Context, d *scenarios.Distributed
 	if err != nil {
 		return &FlagError{Err: err}
 	}
-	if regions == nil {
+	if regions == nil && d.Engine != scenarios.EngineKubernetes {
 		region := d.StoreRegion
 		if region == "" {
 			region = locallambda.DefaultRegion
@@ -188,23 +197,21 @@ func (st *runState) runDistributed(ctx context.Context, d *scenarios.Distributed
 	if lead <= 0 {
 		lead = distributed.DefaultLeadTime
 	}
-	eopts := lambdaengine.Options{Function: d.Function, Regions: regions, Store: store.Ref(), Timeout: d.Timeout, Window: d.Window, LeadTime: lead}
-	if d.Engine == scenarios.EngineLocalLambda {
-		endpoint, closePlatform, err := startWorkerPlatform(ctx, self, d, opts.WorkerEnv, st.dir)
+	// The Lambda engines come first: their function timeout sets the
+	// windows of the plan. Kubernetes runs one window.
+	var eng distributed.Engine
+	var window, handover time.Duration
+	if d.Engine != scenarios.EngineKubernetes {
+		leng, closeEng, err := st.lambdaEngine(ctx, d, self, store, regions, lead)
 		if err != nil {
 			return err
 		}
-		cleanup = append(cleanup, closePlatform)
-		eopts.Endpoint = endpoint
-	}
-	eng, err := lambdaengine.New(ctx, eopts)
-	if err != nil {
-		return err
-	}
-	cleanup = append(cleanup, eng.Close)
-	window, handover := eng.Window()
-	if window <= 0 {
-		return &FlagError{Err: fmt.Errorf("run: distributed.timeout %v leaves no window after the lead time %v, the handover %v and the drain margin: raise timeout or lower lead_time", d.Timeout, lead, handover)}
+		cleanup = append(cleanup, closeEng)
+		eng = leng
+		window, handover = leng.Window()
+		if window <= 0 {
+			return &FlagError{Err: fmt.Errorf("run: distributed.timeout %v leaves no window after the lead time %v, the handover %v and the drain margin: raise timeout or lower lead_time", d.Timeout, lead, handover)}
+		}
 	}
 	files, err := scenarioFiles(s)
 	if err != nil {
@@ -216,6 +223,14 @@ func (st *runState) runDistributed(ctx context.Context, d *scenarios.Distributed
 		NTPServer: d.NTPServer, BenchctlVersion: st.info.BenchctlVersion, Seed: s.Seed, Files: files})
 	if err != nil {
 		return &FlagError{Err: err}
+	}
+	if d.Engine == scenarios.EngineKubernetes {
+		keng, closeEng, err := st.kubeEngine(ctx, d, store, plan)
+		if err != nil {
+			return err
+		}
+		cleanup = append(cleanup, closeEng)
+		eng = keng
 	}
 	fmt.Fprintf(errOut, "benchctl: distributed run %s: %d workers on %s, %d window(s), store %s\n", runID, d.Workers, d.Engine, plan.Windows, store.URL())
 	copts := distributed.CoordinatorOptions{Store: store, Plan: plan, Engine: eng, Log: errOut, Handover: handover}
@@ -304,6 +319,14 @@ func sortedManifests(m map[distributed.Invocation]*results.WorkerManifest) []*re
 // real for engine lambda, what the same invocations would cost on AWS
 // Lambda for local-lambda (said in a note).
 func generatorCosts(book *pricing.Book, workers []results.WorkerSummary, exits map[distributed.Invocation]distributed.Exit, plan *distributed.Plan, d *scenarios.Distributed) []string {
+	if d.Engine == scenarios.EngineKubernetes {
+		k := d.Kubernetes
+		if k == nil {
+			k = &scenarios.KubernetesEngine{}
+		}
+		return []string{fmt.Sprintf("load generators: not priced: benchctl has no price for your cluster's nodes (%d pods of %s CPU, %s memory for the run's length); the system under test is priced on its own",
+			len(workers), orText(k.CPU, kubeengine.DefaultCPU), orText(k.Memory, kubeengine.DefaultMemory))}
+	}
 	if book == nil {
 		return []string{"generator cost not computed: no price book"}
 	}
@@ -353,7 +376,7 @@ func generatorCosts(book *pricing.Book, workers []results.WorkerSummary, exits m
 
 // startWorkerPlatform starts the local Lambda-compatible platform hosting
 // the worker function (this binary's `benchctl worker`).
-func startWorkerPlatform(ctx context.Context, self string, d *scenarios.Distributed, env map[string]string, dir string) (string, func(context.Context) error, error) {
+func startWorkerPlatform(ctx context.Context, self string, d *scenarios.Distributed, env map[string]string) (string, func(context.Context) error, error) {
 	fn := scenarios.Function{Name: d.Function, Command: []string{self, "worker"}, MemorySize: d.MemoryMB, Timeout: d.Timeout,
 		Environment: env}
 	p, err := locallambda.New([]scenarios.Function{fn}, locallambda.WithSelfExecutable(self), locallambda.WithLogger(io.Discard))
@@ -364,7 +387,6 @@ func startWorkerPlatform(ctx context.Context, self string, d *scenarios.Distribu
 	if err != nil {
 		return "", nil, fmt.Errorf("local platform for the workers: %w", err)
 	}
-	_ = dir
 	return endpoint, p.Close, nil
 }
 
@@ -392,4 +414,111 @@ func scenarioFiles(s *scenarios.Scenario) (map[string][]byte, error) {
 		}
 	}
 	return files, nil
+}
+
+// lambdaEngine builds the engine of local-lambda (the local platform
+// hosting this binary's worker) and lambda.
+func (st *runState) lambdaEngine(ctx context.Context, d *scenarios.Distributed, self string, store *distributed.Store, regions []string, lead time.Duration) (*lambdaengine.Engine, func(context.Context) error, error) {
+	eopts := lambdaengine.Options{Function: d.Function, Regions: regions, Store: store.Ref(), Timeout: d.Timeout, Window: d.Window, LeadTime: lead}
+	var closers []func(context.Context) error
+	if d.Engine == scenarios.EngineLocalLambda {
+		endpoint, closePlatform, err := startWorkerPlatform(ctx, self, d, st.opts.WorkerEnv)
+		if err != nil {
+			return nil, nil, err
+		}
+		closers = append(closers, closePlatform)
+		eopts.Endpoint = endpoint
+	}
+	closeAll := func(ctx context.Context) error {
+		var errs []error
+		for i := len(closers) - 1; i >= 0; i-- {
+			errs = append(errs, closers[i](ctx))
+		}
+		return errors.Join(errs...)
+	}
+	eng, err := lambdaengine.New(ctx, eopts)
+	if err != nil {
+		_ = closeAll(ctx)
+		return nil, nil, err
+	}
+	closers = append(closers, eng.Close)
+	return eng, closeAll, nil
+}
+
+// kubeEngine builds engine kubernetes: the Indexed Job submitted to the
+// cluster, or written as a manifest (--emit-manifest).
+func (st *runState) kubeEngine(ctx context.Context, d *scenarios.Distributed, store *distributed.Store, plan *distributed.Plan) (distributed.Engine, func(context.Context) error, error) {
+	k := *d.Kubernetes
+	drain := 10*time.Second + time.Minute
+	o := kubeengine.Options{RunID: plan.RunID, Workers: d.Workers, Store: store.Ref(), Namespace: k.Namespace, Image: k.Image,
+		Command: k.Command, ImagePullPolicy: k.ImagePullPolicy, ServiceAccount: k.ServiceAccount,
+		CredentialsSecret: k.CredentialsSecret, CPU: k.CPU, Memory: k.Memory, NodeSelector: k.NodeSelector,
+		Deadline: plan.ReadyTimeout + plan.LeadTime + plan.Length() + drain + time.Minute}
+	errOut := st.opts.IO.Err
+	if path := st.opts.EmitManifest; path != "" {
+		if o.Namespace == "" {
+			o.Namespace = kubeengine.DefaultNamespace
+		}
+		w, closeW := io.Writer(st.opts.IO.Out), func() error { return nil }
+		if path != "-" {
+			f, err := os.Create(path)
+			if err != nil {
+				return nil, nil, &FlagError{Err: fmt.Errorf("run: --emit-manifest: %w", err)}
+			}
+			w, closeW = f, f.Close
+		}
+		em, err := kubeengine.NewEmitter(o, w, path, store, errOut)
+		if err != nil {
+			_ = closeW()
+			return nil, nil, &FlagError{Err: err}
+		}
+		return em, func(ctx context.Context) error { return errors.Join(em.Close(ctx), closeW()) }, nil
+	}
+	c, ns, err := kubeengine.Connect(k.Kubeconfig, k.Context)
+	if err != nil {
+		return nil, nil, err
+	}
+	if o.Namespace == "" {
+		o.Namespace = ns
+	}
+	if k.CopyCredentials {
+		creds, err := awsCredentialsEnv(ctx, d.StoreRegion)
+		if err != nil {
+			return nil, nil, err
+		}
+		o.Credentials = creds
+	}
+	eng, err := kubeengine.New(c, o, errOut)
+	if err != nil {
+		return nil, nil, &FlagError{Err: err}
+	}
+	return eng, eng.Close, nil
+}
+
+// awsCredentialsEnv resolves the coordinator's AWS credentials (the
+// default chain) as the environment variables the SDK reads.
+func awsCredentialsEnv(ctx context.Context, region string) (map[string]string, error) {
+	if region == "" {
+		region = locallambda.DefaultRegion
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
+	if err != nil {
+		return nil, fmt.Errorf("distributed.kubernetes.copy_credentials: %w", err)
+	}
+	c, err := cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("distributed.kubernetes.copy_credentials: no AWS credentials to copy: %w", err)
+	}
+	env := map[string]string{"AWS_ACCESS_KEY_ID": c.AccessKeyID, "AWS_SECRET_ACCESS_KEY": c.SecretAccessKey}
+	if c.SessionToken != "" {
+		env["AWS_SESSION_TOKEN"] = c.SessionToken
+	}
+	return env, nil
+}
+
+func orText(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -82,4 +83,22 @@ func hostWarning(sum *results.Summary) string {
 	}
 	return fmt.Sprintf("host busy during %d of %d phases (%s%s): %s; figures derived from them are flagged host_busy",
 		len(hi.BusyPhases), hi.PhasesMeasured, strings.Join(phases, ", "), more, strings.Join(hi.Reasons, "; "))
+}
+
+// distributedConfidence refuses what a distributed run cannot do yet:
+// trials (the workers would not interleave them) and until: rules (each
+// worker would stop on its own share's interval).
+func distributedConfidence(s *scenarios.Scenario) error {
+	if s.Trials > 1 {
+		return &FlagError{Err: fmt.Errorf("trials: %d: not supported in distributed runs (run trials with one generator)", s.Trials)}
+	}
+	for _, ph := range s.Phases {
+		if ph.Until != nil {
+			return &FlagError{Err: fmt.Errorf("phase %s: until: not supported in distributed runs (each worker would stop on its own share's interval)", ph.Name)}
+		}
+	}
+	if c := s.Experiments.Capacity; c != nil && c.Until != nil {
+		return &FlagError{Err: errors.New("experiments.capacity.until: not supported in distributed runs")}
+	}
+	return nil
 }

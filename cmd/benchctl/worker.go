@@ -54,8 +54,11 @@ records, histograms.hlog and manifest.json. See docs/distributed.md.
 
 The index comes from --index, else JOB_COMPLETION_INDEX (Kubernetes Indexed
 Job), else AWS_BATCH_JOB_ARRAY_INDEX (AWS Batch array job), else the Lambda
-event. Without --store and with AWS_LAMBDA_RUNTIME_API set it serves Lambda
-events.
+event. The store comes from --store, --store-endpoint and --region, else
+BENCHCTL_STORE, BENCHCTL_STORE_ENDPOINT and BENCHCTL_STORE_REGION (the
+Kubernetes engine's ConfigMap). Without a store and with
+AWS_LAMBDA_RUNTIME_API set it serves Lambda events. A SIGTERM stops the
+worker's sending; it uploads what it sent, then exits.
 
 Options:
   --store URL            the run's folder: s3://bucket/prefix/run-id
@@ -103,6 +106,15 @@ func workerRun(ctx context.Context, opts *WorkerOptions) error {
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
 	}
+	// The Kubernetes engine's ConfigMap gives the store as environment.
+	for _, f := range []struct {
+		v   *string
+		env string
+	}{{&opts.Store, distributed.EnvStore}, {&opts.StoreEndpoint, distributed.EnvStoreEndpoint}, {&opts.Region, distributed.EnvStoreRegion}} {
+		if *f.v == "" {
+			*f.v = opts.Getenv(f.env)
+		}
+	}
 	if opts.Store == "" {
 		if opts.Getenv("AWS_LAMBDA_RUNTIME_API") == "" {
 			return &FlagError{Err: errors.New("worker: give --store (or run under a Lambda runtime, whose event names the store)")}
@@ -126,6 +138,10 @@ func workerRun(ctx context.Context, opts *WorkerOptions) error {
 	if _, _, err := distributed.ParseStoreURL(opts.Store); err != nil {
 		return &FlagError{Err: fmt.Errorf("worker: --store: %w", err)}
 	}
+	// A SIGTERM (a pod evicted or deleted) cancels ctx: the worker stops
+	// sending and uploads what it sent before it exits.
+	release := drainOnInterrupt(ctx, func() string { return "worker: stopping: uploading what was sent" }, nil)
+	defer release()
 	m, err := distributed.RunWorker(ctx, distributed.WorkerOptions{
 		Store: distributed.StoreRef{URL: opts.Store, Endpoint: opts.StoreEndpoint, Region: opts.Region},
 		Index: k, Window: opts.Window, Log: opts.IO.Err, Version: runHostInfo().BenchctlVersion})
