@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -148,7 +151,7 @@ func (st *runState) runDistributed(ctx context.Context, d *scenarios.Distributed
 	errOut := opts.IO.Err
 	cleanup := []func(context.Context) error{}
 	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		cctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		for i := len(cleanup) - 1; i >= 0; i-- {
 			if err := cleanup[i](cctx); err != nil {
@@ -442,7 +445,52 @@ func (st *runState) lambdaEngine(ctx context.Context, d *scenarios.Distributed, 
 		return nil, nil, err
 	}
 	closers = append(closers, eng.Close)
+	if d.Engine == scenarios.EngineLambda {
+		pkg, arch, err := st.workerPackage(d, self)
+		if err != nil {
+			_ = closeAll(ctx)
+			return nil, nil, err
+		}
+		if err := eng.Deploy(ctx, lambdaengine.DeployOptions{Package: pkg, Architecture: arch, Role: d.Role, MemoryMB: d.MemoryMB,
+			RunID: store.Ref().URL, Log: st.opts.IO.Err}); err != nil {
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+			defer cancel()
+			return nil, nil, errors.Join(err, closeAll(cctx))
+		}
+	}
 	return eng, closeAll, nil
+}
+
+// workerPackage is the worker function's .zip: distributed.zip when
+// given, else one made from this binary when it runs on Lambda (Linux,
+// amd64 or arm64).
+func (st *runState) workerPackage(d *scenarios.Distributed, self string) ([]byte, string, error) {
+	if d.Zip != "" {
+		pkg, err := st.scenario.ReadFile(d.Zip)
+		if err != nil {
+			return nil, "", &FlagError{Err: fmt.Errorf("run: distributed.zip: %w", err)}
+		}
+		if err := lambdaengine.CheckPackage(pkg); err != nil {
+			return nil, "", &FlagError{Err: fmt.Errorf("run: distributed.zip %s: %w", d.Zip, err)}
+		}
+		arch := d.Architecture
+		if arch == "" {
+			arch = "x86_64"
+		}
+		return pkg, arch, nil
+	}
+	arch, ok := lambdaengine.Architecture(runtime.GOARCH)
+	if runtime.GOOS != "linux" || !ok {
+		return nil, "", &FlagError{Err: fmt.Errorf("run: this benchctl is a %s/%s binary, which Lambda cannot run: build a worker package (GOOS=linux GOARCH=amd64 or arm64, see docs/distributed.md) and set distributed.zip and distributed.architecture", runtime.GOOS, runtime.GOARCH)}
+	}
+	if d.Architecture != "" && d.Architecture != arch {
+		return nil, "", &FlagError{Err: fmt.Errorf("run: distributed.architecture %s, but this benchctl is a %s binary: build a %s package and set distributed.zip", d.Architecture, arch, d.Architecture)}
+	}
+	pkg, err := lambdaengine.PackageBinary(self)
+	if err != nil {
+		return nil, "", err
+	}
+	return pkg, arch, nil
 }
 
 // kubeEngine builds engine kubernetes: the Indexed Job submitted to the
@@ -521,4 +569,77 @@ func orText(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// addGeneratorSpend adds the load generators of a distributed run on
+// engine lambda to the pre-run spend estimate (so --max-spend covers
+// them): per region, its workers × their invocations' bound
+// (lambdaengine.Options.Invocations over the timeline) at the worker
+// function's memory and architecture. Local-lambda generators cost
+// nothing; kubernetes ones are not priced (said in a note).
+func addGeneratorSpend(opts *RunOptions, s *scenarios.Scenario, book *pricing.Book, est *pricing.SpendEstimate) error {
+	d, err := opts.distributedConfig(s)
+	if err != nil || d == nil {
+		return err
+	}
+	switch d.Engine {
+	case scenarios.EngineKubernetes:
+		est.Notes = append(est.Notes, "load generators: kubernetes pods are not priced (benchctl has no price for your cluster's nodes)")
+		return nil
+	case scenarios.EngineLambda:
+	default:
+		return nil
+	}
+	gap := d.PhaseGap
+	if gap <= 0 {
+		gap = distributed.DefaultPhaseGap
+	}
+	var timeline time.Duration
+	for i, ph := range s.Phases {
+		if i > 0 {
+			timeline += gap
+		}
+		timeline += ph.Duration
+	}
+	lead := d.LeadTime
+	if lead <= 0 {
+		lead = distributed.DefaultLeadTime
+	}
+	invs := lambdaengine.Options{Timeout: d.Timeout, Window: d.Window, LeadTime: lead}.Invocations(timeline)
+	if len(invs) == 0 {
+		return nil // the run refuses this timeout later, with its reason
+	}
+	var total time.Duration
+	for _, b := range invs {
+		total += b
+	}
+	arch := d.Architecture
+	if arch == "" {
+		arch, _ = lambdaengine.Architecture(runtime.GOARCH)
+	}
+	regions, _, err := distributed.RegionWorkers(d.Regions, d.Workers)
+	if err != nil {
+		return &FlagError{Err: err}
+	}
+	perRegion := map[string]int{}
+	for _, r := range regions {
+		perRegion[r]++
+	}
+	if regions == nil {
+		region := d.StoreRegion
+		if region == "" {
+			region = locallambda.DefaultRegion
+		}
+		perRegion[region] = d.Workers
+	}
+	for _, r := range slices.Sorted(maps.Keys(perRegion)) {
+		n := perRegion[r]
+		g := pricing.GeneratorSpend{Workers: n, Invocations: n * len(invs), Region: r, Arch: arch, MemoryMB: d.MemoryMB,
+			BilledMs: float64(total.Milliseconds()) / float64(len(invs)),
+			Source:   fmt.Sprintf("%d window(s): lead + timeline + drain, at most the %v timeout", len(invs), d.Timeout)}
+		if err := est.AddGenerators(book, g); err != nil {
+			return &FlagError{Err: err}
+		}
+	}
+	return nil
 }
