@@ -83,7 +83,7 @@ func TestQuantileRanks(t *testing.T) {
 			if cov < c.minCov || cov > 1 {
 				t.Errorf("attained %v, want ≥ %v", cov, c.minCov)
 			}
-			if hasUpper && l < c.n && binomCDF(l, c.n, c.q) <= 0.025 {
+			if hasUpper && l < c.n && BinomialCDF(l, c.n, c.q) <= 0.025 {
 				t.Errorf("l = %d is not the largest admissible rank", l)
 			}
 		})
@@ -254,5 +254,55 @@ func BenchmarkQuantileInterval(b *testing.B) {
 	}
 	for b.Loop() {
 		QuantileInterval(x, 0.99, 0.95)
+	}
+}
+
+// TestNormalRanksNearExact: beyond exactRanksMax the normal approximation
+// gives ranks within one of the exact binomial ones.
+func TestNormalRanksNearExact(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		n int
+		q float64
+	}{{150_000, 0.99}, {200_000, 0.5}} {
+		l, u, _, _ := QuantileRanks(c.n, c.q, 0.95)
+		cdf := binomCDFTable(c.n, c.q)
+		el, eu := 1, c.n
+		for k := 2; k <= c.n && cdf[k-1] <= 0.025; k++ {
+			el = k
+		}
+		for k := c.n; k >= 1 && 1-cdf[k-1] <= 0.025; k-- {
+			eu = k
+		}
+		if d := l - el; d < -1 || d > 1 {
+			t.Errorf("n=%d q=%v: l %d, exact %d", c.n, c.q, l, el)
+		}
+		if d := u - eu; d < -1 || d > 1 {
+			t.Errorf("n=%d q=%v: u %d, exact %d", c.n, c.q, u, eu)
+		}
+		if lr := LowerRank(c.n, c.q, 0.95); lr < el || lr > c.n {
+			t.Errorf("n=%d: one-sided lower rank %d below the two-sided %d", c.n, lr, el)
+		}
+	}
+}
+
+func TestBinomialCDF(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		k, n int
+		p    float64
+		want float64
+	}{
+		{0, 10, 0.5, 1.0 / 1024},
+		{5, 10, 0.5, 638.0 / 1024},
+		{9, 10, 0.5, 1023.0 / 1024},
+		{10, 10, 0.5, 1},
+		{-1, 10, 0.5, 0},
+		{299, 300, 0.99, 1 - math.Pow(0.99, 300)},
+	}
+	for _, tt := range tests {
+		if got := BinomialCDF(tt.k, tt.n, tt.p); math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("BinomialCDF(%d, %d, %v) = %v, want %v", tt.k, tt.n, tt.p, got, tt.want)
+		}
 	}
 }

@@ -146,6 +146,9 @@ func QuantileRanks(n int, q, level float64) (l, u int, attained float64, hasUppe
 	if n <= 0 {
 		return 0, 0, 0, false
 	}
+	if n > exactRanksMax && float64(n)*q*(1-q) > 100 {
+		return normalRanks(n, q, level)
+	}
 	cdf := binomCDFTable(n, q)
 	half := (1 - level) / 2
 	l = 1
@@ -163,12 +166,32 @@ func QuantileRanks(n int, q, level float64) (l, u int, attained float64, hasUppe
 	return l, u, cdf[u-1] - cdf[l-1], hasUpper
 }
 
+// exactRanksMax is the largest n whose ranks come from the exact binomial
+// table; beyond it (with n·q·(1−q) > 100) the normal approximation is used.
+const exactRanksMax = 100_000
+
+// normalRanks is QuantileRanks by the normal approximation of
+// Binomial(n, q): l = ⌊nq − z·σ⌋, u = ⌈nq + z·σ⌉ + 1, σ = √(n·q·(1−q)),
+// z the (1 + level)/2 normal quantile (within one rank of the exact ranks
+// at these sizes).
+func normalRanks(n int, q, level float64) (l, u int, attained float64, hasUpper bool) {
+	z := math.Sqrt2 * math.Erfinv(level)
+	mu, sd := float64(n)*q, math.Sqrt(float64(n)*q*(1-q))
+	l = max(1, int(math.Floor(mu-z*sd)))
+	u = min(n, int(math.Ceil(mu+z*sd))+1)
+	return l, u, level, u < n || float64(n)-mu > z*sd
+}
+
 // LowerRank is the rank l of the one-sided level lower confidence bound
 // x(l) of the q-quantile: the largest l with P(B ≤ l−1) ≤ 1 − level (1
 // when none).
 func LowerRank(n int, q, level float64) int {
 	if n <= 0 {
 		return 0
+	}
+	if n > exactRanksMax && float64(n)*q*(1-q) > 100 {
+		z := math.Sqrt2 * math.Erfinv(2*level-1)
+		return max(1, int(math.Floor(float64(n)*q-z*math.Sqrt(float64(n)*q*(1-q)))))
 	}
 	cdf := binomCDFTable(n, q)
 	l := 1
@@ -202,7 +225,7 @@ func QuantileInterval(x OrderStats, q, level float64) Interval {
 		iv.Bound = BoundAtLeast
 		lr := LowerRank(n, q, level)
 		iv.Low, iv.High = x.At(lr), x.At(n)
-		iv.Level = 1 - binomCDF(lr-1, n, q)
+		iv.Level = 1 - BinomialCDF(lr-1, n, q)
 	case !Supported(n, q):
 		iv.Bound = BoundRange
 	}
@@ -222,8 +245,8 @@ func FormatBound(iv Interval, unit string, prec int) string {
 	return f(iv.Estimate) + " " + unit
 }
 
-// binomCDF is P(B ≤ k) for B ~ Binomial(n, p).
-func binomCDF(k, n int, p float64) float64 {
+// BinomialCDF is P(B ≤ k) for B ~ Binomial(n, p).
+func BinomialCDF(k, n int, p float64) float64 {
 	switch {
 	case k < 0:
 		return 0

@@ -3,7 +3,6 @@ package hostload
 import (
 	"context"
 	"fmt"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -355,19 +354,6 @@ func TestRule(t *testing.T) {
 	}
 	if err := (Rule{ForeignCores: 0, StealFraction: 0.1, MemoryStallFraction: 0.1}).Validate(); err == nil {
 		t.Error("a zero foreign-cores threshold validated")
-	}
-}
-
-func TestMergeHostLoads(t *testing.T) {
-	t.Parallel()
-	a := &results.HostLoad{ForeignCPUCores: results.CoresStat{Mean: 0.1, P95: 0.2}, Samples: 10, MemoryAvailableMinMB: 500}
-	b := &results.HostLoad{ForeignCPUCores: results.CoresStat{Mean: 0.4, P95: 1.0}, Samples: 30, Busy: true, BusyReasons: []string{"x"}, MemoryAvailableMinMB: 400}
-	m := results.MergeHostLoads([]*results.HostLoad{a, nil, b}, []float64{1, 5, 3})
-	if m == nil || math.Abs(m.ForeignCPUCores.Mean-0.325) > 1e-12 || m.ForeignCPUCores.P95 != 1.0 || !m.Busy || m.Samples != 40 || m.MemoryAvailableMinMB != 400 {
-		t.Errorf("merged %+v", m)
-	}
-	if results.MergeHostLoads([]*results.HostLoad{nil}, nil) != nil {
-		t.Error("merge of no loads is not nil")
 	}
 }
 

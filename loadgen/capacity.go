@@ -2,19 +2,20 @@ package loadgen
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"time"
 
+	"github.com/benchctl/benchctl/capacity"
 	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
 )
 
 // Capacity search defaults, used when the scenario leaves a field at zero
-// (the first three are the scenario package's, applied when a file loads).
+// (the first three are the scenario package's, applied when a file loads);
+// the rule itself is package capacity's.
 const (
 	// DefaultCapacityStepDuration is how long each candidate rate is offered.
 	DefaultCapacityStepDuration = scenarios.DefaultCapacityStepDuration
@@ -27,40 +28,33 @@ const (
 	DefaultCapacityMinSamples = scenarios.DefaultCapacityMinSamples
 	// DefaultCapacityErrorRate is the error-rate limit used when the SLO
 	// gives none.
-	DefaultCapacityErrorRate = 0.01
-	// DefaultCapacityMaxSteps bounds the number of candidate rates probed
-	// (the scenario package's, which the pre-run spend guard also uses).
-	DefaultCapacityMaxSteps = scenarios.DefaultCapacityMaxSteps
+	DefaultCapacityErrorRate = capacity.DefaultErrorRate
+	// DefaultCapacityMaxSteps bounds the number of candidate rates probed.
+	DefaultCapacityMaxSteps = capacity.DefaultMaxSteps
 	// DefaultCapacityMaxExtensions bounds how often a step with too few
 	// samples is extended.
-	DefaultCapacityMaxExtensions = scenarios.DefaultCapacityMaxExtensions
+	DefaultCapacityMaxExtensions = capacity.DefaultMaxExtensions
 	// DefaultCapacityCILevel is the confidence level of the p99 intervals.
-	DefaultCapacityCILevel = 0.95
+	DefaultCapacityCILevel = capacity.DefaultCILevel
 	// DefaultCapacityWarmup is the unrecorded probe at min_rps that runs
 	// before the first step.
-	DefaultCapacityWarmup = scenarios.DefaultCapacityWarmup
+	DefaultCapacityWarmup = capacity.DefaultWarmup
 )
 
 // Reasons a capacity search stopped at the edge of its range
 // (CapacityResult.LimitedBy).
 const (
-	// CapacityLimitedByMaxRPS: every rate up to max_rps passed; the true
-	// capacity may be higher.
-	CapacityLimitedByMaxRPS = "max_rps"
-	// CapacityLimitedByMinRPS: even min_rps failed; capacity is reported as 0.
-	CapacityLimitedByMinRPS = "min_rps"
-	// CapacityLimitedBySteps: the step budget ran out before the bracket
-	// was narrower than the tolerance.
-	CapacityLimitedBySteps = "max_steps"
+	CapacityLimitedByMaxRPS = capacity.LimitedByMaxRPS
+	CapacityLimitedByMinRPS = capacity.LimitedByMinRPS
+	CapacityLimitedBySteps  = capacity.LimitedBySteps
 )
 
 // CapacityMethod describes how capacity steps are measured and scored;
 // it is copied into every CapacityResult.
-const CapacityMethod = "poisson arrivals; latency from intended send; p99 = nearest-rank order statistic; " +
-	"p99 CI = distribution-free binomial order-statistic interval"
+const CapacityMethod = capacity.Method
 
 // ErrCapacitySpec is returned (wrapped) for an unusable capacity block.
-var ErrCapacitySpec = errors.New("invalid capacity search")
+var ErrCapacitySpec = capacity.ErrSpec
 
 // RateProber offers open-loop Poisson traffic at rps for d to one target
 // configuration and reports what happened. It is what a capacity search
@@ -86,49 +80,8 @@ func (f RateProberFunc) Probe(ctx context.Context, rps float64, d time.Duration)
 
 var _ RateProber = RateProberFunc(nil)
 
-// ProbeResult is what one probe at one rate measured.
-type ProbeResult struct {
-	// OfferedRPS is the scheduled rate; AchievedRPS the rate actually sent.
-	OfferedRPS  float64
-	AchievedRPS float64
-	// Requests counts scheduled requests (sent or dropped by the generator).
-	Requests int64
-	// Errors counts failed requests of any class, generator drops included.
-	Errors int64
-	// Latencies holds the latency of every request that completed (errors
-	// that have a latency, such as timeouts, included), measured from the
-	// INTENDED send time, so queueing in the client is not hidden.
-	Latencies []time.Duration
-	// FellBehind is true when the generator could not keep its schedule;
-	// the step's latencies then describe the client, not the target.
-	FellBehind bool
-	// DispatchLagP99 is the p99 of actual − intended send time (0 when
-	// unknown). RunCapacity fails a step that fell behind by more than the
-	// lag budget (see RunCapacity).
-	DispatchLagP99 time.Duration
-	// Duration is the wall time the probe covered.
-	Duration time.Duration
-}
-
-// merge adds a continuation of the same step to p.
-func (p ProbeResult) merge(q ProbeResult) ProbeResult {
-	total := p.Duration + q.Duration
-	out := ProbeResult{
-		Requests:       p.Requests + q.Requests,
-		Errors:         p.Errors + q.Errors,
-		Latencies:      append(slices.Clip(p.Latencies), q.Latencies...),
-		FellBehind:     p.FellBehind || q.FellBehind,
-		DispatchLagP99: max(p.DispatchLagP99, q.DispatchLagP99),
-		Duration:       total,
-		OfferedRPS:     p.OfferedRPS,
-	}
-	if total > 0 {
-		w1, w2 := p.Duration.Seconds()/total.Seconds(), q.Duration.Seconds()/total.Seconds()
-		out.AchievedRPS = p.AchievedRPS*w1 + q.AchievedRPS*w2
-		out.OfferedRPS = p.OfferedRPS*w1 + q.OfferedRPS*w2
-	}
-	return out
-}
+// ProbeResult is what one probe at one rate measured (capacity.Probe).
+type ProbeResult = capacity.Probe
 
 // CapacityConfig is one configuration to search (e.g. the reference
 // server at workers=1), named for the summary.
@@ -218,64 +171,6 @@ func WithCapacityProgress(f func(results.CapacityStep)) CapacityOption {
 	return func(s *capacitySettings) error { s.progress = f; return nil }
 }
 
-// capacityPlan is a validated scenarios.Capacity with defaults applied.
-type capacityPlan struct {
-	slo          scenarios.SLO
-	minRPS       float64
-	maxRPS       float64
-	stepDuration time.Duration
-	tolerance    float64
-	minSamples   int
-	warmup       time.Duration
-}
-
-func newCapacityPlan(spec scenarios.Capacity) (capacityPlan, error) {
-	p := capacityPlan{
-		slo:          spec.SLO,
-		minRPS:       spec.MinRPS,
-		maxRPS:       spec.MaxRPS,
-		stepDuration: spec.StepDuration,
-		tolerance:    spec.Tolerance,
-		minSamples:   spec.MinSamples,
-		warmup:       DefaultCapacityWarmup,
-	}
-	var errs []error
-	if !(p.slo.P99Ms > 0 || p.slo.P95Ms > 0 || p.slo.P50Ms > 0) {
-		errs = append(errs, errors.New("slo: needs a latency objective (p50_ms, p95_ms or p99_ms)"))
-	}
-	if p.slo.ErrorRate <= 0 {
-		p.slo.ErrorRate = DefaultCapacityErrorRate
-	}
-	if !(p.minRPS > 0) {
-		errs = append(errs, fmt.Errorf("min_rps: must be > 0 (got %v)", p.minRPS))
-	}
-	if !(p.maxRPS >= p.minRPS) || math.IsInf(p.maxRPS, 0) {
-		errs = append(errs, fmt.Errorf("max_rps: must be finite and >= min_rps (got %v, min_rps %v)", p.maxRPS, p.minRPS))
-	}
-	if p.stepDuration == 0 {
-		p.stepDuration = DefaultCapacityStepDuration
-	}
-	if p.stepDuration < 0 {
-		errs = append(errs, fmt.Errorf("step_duration: must be > 0 (got %v)", p.stepDuration))
-	}
-	if p.tolerance == 0 {
-		p.tolerance = DefaultCapacityTolerance
-	}
-	if !(p.tolerance > 0 && p.tolerance < 1) {
-		errs = append(errs, fmt.Errorf("tolerance: must be a fraction in (0, 1) (got %v)", p.tolerance))
-	}
-	if p.minSamples == 0 {
-		p.minSamples = DefaultCapacityMinSamples
-	}
-	if p.minSamples < 0 {
-		errs = append(errs, fmt.Errorf("min_samples: must be >= 0 (got %d)", p.minSamples))
-	}
-	if len(errs) > 0 {
-		return p, fmt.Errorf("%w: %w", ErrCapacitySpec, errors.Join(errs...))
-	}
-	return p, nil
-}
-
 // RunCapacity searches the highest Poisson rate the prober's target serves
 // within the SLO, MLPerf LoadGen "Server" style.
 //
@@ -333,42 +228,34 @@ func RunCapacity(ctx context.Context, prober RateProber, spec scenarios.Capacity
 			return results.CapacityResult{}, fmt.Errorf("%w: %w", ErrCapacitySpec, err)
 		}
 	}
-	plan, err := newCapacityPlan(spec)
+	plan, err := set.plan(spec)
 	if err != nil {
 		return results.CapacityResult{}, fmt.Errorf("capacity search of %q: %w", set.target, err)
 	}
 	if prober == nil {
 		return results.CapacityResult{}, fmt.Errorf("capacity search of %q: %w: nil prober", set.target, ErrCapacitySpec)
 	}
-	if set.warmup != nil {
-		plan.warmup = *set.warmup
-	}
 	s := &capacitySearch{plan: plan, set: set, prober: prober}
-	res := newCapacityResult(plan, set)
+	res := plan.Result(set.target, set.config)
 	err = s.search(ctx, &res)
-	s.finish(&res)
+	plan.Finish(&res, s.steps)
 	if err != nil {
 		return res, fmt.Errorf("capacity search of %q: %w", set.target, err)
 	}
 	return res, nil
 }
 
-// newCapacityResult fills a result's settings from the plan.
-func newCapacityResult(plan capacityPlan, set capacitySettings) results.CapacityResult {
-	return results.CapacityResult{
-		Target:        set.target,
-		Config:        set.config,
-		SLOP99Ms:      plan.slo.P99Ms,
-		SLOErrorRate:  plan.slo.ErrorRate,
-		MinRPS:        plan.minRPS,
-		MaxRPS:        plan.maxRPS,
-		StepDurationS: plan.stepDuration.Seconds(),
-		Tolerance:     plan.tolerance,
-		MinSamples:    plan.minSamples,
-		CILevel:       set.ciLevel,
-		WarmupS:       plan.warmup.Seconds(),
-		Method:        CapacityMethod,
+// plan is spec's capacity.Plan with the settings' CI level and warm-up.
+func (set capacitySettings) plan(spec scenarios.Capacity) (capacity.Plan, error) {
+	p, err := capacity.NewPlan(spec)
+	if err != nil {
+		return p, err
 	}
+	p.CILevel = set.ciLevel
+	if set.warmup != nil {
+		p.Warmup = *set.warmup
+	}
+	return p, nil
 }
 
 // SearchCapacities runs RunCapacity for each configuration in turn (one
@@ -391,7 +278,7 @@ func SearchCapacities(ctx context.Context, configs []CapacityConfig, spec scenar
 }
 
 type capacitySearch struct {
-	plan   capacityPlan
+	plan   capacity.Plan
 	set    capacitySettings
 	prober RateProber
 	steps  []results.CapacityStep
@@ -400,16 +287,16 @@ type capacitySearch struct {
 // search runs the bracketing search and fills res.CapacityRPS/LimitedBy.
 func (s *capacitySearch) search(ctx context.Context, res *results.CapacityResult) error {
 	p := s.plan
-	if p.warmup > 0 {
+	if p.Warmup > 0 {
 		if w, ok := s.prober.(WarmupProber); ok {
-			if err := w.Warmup(ctx, p.minRPS, p.warmup); err != nil {
-				return fmt.Errorf("warm-up at %g rps: %w", p.minRPS, err)
+			if err := w.Warmup(ctx, p.MinRPS, p.Warmup); err != nil {
+				return fmt.Errorf("warm-up at %g rps: %w", p.MinRPS, err)
 			}
-		} else if _, err := s.prober.Probe(ctx, p.minRPS, p.warmup); err != nil {
-			return fmt.Errorf("warm-up at %g rps: %w", p.minRPS, err)
+		} else if _, err := s.prober.Probe(ctx, p.MinRPS, p.Warmup); err != nil {
+			return fmt.Errorf("warm-up at %g rps: %w", p.MinRPS, err)
 		}
 	}
-	pass, err := s.step(ctx, p.minRPS)
+	pass, err := s.step(ctx, p.MinRPS)
 	if err != nil {
 		return err
 	}
@@ -418,10 +305,10 @@ func (s *capacitySearch) search(ctx context.Context, res *results.CapacityResult
 		res.LimitedBy = CapacityLimitedByMinRPS
 		return nil
 	}
-	lo, hi := p.minRPS, 0.0
+	lo, hi := p.MinRPS, 0.0
 	// Exponential phase: double until a failure or max_rps passes.
 	for hi == 0 {
-		if lo >= p.maxRPS {
+		if lo >= p.MaxRPS {
 			res.CapacityRPS = lo
 			res.LimitedBy = CapacityLimitedByMaxRPS
 			return nil
@@ -431,7 +318,7 @@ func (s *capacitySearch) search(ctx context.Context, res *results.CapacityResult
 			res.LimitedBy = CapacityLimitedBySteps
 			return nil
 		}
-		next := math.Min(roundRate(lo*2), p.maxRPS)
+		next := math.Min(roundRate(lo*2), p.MaxRPS)
 		ok, err := s.step(ctx, next)
 		if err != nil {
 			res.CapacityRPS = lo
@@ -444,7 +331,7 @@ func (s *capacitySearch) search(ctx context.Context, res *results.CapacityResult
 		}
 	}
 	// Bisection of [lo (pass), hi (fail)].
-	for hi-lo > p.tolerance*lo {
+	for hi-lo > p.Tolerance*lo {
 		if len(s.steps) >= s.set.maxSteps {
 			res.CapacityRPS = lo
 			res.LimitedBy = CapacityLimitedBySteps
@@ -485,24 +372,24 @@ func roundRate(r float64) float64 {
 // records the outcome.
 func (s *capacitySearch) step(ctx context.Context, rps float64) (bool, error) {
 	p := s.plan
-	pr, err := s.prober.Probe(ctx, rps, p.stepDuration)
+	pr, err := s.prober.Probe(ctx, rps, p.StepDuration)
 	if err != nil {
 		return false, fmt.Errorf("probe at %g rps: %w", rps, err)
 	}
-	st := s.evaluate(pr)
-	for ext := 0; ext < s.set.maxExtensions && len(pr.Latencies) < p.minSamples && !failedBeyondDoubt(st, p.slo); ext++ {
+	st := p.Score(pr)
+	for ext := 0; ext < s.set.maxExtensions && len(pr.Latencies) < p.MinSamples && !p.FailedBeyondDoubt(st); ext++ {
 		if err := ctx.Err(); err != nil {
 			return false, err
 		}
-		missing := float64(p.minSamples - len(pr.Latencies))
+		missing := float64(p.MinSamples - len(pr.Latencies))
 		d := time.Duration(math.Ceil(missing*1.1/rps*10)) * 100 * time.Millisecond
-		d = min(max(d, time.Second), scenarios.CapacityExtensionSteps*p.stepDuration)
+		d = min(max(d, time.Second), scenarios.CapacityExtensionSteps*p.StepDuration)
 		more, err := s.prober.Probe(ctx, rps, d)
 		if err != nil {
 			return false, fmt.Errorf("probe extension at %g rps: %w", rps, err)
 		}
-		pr = pr.merge(more)
-		st = s.evaluate(pr)
+		pr = pr.Merge(more)
+		st = p.Score(pr)
 		st.Extensions = ext + 1
 	}
 	st.OfferedRPS = rps
@@ -513,198 +400,14 @@ func (s *capacitySearch) step(ctx context.Context, rps float64) (bool, error) {
 	return st.Passed, nil
 }
 
-// evaluate turns a probe into a scored step.
-func (s *capacitySearch) evaluate(pr ProbeResult) results.CapacityStep {
-	slo := s.plan.slo
-	st := results.CapacityStep{
-		OfferedRPS:  pr.OfferedRPS,
-		AchievedRPS: pr.AchievedRPS,
-		Requests:    pr.Requests,
-		Samples:     int64(len(pr.Latencies)),
-		Errors:      pr.Errors,
-		DurationS:   pr.Duration.Seconds(),
-		// Unknown lag counts as beyond any budget.
-		DispatchLagP99Ms: float64(pr.DispatchLagP99) / float64(time.Millisecond),
-	}
-	st.FellBehind = pr.FellBehind && (pr.DispatchLagP99 <= 0 || st.DispatchLagP99Ms > s.lagBudgetMs())
-	if pr.Requests > 0 {
-		st.ErrorRate = float64(pr.Errors) / float64(pr.Requests)
-	}
-	ms := make([]float64, len(pr.Latencies))
-	for i, l := range pr.Latencies {
-		ms[i] = float64(l) / float64(time.Millisecond)
-	}
-	slices.Sort(ms)
-	var p95 float64
-	if len(ms) > 0 {
-		st.P50Ms = QuantileNearestRank(ms, 0.50)
-		p95 = QuantileNearestRank(ms, 0.95)
-		st.P99Ms = QuantileNearestRank(ms, 0.99)
-		st.P99LowMs, st.P99HighMs, st.P99CILevel = QuantileCI(ms, 0.99, s.set.ciLevel)
-	}
-	var why []string
-	switch {
-	case pr.Requests == 0 || len(ms) == 0:
-		why = append(why, "no completed requests")
-	default:
-		if slo.P99Ms > 0 && st.P99Ms > slo.P99Ms {
-			why = append(why, fmt.Sprintf("p99 %.1f ms > %.1f ms", st.P99Ms, slo.P99Ms))
-		}
-		if slo.P95Ms > 0 && p95 > slo.P95Ms {
-			why = append(why, fmt.Sprintf("p95 %.1f ms > %.1f ms", p95, slo.P95Ms))
-		}
-		if slo.P50Ms > 0 && st.P50Ms > slo.P50Ms {
-			why = append(why, fmt.Sprintf("p50 %.1f ms > %.1f ms", st.P50Ms, slo.P50Ms))
-		}
-	}
-	if st.ErrorRate > slo.ErrorRate {
-		why = append(why, fmt.Sprintf("error rate %.4f > %.4f", st.ErrorRate, slo.ErrorRate))
-	}
-	if st.FellBehind {
-		why = append(why, fmt.Sprintf("generator fell behind (dispatch lag p99 %.1f ms > budget %.1f ms)", st.DispatchLagP99Ms, s.lagBudgetMs()))
-	}
-	st.Passed = len(why) == 0
-	st.FailReasons = why
-	return st
-}
-
-// lagBudgetMs is the dispatch lag a step may show: max(5 ms, 20 % of the
-// tightest latency objective).
-func (s *capacitySearch) lagBudgetMs() float64 {
-	tight := math.Inf(1)
-	for _, v := range []float64{s.plan.slo.P50Ms, s.plan.slo.P95Ms, s.plan.slo.P99Ms} {
-		if v > 0 {
-			tight = math.Min(tight, v)
-		}
-	}
-	return math.Max(5, 0.2*tight)
-}
-
-// failedBeyondDoubt is true when more samples cannot turn a failed step
-// into a pass: the error rate or the generator failed it, or the whole p99
-// interval lies above the SLO.
-func failedBeyondDoubt(st results.CapacityStep, slo scenarios.SLO) bool {
-	if st.Passed {
-		return false
-	}
-	return st.ErrorRate > slo.ErrorRate || st.FellBehind || (slo.P99Ms > 0 && st.Samples > 0 && st.P99LowMs > slo.P99Ms)
-}
-
-// finish sorts the steps and derives the capacity interval.
-func (s *capacitySearch) finish(res *results.CapacityResult) {
-	slo := s.plan.slo
-	res.Steps = slices.Clone(s.steps)
-	slices.SortStableFunc(res.Steps, func(a, b results.CapacityStep) int {
-		switch {
-		case a.OfferedRPS < b.OfferedRPS:
-			return -1
-		case a.OfferedRPS > b.OfferedRPS:
-			return 1
-		}
-		return 0
-	})
-	res.CapacityRPSLow = 0
-	res.CapacityRPSHi = s.plan.maxRPS
-	for _, st := range res.Steps {
-		confident := slo.P99Ms == 0 || st.P99HighMs <= slo.P99Ms
-		if st.Passed && confident && st.OfferedRPS <= res.CapacityRPS && st.OfferedRPS > res.CapacityRPSLow {
-			res.CapacityRPSLow = st.OfferedRPS
-		}
-		if st.OfferedRPS > res.CapacityRPS && failedBeyondDoubt(st, slo) && st.OfferedRPS < res.CapacityRPSHi {
-			res.CapacityRPSHi = st.OfferedRPS
-		}
-	}
-	if res.CapacityRPS == 0 {
-		res.CapacityRPSHi = s.plan.minRPS
-	}
-	res.CapacityRPSHi = max(res.CapacityRPSHi, res.CapacityRPS)
-}
-
 // QuantileNearestRank returns the nearest-rank q-quantile x(⌈q·n⌉) of an
-// ascending sample (q in (0, 1]); NaN for an empty sample.
+// ascending sample (capacity.QuantileNearestRank).
 func QuantileNearestRank(sorted []float64, q float64) float64 {
-	n := len(sorted)
-	if n == 0 {
-		return math.NaN()
-	}
-	k := int(math.Ceil(q*float64(n))) - 1
-	return sorted[min(max(k, 0), n-1)]
+	return capacity.QuantileNearestRank(sorted, q)
 }
 
-// QuantileCI returns a distribution-free confidence interval [x(l), x(u)]
-// for the q-quantile of an ascending sample x(1) ≤ … ≤ x(n), and the
-// coverage it attains.
-//
-// The number B of samples below the true quantile is Binomial(n, q), so
-// P(x(l) ≤ ξ_q ≤ x(u)) ≥ P(l ≤ B ≤ u−1). l is the largest rank with
-// P(B ≤ l−1) ≤ α/2 and u the smallest with P(B ≥ u) ≤ α/2, α = 1 − level.
-// When n is too small for that (for q = 0.99 and level 0.95, n < 368 on
-// the upper side), the bound falls back to the sample extreme (rank 1 or
-// n) and attained reports the lower coverage P(l ≤ B ≤ u−1) actually
-// achieved (with u = n+1 meaning "no upper bound", which this function
-// never reports: it caps u at n). NaNs are returned for an empty sample.
+// QuantileCI is capacity.QuantileCI: a distribution-free confidence
+// interval for the q-quantile of an ascending sample and its coverage.
 func QuantileCI(sorted []float64, q, level float64) (lo, hi, attained float64) {
-	n := len(sorted)
-	if n == 0 {
-		return math.NaN(), math.NaN(), 0
-	}
-	cdf := binomCDFTable(n, q)
-	l, u := quantileCIRanksFrom(cdf, n, level)
-	return sorted[l-1], sorted[u-1], cdf[u-1] - cdf[l-1]
-}
-
-// quantileCIRanks returns the 1-based ranks (l, u) of QuantileCI.
-func quantileCIRanks(n int, q, level float64) (l, u int) {
-	return quantileCIRanksFrom(binomCDFTable(n, q), n, level)
-}
-
-// quantileCIRanksFrom is quantileCIRanks given the Binomial(n, q) CDF table.
-func quantileCIRanksFrom(cdf []float64, n int, level float64) (l, u int) {
-	half := (1 - level) / 2
-	// Largest l in [1, n] with P(B ≤ l−1) ≤ half (1 when none).
-	l = 1
-	for k := 2; k <= n && cdf[k-1] <= half; k++ {
-		l = k
-	}
-	// Smallest u in [1, n] with P(B ≥ u) = 1 − P(B ≤ u−1) ≤ half (n when none).
-	u = n
-	for k := n; k >= 1 && 1-cdf[k-1] <= half; k-- {
-		u = k
-	}
-	if u < l {
-		u = l
-	}
-	return l, u
-}
-
-// binomCDF is P(B ≤ k) for B ~ Binomial(n, p).
-func binomCDF(k, n int, p float64) float64 {
-	switch {
-	case k < 0:
-		return 0
-	case k >= n:
-		return 1
-	}
-	return binomCDFTable(n, p)[k]
-}
-
-// binomCDFTable returns cdf[k] = P(B ≤ k), k = 0..n, for B ~ Binomial(n,
-// p). The pmf is computed in log space by the recurrence
-// log f(i+1) = log f(i) + log((n−i)/(i+1)) + log(p/(1−p)), from
-// log f(0) = n·log(1−p), so large n neither overflows nor underflows
-// before exponentiation.
-func binomCDFTable(n int, p float64) []float64 {
-	cdf := make([]float64, n+1)
-	lodds := math.Log(p) - math.Log1p(-p)
-	lf := float64(n) * math.Log1p(-p)
-	sum := 0.0
-	for i := 0; i <= n; i++ {
-		if i > 0 {
-			lf += math.Log(float64(n-i+1)/float64(i)) + lodds
-		}
-		sum += math.Exp(lf)
-		cdf[i] = min(sum, 1)
-	}
-	cdf[n] = 1
-	return cdf
+	return capacity.QuantileCI(sorted, q, level)
 }

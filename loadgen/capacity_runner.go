@@ -3,20 +3,19 @@ package loadgen
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/benchctl/benchctl/capacity"
 	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
 )
 
 // ExperimentCapacity is the experiment name stamped on capacity-search records.
-const ExperimentCapacity = "capacity"
+const ExperimentCapacity = results.ExperimentCapacity
 
 // CapacityWarmupStep labels the capacity search's warm-up probe.
-const CapacityWarmupStep = "capacity_warmup"
+const CapacityWarmupStep = capacity.WarmupStep
 
 // CapacityStepLabel is the label of one capacity step: "capacity_rps=<rps>"
 // (results.CapacityStepLabel: the label is part of the record contract).
@@ -26,20 +25,8 @@ func CapacityStepLabel(rps float64) string { return results.CapacityStepLabel(rp
 func ParseCapacityStep(step string) (float64, bool) { return results.ParseCapacityStepLabel(step) }
 
 // CapacityConfigLabel describes a reference-server configuration for
-// CapacityResult.Config: "workers=2", "workers=2 max_batch=8 max_wait=5ms".
-func CapacityConfigLabel(s scenarios.Server) string {
-	var parts []string
-	if s.Workers > 0 {
-		parts = append(parts, "workers="+strconv.Itoa(s.Workers))
-	}
-	if s.MaxBatch > 0 {
-		parts = append(parts, "max_batch="+strconv.Itoa(s.MaxBatch))
-	}
-	if s.MaxWait > 0 {
-		parts = append(parts, "max_wait="+s.MaxWait.String())
-	}
-	return strings.Join(parts, " ")
-}
+// CapacityResult.Config (capacity.ConfigLabel).
+func CapacityConfigLabel(s scenarios.Server) string { return capacity.ConfigLabel(s) }
 
 // RunnerProber implements RateProber with Runner.RunPhase: each probe is a
 // phase of Poisson arrivals at the candidate rate against Target, recorded
@@ -64,6 +51,9 @@ type RunnerProber struct {
 	// Until, when set, stops each recorded probe once its metric is known
 	// to the asked width (the probe duration is then its limit).
 	Until *scenarios.Until
+	// Trial labels the probes' records in a run with trials: N > 1 (set
+	// before each search; 0 otherwise).
+	Trial int
 
 	mu     sync.Mutex
 	probes int
@@ -96,7 +86,7 @@ func (p *RunnerProber) probe(ctx context.Context, rps float64, d time.Duration, 
 	}
 	p.mu.Lock()
 	p.probes++
-	n := p.probes
+	n, trial := p.probes, p.Trial
 	p.mu.Unlock()
 
 	name := p.Phase
@@ -105,7 +95,7 @@ func (p *RunnerProber) probe(ctx context.Context, rps float64, d time.Duration, 
 	}
 	traffic := scenarios.Traffic{Model: ModelPoisson, Rate: rps}
 	sched, err := NewSchedule(traffic, d, ScheduleOptions{
-		Seed: PhaseSeed(p.Runner.Seed, fmt.Sprintf("%s/%s/%d", name, step, n)),
+		Seed: PhaseSeed(p.Runner.Seed, TrialSeedName(fmt.Sprintf("%s/%s/%d", name, step, n), trial)),
 	})
 	if err != nil {
 		return ProbeResult{}, fmt.Errorf("capacity probe at %g rps: %w", rps, err)
@@ -143,6 +133,7 @@ func (p *RunnerProber) probe(ctx context.Context, rps float64, d time.Duration, 
 		Experiment: ExperimentCapacity,
 		Record:     &record,
 		Schedule:   sched,
+		Trial:      trial,
 		// Every record goes through the collector, which writes on the
 		// kept ones.
 		Encoder:     collect,

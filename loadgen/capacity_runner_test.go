@@ -11,6 +11,7 @@ import (
 
 	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
+	"github.com/benchctl/benchctl/summary"
 )
 
 // fixedServiceServer serves every request in exactly service time with at
@@ -142,13 +143,13 @@ func TestRunCapacityLoopbackServer(t *testing.T) {
 	}
 
 	// The collector rebuilds the same search from the records alone.
-	col := NewCapacityCollector()
+	sc := &scenarios.Scenario{Experiments: scenarios.Experiments{Capacity: &spec}}
+	col := summary.NewCapacity(sc)
 	for i := range recs {
 		col.Add(&recs[i])
 	}
 	col.Add(&results.Record{Target: "fixed", Experiment: "memory_sweep", Step: "memory_mb=512"}) // ignored
-	sc := &scenarios.Scenario{Experiments: scenarios.Experiments{Capacity: &spec}}
-	rebuilt, err := col.Results(sc, WithCapacityConfig("slots=2"))
+	rebuilt, err := col.Results()
 	if err != nil {
 		t.Fatalf("collector: %v", err)
 	}
@@ -156,7 +157,7 @@ func TestRunCapacityLoopbackServer(t *testing.T) {
 		t.Fatalf("collector: %d results, want 1", len(rebuilt))
 	}
 	rb := rebuilt[0]
-	if rb.CapacityRPS != got.CapacityRPS || len(rb.Steps) != len(got.Steps) || rb.Target != "fixed" || rb.Config != "slots=2" {
+	if rb.CapacityRPS != got.CapacityRPS || len(rb.Steps) != len(got.Steps) || rb.Target != "fixed" {
 		t.Errorf("collector: capacity %v with %d steps (%s/%s), live search: %v with %d steps",
 			rb.CapacityRPS, len(rb.Steps), rb.Target, rb.Config, got.CapacityRPS, len(got.Steps))
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
+	"github.com/benchctl/benchctl/summary"
 )
 
 // TestRunColdStarts forces N cold starts against the fake Lambda API (real
@@ -42,12 +43,12 @@ func TestRunColdStarts(t *testing.T) {
 				t.Fatal("first invoke not cold")
 			}
 			var c collect
-			coll := NewExperimentCollector(CollectorOptions{})
+			coll := summary.NewExperiments(summary.ExperimentsOptions{})
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			enc := coll.Tee(c.enc)
+			enc := teeTo(coll, c.enc)
 			if tt.cancel {
-				enc = coll.Tee(func(r *results.Record) error { cancel(); return c.enc(r) })
+				enc = teeTo(coll, func(r *results.Record) error { cancel(); return c.enc(r) })
 			}
 			st, err := RunColdStarts(ctx, ctl, tgt, ColdStartOptions{Samples: tt.samples, WarmPerSample: tt.warm, Payload: []byte(`{}`), Encoder: enc})
 			fn := f.fn("cs")
@@ -90,11 +91,11 @@ func TestScalingCollector(t *testing.T) {
 	t.Parallel()
 	p := scenarios.Phase{Name: "ramp", Duration: 3 * time.Second,
 		Traffic: scenarios.Traffic{Model: "step", Start: 10, Step: 10, Every: time.Second, Max: 25}}
-	spec, ok := ScalingSpecFromPhase("fn", p)
+	spec, ok := summary.ScalingSpecFromPhase("fn", p)
 	if !ok {
 		t.Fatal("step phase not recognised")
 	}
-	c := NewExperimentCollector(CollectorOptions{Scaling: []ScalingSpec{spec}})
+	c := summary.NewExperiments(summary.ExperimentsOptions{Scaling: []summary.ScalingSpec{spec}})
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	add := func(at time.Duration, cold bool, class string) {
 		c.Add(&results.Record{Target: "fn", Phase: "ramp", Intended: t0.Add(at), Cold: cold, ErrorClass: class, Latency: 10 * time.Millisecond})
@@ -120,7 +121,7 @@ func TestScalingCollector(t *testing.T) {
 			t.Errorf("step %d = %+v\nwant %+v", i, got[i], want[i])
 		}
 	}
-	if _, ok := ScalingSpecFromPhase("fn", shortPhase("x", 1, time.Second)); ok {
+	if _, ok := summary.ScalingSpecFromPhase("fn", shortPhase("x", 1, time.Second)); ok {
 		t.Error("constant phase accepted as a step profile")
 	}
 }

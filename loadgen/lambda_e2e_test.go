@@ -15,6 +15,7 @@ import (
 	"github.com/benchctl/benchctl/locallambda"
 	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
+	"github.com/benchctl/benchctl/summary"
 )
 
 // buildTestFn builds locallambda's aws-lambda-go test function once per
@@ -95,8 +96,8 @@ func TestLocalLambdaEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	var s sink
-	coll := loadgen.NewExperimentCollector(loadgen.CollectorOptions{})
-	r := &loadgen.Runner{Encoder: coll.Tee(s.enc), Seed: 7}
+	coll := summary.NewExperiments(summary.ExperimentsOptions{})
+	r := &loadgen.Runner{Encoder: teeTo(coll, s.enc), Seed: 7}
 	steady := scenarios.Phase{Name: "steady", Duration: 600 * time.Millisecond, Traffic: scenarios.Traffic{Model: "constant", Rate: 20}}
 
 	t.Run("phase", func(t *testing.T) {
@@ -157,7 +158,7 @@ func TestLocalLambdaEndToEnd(t *testing.T) {
 
 	t.Run("cold starts", func(t *testing.T) {
 		const n = 3
-		st, err := loadgen.RunColdStarts(ctx, ctl, tgt, loadgen.ColdStartOptions{Samples: n, Payload: []byte(`{}`), Encoder: coll.Tee(s.enc)})
+		st, err := loadgen.RunColdStarts(ctx, ctl, tgt, loadgen.ColdStartOptions{Samples: n, Payload: []byte(`{}`), Encoder: teeTo(coll, s.enc)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,9 +188,9 @@ func TestLocalLambdaEndToEnd(t *testing.T) {
 		ph := scenarios.Phase{Name: "ramp", Targets: []string{"sl"}, Duration: 1400 * time.Millisecond,
 			Traffic: scenarios.Traffic{Model: "step", Start: 3, Step: 37, Every: 700 * time.Millisecond, Max: 40}}
 		sc := &scenarios.Scenario{Targets: []scenarios.Target{spec}, Phases: []scenarios.Phase{ph}}
-		coll := loadgen.NewExperimentCollector(loadgen.CollectorOptionsFor(sc))
+		coll := summary.NewExperiments(summary.ExperimentsOptionsFor(sc))
 		var s2 sink
-		r2 := &loadgen.Runner{Encoder: coll.Tee(s2.enc), Payloads: pl, Seed: 7}
+		r2 := &loadgen.Runner{Encoder: teeTo(coll, s2.enc), Payloads: pl, Seed: 7}
 		if _, err := r2.RunPhase(ctx, loadgen.PhaseRun{Phase: ph, Targets: []loadgen.Target{sl}}); err != nil {
 			t.Fatal(err)
 		}
@@ -207,4 +208,15 @@ func TestLocalLambdaEndToEnd(t *testing.T) {
 			t.Errorf("step 1 = %+v, want more instances (at most %d) and throttles", steps[1], reserved)
 		}
 	})
+}
+
+// teeTo feeds c every record passed on to next, one at a time.
+func teeTo(c summary.Collector, next results.Encoder) results.Encoder {
+	var mu sync.Mutex
+	return func(r *results.Record) error {
+		mu.Lock()
+		c.Add(r)
+		mu.Unlock()
+		return next(r)
+	}
 }

@@ -33,6 +33,11 @@ type ServerlessEnv struct {
 	Control []ControlOption
 	// Log, when set, gets one line per experiment step.
 	Log io.Writer
+	// Trials runs the memory sweep's configurations (target × memory
+	// size) this many times, interleaved (RunSweepTrials); Seed permutes
+	// their order. 0 or 1: one pass, target by target.
+	Trials int
+	Seed   uint64
 }
 
 // NewControlForTarget returns the control-plane client of an aws-lambda or
@@ -52,8 +57,8 @@ func NewControlForTarget(ctx context.Context, t Target, opts ...ControlOption) (
 // env.RunPhase with labels, sending only to the target being swept, and
 // the target's configuration is restored before the next target starts
 // (also after an error or cancellation). Every target and phase is checked
-// before any traffic is sent. Summarise afterwards with
-// SummarizeServerlessExperiments.
+// before any traffic is sent. The summary pipeline (package summary)
+// builds the experiment sections from the records.
 func RunServerlessExperiments(ctx context.Context, env ServerlessEnv) error {
 	ex := env.Scenario.Experiments
 	if ms := ex.MemorySweep; ms != nil {
@@ -85,21 +90,29 @@ func RunServerlessExperiments(ctx context.Context, env ServerlessEnv) error {
 		if len(phases) == 0 {
 			return errors.New("memory_sweep: no phases listed")
 		}
+		if env.Trials > 1 {
+			var ts []SweepTarget
+			for _, sw := range sweeps {
+				ts = append(ts, SweepTarget{Name: sw.name, Target: sw.tgt, Control: sw.ctl})
+			}
+			if err := RunSweepTrials(ctx, ts, ms.MemorySizes, env.Trials, env.Seed, func(ctx context.Context, sw SweepTarget, st ExperimentStep, trial int) error {
+				if env.Log != nil {
+					fmt.Fprintf(env.Log, "memory sweep: %s at %d MB (trial %d of %d)\n", sw.Name, st.MemoryMB, trial, env.Trials)
+				}
+				return runSweepPhases(ctx, env.RunPhase, phases, sw.Target, st, trial)
+			}); err != nil {
+				return err
+			}
+		}
 		for _, sw := range sweeps {
+			if env.Trials > 1 {
+				break
+			}
 			step := func(ctx context.Context, st ExperimentStep) error {
 				if env.Log != nil {
 					fmt.Fprintf(env.Log, "memory sweep: %s at %d MB\n", sw.name, st.MemoryMB)
 				}
-				for _, p := range phases {
-					out, err := env.RunPhase(ctx, PhaseRun{Phase: p, Targets: []Target{sw.tgt}, Step: st.Step, Experiment: st.Experiment})
-					if err != nil {
-						return fmt.Errorf("phase %s: %w", p.Name, err)
-					}
-					if out.Interrupted {
-						return fmt.Errorf("phase %s: interrupted: %w", p.Name, context.Cause(ctx))
-					}
-				}
-				return nil
+				return runSweepPhases(ctx, env.RunPhase, phases, sw.tgt, st, 0)
 			}
 			if err := RunMemorySweep(ctx, sw.ctl, ms.MemorySizes, step); err != nil {
 				if len(sweeps) > 1 {
@@ -132,6 +145,21 @@ func RunServerlessExperiments(ctx context.Context, env ServerlessEnv) error {
 	return nil
 }
 
+// runSweepPhases runs a sweep step's phases against target (labelled with
+// the step and, in a run of trials, the trial).
+func runSweepPhases(ctx context.Context, run PhaseRunFunc, phases []scenarios.Phase, target Target, st ExperimentStep, trial int) error {
+	for _, p := range phases {
+		out, err := run(ctx, PhaseRun{Phase: p, Targets: []Target{target}, Step: st.Step, Experiment: st.Experiment, Trial: trial})
+		if err != nil {
+			return fmt.Errorf("phase %s: %w", p.Name, err)
+		}
+		if out.Interrupted {
+			return fmt.Errorf("phase %s: interrupted: %w", p.Name, context.Cause(ctx))
+		}
+	}
+	return nil
+}
+
 func findPhase(phases []scenarios.Phase, name string) (scenarios.Phase, bool) {
 	for _, p := range phases {
 		if p.Name == name {
@@ -139,72 +167,6 @@ func findPhase(phases []scenarios.Phase, name string) (scenarios.Phase, bool) {
 		}
 	}
 	return scenarios.Phase{}, false
-}
-
-// CollectorOptionsFor returns the collector options for scenario s:
-// phases with record: false are skipped, and every step-model phase that
-// names a serverless target gets a concurrency scaling spec.
-func CollectorOptionsFor(s *scenarios.Scenario) CollectorOptions {
-	recorded := map[string]bool{}
-	kinds := map[string]string{}
-	for _, t := range s.Targets {
-		kinds[t.Name] = t.Kind
-	}
-	var o CollectorOptions
-	for _, p := range s.Phases {
-		recorded[p.Name] = p.Recorded()
-		for _, t := range p.Targets {
-			switch kinds[t] {
-			case scenarios.KindAWSLambda, scenarios.KindLocalLambda, scenarios.KindLambdaURL:
-				if spec, ok := ScalingSpecFromPhase(t, p); ok && p.Recorded() {
-					o.Scaling = append(o.Scaling, spec)
-				}
-			}
-		}
-	}
-	o.Recorded = func(phase string) bool {
-		r, ok := recorded[phase]
-		return !ok || r
-	}
-	return o
-}
-
-// SummarizeServerlessExperiments reads every record from dec and fills
-// sum.Experiments' memory_sweep (one row per swept target and memory size),
-// cold_starts and concurrency_scaling sections for scenario s. Each swept
-// target's flags use its own SLO, else the scenario's global SLO. Call it with a fresh Decoder over
-// results.jsonl after Summarize; sections without records stay empty.
-func SummarizeServerlessExperiments(dec results.Decoder, s *scenarios.Scenario, sum *results.Summary) error {
-	c := NewExperimentCollector(CollectorOptionsFor(s))
-	for {
-		var r results.Record
-		err := dec(&r)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("serverless experiments: read records: %w", err)
-		}
-		c.Add(&r)
-	}
-	var global *scenarios.SLO
-	if s.SLO != (scenarios.SLO{}) {
-		g := s.SLO
-		global = &g
-	}
-	own := map[string]*scenarios.SLO{}
-	for _, t := range s.Targets {
-		if t.SLO != nil {
-			own[t.Name] = t.SLO
-		}
-	}
-	c.ApplyBy(sum, func(target string) *scenarios.SLO {
-		if slo, ok := own[target]; ok {
-			return slo
-		}
-		return global
-	})
-	return nil
 }
 
 // DeferLambdaURLTargets wraps enc so that the records of every lambda-url

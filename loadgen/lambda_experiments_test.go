@@ -50,7 +50,7 @@ func TestRunServerlessExperiments(t *testing.T) {
 		t.Errorf("function not restored: %d MB env %v", fn.memory, fn.env)
 	}
 	sum := &results.Summary{}
-	if err := SummarizeServerlessExperiments(results.NewJSONDecoder(&buf), s, sum); err != nil {
+	if err := summarizeExperiments(&buf, s, sum); err != nil {
 		t.Fatal(err)
 	}
 	ms := sum.Experiments.MemorySweep
@@ -142,7 +142,7 @@ func TestRunServerlessExperimentsSweepsEveryTarget(t *testing.T) {
 		t.Errorf("records per target = %v", perTarget)
 	}
 	sum := &results.Summary{}
-	if err := SummarizeServerlessExperiments(results.NewJSONDecoder(&buf), s, sum); err != nil {
+	if err := summarizeExperiments(&buf, s, sum); err != nil {
 		t.Fatal(err)
 	}
 	type key struct {

@@ -1,15 +1,11 @@
 package loadgen
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"path"
 	"strings"
-	"text/template"
 
 	"github.com/benchctl/benchctl/scenarios"
 )
@@ -19,13 +15,6 @@ const (
 	OrderSequential = "sequential"
 	OrderRandom     = "random"
 )
-
-// DefaultBodyTemplate renders the whole item as a JSON object.
-const DefaultBodyTemplate = "{{json .}}"
-
-// Item is one corpus entry: a .txt line becomes {"text": line} (with pairs,
-// a line "a<TAB>b" becomes {"a": a, "b": b}); a .jsonl line is its object.
-type Item = map[string]any
 
 // Bodies are the precomputed request bodies of one target: the body
 // template applied to every corpus item once, before the run, so the hot
@@ -65,10 +54,10 @@ func splitmix64(x uint64) uint64 {
 	return x ^ (x >> 31)
 }
 
-// LoadItems reads the corpus of p: the file (read through readFile) then the
-// inline items.
-func LoadItems(p scenarios.Payloads, readFile func(string) ([]byte, error)) ([]Item, error) {
-	var items []Item
+// loadItems reads the corpus of p: the file (read through readFile,
+// parsed by scenarios.ParseCorpus) then the inline items.
+func loadItems(p scenarios.Payloads, readFile func(string) ([]byte, error)) ([]scenarios.Item, error) {
+	var items []scenarios.Item
 	if p.File != "" {
 		if readFile == nil {
 			return nil, errors.New("payloads: no file reader configured")
@@ -77,73 +66,26 @@ func LoadItems(p scenarios.Payloads, readFile func(string) ([]byte, error)) ([]I
 		if err != nil {
 			return nil, fmt.Errorf("payloads: read corpus: %w", err)
 		}
-		its, err := ParseCorpus(p.File, raw, p.Pairs)
+		its, err := scenarios.ParseCorpus(p.File, raw, p.Pairs)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("payloads: %w", err)
 		}
-		items = append(items, its...)
+		for _, it := range its {
+			items = append(items, it.Item)
+		}
 	}
 	for _, it := range p.Inline {
-		items = append(items, Item(it))
+		items = append(items, scenarios.Item(it))
 	}
 	return items, nil
 }
 
-// ParseCorpus parses a corpus file by extension: .jsonl (one JSON object per
-// line) or anything else as text (one item per non-blank line). With pairs,
-// text lines are split at the first tab into fields a and b, and JSON items
-// must have both.
-func ParseCorpus(name string, raw []byte, pairs bool) ([]Item, error) {
-	var items []Item
-	sc := bufio.NewScanner(bytes.NewReader(raw))
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	jsonl := strings.EqualFold(path.Ext(name), ".jsonl") || strings.EqualFold(path.Ext(name), ".ndjson")
-	for line := 1; sc.Scan(); line++ {
-		text := strings.TrimRight(sc.Text(), "\r")
-		if strings.TrimSpace(text) == "" {
-			continue
-		}
-		var it Item
-		if jsonl {
-			if err := json.Unmarshal([]byte(text), &it); err != nil {
-				return nil, fmt.Errorf("payloads: %s:%d: %w", name, line, err)
-			}
-		} else if pairs {
-			a, b, ok := strings.Cut(text, "\t")
-			if !ok {
-				return nil, fmt.Errorf("payloads: %s:%d: pairs need two texts separated by a tab", name, line)
-			}
-			it = Item{"a": a, "b": b}
-		} else {
-			it = Item{"text": text}
-		}
-		if pairs {
-			if _, ok := it["a"]; !ok {
-				return nil, fmt.Errorf("payloads: %s:%d: pair item needs fields a and b", name, line)
-			}
-			if _, ok := it["b"]; !ok {
-				return nil, fmt.Errorf("payloads: %s:%d: pair item needs fields a and b", name, line)
-			}
-		}
-		items = append(items, it)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("payloads: read %s: %w", name, err)
-	}
-	return items, nil
-}
-
-// templateFuncs are the body template helpers: json renders a value as JSON
-// (strings quoted and escaped).
-var templateFuncs = template.FuncMap{"json": func(v any) (string, error) {
-	b, err := json.Marshal(v)
-	return string(b), err
-}}
-
-// RenderBodies applies the body template tmpl (DefaultBodyTemplate when
-// empty) to every item. With no items, a template without fields is
-// rendered once (a fixed body); an empty template and no items give no body.
-func RenderBodies(items []Item, tmpl, order string, seed uint64) (*Bodies, error) {
+// RenderBodies applies the body template tmpl (scenarios.DefaultBody when
+// empty; parsed by scenarios.ParseBody, so a missing field is an error) to
+// every item. With no items, a template of its own is rendered once from
+// an empty item (a fixed body); no items and no template of its own give no
+// body (scenarios.RendersNoBody).
+func RenderBodies(items []scenarios.Item, tmpl, order string, seed uint64) (*Bodies, error) {
 	b := &Bodies{seed: seed}
 	switch strings.ToLower(order) {
 	case "", OrderSequential:
@@ -152,25 +94,24 @@ func RenderBodies(items []Item, tmpl, order string, seed uint64) (*Bodies, error
 	default:
 		return nil, fmt.Errorf("payloads: order %q isn't one of [sequential random]", order)
 	}
-	if len(items) == 0 && (tmpl == "" || tmpl == DefaultBodyTemplate) {
+	if scenarios.RendersNoBody(len(items), tmpl) {
 		return b, nil // no corpus and no fixed body: requests carry none
 	}
 	if tmpl == "" {
-		tmpl = DefaultBodyTemplate
+		tmpl = scenarios.DefaultBody
 	}
-	t, err := template.New("body").Funcs(templateFuncs).Option("missingkey=error").Parse(tmpl)
+	t, err := scenarios.ParseBody("body", tmpl)
 	if err != nil {
-		return nil, fmt.Errorf("payloads: body template: %w", err)
+		return nil, fmt.Errorf("payloads: %w", err)
 	}
 	if len(items) == 0 {
-		items = []Item{{}}
+		items = []scenarios.Item{{}}
 	}
 	var buf bytes.Buffer
 	b.bodies = make([][]byte, len(items))
 	for i, it := range items {
-		buf.Reset()
-		if err := t.Execute(&buf, it); err != nil {
-			return nil, fmt.Errorf("payloads: body template on item %d: %w", i+1, err)
+		if err := scenarios.RenderBody(t, it, &buf); err != nil {
+			return nil, fmt.Errorf("payloads: item %d: %w", i+1, err)
 		}
 		b.bodies[i] = bytes.Clone(buf.Bytes())
 	}
@@ -187,7 +128,7 @@ type Payloads struct {
 // NewPayloads loads the corpus once and renders the bodies of every target.
 // Random order is seeded by seed.
 func NewPayloads(p scenarios.Payloads, targets []scenarios.Target, readFile func(string) ([]byte, error), seed uint64) (*Payloads, error) {
-	items, err := LoadItems(p, readFile)
+	items, err := loadItems(p, readFile)
 	if err != nil {
 		return nil, err
 	}

@@ -68,9 +68,9 @@ func TestPayloads(t *testing.T) {
 
 func TestRandomOrderSeeded(t *testing.T) {
 	t.Parallel()
-	var items []Item
+	var items []scenarios.Item
 	for i := range 50 {
-		items = append(items, Item{"i": i})
+		items = append(items, scenarios.Item{"i": i})
 	}
 	a, _ := RenderBodies(items, `{{.i}}`, "random", 5)
 	b, _ := RenderBodies(items, `{{.i}}`, "random", 5)
@@ -88,9 +88,9 @@ func TestRandomOrderSeeded(t *testing.T) {
 }
 
 func BenchmarkBodiesAt(b *testing.B) {
-	items := make([]Item, 300)
+	items := make([]scenarios.Item, 300)
 	for i := range items {
-		items[i] = Item{"text": "some review text"}
+		items[i] = scenarios.Item{"text": "some review text"}
 	}
 	bodies, _ := RenderBodies(items, `{"text": {{json .text}}}`, "random", 1)
 	var i uint64

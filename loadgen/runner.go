@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"math"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -121,6 +121,9 @@ type PhaseRun struct {
 	SLO *results.SLOSpec
 	// Schedule, when set, is used instead of computing one from the traffic.
 	Schedule *Schedule
+	// Trial (1..N) labels every record of a run with trials: N > 1 and
+	// seeds the schedule per trial (TrialSeedName); 0 in a run of one trial.
+	Trial int
 	// Encoder, when set, receives this phase's recorded records instead of
 	// Runner.Encoder (a capacity probe collects latencies through it).
 	Encoder results.Encoder
@@ -174,7 +177,7 @@ func (r *Runner) Schedule(run PhaseRun) (*Schedule, error) {
 	if run.Traffic != nil {
 		tr = *run.Traffic
 	}
-	s, err := NewSchedule(tr, run.Phase.Duration, ScheduleOptions{Seed: PhaseSeed(r.Seed, run.Phase.Name), ReadFile: r.ReadFile})
+	s, err := NewSchedule(tr, run.Phase.Duration, ScheduleOptions{Seed: PhaseSeed(r.Seed, TrialSeedName(run.Phase.Name, run.Trial)), ReadFile: r.ReadFile})
 	if err != nil {
 		return nil, fmt.Errorf("phase %s: %w", run.Phase.Name, err)
 	}
@@ -363,7 +366,7 @@ wait:
 		Info: results.PhaseRunInfo{
 			Name: run.Phase.Name, Step: run.Step, Experiment: run.Experiment, Targets: names,
 			Model: sched.Model, Recorded: record, DurationS: ran.Seconds(), Scheduled: scheduled,
-			Start: start.UTC(), Interrupted: interrupted,
+			Start: start.UTC(), Interrupted: interrupted, Trial: run.Trial,
 		},
 	}
 	if until != nil {
@@ -569,6 +572,7 @@ func (a *attack) consume() {
 			Latency: res.Latency, BytesOut: res.BytesOut, BytesIn: res.BytesIn, Error: res.Error,
 			Method: res.Method, URL: res.URL,
 			Target: a.target.Name(), Phase: a.run.Phase.Name, Step: a.run.Step, Experiment: a.run.Experiment,
+			Trial: a.run.Trial,
 		}
 		a.setIntended(&rec, res.Seq)
 		rec.ErrorClass = ClassifyError(res.Code, res.Error)

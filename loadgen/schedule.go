@@ -37,6 +37,11 @@ var Models = []string{ModelConstant, ModelPoisson, ModelRamp, ModelStep, ModelSi
 // MaxScheduledHits bounds one schedule (8 bytes of memory per hit).
 const MaxScheduledHits = 50_000_000
 
+// MaxScheduleSegments bounds the constant-rate segments of a step or
+// burst schedule (duration / every, twice that for bursts): more would
+// take longer to lay out than to send.
+const MaxScheduleSegments = 1_000_000
+
 // ErrScheduleTooLarge is returned when a phase would schedule more than
 // MaxScheduledHits requests.
 var ErrScheduleTooLarge = errors.New("schedule too large")
@@ -211,6 +216,38 @@ func NewSchedule(tr scenarios.Traffic, duration time.Duration, opts ScheduleOpti
 	return s, nil
 }
 
+// PlannedHits is how many requests traffic plans over duration (the
+// expected count Λ(duration) for the rate-shaped models, the exact count
+// for a trace), computed without building the schedule, and an error for
+// everything NewSchedule would refuse: bad parameters, an unreadable or
+// malformed trace, more than MaxScheduleSegments segments or more than
+// MaxScheduledHits hits (errors.Is ErrScheduleTooLarge; trace problems
+// are errors.Is ErrTrace). validate calls it for every phase.
+func PlannedHits(tr scenarios.Traffic, duration time.Duration, opts ScheduleOptions) (float64, error) {
+	if duration <= 0 {
+		return 0, fmt.Errorf("schedule: duration must be > 0 (got %s)", duration)
+	}
+	D := duration.Seconds()
+	var hits float64
+	if strings.EqualFold(tr.Model, ModelTrace) {
+		t, err := readTrace(tr, opts)
+		if err != nil {
+			return 0, err
+		}
+		hits = t.hits(D)
+	} else {
+		m, err := rateModel(tr, duration)
+		if err != nil {
+			return 0, err
+		}
+		hits = m.cum(D)
+	}
+	if hits > MaxScheduledHits || math.IsNaN(hits) {
+		return hits, fmt.Errorf("schedule: %.3g hits planned in %s: %w (at most %d, 8 bytes of memory each; shorten the phase or lower the rate)", hits, duration, ErrScheduleTooLarge, MaxScheduledHits)
+	}
+	return hits, nil
+}
+
 // model is a rate function λ(t), its integral Λ(t) and an inverter.
 type model struct {
 	rate func(t float64) float64
@@ -278,6 +315,9 @@ func rateModel(tr scenarios.Traffic, duration time.Duration) (model, error) {
 			return model{}, err
 		}
 		every := tr.Every.Seconds()
+		if n := D / every; n > MaxScheduleSegments {
+			return model{}, fmt.Errorf("schedule: step every %s makes %.0f steps in %s (at most %d): %w", tr.Every, n, duration, MaxScheduleSegments, ErrScheduleTooLarge)
+		}
 		rateAt := func(k float64) float64 {
 			r := tr.Start + tr.Step*k
 			if tr.Max > 0 {
@@ -312,6 +352,9 @@ func rateModel(tr scenarios.Traffic, duration time.Duration) (model, error) {
 			return model{}, err
 		}
 		every, length := tr.Every.Seconds(), tr.Length.Seconds()
+		if n := 2 * D / every; n > MaxScheduleSegments {
+			return model{}, fmt.Errorf("schedule: burst every %s makes %.0f segments in %s (at most %d): %w", tr.Every, n, duration, MaxScheduleSegments, ErrScheduleTooLarge)
+		}
 		return piecewise(D, func(t float64) (float64, float64) {
 			k := math.Floor(t/every + 1e-12)
 			start := k * every

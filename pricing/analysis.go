@@ -165,10 +165,6 @@ const (
 // above it is billed.
 const IncludedEphemeralMB = scenarios.MinEphemeralStorageMB
 
-// bootstrapMaxN is the largest sample bootstrapped; above it the normal
-// approximation of the mean is used (indistinguishable at that size).
-const bootstrapMaxN = 5000
-
 // MonthlyCosts prices every serverless configuration and fleet for a month
 // of monthlyRequests shaped by the analysis profile, and flags the cheapest.
 func (a *Analysis) MonthlyCosts(monthlyRequests float64) []results.MonthlyCostRow {

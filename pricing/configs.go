@@ -21,9 +21,10 @@ func configsFromRows(rows []*rowAcc) []*configStat {
 		n, nWarm, nCold, nColdAll int64
 		warmU, coldExtra          float64
 		rateW                     float64
-		units                     []float64
+		units                     []*unitStats
 		estimate                  bool
 		sumGW                     int64
+		trials                    trialUnits
 	}
 	m := map[string]*agg{}
 	var order []string
@@ -45,7 +46,8 @@ func configsFromRows(rows []*rowAcc) []*configStat {
 		a.nCold += r.nCold
 		a.warmU += r.warmU
 		a.sumGW += r.sumGW
-		a.units = append(a.units, r.units...)
+		a.units = append(a.units, &r.units)
+		a.trials.merge(r.trials)
 		if span := r.tMax.Sub(r.tMin).Seconds(); span > 0 {
 			a.rateW += float64(r.n) * float64(r.n) / span
 		}
@@ -60,14 +62,11 @@ func configsFromRows(rows []*rowAcc) []*configStat {
 		}
 		c := a.c
 		c.n = a.n
+		mean, lo, hi := combinedInterval(a.units, 7)
 		if a.nWarm > 0 {
 			c.warmU = a.warmU / float64(a.nWarm)
 		} else {
-			mean := 0.0
-			for _, u := range a.units {
-				mean += u
-			}
-			c.warmU = mean/float64(len(a.units)) - a.coldExtra/math.Max(1, float64(a.nColdAll))
+			c.warmU = mean - a.coldExtra/math.Max(1, float64(a.nColdAll))
 		}
 		if a.nColdAll > 0 {
 			c.coldExtraU = a.coldExtra / float64(a.nColdAll)
@@ -77,15 +76,12 @@ func configsFromRows(rows []*rowAcc) []*configStat {
 		if c.metered() {
 			c.gwUnits = float64(a.sumGW) / float64(a.n)
 		}
-		lo, hi := meanCI(a.units, 7)
-		mean := 0.0
-		for _, u := range a.units {
-			mean += u
-		}
-		mean /= float64(len(a.units))
 		fixed, pu := c.fixed.Add(c.gwPer()).InexactFloat64(), c.perUnit.InexactFloat64()
 		if base := fixed + pu*mean; base > 0 {
 			c.ciLow, c.ciHigh = (fixed+pu*lo)/base, (fixed+pu*hi)/base
+			if iv, ok := a.trials.interval(fixed, pu); ok {
+				c.ciLow, c.ciHigh = iv.Low/base, iv.High/base
+			}
 		}
 		c.estimate = a.estimate
 		out = append(out, &c)
@@ -117,18 +113,7 @@ func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario, 
 		byMem := map[int]*agg{}
 		var mems []int
 		for _, ph := range ts.Phases {
-			mem := ph.MemorySizeMB
-			if mem == 0 {
-				mem = memoryFromStep(ph.Step)
-			}
-			if mem == 0 {
-				if fn, ok := functionFor(sc, t); ok {
-					mem = fn.MemorySize
-				}
-			}
-			if mem == 0 && t.Billing != nil {
-				mem = t.Billing.MemoryMB
-			}
+			mem := memoryMB(sc, t, ph.MemorySizeMB, ph.Step, nil)
 			a, ok := byMem[mem]
 			if !ok {
 				a = &agg{}

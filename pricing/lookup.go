@@ -77,8 +77,6 @@ func ephemeralFor(sc *scenarios.Scenario, t scenarios.Target, platformEphMB map[
 	return IncludedEphemeralMB, EphemeralDefault
 }
 
-// sloFor returns each target's SLO: its own slo:, else the scenario's
-// global slo: when set, else nil (none).
 // sloSpecFor is sloFor in the results package's form.
 func sloSpecFor(sc *scenarios.Scenario) func(target string) *results.SLOSpec {
 	f := sloFor(sc)
@@ -92,20 +90,9 @@ func sloSpecFor(sc *scenarios.Scenario) func(target string) *results.SLOSpec {
 	}
 }
 
+// sloFor returns each target's SLO (scenarios.Scenario.SLOFor).
 func sloFor(sc *scenarios.Scenario) func(target string) *scenarios.SLO {
-	return func(target string) *scenarios.SLO {
-		if sc == nil {
-			return nil
-		}
-		if t, ok := targetByName(sc, target); ok && t.SLO != nil {
-			return t.SLO
-		}
-		if sc.SLO != (scenarios.SLO{}) {
-			g := sc.SLO
-			return &g
-		}
-		return nil
-	}
+	return sc.SLOFor
 }
 
 // ProfileVolume is the monthly volume of the scenario's traffic profile

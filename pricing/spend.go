@@ -149,6 +149,13 @@ func EstimateRunSpendWith(book *Book, sc *scenarios.Scenario, prior *results.Sum
 		}
 		return false
 	}
+	// With trials every recorded phase, every sweep step (warm-ups
+	// included: each visit of a memory size starts cold) and every capacity
+	// search runs trials times; plain warm-ups run once.
+	trials := float64(max(sc.Trials, 1))
+	if trials > 1 {
+		est.Notes = append(est.Notes, fmt.Sprintf("trials: %d: recorded phases, memory-sweep steps and capacity searches counted %d times", sc.Trials, sc.Trials))
+	}
 	for _, ph := range sc.Phases {
 		n, note, err := scheduledRequests(ph, sc)
 		if err != nil {
@@ -164,8 +171,12 @@ func EstimateRunSpendWith(book *Book, sc *scenarios.Scenario, prior *results.Sum
 			}
 			if inSweep(tn, ph.Name) {
 				for _, m := range sweep.MemorySizes {
-					jobs = append(jobs, job{phase: ph.Name, step: results.MemoryStep(m), t: t, mem: m, requests: n})
+					jobs = append(jobs, job{phase: ph.Name, step: results.MemoryStep(m), t: t, mem: m, requests: n * trials})
 				}
+				continue
+			}
+			if ph.Recorded() {
+				jobs = append(jobs, job{phase: ph.Name, t: t, requests: n * trials})
 				continue
 			}
 			jobs = append(jobs, job{phase: ph.Name, t: t, requests: n})
@@ -180,20 +191,14 @@ func EstimateRunSpendWith(book *Book, sc *scenarios.Scenario, prior *results.Sum
 		n, note := CapacitySearchMaxRequests(*c)
 		for _, name := range capacityTargets(*c) {
 			if t, ok := targetByName(sc, name); ok && realCloudKind(t) {
-				jobs = append(jobs, job{phase: "capacity", t: t, requests: n})
+				jobs = append(jobs, job{phase: "capacity", t: t, requests: n * trials})
 				est.Notes = appendOnce(est.Notes, note)
 			}
 		}
 	}
 	for _, j := range jobs {
 		est.RealCloud = true
-		mem := j.mem
-		if mem == 0 {
-			mem = opts.FunctionMemoryMB[j.t.Name]
-		}
-		if mem == 0 && j.t.Billing != nil {
-			mem = j.t.Billing.MemoryMB
-		}
+		mem := memoryMB(sc, j.t, j.mem, j.step, opts.FunctionMemoryMB)
 		durMs, source := priorDuration(prior, j.t.Name, mem, j.cold)
 		if mem == 0 && prior != nil {
 			mem = priorMemory(prior, j.t.Name)

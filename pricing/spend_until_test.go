@@ -9,7 +9,8 @@ import (
 )
 
 // TestSpendPlansForMaxDuration: a phase and a capacity search with until:
-// may stop early, so the pre-run estimate counts their max_duration.
+// may stop early, so the pre-run estimate counts their max_duration; with
+// trials, every recorded phase and search counts trials times (warm-ups once).
 func TestSpendPlansForMaxDuration(t *testing.T) {
 	t.Parallel()
 	sc, err := scenarios.Parse("s.yaml", []byte(`version: 1
@@ -43,5 +44,20 @@ experiments:
 	capMax, _ := CapacitySearchMaxRequests(c)
 	if got["p"] != 600 || got["capacity"] != int64(math.Round(capMax)) {
 		t.Errorf("estimated requests %v, want p: 600 (10 rps × max_duration 60 s), capacity: %.0f (the search's bound at 20 s steps)", got, capMax)
+	}
+
+	sc.Trials = 3
+	sc.Phases = append(sc.Phases, scenarios.Phase{Name: "warm", Targets: []string{"fn"}, Duration: sc.Phases[0].Duration,
+		Traffic: sc.Phases[0].Traffic, Record: new(bool)})
+	est, err = EstimateRunSpend(book, sc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = map[string]int64{}
+	for _, l := range est.Lines {
+		got[l.Phase] += l.Requests
+	}
+	if got["p"] != 1800 || got["warm"] != 600 || got["capacity"] != int64(math.Round(3*capMax)) {
+		t.Errorf("trials: 3: estimated requests %v, want p: 1800, warm: 600 (once), capacity: %.0f", got, 3*capMax)
 	}
 }

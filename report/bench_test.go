@@ -111,23 +111,18 @@ func BenchmarkRender1M(b *testing.B) {
 	b.ReportMetric(totalCPU.Seconds()/float64(b.N)/decodeCPU.Seconds(), "x-decode-cpu")
 }
 
-// BenchmarkCollect measures the streaming pass alone on 100k records.
-func BenchmarkCollect(b *testing.B) {
+// BenchmarkLoad measures loading a 100k-record run (the summary
+// pipeline's pass with the report's series) without rendering.
+func BenchmarkLoad(b *testing.B) {
 	dir := filepath.Join(b.TempDir(), "run")
 	o := defaultSynth()
 	o.PerTarget = 25_000
 	writeSyntheticRun(b, dir, o)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		rd, err := openRunDir(dir)
-		if err != nil {
+		if _, err := Load(context.Background(), dir); err != nil {
 			b.Fatal(err)
 		}
-		dec, c, _ := rd.openRecords()
-		if _, err := collect(context.Background(), dec, time.Time{}, nil, DefaultMaxScatterPoints, DefaultMaxSamples); err != nil {
-			b.Fatal(err)
-		}
-		c.Close()
 	}
 }
 
@@ -177,9 +172,6 @@ func BenchmarkDecoders(b *testing.B) {
 	}
 	b.Run("full", func(b *testing.B) {
 		run(b, func(f *os.File) (results.Decoder, func()) { return results.NewJSONDecoder(f), func() {} })
-	})
-	b.Run("lean", func(b *testing.B) {
-		run(b, func(f *os.File) (results.Decoder, func()) { return newLeanDecoder(f), func() {} })
 	})
 }
 

@@ -88,10 +88,45 @@ func provenanceOf(dir string, m *Model) RunProvenance {
 		Records: m.Records, RunInfo: m.Summary.Run}
 }
 
-// TargetDelta compares one target across two runs. Deltas are relative:
-// (B − A) / A, so +0.10 means B is 10 % higher (slower or dearer).
+// TargetDelta compares one target across two runs, like with like: its
+// embedded LatencyDelta pools the plain phases both runs ran by the same
+// name at equal offered load; Units compares each of them, each memory-
+// sweep size, the cold starts and each capacity search on its own. Deltas
+// are relative: (B − A) / A, so +0.10 means B is 10 % higher.
 type TargetDelta struct {
-	Target     string  `json:"target"`
+	Target string `json:"target"`
+	LatencyDelta
+	// Cost per 1M requests (the first priced plain phase both runs share),
+	// with each run's 95% interval when known.
+	CostPerMillionAUSD *float64    `json:"cost_per_million_a_usd,omitempty"`
+	CostPerMillionBUSD *float64    `json:"cost_per_million_b_usd,omitempty"`
+	CostDelta          *float64    `json:"cost_delta,omitempty"`
+	CostCIA            *[2]float64 `json:"cost_per_million_a_ci_usd,omitempty"`
+	CostCIB            *[2]float64 `json:"cost_per_million_b_ci_usd,omitempty"`
+	// CostHostBusy: that phase ran while either run's host was busy; the
+	// cost change is then shown but not judged.
+	CostHostBusy bool `json:"cost_host_busy,omitempty"`
+	// Break-even monthly requests of the target's first break-even row.
+	BreakEvenA *float64 `json:"break_even_a_monthly_requests,omitempty"`
+	BreakEvenB *float64 `json:"break_even_b_monthly_requests,omitempty"`
+	// BreakEvenDelta is (B − A) / A of the break-even volume.
+	BreakEvenDelta *float64 `json:"break_even_delta,omitempty"`
+	// Units are the like-with-like comparisons: plain phases, memory-sweep
+	// sizes, cold starts, capacity searches.
+	Units []UnitDelta `json:"units,omitempty"`
+	// Alpha is the significance level each of the target's tests is held
+	// to: the comparison's alpha divided by the number of tests
+	// (Bonferroni), so that an A/A comparison of many units stays quiet.
+	Alpha float64 `json:"alpha"`
+	// Verdict is VerdictRegression, VerdictImprovement or VerdictNoChange
+	// at the Comparison's Threshold; VerdictReasons say why.
+	Verdict        string   `json:"verdict"`
+	VerdictReasons []string `json:"verdict_reasons,omitempty"`
+}
+
+// LatencyDelta compares the latency (from the intended send) and the
+// errors of one unit in two runs.
+type LatencyDelta struct {
 	RequestsA  int64   `json:"requests_a"`
 	RequestsB  int64   `json:"requests_b"`
 	P50AMs     float64 `json:"p50_a_ms"`
@@ -111,107 +146,79 @@ type TargetDelta struct {
 	// test used (ErrorTestFisher, ErrorTestZ or ErrorTestNone).
 	ErrorPValue float64 `json:"error_rate_p_value"`
 	ErrorTest   string  `json:"error_rate_test"`
-	// Cost per 1M requests (first cost row of the target), when priced.
-	CostPerMillionAUSD *float64 `json:"cost_per_million_a_usd,omitempty"`
-	CostPerMillionBUSD *float64 `json:"cost_per_million_b_usd,omitempty"`
-	CostDelta          *float64 `json:"cost_delta,omitempty"`
-	// Break-even monthly requests of the target's first break-even row.
-	BreakEvenA *float64 `json:"break_even_a_monthly_requests,omitempty"`
-	BreakEvenB *float64 `json:"break_even_b_monthly_requests,omitempty"`
-	// BreakEvenDelta is (B − A) / A of the break-even volume.
-	BreakEvenDelta *float64 `json:"break_even_delta,omitempty"`
 	// Mann-Whitney U test on the latency samples (two-sided, normal
-	// approximation with tie correction).
+	// approximation with tie correction), or, when both runs ran the unit
+	// as trials, Welch's t-test on the per-trial log p50 (LatencyTest).
 	SamplesA int     `json:"samples_a"`
 	SamplesB int     `json:"samples_b"`
 	U        float64 `json:"mann_whitney_u"`
 	Z        float64 `json:"z"`
 	PValue   float64 `json:"p_value"`
+	// LatencyTest is LatencyTestMannWhitney or LatencyTestWelchTrials;
+	// TrialsA and TrialsB the trials behind the latter.
+	LatencyTest string `json:"latency_test,omitempty"`
+	TrialsA     int    `json:"trials_a,omitempty"`
+	TrialsB     int    `json:"trials_b,omitempty"`
+	// P99Known says whether the p99s can be compared at all: both have
+	// the samples to be numbers (confidence.SupportMin), or their
+	// intervals do not overlap. Otherwise only the p50 and the test judge.
+	P99Known bool `json:"p99_known"`
 	// Shift says which run is slower when the test is significant:
 	// "b_slower", "b_faster" or "none".
 	Shift string `json:"shift"`
-	// Verdict is VerdictRegression, VerdictImprovement or VerdictNoChange
-	// at the Comparison's Threshold; VerdictReasons say why.
-	Verdict        string   `json:"verdict"`
-	VerdictReasons []string `json:"verdict_reasons,omitempty"`
 }
 
-// Significant reports whether the latency distributions differ at alpha.
-func (d TargetDelta) Significant(alpha float64) bool { return d.PValue < alpha }
+// Latency tests (LatencyDelta.LatencyTest).
+const (
+	LatencyTestMannWhitney = "mann_whitney_u"
+	LatencyTestWelchTrials = "welch_t_over_trials_log_p50"
+)
 
-// Compare reads two run directories and compares the targets they share.
-// Options are those of Render (sample bounds).
+// Significant reports whether the latency distributions differ at alpha.
+func (d LatencyDelta) Significant(alpha float64) bool { return d.PValue < alpha }
+
+// Compare reads two run directories and compares the targets they share,
+// like with like (compareTarget): plain phases by name at equal offered
+// load, memory-sweep sizes, cold starts and capacity searches each on
+// their own, each judged with the trials' spread when both runs ran
+// trials. Options are those of Render (sample bounds).
 func Compare(ctx context.Context, dirA, dirB string, opts ...Option) (*Comparison, error) {
 	cfg, err := newConfig(opts)
 	if err != nil {
 		return nil, err
 	}
-	ma, err := load(ctx, dirA, cfg)
+	ua, ub := newUnitCollector(cfg.maxSamples), newUnitCollector(cfg.maxSamples)
+	ma, err := load(ctx, dirA, cfg, ua)
 	if err != nil {
 		return nil, fmt.Errorf("compare: %w", err)
 	}
-	mb, err := load(ctx, dirB, cfg)
+	mb, err := load(ctx, dirB, cfg, ub)
 	if err != nil {
 		return nil, fmt.Errorf("compare: %w", err)
 	}
-	c := compareModels(ma, mb, filepath.Base(filepath.Clean(dirA)), filepath.Base(filepath.Clean(dirB)))
+	c := compareModels(ma, mb, ua.units, ub.units, filepath.Base(filepath.Clean(dirA)), filepath.Base(filepath.Clean(dirB)))
 	c.ProvenanceA, c.ProvenanceB = provenanceOf(dirA, ma), provenanceOf(dirB, mb)
 	return c, nil
 }
 
-func compareModels(ma, mb *Model, nameA, nameB string) *Comparison {
+func compareModels(ma, mb *Model, ua, ub map[unitKey]*unitSamples, nameA, nameB string) *Comparison {
 	c := &Comparison{RunA: nameA, RunB: nameB, Alpha: DefaultAlpha, ErrorRateThreshold: DefaultErrorRateThreshold}
-	inB := map[string]*targetData{}
+	inB := map[string]bool{}
 	for _, t := range mb.data.Targets {
-		inB[t.Name] = t
+		inB[t.Name] = true
 	}
 	inA := map[string]bool{}
 	for _, ta := range ma.data.Targets {
 		inA[ta.Name] = true
-		tb, ok := inB[ta.Name]
-		if !ok {
+		if !inB[ta.Name] {
 			c.OnlyA = append(c.OnlyA, ta.Name)
 			continue
 		}
-		d := TargetDelta{Target: ta.Name, RequestsA: ta.Requests, RequestsB: tb.Requests}
-		if ta.Requests > 0 {
-			d.ErrorRateA = float64(ta.Errors) / float64(ta.Requests)
-		}
-		if tb.Requests > 0 {
-			d.ErrorRateB = float64(tb.Errors) / float64(tb.Requests)
-		}
-		d.ErrorsA, d.ErrorsB = ta.Errors, tb.Errors
-		d.ErrorRateDelta = d.ErrorRateB - d.ErrorRateA
-		d.ErrorPValue, d.ErrorTest = ErrorRateTest(ta.Errors, ta.Requests, tb.Errors, tb.Requests)
-		if ta.Latency.TotalCount() > 0 && tb.Latency.TotalCount() > 0 {
-			d.P50AMs, d.P50BMs = quantileMs(ta.Latency, 0.5), quantileMs(tb.Latency, 0.5)
-			d.P99AMs, d.P99BMs = quantileMs(ta.Latency, 0.99), quantileMs(tb.Latency, 0.99)
-			d.P50Delta, d.P99Delta = relDelta(d.P50AMs, d.P50BMs), relDelta(d.P99AMs, d.P99BMs)
-		}
-		d.CostPerMillionAUSD, d.CostPerMillionBUSD = firstCost(ma, ta.Name), firstCost(mb, ta.Name)
-		if d.CostPerMillionAUSD != nil && d.CostPerMillionBUSD != nil {
-			x := relDelta(*d.CostPerMillionAUSD, *d.CostPerMillionBUSD)
-			d.CostDelta = &x
-		}
+		d := compareTarget(ta.Name, ma.Summary, mb.Summary, ua, ub)
 		d.BreakEvenA, d.BreakEvenB = firstBreakEven(ma, ta.Name), firstBreakEven(mb, ta.Name)
 		if d.BreakEvenA != nil && d.BreakEvenB != nil && !math.IsInf(*d.BreakEvenA, 0) && !math.IsInf(*d.BreakEvenB, 0) {
 			x := relDelta(*d.BreakEvenA, *d.BreakEvenB)
 			d.BreakEvenDelta = &x
-		}
-		sa, sb := ta.Samples(), tb.Samples()
-		d.SamplesA, d.SamplesB = len(sa), len(sb)
-		d.Shift = "none"
-		if len(sa) > 1 && len(sb) > 1 {
-			d.U, d.Z, d.PValue = MannWhitneyU(sa, sb)
-			if d.PValue < c.Alpha {
-				if d.Z > 0 {
-					d.Shift = "b_slower"
-				} else {
-					d.Shift = "b_faster"
-				}
-			}
-		} else {
-			d.PValue = 1
 		}
 		c.Targets = append(c.Targets, d)
 	}
@@ -234,16 +241,6 @@ func relDelta(a, b float64) float64 {
 		return 0 // no baseline: no relative change to report
 	}
 	return (b - a) / a
-}
-
-func firstCost(m *Model, target string) *float64 {
-	for _, c := range m.Summary.Cost {
-		if c.Target == target && c.CostPerMillionUSD > 0 {
-			v := c.CostPerMillionUSD
-			return &v
-		}
-	}
-	return nil
 }
 
 func firstBreakEven(m *Model, target string) *float64 {
@@ -373,10 +370,22 @@ func WriteComparison(w io.Writer, c *Comparison, format string) error {
 		fmt.Fprintf(&b, "%s\n  p50 %s → %s ms (%s)  p99 %s → %s ms (%s)\n  errors %s/%s (%s) → %s/%s (%s) (%s), %s\n  cost/1M %s → %s (%s)  break-even %s → %s requests/month\n  Mann-Whitney U=%.0f z=%.2f p=%.3g (n=%d, %d): %s\n  verdict: %s: %s\n",
 			d.Target, fmtMs(d.P50AMs), fmtMs(d.P50BMs), fmtDelta(d.P50Delta), fmtMs(d.P99AMs), fmtMs(d.P99BMs), fmtDelta(d.P99Delta),
 			fmtInt(d.ErrorsA), fmtInt(d.RequestsA), fmtPct(d.ErrorRateA), fmtInt(d.ErrorsB), fmtInt(d.RequestsB), fmtPct(d.ErrorRateB),
-			fmtPPDelta(d.ErrorRateDelta), errorTestSentence(d),
+			fmtPPDelta(d.ErrorRateDelta), errorTestSentence(d.LatencyDelta),
 			fmtOpt(fmtUSD, d.CostPerMillionAUSD), fmtOpt(fmtUSD, d.CostPerMillionBUSD), fmtOpt(fmtDelta, d.CostDelta),
 			fmtOpt(fmtVolume, d.BreakEvenA), fmtOpt(fmtVolume, d.BreakEvenB), d.U, d.Z, d.PValue, d.SamplesA, d.SamplesB, d.Shift,
 			verdictLabel(d.Verdict), strings.Join(d.VerdictReasons, "; "))
+		for _, u := range d.Units {
+			fmt.Fprintf(&b, "  %s: %s; %s: %s: %s\n", u.Name, unitFigures(u), unitTest(u), verdictLabel(u.Verdict), strings.Join(u.VerdictReasons, "; "))
+		}
+	}
+	if md && len(c.Targets) > 0 {
+		b.WriteString("\n| target | unit | requests A | requests B | figures A → B | test | verdict | why |\n|---|---|---:|---:|---|---|---|---|\n")
+		for _, d := range c.Targets {
+			for _, u := range d.Units {
+				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", esc(d.Target), esc(u.Name), fmtInt(u.RequestsA), fmtInt(u.RequestsB),
+					esc(unitFigures(u)), esc(unitTest(u)), verdictLabel(u.Verdict), esc(strings.Join(u.VerdictReasons, "; ")))
+			}
+		}
 	}
 	if md && c.chartLink != "" && c.chart != nil {
 		fmt.Fprintf(&b, "\n![%s](%s)\n\n%s\n\n", c.chart.Title, c.chartLink, esc(c.chart.Caption))

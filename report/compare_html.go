@@ -73,7 +73,39 @@ func compareTemplateFuncs() template.FuncMap {
 		return "none"
 	}
 	f["num"] = func(v float64) string { return fmt.Sprintf("%.2f", v) }
+	f["unitfig"] = unitFigures
+	f["unittest"] = unitTest
 	return f
+}
+
+// unitFigures is a unit's figures in A and B: capacity with its
+// intervals, else p50 and p99 with their changes.
+func unitFigures(u UnitDelta) string {
+	if u.Kind == UnitCapacity {
+		return fmt.Sprintf("%s (%s–%s) → %s (%s–%s) rps, %s", fmtRate(u.ValueA), fmtRate(u.LowA), fmtRate(u.HighA),
+			fmtRate(u.ValueB), fmtRate(u.LowB), fmtRate(u.HighB), fmtDelta(u.ValueDelta))
+	}
+	if u.SamplesA == 0 || u.SamplesB == 0 {
+		return "–"
+	}
+	p99 := fmt.Sprintf("p99 %s → %s ms (%s)", fmtMs(u.P99AMs), fmtMs(u.P99BMs), fmtDelta(u.P99Delta))
+	if !u.P99Known {
+		p99 += " [too few samples to count]"
+	}
+	return fmt.Sprintf("p50 %s → %s ms (%s); %s", fmtMs(u.P50AMs), fmtMs(u.P50BMs), fmtDelta(u.P50Delta), p99)
+}
+
+// unitTest names a unit's test and its p-value.
+func unitTest(u UnitDelta) string {
+	switch {
+	case u.Kind == UnitCapacity:
+		return "95% intervals"
+	case u.LatencyTest == LatencyTestWelchTrials:
+		return fmt.Sprintf("Welch t, %d vs %d trials, p=%.3g", u.TrialsA, u.TrialsB, u.PValue)
+	case u.LatencyTest == LatencyTestMannWhitney:
+		return fmt.Sprintf("Mann-Whitney, p=%.3g", u.PValue)
+	}
+	return "–"
 }
 
 // WriteCompareHTML writes compare.html: one self-contained page with the
@@ -127,7 +159,7 @@ func compareCDFChart(ma, mb *Model, c *Comparison) (*Chart, string) {
 		return nil, "Latency CDFs: skipped, the runs' records were not read."
 	}
 	for _, d := range c.Targets {
-		ta, tb := ma.data.byName[d.Target], mb.data.byName[d.Target]
+		ta, tb := ma.data.Target(d.Target), mb.data.Target(d.Target)
 		if ta == nil || tb == nil || ta.Latency.TotalCount() == 0 || tb.Latency.TotalCount() == 0 {
 			continue
 		}

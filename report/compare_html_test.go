@@ -95,8 +95,10 @@ func TestCompareVerdicts(t *testing.T) {
 		wantReason  string
 	}{
 		{"same distribution", "a", "same", 0.10, VerdictNoChange, "no significant latency shift"},
-		{"slower", "a", "slow", 0.10, VerdictRegression, "p99"},
-		{"faster", "slow", "a", 0.10, VerdictImprovement, "p99"},
+		// 300 samples per phase are too few for a p99 as a number
+		// (confidence.SupportMin): the p50 and the test decide.
+		{"slower", "a", "slow", 0.10, VerdictRegression, "p50"},
+		{"faster", "slow", "a", 0.10, VerdictImprovement, "p50"},
 		{"slower within threshold", "a", "slow", 1, VerdictNoChange, "within ±100%"},
 	}
 	for _, tc := range tests {
@@ -129,7 +131,7 @@ func TestCompareVerdicts(t *testing.T) {
 func TestTargetDeltaJudge(t *testing.T) {
 	t.Parallel()
 	usd := func(v float64) *float64 { return &v }
-	base := TargetDelta{Target: "t", P50AMs: 10, P50BMs: 10, P99AMs: 20, P99BMs: 20, SamplesA: 100, SamplesB: 100, PValue: 0.5, Shift: "none"}
+	base := TargetDelta{Target: "t", LatencyDelta: LatencyDelta{P50AMs: 10, P50BMs: 10, P99AMs: 20, P99BMs: 20, SamplesA: 100, SamplesB: 100, PValue: 0.5, Shift: "none", P99Known: true}}
 	tests := []struct {
 		name   string
 		edit   func(d *TargetDelta)

@@ -60,8 +60,8 @@ func TestErrorRateTest(t *testing.T) {
 func TestErrorRateVerdicts(t *testing.T) {
 	t.Parallel()
 	mk := func(errA, nA, errB, nB int64) TargetDelta {
-		d := TargetDelta{Target: "t", RequestsA: nA, RequestsB: nB, ErrorsA: errA, ErrorsB: errB,
-			P50AMs: 10, P50BMs: 10, P99AMs: 20, P99BMs: 20, SamplesA: 100, SamplesB: 100, PValue: 0.5, Shift: "none"}
+		d := TargetDelta{Target: "t", LatencyDelta: LatencyDelta{RequestsA: nA, RequestsB: nB, ErrorsA: errA, ErrorsB: errB,
+			P50AMs: 10, P50BMs: 10, P99AMs: 20, P99BMs: 20, SamplesA: 100, SamplesB: 100, PValue: 0.5, Shift: "none"}}
 		d.ErrorRateA, d.ErrorRateB = float64(errA)/float64(nA), float64(errB)/float64(nB)
 		d.ErrorRateDelta = d.ErrorRateB - d.ErrorRateA
 		d.ErrorPValue, d.ErrorTest = ErrorRateTest(errA, nA, errB, nB)

@@ -135,6 +135,8 @@ func writeSyntheticRun(tb testing.TB, dir string, o synthOpts) {
 name: synthetic
 description: a synthetic run for report tests
 seed: %d
+functions:
+  - {name: bert, command: [benchctl, function], memory_size: 1024}
 targets:
   - name: %q
     kind: http

@@ -166,6 +166,14 @@ func WriteMarkdown(w io.Writer, m *Model) error {
 		}
 	}
 
+	if lines := m.Confidence(); len(lines) > 0 {
+		b.WriteString("## Confidence\n\n| subject | figure | value | interval | covers | trials |\n|---|---|---|---|---|---|\n")
+		for _, l := range lines {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(l.Subject), mdEscape(l.Figure), mdEscape(l.Value), mdEscape(l.Interval), mdEscape(l.Scope), mdEscape(l.Spread))
+		}
+		b.WriteString("\n")
+	}
+
 	b.WriteString("## Charts\n\n")
 	for _, c := range m.Charts {
 		fmt.Fprintf(&b, "### %s\n\n![%s](%s/%s.png)\n\n%s\n\n", c.Title, c.Title, ChartDir, c.Name, mdEscape(c.Caption))

@@ -7,8 +7,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/benchctl/benchctl/pricing"
 	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
+	"github.com/benchctl/benchctl/summary"
 )
 
 // SecondsPerMonth is the month used to turn monthly requests into an average
@@ -133,24 +135,18 @@ type PriceEntry struct {
 type KV struct{ Key, Value string }
 
 // Curve is one cost curve of the break-even chart: monthly cost against
-// monthly requests for one serverless configuration or one instance fleet.
-// It mirrors pricing.Curve.
-type Curve struct {
-	Name   string
-	Kind   string // results.OptionServerless, OptionFleet or OptionLambdaManaged
-	Points []CurvePoint
-}
+// monthly requests for one serverless configuration or one instance fleet
+// (pricing's Analysis.Curves).
+type Curve = pricing.Curve
 
 // CurvePoint is one point of a Curve; LowUSD/HighUSD bound its CI (equal to
 // USD when there is none).
-type CurvePoint struct {
-	MonthlyRequests, USD, LowUSD, HighUSD float64
-}
+type CurvePoint = pricing.CurvePoint
 
 // costAt interpolates a curve's cost at volume v (log-log between points;
 // step curves are sampled densely enough by pricing). ok is false outside
 // the curve's range.
-func (c Curve) costAt(v float64) (float64, bool) {
+func costAt(c *Curve, v float64) (float64, bool) {
 	ps := c.Points
 	if len(ps) == 0 || v < ps[0].MonthlyRequests || v > ps[len(ps)-1].MonthlyRequests {
 		return 0, false
@@ -167,19 +163,20 @@ func (c Curve) costAt(v float64) (float64, bool) {
 	return a.USD + f*(b.USD-a.USD), true
 }
 
-// buildModel derives the view model from a run.
-func buildModel(runDir string, rd *runDir, data *recordData, curves []Curve) *Model {
-	s := &rd.summary
-	m := &Model{RunDir: runDir, Summary: s, Scenario: rd.scenario, data: data, curves: curves}
+// buildModel derives the view model from a run; notes are the loader's
+// caveats, shown after the summary's own.
+func buildModel(runDir string, run *summary.Run, notes []string, curves []Curve) *Model {
+	s := run.Summary
+	m := &Model{RunDir: runDir, Summary: s, Scenario: run.Scenario, data: run.Series, curves: curves}
 	seen := map[string]bool{}
-	for _, n := range append(append([]string(nil), s.Notes...), rd.notes...) {
+	for _, n := range append(append([]string(nil), s.Notes...), notes...) {
 		if !seen[n] {
 			seen[n] = true
 			m.Notes = append(m.Notes, n)
 		}
 	}
-	if data != nil {
-		m.Records = data.Records
+	if run.Series != nil {
+		m.Records = run.Series.Records
 	}
 	m.buildTargets()
 	m.buildCosts()
@@ -234,7 +231,7 @@ func (m *Model) buildTargets() {
 	for _, t := range m.Summary.Targets {
 		tv := TargetView{Name: t.Name, Kind: t.Kind, Colour: colourFor(m.colourIndex(t.Name))}
 		if m.data != nil {
-			if td := m.data.byName[t.Name]; td != nil {
+			if td := m.data.Target(t.Name); td != nil {
 				tv.ErrorSamples, tv.OtherErrors = td.ErrorSamples()
 			}
 		}
@@ -271,13 +268,21 @@ func (m *Model) SLOPassed() bool {
 	return true
 }
 
-// FellBehind lists the target/phase labels where the generator fell behind.
+// FellBehind lists the target/phase labels where the generator fell
+// behind, each with what stalled it when the host was measured
+// (results.StallCause: other processes, the run's own load, or the
+// generator itself); a phase slow with the generator on time is the
+// target's.
 func (m *Model) FellBehind() []string {
 	var out []string
 	for _, t := range m.Targets {
 		for _, p := range t.Phases {
 			if p.GeneratorFellBehind {
-				out = append(out, t.Name+" / "+p.Label)
+				label := t.Name + " / " + p.Label
+				if cause := results.StallCause(p.PhaseSummary); cause != "" {
+					label += " (stalled by " + cause + ")"
+				}
+				out = append(out, label)
 			}
 		}
 	}
@@ -392,8 +397,8 @@ func (m *Model) buildVerdicts() {
 				fc = m.findCurve(fleetKind, br.Instance)
 			}
 			if sc != nil && fc != nil {
-				a, okA := sc.costAt(prof)
-				f, okF := fc.costAt(prof)
+				a, okA := costAt(sc, prof)
+				f, okF := costAt(fc, prof)
 				if okA && okF {
 					v.ProfileServerlessUSD, v.ProfileFleetUSD = a, f
 					fmt.Fprintf(&b, "; at your profile of %s requests/month it costs %s vs %s per month",

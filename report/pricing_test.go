@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/benchctl/benchctl/pricing"
 )
 
 // TestRenderWithPricing re-prices an unpriced synthetic run with the
@@ -16,10 +14,6 @@ import (
 // the fleets' step lines.
 func TestRenderWithPricing(t *testing.T) {
 	t.Parallel()
-	book, err := pricing.LoadBook("")
-	if err != nil {
-		t.Fatal(err)
-	}
 	o := defaultSynth()
 	o.Priced = false
 	o.PerTarget = 100
@@ -28,7 +22,7 @@ func TestRenderWithPricing(t *testing.T) {
 	writeSyntheticRun(t, dir, o)
 	out := filepath.Join(base, "out")
 	if _, err := Render(context.Background(), dir, out, []string{"md", "svg"},
-		WithAnalysis(PricingAnalysis(book)), WithCurves(PricingCurves(book))); err != nil {
+		WithPricing("", true)); err != nil {
 		t.Fatal(err)
 	}
 	md, err := os.ReadFile(filepath.Join(out, "report.md"))
@@ -42,8 +36,8 @@ func TestRenderWithPricing(t *testing.T) {
 	tests := []struct {
 		name, doc, want string
 	}{
-		{"verdict names c7i.large", string(md), "cheaper than c7i.large below"},
-		{"verdict names c7g.large", string(md), "cheaper than c7g.large below"},
+		{"verdict names c7i.large", string(md), "cheaper than c7i.large"},
+		{"verdict names c7g.large", string(md), "cheaper than c7g.large"},
 		{"verdict prices the profile", string(md), "at your profile of 20.0M requests/month it costs"},
 		{"cost table", string(md), "## Cost"},
 		{"fleet line in chart", string(svg), "c7i.large"},

@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"github.com/benchctl/benchctl/results"
-	"github.com/benchctl/benchctl/scenarios"
+	"github.com/benchctl/benchctl/summary"
 )
 
 // ErrUnknownFormat is returned for a format name not in the registry; the
@@ -23,23 +23,19 @@ var ErrUnknownFormat = errors.New("unknown report format")
 // DefaultFormats returns the formats written when none are asked for.
 func DefaultFormats() []string { return []string{"html", "md", "json"} }
 
-// CurveFunc computes the break-even chart's cost curves for a run between
-// two monthly volumes; pricing's Analysis.Curves behind an adapter.
-type CurveFunc func(sum *results.Summary, sc *scenarios.Scenario, minMonthly, maxMonthly float64, points int) ([]Curve, error)
-
-// Option configures Render and Compare.
+// Option configures Render, Load and Compare.
 type Option func(*config) error
 
 type config struct {
 	maxScatter int
 	maxSamples int
-	curves     CurveFunc
-	analyze    AnalyzeFunc
+	// pricing: price with the book chosen by the summary pipeline's rule
+	// (prices is the --prices flag); reprice: re-price the records too.
+	pricing bool
+	prices  string
+	reprice bool
+	open    summary.Opener
 }
-
-// AnalyzeFunc re-prices a run (fills sum.Cost, sum.BreakEven, ...) from its
-// records before rendering, e.g. after a price-book update.
-type AnalyzeFunc func(ctx context.Context, runDir string, sum *results.Summary, sc *scenarios.Scenario) error
 
 // WithMaxScatterPoints bounds the latency-over-time points per target
 // (default DefaultMaxScatterPoints).
@@ -65,15 +61,22 @@ func WithMaxSamples(n int) Option {
 	}
 }
 
-// WithCurves sets how the break-even chart's curves are computed. Without
-// it (or when it fails) the chart is drawn from the summary's rows alone.
-func WithCurves(f CurveFunc) Option {
-	return func(c *config) error { c.curves = f; return nil }
+// WithPricing prices the report with the price book chosen by the one
+// rule (summary.Book: prices, the --prices flag, when not empty; else the
+// scenario's pricing.prices; else the embedded book): the break-even
+// chart draws every configuration's and fleet's cost curve, and with
+// reprice the run's records are priced again (e.g. after a price-book
+// update; a failure keeps the saved costs and says so). Without it the
+// report shows the figures saved with the run. A run killed before it
+// wrote summary.json is priced either way, as benchctl summary would.
+func WithPricing(prices string, reprice bool) Option {
+	return func(c *config) error { c.pricing, c.prices, c.reprice = true, prices, reprice; return nil }
 }
 
-// WithAnalysis re-prices the run before rendering.
-func WithAnalysis(f AnalyzeFunc) Option {
-	return func(c *config) error { c.analyze = f; return nil }
+// WithOpener opens results.jsonl through open (a test seam; os.Open by
+// default).
+func WithOpener(open summary.Opener) Option {
+	return func(c *config) error { c.open = open; return nil }
 }
 
 func newConfig(opts []Option) (*config, error) {
@@ -193,7 +196,7 @@ func parseFormatList(list, known, def []string) ([]string, error) {
 }
 
 // Load reads a run directory into a Model: summary.json, run.json,
-// scenario.yaml and one streaming pass over results.jsonl.
+// scenario.yaml and the summary pipeline's one pass over results.jsonl.
 func Load(ctx context.Context, runDir string, opts ...Option) (*Model, error) {
 	cfg, err := newConfig(opts)
 	if err != nil {
@@ -205,53 +208,6 @@ func Load(ctx context.Context, runDir string, opts ...Option) (*Model, error) {
 	}
 	m.buildCharts()
 	return m, nil
-}
-
-// load reads a run directory into a Model without its charts: Load and
-// Render build them (buildCharts), Compare draws only its own.
-func load(ctx context.Context, runDir string, cfg *config) (*Model, error) {
-	rd, err := openRunDir(runDir)
-	if err != nil {
-		return nil, err
-	}
-	rd.close() // the records are read by openRecords
-	if cfg.analyze != nil {
-		// Price a copy, so a failed analysis leaves the saved figures whole.
-		priced, err := copySummary(&rd.summary)
-		if err != nil {
-			return nil, err
-		}
-		if err := cfg.analyze(ctx, runDir, priced, rd.scenario); err != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("price run %s: %w", runDir, err)
-			}
-			rd.notes = append(rd.notes, fmt.Sprintf("re-pricing failed (%v); the costs shown are those saved with the run", err))
-		} else {
-			rd.summary = *priced
-		}
-	}
-	dec, closer, err := rd.openRecords()
-	if err != nil {
-		return nil, fmt.Errorf("read run %s: %w", runDir, err)
-	}
-	defer closer.Close()
-	var order []string
-	for _, t := range rd.summary.Targets {
-		order = append(order, t.Name)
-	}
-	data, err := collect(ctx, dec, rd.summary.Run.Start, order, cfg.maxScatter, cfg.maxSamples)
-	if err != nil {
-		return nil, fmt.Errorf("read run %s: %w", runDir, err)
-	}
-	var curves []Curve
-	if cfg.curves != nil {
-		curves, err = cfg.curves(&rd.summary, rd.scenario, 1e4, 1e10, 241)
-		if err != nil {
-			rd.notes = append(rd.notes, fmt.Sprintf("break-even curves unavailable (%v); the chart uses the summary's rows", err))
-			curves = nil
-		}
-	}
-	return buildModel(filepath.Base(filepath.Clean(runDir)), rd, data, curves), nil
 }
 
 // Render renders the run in runDir into outDir (runDir when empty) in the
@@ -340,19 +296,6 @@ func writeFileAtomic(path string, write func(io.Writer) error) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
-}
-
-// copySummary deep-copies a summary (through its JSON form).
-func copySummary(s *results.Summary) (*results.Summary, error) {
-	b, err := json.Marshal(s)
-	if err != nil {
-		return nil, fmt.Errorf("copy summary: %w", err)
-	}
-	var out results.Summary
-	if err := json.Unmarshal(b, &out); err != nil {
-		return nil, fmt.Errorf("copy summary: %w", err)
-	}
-	return &out, nil
 }
 
 // WriteJSON writes the summary as summary.json (indented, stable key order

@@ -3,6 +3,10 @@ package report
 import (
 	"math"
 	"sort"
+
+	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/benchctl/benchctl/confidence"
 )
 
 // Tests of an error-rate change (TargetDelta.ErrorTest).
@@ -124,3 +128,28 @@ func MannWhitneyU(a, b []float64) (u, z, p float64) {
 	p = math.Erfc(math.Abs(z) / math.Sqrt2)
 	return u, z, p
 }
+
+// WelchT is Welch's two-sample t-test of mean(b) − mean(a) (unequal
+// variances): t = (b̄ − ā) / √(s_a²/n_a + s_b²/n_b), with the
+// Welch–Satterthwaite degrees of freedom, and the two-sided p-value from
+// Student's t. Compare runs it on per-trial log p50s: with trials the
+// question is whether B's trials differ from A's by more than the trials
+// differ among themselves. Fewer than two values on a side, or no spread
+// at all, give p = 1 (no evidence).
+func WelchT(a, b []float64) (t, df, p float64) {
+	na, nb := float64(len(a)), float64(len(b))
+	if na < 2 || nb < 2 {
+		return 0, 0, 1
+	}
+	ma, mb := confidence.Mean(a), confidence.Mean(b)
+	va, vb := sq(confidence.Stdev(a))/na, sq(confidence.Stdev(b))/nb
+	if va+vb == 0 {
+		return 0, 0, 1
+	}
+	t = (mb - ma) / math.Sqrt(va+vb)
+	df = sq(va+vb) / (sq(va)/(na-1) + sq(vb)/(nb-1))
+	p = 2 * distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Survival(math.Abs(t))
+	return t, df, math.Min(1, p)
+}
+
+func sq(x float64) float64 { return x * x }

@@ -57,6 +57,10 @@ func appendRecordJSON(b []byte, r *Record) ([]byte, error) {
 	b = appendJSONString(b, r.Phase)
 	b = appendOptString(b, `,"step":`, r.Step)
 	b = appendOptString(b, `,"experiment":`, r.Experiment)
+	if r.Trial != 0 {
+		b = append(b, `,"trial":`...)
+		b = strconv.AppendInt(b, int64(r.Trial), 10)
+	}
 	b = append(b, `,"intended":`...)
 	if b, err = appendJSONTime(b, r.Intended); err != nil {
 		return b, err

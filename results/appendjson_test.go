@@ -181,7 +181,7 @@ func rapidRecord(t *rapid.T) *Record {
 		Timestamp: ts, Latency: time.Duration(rapid.Int64().Draw(t, "lat")),
 		BytesOut: rapid.Uint64().Draw(t, "bo"), BytesIn: rapid.Uint64().Draw(t, "bi"), Error: str.Draw(t, "err"),
 		Body: rapid.SliceOfN(rapid.Byte(), 0, 5).Draw(t, "body"), Method: str.Draw(t, "method"), URL: str.Draw(t, "url"),
-		Target: str.Draw(t, "target"), Phase: str.Draw(t, "phase"), Step: str.Draw(t, "step"), Experiment: str.Draw(t, "exp"),
+		Target: str.Draw(t, "target"), Phase: str.Draw(t, "phase"), Step: str.Draw(t, "step"), Experiment: str.Draw(t, "exp"), Trial: rapid.IntRange(0, 100).Draw(t, "trial"),
 		Intended: ts.Add(-time.Duration(rapid.Int64Range(0, 1e9).Draw(t, "lag"))), CorrectedLatency: time.Duration(rapid.Int64().Draw(t, "cl")),
 		ErrorClass: str.Draw(t, "class"), RequestID: str.Draw(t, "rid"),
 		DurationMs: optF(t, "d"), BilledDurationMs: optF(t, "bd"), InitDurationMs: optF(t, "id"),
@@ -194,4 +194,36 @@ func rapidRecord(t *rapid.T) *Record {
 		r.Headers = http.Header{"Content-Type": {str.Draw(t, "ct")}}
 	}
 	return r
+}
+
+// TestCanonicalIsWhatTheDecoderReads checks that Canonical(r) is the
+// record a Decoder reads back from r's line, for records with monotonic
+// clock readings, invalid UTF-8 and empty bodies.
+func TestCanonicalIsWhatTheDecoderReads(t *testing.T) {
+	t.Parallel()
+	rapid.Check(t, func(t *rapid.T) {
+		r := rapidRecord(t)
+		if rapid.Bool().Draw(t, "monotonic") {
+			now := time.Now()
+			r.Timestamp = now.Add(time.Duration(rapid.Int64Range(0, 1e9).Draw(t, "off")))
+			r.Intended = now
+		}
+		line, err := appendRecordJSON(nil, r)
+		if err != nil {
+			t.Skip("not encodable")
+		}
+		var want Record
+		if err := ParseRecord(line, &want); err != nil {
+			t.Fatal(err)
+		}
+		got := Canonical(r)
+		if !got.Timestamp.Equal(want.Timestamp) || !got.Intended.Equal(want.Intended) ||
+			got.Timestamp.Sub(got.Intended) != want.Timestamp.Sub(want.Intended) {
+			t.Fatalf("times: got %v/%v want %v/%v", got.Timestamp, got.Intended, want.Timestamp, want.Intended)
+		}
+		got.Timestamp, got.Intended, want.Timestamp, want.Intended = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("line %s\ngot  %+v\nwant %+v", line, got, want)
+		}
+	})
 }

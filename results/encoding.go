@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Encoder writes one record. It is the only way the load generator emits
@@ -39,6 +41,8 @@ type StreamWriter struct {
 	scratch []byte
 	err     error
 	n       int64
+	off     int64
+	hook    RecordHook
 	dirty   bool
 	closed  bool
 	stop    chan struct{}
@@ -95,7 +99,24 @@ func (s *StreamWriter) Encode(r *Record) error {
 	}
 	s.n++
 	s.dirty = true
+	if s.hook != nil {
+		s.hook(s.off, r)
+	}
+	s.off += int64(len(s.scratch))
 	return nil
+}
+
+// RecordHook observes a record written to a results stream: offset is the
+// byte offset at which its line starts. It runs under the writer's lock,
+// so hooks see records one at a time in file order; it must not keep r.
+type RecordHook func(offset int64, r *Record)
+
+// Observe sets the hook called after every record written (nil: none).
+// Set it before the first record, so the hook sees the whole file.
+func (s *StreamWriter) Observe(hook RecordHook) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hook = hook
 }
 
 // Encoder returns s.Encode as an Encoder.
@@ -213,4 +234,64 @@ func NewLineDecoder(r io.Reader, parse func(line []byte, rec *Record) error) Dec
 			return nil
 		}
 	}
+}
+
+// ParseRecord decodes one line of results.jsonl into r, exactly as
+// json.Unmarshal would (a reflection-free fast path for the lines
+// benchctl writes). r is reset first.
+func ParseRecord(line []byte, r *Record) error { return unmarshalRecord(line, r) }
+
+// Canonical returns r as a Decoder reads it back from results.jsonl: the
+// times' monotonic clock readings dropped (durations between them are then
+// wall-clock differences, as in the file), invalid UTF-8 in strings
+// replaced byte by byte with U+FFFD, and an empty body or header set nil.
+// Times keep their instant (time.Time.Equal) but not necessarily their
+// location. A collector fed Canonical records while a run writes them sees
+// what it would see re-reading the file.
+func Canonical(r *Record) Record {
+	c := *r
+	c.Timestamp, c.Intended = r.Timestamp.Round(0), r.Intended.Round(0)
+	for _, s := range []*string{&c.Attack, &c.Error, &c.Method, &c.URL, &c.Target, &c.Phase, &c.Step, &c.Experiment,
+		&c.ErrorClass, &c.RequestID, &c.FunctionError, &c.ReportStatus, &c.ReportError} {
+		*s = validUTF8(*s)
+	}
+	if len(c.Body) == 0 {
+		c.Body = nil
+	}
+	if len(c.Headers) == 0 {
+		c.Headers = nil
+	} else {
+		h := make(http.Header, len(c.Headers))
+		for k, vs := range c.Headers {
+			var out []string
+			if vs != nil {
+				out = make([]string, len(vs))
+				for i, v := range vs {
+					out[i] = validUTF8(v)
+				}
+			}
+			h[validUTF8(k)] = out
+		}
+		c.Headers = h
+	}
+	return c
+}
+
+// validUTF8 replaces each byte of s that is not part of valid UTF-8 with
+// U+FFFD, as the JSON encoder writes it.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	b := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = utf8.AppendRune(b, utf8.RuneError)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return string(b)
 }

@@ -206,8 +206,7 @@ func TestCrashChild(t *testing.T) {
 }
 
 // TestCrashSafety kills a process streaming records with SIGKILL and checks
-// that results.jsonl is readable up to its last complete line and that
-// Summarize works on it.
+// that results.jsonl is readable up to its last complete line.
 func TestCrashSafety(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -233,22 +232,35 @@ func TestCrashSafety(t *testing.T) {
 	}
 	_ = cmd.Wait()
 
-	run, err := OpenRun(dir)
+	run, err := ReadRunDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer run.Close()
 	if run.Summary != nil {
 		t.Fatal("a killed run has no summary.json")
 	}
-	targets, err := Summarize(run.Records, SummarizeOptions{})
+	f, err := os.Open(path)
 	if err != nil {
-		t.Fatalf("summarize after SIGKILL: %v", err)
+		t.Fatal(err)
 	}
-	if len(targets) != 1 || targets[0].Phases[0].Requests < 100 {
-		t.Fatalf("summary after SIGKILL: %+v", targets)
+	defer f.Close()
+	dec := NewJSONDecoder(f)
+	n := 0
+	for {
+		var r Record
+		err := dec(&r)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("decode after SIGKILL: %v", err)
+		}
+		n++
 	}
-	t.Logf("recovered %d records after SIGKILL", targets[0].Phases[0].Requests)
+	if n < 100 {
+		t.Fatalf("%d records after SIGKILL", n)
+	}
+	t.Logf("recovered %d records after SIGKILL", n)
 }
 
 func BenchmarkStreamWriterEncode(b *testing.B) {

@@ -136,7 +136,8 @@ type HostInterference struct {
 	// BusyThresholdCores the threshold the phases were judged with.
 	MaxForeignCPUCores float64 `json:"max_foreign_cpu_cores"`
 	BusyThresholdCores float64 `json:"busy_threshold_cores"`
-	// Reasons are the distinct reasons of the busy phases.
+	// Reasons say why, one per kind (foreign CPU, bursts, steal, memory)
+	// with its worst value over the busy phases.
 	Reasons []string `json:"reasons,omitempty"`
 	// BusyFigures names the derived figures flagged host_busy: capacity
 	// searches, memory-sweep rows, cost and break-even rows.
@@ -160,15 +161,23 @@ func PhaseHostBusy(targets []TargetSummary, target, phase, step string) bool {
 }
 
 // stepHostBusy reports whether any phase of target in experiment with a
-// step for which match is true was host_busy.
-func stepHostBusy(targets []TargetSummary, target, experiment string, match func(step string) bool) bool {
+// step for which match is true was host_busy (in trial, when trial > 0).
+func stepHostBusy(targets []TargetSummary, target, experiment string, trial int, match func(step string) bool) bool {
 	for _, t := range targets {
 		if t.Name != target {
 			continue
 		}
 		for _, p := range t.Phases {
-			if p.HostBusy && p.Experiment == experiment && match(p.Step) {
+			if !p.HostBusy || p.Experiment != experiment || !match(p.Step) {
+				continue
+			}
+			if trial <= 0 || len(p.Trials) == 0 {
 				return true
+			}
+			for _, tr := range p.Trials {
+				if tr.Trial == trial && tr.HostBusy {
+					return true
+				}
 			}
 		}
 	}
@@ -195,7 +204,7 @@ func PhaseLabel(target string, p PhaseSummary) string {
 func MarkHostBusy(sum *Summary) {
 	for i := range sum.Experiments.MemorySweep {
 		r := &sum.Experiments.MemorySweep[i]
-		r.HostBusy = stepHostBusy(sum.Targets, r.Target, ExperimentMemorySweep, func(step string) bool {
+		r.HostBusy = stepHostBusy(sum.Targets, r.Target, ExperimentMemorySweep, 0, func(step string) bool {
 			mb, ok := ParseMemoryStep(step)
 			return ok && mb == r.MemoryMB
 		})
@@ -205,7 +214,7 @@ func MarkHostBusy(sum *Summary) {
 		c.HostBusy = false
 		for j := range c.Steps {
 			st := &c.Steps[j]
-			st.HostBusy = stepHostBusy(sum.Targets, c.Target, ExperimentCapacity, func(step string) bool {
+			st.HostBusy = stepHostBusy(sum.Targets, c.Target, ExperimentCapacity, st.Trial, func(step string) bool {
 				rps, ok := ParseCapacityStepLabel(step)
 				return ok && rps == st.OfferedRPS
 			})
@@ -213,25 +222,58 @@ func MarkHostBusy(sum *Summary) {
 		}
 	}
 	var hi HostInterference
+	var busyForeign, busyBurst, steal, stall float64
+	var lowMem, faults bool
 	for _, t := range sum.Targets {
 		for _, p := range t.Phases {
 			if p.Host == nil {
 				continue
 			}
+			h := p.Host
 			hi.PhasesMeasured++
-			hi.MaxForeignCPUCores = max(hi.MaxForeignCPUCores, p.Host.ForeignCPUCores.Mean)
-			hi.BusyThresholdCores = p.Host.BusyThresholdCores
+			hi.MaxForeignCPUCores = max(hi.MaxForeignCPUCores, h.ForeignCPUCores.Mean)
+			hi.BusyThresholdCores = h.BusyThresholdCores
 			if !p.HostBusy {
 				continue
 			}
 			hi.Busy = true
 			hi.BusyPhases = append(hi.BusyPhases, PhaseLabel(t.Name, p))
-			for _, r := range p.Host.BusyReasons {
-				if !slices.Contains(hi.Reasons, r) {
-					hi.Reasons = append(hi.Reasons, r)
+			for _, r := range h.BusyReasons {
+				switch {
+				case strings.Contains(r, "on average"):
+					busyForeign = max(busyForeign, h.ForeignCPUCores.Mean)
+				case strings.Contains(r, "p95 second"):
+					busyBurst = max(busyBurst, h.ForeignCPUCores.P95)
+				case strings.Contains(r, "hypervisor"):
+					steal = max(steal, h.StealFraction)
+				case strings.Contains(r, "waited for memory") && h.MemoryStallFraction != nil:
+					stall = max(stall, *h.MemoryStallFraction)
+				case strings.Contains(r, "available memory"):
+					lowMem = true
+				default:
+					faults = true
 				}
 			}
 		}
+	}
+	// One reason per kind, with its worst value over the busy phases.
+	if busyForeign > 0 {
+		hi.Reasons = append(hi.Reasons, fmt.Sprintf("other processes used up to %.2f cores on average over a phase (threshold %.2g)", busyForeign, hi.BusyThresholdCores))
+	}
+	if busyBurst > 0 {
+		hi.Reasons = append(hi.Reasons, fmt.Sprintf("other processes used up to %.2f cores in a phase's p95 second", busyBurst))
+	}
+	if steal > 0 {
+		hi.Reasons = append(hi.Reasons, fmt.Sprintf("the hypervisor stole up to %.1f%% of the CPU time", 100*steal))
+	}
+	if stall > 0 {
+		hi.Reasons = append(hi.Reasons, fmt.Sprintf("tasks waited for memory up to %.1f%% of a phase (PSI)", 100*stall))
+	}
+	if lowMem {
+		hi.Reasons = append(hi.Reasons, "available memory ran low")
+	}
+	if faults {
+		hi.Reasons = append(hi.Reasons, "major page faults beyond the threshold")
 	}
 	if hi.PhasesMeasured == 0 {
 		sum.HostInterference = nil
@@ -259,4 +301,25 @@ func MarkHostBusy(sum *Summary) {
 	}
 	hi.Busy = hi.Busy || len(hi.BusyFigures) > 0
 	sum.HostInterference = &hi
+}
+
+// StallCause says, for a phase whose generator fell behind its schedule,
+// what held it up, from the host measurement: "other processes on the
+// host" (host_busy), "the run's own processes held the cores" (the run's
+// tree used at least 90% of the host's CPUs: its services compete with
+// the generator), or "the generator itself" (the host had idle CPU: a
+// stall of the generator process, e.g. GC or scheduling). It is "" when
+// the generator kept up (a slow phase is then the target's) or the host
+// was not measured.
+func StallCause(p PhaseSummary) string {
+	if !p.GeneratorFellBehind || p.Host == nil {
+		return ""
+	}
+	switch h := p.Host; {
+	case p.HostBusy:
+		return "other processes on the host"
+	case h.Cores > 0 && h.OwnCPUCores >= 0.9*float64(h.Cores):
+		return "the run's own processes held the cores"
+	}
+	return "the generator itself (the host had idle CPU)"
 }

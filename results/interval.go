@@ -11,11 +11,11 @@ import (
 // samples while they are all kept (at most ExactMaxSamples), else the HDR
 // histogram's: x(k) = the value at quantile k/n (the upper edge of its
 // bucket, at most 0.1% above the exact sample), within [min, max].
-func (d *dist) orderStats() confidence.OrderStats {
+func (d *Dist) orderStats() confidence.OrderStats {
 	if d == nil || d.n == 0 {
 		return confidence.Sorted(nil)
 	}
-	if int64(len(d.samples)) == d.n {
+	if d.h == nil {
 		s := slices.Clone(d.samples)
 		slices.Sort(s)
 		return confidence.Sorted(s)
@@ -24,7 +24,7 @@ func (d *dist) orderStats() confidence.OrderStats {
 }
 
 // hdrOrder reads order statistics from a dist's HDR histogram.
-type hdrOrder struct{ d *dist }
+type hdrOrder struct{ d *Dist }
 
 // Len is the sample count.
 func (h hdrOrder) Len() int { return int(h.d.n) }
@@ -39,7 +39,7 @@ func (h hdrOrder) At(k int) float64 {
 
 // interval evaluates rule on the distribution: the order-statistic
 // interval of its quantile, or the Student-t interval of its mean.
-func (d *dist) interval(rule confidence.StopRule) confidence.Interval {
+func (d *Dist) interval(rule confidence.StopRule) confidence.Interval {
 	if d == nil || d.n == 0 {
 		return confidence.Interval{Estimate: math.NaN(), Bound: confidence.BoundAtLeast}
 	}

@@ -361,6 +361,10 @@ func (p *jsonParser) field(key []byte, r *Record) bool {
 		r.Step, ok = p.str()
 	case "experiment":
 		r.Experiment, ok = p.str()
+	case "trial":
+		var v int64
+		v, ok = p.int(32)
+		r.Trial = int(v)
 	case "intended":
 		r.Intended, ok = p.time()
 	case "corrected_latency":

@@ -58,6 +58,9 @@ type Record struct {
 	Step string `json:"step,omitempty"`
 	// Experiment names the experiment (memory_sweep, cold_starts, capacity), if any.
 	Experiment string `json:"experiment,omitempty"`
+	// Trial is the trial (1..N) of a run with trials: N > 1; absent (0)
+	// in a run of one trial.
+	Trial int `json:"trial,omitempty"`
 	// Intended is the send time the schedule asked for.
 	Intended time.Time `json:"intended"`
 	// CorrectedLatency is measured from the intended send time (ns): the

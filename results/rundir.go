@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -19,6 +18,13 @@ const (
 	RunInfoFile  = "run.json"
 	ResultsFile  = "results.jsonl"
 	SummaryFile  = "summary.json"
+	// HistogramsFile holds one HDR histogram per target, phase, step and
+	// metric in HdrHistogram's interval-log format (package summary writes it).
+	HistogramsFile = "histograms.hlog"
+	// PricesFile is the copy of the price-book override the scenario named
+	// (pricing.prices), taken when the run started, so that re-pricing the
+	// saved run uses the book the run used.
+	PricesFile = "prices.yaml"
 )
 
 // DefaultRoot is the folder under which run directories are created when no
@@ -77,6 +83,24 @@ func CreateRun(dir string, scenarioRaw []byte, info RunInfo) (*RunWriter, error)
 // Encoder returns the Encoder that streams records into results.jsonl.
 func (w *RunWriter) Encoder() Encoder { return w.records }
 
+// Observe calls hook for every record written from now on, in file order,
+// with the byte offset at which its line starts (see StreamWriter.Observe).
+func (w *RunWriter) Observe(hook RecordHook) { w.stream.Observe(hook) }
+
+// WriteFile writes a file of the run directory atomically (temp file and
+// rename), e.g. PricesFile.
+func (w *RunWriter) WriteFile(name string, data []byte) error {
+	path := filepath.Join(w.Dir, name)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
+}
+
 // Flush pushes buffered records to the file.
 func (w *RunWriter) Flush() error { return w.stream.Flush() }
 
@@ -123,50 +147,35 @@ func WriteJSONFile(path string, v any) error {
 	return nil
 }
 
-// Run is a saved run directory opened for reading.
-type Run struct {
+// RunDir is what a saved run directory holds besides its records: the
+// summary pipeline (package summary) reads results.jsonl itself.
+type RunDir struct {
 	Dir string
-	// Info is run.json.
+	// Info is run.json (zero when missing).
 	Info RunInfo
-	// Scenario is the exact scenario input (scenario.yaml).
+	// Scenario is the exact scenario input (scenario.yaml), nil when missing.
 	Scenario []byte
 	// Summary is summary.json, nil when the run did not get to write it
 	// (killed) — re-summarise the records then.
 	Summary *Summary
-	// Records decodes results.jsonl from the start, tolerating a torn last line.
-	Records Decoder
-
-	f io.Closer
 }
 
-// Close closes results.jsonl.
-func (r *Run) Close() error {
-	if r.f == nil {
-		return nil
-	}
-	err := r.f.Close()
-	r.f = nil
-	return err
-}
-
-// ErrNotRunDir is returned by OpenRun for a folder without results.jsonl.
+// ErrNotRunDir is returned by ReadRunDir for a folder without results.jsonl.
 var ErrNotRunDir = errors.New("not a benchctl run directory (no results.jsonl)")
 
-// OpenRun reads run.json, scenario.yaml and summary.json of a run directory
-// (each optional except results.jsonl) and opens a Decoder over results.jsonl.
-func OpenRun(dir string) (*Run, error) {
-	f, err := os.Open(filepath.Join(dir, ResultsFile))
-	if err != nil {
+// ReadRunDir reads run.json, scenario.yaml and summary.json of a run
+// directory (each optional) after checking that it holds results.jsonl.
+func ReadRunDir(dir string) (*RunDir, error) {
+	if _, err := os.Stat(filepath.Join(dir, ResultsFile)); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("open run %s: %w", dir, ErrNotRunDir)
 		}
 		return nil, fmt.Errorf("open run %s: %w", dir, err)
 	}
-	run := &Run{Dir: dir, f: f, Records: NewJSONDecoder(f)}
+	run := &RunDir{Dir: dir}
 	if b, err := os.ReadFile(filepath.Join(dir, RunInfoFile)); err == nil {
 		if err := json.Unmarshal(b, &run.Info); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("read %s: %w", RunInfoFile, err)
+			return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, RunInfoFile), err)
 		}
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, ScenarioFile)); err == nil {
@@ -175,8 +184,7 @@ func OpenRun(dir string) (*Run, error) {
 	if b, err := os.ReadFile(filepath.Join(dir, SummaryFile)); err == nil && len(strings.TrimSpace(string(b))) > 0 {
 		var s Summary
 		if err := json.Unmarshal(b, &s); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("read %s: %w", SummaryFile, err)
+			return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, SummaryFile), err)
 		}
 		run.Summary = &s
 	}

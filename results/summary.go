@@ -140,6 +140,9 @@ type PhaseRunInfo struct {
 	Stopped       string   `json:"stopped,omitempty"`
 	UntilMetric   string   `json:"until_metric,omitempty"`
 	UntilRelWidth *float64 `json:"until_rel_width,omitempty"`
+	// Trial is the trial (1..N) this entry ran as, in a run with trials:
+	// N > 1 (absent otherwise).
+	Trial int `json:"trial,omitempty"`
 }
 
 // TargetSummary is one target's results, per recorded phase.
@@ -175,6 +178,13 @@ type PhaseSummary struct {
 	// Stopped is run.json's stopped for a phase with an until: rule
 	// ("max_duration" when any of its entries ran to the limit).
 	Stopped string `json:"stopped,omitempty"`
+	// LatencyCI holds the latency p50 and p99 with their 95% intervals:
+	// over the trials when the phase ran as trials (scope "trials"), else
+	// the order-statistic intervals of this run (scope "run"); a
+	// percentile with fewer than 100/(1−q) samples is a bound (Bound).
+	LatencyCI *LatencyIntervals `json:"latency_ci_ms,omitempty"`
+	// Trials lists each trial of a phase run trials: N > 1 times.
+	Trials []TrialSummary `json:"trials,omitempty"`
 
 	// Serverless additions (present when the target reports them).
 	BilledDurationMs *Distribution `json:"billed_duration_ms,omitempty"`
@@ -277,6 +287,11 @@ type MemorySweepRow struct {
 	CheapestWithSLO bool `json:"cheapest_meeting_slo,omitempty"`
 	// HostBusy is set when a phase of this memory size was host_busy.
 	HostBusy bool `json:"host_busy,omitempty"`
+	// LatencyCI is the latency p50/p99 with their intervals (the step's
+	// recorded phase's: over the trials when it ran as trials), and
+	// CostPerMillionCI the cost per 1M with its interval (FillSweepIntervals).
+	LatencyCI        *LatencyIntervals `json:"latency_ci_ms,omitempty"`
+	CostPerMillionCI *Interval         `json:"cost_per_million_ci_usd,omitempty"`
 }
 
 // ColdStartSummary is the forced cold start experiment.
@@ -317,6 +332,20 @@ type CapacityResult struct {
 	Method string `json:"method,omitempty"`
 	// HostBusy is set when any step of the search was host_busy.
 	HostBusy bool `json:"host_busy,omitempty"`
+	// Trials lists each trial's search when the search ran trials: N > 1
+	// times; CapacityRPS and its bounds then combine them, and CapacityCI
+	// holds that interval with the trials' values.
+	Trials     []CapacityTrial `json:"trials,omitempty"`
+	CapacityCI *Interval       `json:"capacity_ci_rps,omitempty"`
+}
+
+// CapacityTrial is one trial's capacity search.
+type CapacityTrial struct {
+	Trial          int     `json:"trial"`
+	CapacityRPS    float64 `json:"capacity_rps"`
+	CapacityRPSLow float64 `json:"capacity_rps_low"`
+	CapacityRPSHi  float64 `json:"capacity_rps_high"`
+	LimitedBy      string  `json:"limited_by,omitempty"`
 }
 
 // CapacityStep is one candidate rate of a capacity search.
@@ -348,6 +377,8 @@ type CapacityStep struct {
 	// HostBusy is set when the step (or one of its extensions) ran while
 	// the host was host_busy.
 	HostBusy bool `json:"host_busy,omitempty"`
+	// Trial is the trial the step belongs to in a search run as trials.
+	Trial int `json:"trial,omitempty"`
 }
 
 // CostRow is the cost of one target/phase/memory configuration.
@@ -390,6 +421,10 @@ type CostRow struct {
 	EphemeralStorageSource string `json:"ephemeral_storage_source,omitempty"`
 	// HostBusy is set when the phase the row prices was host_busy.
 	HostBusy bool `json:"host_busy,omitempty"`
+	// CostPerMillionTrials is each trial's cost per 1M requests when the
+	// phase ran as trials; the CI then combines them (between-trial
+	// variation included).
+	CostPerMillionTrials []float64 `json:"cost_per_million_usd_trials,omitempty"`
 }
 
 // Price confidence (PriceConfidence of cost, monthly-cost and break-even rows).

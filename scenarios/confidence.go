@@ -26,11 +26,20 @@ func (v *validator) validateConfidence() {
 			}
 		}
 	}
+	if v.has("trials") && (v.s.Trials < 1 || v.s.Trials > MaxTrials) {
+		v.errf("trials", "must be between 1 and %d (got %d)", MaxTrials, v.s.Trials)
+	}
+	if v.s.Distributed != nil && v.s.Trials > 1 {
+		v.errf("trials", "not supported with distributed: (run trials with one generator)")
+	}
 	for i, ph := range v.s.Phases {
 		if ph.Until == nil {
 			continue
 		}
 		p := fmt.Sprintf("phases[%d]", i)
+		if v.s.Distributed != nil {
+			v.errf(p+".until", "not supported with distributed: (each worker would stop on its own share's interval)")
+		}
 		if v.has(p + ".duration") {
 			v.errf(p+".duration", "not with until: until.max_duration bounds the phase, which stops earlier once its interval is narrow enough")
 		}
@@ -54,6 +63,7 @@ func (v *validator) validateUntil(p string, u Until) {
 	}
 	if v.required(p+".max_duration", "(the most the phase or step may run)") {
 		v.positiveDur(p+".max_duration", u.MaxDuration)
+		v.maxDur(p+".max_duration", u.MaxDuration, MaxPhaseDuration)
 	}
 	v.nonNegative(p+".min_requests", float64(u.MinRequests))
 }
@@ -63,6 +73,9 @@ func (v *validator) validateUntil(p string, u Until) {
 // schedules, dry runs and the spend estimate plan for the limit.
 func (v *validator) applyConfidenceDefaults() {
 	s := v.s
+	if s.Trials == 0 {
+		s.Trials = DefaultTrials
+	}
 	fill := func(u *Until) {
 		if u.Metric == "" {
 			u.Metric = DefaultUntilMetric

@@ -72,3 +72,28 @@ host_busy: {foreign_cores: 0, steal_fraction: 2}
 		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestTrialsAndUntilNotDistributed: a distributed run cannot interleave
+// trials or stop on one interval across workers yet.
+func TestTrialsAndUntilNotDistributed(t *testing.T) {
+	t.Parallel()
+	_, err := Parse("scenario.yaml", []byte(`version: 1
+name: t
+trials: 3
+distributed: {workers: 2}
+targets:
+  - {name: a, kind: http, url: "http://127.0.0.1:1/x"}
+phases:
+  - {name: p, targets: [a], traffic: {model: constant, rate: 5}, until: {ci_rel_width: 0.1, max_duration: 10s}}
+`))
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("err = %v, want a *ValidationError", err)
+	}
+	got := ve.Error()
+	for _, want := range []string{"trials: not supported with distributed", "phases[0].until: not supported with distributed"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("errors %q lack %q", got, want)
+		}
+	}
+}

@@ -36,7 +36,13 @@ type decoder struct {
 	// bad holds the paths whose value failed to decode; validation stays
 	// quiet about them and everything below them.
 	bad map[string]bool
+	// aliases counts alias expansions (bounded by MaxAliasExpansions).
+	aliases int
 }
+
+// MaxAliasExpansions bounds how many YAML aliases (*name) one file may
+// expand: nested aliases grow exponentially (a "billion laughs" file).
+const MaxAliasExpansions = 10000
 
 func newDecoder(file string) *decoder {
 	return &decoder{
@@ -158,6 +164,13 @@ func join(path, name string) string {
 // decode decodes n into v (addressable), recording positions under path.
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		if d.aliases++; d.aliases > MaxAliasExpansions {
+			if d.aliases == MaxAliasExpansions+1 {
+				d.errAt(n, path, "more than %d alias expansions: nested aliases grow exponentially; repeat the values instead", MaxAliasExpansions)
+			}
+			d.bad[path] = true
+			return
+		}
 		n = n.Alias
 	}
 	d.pos[path] = position{n.Line, n.Column}

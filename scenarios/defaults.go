@@ -77,6 +77,11 @@ const (
 
 	// DefaultUntilMetric is what an until: block watches when it names no metric.
 	DefaultUntilMetric = "p99"
+	// DefaultTrials is how often each recorded phase, sweep step and
+	// capacity search runs: once, so intervals cover one run only.
+	DefaultTrials = 1
+	// MaxTrials bounds trials.
+	MaxTrials = 100
 
 	// DefaultPricingRegion is the region prices are taken from.
 	DefaultPricingRegion = "us-east-1"

@@ -57,6 +57,18 @@ func (e *ValidationError) Error() string {
 	return strings.Join(lines, "\n")
 }
 
+// NewValidationError gathers problems found in one file (by the parser
+// and by checks of other packages through FieldErrorAt), sorted by
+// position; nil when there are none.
+func NewValidationError(errs []FieldError) *ValidationError {
+	if len(errs) == 0 {
+		return nil
+	}
+	errs = append([]FieldError(nil), errs...)
+	sortErrors(errs)
+	return &ValidationError{Errors: errs}
+}
+
 // sortErrors orders problems by line then column, keeping the order in
 // which they were found for equal positions.
 func sortErrors(errs []FieldError) {

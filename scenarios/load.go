@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -11,6 +12,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // shippedFS holds the shipped scenarios (every scenarios/*.yaml) and the
@@ -176,23 +178,62 @@ func (s *Scenario) OpenFile(rel string) (io.ReadCloser, error) {
 		}
 		return f, nil
 	}
-	f, err := os.Open(p)
+	// O_NONBLOCK: opening a named pipe must not wait for a writer; the
+	// file is then refused below. It changes nothing for regular files.
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", rel, err)
+	}
+	st, err := f.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = &fs.PathError{Op: "open", Path: rel, Err: fmt.Errorf("%w (it is %s)", ErrNotRegular, describeMode(st.Mode()))}
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
 	}
 	return f, nil
 }
 
-// ReadFile reads rel (see Resolve) whole.
+// ErrNotRegular is returned for a file named in a scenario that is not a
+// regular file (a named pipe, a device, a directory): reading it could
+// block forever or never end.
+var ErrNotRegular = errors.New("not a regular file")
+
+// MaxFileBytes bounds a file named in a scenario (payload corpus, trace,
+// price book): it is read whole into memory.
+const MaxFileBytes = 256 << 20
+
+func describeMode(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
+}
+
+// ReadFile reads rel (see Resolve) whole; it must be a regular file of at
+// most MaxFileBytes.
 func (s *Scenario) ReadFile(rel string) ([]byte, error) {
 	f, err := s.OpenFile(rel)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(f)
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", rel, err)
+	}
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("read %s: larger than %d MiB (the most a scenario's files may hold)", rel, MaxFileBytes>>20)
 	}
 	return data, nil
 }

@@ -157,7 +157,7 @@ phases:
 colour: blue
 `,
 			want: []string{
-				"scenario.yaml:7:1: colour: unknown field (allowed: description, distributed, experiments, functions, host_busy, name, output, payloads, phases, pricing, seed, servers, slo, targets, version)",
+				"scenario.yaml:7:1: colour: unknown field (allowed: description, distributed, experiments, functions, host_busy, name, output, payloads, phases, pricing, seed, servers, slo, targets, trials, version)",
 			},
 		},
 		{
@@ -874,7 +874,7 @@ phases:
 `,
 			want: []string{
 				"scenario.yaml:7:11: payloads.inline: set either file or inline, not both",
-				"scenario.yaml:7:12: payloads.inline[0]: pairs needs string fields a and b",
+				"scenario.yaml:7:12: payloads.inline[0]: pairs needs non-empty string fields a and b",
 			},
 		},
 		{
@@ -972,7 +972,7 @@ experiments:
   memory_sweep: {target: a, memory_sizes: [512], phases: [p]}
 `,
 			want: []string{
-				"scenario.yaml:7:66: targets[1].headers.Bad Header: not a valid header name",
+				"scenario.yaml:7:66: targets[1].headers.Bad Header: not a valid header name (letters, digits and !#$%&'*+-.^_`|~)",
 				"scenario.yaml:11:59: experiments.memory_sweep.phases[0]: phase \"p\" does not send to swept target \"a\"",
 			},
 		},

@@ -29,6 +29,9 @@ type Scenario struct {
 	Distributed *Distributed `yaml:"distributed"`
 	// HostBusy sets the thresholds of the host_busy rule (nil: defaults).
 	HostBusy *HostBusy `yaml:"host_busy"`
+	// Trials runs each recorded phase, memory-sweep step and capacity
+	// search this many times, interleaved (DefaultTrials when 0).
+	Trials int `yaml:"trials"`
 
 	// Path is the file the scenario was read from ("" for inline input);
 	// relative paths inside the scenario resolve against its folder.
@@ -434,4 +437,24 @@ type KubernetesEngine struct {
 	// ~/.kube/config and its current context, else in-cluster).
 	Kubeconfig string `yaml:"kubeconfig"`
 	Context    string `yaml:"context"`
+}
+
+// SLOFor returns the SLO a target's phases are judged against: the
+// target's own slo: when it has one, else the scenario's global slo: when
+// it sets anything, else nil. It is the one rule every summary, experiment
+// flag and price analysis uses.
+func (s *Scenario) SLOFor(target string) *SLO {
+	if s == nil {
+		return nil
+	}
+	for i := range s.Targets {
+		if s.Targets[i].Name == target && s.Targets[i].SLO != nil {
+			return s.Targets[i].SLO
+		}
+	}
+	if s.SLO != (SLO{}) {
+		g := s.SLO
+		return &g
+	}
+	return nil
 }

@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -10,8 +9,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"text/template"
 	"time"
+	"unicode"
 )
 
 var (
@@ -22,29 +21,6 @@ var (
 	trafficAll = func() []string { _, n := fieldsOf(typeOf[Traffic]()); return n }()
 )
 
-// BodyFuncs are the functions available in body templates: json renders
-// any value as JSON (a string becomes a quoted, escaped JSON string).
-func BodyFuncs() template.FuncMap {
-	return template.FuncMap{
-		"json": func(v any) (string, error) {
-			b, err := json.Marshal(v)
-			if err != nil {
-				return "", fmt.Errorf("json: %w", err)
-			}
-			return string(b), nil
-		},
-	}
-}
-
-// ParseBody parses a body template with BodyFuncs.
-func ParseBody(name, body string) (*template.Template, error) {
-	t, err := template.New(name).Funcs(BodyFuncs()).Option("missingkey=zero").Parse(body)
-	if err != nil {
-		return nil, fmt.Errorf("parse body template: %w", err)
-	}
-	return t, nil
-}
-
 // validator checks a decoded scenario against the positions the decoder
 // recorded, and applies defaults once everything is valid.
 type validator struct {
@@ -52,6 +28,11 @@ type validator struct {
 	s *Scenario
 	// skipFiles turns off the checks of files named in the scenario.
 	skipFiles bool
+	// items is the payload corpus as read by validatePayloads (nil when
+	// it could not be read or files are not checked).
+	items []ItemAt
+	// itemsKnown is set when items holds every item (the file was read).
+	itemsKnown bool
 }
 
 // has reports whether path was given a non-null value in the file.
@@ -149,27 +130,107 @@ func (v *validator) positiveDur(path string, d time.Duration) {
 	}
 }
 
+// maxDur rejects a duration above limit.
+func (v *validator) maxDur(path string, d, limit time.Duration) {
+	if v.has(path) && d > limit {
+		v.errf(path, "must be at most %s (got %s)", fmtDur(limit), fmtDur(d))
+	}
+}
+
+// fmtDur prints whole hours as hours ("744h", not "744h0m0s").
+func fmtDur(d time.Duration) string {
+	if d >= time.Hour && d%time.Hour == 0 {
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return d.String()
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
 func (v *validator) nonNegativeDur(path string, d time.Duration) {
 	if v.has(path) && d < 0 {
 		v.errf(path, "must be >= 0 (got %s)", d)
 	}
 }
 
+// MaxNameLength bounds the names of the scenario, its targets, phases and
+// servers: they name the run directory and files in it.
+const MaxNameLength = 100
+
+// MaxPhaseDuration bounds one phase (or until.max_duration); longer soaks
+// are several phases.
+const MaxPhaseDuration = 31 * 24 * time.Hour
+
 func (v *validator) name(path, name string) {
 	if !v.required(path, "") {
 		return
 	}
-	if !nameRe.MatchString(name) {
-		v.errf(path, "must be letters, digits, '.', '_' or '-', starting with a letter or digit (got %q)", name)
+	switch {
+	case !nameRe.MatchString(name):
+		v.errf(path, "must be letters, digits, '.', '_' or '-', starting with a letter or digit (got %s)", clip(name, 60))
+	case len(name) > MaxNameLength:
+		v.errf(path, "must be at most %d characters (got %d): it names the run directory and its files", MaxNameLength, len(name))
 	}
 }
 
 func (v *validator) absURL(path, raw string) {
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	switch {
+	case strings.IndexFunc(raw, badURLRune) >= 0:
+		v.errf(path, "must not contain spaces or control characters (got %q; escape a space in a path as %%20)", raw)
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 		v.errf(path, "must be an absolute http:// or https:// URL (got %q)", raw)
+	case u.Hostname() == "":
+		v.errf(path, "has no host name (got %q)", raw)
+	case u.Port() != "" && !validPort(u.Port()):
+		v.errf(path, "port must be 1 to 65535 (got %q)", u.Port())
+	case u.User != nil:
+		v.errf(path, "must not carry credentials (user:password@); set an Authorization header instead")
 	}
 }
+
+// badURLRune is a rune a URL in a scenario may not hold unescaped.
+func badURLRune(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }
+
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
+}
+
+// headerName reports whether k is an HTTP header field name (an RFC 9110
+// token).
+func headerName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for _, c := range []byte(k) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// headerValue reports the first byte that cannot appear in an HTTP header
+// value (CR, LF, NUL and the other controls except tab), or -1.
+func headerValue(val string) int {
+	for i, c := range []byte(val) {
+		if c < 0x20 && c != '\t' || c == 0x7f {
+			return i
+		}
+	}
+	return -1
+}
+
+// reservedHeaders are set by benchctl from the request itself.
+var reservedHeaders = []string{"Content-Length", "Transfer-Encoding", "Host", "Connection", "X-Vegeta-Seq", "X-Vegeta-Attack"}
 
 // file checks that a relative or absolute file exists where the scenario
 // would read it.
@@ -216,6 +277,7 @@ func (v *validator) validateScenario() {
 	}
 
 	v.validatePayloads()
+	v.validateBodies()
 
 	phases := map[string]bool{}
 	if len(s.Phases) == 0 && s.Experiments.ColdStarts == nil && s.Experiments.Capacity == nil {
@@ -312,9 +374,16 @@ func (v *validator) validateTarget(p string, t Target, servers, functions map[st
 			v.errf(p+".body", "%v", err)
 		}
 	}
-	for k := range t.Headers {
-		if strings.TrimSpace(k) == "" || strings.ContainsAny(k, " \t:\r\n") {
-			v.errKey(p+".headers."+k, "not a valid header name")
+	for k, val := range t.Headers {
+		hp := p + ".headers." + k
+		switch {
+		case !headerName(k):
+			v.errKey(hp, "not a valid header name (letters, digits and !#$%%&'*+-.^_`|~)")
+		case containsFold(reservedHeaders, k):
+			v.errKey(hp, "is set by benchctl for each request (reserved: %s)", quoteList(reservedHeaders))
+		}
+		if i := headerValue(val); i >= 0 {
+			v.errf(hp, "value holds %q at byte %d: a header value may not contain CR, LF, NUL or other control characters (every request would fail)", val[i:i+1], i)
 		}
 	}
 	if t.Billing != nil {
@@ -345,14 +414,20 @@ func (v *validator) validatePayloads() {
 	if v.has(p+".file") && v.has(p+".inline") {
 		v.errf(p+".inline", "set either file or inline, not both")
 	}
+	v.itemsKnown = !v.has(p + ".file")
 	if v.has(p + ".file") {
 		ext := strings.ToLower(filepath.Ext(pl.File))
 		switch {
 		case ext != ".txt" && ext != ".jsonl":
 			v.errf(p+".file", "must be a .txt or .jsonl file (got %q)", pl.File)
+		case v.s == nil || v.skipFiles:
 		default:
-			if v.file(p+".file", pl.File) {
-				v.checkCorpus(p+".file", pl.File, ext == ".jsonl", pl.Pairs)
+			if raw, err := v.s.ReadFile(pl.File); err != nil {
+				v.errf(p+".file", "cannot read %s: %v", pl.File, unwrapPathErr(err))
+			} else if items, err := ParseCorpus(pl.File, raw, pl.Pairs); err != nil {
+				v.errf(p+".file", "%v", err)
+			} else {
+				v.items, v.itemsKnown = items, true
 			}
 		}
 	}
@@ -360,15 +435,13 @@ func (v *validator) validatePayloads() {
 		v.errf(p+".inline", "must not be empty")
 	}
 	for i, item := range pl.Inline {
-		if !pl.Pairs {
-			continue
-		}
-		for _, k := range []string{"a", "b"} {
-			if _, ok := item[k].(string); !ok {
-				v.errf(fmt.Sprintf("%s.inline[%d]", p, i), "pairs needs string fields a and b")
-				break
+		ip := fmt.Sprintf("%s.inline[%d]", p, i)
+		if pl.Pairs {
+			if err := checkPair(item); err != nil {
+				v.errf(ip, "%v", err)
 			}
 		}
+		v.items = append(v.items, ItemAt{Item: item, Where: ip})
 	}
 	if v.has(p + ".order") {
 		v.enum(p+".order", pl.Order, orders)
@@ -380,52 +453,98 @@ func (v *validator) validatePayloads() {
 	}
 }
 
-// checkCorpus reports the first unusable line of a corpus: in a .jsonl
-// file a line that is not a JSON object; with pairs, a .jsonl object without
-// string fields a and b or a .txt line without a tab between a and b. A
-// corpus with no items is an error too.
-func (v *validator) checkCorpus(path, rel string, jsonl, pairs bool) {
-	data, err := v.s.ReadFile(rel)
-	if err != nil {
-		return
+// validateBodies runs every body template a target sends with on every
+// payload item, as the run will before its first request: a template that
+// fails on an item (a field the item lacks, a bad json argument) is
+// reported with the item, and a body for an aws-lambda or local-lambda
+// target must be JSON (Lambda's Invoke API answers 400
+// InvalidRequestContentException otherwise). Each template is reported
+// once, at the field that set it.
+func (v *validator) validateBodies() {
+	s := v.s
+	if !v.itemsKnown {
+		return // the corpus could not be read: reported already, or files are not checked
 	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 16<<20)
-	n, items := 0, 0
-	for sc.Scan() {
-		n++
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
+	type use struct {
+		path, tmpl string
+		json       bool
+		targets    []string
+	}
+	var uses []*use
+	byKey := map[string]*use{}
+	for i, t := range s.Targets {
+		if t.Name == "" || !contains(targetKinds, t.Kind) {
 			continue
 		}
-		items++
-		switch {
-		case jsonl:
-			var obj map[string]any
-			if err := json.Unmarshal(line, &obj); err != nil {
-				v.errf(path, "%s:%d: not a JSON object: %v", rel, n, err)
-				return
-			}
-			if pairs {
-				a, okA := obj["a"].(string)
-				b, okB := obj["b"].(string)
-				if !okA || !okB || a == "" || b == "" {
-					v.errf(path, "%s:%d: pairs needs string fields a and b", rel, n)
-					return
+		path, tmpl := fmt.Sprintf("targets[%d].body", i), t.Body
+		if !v.has(path) {
+			path, tmpl = "payloads.body", s.Payloads.Body
+			if !v.has(path) {
+				path = "payloads"
+				if tmpl == "" && len(v.items) > 0 {
+					tmpl = DefaultBody
 				}
 			}
-		case pairs && !bytes.ContainsRune(line, '\t'):
-			v.errf(path, "%s:%d: pairs in a .txt file need a tab between a and b", rel, n)
-			return
+		}
+		if v.d.bad[path] || RendersNoBody(len(v.items), tmpl) {
+			continue
+		}
+		needJSON := t.Kind == KindAWSLambda || t.Kind == KindLocalLambda
+		key := fmt.Sprintf("%s\x00%v", path, needJSON)
+		u := byKey[key]
+		if u == nil {
+			u = &use{path: path, tmpl: tmpl, json: needJSON}
+			byKey[key] = u
+			uses = append(uses, u)
+		}
+		u.targets = append(u.targets, t.Name)
+	}
+	items := v.items
+	if len(items) == 0 {
+		items = []ItemAt{{Item: Item{}, Where: "no payload items (the body is rendered once, from an empty item)"}}
+	}
+	var buf bytes.Buffer
+	for _, u := range uses {
+		t, err := ParseBody("body", u.tmpl)
+		if err != nil {
+			continue // reported where the template is set
+		}
+		who := "target " + quoteList(u.targets)
+		if len(u.targets) > 1 {
+			who = "targets " + quoteList(u.targets)
+		}
+		for _, it := range items {
+			if err := RenderBody(t, it.Item, &buf); err != nil {
+				v.errf(u.path, "%s: %s: %v (every payload item must render; fields of an item: %s)", who, it.Where, err, quoteList(itemFields(it.Item)))
+				break
+			}
+			if u.json && buf.Len() > 0 && !json.Valid(buf.Bytes()) {
+				v.errf(u.path, "%s: %s renders %s, not JSON: a Lambda function's payload must be JSON (the Invoke API answers 400 InvalidRequestContentException)", who, it.Where, clip(buf.String(), 60))
+				break
+			}
 		}
 	}
-	if err := sc.Err(); err != nil {
-		v.errf(path, "%s: %v", rel, err)
-		return
+}
+
+// itemFields lists an item's field names, sorted ("none" for none).
+func itemFields(it Item) []string {
+	if len(it) == 0 {
+		return []string{"none"}
 	}
-	if items == 0 {
-		v.errf(path, "%s: no items", rel)
+	out := make([]string, 0, len(it))
+	for k := range it {
+		out = append(out, k)
 	}
+	sortStrings(out)
+	return out
+}
+
+// clip quotes s, cut to n bytes.
+func clip(s string, n int) string {
+	if len(s) > n {
+		return strconv.Quote(s[:n]) + "…"
+	}
+	return strconv.Quote(s)
 }
 
 func (v *validator) validatePhase(p string, ph Phase, targets map[string]string) {
@@ -444,6 +563,7 @@ func (v *validator) validatePhase(p string, ph Phase, targets map[string]string)
 	}
 	if ph.Until == nil && v.required(p+".duration", "") {
 		v.positiveDur(p+".duration", ph.Duration)
+		v.maxDur(p+".duration", ph.Duration, MaxPhaseDuration)
 	}
 	v.nonNegative(p+".max_in_flight", float64(ph.MaxInFlight))
 	if v.required(p+".traffic", "") {

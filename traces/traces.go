@@ -56,25 +56,37 @@ func Resolve(format string, raw []byte) (string, error) {
 	return "", fmt.Errorf("trace format %q isn't one of [%s]", format, strings.Join(Formats, " "))
 }
 
-func readCSV(raw []byte) ([][]string, error) {
+// readCSV reads the non-blank rows of raw and the file line each starts on.
+func readCSV(raw []byte) (rows [][]string, lines []int, err error) {
 	r := csv.NewReader(bytes.NewReader(raw))
 	r.FieldsPerRecord = -1
 	r.TrimLeadingSpace = true
 	r.Comment = '#'
-	var rows [][]string
 	for {
 		row, err := r.Read()
 		if errors.Is(err, io.EOF) {
-			return rows, nil
+			return rows, lines, nil
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if len(row) == 1 && strings.TrimSpace(row[0]) == "" {
 			continue
 		}
+		line, _ := r.FieldPos(0)
 		rows = append(rows, row)
+		lines = append(lines, line)
 	}
+}
+
+// parseFinite parses a number that is neither NaN nor infinite (strconv
+// accepts "NaN" and "Inf"; a trace holding them is broken).
+func parseFinite(s string) (float64, error) {
+	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err == nil && (math.IsNaN(v) || math.IsInf(v, 0)) {
+		err = errors.New("not a finite number")
+	}
+	return v, err
 }
 
 func isNumber(s string) bool {
@@ -85,7 +97,7 @@ func isNumber(s string) bool {
 // ParseMinuteCounts reads per-minute counts (see PerMinuteCounts), one
 // value per minute, rounded to whole invocations.
 func ParseMinuteCounts(raw []byte) ([]float64, error) {
-	rows, err := readCSV(raw)
+	rows, lines, err := readCSV(raw)
 	if err != nil {
 		return nil, err
 	}
@@ -98,9 +110,9 @@ func ParseMinuteCounts(raw []byte) ([]float64, error) {
 		var counts []float64
 		for ri, row := range rows[1:] {
 			for j := idx; j < len(row) && j < len(header); j++ {
-				v, err := strconv.ParseFloat(strings.TrimSpace(row[j]), 64)
+				v, err := parseFinite(row[j])
 				if err != nil || v < 0 {
-					return nil, fmt.Errorf("row %d column %s: bad count %q", ri+2, header[j], row[j])
+					return nil, fmt.Errorf("line %d column %s: bad count %q", lines[ri+1], header[j], row[j])
 				}
 				for len(counts) <= j-idx {
 					counts = append(counts, 0)
@@ -111,14 +123,14 @@ func ParseMinuteCounts(raw []byte) ([]float64, error) {
 		return counts, nil
 	}
 	if !isNumber(header[len(header)-1]) {
-		rows = rows[1:] // a header line such as "minute,count"
+		rows, lines = rows[1:], lines[1:] // a header line such as "minute,count"
 	}
 	counts := make([]float64, 0, len(rows))
 	for i, row := range rows {
 		cell := row[len(row)-1]
-		v, err := strconv.ParseFloat(strings.TrimSpace(cell), 64)
+		v, err := parseFinite(cell)
 		if err != nil || v < 0 {
-			return nil, fmt.Errorf("line %d: bad count %q", i+1, cell)
+			return nil, fmt.Errorf("line %d: bad count %q", lines[i], cell)
 		}
 		counts = append(counts, math.Round(v))
 	}
@@ -128,7 +140,7 @@ func ParseMinuteCounts(raw []byte) ([]float64, error) {
 // ParseTimestamps reads absolute arrival times in seconds (see
 // Timestamps), sorted.
 func ParseTimestamps(raw []byte) ([]float64, error) {
-	rows, err := readCSV(raw)
+	rows, lines, err := readCSV(raw)
 	if err != nil {
 		return nil, err
 	}
@@ -150,22 +162,22 @@ func ParseTimestamps(raw []byte) ([]float64, error) {
 		if endCol < 0 {
 			endCol = 0
 		}
-		rows = rows[1:]
+		rows, lines = rows[1:], lines[1:]
 	}
 	ts := make([]float64, 0, len(rows))
 	for i, row := range rows {
 		c := max(endCol, 0)
 		if c >= len(row) {
-			return nil, fmt.Errorf("line %d: missing timestamp column", i+2)
+			return nil, fmt.Errorf("line %d: missing timestamp column", lines[i])
 		}
-		t, err := strconv.ParseFloat(strings.TrimSpace(row[c]), 64)
+		t, err := parseFinite(row[c])
 		if err != nil {
-			return nil, fmt.Errorf("line %d: bad timestamp %q", i+2, row[c])
+			return nil, fmt.Errorf("line %d: bad timestamp %q", lines[i], row[c])
 		}
 		if durCol >= 0 && durCol < len(row) {
-			d, err := strconv.ParseFloat(strings.TrimSpace(row[durCol]), 64)
-			if err != nil {
-				return nil, fmt.Errorf("line %d: bad duration %q", i+2, row[durCol])
+			d, err := parseFinite(row[durCol])
+			if err != nil || d < 0 {
+				return nil, fmt.Errorf("line %d: bad duration %q", lines[i], row[durCol])
 			}
 			t -= d
 		}

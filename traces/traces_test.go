@@ -94,3 +94,36 @@ func TestParseTimestamps(t *testing.T) {
 		})
 	}
 }
+
+// TestParseRejectsNonFinite: strconv accepts NaN and Inf, a trace must not
+// (NaN counts once gave 0 requests, NaN timestamps sorted anywhere); errors
+// name the file line.
+func TestParseRejectsNonFinite(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, raw, want string
+		ts              bool
+	}{
+		{"NaN count", "10\nNaN\n", "line 2: bad count \"NaN\"", false},
+		{"Inf count", "minute,count\n1,5\n2,+Inf\n", "line 3: bad count \"+Inf\"", false},
+		{"negative count", "# comment\n5\n-1\n", "line 3: bad count \"-1\"", false},
+		{"NaN in the Azure layout", "HashOwner,HashApp,HashFunction,Trigger,1,2\no,a,f,http,1,NaN\n", "line 2 column 2: bad count \"NaN\"", false},
+		{"NaN timestamp", "timestamp\n1\nNaN\n", "line 3: bad timestamp \"NaN\"", true},
+		{"Inf timestamp without header", "1\n-Inf\n", "line 2: bad timestamp \"-Inf\"", true},
+		{"negative duration", "app,func,end_timestamp,duration\na,f,10,-3\n", "line 2: bad duration \"-3\"", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var err error
+			if tc.ts {
+				_, err = ParseTimestamps([]byte(tc.raw))
+			} else {
+				_, err = ParseMinuteCounts([]byte(tc.raw))
+			}
+			if err == nil || err.Error() != tc.want {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}

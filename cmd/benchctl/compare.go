@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/benchctl/benchctl/report"
+	"github.com/benchctl/benchctl/summary"
 )
 
 // CompareOptions are the inputs of `benchctl compare`.
@@ -28,6 +29,8 @@ type CompareOptions struct {
 	// percentage point) a significant change must exceed to be a
 	// regression (report.DefaultErrorRateThreshold unless set).
 	ErrorRateThreshold float64
+	// Open opens results.jsonl (a test seam; os.Open when nil).
+	Open summary.Opener
 }
 
 // toStdout reports whether the comparison is printed rather than written
@@ -169,7 +172,7 @@ Exit status 4 marks a regression; 2 bad arguments.`,
 // compareRun compares the runs, prints the comparison and sorts out the
 // regression verdict.
 func compareRun(ctx context.Context, opts *CompareOptions) error {
-	c, err := report.Compare(ctx, opts.RunA, opts.RunB)
+	c, err := report.Compare(ctx, opts.RunA, opts.RunB, report.WithOpener(opts.Open))
 	if err != nil {
 		return err
 	}

@@ -226,11 +226,36 @@ func workerPIDs(t *testing.T, fn string) []int {
 			continue
 		}
 		env, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
-		if slices.Contains(strings.Split(string(env), "\x00"), "AWS_LAMBDA_FUNCTION_NAME="+fn) {
+		if slices.Contains(strings.Split(string(env), "\x00"), "AWS_LAMBDA_FUNCTION_NAME="+fn) && descendsFrom(pid, os.Getpid()) {
 			pids = append(pids, pid)
 		}
 	}
 	return pids
+}
+
+// descendsFrom reports whether pid is a descendant of ancestor (so a test
+// only touches the workers of its own run, not those of another test
+// binary running the same test on the same host).
+func descendsFrom(pid, ancestor int) bool {
+	for i := 0; i < 64 && pid > 1; i++ {
+		stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+		if err != nil {
+			return false
+		}
+		// Fields after the parenthesised command: state ppid ...
+		rest := string(stat[strings.LastIndexByte(string(stat), ')')+1:])
+		f := strings.Fields(rest)
+		if len(f) < 2 {
+			return false
+		}
+		if pid, err = strconv.Atoi(f[1]); err != nil {
+			return false
+		}
+		if pid == ancestor {
+			return true
+		}
+	}
+	return false
 }
 
 // TestDistributedKilledWorkerIsAGap kills one worker process (SIGKILL)

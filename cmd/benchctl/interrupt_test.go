@@ -268,15 +268,16 @@ phases:
 // readRecords decodes every record of a run directory's results.jsonl.
 func readRecords(t *testing.T, dir string) []results.Record {
 	t.Helper()
-	run, err := results.OpenRun(dir)
+	f, err := os.Open(filepath.Join(dir, results.ResultsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer run.Close()
+	defer f.Close()
+	dec := results.NewJSONDecoder(f)
 	var out []results.Record
 	for {
 		var r results.Record
-		err := run.Records(&r)
+		err := dec(&r)
 		if errors.Is(err, io.EOF) {
 			return out
 		}

@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,6 +15,7 @@ import (
 	"github.com/benchctl/benchctl/pricing"
 	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
+	"github.com/benchctl/benchctl/summary"
 )
 
 // PricingBreakevenOptions are the inputs of `benchctl pricing breakeven`.
@@ -226,36 +227,24 @@ func pricingBreakevenRun(ctx context.Context, opts *PricingBreakevenOptions, cha
 	var rows []results.BreakEvenRow
 	var notes []string
 	if opts.RunDir != "" {
-		run, err := results.OpenRun(opts.RunDir)
-		if err != nil {
+		run, err := summary.Load(ctx, opts.RunDir, summary.Options{Prices: opts.Prices, Reprice: true, InitRule: opts.InitRule,
+			AdjustScenario: func(sc *scenarios.Scenario) { pricingApplyBreakevenFlags(sc, opts, changed) }})
+		if errors.Is(err, results.ErrNotRunDir) || errors.Is(err, summary.ErrPrices) {
 			return &FlagError{Err: err}
 		}
-		defer run.Close()
-		if run.Summary == nil {
-			return fmt.Errorf("pricing breakeven: %s has no summary.json yet (run benchctl report first)", opts.RunDir)
-		}
-		sc, err := scenarios.Parse(filepath.Join(opts.RunDir, results.ScenarioFile), run.Scenario, scenarios.WithoutFileChecks())
 		if err != nil {
 			return fmt.Errorf("pricing breakeven: %w", err)
 		}
-		pricingApplyBreakevenFlags(sc, opts, changed)
-		prices := opts.Prices
-		if prices == "" && sc.Pricing.Prices != "" {
-			prices = sc.Pricing.Prices
-			if !filepath.IsAbs(prices) {
-				prices = filepath.Join(opts.RunDir, prices)
-			}
+		if run.Scenario == nil {
+			return fmt.Errorf("pricing breakeven: %s: %s", opts.RunDir, strings.Join(run.Notes, "; "))
 		}
-		book, err := pricing.LoadBook(prices)
-		if err != nil {
-			return &FlagError{Err: err}
+		if run.BookErr != nil {
+			return &FlagError{Err: fmt.Errorf("pricing breakeven: %w", run.BookErr)}
 		}
-		sum := *run.Summary
-		sum.Notes = nil
-		if err := pricing.AnalyzeRunContext(ctx, book, pricing.RecordReaderFunc(run.Records), &sum, sc, pricing.AnalyzeOptions{InitRule: opts.InitRule}); err != nil {
-			return fmt.Errorf("pricing breakeven: %w", err)
+		if run.PricingErr != nil {
+			return fmt.Errorf("pricing breakeven: %w", run.PricingErr)
 		}
-		rows, notes = sum.BreakEven, sum.Notes
+		rows, notes = run.Summary.BreakEven, run.PricingNotes
 	} else {
 		book, err := pricing.LoadBook(opts.Prices)
 		if err != nil {

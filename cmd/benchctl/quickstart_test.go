@@ -512,6 +512,8 @@ func testShortQuickstart(t *testing.T, bin string) {
 		}
 	})
 
+	t.Run("A/A compare of a second run", func(t *testing.T) { testQuickstartAA(t, bin, work, scenario, runDir) })
+
 	t.Run("no process left behind", func(t *testing.T) {
 		if runtime.GOOS != "linux" {
 			t.Skip("process scan needs /proc")
@@ -553,6 +555,62 @@ func testShortQuickstart(t *testing.T, bin string) {
 		}
 		checkDurationScaling(t, sum.Experiments.MemorySweep, res.foreignCores)
 	})
+}
+
+// testQuickstartAA runs the shortened quickstart a second time (same code,
+// same seed) and compares the two runs: like with like, every target must
+// come out "no significant change". Units that ran while either run's host
+// was busy are not judged; when that leaves nothing judged the check is
+// skipped with the reason.
+func testQuickstartAA(t *testing.T, bin, work, scenario, runA string) {
+	runB := filepath.Join(work, "run-aa")
+	res := runBenchctl(t, bin, work, 150*time.Second, "run", scenario, "--out", runB, "--quiet")
+	if res.code != 0 {
+		t.Fatalf("second run exited %d\nstderr:\n%s", res.code, tail(res.stderr, 4000))
+	}
+	cmp := runBenchctl(t, bin, work, 60*time.Second, "compare", runA, runB, "--format", "json")
+	if cmp.code != 0 {
+		t.Fatalf("benchctl compare exited %d\nstderr:\n%s", cmp.code, tail(cmp.stderr, 3000))
+	}
+	var c struct {
+		Targets []struct {
+			Target  string   `json:"target"`
+			Verdict string   `json:"verdict"`
+			Reasons []string `json:"verdict_reasons"`
+			Units   []struct {
+				Kind      string   `json:"kind"`
+				Name      string   `json:"name"`
+				Compared  bool     `json:"compared"`
+				HostBusyA bool     `json:"host_busy_a"`
+				HostBusyB bool     `json:"host_busy_b"`
+				Verdict   string   `json:"verdict"`
+				Reasons   []string `json:"verdict_reasons"`
+			} `json:"units"`
+		} `json:"targets"`
+	}
+	if err := json.Unmarshal([]byte(cmp.stdout), &c); err != nil {
+		t.Fatalf("compare --format json: %v\n%s", err, tail(cmp.stdout, 2000))
+	}
+	if len(c.Targets) != 2 {
+		t.Fatalf("compared %d targets, want ref and fn", len(c.Targets))
+	}
+	judged := 0
+	for _, d := range c.Targets {
+		for _, u := range d.Units {
+			t.Logf("%s %s (%s): %s: %v", d.Target, u.Name, u.Kind, u.Verdict, u.Reasons)
+			if u.Compared && !u.HostBusyA && !u.HostBusyB {
+				judged++
+			}
+		}
+	}
+	if judged == 0 {
+		t.Skipf("not judged: every unit ran while the host was busy in one of the runs (other processes: %.2f cores in the second run)", res.foreignCores)
+	}
+	for _, d := range c.Targets {
+		if d.Verdict != "no_change" {
+			t.Errorf("A/A: %s: %s (%v), want no significant change", d.Target, d.Verdict, d.Reasons)
+		}
+	}
 }
 
 // checkDurationScaling asserts that below 1,769 MB (one vCPU) the handler's

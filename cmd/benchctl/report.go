@@ -8,8 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/benchctl/benchctl/pricing"
 	"github.com/benchctl/benchctl/report"
+	"github.com/benchctl/benchctl/results"
+	"github.com/benchctl/benchctl/summary"
 )
 
 // ReportOptions are the inputs of `benchctl report`.
@@ -21,11 +22,14 @@ type ReportOptions struct {
 	Formats []string
 	// OutDir is where the files go (default: the run directory).
 	OutDir string
-	// Prices is a price-book file overriding the embedded book.
+	// Prices is a price-book file overriding the rule's choice (the
+	// scenario's pricing.prices, else the embedded book).
 	Prices string
 	// NoReprice keeps the costs saved with the run instead of re-pricing
 	// its records with the current price book.
 	NoReprice bool
+	// Open opens results.jsonl (a test seam; os.Open when nil).
+	Open summary.Opener
 }
 
 func newReportCmd(streams *IOStreams, runF func(*ReportOptions) error) *cobra.Command {
@@ -54,6 +58,9 @@ Options:
                    svg   charts/*.svg
   --out DIR      write into DIR instead of RUN_DIR
   --prices FILE  a price-book file overriding/extending the embedded book
+                 (default: the book the scenario names in pricing.prices,
+                 as copied into RUN_DIR when the run started, else the
+                 embedded book)
   --no-reprice   keep the costs saved with the run
 
 Output:
@@ -87,21 +94,9 @@ Output:
 
 // reportRun renders the run and lists the files written.
 func reportRun(ctx context.Context, opts *ReportOptions) error {
-	var ropts []report.Option
-	book, err := pricing.LoadBook(opts.Prices)
-	switch {
-	case err != nil && opts.Prices != "":
-		return &FlagError{Err: fmt.Errorf("report: load price book: %w", err)}
-	case err != nil:
-		fmt.Fprintf(opts.IO.Err, "benchctl: warning: embedded price book unusable (%v); using the run's saved costs\n", err)
-	default:
-		ropts = append(ropts, report.WithCurves(report.PricingCurves(book)))
-		if !opts.NoReprice {
-			ropts = append(ropts, report.WithAnalysis(report.PricingAnalysis(book)))
-		}
-	}
-	files, err := report.Render(ctx, opts.RunDir, opts.OutDir, opts.Formats, ropts...)
-	if errors.Is(err, report.ErrUnknownFormat) {
+	files, err := report.Render(ctx, opts.RunDir, opts.OutDir, opts.Formats,
+		report.WithPricing(opts.Prices, !opts.NoReprice), report.WithOpener(opts.Open))
+	if errors.Is(err, report.ErrUnknownFormat) || errors.Is(err, results.ErrNotRunDir) || errors.Is(err, summary.ErrPrices) {
 		return &FlagError{Err: err}
 	}
 	if err != nil {

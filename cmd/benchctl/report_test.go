@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/benchctl/benchctl/results"
+	"github.com/benchctl/benchctl/summary"
 )
 
 func TestNewReportCmd(t *testing.T) {
@@ -153,10 +154,15 @@ func writeTinyRunFailing(t *testing.T, dir string, n int, ms func(i int) float64
 		t.Fatal(err)
 	}
 	defer rf.Close()
-	ts, err := results.Summarize(results.NewJSONDecoder(rf), results.SummarizeOptions{})
+	st, err := rf.Stat()
 	if err != nil {
 		t.Fatal(err)
 	}
+	phases := summary.NewPhases(summary.PhasesOptions{})
+	if _, err := summary.Pass(context.Background(), rf, st.Size(), 1, []summary.Collector{phases}); err != nil {
+		t.Fatal(err)
+	}
+	ts := phases.Targets()
 	sum := results.Summary{SchemaVersion: results.SchemaVersion, Scenario: results.ScenarioInfo{Name: "tiny"}, Targets: ts}
 	if err := results.WriteJSONFile(filepath.Join(dir, results.SummaryFile), &sum); err != nil {
 		t.Fatal(err)

@@ -25,6 +25,7 @@ import (
 	"github.com/benchctl/benchctl/pricing"
 	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
+	"github.com/benchctl/benchctl/summary"
 )
 
 // RunOptions are the inputs of `benchctl run`.
@@ -45,6 +46,9 @@ type RunOptions struct {
 	FailOnSLO bool
 	// FailOnInterference makes a host_busy run exit with status 5.
 	FailOnInterference bool
+	// Trials overrides the scenario's trials when TrialsSet.
+	Trials    int
+	TrialsSet bool
 	// Args is the command line, recorded in run.json.
 	Args []string
 	// Prices is a price-book file overriding/extending the embedded one.
@@ -107,6 +111,9 @@ Options:
   --fail-on-interference
                   exit 5 when the host was busy (host_busy: other processes,
                   steal or memory pressure) during a recorded phase
+  --trials N      run each recorded phase, memory-sweep step and capacity
+                  search N times, interleaved (default: the scenario's
+                  trials, else 1); intervals then include run-to-run spread
   --prices FILE   price book overriding/extending the embedded one
   --max-spend USD refuse to start when the estimated spend on real cloud
                   endpoints exceeds USD (default 5, or pricing.max_spend_usd)
@@ -148,6 +155,7 @@ Output:
 			opts.Scenario = args[0]
 			opts.SeedSet = cmd.Flags().Changed("seed")
 			opts.MaxSpendSet = cmd.Flags().Changed("max-spend")
+			opts.TrialsSet = cmd.Flags().Changed("trials")
 			opts.Args = commandLine(cmd, args)
 			if runF != nil {
 				return runF(opts)
@@ -166,6 +174,7 @@ Output:
 	cmd.Flags().StringVar(&opts.EmitManifest, "emit-manifest", "", "engine kubernetes: write the worker Job as YAML to FILE (- for stdout) for kubectl/GitOps instead of submitting it")
 	cmd.Flags().BoolVar(&opts.FailOnSLO, "fail-on-slo", false, "exit 3 when an SLO is violated")
 	cmd.Flags().BoolVar(&opts.FailOnInterference, "fail-on-interference", false, "exit 5 when the host was busy during a recorded phase")
+	cmd.Flags().IntVar(&opts.Trials, "trials", 0, "run each recorded phase, sweep step and capacity search N times, interleaved")
 	cmd.Flags().StringVar(&opts.Prices, "prices", "", "price-book file overriding/extending the embedded one")
 	cmd.Flags().Float64Var(&opts.MaxSpend, "max-spend", pricing.DefaultMaxSpendUSD, "refuse to start when the estimated spend on real cloud endpoints exceeds this many USD")
 	return cmd
@@ -204,8 +213,12 @@ type runState struct {
 	targets  map[string]loadgen.Target
 	runner   *loadgen.Runner
 	writer   *results.RunWriter
-	info     results.RunInfo
-	summary  *results.Summary
+	// recorder is the summary pipeline, fed every record as it is written.
+	recorder *summary.Recorder
+	// run is the summarised run (after finish).
+	run     *summary.Run
+	info    results.RunInfo
+	summary *results.Summary
 	// dir is the run directory.
 	dir string
 	// book prices the run (nil when it could not be loaded).
@@ -282,6 +295,9 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 		if err != nil {
 			return err
 		}
+		if err := distributedConfidence(s); err != nil {
+			return err
+		}
 		return st.runDistributedSteps(ctx, d, self)
 	}
 	if err := st.buildTargets(); err != nil {
@@ -340,8 +356,17 @@ func runLoadScenario(opts *RunOptions) (*scenarios.Scenario, error) {
 		}
 		return nil, &FlagError{Err: fmt.Errorf("load scenario: %w", err)}
 	}
+	if err := checkScenario(s); err != nil {
+		return nil, &FlagError{Err: err}
+	}
 	if opts.SeedSet {
 		s.Seed = opts.Seed
+	}
+	if opts.TrialsSet {
+		if opts.Trials < 1 || opts.Trials > scenarios.MaxTrials {
+			return nil, &FlagError{Err: fmt.Errorf("--trials %d: must be between 1 and %d", opts.Trials, scenarios.MaxTrials)}
+		}
+		s.Trials = opts.Trials
 	}
 	return s, nil
 }
@@ -421,6 +446,15 @@ func (st *runState) createRunDir() error {
 		return err
 	}
 	st.writer = w
+	if err := st.copyPrices(); err != nil {
+		return err
+	}
+	st.recorder, err = summary.NewRecorder(summary.RecorderOptions{Scenario: st.scenario, Book: st.book, Info: st.info,
+		Series: &summary.SeriesOptions{}})
+	if err != nil {
+		return err
+	}
+	w.Observe(st.recorder.Observe)
 	// Records of lambda-url targets wait for their CloudWatch Logs join.
 	st.runner.Encoder = loadgen.DeferLambdaURLTargets(st.targets, w.Encoder())
 	return nil
@@ -461,27 +495,40 @@ func (st *runState) runPhases(ctx context.Context) error {
 	progress := st.progressPrinter()
 	st.runner.Progress = progress
 	sweepOnly := st.sweepOnlyPhases()
-	for _, ph := range st.scenario.Phases {
-		if sweepOnly[ph.Name] {
-			continue
-		}
-		if ctx.Err() != nil {
-			st.interrupted = true
-			break
-		}
-		out, err := st.runPhase(ctx, loadgen.PhaseRun{Phase: ph})
-		if ferr := st.flushLogJoins(ctx); ferr != nil && err == nil {
-			err = ferr
-		}
-		if err != nil {
-			return err
-		}
-		if out.Interrupted {
-			st.interrupted = true
-			break
+	trials := max(st.scenario.Trials, 1)
+	for trial := 1; trial <= trials; trial++ {
+		for _, ph := range st.scenario.Phases {
+			// Warm-ups run once; recorded phases once per trial.
+			if sweepOnly[ph.Name] || (trial > 1 && !ph.Recorded()) {
+				continue
+			}
+			if ctx.Err() != nil {
+				st.interrupted = true
+				return nil
+			}
+			out, err := st.runPhase(ctx, loadgen.PhaseRun{Phase: ph, Trial: trialLabel(trial, trials)})
+			if ferr := st.flushLogJoins(ctx); ferr != nil && err == nil {
+				err = ferr
+			}
+			if err != nil {
+				return err
+			}
+			if out.Interrupted {
+				st.interrupted = true
+				return nil
+			}
 		}
 	}
 	return nil
+}
+
+// trialLabel is the Trial of trial t of n: t, or 0 in a run of one trial
+// (whose records carry no trial).
+func trialLabel(t, n int) int {
+	if n <= 1 {
+		return 0
+	}
+	return t
 }
 
 // flushLogJoins joins the held-back records of lambda-url targets with
@@ -528,8 +575,23 @@ func (st *runState) phaseDone(out loadgen.PhaseOutcome) {
 	}
 }
 
-// finish closes results.jsonl, rewrites run.json and writes summary.json
-// (summarised from the records file, exactly as `benchctl summary` does).
+// copyPrices keeps the price book the scenario names (pricing.prices) in
+// the run directory, so that re-pricing the saved run uses the book the
+// run used (see summary.Book).
+func (st *runState) copyPrices() error {
+	if st.opts.Prices != "" || st.scenario.Pricing.Prices == "" {
+		return nil
+	}
+	raw, err := st.scenario.ReadFile(st.scenario.Pricing.Prices)
+	if err != nil {
+		return fmt.Errorf("pricing.prices: %w", err)
+	}
+	return st.writer.WriteFile(results.PricesFile, raw)
+}
+
+// finish closes results.jsonl, rewrites run.json and writes summary.json,
+// assembled by the summary pipeline from the records it was fed as they
+// were written (exactly what `benchctl summary` computes from the file).
 // After a Ctrl-C it still runs to its end: saving is part of the drain.
 func (st *runState) finish() error {
 	if err := st.writer.CloseRecords(); err != nil {
@@ -538,93 +600,26 @@ func (st *runState) finish() error {
 	st.mu.Lock()
 	st.info.End = st.opts.Now().UTC()
 	st.info.Interrupted = st.interrupted
+	st.info.CPUIsolation = st.env.CPUIsolation
 	info := st.info
 	st.mu.Unlock()
 	if err := st.writer.WriteRunInfo(info); err != nil {
 		return err
 	}
-	sum, err := summarizeRunDir(st.writer.Dir, st.scenario, info)
+	run, err := st.recorder.Finish(context.Background(), st.writer.Dir, info, st.capacity, st.env.Notes)
 	if err != nil {
 		return err
 	}
-	sum.Notes = append(sum.Notes, st.env.Notes...)
-	if err := st.analyzeRun(sum); err != nil {
-		return err
-	}
-	st.summary = sum
-	return st.writer.WriteSummary(sum)
-}
-
-// summarizeRunDir re-reads dir/results.jsonl and summarises it for scenario s
-// (nil: without target kinds and SLOs).
-func summarizeRunDir(dir string, s *scenarios.Scenario, info results.RunInfo) (*results.Summary, error) {
-	run, err := results.OpenRun(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer run.Close()
-	opts := results.SummarizeOptions{Phases: info.Phases, Kinds: map[string]string{}, TargetSLO: map[string]results.SLOSpec{}}
-	sum := &results.Summary{SchemaVersion: results.SchemaVersion, Run: info}
-	if s != nil {
-		sum.Scenario = results.ScenarioInfo{Name: s.Name, Description: s.Description, Seed: s.Seed, File: s.Path}
-		opts.SLO = results.SLOSpec(s.SLO)
-		for _, t := range s.Targets {
-			opts.Kinds[t.Name] = t.Kind
-			opts.TargetOrder = append(opts.TargetOrder, t.Name)
-			if t.SLO != nil {
-				opts.TargetSLO[t.Name] = results.SLOSpec(*t.SLO)
-			}
+	for _, n := range run.Summary.Notes {
+		if strings.HasPrefix(n, "pricing failed: ") {
+			fmt.Fprintln(st.opts.IO.Err, "benchctl: warning:", n)
 		}
 	}
-	sum.Targets, err = results.Summarize(run.Records, opts)
-	if err != nil {
-		return nil, err
-	}
-	if sum.Targets == nil {
-		sum.Targets = []results.TargetSummary{}
-	}
-	return sum, nil
+	st.run, st.summary = run, run.Summary
+	return st.writer.WriteSummary(run.Summary)
 }
 
-func (st *runState) printTable() { printSummaryTable(st.opts.IO.Out, st.summary) }
-
-// printSummaryTable prints one row per target and phase: requests, success
-// share, achieved rate, latency percentiles from the intended send time,
-// dispatch-lag p99 and the SLO verdict.
-func printSummaryTable(w io.Writer, sum *results.Summary) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TARGET\tPHASE\tREQUESTS\tSUCCESS\tACHIEVED RPS\tP50 MS\tP95 MS\tP99 MS\tLAG P99 MS\tSLO")
-	for _, t := range sum.Targets {
-		for _, p := range t.Phases {
-			name := p.Name
-			if p.Step != "" {
-				name += " [" + p.Step + "]"
-			}
-			success := 0.0
-			if p.Requests > 0 {
-				success = float64(p.OK) / float64(p.Requests) * 100
-			}
-			slo := "-"
-			if p.SLO != nil {
-				slo = "pass"
-				if !p.SLO.Passed {
-					slo = "FAIL: " + strings.Join(p.SLO.Violations, "; ")
-				}
-			}
-			lag := fmt.Sprintf("%.2f", p.DispatchLagMs.P99)
-			if p.GeneratorFellBehind {
-				lag += " (generator fell behind)"
-			}
-			if p.HostBusy {
-				lag += " (host busy)"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f%%\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t%s\n", t.Name, name, p.Requests, success,
-				p.AchievedRPS, p.LatencyMs.P50, p.LatencyMs.P95, p.LatencyMs.P99, lag, slo)
-		}
-	}
-	tw.Flush()
-	printUntil(w, sum)
-}
+func (st *runState) printTable() { _ = summary.WriteTable(st.opts.IO.Out, st.summary) }
 
 // runDryRun prints each phase's schedule: planned requests per target,
 // mean and peak rate; nothing is sent.

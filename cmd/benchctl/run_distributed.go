@@ -28,6 +28,7 @@ import (
 	"github.com/benchctl/benchctl/pricing"
 	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
+	"github.com/benchctl/benchctl/summary"
 )
 
 // Distributed defaults of benchctl run.
@@ -275,14 +276,13 @@ func (st *runState) runDistributed(ctx context.Context, d *scenarios.Distributed
 // finishDistributed summarises the merged run directory and adds the
 // workers, their generator cost and the late phases.
 func (st *runState) finishDistributed(merged *distributed.MergeResult, out *distributed.Outcome, plan *distributed.Plan, d *scenarios.Distributed, mergeErr error) error {
-	sum, err := summarizeRunDir(st.dir, st.scenario, st.info)
+	run, err := summary.SummarizeDir(context.Background(), st.dir, summary.RecorderOptions{Scenario: st.scenario, Book: st.book,
+		Info: st.info, Series: &summary.SeriesOptions{}}, st.info, st.env.Notes, nil)
 	if err != nil {
 		return errors.Join(mergeErr, err)
 	}
-	sum.Notes = append(sum.Notes, st.env.Notes...)
-	if err := completeSummary(st.dir, st.scenario, sum, st.book, nil); err != nil {
-		return errors.Join(mergeErr, err)
-	}
+	st.run = run
+	sum := run.Summary
 	sum.Workers = merged.Workers
 	sum.Notes = append(sum.Notes, generatorCosts(st.book, sum.Workers, out.Exits, plan, d)...)
 	for _, m := range sortedManifests(merged.Manifests) {

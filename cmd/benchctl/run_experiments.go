@@ -34,6 +34,8 @@ func (st *runState) runExperiments(ctx context.Context) error {
 			Encoder:  st.runner.Encoder,
 			Payloads: st.runner.Payloads,
 			Log:      st.opts.IO.Err,
+			Trials:   st.scenario.Trials,
+			Seed:     st.scenario.Seed,
 		})
 		if err != nil {
 			if ctx.Err() != nil {
@@ -49,7 +51,7 @@ func (st *runState) runExperiments(ctx context.Context) error {
 			return fmt.Errorf("capacity: %w", err)
 		}
 		fmt.Fprintf(st.opts.IO.Err, "capacity search: %s at p99 ≤ %g ms\n", ex.Capacity.Target, ex.Capacity.SLO.P99Ms)
-		res, err := loadgen.SearchCapacities(ctx, configs, *ex.Capacity)
+		res, err := loadgen.SearchCapacityTrials(ctx, configs, *ex.Capacity, st.scenario.Trials, st.scenario.Seed)
 		st.capacity = res
 		if err != nil {
 			if ctx.Err() != nil {

@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -85,17 +85,20 @@ func hostWarning(sum *results.Summary) string {
 		len(hi.BusyPhases), hi.PhasesMeasured, strings.Join(phases, ", "), more, strings.Join(hi.Reasons, "; "))
 }
 
-// printUntil says, for every phase with an until: rule, whether it stopped
-// on its interval or ran to max_duration.
-func printUntil(w io.Writer, sum *results.Summary) {
-	for _, t := range sum.Targets {
-		for _, p := range t.Phases {
-			switch p.Stopped {
-			case results.StoppedCI:
-				fmt.Fprintf(w, "until: %s stopped early after %.1f s: its interval reached the asked width (%d requests)\n", results.PhaseLabel(t.Name, p), p.DurationS, p.Requests)
-			case results.StoppedMaxDuration:
-				fmt.Fprintf(w, "until: %s ran to max_duration (%.1f s) without its interval reaching the asked width (%d requests)\n", results.PhaseLabel(t.Name, p), p.DurationS, p.Requests)
-			}
+// distributedConfidence refuses what a distributed run cannot do yet:
+// trials (the workers would not interleave them) and until: rules (each
+// worker would stop on its own share's interval).
+func distributedConfidence(s *scenarios.Scenario) error {
+	if s.Trials > 1 {
+		return &FlagError{Err: fmt.Errorf("trials: %d: not supported in distributed runs (run trials with one generator)", s.Trials)}
+	}
+	for _, ph := range s.Phases {
+		if ph.Until != nil {
+			return &FlagError{Err: fmt.Errorf("phase %s: until: not supported in distributed runs (each worker would stop on its own share's interval)", ph.Name)}
 		}
 	}
+	if c := s.Experiments.Capacity; c != nil && c.Until != nil {
+		return &FlagError{Err: errors.New("experiments.capacity.until: not supported in distributed runs")}
+	}
+	return nil
 }

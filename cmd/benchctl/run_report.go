@@ -14,11 +14,7 @@ import (
 func (st *runState) renderReport(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	var opts []report.Option
-	if st.book != nil {
-		opts = append(opts, report.WithCurves(report.PricingCurves(st.book)))
-	}
-	m, err := report.Load(ctx, st.dir, opts...)
+	m, err := report.FromRun(st.run, report.WithPricing(st.opts.Prices, false))
 	if err != nil {
 		fmt.Fprintln(st.opts.IO.Err, "benchctl: warning: report:", err)
 		return

@@ -149,21 +149,7 @@ type serverReady struct {
 // port and waits until it listens. stop sends SIGTERM (graceful: requests
 // in flight finish) and kills it after serverStopTimeout.
 func startReferenceServer(ctx context.Context, self string, sv scenarios.Server, log io.Writer, nice int) (url string, stop func() error, err error) {
-	args := []string{"serve", "--model", sv.Model, "--addr", "127.0.0.1:0"}
-	if nice != 0 {
-		args = append(args, "--nice", strconv.Itoa(nice))
-	}
-	if sv.Workers > 0 {
-		args = append(args, "--workers", strconv.Itoa(sv.Workers))
-	}
-	if sv.MaxBatch > 0 {
-		args = append(args, "--max-batch", strconv.Itoa(sv.MaxBatch))
-	}
-	if sv.MaxWait > 0 {
-		args = append(args, "--max-wait", sv.MaxWait.String())
-	}
-	args = append(args, sv.Args...)
-	cmd := exec.Command(self, args...)
+	cmd := exec.Command(self, serverArgs(sv, nice)...)
 	cmd.Stderr = &prefixWriter{w: log, prefix: "[server " + sv.Name + "] "}
 	// The server dies with benchctl, even on SIGKILL, and runs in its own
 	// process group: a terminal's Ctrl-C goes to benchctl alone, which
@@ -222,6 +208,103 @@ func startReferenceServer(ctx context.Context, self string, sv scenarios.Server,
 		_ = stop()
 		return "", nil, ctx.Err()
 	}
+}
+
+// serverArgs is the `benchctl serve` command line of sv: the flags
+// benchctl sets itself (serverOwnFlags), then sv.Args.
+func serverArgs(sv scenarios.Server, nice int) []string {
+	args := []string{"serve", "--model", sv.Model, "--addr", "127.0.0.1:0"}
+	if nice != 0 {
+		args = append(args, "--nice", strconv.Itoa(nice))
+	}
+	if sv.Workers > 0 {
+		args = append(args, "--workers", strconv.Itoa(sv.Workers))
+	}
+	if sv.MaxBatch > 0 {
+		args = append(args, "--max-batch", strconv.Itoa(sv.MaxBatch))
+	}
+	if sv.MaxWait > 0 {
+		args = append(args, "--max-wait", sv.MaxWait.String())
+	}
+	return append(args, sv.Args...)
+}
+
+// serverOwnFlags are the serve flags benchctl run sets itself, with the
+// scenario field that sets them ("" when no field does).
+var serverOwnFlags = map[string]string{
+	"addr": "", "model": "model", "workers": "workers", "max-batch": "max_batch", "max-wait": "max_wait", "nice": "",
+}
+
+// checkServers checks the servers block as `benchctl serve` will see it,
+// before anything starts: servers[].args must not set a flag benchctl
+// sets itself (--addr above all: benchctl picks a loopback port, and a
+// shared scenario must not bind a server off loopback), the arguments must
+// parse as serve flags, and the model must resolve (a preset name, a
+// config, a shape) with its weights and vocabulary files present.
+func checkServers(s *scenarios.Scenario) []scenarios.FieldError {
+	var errs []scenarios.FieldError
+	for i, sv := range s.Servers {
+		p := fmt.Sprintf("servers[%d]", i)
+		bad := false
+		for j, a := range sv.Args {
+			name, ok := strings.CutPrefix(a, "--")
+			if !ok {
+				continue
+			}
+			name, _, _ = strings.Cut(name, "=")
+			field, own := serverOwnFlags[name]
+			switch {
+			case !own:
+			case name == "addr":
+				errs = append(errs, s.FieldErrorAt(fmt.Sprintf("%s.args[%d]", p, j), "--addr is set by benchctl run (a free port on 127.0.0.1); a server's address cannot be chosen by the scenario"))
+				bad = true
+			case field == "":
+				errs = append(errs, s.FieldErrorAt(fmt.Sprintf("%s.args[%d]", p, j), "--%s is set by benchctl run", name))
+				bad = true
+			default:
+				errs = append(errs, s.FieldErrorAt(fmt.Sprintf("%s.args[%d]", p, j), "--%s is set by benchctl run: use %s.%s instead", name, p, field))
+				bad = true
+			}
+		}
+		if bad {
+			continue
+		}
+		var opts *ServeOptions
+		cmd := newServeCmd(&IOStreams{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard}, func(o *ServeOptions) error { opts = o; return nil })
+		cmd.SetArgs(serverArgs(sv, 0)[1:])
+		cmd.SetOut(io.Discard)
+		cmd.SetErr(io.Discard)
+		cmd.SilenceErrors, cmd.SilenceUsage = true, true
+		if err := cmd.Execute(); err != nil {
+			field := p + ".args"
+			if len(sv.Args) == 0 {
+				field = p
+			}
+			errs = append(errs, s.FieldErrorAt(field, "as benchctl serve flags: %v", err))
+			continue
+		}
+		if opts == nil {
+			errs = append(errs, s.FieldErrorAt(p+".args", "ask benchctl serve for its help instead of starting it"))
+			continue
+		}
+		if _, err := opts.config("serve"); err != nil {
+			field := p + ".args"
+			if strings.Contains(err.Error(), "--model") {
+				field = p + ".model"
+			}
+			errs = append(errs, s.FieldErrorAt(field, "%s", strings.TrimPrefix(strings.TrimPrefix(err.Error(), "serve: "), "--model: ")))
+			continue
+		}
+		for _, f := range []struct{ flag, path string }{{"--weights", opts.WeightsFile}, {"--vocab", opts.VocabFile}} {
+			if f.path == "" {
+				continue
+			}
+			if st, err := os.Stat(f.path); err != nil || !st.Mode().IsRegular() {
+				errs = append(errs, s.FieldErrorAt(p+".args", "%s %s: not a readable regular file (paths are relative to where benchctl run starts)", f.flag, f.path))
+			}
+		}
+	}
+	return errs
 }
 
 // selfExecutable is the benchctl binary that services are started from.

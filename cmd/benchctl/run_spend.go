@@ -59,13 +59,7 @@ func runCheckSpend(opts *RunOptions, s *scenarios.Scenario, book *pricing.Book, 
 // spendOptions keys the functions' memory, timeout and /tmp size by
 // target name.
 func spendOptions(configs []results.FunctionConfigInfo) pricing.SpendOptions {
-	known := pricing.SpendOptions{FunctionMemoryMB: map[string]int{}, FunctionTimeout: map[string]time.Duration{}, FunctionEphemeralMB: map[string]int{}}
-	for _, fc := range configs {
-		known.FunctionMemoryMB[fc.Target] = fc.MemorySizeMB
-		known.FunctionTimeout[fc.Target] = time.Duration(fc.TimeoutS * float64(time.Second))
-		known.FunctionEphemeralMB[fc.Target] = fc.EphemeralStorageMB
-	}
-	return known
+	return pricing.FunctionConfigOptions(configs)
 }
 
 // readFunctionConfigs reads the memory size, timeout and ephemeral storage
@@ -125,14 +119,12 @@ func latestSummary(root, name string) *results.Summary {
 	}
 	sort.Sort(sort.Reverse(sort.StringSlice(dirs)))
 	for _, d := range dirs {
-		run, err := results.OpenRun(filepath.Join(root, d))
+		run, err := results.ReadRunDir(filepath.Join(root, d))
 		if err != nil {
 			continue
 		}
-		sum := run.Summary
-		run.Close()
-		if sum != nil {
-			return sum
+		if run.Summary != nil {
+			return run.Summary
 		}
 	}
 	return nil

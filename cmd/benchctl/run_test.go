@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/benchctl/benchctl/results"
+	"github.com/benchctl/benchctl/summary"
 )
 
 func runTestEchoServer(t *testing.T, delay time.Duration) *httptest.Server {
@@ -298,14 +299,12 @@ func TestRunInterruptSignals(t *testing.T) {
 			if gotSummary := err == nil; gotSummary != tc.wantSummary {
 				t.Fatalf("summary.json written = %v, want %v\nstderr:\n%s", gotSummary, tc.wantSummary, stderr)
 			}
-			run, err := results.OpenRun(out)
+			run, err := summary.Load(context.Background(), out, summary.Options{Resummarize: true})
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer run.Close()
-			targets, err := results.Summarize(run.Records, results.SummarizeOptions{})
-			if err != nil || len(targets) != 1 || targets[0].Phases[0].Requests < 50 {
-				t.Fatalf("records after interrupt: %+v, %v", targets, err)
+			if targets := run.Summary.Targets; len(targets) != 1 || targets[0].Phases[0].Requests < 50 {
+				t.Fatalf("records after interrupt: %+v", targets)
 			}
 		})
 	}

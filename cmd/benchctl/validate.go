@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/benchctl/benchctl/loadgen"
 	"github.com/benchctl/benchctl/scenarios"
 )
 
@@ -78,8 +79,11 @@ func validateRun(ctx context.Context, opts *ValidateOptions) error {
 		}
 		s, err := scenarios.Open(arg)
 		if err == nil {
-			// The pricing block against the price book it would use.
-			_, err = pricingCheckScenario(s, "")
+			// What the scenario package cannot know alone: schedules,
+			// traces and servers, and the pricing block against the price
+			// book it would use.
+			_, perr := pricingCheckScenario(s, "")
+			err = joinValidation(checkScenario(s), perr)
 		}
 		if err != nil {
 			bad++
@@ -105,6 +109,37 @@ func validateRun(ctx context.Context, opts *ValidateOptions) error {
 	default:
 		return &FlagError{Err: fmt.Errorf("%d of %d scenarios are invalid", bad, len(args))}
 	}
+}
+
+// checkScenario runs the checks of a parsed scenario that need other
+// packages (benchctl validate and benchctl run both call it): every
+// phase's schedule and trace (loadgen.CheckScenario) and the servers
+// block (checkServers). Problems come back as one
+// *scenarios.ValidationError, each with file:line:col.
+func checkScenario(s *scenarios.Scenario) error {
+	errs := loadgen.CheckScenario(s)
+	errs = append(errs, checkServers(s)...)
+	if ve := scenarios.NewValidationError(errs); ve != nil {
+		return ve
+	}
+	return nil
+}
+
+// joinValidation merges the problems of two checks of one file into one
+// *scenarios.ValidationError; any other error wins as it is.
+func joinValidation(a, b error) error {
+	var va, vb *scenarios.ValidationError
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	case errors.As(a, &va) && errors.As(b, &vb):
+		return scenarios.NewValidationError(append(append([]scenarios.FieldError(nil), va.Errors...), vb.Errors...))
+	case errors.As(a, &va):
+		return b
+	}
+	return a
 }
 
 // validateSummaryLine is the one-line description of a valid scenario.
