@@ -204,6 +204,15 @@ func TestDistributedLocalLambdaMatchesSingleGenerator(t *testing.T) {
 	if !strings.Contains(stdout, "WORKER") {
 		t.Errorf("no worker table on stdout:\n%s", stdout)
 	}
+	for _, f := range []string{"report.md", "report.html"} {
+		b, err := os.ReadFile(filepath.Join(four, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "Load generators") || !strings.Contains(string(b), "4 workers on local-lambda") {
+			t.Errorf("%s has no load-generator section", f)
+		}
+	}
 }
 
 // workerPIDs lists the processes running `<this binary> worker` as the
