@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -276,45 +275,23 @@ func (st *runState) runDistributed(ctx context.Context, d *scenarios.Distributed
 // finishDistributed summarises the merged run directory and adds the
 // workers, their generator cost and the late phases.
 func (st *runState) finishDistributed(merged *distributed.MergeResult, out *distributed.Outcome, plan *distributed.Plan, d *scenarios.Distributed, mergeErr error) error {
+	// The pipeline assembles summary.json; the distributed collector
+	// gives it workers[] (the generators priced first) and the notes.
+	col, err := distributed.NewCollector(plan, merged, generatorCosts(st.book, merged.Workers, out.Exits, plan, d))
+	if err != nil {
+		return errors.Join(mergeErr, err)
+	}
 	run, err := summary.SummarizeDir(context.Background(), st.dir, summary.RecorderOptions{Scenario: st.scenario, Book: st.book,
-		Info: st.info, Series: &summary.SeriesOptions{}}, st.info, st.env.Notes, nil)
+		Info: st.info, Series: &summary.SeriesOptions{}, Collectors: []summary.Collector{col}}, st.info, st.env.Notes, nil)
 	if err != nil {
 		return errors.Join(mergeErr, err)
 	}
 	st.run = run
-	sum := run.Summary
-	sum.Workers = merged.Workers
-	sum.Notes = append(sum.Notes, generatorCosts(st.book, sum.Workers, out.Exits, plan, d)...)
-	for _, m := range sortedManifests(merged.Manifests) {
-		for _, p := range m.Phases {
-			if p.Late {
-				sum.Notes = append(sum.Notes, fmt.Sprintf("phase %s: worker %d (window %d) started %.0f ms after its scheduled start (bound %.0f ms); its requests kept their intended times, so the lateness is in the dispatch lag, not hidden",
-					p.Phase, m.Index, m.Window, p.StartLagMs, float64(plan.LateBound)/1e6))
-			}
-		}
-	}
-	if merged.Missing > 0 {
-		sum.Notes = append(sum.Notes, fmt.Sprintf("distributed run with gaps: %d scheduled requests were never recorded (failed workers); see workers[].gaps", merged.Missing))
-	}
-	st.summary = sum
-	if err := results.WriteJSONFile(filepath.Join(st.dir, results.SummaryFile), sum); err != nil {
+	st.summary = run.Summary
+	if err := results.WriteJSONFile(filepath.Join(st.dir, results.SummaryFile), run.Summary); err != nil {
 		return errors.Join(mergeErr, err)
 	}
 	return mergeErr
-}
-
-func sortedManifests(m map[distributed.Invocation]*results.WorkerManifest) []*results.WorkerManifest {
-	var out []*results.WorkerManifest
-	for _, v := range m {
-		out = append(out, v)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Index != out[j].Index {
-			return out[i].Index < out[j].Index
-		}
-		return out[i].Window < out[j].Window
-	})
-	return out
 }
 
 // generatorCosts prices each worker's invocations from their REPORT
