@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -275,12 +276,15 @@ func TestDistributedKilledWorkerIsAGap(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer srv.Close()
+	// A function name of this process alone: test binaries of other
+	// checkouts on the host look for their own workers by name.
+	fn := fmt.Sprintf("killme-%d", os.Getpid())
 	for _, partial := range []bool{false, true} {
 		dir := t.TempDir()
 		killed := make(chan int, 1)
 		// Instances of the previous iteration may still be exiting: only
 		// this iteration's workers are candidates.
-		stale := workerPIDs(t, "killme")
+		stale := workerPIDs(t, fn)
 		go func() {
 			// Kill one worker once the main phase is under way.
 			deadline := time.Now().Add(60 * time.Second)
@@ -291,7 +295,7 @@ func TestDistributedKilledWorkerIsAGap(t *testing.T) {
 				time.Sleep(20 * time.Millisecond)
 			}
 			var pids []int
-			for _, pid := range workerPIDs(t, "killme") {
+			for _, pid := range workerPIDs(t, fn) {
 				if !slices.Contains(stale, pid) {
 					pids = append(pids, pid)
 				}
@@ -303,7 +307,7 @@ func TestDistributedKilledWorkerIsAGap(t *testing.T) {
 			_ = syscall.Kill(pids[0], syscall.SIGKILL)
 			killed <- pids[0]
 		}()
-		code, stdout, stderr := distRun(t, dir, srv.URL, "3s", "distributed: {function: killme}\n", func(o *RunOptions) {
+		code, stdout, stderr := distRun(t, dir, srv.URL, "3s", "distributed: {function: "+fn+"}\n", func(o *RunOptions) {
 			o.Engine, o.Workers, o.AllowPartial = "local-lambda", 4, partial
 			o.onGo = func(t0 time.Time) {
 				go func() {
