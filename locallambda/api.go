@@ -405,16 +405,9 @@ func (p *Platform) handleUpdateConfiguration(w http.ResponseWriter, r *http.Requ
 		return
 	}
 	fn.mu.Lock()
-	if fn.lastUpdateStatus == "InProgress" {
+	if aerr := p.updateBlockedLocked(fn, in.RevisionID); aerr != nil {
 		fn.mu.Unlock()
-		writeAPIError(w, &apiError{status: http.StatusConflict, code: ErrCodeResourceConflict,
-			msg: "The operation cannot be performed at this time. An update is in progress for resource: " + p.ARN(fn.name)})
-		return
-	}
-	if in.RevisionID != nil && *in.RevisionID != fn.revision {
-		fn.mu.Unlock()
-		writeAPIError(w, &apiError{status: http.StatusPreconditionFailed, code: "PreconditionFailedException",
-			msg: "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id"})
+		writeAPIError(w, aerr)
 		return
 	}
 	if in.MemorySize != nil {
@@ -495,4 +488,18 @@ func (p *Platform) handleDeleteConcurrency(w http.ResponseWriter, r *http.Reques
 	fn.mu.Unlock()
 	w.Header()["x-amzn-RequestId"] = []string{uuid.NewString()}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// updateBlockedLocked refuses an update while another is in progress or
+// when the caller's RevisionId is not the function's (caller holds fn.mu).
+func (p *Platform) updateBlockedLocked(fn *function, revision *string) *apiError {
+	if fn.lastUpdateStatus == "InProgress" {
+		return &apiError{status: http.StatusConflict, code: ErrCodeResourceConflict,
+			msg: "The operation cannot be performed at this time. An update is in progress for resource: " + p.ARN(fn.name)}
+	}
+	if revision != nil && *revision != fn.revision {
+		return &apiError{status: http.StatusPreconditionFailed, code: "PreconditionFailedException",
+			msg: "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id"}
+	}
+	return nil
 }

@@ -22,6 +22,8 @@ func templateFuncs() template.FuncMap {
 		"rate":  fmtRate,
 		"int":   func(v int64) string { return fmtInt(v) },
 		"count": fmtCount,
+		// signedms formats a clock offset (workers section).
+		"signedms": fmtSignedMs,
 	}
 }
 
@@ -75,7 +77,7 @@ func WriteHTML(w io.Writer, m *Model) error {
 // writePage renders templates/<name> with funcs and data into a buffer and
 // writes the page to w; what names the page in errors ("html").
 func writePage(w io.Writer, name string, funcs template.FuncMap, data any, what string) error {
-	t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/"+name)
+	t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/"+name, "templates/*.part.html.tmpl")
 	if err != nil {
 		return fmt.Errorf("parse %s template: %w", what, err)
 	}

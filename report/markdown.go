@@ -127,6 +127,7 @@ func WriteMarkdown(w io.Writer, m *Model) error {
 		b.WriteString("\n")
 	}
 
+	writeMarkdownWorkers(&b, m)
 	b.WriteString("## Charts\n\n")
 	for _, c := range m.Charts {
 		fmt.Fprintf(&b, "### %s\n\n![%s](%s/%s.png)\n\n%s\n\n", c.Title, c.Title, ChartDir, c.Name, mdEscape(c.Caption))

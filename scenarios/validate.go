@@ -1086,6 +1086,9 @@ func (v *validator) validateDistributed() {
 	if v.has(p + ".architecture") {
 		v.enum(p+".architecture", d.Architecture, []string{"x86_64", "arm64"})
 	}
+	if v.has(p + ".zip") {
+		v.file(p+".zip", d.Zip)
+	}
 	for _, f := range []string{"role", "zip", "architecture"} {
 		if v.has(p+"."+f) && engine != EngineLambda {
 			v.errf(p+"."+f, "applies to engine lambda only (got engine %s)", engine)
@@ -1127,6 +1130,9 @@ func (v *validator) validateKubernetes(p string, k *KubernetesEngine, engine str
 	}
 	if v.has(p+".command") && (len(k.Command) == 0 || k.Command[0] == "") {
 		v.errf(p+".command", "must be a non-empty argv list, e.g. [benchctl, worker]")
+	}
+	if v.has(p + ".kubeconfig") {
+		v.file(p+".kubeconfig", k.Kubeconfig)
 	}
 	if v.has(p + ".image_pull_policy") {
 		v.enum(p+".image_pull_policy", k.ImagePullPolicy, []string{"Always", "IfNotPresent", "Never"})
