@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/benchctl/benchctl/results"
+	"github.com/benchctl/benchctl/summary"
 )
 
 // maxChunkRecords bounds the records one chunk holds in memory.
@@ -33,7 +34,7 @@ type chunker struct {
 	buf      bytes.Buffer
 	enc      results.Encoder
 	n        int
-	hist     *Histograms
+	hist     *summary.Phases
 	classes  map[string]int64
 	requests int64
 
@@ -59,7 +60,7 @@ type sealed struct {
 }
 
 func newChunker(st *Store, dir, tmp string, interval time.Duration) *chunker {
-	c := &chunker{st: st, dir: dir, tmp: tmp, interval: interval, hist: NewHistograms(), classes: map[string]int64{},
+	c := &chunker{st: st, dir: dir, tmp: tmp, interval: interval, hist: summary.NewPhases(summary.PhasesOptions{}), classes: map[string]int64{},
 		queue: make(chan sealed, 64), done: make(chan struct{}), stop: make(chan struct{})}
 	c.enc = results.NewJSONEncoder(&c.buf)
 	go c.upload()
@@ -76,7 +77,10 @@ func (c *chunker) Encode(r *results.Record) error {
 		return err
 	}
 	c.cur = append(c.cur, chunkRec{intended: r.Intended.UnixNano(), target: r.Target, seq: r.Seq, line: bytes.Clone(c.buf.Bytes())})
-	c.hist.Add(r)
+	// As read back from the file (no monotonic clock readings), so the
+	// worker's histograms are those of its records.
+	canon := results.Canonical(r)
+	c.hist.Add(&canon)
 	class := r.ErrorClass
 	if class == "" && r.Error != "" {
 		class = results.ErrorClassOther

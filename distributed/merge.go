@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -135,18 +134,19 @@ func Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) {
 		return nil, fmt.Errorf("merge: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	var streams []*chunkStream
-	defer func() {
-		for _, s := range streams {
-			s.close()
-		}
-	}()
+	// Download every chunk (files closed), then merge at most
+	// maxOpenChunks at a time: a long run has thousands of chunks.
+	var paths []string
 	for i, key := range chunks {
-		s, err := openChunk(ctx, o.Store, key, filepath.Join(tmp, strconv.Itoa(i)))
-		if err != nil {
+		local := filepath.Join(tmp, fmt.Sprintf("%05d-%s", i, strings.ReplaceAll(key, "/", "_")))
+		if err := download(ctx, o.Store, key, local); err != nil {
 			return nil, err
 		}
-		streams = append(streams, s)
+		paths = append(paths, local)
+	}
+	paths, err = mergeLevels(ctx, paths, tmp, maxOpenChunks)
+	if err != nil {
+		return nil, err
 	}
 
 	// Bookkeeping: one bitset per recorded (phase, target).
@@ -168,57 +168,33 @@ func Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) {
 		return nil, fmt.Errorf("merge: %w", err)
 	}
 	bw := bufio.NewWriterSize(out, 1<<20)
-	h := &chunkHeap{}
-	for _, s := range streams {
-		ok, err := s.next()
-		if err != nil {
-			out.Close()
-			return nil, err
-		}
-		if ok {
-			heap.Push(h, s)
-		}
-	}
 	var dupErrs []string
-	for h.Len() > 0 {
-		if res.Records%65536 == 0 && ctx.Err() != nil {
-			out.Close()
-			return nil, ctx.Err()
-		}
-		s := (*h)[0]
+	err = mergeFiles(ctx, paths, func(s *chunkStream) error {
 		k := s.key
 		bits, ok := seen[[2]string{k.Phase, k.Target}]
 		if !ok {
-			out.Close()
-			return nil, fmt.Errorf("merge: %s holds a record of phase %q target %q, which the plan does not record", s.name, k.Phase, k.Target)
+			return fmt.Errorf("merge: %s holds a record of phase %q target %q, which the plan does not record", s.name, k.Phase, k.Target)
 		}
 		if k.Seq/64 >= uint64(len(bits)) {
-			out.Close()
-			return nil, fmt.Errorf("merge: %s: seq %d of phase %s is beyond its %d hits", s.name, k.Seq, k.Phase, plan.Phases[phaseOrder[k.Phase]].Hits)
+			return fmt.Errorf("merge: %s: seq %d of phase %s is beyond its %d hits", s.name, k.Seq, k.Phase, plan.Phases[phaseOrder[k.Phase]].Hits)
 		}
 		if bits[k.Seq/64]&(1<<(k.Seq%64)) != 0 {
 			if len(dupErrs) < 5 {
-				dupErrs = append(dupErrs, fmt.Sprintf("phase %s target %s seq %d (again in %s)", k.Phase, k.Target, k.Seq, s.name))
+				dupErrs = append(dupErrs, fmt.Sprintf("phase %s target %s seq %d", k.Phase, k.Target, k.Seq))
 			}
-		} else {
-			bits[k.Seq/64] |= 1 << (k.Seq % 64)
-			if _, err := bw.Write(s.line); err != nil {
-				out.Close()
-				return nil, fmt.Errorf("merge: write records: %w", err)
-			}
-			res.Records++
-			perWorker[part.Owner(k.Seq)]++
+			return nil
 		}
-		ok, err := s.next()
-		if err != nil {
-			out.Close()
-			return nil, err
+		bits[k.Seq/64] |= 1 << (k.Seq % 64)
+		if _, err := bw.Write(s.line); err != nil {
+			return fmt.Errorf("merge: write records: %w", err)
 		}
-		if ok {
-			heap.Fix(h, 0)
-		} else {
-			heap.Pop(h)
-		}
+		res.Records++
+		perWorker[part.Owner(k.Seq)]++
+		return nil
+	})
+	if err != nil {
+		out.Close()
+		return nil, err
 	}
 	if err := bw.Flush(); err != nil {
 		out.Close()
@@ -408,31 +384,136 @@ type chunkStream struct {
 	at   int64
 }
 
-func openChunk(ctx context.Context, st *Store, key, local string) (*chunkStream, error) {
+// maxOpenChunks bounds the chunk files a merge holds open at once.
+const maxOpenChunks = 64
+
+// download copies a chunk from the store to local.
+func download(ctx context.Context, st *Store, key, local string) error {
 	rc, err := st.Open(ctx, key)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	defer rc.Close()
 	f, err := os.Create(local)
 	if err != nil {
-		rc.Close()
-		return nil, fmt.Errorf("merge: %w", err)
+		return fmt.Errorf("merge: %w", err)
 	}
 	_, err = io.Copy(f, rc)
-	rc.Close()
-	if err == nil {
-		_, err = f.Seek(0, io.SeekStart)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("merge: download %s: %w", key, err)
+		return fmt.Errorf("merge: download %s: %w", key, err)
+	}
+	return nil
+}
+
+func openChunk(local string) (*chunkStream, error) {
+	f, err := os.Open(local)
+	if err != nil {
+		return nil, fmt.Errorf("merge: %w", err)
 	}
 	zr, err := gzip.NewReader(f)
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("merge: %s: %w", key, err)
+		return nil, fmt.Errorf("merge: %s: %w", local, err)
 	}
-	return &chunkStream{name: key, f: f, zr: zr, br: bufio.NewReaderSize(zr, 64<<10)}, nil
+	return &chunkStream{name: filepath.Base(local), f: f, zr: zr, br: bufio.NewReaderSize(zr, 64<<10)}, nil
+}
+
+// mergeLevels merges groups of at most fanIn sorted chunk files into
+// sorted intermediate files until at most fanIn are left (a chunk is
+// read once per level: ⌈log_fanIn(chunks)⌉ − 1 extra passes).
+func mergeLevels(ctx context.Context, paths []string, tmp string, fanIn int) ([]string, error) {
+	for level := 0; len(paths) > fanIn; level++ {
+		var next []string
+		for i := 0; i < len(paths); i += fanIn {
+			group := paths[i:min(i+fanIn, len(paths))]
+			out := filepath.Join(tmp, fmt.Sprintf("level%d-%d.jsonl.gz", level, i/fanIn))
+			if err := mergeInto(ctx, group, out); err != nil {
+				return nil, err
+			}
+			for _, p := range group {
+				_ = os.Remove(p)
+			}
+			next = append(next, out)
+		}
+		paths = next
+	}
+	return paths, nil
+}
+
+// mergeInto merges sorted chunk files into one sorted gzip file.
+func mergeInto(ctx context.Context, paths []string, out string) error {
+	f, err := os.Create(out)
+	if err != nil {
+		return fmt.Errorf("merge: %w", err)
+	}
+	zw, _ := gzip.NewWriterLevel(f, gzip.BestSpeed)
+	bw := bufio.NewWriterSize(zw, 256<<10)
+	err = mergeFiles(ctx, paths, func(s *chunkStream) error {
+		_, err := bw.Write(s.line)
+		return err
+	})
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := zw.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("merge: %s: %w", out, err)
+	}
+	return nil
+}
+
+// mergeFiles streams the records of sorted chunk files in (intended,
+// target, seq) order to emit, holding every file open: callers bound
+// their number (mergeLevels).
+func mergeFiles(ctx context.Context, paths []string, emit func(*chunkStream) error) error {
+	h := &chunkHeap{}
+	var streams []*chunkStream
+	defer func() {
+		for _, s := range streams {
+			s.close()
+		}
+	}()
+	for _, p := range paths {
+		s, err := openChunk(p)
+		if err != nil {
+			return err
+		}
+		streams = append(streams, s)
+		ok, err := s.next()
+		if err != nil {
+			return err
+		}
+		if ok {
+			heap.Push(h, s)
+		}
+	}
+	for n := 0; h.Len() > 0; n++ {
+		if n%65536 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		s := (*h)[0]
+		if err := emit(s); err != nil {
+			return err
+		}
+		ok, err := s.next()
+		if err != nil {
+			return err
+		}
+		if ok {
+			heap.Fix(h, 0)
+		} else {
+			heap.Pop(h)
+		}
+	}
+	return nil
 }
 
 // next reads the next record line; false at the end.

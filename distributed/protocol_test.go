@@ -18,6 +18,7 @@ import (
 	"github.com/benchctl/benchctl/loadgen"
 	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
+	"github.com/benchctl/benchctl/summary"
 )
 
 // goroutineEngine runs each invocation's RunWorker in this process (the
@@ -210,10 +211,11 @@ func TestProtocolMergesToTheSingleSchedule(t *testing.T) {
 		}
 	}
 	// Histograms merged from the workers = histograms of the merged records.
-	fromRecords := NewHistograms()
+	phases := summary.NewPhases(summary.PhasesOptions{})
 	for i := range recs {
-		fromRecords.Add(&recs[i])
+		phases.Add(&recs[i])
 	}
+	fromRecords := phases.Histograms()
 	f, err := os.Open(filepath.Join(r.dir, HistogramsFile))
 	if err != nil {
 		t.Fatal(err)

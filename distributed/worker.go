@@ -402,7 +402,7 @@ func (w *worker) runPhases(ctx context.Context, g GoSignal, runs []loadgen.Phase
 	w.m.Chunks = ch.Keys()
 	w.m.Requests, w.m.Classes = ch.requests, ch.classes
 	var hb bytes.Buffer
-	if _, err := ch.hist.WriteTo(&hb); err == nil {
+	if _, err := ch.hist.Histograms().WriteTo(&hb); err == nil {
 		key := WorkerDir(w.o.Index, w.o.Window) + HistogramsFile
 		if err := w.st.Put(context.WithoutCancel(ctx), key, hb.Bytes()); err == nil {
 			w.m.Histograms = key

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -14,10 +15,14 @@ import (
 // segments, a readable and well-formed trace that plans at least one
 // request), and the capacity search's fastest step fits in a schedule.
 // Problems are positioned at their field (scenarios.FieldErrorAt), like
-// the parser's. benchctl validate and benchctl run call it.
-func CheckScenario(s *scenarios.Scenario) []scenarios.FieldError {
+// the parser's. benchctl validate and benchctl run call it. It stops
+// between phases once ctx is done.
+func CheckScenario(ctx context.Context, s *scenarios.Scenario) []scenarios.FieldError {
 	var errs []scenarios.FieldError
 	for i, ph := range s.Phases {
+		if ctx.Err() != nil {
+			return errs
+		}
 		p := fmt.Sprintf("phases[%d].traffic", i)
 		opts := ScheduleOptions{Seed: PhaseSeed(s.Seed, ph.Name), ReadFile: s.ReadFile}
 		hits, err := PlannedHits(ph.Traffic, ph.Duration, opts)

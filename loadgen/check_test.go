@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"context"
 	"errors"
 	"math"
 	"strings"
@@ -112,7 +113,7 @@ experiments:
 	if err != nil {
 		t.Fatal(err)
 	}
-	errs := CheckScenario(s)
+	errs := CheckScenario(context.Background(), s)
 	var got []string
 	for _, e := range errs {
 		got = append(got, e.Error())

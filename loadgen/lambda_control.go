@@ -47,6 +47,34 @@ const (
 // ErrAccessDenied is wrapped by PermissionError.
 var ErrAccessDenied = errors.New("access denied")
 
+// ErrNoControlAPI is wrapped when a Lambda endpoint answers a control-plane
+// call (GetFunctionConfiguration, UpdateFunctionConfiguration) with a 404
+// that is not Lambda's own ResourceNotFoundException, or with 405 or 501:
+// it implements Invoke only, as AWS's Lambda Runtime Interface Emulator
+// and Lambda-compatible gateways do. Function configurations cannot be read
+// or changed there, so memory sweeps and forced cold starts cannot run.
+var ErrNoControlAPI = errors.New("the endpoint implements the Lambda Invoke API only, not the control API")
+
+// isNoControlAPI reports whether err is an endpoint without the control API.
+func isNoControlAPI(err error) (int, bool) {
+	var re *awshttp.ResponseError
+	if !errors.As(err, &re) {
+		return 0, false
+	}
+	code := re.HTTPStatusCode()
+	switch code {
+	case http.StatusNotFound:
+		var ae smithy.APIError
+		if errors.As(err, &ae) && ae.ErrorCode() == "ResourceNotFoundException" {
+			return code, false // the function does not exist: a real Lambda answer
+		}
+		return code, true
+	case http.StatusMethodNotAllowed, http.StatusNotImplemented:
+		return code, true
+	}
+	return code, false
+}
+
 // PermissionError says which function (or log group) and which IAM
 // permission an AccessDenied answer was about.
 type PermissionError struct {
@@ -76,13 +104,18 @@ func isAccessDenied(err error) bool {
 	return errors.As(err, &re) && re.HTTPStatusCode() == http.StatusForbidden
 }
 
-// wrapControlErr names the function and, for AccessDenied, the permission.
+// wrapControlErr names the function and, for AccessDenied, the
+// permission; an endpoint without the control API gets ErrNoControlAPI
+// and one plain message instead of the SDK's deserialization error.
 func wrapControlErr(resource, perm, op string, err error) error {
 	if err == nil {
 		return nil
 	}
 	if isAccessDenied(err) {
 		return &PermissionError{Resource: resource, Permission: perm, Err: err}
+	}
+	if code, ok := isNoControlAPI(err); ok {
+		return fmt.Errorf("%s: %s: %w (it answered HTTP %d without a Lambda error code, as AWS's Lambda Runtime Interface Emulator does)", resource, op, ErrNoControlAPI, code)
 	}
 	return fmt.Errorf("%s: %s: %w", resource, op, err)
 }
@@ -106,6 +139,7 @@ type FunctionConfig struct {
 type LambdaControl struct {
 	client      *lambda.Client
 	function    string
+	endpoint    string
 	callTimeout time.Duration
 	poll        time.Duration
 	wait        time.Duration
@@ -162,7 +196,7 @@ func NewLambdaControl(ctx context.Context, o LambdaOptions, opts ...ControlOptio
 	if o.Kind == scenarios.KindLocalLambda || o.Endpoint != "https://lambda."+o.Region+".amazonaws.com" {
 		lo.BaseEndpoint = aws.String(o.Endpoint)
 	}
-	c := &LambdaControl{client: lambda.New(lo), function: o.Function,
+	c := &LambdaControl{client: lambda.New(lo), function: o.Function, endpoint: o.Endpoint,
 		callTimeout: DefaultControlCallTimeout, poll: DefaultUpdatePoll, wait: DefaultUpdateWait}
 	for _, opt := range opts {
 		opt(c)
@@ -173,7 +207,9 @@ func NewLambdaControl(ctx context.Context, o LambdaOptions, opts ...ControlOptio
 // Function is the function name or ARN the control acts on.
 func (c *LambdaControl) Function() string { return c.function }
 
-func (c *LambdaControl) resource() string { return fmt.Sprintf("lambda function %q", c.function) }
+func (c *LambdaControl) resource() string {
+	return fmt.Sprintf("lambda function %q at %s", c.function, c.endpoint)
+}
 
 // Configuration reads the function's current configuration.
 func (c *LambdaControl) Configuration(ctx context.Context) (FunctionConfig, error) {

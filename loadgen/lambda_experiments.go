@@ -169,35 +169,34 @@ func findPhase(phases []scenarios.Phase, name string) (scenarios.Phase, bool) {
 	return scenarios.Phase{}, false
 }
 
-// DeferLambdaURLTargets wraps enc so that the records of every lambda-url
-// target among targets are held back for their log join.
-func DeferLambdaURLTargets(targets map[string]Target, enc results.Encoder) results.Encoder {
-	for _, t := range targets {
-		if u, ok := t.(*LambdaURLTarget); ok {
-			enc = u.Defer(enc)
+// TrackLambdaURLTargets wraps enc so that every lambda-url target among
+// targets notes the request ids of its records for JoinLambdaURLTargets;
+// the records themselves are written at once.
+func TrackLambdaURLTargets(targets map[string]Target, enc results.Encoder) results.Encoder {
+	for _, name := range slices.Sorted(maps.Keys(targets)) {
+		if u, ok := targets[name].(*LambdaURLTarget); ok {
+			enc = u.Track(enc)
 		}
 	}
 	return enc
 }
 
-// FlushLambdaURLTargets joins and writes the held-back records of every
-// lambda-url target to next (the encoder under the Defer wrappers), and
-// returns the summary notes of joins that fell short. Call it after each
-// phase; after Ctrl-C, with a fresh bounded context.
-func FlushLambdaURLTargets(ctx context.Context, targets map[string]Target, next results.Encoder) ([]string, error) {
-	var notes []string
+// JoinLambdaURLTargets reads the REPORT lines of every lambda-url target's
+// requests tracked since the last call (LambdaURLTarget.Join) and returns
+// them with the summary notes of joins that fell short. Call it after each
+// phase and after the experiments; after Ctrl-C, with a fresh bounded
+// context.
+func JoinLambdaURLTargets(ctx context.Context, targets map[string]Target) (notes []string, joins []results.Record) {
 	for _, name := range slices.Sorted(maps.Keys(targets)) {
 		u, ok := targets[name].(*LambdaURLTarget)
 		if !ok {
 			continue
 		}
-		st, err := u.Flush(ctx, next)
-		if err != nil {
-			return notes, err
-		}
+		st, js := u.Join(ctx)
+		joins = append(joins, js...)
 		if n := st.Note(); n != "" {
 			notes = append(notes, n)
 		}
 	}
-	return notes, nil
+	return notes, joins
 }

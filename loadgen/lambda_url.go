@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -28,9 +30,6 @@ const (
 	DefaultLogJoinWait = 45 * time.Second
 	// DefaultLogJoinPoll is the polling interval while waiting.
 	DefaultLogJoinPoll = 3 * time.Second
-	// DefaultMaxBuffered bounds how many records a lambda-url target holds
-	// back for the join; beyond it records pass through unjoined.
-	DefaultMaxBuffered = 1_000_000
 	// ReportFilterPattern selects REPORT lines in both log formats.
 	ReportFilterPattern = `?"REPORT RequestId" ?"platform.report"`
 	// logWindowSlack widens the FilterLogEvents window on both sides.
@@ -209,17 +208,13 @@ func (s JoinStats) Note() string {
 	return ""
 }
 
-// JoinReports applies reports to recs by request id (ApplyReport) and
-// returns how many were joined.
-func JoinReports(recs []*results.Record, reports map[string]lambdareport.Report) int {
-	n := 0
-	for _, r := range recs {
-		if rep, ok := reports[r.RequestID]; ok && r.RequestID != "" {
-			ApplyReport(r, rep)
-			n++
-		}
-	}
-	return n
+// ReportJoin is the join of target's request from a REPORT line: a record
+// holding only the target, the request id and the REPORT's fields (see
+// results.Record.MergeReport).
+func ReportJoin(target string, r lambdareport.Report) results.Record {
+	rec := results.Record{Target: target, RequestID: r.RequestID}
+	ApplyReport(&rec, r)
+	return rec
 }
 
 // LambdaURLOptions configures a lambda-url target.
@@ -229,28 +224,29 @@ type LambdaURLOptions struct {
 	// LogGroup overrides LogGroup(Function).
 	LogGroup string
 	// Logs reads REPORT lines; nil disables the join (every record is then
-	// an estimate, and Flush says so).
+	// an estimate, and Join says so).
 	Logs LogsAPI
 	// Fetch bounds the log reads.
 	Fetch FetchOptions
-	// MaxBuffered bounds held-back records; 0 means DefaultMaxBuffered.
-	MaxBuffered int
 }
 
 // LambdaURLTarget is a lambda-url target: a function URL (or API Gateway)
 // driven as plain HTTP(S) by an inner http Target. Billed duration is not
-// in the response, so the target holds its records back (Defer), and after
-// the phase Flush reads the REPORT lines of the phase's time window from
-// CloudWatch Logs, joins them by the x-amzn-RequestId response header and
-// writes the records on.
+// in the response, so the target's records are written at once (Track
+// notes their request ids from the x-amzn-RequestId header) and, after the
+// phase, Join reads the REPORT lines of the phase's time window from
+// CloudWatch Logs and returns them as joins (results.AppendJoins): the run
+// appends them to joins.jsonl and folds them into results.jsonl at its
+// end (results.ApplyJoins), so a crash loses no record and no join
+// already read.
 type LambdaURLTarget struct {
-	inner    Target
-	opts     LambdaURLOptions
-	mu       sync.Mutex // guards the buffer: the Runner encodes from one goroutine per target
-	buf      []*results.Record
-	start    time.Time
-	end      time.Time
-	overflow int
+	inner   Target
+	opts    LambdaURLOptions
+	mu      sync.Mutex // guards pending: the Runner encodes from one goroutine per target
+	pending map[string]bool
+	start   time.Time
+	end     time.Time
+	records int
 }
 
 var _ Target = (*LambdaURLTarget)(nil)
@@ -266,10 +262,7 @@ func NewLambdaURLTarget(inner Target, o LambdaURLOptions) (*LambdaURLTarget, err
 		}
 		o.LogGroup = LogGroup(o.Function)
 	}
-	if o.MaxBuffered <= 0 {
-		o.MaxBuffered = DefaultMaxBuffered
-	}
-	return &LambdaURLTarget{inner: inner, opts: o}, nil
+	return &LambdaURLTarget{inner: inner, opts: o, pending: map[string]bool{}}, nil
 }
 
 // Name is the scenario target name.
@@ -295,79 +288,79 @@ func (t *LambdaURLTarget) MaxBodyBytes() int64 {
 }
 
 // Annotate lets the inner target annotate, then records the request id
-// (x-amzn-RequestId) and classifies 429 as a throttle.
+// (x-amzn-RequestId) and classifies 429 as a throttle. A response without
+// a request id can never be joined: its record says so (report_error).
 func (t *LambdaURLTarget) Annotate(res *vegeta.Result, rec *results.Record) {
 	t.inner.Annotate(res, rec)
 	if id := res.Headers.Get(HeaderRequestID); id != "" {
 		rec.RequestID = id
+	} else if res.Code != 0 {
+		rec.ReportError = "no " + HeaderRequestID + " header in the response: no REPORT line can be joined"
 	}
 	if res.Code == http.StatusTooManyRequests {
 		rec.ErrorClass = results.ErrorClassThrottle
 	}
 }
 
-// Defer returns an Encoder that holds back this target's records for the
-// join and passes every other record straight to next. Records beyond
-// MaxBuffered pass through unjoined.
-func (t *LambdaURLTarget) Defer(next results.Encoder) results.Encoder {
+// Track returns an Encoder that passes every record straight to next and
+// notes the request ids (and the time window) of this target's records
+// for Join.
+func (t *LambdaURLTarget) Track(next results.Encoder) results.Encoder {
 	return func(r *results.Record) error {
-		if r.Target != t.Name() {
-			return next(r)
+		if r.Target == t.Name() {
+			t.mu.Lock()
+			t.records++
+			if r.RequestID != "" {
+				t.pending[r.RequestID] = true
+				if t.start.IsZero() || r.Timestamp.Before(t.start) {
+					t.start = r.Timestamp
+				}
+				if e := r.Timestamp.Add(r.Latency); e.After(t.end) {
+					t.end = e
+				}
+			}
+			t.mu.Unlock()
 		}
-		t.mu.Lock()
-		defer t.mu.Unlock()
-		if len(t.buf) >= t.opts.MaxBuffered {
-			t.overflow++
-			return next(r)
-		}
-		cp := *r
-		t.buf = append(t.buf, &cp)
-		if t.start.IsZero() || r.Timestamp.Before(t.start) {
-			t.start = r.Timestamp
-		}
-		if e := r.Timestamp.Add(r.Latency); e.After(t.end) {
-			t.end = e
-		}
-		return nil
+		return next(r)
 	}
 }
 
-// Flush joins the held-back records with REPORT lines from CloudWatch Logs
-// and writes them to next (all of them, joined or not), then clears the
-// buffer. A failed log read does not fail the run: it is in stats.Err and
-// stats.Note(). Call it after each phase (or once at the end) with a
-// context that is not already cancelled, e.g. a fresh bounded one after
-// Ctrl-C. The returned error is only an encoder error.
-func (t *LambdaURLTarget) Flush(ctx context.Context, next results.Encoder) (JoinStats, error) {
+// Join reads the REPORT lines of the request ids tracked since the last
+// Join from CloudWatch Logs and returns one join per id (ReportJoin): the
+// REPORT's fields, or a ReportError saying why there is none (no Logs
+// access, the line was not found within FetchOptions.Wait). A failed log
+// read does not fail the run: it is in stats.Err and stats.Note(). Call
+// it after each phase (or once at the end) with a context that is not
+// already cancelled, e.g. a fresh bounded one after Ctrl-C.
+func (t *LambdaURLTarget) Join(ctx context.Context) (JoinStats, []results.Record) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	st := JoinStats{Target: t.Name(), Records: len(t.buf) + t.overflow}
-	want := map[string]bool{}
-	for _, r := range t.buf {
-		if r.RequestID != "" {
-			want[r.RequestID] = true
-		}
-	}
-	st.WithID = len(want)
+	pending, start, end, records := t.pending, t.start, t.end, t.records
+	t.pending, t.start, t.end, t.records = map[string]bool{}, time.Time{}, time.Time{}, 0
+	t.mu.Unlock()
+	st := JoinStats{Target: t.Name(), Records: records, WithID: len(pending)}
+	var reps map[string]lambdareport.Report
 	switch {
-	case len(t.buf) == 0:
+	case records == 0:
+		return st, nil
 	case t.opts.Logs == nil:
 		st.Err = errors.New("no CloudWatch Logs access configured")
-	case len(want) == 0:
+	case len(pending) == 0:
 		st.Err = errors.New("responses carried no x-amzn-RequestId header")
 	default:
-		reps, err := FetchReports(ctx, t.opts.Logs, t.opts.LogGroup, t.start, t.end, want, t.opts.Fetch)
-		st.Joined = JoinReports(t.buf, reps)
-		st.Err = err
+		reps, st.Err = FetchReports(ctx, t.opts.Logs, t.opts.LogGroup, start, end, pending, t.opts.Fetch)
 	}
-	for _, r := range t.buf {
-		if r.BilledDurationMs == nil && r.ReportError == "" {
-			r.ReportError = "no REPORT line joined from CloudWatch Logs"
-		}
-		if err := next(r); err != nil {
-			return st, fmt.Errorf("lambda-url %s: write record: %w", t.Name(), err)
-		}
+	why := "no REPORT line joined from CloudWatch Logs"
+	if st.Err != nil {
+		why += " (" + st.Err.Error() + ")"
 	}
-	t.buf, t.start, t.end, t.overflow = nil, time.Time{}, time.Time{}, 0
-	return st, nil
+	joins := make([]results.Record, 0, len(pending))
+	for _, id := range slices.Sorted(maps.Keys(pending)) {
+		if rep, ok := reps[id]; ok {
+			joins = append(joins, ReportJoin(t.Name(), rep))
+			st.Joined++
+			continue
+		}
+		joins = append(joins, results.Record{Target: t.Name(), RequestID: id, ReportError: why})
+	}
+	return st, joins
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/benchctl/benchctl/lambdareport"
+	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
 )
 
@@ -170,18 +171,32 @@ func TestLambdaURLJoin(t *testing.T) {
 				t.Fatal(err)
 			}
 			var c collect
-			r := &Runner{Encoder: tgt.Defer(c.enc), Seed: 5}
-			if _, err := r.RunPhase(context.Background(), PhaseRun{Phase: shortPhase("steady", 40, 250*time.Millisecond), Targets: []Target{tgt}}); err != nil {
-				t.Fatal(err)
-			}
-			if n := len(c.all()); n != 0 {
-				t.Fatalf("%d records written before Flush", n)
-			}
-			st, err := tgt.Flush(context.Background(), c.enc)
+			r := &Runner{Encoder: tgt.Track(c.enc), Seed: 5}
+			out, err := r.RunPhase(context.Background(), PhaseRun{Phase: shortPhase("steady", 40, 250*time.Millisecond), Targets: []Target{tgt}})
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Every record is written at once, before the join.
+			if n := len(c.all()); int64(n) != out.Targets[0].Summary.Requests || n == 0 {
+				t.Fatalf("%d records written during the phase, want all %d", n, out.Targets[0].Summary.Requests)
+			}
+			st, joins := tgt.Join(context.Background())
+			if len(joins) != st.WithID {
+				t.Fatalf("%d joins for %d request ids", len(joins), st.WithID)
+			}
+			byID := map[string]results.Record{}
+			for _, j := range joins {
+				byID[j.RequestID] = j
+			}
 			recs := c.all()
+			for i := range recs {
+				if j, ok := byID[recs[i].RequestID]; ok {
+					recs[i].MergeReport(&j)
+				}
+			}
+			if st2, js := tgt.Join(context.Background()); st2.Records != 0 || len(js) != 0 {
+				t.Errorf("a second Join found %d records and %d joins, want none (already joined)", st2.Records, len(js))
+			}
 			if len(recs) < 5 || st.Records != len(recs) || st.WithID != len(recs) {
 				t.Fatalf("records %d, stats %+v", len(recs), st)
 			}

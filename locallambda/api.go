@@ -26,7 +26,23 @@ const (
 	ErrCodeIncompleteSignature   = "IncompleteSignatureException"
 	ErrCodeUnknownOperation      = "UnknownOperationException"
 	ErrCodeServiceException      = "ServiceException"
+	ErrCodeInvalidRequestContent = "InvalidRequestContentException"
 )
+
+// invalidJSONReason says where a payload stops being JSON, as AWS's
+// "Could not parse request body into json" message does.
+func invalidJSONReason(payload []byte) string {
+	var v any
+	err := json.Unmarshal(payload, &v)
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%v at byte %d", se, se.Offset)
+	}
+	if err != nil {
+		return err.Error()
+	}
+	return "not a single JSON value"
+}
 
 // ThrottleReasonReserved is the Reason of a 429 caused by reserved concurrency.
 const ThrottleReasonReserved = "ReservedFunctionConcurrentInvocationLimitExceeded"
@@ -68,6 +84,10 @@ func (p *Platform) apiHandler() http.Handler {
 		writeAPIError(w, &apiError{status: http.StatusNotFound, code: ErrCodeUnknownOperation, msg: "Unknown operation " + r.Method + " " + r.URL.Path})
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p.cfg.invokeOnly && !(r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/invocations")) {
+			http.NotFound(w, r) // "404 page not found", text/plain, like the emulator
+			return
+		}
 		if err := checkSigV4(r); err != nil {
 			writeAPIError(w, err)
 			return
@@ -181,6 +201,12 @@ func (p *Platform) handleInvoke(w http.ResponseWriter, r *http.Request) {
 	if len(payload) == 0 {
 		payload = []byte("{}")
 	}
+	if !json.Valid(payload) {
+		// As AWS: the payload must be JSON; nothing runs, nothing is billed.
+		writeAPIError(w, &apiError{status: http.StatusBadRequest, code: ErrCodeInvalidRequestContent,
+			msg: "Could not parse request body into json: " + invalidJSONReason(payload)})
+		return
+	}
 	var clientCtx string
 	if cc := r.Header.Get("X-Amz-Client-Context"); cc != "" {
 		b, err := base64.StdEncoding.DecodeString(cc)
@@ -231,7 +257,7 @@ func (p *Platform) handleInvoke(w http.ResponseWriter, r *http.Request) {
 	if out.fnError != "" {
 		h["X-Amz-Function-Error"] = []string{out.fnError}
 	}
-	if logType == "Tail" {
+	if logType == "Tail" && !p.cfg.noLogTail {
 		tail := out.log
 		if len(tail) > LogTailBytes {
 			tail = tail[len(tail)-LogTailBytes:]
@@ -379,16 +405,9 @@ func (p *Platform) handleUpdateConfiguration(w http.ResponseWriter, r *http.Requ
 		return
 	}
 	fn.mu.Lock()
-	if fn.lastUpdateStatus == "InProgress" {
+	if aerr := p.updateBlockedLocked(fn, in.RevisionID); aerr != nil {
 		fn.mu.Unlock()
-		writeAPIError(w, &apiError{status: http.StatusConflict, code: ErrCodeResourceConflict,
-			msg: "The operation cannot be performed at this time. An update is in progress for resource: " + p.ARN(fn.name)})
-		return
-	}
-	if in.RevisionID != nil && *in.RevisionID != fn.revision {
-		fn.mu.Unlock()
-		writeAPIError(w, &apiError{status: http.StatusPreconditionFailed, code: "PreconditionFailedException",
-			msg: "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id"})
+		writeAPIError(w, aerr)
 		return
 	}
 	if in.MemorySize != nil {
@@ -469,4 +488,18 @@ func (p *Platform) handleDeleteConcurrency(w http.ResponseWriter, r *http.Reques
 	fn.mu.Unlock()
 	w.Header()["x-amzn-RequestId"] = []string{uuid.NewString()}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// updateBlockedLocked refuses an update while another is in progress or
+// when the caller's RevisionId is not the function's (caller holds fn.mu).
+func (p *Platform) updateBlockedLocked(fn *function, revision *string) *apiError {
+	if fn.lastUpdateStatus == "InProgress" {
+		return &apiError{status: http.StatusConflict, code: ErrCodeResourceConflict,
+			msg: "The operation cannot be performed at this time. An update is in progress for resource: " + p.ARN(fn.name)}
+	}
+	if revision != nil && *revision != fn.revision {
+		return &apiError{status: http.StatusPreconditionFailed, code: "PreconditionFailedException",
+			msg: "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id"}
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -71,19 +72,32 @@ type cgroupManager struct {
 	memBase  string // v1: .../memory/<own>/benchctl-<pid>; v2: same as cpuBase
 	hostCPUs int
 	seq      atomic.Int64
+	// selfLeaf is the cgroup v2 leaf benchctl moved itself into so that
+	// the cgroup it lived in could delegate controllers ("" when it did
+	// not move); it stays until the process exits (cleanStale removes it).
+	selfLeaf string
+	// v2Controllers are the cgroup v2 controllers the platform needs
+	// (cpu and memory; tests of the delegation use another one).
+	v2Controllers []string
 }
 
 // newCgroupManager probes root for a writable cgroup v1 (cpu + memory) or
 // v2 hierarchy. It never fails: when nothing usable is found it returns a
 // manager in mode "none" and the reason in warn.
 func newCgroupManager(root string) (m *cgroupManager, warn string) {
-	m = &cgroupManager{mode: IsolationNone, hostCPUs: runtime.NumCPU()}
+	m = &cgroupManager{mode: IsolationNone, hostCPUs: runtime.NumCPU(), v2Controllers: []string{"cpu", "memory"}}
+	return m, m.probe(root)
+}
+
+// probe finds and prepares the hierarchy under root (see newCgroupManager);
+// it returns why there is no isolation, or "".
+func (m *cgroupManager) probe(root string) (warn string) {
 	if root == "" || root == IsolationNone {
-		return m, "cgroups disabled by configuration"
+		return "cgroups disabled by configuration"
 	}
 	own, err := ownCgroups()
 	if err != nil {
-		return m, fmt.Sprintf("reading /proc/self/cgroup: %v", err)
+		return fmt.Sprintf("reading /proc/self/cgroup: %v", err)
 	}
 	var errs []string
 	if cpu, mem := filepath.Join(root, "cpu"), filepath.Join(root, "memory"); isFile(filepath.Join(cpu, "cpu.cfs_quota_us")) && isFile(filepath.Join(mem, "memory.limit_in_bytes")) {
@@ -95,21 +109,21 @@ func newCgroupManager(root string) (m *cgroupManager, warn string) {
 		m.cpuBase, m.memBase = filepath.Join(cpuBase, name), filepath.Join(memBase, name)
 		if err := m.probeV1(); err == nil {
 			m.mode = IsolationCgroupV1
-			return m, ""
+			return ""
 		} else {
 			errs = append(errs, "cgroup v1: "+err.Error())
 			_ = os.Remove(m.cpuBase)
 			_ = os.Remove(m.memBase)
 		}
 	}
-	if ctl, err := os.ReadFile(filepath.Join(root, "cgroup.controllers")); err == nil {
+	if isFile(filepath.Join(root, "cgroup.controllers")) {
 		base := filepath.Join(root, own[""])
 		cleanStale(base)
 		m.cpuBase = filepath.Join(base, platformDirName())
 		m.memBase = m.cpuBase
-		if err := m.probeV2(base, string(ctl)); err == nil {
+		if err := m.probeV2(root, base); err == nil {
 			m.mode = IsolationCgroupV2
-			return m, ""
+			return ""
 		} else {
 			errs = append(errs, "cgroup v2: "+err.Error())
 			_ = os.Remove(m.cpuBase)
@@ -119,7 +133,7 @@ func newCgroupManager(root string) (m *cgroupManager, warn string) {
 		errs = append(errs, "no cgroup v1 cpu+memory or cgroup v2 hierarchy under "+root)
 	}
 	m.cpuBase, m.memBase = "", ""
-	return m, strings.Join(errs, "; ")
+	return strings.Join(errs, "; ")
 }
 
 // probeV1 creates the platform folders and checks that they are real,
@@ -140,18 +154,78 @@ func (m *cgroupManager) probeV1() error {
 	return nil
 }
 
-// probeV2 enables the cpu and memory controllers for the platform folder.
-func (m *cgroupManager) probeV2(base, controllers string) error {
-	if !strings.Contains(controllers, "cpu") || !strings.Contains(controllers, "memory") {
-		return fmt.Errorf("cpu or memory controller not available (%q)", strings.TrimSpace(controllers))
+// probeV2 prepares the platform folder m.cpuBase under base (the cgroup
+// this process lives in) the way cgroup v2 delegation expects (systemd's
+// Delegate=yes): the controllers are enabled in base's
+// cgroup.subtree_control, then in the platform folder's, for the instance
+// cgroups below it. The kernel's no-internal-process rule refuses the first
+// step (EBUSY) while base holds processes, so benchctl first moves itself
+// into a leaf cgroup of its own (<platform folder>-self, next to it); when
+// base holds other processes too (a login shell's scope), the error says to
+// start benchctl in a delegated cgroup of its own. The root cgroup is
+// exempt from the rule.
+func (m *cgroupManager) probeV2(root, base string) error {
+	ctl, err := os.ReadFile(filepath.Join(base, "cgroup.controllers"))
+	if err != nil {
+		if ctl, err = os.ReadFile(filepath.Join(root, "cgroup.controllers")); err != nil {
+			return err
+		}
 	}
-	if err := writeFile(filepath.Join(base, "cgroup.subtree_control"), "+cpu +memory"); err != nil {
+	have := strings.Fields(string(ctl))
+	for _, c := range m.v2Controllers {
+		if !slices.Contains(have, c) {
+			return fmt.Errorf("the %s controller is not available in %s (it offers %q; on a hybrid host cpu and memory belong to the cgroup v1 hierarchies)", c, base, strings.TrimSpace(string(ctl)))
+		}
+	}
+	err = m.enableV2(base)
+	if errors.Is(err, syscall.EBUSY) {
+		// base holds processes (this one at least): move into a leaf.
+		leaf := m.cpuBase + "-self"
+		if merr := mkdir(leaf); merr != nil {
+			return merr
+		}
+		if merr := writeFile(filepath.Join(leaf, "cgroup.procs"), strconv.Itoa(os.Getpid())); merr != nil {
+			_ = os.Remove(leaf)
+			return fmt.Errorf("moving benchctl into its own leaf cgroup: %w", merr)
+		}
+		m.selfLeaf = leaf
+		if err = m.enableV2(base); errors.Is(err, syscall.EBUSY) {
+			others := len(strings.Fields(readString(filepath.Join(base, "cgroup.procs"))))
+			// Back where it was: nothing was enabled, so base may hold it.
+			_ = writeFile(filepath.Join(base, "cgroup.procs"), strconv.Itoa(os.Getpid()))
+			_ = os.Remove(leaf)
+			m.selfLeaf = ""
+			return fmt.Errorf("%s holds %d other processes, so it cannot delegate its controllers to the platform's cgroups (the kernel's no-internal-process rule); start benchctl in a cgroup of its own, e.g. systemd-run --user --scope -p Delegate=yes benchctl ...: %w", base, others, err)
+		}
+	}
+	if err != nil {
 		return err
 	}
 	if err := os.Mkdir(m.cpuBase, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("creating %s: %w", m.cpuBase, err)
 	}
-	return writeFile(filepath.Join(m.cpuBase, "cgroup.subtree_control"), "+cpu +memory")
+	return m.enableV2(m.cpuBase)
+}
+
+// enableV2 enables m.v2Controllers for the children of cgroup dir (a no-op
+// when they are enabled already).
+func (m *cgroupManager) enableV2(dir string) error {
+	on := strings.Fields(readString(filepath.Join(dir, "cgroup.subtree_control")))
+	var add []string
+	for _, c := range m.v2Controllers {
+		if !slices.Contains(on, c) && !slices.Contains(on, "+"+c) {
+			add = append(add, "+"+c)
+		}
+	}
+	if len(add) == 0 {
+		return nil
+	}
+	return writeFile(filepath.Join(dir, "cgroup.subtree_control"), strings.Join(add, " "))
+}
+
+func readString(p string) string {
+	b, _ := os.ReadFile(p)
+	return string(b)
 }
 
 // setCPUShares sets the CPU weight of the platform folder, which holds
@@ -321,17 +395,71 @@ func cleanStale(base string) {
 		return
 	}
 	for _, e := range entries {
-		rest, ok := strings.CutPrefix(e.Name(), cgroupPrefix)
-		if !ok || !e.IsDir() {
-			continue
+		if e.IsDir() && stalePlatformDir(e.Name()) {
+			removeCgroupTree(filepath.Join(base, e.Name()))
 		}
-		pidText, _, _ := strings.Cut(rest, "-")
-		pid, err := strconv.Atoi(pidText)
-		if err != nil || pid == os.Getpid() || processAlive(pid) {
-			continue
-		}
-		removeCgroupTree(filepath.Join(base, e.Name()))
 	}
+}
+
+// CleanStaleCgroups removes, anywhere under the cgroup file systems at
+// root (each cgroup v1 controller and the v2 hierarchy), the cgroup folders
+// of local platforms whose process is gone (benchctl-<pid>-…, with the
+// instance cgroups below them and a -self leaf), killing what is left in
+// them. Every platform does this below its own cgroup when it starts;
+// `benchctl lambda serve --cleanup` does it for the whole hierarchy (a
+// platform killed with SIGKILL, or started from another cgroup). It
+// returns the folders removed. The walk is bounded (16 levels, 100,000
+// folders).
+func CleanStaleCgroups(root string) ([]string, error) {
+	if root == "" {
+		root = DefaultCgroupRoot
+	}
+	if _, err := os.Stat(root); err != nil {
+		return nil, err
+	}
+	var removed []string
+	budget := 100_000
+	var walk func(dir string, depth int)
+	walk = func(dir string, depth int) {
+		if depth > 16 || budget <= 0 {
+			return
+		}
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			if !e.IsDir() || e.Type()&os.ModeSymlink != 0 {
+				continue
+			}
+			if budget--; budget <= 0 {
+				return
+			}
+			p := filepath.Join(dir, e.Name())
+			if stalePlatformDir(e.Name()) {
+				removeCgroupTree(p)
+				if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+					removed = append(removed, p)
+				}
+				continue
+			}
+			walk(p, depth+1)
+		}
+	}
+	walk(root, 0)
+	return removed, nil
+}
+
+// stalePlatformDir reports whether name is a platform folder
+// (benchctl-<pid>-…) of a process that no longer exists.
+func stalePlatformDir(name string) bool {
+	rest, ok := strings.CutPrefix(name, cgroupPrefix)
+	if !ok {
+		return false
+	}
+	pidText, _, _ := strings.Cut(rest, "-")
+	pid, err := strconv.Atoi(pidText)
+	return err == nil && pid > 0 && pid != os.Getpid() && !processAlive(pid)
 }
 
 // processAlive reports whether a live (not zombie) process has this pid.

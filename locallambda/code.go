@@ -306,20 +306,14 @@ func (p *Platform) handleUpdateFunctionCode(w http.ResponseWriter, r *http.Reque
 	}
 	fn.mu.Lock()
 	isPkg := fn.pkg != nil
-	busy := fn.lastUpdateStatus == "InProgress"
-	rev := fn.revision
+	blocked := p.updateBlockedLocked(fn, in.RevisionID)
 	fn.mu.Unlock()
 	switch {
 	case !isPkg:
 		writeAPIError(w, badParam("function %s runs a command of this machine (a scenario's functions block), not a package: its code cannot be replaced", fn.name))
 		return
-	case busy:
-		writeAPIError(w, &apiError{status: http.StatusConflict, code: ErrCodeResourceConflict,
-			msg: "The operation cannot be performed at this time. An update is in progress for resource: " + p.ARN(fn.name)})
-		return
-	case in.RevisionID != nil && *in.RevisionID != rev:
-		writeAPIError(w, &apiError{status: http.StatusPreconditionFailed, code: "PreconditionFailedException",
-			msg: "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id"})
+	case blocked != nil:
+		writeAPIError(w, blocked)
 		return
 	}
 	if in.DryRun {

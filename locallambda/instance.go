@@ -382,24 +382,28 @@ func (inst *instance) isDead() bool {
 	return inst.dead
 }
 
-// maxMemoryUsedMB is the instance's peak memory use in MB (rounded up).
+// maxMemoryUsedMB is the instance's peak memory use in MB (rounded up,
+// at most its memory size): the larger of the cgroup's peak charge and the
+// process's peak resident set (VmHWM, or the exit rusage). The cgroup alone
+// misses pages charged elsewhere before the process joined it (under
+// cgroup v1 the binary's page cache: 2 MB charged against a 9.7 MB peak
+// RSS), and Lambda's figure counts what the process had resident.
 func (inst *instance) maxMemoryUsedMB() int {
-	var b int64
+	var cgPeak, rss int64
 	if inst.cg != nil {
 		if v, err := inst.cg.peakBytes(); err == nil {
-			b = v
+			cgPeak = v
 		}
 	}
-	if b == 0 {
-		select {
-		case <-inst.exited:
-			b = inst.maxRSSKB << 10
-		default:
-			if inst.cmd != nil && inst.cmd.Process != nil {
-				b = peakRSS(inst.cmd.Process.Pid)
-			}
+	select {
+	case <-inst.exited:
+		rss = inst.maxRSSKB << 10
+	default:
+		if inst.cmd != nil && inst.cmd.Process != nil {
+			rss = peakRSS(inst.cmd.Process.Pid)
 		}
 	}
+	b := max(cgPeak, rss)
 	mb := int((b + (1<<20 - 1)) >> 20)
 	return min(mb, inst.cfg.MemorySize)
 }

@@ -110,6 +110,8 @@ type config struct {
 	accountConcurrency int
 	cpuShares          int
 	instanceNice       int
+	noLogTail          bool
+	invokeOnly         bool
 }
 
 // WithSelfExecutable sets what a command's first element "benchctl" means
@@ -221,6 +223,30 @@ func WithAccountConcurrency(n int) Option {
 			return fmt.Errorf("account concurrency: must be positive, got %d", n)
 		}
 		c.accountConcurrency = n
+		return nil
+	}
+}
+
+// WithLogTail says whether an Invoke with X-Amz-Log-Type: Tail gets the
+// execution log (and its REPORT line) back in X-Amz-Log-Result (default
+// true, as AWS does). False behaves like endpoints that never return one
+// (AWS's Lambda Runtime Interface Emulator, Lambda-compatible gateways):
+// a client then has no billing data for its requests.
+func WithLogTail(on bool) Option {
+	return func(c *config) error {
+		c.noLogTail = !on
+		return nil
+	}
+}
+
+// WithInvokeOnly serves the Invoke operation only: every other path of the
+// API (GetFunctionConfiguration, UpdateFunctionConfiguration, ...) answers
+// 404 with a plain-text body, as AWS's Lambda Runtime Interface Emulator
+// does. Clients that need the control API (memory sweeps, forced cold
+// starts) must detect it.
+func WithInvokeOnly() Option {
+	return func(c *config) error {
+		c.invokeOnly = true
 		return nil
 	}
 }

@@ -67,6 +67,10 @@ func TestMain(m *testing.M) {
 		parentHelper(fn)
 		return
 	}
+	if spec := os.Getenv(cgroup2ChildEnv); spec != "" {
+		cgroup2Child(spec)
+		return
+	}
 	code := m.Run()
 	if testFn.dir != "" {
 		_ = os.RemoveAll(testFn.dir)

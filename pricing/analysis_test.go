@@ -148,7 +148,7 @@ func TestCurves(t *testing.T) {
 	book := mustBook(t)
 	recs, sc := testRun()
 	sum := &results.Summary{Targets: []results.TargetSummary{{Name: "fn", Kind: "local-lambda", Phases: []results.PhaseSummary{{
-		Name: "steady", Requests: 101, Throttles: 1, ColdStarts: 5, MemorySizeMB: 1024, AchievedRPS: 1,
+		Name: "steady", Requests: 101, Throttles: 1, ColdStarts: new(int64(5)), MemorySizeMB: 1024, AchievedRPS: 1,
 		BilledDurationMs: &results.Distribution{Count: 100, Mean: 110}, InitDurationMs: &results.Distribution{Count: 5, Mean: 199.5}}}}}}
 	if err := AnalyzeRun(book, sliceReader(recs), sum, sc); err != nil {
 		t.Fatal(err)
@@ -418,7 +418,7 @@ func TestAnalyzeRunWithoutRecords(t *testing.T) {
 	_, sc := testRun()
 	sc.Pricing.Architectures = []string{"x86_64"}
 	sum := &results.Summary{Targets: []results.TargetSummary{{Name: "fn", Kind: "local-lambda", Phases: []results.PhaseSummary{{
-		Name: "steady", Requests: 101, Throttles: 1, ColdStarts: 5, MemorySizeMB: 1024, AchievedRPS: 1,
+		Name: "steady", Requests: 101, Throttles: 1, ColdStarts: new(int64(5)), MemorySizeMB: 1024, AchievedRPS: 1,
 		BilledDurationMs: &results.Distribution{Count: 100, Mean: 110}, InitDurationMs: &results.Distribution{Count: 5, Mean: 200}}}}}}
 	if err := AnalyzeRun(book, nil, sum, sc); err != nil {
 		t.Fatal(err)

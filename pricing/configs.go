@@ -132,7 +132,7 @@ func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario, 
 				continue
 			}
 			a.n += n
-			a.colds += ph.ColdStarts
+			a.colds += ph.KnownColdStarts()
 			if ph.BilledDurationMs != nil {
 				a.billed += ph.BilledDurationMs.Mean * float64(n)
 			} else {
@@ -140,7 +140,7 @@ func statsFromSummary(book *Book, sum *results.Summary, sc *scenarios.Scenario, 
 				a.lat += ph.LatencyMs.Mean * float64(n)
 			}
 			if ph.InitDurationMs != nil {
-				a.init += ph.InitDurationMs.Mean * float64(ph.ColdStarts)
+				a.init += ph.InitDurationMs.Mean * float64(ph.KnownColdStarts())
 			}
 			a.rateW += ph.AchievedRPS * float64(n)
 		}

@@ -291,12 +291,33 @@ type RunCost struct {
 	order   []rowKey
 	cfgs    map[cfgKey]*configStat
 	lastMem map[string]int
-	noMem   map[string]int64
-	rules   *initRules
-	err     error
+	// noMem counts, per target, the records priced nowhere because no
+	// REPORT told their memory size: [0] throttled, [1] others (billing
+	// data missing: no log tail, no log access, a failure before any
+	// REPORT).
+	noMem map[string]*[2]int64
+	rules *initRules
+	err   error
+	// targets and routes cache what Add resolves per target and per run
+	// of records (see costRoute).
+	targets map[string]*costTarget
+	routes  [routeCache]*costRoute
+	// recentTargets are the targets of the last records.
+	recentTargets [4]*costTarget
 	// events is a fork's sequence of new rows and held records, so the
 	// merge keeps the order in which rows first appeared.
 	events []runCostEvent
+}
+
+// countNoMem adds n unpriced records of kind (see RunCost.noMem) for target.
+func (c *RunCost) countNoMem(target string, kind int, n int64) {
+	if n == 0 {
+		return
+	}
+	if c.noMem[target] == nil {
+		c.noMem[target] = new([2]int64)
+	}
+	c.noMem[target][kind] += n
 }
 
 type cfgKey struct {
@@ -323,7 +344,8 @@ func NewRunCost(book *Book, sc *scenarios.Scenario, opts AnalyzeOptions) (*RunCo
 		return nil, err
 	}
 	return &RunCost{book: book, sc: sc, opts: opts, rows: map[rowKey]*rowAcc{}, cfgs: map[cfgKey]*configStat{},
-		lastMem: map[string]int{}, noMem: map[string]int64{}, rules: newInitRules(opts.InitRule)}, nil
+		lastMem: map[string]int{}, noMem: map[string]*[2]int64{}, rules: newInitRules(opts.InitRule),
+		targets: map[string]*costTarget{}}, nil
 }
 
 // Fork returns an empty RunCost with c's configuration, for records that
@@ -368,9 +390,13 @@ func (c *RunCost) Merge(f *RunCost) {
 	}
 	for t, mem := range f.lastMem {
 		c.lastMem[t] = mem
+		if ct, ok := c.targets[t]; ok {
+			ct.lastMem = mem
+		}
 	}
 	for t, n := range f.noMem {
-		c.noMem[t] += n
+		c.countNoMem(t, 0, n[0])
+		c.countNoMem(t, 1, n[1])
 	}
 	for t := range f.rules.assumed {
 		c.rules.assumed[t] = true
@@ -411,57 +437,85 @@ func memoryMB(sc *scenarios.Scenario, t scenarios.Target, reported int, step str
 	return 0
 }
 
-// Add prices one record into its rows (one per priced architecture).
-func (c *RunCost) Add(rec *results.Record) {
-	if c.err != nil {
-		return
+// costTarget is what Add knows about one target name: the scenario
+// target (or the Lambda default), whether it is priced, and the
+// architectures it is priced at.
+type costTarget struct {
+	name   string
+	t      scenarios.Target
+	priced bool
+	archs  []string
+	// lastMem is the memory size of the target's last record that had one
+	// (c.lastMem, kept here too for speed).
+	lastMem int
+}
+
+// costRoute is where the records of one (target, phase, step,
+// experiment, memory) go: a row, its configuration and INIT rule per
+// priced architecture. Records come in runs of one route, so Add keeps the
+// last few.
+type costRoute struct {
+	target, phase, step, experiment string
+	mem                             int
+	rows                            []costRouteRow
+}
+
+type costRouteRow struct {
+	r    *rowAcc
+	cfg  *configStat
+	rule func(time.Time) bool
+}
+
+// routeCache is how many recent routes Add keeps.
+const routeCache = 8
+
+// target resolves a record's target name once per name.
+func (c *RunCost) target(name string, rec *results.Record) *costTarget {
+	var ct *costTarget
+	ok := false
+	for _, rt := range c.recentTargets {
+		if rt != nil && rt.name == name {
+			ct, ok = rt, true
+			break
+		}
 	}
-	sc := c.sc
-	t, ok := targetByName(sc, rec.Target)
 	if !ok {
-		// No scenario: price records with billed durations as Lambda.
-		if rec.BilledDurationMs == nil && rec.DurationMs == nil {
-			return
+		ct, ok = c.targets[name]
+		if ok {
+			copy(c.recentTargets[1:], c.recentTargets[:len(c.recentTargets)-1])
+			c.recentTargets[0] = ct
 		}
-		t = scenarios.Target{Name: rec.Target, Kind: scenarios.KindAWSLambda}
 	}
-	if !serverlessKind(t.Kind) && t.Billing == nil {
-		return
-	}
-	reported := 0
-	if rec.MemorySizeMB != nil {
-		reported = *rec.MemorySizeMB
-	}
-	mem := memoryMB(sc, t, reported, rec.Step, nil)
-	if mem == 0 {
-		mem = c.lastMem[t.Name]
-	}
-	if mem == 0 {
-		if c.fork {
-			// The last size of an earlier chunk may tell: the merge decides.
-			held := *rec
-			c.events = append(c.events, runCostEvent{held: &held})
-			return
+	if ok {
+		if ct.t.Name == "" {
+			// No scenario target: priced as Lambda when it reported durations.
+			if rec.BilledDurationMs == nil && rec.DurationMs == nil {
+				return nil
+			}
 		}
-		// Typically a throttle or a failure before any REPORT: nothing
-		// tells its memory size, and it is not billed or not billable.
-		c.noMem[t.Name]++
-		return
+		return ct
 	}
-	c.lastMem[t.Name] = mem
-	tArchs := settings(sc).Architectures
+	ct = &costTarget{name: name, lastMem: c.lastMem[name]}
+	t, ok := targetByName(c.sc, name)
+	if ok {
+		ct.t = t
+	} else {
+		ct.t = scenarios.Target{Kind: scenarios.KindAWSLambda}
+	}
+	ct.priced = serverlessKind(ct.t.Kind) || ct.t.Billing != nil
+	tArchs := settings(c.sc).Architectures
 	if len(tArchs) == 0 {
 		tArchs = []string{ArchX86}
-		if t.Architecture != "" {
-			tArchs = []string{t.Architecture}
+		if ct.t.Architecture != "" {
+			tArchs = []string{ct.t.Architecture}
 		}
 	}
-	if !serverlessKind(t.Kind) {
+	if !serverlessKind(ct.t.Kind) {
 		tArchs = []string{""}
-	} else if realCloudKind(t) {
+	} else if realCloudKind(ct.t) {
 		// A real function is also priced at its own architecture: that
 		// row is what the run actually cost.
-		own := t.Architecture
+		own := ct.t.Architecture
 		if own == "" {
 			own = ArchX86
 		}
@@ -469,15 +523,33 @@ func (c *RunCost) Add(rec *results.Record) {
 			tArchs = append(slices.Clone(tArchs), own)
 		}
 	}
-	for _, arch := range tArchs {
+	ct.archs = tArchs
+	c.targets[name] = ct
+	return c.target(name, rec)
+}
+
+// route returns the route of a record of target ct at memory mem, built
+// (rows and configurations created) on first use.
+func (c *RunCost) route(ct *costTarget, rec *results.Record, mem int) *costRoute {
+	for _, rt := range c.routes {
+		if rt != nil && rt.mem == mem && rt.target == rec.Target && rt.phase == rec.Phase && rt.step == rec.Step && rt.experiment == rec.Experiment {
+			return rt
+		}
+	}
+	t := ct.t
+	if t.Name == "" {
+		t.Name = rec.Target
+	}
+	rt := &costRoute{target: rec.Target, phase: rec.Phase, step: rec.Step, experiment: rec.Experiment, mem: mem}
+	for _, arch := range ct.archs {
 		ck := cfgKey{t.Name, arch, mem}
 		cfg, ok := c.cfgs[ck]
 		if !ok {
 			var err error
-			cfg, err = pricer(c.book, sc, t, mem, arch, c.opts.FunctionEphemeralMB)
+			cfg, err = pricer(c.book, c.sc, t, mem, arch, c.opts.FunctionEphemeralMB)
 			if err != nil {
 				c.err = fmt.Errorf("analyze run: %w", err)
-				return
+				return nil
 			}
 			c.cfgs[ck] = cfg
 		}
@@ -491,20 +563,75 @@ func (c *RunCost) Add(rec *results.Record) {
 				c.events = append(c.events, runCostEvent{row: key})
 			}
 		}
-		r.requests++
-		if rec.ErrorClass == results.ErrorClassThrottle || rec.Code == 429 {
-			r.throttled++
-			continue
-		}
 		rule := func(time.Time) bool { return true }
 		if cfg.entry.Lambda != nil {
 			var err error
 			if rule, err = c.rules.forTarget(cfg.entry, t); err != nil {
 				c.err = fmt.Errorf("analyze run: %w", err)
-				return
+				return nil
 			}
 		}
-		u, ce, ok := unitOf(cfg, rec, rule)
+		rt.rows = append(rt.rows, costRouteRow{r: r, cfg: cfg, rule: rule})
+	}
+	copy(c.routes[1:], c.routes[:len(c.routes)-1])
+	c.routes[0] = rt
+	return rt
+}
+
+// Add prices one record into its rows (one per priced architecture).
+func (c *RunCost) Add(rec *results.Record) {
+	if c.err != nil {
+		return
+	}
+	ct := c.target(rec.Target, rec)
+	if ct == nil || !ct.priced {
+		return
+	}
+	t := ct.t
+	if t.Name == "" {
+		t.Name = rec.Target
+	}
+	reported := 0
+	if rec.MemorySizeMB != nil {
+		reported = *rec.MemorySizeMB
+	}
+	mem := memoryMB(c.sc, t, reported, rec.Step, nil)
+	if mem == 0 {
+		mem = ct.lastMem
+	}
+	if mem == 0 {
+		if c.fork {
+			// The last size of an earlier chunk may tell: the merge decides.
+			held := rec.Clone()
+			c.events = append(c.events, runCostEvent{held: &held})
+			return
+		}
+		// A throttle, a failure before any REPORT, or a platform that
+		// sent no billing data: nothing tells its memory size.
+		kind := 1
+		if rec.ErrorClass == results.ErrorClassThrottle || rec.Code == 429 {
+			kind = 0
+		}
+		c.countNoMem(t.Name, kind, 1)
+		return
+	}
+	if ct.lastMem != mem {
+		ct.lastMem = mem
+		c.lastMem[t.Name] = mem
+	}
+	rt := c.route(ct, rec, mem)
+	if rt == nil {
+		return
+	}
+	throttled := rec.ErrorClass == results.ErrorClassThrottle || rec.Code == 429
+	for _, rr := range rt.rows {
+		r, cfg := rr.r, rr.cfg
+		r.requests++
+		if throttled {
+			r.throttled++
+			continue
+		}
+		u, ce, ok := unitOf(cfg, rec, rr.rule)
 		if !ok {
 			r.unpriced++
 			continue
@@ -580,7 +707,12 @@ func (c *RunCost) Apply(ctx context.Context, sum *results.Summary) error {
 	rows := c.rowsDone()
 	var notes []string
 	for name, n := range c.noMem {
-		notes = append(notes, fmt.Sprintf("%s: %d requests with no memory size (no REPORT, e.g. throttled before any other request) are not priced", name, n))
+		if n[1] > 0 {
+			notes = append(notes, fmt.Sprintf("%s: %d requests have no REPORT line and no known memory size (billing data missing: the endpoint sent no log tail, or the logs could not be read) and are not priced", name, n[1]))
+		}
+		if n[0] > 0 {
+			notes = append(notes, fmt.Sprintf("%s: %d requests were throttled before any REPORT told the memory size and are not priced (Lambda does not bill throttles)", name, n[0]))
+		}
 	}
 	sort.Strings(notes)
 	notes = append(notes, c.rules.notes()...)

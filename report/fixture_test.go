@@ -428,7 +428,7 @@ func summarizeForTest(tb testing.TB, dir string, order []string, kinds map[strin
 				DurationS: dur, OfferedRPS: math.Round(float64(n)/dur*10) / 10, AchievedRPS: math.Round(float64(n)/dur*10) / 10,
 				LatencyMs: exactDist(a.lat), ServiceLatencyMs: exactDist(a.svc),
 				DispatchLagMs: results.LagSummary{P50: lag.P50, P99: lag.P99, Max: lag.Max},
-				ColdStarts:    a.cold, ColdStartRate: float64(a.cold) / float64(n), MemorySizeMB: a.mem, MaxMemoryUsedMB: a.maxMem}
+				ColdStarts:    new(a.cold), ColdStartRate: new(float64(a.cold) / float64(n)), MemorySizeMB: a.mem, MaxMemoryUsedMB: a.maxMem}
 			if len(a.billed) > 0 {
 				d := exactDist(a.billed)
 				p.BilledDurationMs = &d

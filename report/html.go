@@ -15,13 +15,24 @@ var templateFS embed.FS
 // templateFuncs are the number formatters templates use.
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{
-		"ms":   fmtMs,
-		"usd":  fmtUSD,
-		"pct":  fmtPct,
-		"vol":  fmtVolume,
-		"rate": fmtRate,
-		"int":  func(v int64) string { return fmtInt(v) },
+		"ms":    fmtMs,
+		"usd":   fmtUSD,
+		"pct":   fmtPct,
+		"vol":   fmtVolume,
+		"rate":  fmtRate,
+		"int":   func(v int64) string { return fmtInt(v) },
+		"count": fmtCount,
+		// signedms formats a clock offset (workers section).
+		"signedms": fmtSignedMs,
 	}
+}
+
+// fmtCount formats a count that may be unknown (nil): "unknown", not 0.
+func fmtCount(v *int64) string {
+	if v == nil {
+		return "unknown"
+	}
+	return fmtInt(*v)
 }
 
 // chartImage is a chart rendered for inlining into HTML.
@@ -66,7 +77,7 @@ func WriteHTML(w io.Writer, m *Model) error {
 // writePage renders templates/<name> with funcs and data into a buffer and
 // writes the page to w; what names the page in errors ("html").
 func writePage(w io.Writer, name string, funcs template.FuncMap, data any, what string) error {
-	t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/"+name)
+	t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/"+name, "templates/*.part.html.tmpl")
 	if err != nil {
 		return fmt.Errorf("parse %s template: %w", what, err)
 	}

@@ -83,7 +83,7 @@ func WriteMarkdown(w io.Writer, m *Model) error {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 				mdEscape(p.Label), fmtInt(p.Requests), fmtInt(p.OK), fmtPct(p.ErrorRate), fmtRate(p.OfferedRPS), fmtRate(p.AchievedRPS),
 				fmtMs(p.LatencyMs.P50), fmtMs(p.LatencyMs.P90), fmtMs(p.LatencyMs.P99), fmtMs(p.LatencyMs.P999), fmtMs(p.LatencyMs.Max),
-				lag, billed, fmtInt(p.ColdStarts), cost)
+				lag, billed, fmtCount(p.ColdStarts), cost)
 		}
 		b.WriteString("\n")
 		for _, p := range t.Phases {
@@ -127,6 +127,7 @@ func WriteMarkdown(w io.Writer, m *Model) error {
 		b.WriteString("\n")
 	}
 
+	writeMarkdownWorkers(&b, m)
 	b.WriteString("## Charts\n\n")
 	for _, c := range m.Charts {
 		fmt.Fprintf(&b, "### %s\n\n![%s](%s/%s.png)\n\n%s\n\n", c.Title, c.Title, ChartDir, c.Name, mdEscape(c.Caption))

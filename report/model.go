@@ -61,6 +61,9 @@ type Model struct {
 	// Skipped says which charts were not drawn and why.
 	Skipped []string
 	Notes   []string
+	// Workers is the load-generator section of a distributed run (nil
+	// for one generator).
+	Workers *WorkersView
 	// Records is the number of records streamed from results.jsonl.
 	Records int64
 
@@ -158,6 +161,7 @@ func buildModel(runDir string, run *summary.Run, notes []string, curves []Curve)
 	m.Crossings = m.crossingRows()
 	m.buildHeadline()
 	m.buildRestsOn()
+	m.Workers = newWorkersView(s)
 	return m
 }
 

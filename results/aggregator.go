@@ -61,9 +61,14 @@ type Aggregator struct {
 
 	billed, duration, init *Dist
 	cold, throttles, fnErr int64
-	maxMem, memSize        int
-	memSeen                bool
-	gbSeconds              float64
+	// reported counts records with a REPORT line; billingMissing those of
+	// a function target answered without one; function is set once a
+	// record shows the target is a function (request id, REPORT fields).
+	reported, billingMissing int64
+	function                 bool
+	maxMem, memSize          int
+	memSeen                  bool
+	gbSeconds                float64
 }
 
 // NewAggregator returns an empty Aggregator for phase name, step and experiment.
@@ -145,6 +150,16 @@ func (a *Aggregator) Add(r *Record) {
 	if r.Cold {
 		a.cold++
 	}
+	hasReport := r.BilledDurationMs != nil || r.DurationMs != nil
+	if hasReport {
+		a.reported++
+	}
+	if hasReport || r.RequestID != "" || r.ReportError != "" || r.FunctionError != "" {
+		a.function = true
+	}
+	if !hasReport && r.Code != 0 && class != ErrorClassThrottle && (r.RequestID != "" || r.ReportError != "") {
+		a.billingMissing++
+	}
 	if r.MaxMemoryUsedMB != nil && *r.MaxMemoryUsedMB > a.maxMem {
 		a.maxMem = *r.MaxMemoryUsedMB
 	}
@@ -187,6 +202,9 @@ func (a *Aggregator) Merge(b *Aggregator) {
 	merge(&a.duration, b.duration)
 	merge(&a.init, b.init)
 	a.cold += b.cold
+	a.reported += b.reported
+	a.billingMissing += b.billingMissing
+	a.function = a.function || b.function
 	a.throttles += b.throttles
 	a.fnErr += b.fnErr
 	a.maxMem = max(a.maxMem, b.maxMem)
@@ -195,6 +213,10 @@ func (a *Aggregator) Merge(b *Aggregator) {
 	}
 	a.gbSeconds += b.gbSeconds
 }
+
+// Span returns the earliest and latest intended send times of the
+// aggregated records (zero when none had one).
+func (a *Aggregator) Span() (first, last time.Time) { return a.firstIntended, a.lastIntended }
 
 // Dist returns the accumulator of one metric (the Metric constants), nil
 // when the phase recorded none (the serverless metrics of an http target).
@@ -227,6 +249,8 @@ type PhaseInfo struct {
 	Host *HostLoad
 	// Stopped is how a phase with an until: rule ended (PhaseRunInfo.Stopped).
 	Stopped string
+	// Interrupted is set when the phase was cut short (PhaseRunInfo.Interrupted).
+	Interrupted bool
 }
 
 // Plus is the info of a phase run as in and then as o (a step extended,
@@ -235,10 +259,11 @@ type PhaseInfo struct {
 // reached its until: interval only when both did.
 func (in PhaseInfo) Plus(o PhaseInfo) PhaseInfo {
 	return PhaseInfo{
-		DurationS: in.DurationS + o.DurationS,
-		Scheduled: in.Scheduled + o.Scheduled,
-		Host:      MergeHostLoads([]*HostLoad{in.Host, o.Host}, []float64{in.DurationS, o.DurationS}),
-		Stopped:   mergeStopped(in.Stopped, o.Stopped),
+		DurationS:   in.DurationS + o.DurationS,
+		Scheduled:   in.Scheduled + o.Scheduled,
+		Host:        MergeHostLoads([]*HostLoad{in.Host, o.Host}, []float64{in.DurationS, o.DurationS}),
+		Stopped:     mergeStopped(in.Stopped, o.Stopped),
+		Interrupted: in.Interrupted || o.Interrupted,
 	}
 }
 
@@ -249,7 +274,7 @@ func (a *Aggregator) Summary(info PhaseInfo, slo *SLOSpec) PhaseSummary {
 		Requests: a.requests, OK: a.ok, Errors: a.errors,
 		LatencyMs:        a.latency.Distribution(),
 		ServiceLatencyMs: a.service.Distribution(),
-		ColdStarts:       a.cold, Throttles: a.throttles, FunctionErrors: a.fnErr,
+		Throttles:        a.throttles, FunctionErrors: a.fnErr,
 		MaxMemoryUsedMB: a.maxMem, MemorySizeMB: a.memSize, GBSeconds: a.gbSeconds,
 		Host: info.Host, HostBusy: info.Host != nil && info.Host.Busy, Stopped: info.Stopped,
 	}
@@ -258,8 +283,18 @@ func (a *Aggregator) Summary(info PhaseInfo, slo *SLOSpec) PhaseSummary {
 	}
 	if a.requests > 0 {
 		s.ErrorRate = float64(a.requests-a.ok) / float64(a.requests)
-		s.ColdStartRate = float64(a.cold) / float64(a.requests)
 	}
+	if a.reported > 0 {
+		// Known from REPORT lines (a lower bound when some are missing:
+		// BillingMissing says how many).
+		cold, rate := a.cold, float64(a.cold)/float64(a.requests)
+		s.ColdStarts, s.ColdStartRate = &cold, &rate
+	}
+	if a.function {
+		missing := a.billingMissing
+		s.BillingMissing = &missing
+	}
+	s.Incomplete = info.Interrupted
 	dur := info.DurationS
 	if dur <= 0 && a.requests > 0 {
 		span := a.lastIntended.Sub(a.firstIntended).Seconds()

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"reflect"
+	"strconv"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -226,4 +228,130 @@ func TestCanonicalIsWhatTheDecoderReads(t *testing.T) {
 			t.Fatalf("line %s\ngot  %+v\nwant %+v", line, got, want)
 		}
 	})
+}
+
+// TestRecordParserMatchesStdlib checks the reusing parser against
+// encoding/json on random records and on the edge cases, one parser for
+// every line (so state left by one line must not leak into the next), and
+// that a Clone shares nothing with the parser.
+func TestRecordParserMatchesStdlib(t *testing.T) {
+	t.Parallel()
+	rp := NewRecordParser()
+	rapid.Check(t, func(t *rapid.T) {
+		r := rapidRecord(t)
+		line, err := appendRecordJSON(nil, r)
+		if err != nil {
+			t.Skip("not encodable")
+		}
+		want, werr := stdRecord(line)
+		var got Record
+		gerr := rp.Parse(line, &got)
+		if (werr != nil) != (gerr != nil) || !sameRecord(got.Clone(), want) {
+			t.Fatalf("line %s\ngot  %+v (%v)\nwant %+v (%v)", line, got, gerr, want, werr)
+		}
+	})
+	for _, line := range []string{
+		`{"timestamp":"2026-11-27T12:00:00Z"}`, `{"timestamp":"2026-11-27T12:00:00.1Z"}`, `{"timestamp":"2026-11-27T12:00:00.123456789Z"}`,
+		`{"timestamp":"2026-11-27T12:00:00.1234567891Z"}`, `{"timestamp":"2026-02-30T12:00:00Z"}`, `{"timestamp":"2026-11-27T24:00:00Z"}`,
+		`{"timestamp":"2026-11-27T12:00:60Z"}`, `{"timestamp":"2026-11-27T12:00:00.Z"}`, `{"timestamp":"0000-01-01T00:00:00Z"}`,
+		`{"timestamp":"2026-11-27t12:00:00z"}`, `{"seq":123456789012345678}`, `{"seq":18446744073709551615}`, `{"seq":18446744073709551616}`,
+		`{"code":65535}`, `{"code":65536}`, `{"latency":-5}`, `{"latency":9223372036854775807}`, `{"body":"aGVsbG8="}`, `{"body":"aGV\/sbG8="}`,
+		`{"duration_ms":1.5,"duration_ms":2.5}`, `{"memory_size_mb":512,"memory_size_mb":1024}`, `{"error":"same"}`, `{"error":"same"}`,
+		// The same minute again (the parser remembers it): other seconds
+		// and fractions, and invalid ones.
+		`{"timestamp":"2026-11-27T12:00:59.5Z"}`, `{"timestamp":"2026-11-27T12:00:07Z"}`, `{"timestamp":"2026-11-27T12:00:60Z"}`,
+		`{"timestamp":"2026-11-27T12:00:7Z"}`, `{"timestamp":"2026-11-27T12:00:07.Z"}`, `{"timestamp":"2026-11-27T12:00:07.1234567890Z"}`,
+		`{"timestamp":"2026-11-27T12:00:0aZ"}`, `{"timestamp":"2026-11-27T12:01:00Z"}`, `{"timestamp":"2024-02-29T12:01:00Z"}`,
+	} {
+		want, werr := stdRecord([]byte(line))
+		var got Record
+		gerr := rp.Parse([]byte(line), &got)
+		if (werr != nil) != (gerr != nil) || (werr == nil && !sameRecord(got.Clone(), want)) {
+			t.Errorf("%s\ngot  %+v (%v)\nwant %+v (%v)", line, got, gerr, want, werr)
+		}
+		if werr == nil && !got.Timestamp.IsZero() && got.Timestamp != want.Timestamp {
+			t.Errorf("%s: time %#v, encoding/json %#v", line, got.Timestamp, want.Timestamp)
+		}
+	}
+	var a, b Record
+	d := `{"duration_ms":1.5,"body":"aGVsbG8="}`
+	if err := rp.Parse([]byte(d), &a); err != nil {
+		t.Fatal(err)
+	}
+	kept := a.Clone()
+	if err := rp.Parse([]byte(`{"duration_ms":9,"body":"d29ybGQ="}`), &b); err != nil {
+		t.Fatal(err)
+	}
+	if *kept.DurationMs != 1.5 || string(kept.Body) != "hello" {
+		t.Errorf("a clone changed with the next parse: %v %q", *kept.DurationMs, kept.Body)
+	}
+}
+
+func BenchmarkRecordParser(b *testing.B) {
+	rec := sampleRecord(7)
+	rec.Headers = nil
+	rec.Error = `Post "http://127.0.0.1:1/x": dial tcp: connection refused`
+	line, _ := appendRecordJSON(nil, rec)
+	rp := NewRecordParser()
+	var r Record
+	b.ReportAllocs()
+	b.SetBytes(int64(len(line)))
+	for b.Loop() {
+		_ = rp.Parse(line, &r)
+	}
+}
+
+// benchLines are the lines of a run as benchctl writes them: an http
+// target and a function with REPORT fields, 1% errors.
+func benchLines() ([][]byte, int) {
+	var lines [][]byte
+	total := 0
+	for i := range 1000 {
+		r := sampleRecord(i)
+		r.Headers = nil
+		r.Error, r.ErrorClass, r.Code = "", "", 200
+		if i%2 == 1 {
+			d, m, mm := 12.34, 1024, 200
+			r.Target, r.URL, r.RequestID = "fn", "http://127.0.0.1:9001/2015-03-31/functions/fnf/invocations", "7d9f0000000"+strconv.Itoa(i)
+			r.DurationMs, r.BilledDurationMs, r.MemorySizeMB, r.MaxMemoryUsedMB = &d, &d, &m, &mm
+		}
+		if i%100 == 3 {
+			r.Code, r.Error, r.ErrorClass = 0, "dial tcp 127.0.0.1:8080: connect: connection refused", ErrorClassConnRefused
+		}
+		line, _ := appendRecordJSON(nil, r)
+		lines = append(lines, line)
+		total += len(line)
+	}
+	return lines, total / len(lines)
+}
+
+// cpuNow is this process's user + system CPU time: on a shared machine
+// it moves less with other load than wall time does.
+func cpuNow() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkRecordParserLines parses benchLines with a RecordParser
+// ("reuse") and with ParseRecord ("fresh"), reporting CPU time per line.
+func BenchmarkRecordParserLines(b *testing.B) {
+	lines, size := benchLines()
+	for _, tc := range []struct {
+		name  string
+		parse func([]byte, *Record) error
+	}{{"reuse", NewRecordParser().Parse}, {"fresh", ParseRecord}} {
+		b.Run(tc.name, func(b *testing.B) {
+			var r Record
+			b.ReportAllocs()
+			b.SetBytes(int64(size))
+			c0 := cpuNow()
+			i := 0
+			for b.Loop() {
+				_ = tc.parse(lines[i%len(lines)], &r)
+				i++
+			}
+			b.ReportMetric(float64(cpuNow()-c0)/float64(b.N), "cpu-ns/op")
+		})
+	}
 }

@@ -92,8 +92,14 @@ func (d *Dist) AddMs(v float64) {
 	delta := v - d.mean
 	d.mean += delta / float64(d.n)
 	d.m2 += delta * (v - d.mean)
-	d.min = math.Min(d.min, v)
-	d.max = math.Max(d.max, v)
+	// math.Min and math.Max, without their calls (v is not NaN; a zero's
+	// sign is kept as they keep it).
+	if v < d.min || v == d.min && math.Signbit(v) {
+		d.min = v
+	}
+	if v > d.max || v == d.max && math.Signbit(d.max) {
+		d.max = v
+	}
 }
 
 // spill moves the kept samples into a new histogram: beyond

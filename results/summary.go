@@ -56,6 +56,10 @@ type RunInfo struct {
 	End             time.Time `json:"end"`
 	Seed            uint64    `json:"seed"`
 	Interrupted     bool      `json:"interrupted"`
+	// EndState is how the run ended: EndCompleted, EndInterrupted
+	// (Ctrl-C: what was recorded is saved), or EndKilled (inferred by
+	// benchctl summary from a run.json without an end: the process died).
+	EndState string `json:"end_state,omitempty"`
 	// CPUIsolation is how function instances were limited: cgroup-v1,
 	// cgroup-v2 or none (local platform only).
 	CPUIsolation string `json:"cpu_isolation,omitempty"`
@@ -81,6 +85,38 @@ type RunInfo struct {
 	// HostSampling says how the host's load was sampled (phases[].host)
 	// and what the sampling cost; nil when it was not (no Linux /proc).
 	HostSampling *HostSampling `json:"host_sampling,omitempty"`
+}
+
+// KnownColdStarts is the number of cold starts REPORT lines showed: 0 when
+// unknown (ColdStarts is nil).
+func (p PhaseSummary) KnownColdStarts() int64 {
+	if p.ColdStarts == nil {
+		return 0
+	}
+	return *p.ColdStarts
+}
+
+// Run end states (RunInfo.EndState).
+const (
+	EndCompleted   = "completed"
+	EndInterrupted = "interrupted"
+	EndKilled      = "killed"
+)
+
+// InferEnd fills EndState for a run.json written before the run ended: a
+// run without an end time was killed (SIGKILL, a crash, power loss).
+func (r *RunInfo) InferEnd() {
+	if r.EndState != "" {
+		return
+	}
+	switch {
+	case r.End.IsZero():
+		r.EndState, r.Interrupted = EndKilled, true
+	case r.Interrupted:
+		r.EndState = EndInterrupted
+	default:
+		r.EndState = EndCompleted
+	}
 }
 
 // ServiceInfo is one service a run started itself.
@@ -178,6 +214,10 @@ type PhaseSummary struct {
 	// merged, MergeHostLoads); HostBusy is set when it was host_busy.
 	Host     *HostLoad `json:"host,omitempty"`
 	HostBusy bool      `json:"host_busy,omitempty"`
+	// Incomplete is set when the phase was cut short: interrupted, or
+	// still running when the run was killed (its duration is then taken
+	// from its records).
+	Incomplete bool `json:"incomplete,omitempty"`
 	// Stopped is run.json's stopped for a phase with an until: rule
 	// ("max_duration" when any of its entries ran to the limit).
 	Stopped string `json:"stopped,omitempty"`
@@ -193,12 +233,21 @@ type PhaseSummary struct {
 	BilledDurationMs *Distribution `json:"billed_duration_ms,omitempty"`
 	DurationMs       *Distribution `json:"duration_ms,omitempty"`
 	InitDurationMs   *Distribution `json:"init_duration_ms,omitempty"`
-	ColdStarts       int64         `json:"cold_starts"`
-	ColdStartRate    float64       `json:"cold_start_rate"`
-	Throttles        int64         `json:"throttles"`
-	FunctionErrors   int64         `json:"function_errors"`
-	MaxMemoryUsedMB  int           `json:"max_memory_used_mb,omitempty"`
-	MemorySizeMB     int           `json:"memory_size_mb,omitempty"`
+	// ColdStarts and ColdStartRate count the requests that started an
+	// instance, as REPORT lines say (Init Duration); null when no record
+	// of the phase carried a REPORT line (an http target, or a function
+	// endpoint that returned no log tail): unknown, not 0.
+	ColdStarts    *int64   `json:"cold_starts"`
+	ColdStartRate *float64 `json:"cold_start_rate"`
+	// BillingMissing counts the requests of a function target that got a
+	// response but no REPORT line (no billed duration: the endpoint
+	// returned no log tail, or the CloudWatch Logs join missed it); their
+	// cost is an estimate from client latency. Absent for http targets.
+	BillingMissing  *int64 `json:"billing_missing,omitempty"`
+	Throttles       int64  `json:"throttles"`
+	FunctionErrors  int64  `json:"function_errors"`
+	MaxMemoryUsedMB int    `json:"max_memory_used_mb,omitempty"`
+	MemorySizeMB    int    `json:"memory_size_mb,omitempty"`
 	// GBSeconds is the sum over records of billed ms/1000 × memory MB/1024.
 	GBSeconds float64 `json:"gb_seconds,omitempty"`
 }

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -30,6 +31,14 @@ type ParseOption func(*parseConfig)
 
 type parseConfig struct {
 	skipFiles bool
+	ctx       context.Context
+}
+
+// WithContext makes parsing stop with ctx's error once ctx is done (a
+// Ctrl-C while validate reads a large payload corpus or runs the body
+// templates on every item).
+func WithContext(ctx context.Context) ParseOption {
+	return func(c *parseConfig) { c.ctx = ctx }
 }
 
 // WithoutFileChecks skips the checks that files named in the scenario
@@ -50,7 +59,7 @@ func Parse(file string, data []byte, opts ...ParseOption) (*Scenario, error) {
 }
 
 func parse(file string, data []byte, fsys fs.FS, opts ...ParseOption) (*Scenario, error) {
-	var cfg parseConfig
+	cfg := parseConfig{ctx: context.Background()}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -59,8 +68,11 @@ func parse(file string, data []byte, fsys fs.FS, opts ...ParseOption) (*Scenario
 	root := d.parseDocument(data)
 	if root != nil {
 		d.decode(root, reflect.ValueOf(s).Elem(), "")
-		v := &validator{d: d, s: s, skipFiles: cfg.skipFiles}
+		v := &validator{d: d, s: s, skipFiles: cfg.skipFiles, ctx: cfg.ctx}
 		v.validateScenario()
+		if err := cfg.ctx.Err(); err != nil {
+			return nil, fmt.Errorf("validate %s: %w", file, err)
+		}
 		if len(d.errs) == 0 {
 			v.applyDefaults()
 		}
@@ -86,9 +98,13 @@ func Load(path string) (*Scenario, error) {
 // of that name ("quickstart" or "quickstart.yaml" → the embedded
 // quickstart.yaml). Otherwise the error wraps ErrNotFound and lists the
 // shipped names.
-func Open(nameOrPath string) (*Scenario, error) {
+func Open(nameOrPath string, opts ...ParseOption) (*Scenario, error) {
 	if st, err := os.Stat(nameOrPath); err == nil && !st.IsDir() {
-		return Load(nameOrPath)
+		data, err := os.ReadFile(nameOrPath)
+		if err != nil {
+			return nil, fmt.Errorf("read scenario: %w", err)
+		}
+		return Parse(nameOrPath, data, opts...)
 	}
 	name := strings.TrimSuffix(strings.TrimSuffix(nameOrPath, ".yaml"), ".yml")
 	if name != "" && !strings.ContainsAny(name, `/\`) {
@@ -98,7 +114,7 @@ func Open(nameOrPath string) (*Scenario, error) {
 				if err != nil {
 					return nil, fmt.Errorf("read shipped scenario %s: %w", n, err)
 				}
-				return parse(n+".yaml", data, shippedFS)
+				return parse(n+".yaml", data, shippedFS, opts...)
 			}
 		}
 	}
@@ -195,6 +211,20 @@ func (s *Scenario) OpenFile(rel string) (io.ReadCloser, error) {
 	return f, nil
 }
 
+// ctxReader reads at most 1 MiB at a time and fails with ctx's error once
+// ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p[:min(len(p), 1<<20)])
+}
+
 // ErrNotRegular is returned for a file named in a scenario that is not a
 // regular file (a named pipe, a device, a directory): reading it could
 // block forever or never end.
@@ -223,12 +253,17 @@ func describeMode(m fs.FileMode) string {
 // ReadFile reads rel (see Resolve) whole; it must be a regular file of at
 // most MaxFileBytes.
 func (s *Scenario) ReadFile(rel string) ([]byte, error) {
+	return s.readFile(context.Background(), rel)
+}
+
+// readFile is ReadFile stopping with ctx's error between 1 MiB chunks.
+func (s *Scenario) readFile(ctx context.Context, rel string) ([]byte, error) {
 	f, err := s.OpenFile(rel)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	data, err := io.ReadAll(io.LimitReader(ctxReader{ctx, f}, MaxFileBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", rel, err)
 	}

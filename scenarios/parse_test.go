@@ -1031,6 +1031,19 @@ func TestParseDistributed(t *testing.T) {
 		{"regions need lambda", "distributed: {workers: 2, regions: {us-east-1: 1}}\n", []string{"distributed.regions: applies to engine lambda only"}},
 		{"more regions than workers", "distributed: {engine: lambda, store: 's3://b', workers: 1, regions: {us-east-1: 1, eu-west-1: 1}}\n", []string{"want at least one worker per region"}},
 		{"timeout beyond lambda", "distributed: {timeout: 20m}\n", []string{"distributed.timeout: must be between 3s and 15m"}},
+		{"kubernetes", "distributed: {engine: kubernetes, workers: 8, store: 's3://b/p', store_endpoint: 'https://minio.internal:9000', kubernetes: {image: 'r/benchctl:1', namespace: load, cpu: 500m, memory: 2Gi, node_selector: {pool: load}, credentials_secret: s3-creds}}\n", nil},
+		{"kubernetes needs an image", "distributed: {engine: kubernetes, store: 's3://b/p', kubernetes: {namespace: load}}\n", []string{"distributed.kubernetes.image: required"}},
+		{"kubernetes needs its block", "distributed: {engine: kubernetes, store: 's3://b/p'}\n", []string{"engine kubernetes needs distributed.kubernetes.image"}},
+		{"kubernetes fields", "distributed: {engine: kubernetes, store: 's3://b/p', kubernetes: {image: i, namespace: Load_Test, cpu: lots, memory: '0', image_pull_policy: Sometimes}}\n",
+			[]string{"distributed.kubernetes.namespace: must be a Kubernetes namespace name", "distributed.kubernetes.cpu: must be a positive Kubernetes quantity", "distributed.kubernetes.memory: must be a positive", "distributed.kubernetes.image_pull_policy: must be one of"}},
+		{"kubernetes block needs its engine", "distributed: {engine: lambda, store: 's3://b/p', kubernetes: {image: i}}\n", []string{"distributed.kubernetes: applies to engine kubernetes only"}},
+		{"lambda deploy fields", "distributed: {engine: lambda, store: 's3://b/p', role: 'arn:aws:iam::123456789012:role/w', architecture: arm64}\n", nil},
+		{"missing zip", "distributed: {engine: lambda, store: 's3://b/p', zip: no-such-worker.zip}\n", []string{"distributed.zip: cannot read no-such-worker.zip"}},
+		{"missing kubeconfig", "distributed: {engine: kubernetes, store: 's3://b/p', kubernetes: {image: i, kubeconfig: no-such-kubeconfig}}\n", []string{"distributed.kubernetes.kubeconfig: cannot read no-such-kubeconfig"}},
+		{"bad role", "distributed: {engine: lambda, store: 's3://b/p', role: worker}\n", []string{"distributed.role: must be an IAM role ARN"}},
+		{"role needs lambda", "distributed: {role: 'arn:aws:iam::123456789012:role/w'}\n", []string{"distributed.role: applies to engine lambda only"}},
+		{"bad architecture", "distributed: {engine: lambda, store: 's3://b/p', architecture: amd64}\n", []string{"distributed.architecture: must be one of x86_64, arm64"}},
+		{"bad store endpoint", "distributed: {engine: lambda, store: 's3://b/p', store_endpoint: 'minio:9000'}\n", []string{"distributed.store_endpoint: must be an http(s) URL"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

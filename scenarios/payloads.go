@@ -3,6 +3,7 @@ package scenarios
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -68,12 +69,23 @@ const MaxCorpusLineBytes = 16 << 20
 // and b. A problem names the file and line; a corpus without items is an
 // error too.
 func ParseCorpus(name string, raw []byte, pairs bool) ([]ItemAt, error) {
+	return parseCorpus(context.Background(), name, raw, pairs)
+}
+
+// parseCorpus is ParseCorpus stopping with ctx's error once ctx is done.
+func parseCorpus(ctx context.Context, name string, raw []byte, pairs bool) ([]ItemAt, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	var items []ItemAt
 	sc := bufio.NewScanner(bytes.NewReader(raw))
 	sc.Buffer(make([]byte, 64<<10), MaxCorpusLineBytes)
 	ext := strings.ToLower(path.Ext(name))
 	jsonl := ext == ".jsonl" || ext == ".ndjson"
 	for line := 1; sc.Scan(); line++ {
+		if line%4096 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		text := strings.TrimRight(sc.Text(), "\r")
 		if strings.TrimSpace(text) == "" {
 			continue

@@ -2,8 +2,10 @@ package scenarios
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -33,6 +35,20 @@ type validator struct {
 	items []ItemAt
 	// itemsKnown is set when items holds every item (the file was read).
 	itemsKnown bool
+	// ctx stops the long loops (corpus, body templates) on Ctrl-C.
+	ctx context.Context
+}
+
+// stopped reports whether the validation was cancelled; long loops check
+// it every so many items.
+func (v *validator) stopped() bool { return v.ctx != nil && v.ctx.Err() != nil }
+
+// context is the validation's context (never nil).
+func (v *validator) context() context.Context {
+	if v.ctx == nil {
+		return context.Background()
+	}
+	return v.ctx
 }
 
 // has reports whether path was given a non-null value in the file.
@@ -238,9 +254,17 @@ func (v *validator) file(path, rel string) bool {
 	if v.s == nil || v.skipFiles {
 		return false
 	}
-	if _, err := v.s.ReadFile(rel); err != nil {
+	f, err := v.s.OpenFile(rel) // readable, regular, bounded; the contents are checked where they are used
+	if err != nil {
 		v.errf(path, "cannot read %s: %v", rel, unwrapPathErr(err))
 		return false
+	}
+	defer f.Close()
+	if st, ok := f.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := st.Stat(); err == nil && fi.Size() > MaxFileBytes {
+			v.errf(path, "%s is larger than %d MiB (the most a scenario's files may hold)", rel, MaxFileBytes>>20)
+			return false
+		}
 	}
 	return true
 }
@@ -422,9 +446,11 @@ func (v *validator) validatePayloads() {
 			v.errf(p+".file", "must be a .txt or .jsonl file (got %q)", pl.File)
 		case v.s == nil || v.skipFiles:
 		default:
-			if raw, err := v.s.ReadFile(pl.File); err != nil {
+			if raw, err := v.s.readFile(v.context(), pl.File); v.stopped() {
+			} else if err != nil {
 				v.errf(p+".file", "cannot read %s: %v", pl.File, unwrapPathErr(err))
-			} else if items, err := ParseCorpus(pl.File, raw, pl.Pairs); err != nil {
+			} else if items, err := parseCorpus(v.ctx, pl.File, raw, pl.Pairs); v.stopped() {
+			} else if err != nil {
 				v.errf(p+".file", "%v", err)
 			} else {
 				v.items, v.itemsKnown = items, true
@@ -513,7 +539,10 @@ func (v *validator) validateBodies() {
 		if len(u.targets) > 1 {
 			who = "targets " + quoteList(u.targets)
 		}
-		for _, it := range items {
+		for i, it := range items {
+			if i%1024 == 0 && v.stopped() {
+				return
+			}
 			if err := RenderBody(t, it.Item, &buf); err != nil {
 				v.errf(u.path, "%s: %s: %v (every payload item must render; fields of an item: %s)", who, it.Where, err, quoteList(itemFields(it.Item)))
 				break
@@ -1057,6 +1086,9 @@ func (v *validator) validateDistributed() {
 	if v.has(p + ".architecture") {
 		v.enum(p+".architecture", d.Architecture, []string{"x86_64", "arm64"})
 	}
+	if v.has(p + ".zip") {
+		v.file(p+".zip", d.Zip)
+	}
 	for _, f := range []string{"role", "zip", "architecture"} {
 		if v.has(p+"."+f) && engine != EngineLambda {
 			v.errf(p+"."+f, "applies to engine lambda only (got engine %s)", engine)
@@ -1098,6 +1130,9 @@ func (v *validator) validateKubernetes(p string, k *KubernetesEngine, engine str
 	}
 	if v.has(p+".command") && (len(k.Command) == 0 || k.Command[0] == "") {
 		v.errf(p+".command", "must be a non-empty argv list, e.g. [benchctl, worker]")
+	}
+	if v.has(p + ".kubeconfig") {
+		v.file(p+".kubeconfig", k.Kubeconfig)
 	}
 	if v.has(p + ".image_pull_policy") {
 		v.enum(p+".image_pull_policy", k.ImagePullPolicy, []string{"Always", "IfNotPresent", "Never"})

@@ -102,6 +102,9 @@ type Experiments struct {
 	cold    map[string]*coldAcc
 	coldSeq []string
 	scaling []*scalingAcc
+	// lastPhase caches opts.Recorded's answer for the previous record.
+	lastPhase                  string
+	lastRecorded, lastPhaseSet bool
 }
 
 var _ Merger = (*Experiments)(nil)
@@ -165,7 +168,10 @@ func (c *Experiments) Fork() Merger {
 
 // Add accounts one record.
 func (c *Experiments) Add(r *results.Record) {
-	if c.opts.Recorded != nil && r.Experiment != results.ExperimentColdStarts && !c.opts.Recorded(r.Phase) {
+	if r.Experiment == "" && len(c.scaling) == 0 {
+		return // a plain phase, no concurrency scaling asked: nothing to keep
+	}
+	if c.opts.Recorded != nil && r.Experiment != results.ExperimentColdStarts && !c.recorded(r.Phase) {
 		return
 	}
 	ok := r.ErrorClass == "" && r.Error == ""
@@ -242,6 +248,14 @@ func (c *Experiments) Add(r *results.Record) {
 			}
 		}
 	}
+}
+
+// recorded is opts.Recorded with the last phase's answer remembered.
+func (c *Experiments) recorded(phase string) bool {
+	if phase != c.lastPhase || !c.lastPhaseSet {
+		c.lastPhase, c.lastRecorded, c.lastPhaseSet = phase, c.opts.Recorded(phase), true
+	}
+	return c.lastRecorded
 }
 
 func (c *Experiments) coldFor(target string) *coldAcc {

@@ -149,6 +149,23 @@ func (r *Recorder) Finish(ctx context.Context, dir string, info results.RunInfo,
 	return r.assemble(ctx, dir, info, capacity, notes, Stats{Records: n, Lines: n}, true)
 }
 
+// FinishFromFile is Finish for a run whose results.jsonl changed after its
+// records were observed (the REPORT lines of lambda-url targets, folded in
+// at the end by results.ApplyJoins): the collectors start afresh and read
+// the file once.
+func (r *Recorder) FinishFromFile(ctx context.Context, dir string, info results.RunInfo, capacity []results.CapacityResult, notes []string) (*Run, error) {
+	r.live.Close()
+	fresh, err := NewRecorder(r.opts)
+	if err != nil {
+		return nil, err
+	}
+	st, err := passFile(ctx, dir, Options{}, fresh.live.roots)
+	if err != nil {
+		return nil, err
+	}
+	return fresh.assemble(ctx, dir, info, capacity, notes, st, false)
+}
+
 // SummarizeDir is the pipeline for a run directory whose scenario and
 // price book are in hand (a distributed run, merged into dir by its
 // coordinator): one pass over dir/results.jsonl with the collectors a
@@ -201,7 +218,7 @@ func (r *Recorder) assemble(ctx context.Context, dir string, info results.RunInf
 		results.MarkHostBusy(sum)
 	}
 	results.FillSweepIntervals(sum)
-	sum.Notes = append(sum.Notes, trialsNote(s))
+	closingNotes(sum, s)
 	for _, c := range r.opts.Collectors {
 		if err := c.Apply(ctx, sum); err != nil {
 			return nil, err

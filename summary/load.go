@@ -162,6 +162,9 @@ func Load(ctx context.Context, dir string, o Options) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A run.json without an end: the run was killed (its last phase is
+	// then marked incomplete).
+	rd.Info.InferEnd()
 	run := &Run{Dir: dir, Info: rd.Info, Saved: rd.Summary}
 	sc, note := ReadScenario(dir, rd.Scenario)
 	if note != "" {
@@ -276,7 +279,7 @@ func Load(ctx context.Context, dir string, o Options) (*Run, error) {
 		results.FillSweepIntervals(sum)
 	}
 	if recompute {
-		sum.Notes = append(sum.Notes, trialsNote(sc))
+		closingNotes(sum, sc)
 	}
 	for _, c := range o.Collectors {
 		if err := c.Apply(ctx, sum); err != nil {

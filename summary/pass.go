@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sync"
 
 	"github.com/benchctl/benchctl/results"
@@ -19,7 +20,7 @@ import (
 // ⌊o / ChunkSize⌋. Chunks are folded in file order (see Merger), on any
 // number of cores and while a run writes the file (Live), so a summary is
 // a function of the file's bytes alone.
-const ChunkSize = 4 << 20
+const ChunkSize = 8 << 20
 
 // File is what the pipeline reads results.jsonl through (an *os.File).
 type File interface {
@@ -73,6 +74,12 @@ func pass(ctx context.Context, f io.ReaderAt, size int64, workers int, chunk int
 		workers = runtime.GOMAXPROCS(0)
 	}
 	c := chunker{f: f, size: size, chunk: chunk}
+	if size > chunk {
+		if m, ok := mapFile(f, size); ok {
+			c.mapped = m
+			defer unmapFile(m)
+		}
+	}
 	n := (size + chunk - 1) / chunk
 	if n <= 1 || workers == 1 {
 		return c.inOrder(ctx, n, cs)
@@ -80,11 +87,16 @@ func pass(ctx context.Context, f io.ReaderAt, size int64, workers int, chunk int
 	return c.parallel(ctx, n, workers, cs)
 }
 
-// chunker cuts one file into chunks of chunk bytes.
+// chunker cuts one file into chunks of chunk bytes. A file larger than
+// one chunk is read through a read-only memory map when it can be
+// (mapped), which saves copying it; the pages of a parsed chunk are
+// released from the map at once, so the resident size stays that of the
+// chunks in flight.
 type chunker struct {
-	f     io.ReaderAt
-	size  int64
-	chunk int64
+	f      io.ReaderAt
+	size   int64
+	chunk  int64
+	mapped []byte
 }
 
 // chunkResult is what parsing one chunk produced.
@@ -100,13 +112,13 @@ type chunkResult struct {
 // with the same forks and folds as the parallel pass.
 func (c chunker) inOrder(ctx context.Context, n int64, cs []Collector) (Stats, error) {
 	var total Stats
-	var buf []byte
+	w := newWorkerState()
 	for k := int64(0); k < n; k++ {
 		var res chunkResult
 		if k == 0 {
-			res = c.parse(ctx, 0, nil, cs, &buf)
+			res = c.parse(ctx, 0, nil, cs, w)
 		} else {
-			res = c.parse(ctx, k, forkAll(cs), nil, &buf)
+			res = c.parse(ctx, k, forkAll(cs), nil, w)
 		}
 		if err := fold(&total, res, cs); err != nil {
 			return total, err
@@ -133,13 +145,13 @@ func fold(total *Stats, res chunkResult, cs []Collector) error {
 	return nil
 }
 
-// passParallel parses chunks on workers goroutines and folds them in
-// order; at most 2 × workers chunks are parsed ahead of the fold, so
-// memory stays bounded however large the file.
+// parallel parses chunks on workers goroutines and folds them in order;
+// at most workers + 1 chunks are parsed ahead of the fold, so memory stays
+// bounded however large the file.
 func (c chunker) parallel(ctx context.Context, n int64, workers int, cs []Collector) (Stats, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	window := int64(2 * workers)
+	window := int64(workers + 1)
 	tokens := make(chan struct{}, window)
 	done := make([]chan chunkResult, n)
 	for i := range done {
@@ -154,7 +166,7 @@ func (c chunker) parallel(ctx context.Context, n int64, workers int, cs []Collec
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var buf []byte
+			w := newWorkerState()
 			for {
 				select {
 				case tokens <- struct{}{}:
@@ -171,9 +183,9 @@ func (c chunker) parallel(ctx context.Context, n int64, workers int, cs []Collec
 				}
 				var res chunkResult
 				if k == 0 {
-					res = c.parse(ctx, 0, nil, cs, &buf)
+					res = c.parse(ctx, 0, nil, cs, w)
 				} else {
-					res = c.parse(ctx, k, forkAll(cs), nil, &buf)
+					res = c.parse(ctx, k, forkAll(cs), nil, w)
 				}
 				done[k] <- res
 			}
@@ -198,18 +210,48 @@ func (c chunker) parallel(ctx context.Context, n int64, workers int, cs []Collec
 	return total, nil
 }
 
+// workerState is what a parse worker reuses from chunk to chunk: its read
+// buffer and its record parser (whose string table then spans chunks).
+type workerState struct {
+	buf    []byte
+	parser *results.RecordParser
+}
+
+func newWorkerState() *workerState { return &workerState{parser: results.NewRecordParser()} }
+
 // parse decodes the lines that start in chunk k into forks (or into roots
-// for chunk 0). buf is the worker's reusable read buffer.
-func (c chunker) parse(ctx context.Context, k int64, forks []Merger, roots []Collector, buf *[]byte) chunkResult {
+// for chunk 0) with the worker's state w.
+func (c chunker) parse(ctx context.Context, k int64, forks []Merger, roots []Collector, w *workerState) (res chunkResult) {
+	if c.mapped != nil {
+		// A mapped file cut short under the reader faults: an error, not a crash.
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer func() {
+			if r := recover(); r != nil {
+				res.err = fmt.Errorf("read records: results.jsonl changed while it was read: %v", r)
+			}
+		}()
+	}
+	buf := &w.buf
 	f, size := c.f, c.size
-	res := chunkResult{forks: forks}
+	res = chunkResult{forks: forks}
 	start, end := k*c.chunk, min((k+1)*c.chunk, size)
 	// The chunk's first line starts after the first newline at or after
 	// start−1 (chunk 0 starts at 0).
 	from := max(start-1, 0)
 	need := end - from
-	data, err := readAt(f, from, need, buf)
-	if err != nil {
+	var data []byte
+	var err error
+	if c.mapped != nil {
+		data = c.mapped[from:end]
+		defer releaseMapped(c.mapped, from, end)
+		if data[len(data)-1] != '\n' && end < size {
+			if i := bytes.IndexByte(c.mapped[end:], '\n'); i >= 0 {
+				data = c.mapped[from : end+int64(i)+1]
+			} else {
+				data = c.mapped[from:size]
+			}
+		}
+	} else if data, err = readAt(f, from, need, buf); err != nil {
 		res.err = err
 		return res
 	}
@@ -225,7 +267,7 @@ func (c chunker) parse(ctx context.Context, k int64, forks []Merger, roots []Col
 		return res
 	}
 	// The chunk's last line may run past end: read on to its newline.
-	if data[len(data)-1] != '\n' && end < size {
+	if c.mapped == nil && data[len(data)-1] != '\n' && end < size {
 		data, err = readLineTail(f, from, data, size, buf)
 		if err != nil {
 			res.err = err
@@ -265,7 +307,7 @@ func (c chunker) parse(ctx context.Context, k int64, forks []Merger, roots []Col
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		if err := results.ParseRecord(line, &rec); err != nil {
+		if err := w.parser.Parse(line, &rec); err != nil {
 			if !complete {
 				res.stats.Torn = true
 				break

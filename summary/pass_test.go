@@ -46,7 +46,7 @@ pricing:
 // passRecords writes n-ish records of every kind the collectors read
 // (errors, cold starts, throttles without memory, experiment steps) in
 // completion order, and returns the encoded file.
-func passRecords(t testing.TB, seed uint64, steady int) []byte {
+func passRecords(t testing.TB, seed uint64, steady int, sweep ...int) []byte {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 1))
 	var buf bytes.Buffer
@@ -83,8 +83,12 @@ func passRecords(t testing.TB, seed uint64, steady int) []byte {
 		}
 	}
 	at := t0
+	sweepN := 300
+	if len(sweep) > 0 {
+		sweepN = sweep[0]
+	}
 	for _, mem := range []int{512, 1024} {
-		for i := range 300 {
+		for i := range sweepN {
 			emit("fn", "sweep", results.MemoryStep(mem), results.ExperimentMemorySweep, i, at.Add(time.Duration(i)*40*time.Millisecond), 30*1024/float64(mem)*math.Exp(0.3*rng.NormFloat64()), mem, i == 0, "")
 		}
 		at = at.Add(15 * time.Second)
@@ -372,4 +376,72 @@ func TestPassErrors(t *testing.T) {
 	if _, err := pass(ctx, f, int64(len(torn)), 2, 32<<10, []Collector{NewPhases(PhasesOptions{})}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled pass: err = %v", err)
 	}
+}
+
+// TestPassFileCutShort truncates results.jsonl while a pass reads it
+// through its memory map: the pass fails with an error, it does not crash.
+func TestPassFileCutShort(t *testing.T) {
+	t.Parallel()
+	_, _, data, path := passSetup(t, 3000)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	size := int64(len(data))
+	// The collector truncates the file when the first record arrives.
+	trunc := &truncater{path: path, t: t}
+	_, err = pass(context.Background(), f, size, 1, 16<<10, []Collector{trunc})
+	if err == nil || !strings.Contains(err.Error(), "changed while it was read") {
+		t.Fatalf("err = %v, want the file-changed error", err)
+	}
+}
+
+// truncater truncates a file when it gets its first record.
+type truncater struct {
+	path string
+	t    *testing.T
+	done bool
+}
+
+func (c *truncater) Add(*results.Record) {
+	if !c.done {
+		c.done = true
+		if err := os.Truncate(c.path, 0); err != nil {
+			c.t.Error(err)
+		}
+	}
+}
+func (c *truncater) Apply(context.Context, *results.Summary) error { return nil }
+func (c *truncater) Fork() Merger                                  { return &truncater{path: c.path, t: c.t, done: true} }
+func (c *truncater) Merge(Merger)                                  {}
+
+// BenchmarkPassCollectors runs every collector of a killed run (and the
+// report's series) over a 20k-record file per op, on one worker: the
+// cost per record of the pass.
+func BenchmarkPassCollectors(b *testing.B) {
+	sc, err := scenarios.Parse("pass.yaml", []byte(passScenario), scenarios.WithoutFileChecks())
+	if err != nil {
+		b.Fatal(err)
+	}
+	book, err := pricing.LoadBook("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := passRecords(b, 11, 6000)
+	path := filepath.Join(b.TempDir(), results.ResultsFile)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	n := bytes.Count(data, []byte("\n"))
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		cs, _ := passCollectors(b, sc, book)
+		f, _ := os.Open(path)
+		if _, err := pass(context.Background(), f, int64(len(data)), 1, ChunkSize, cs); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
+	b.ReportMetric(float64(n), "records/op")
 }

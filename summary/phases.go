@@ -19,12 +19,16 @@ type PhasesOptions struct {
 	Phases []results.PhaseRunInfo
 	// SLO returns the SLO a target's phases are judged against (nil: none).
 	SLO func(target string) *scenarios.SLO
+	// Killed says the run died before it ended (RunInfo.EndState
+	// EndKilled): a phase with records but no Phases entry was still
+	// running, and is marked Incomplete.
+	Killed bool
 }
 
 // PhasesOptionsFor returns the options for a run of scenario s (nil: no
 // kinds, order or SLOs) whose run.json is info.
 func PhasesOptionsFor(s *scenarios.Scenario, info results.RunInfo) PhasesOptions {
-	o := PhasesOptions{Kinds: map[string]string{}, Phases: info.Phases}
+	o := PhasesOptions{Kinds: map[string]string{}, Phases: info.Phases, Killed: info.EndState == results.EndKilled}
 	if s != nil {
 		for _, t := range s.Targets {
 			o.Kinds[t.Name] = t.Kind
@@ -51,6 +55,14 @@ type Phases struct {
 	// trials holds each trial's statistics in a run with trials (records
 	// with a trial), for the phases' trials[] and intervals.
 	trials map[results.TrialKey]*results.TrialStats
+	// recent caches the last few keys' aggregators: records come in runs
+	// of a few phases.
+	recent [4]recentPhase
+}
+
+type recentPhase struct {
+	k phaseKey
+	a *results.Aggregator
 }
 
 var _ Merger = (*Phases)(nil)
@@ -66,14 +78,7 @@ func (p *Phases) Add(r *results.Record) {
 	if phase == "" {
 		phase = r.Attack
 	}
-	k := phaseKey{r.Target, phase, r.Step, r.Experiment}
-	a := p.aggs[k]
-	if a == nil {
-		a = results.NewAggregator(phase, r.Step, r.Experiment)
-		p.aggs[k] = a
-		p.keys = append(p.keys, k)
-	}
-	a.Add(r)
+	p.aggregator(r.Target, phase, r.Step, r.Experiment).Add(r)
 	if r.Trial > 0 {
 		tk := results.TrialKey{Target: r.Target, Phase: phase, Step: r.Step, Experiment: r.Experiment, Trial: r.Trial}
 		t := p.trials[tk]
@@ -83,6 +88,25 @@ func (p *Phases) Add(r *results.Record) {
 		}
 		t.Add(r)
 	}
+}
+
+// aggregator returns the aggregator of a phase, made on first sight.
+func (p *Phases) aggregator(target, phase, step, experiment string) *results.Aggregator {
+	for _, c := range p.recent {
+		if c.a != nil && c.k.target == target && c.k.phase == phase && c.k.step == step && c.k.experiment == experiment {
+			return c.a
+		}
+	}
+	k := phaseKey{target, phase, step, experiment}
+	a := p.aggs[k]
+	if a == nil {
+		a = results.NewAggregator(phase, step, experiment)
+		p.aggs[k] = a
+		p.keys = append(p.keys, k)
+	}
+	copy(p.recent[1:], p.recent[:len(p.recent)-1])
+	p.recent[0] = recentPhase{k, a}
+	return a
 }
 
 // Fork returns an empty collector with p's options.
@@ -150,6 +174,9 @@ func (p *Phases) Targets() []results.TargetSummary {
 				continue
 			}
 			s := p.aggs[k].Summary(infos.of(k), slo)
+			if p.opts.Killed && !infos.has(k) {
+				s.Incomplete = true // still running when the run died
+			}
 			trials, tin := p.trialsOf(k, tinfos)
 			results.AttachIntervals(&s, p.aggs[k].Dist(results.MetricLatency), trials, tin)
 			ts.Phases = append(ts.Phases, s)
@@ -173,31 +200,36 @@ func (p *Phases) trialsOf(k phaseKey, infos map[results.TrialKey]results.PhaseIn
 	return trials, in
 }
 
-// PhaseHistogram is one phase's accumulator of one metric, with the
-// labels of its histograms.hlog tag.
-type PhaseHistogram struct {
-	Target, Phase, Step, Metric string
-	Dist                        *results.Dist
-}
-
-// Histograms lists every recorded distribution of every phase, in summary
-// order (targets, phases, then results.Metrics order).
-func (p *Phases) Histograms() []PhaseHistogram {
-	var out []PhaseHistogram
+// Histograms returns histograms.hlog's content: every recorded
+// distribution of every phase (results.Dist.Histogram), tagged
+// Tag(target, phase, step, metric), in summary order (targets, phases,
+// results.Metrics order), each spanning its phase's intended send times.
+// The histograms are copies.
+func (p *Phases) Histograms() *Histograms {
+	hs := NewHistograms()
 	for _, t := range p.targetOrder() {
 		for _, k := range p.keys {
 			if k.target != t {
 				continue
 			}
 			a := p.aggs[k]
+			first, last := a.Span()
 			for _, m := range results.Metrics() {
-				if d := a.Dist(m); d != nil && d.Count() > 0 {
-					out = append(out, PhaseHistogram{Target: k.target, Phase: k.phase, Step: k.step, Metric: m, Dist: d})
+				d := a.Dist(m)
+				if d == nil || d.Count() == 0 {
+					continue
 				}
+				h := d.Histogram().Clone()
+				if !first.IsZero() {
+					h.SetStartTimeMs(first.UnixMilli())
+					h.SetEndTimeMs(last.UnixMilli())
+				}
+				// The histograms share the summary's range: no value drops.
+				_ = hs.Add(Tag(k.target, k.phase, k.step, m), h)
 			}
 		}
 	}
-	return out
+	return hs
 }
 
 // phaseInfoSet holds the run.json phase entries summed per (phase, step,
@@ -223,10 +255,18 @@ func phaseInfos(phases []results.PhaseRunInfo) phaseInfoSet {
 				continue
 			}
 			k := phaseKey{t, p.Name, p.Step, p.Experiment}
-			infos[k] = infos[k].Plus(results.PhaseInfo{DurationS: p.DurationS, Scheduled: p.Scheduled, Host: p.Host, Stopped: p.Stopped})
+			infos[k] = infos[k].Plus(results.PhaseInfo{DurationS: p.DurationS, Scheduled: p.Scheduled, Host: p.Host, Stopped: p.Stopped,
+				Interrupted: p.Interrupted})
 		}
 	}
 	return infos
+}
+
+// has reports whether run.json lists k's phase (for k's target or all).
+func (s phaseInfoSet) has(k phaseKey) bool {
+	_, own := s[k]
+	_, all := s[phaseKey{"", k.phase, k.step, k.experiment}]
+	return own || all
 }
 
 // of returns the summed entry of k's target plus the entries without

@@ -147,8 +147,8 @@ func TestSummarizeKeysAndServerless(t *testing.T) {
 		t.Fatalf("got %+v", targets)
 	}
 	sw := targets[1].Phases[0]
-	if sw.Step != "memory_mb=1024" || sw.ColdStarts != 1 || sw.GBSeconds != 2 || sw.BilledDurationMs == nil ||
-		sw.InitDurationMs.Count != 1 || sw.MemorySizeMB != 1024 || sw.ColdStartRate != 0.5 {
+	if sw.Step != "memory_mb=1024" || sw.ColdStarts == nil || *sw.ColdStarts != 1 || sw.GBSeconds != 2 || sw.BilledDurationMs == nil ||
+		sw.InitDurationMs.Count != 1 || sw.MemorySizeMB != 1024 || sw.ColdStartRate == nil || *sw.ColdStartRate != 0.5 {
 		t.Fatalf("serverless fields: %+v", sw)
 	}
 	if th := targets[1].Phases[1]; th.Throttles != 1 || th.Errors[results.ErrorClassThrottle] != 1 {

@@ -34,6 +34,10 @@ type ResummarizeOptions struct {
 // costs), writes summary.json and histograms.hlog when the run had none or
 // when asked to, and prints the table (or the JSON).
 func Resummarize(ctx context.Context, o ResummarizeOptions) error {
+	// REPORT lines a killed lambda-url run read but did not fold in yet.
+	if _, err := results.ApplyJoins(o.Dir); err != nil {
+		return err
+	}
 	run, err := Load(ctx, o.Dir, Options{Prices: o.Prices, Resummarize: true, Open: o.Open})
 	if err != nil {
 		return err
@@ -50,6 +54,9 @@ func Resummarize(ctx context.Context, o ResummarizeOptions) error {
 	}
 	if run.Saved == nil || o.Write {
 		if err := results.WriteJSONFile(filepath.Join(o.Dir, results.SummaryFile), sum); err != nil {
+			return err
+		}
+		if err := WriteHistograms(o.Dir, run.Phases.Histograms()); err != nil {
 			return err
 		}
 	}

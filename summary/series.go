@@ -257,8 +257,6 @@ type Series struct {
 	Phases  []PhaseSpan
 	phaseIx map[string]int
 	t0      time.Time
-	// last is the index of the target of the previous record.
-	last int
 
 	// A fork's replay log: per record (events), with its target and phase
 	// by index into names and phaseNames.
@@ -306,8 +304,13 @@ func (s *Series) Fork() Merger {
 func (s *Series) Target(name string) *TargetSeries { return s.byName[name] }
 
 func (s *Series) target(name string) (*TargetSeries, int) {
-	if t, ok := s.byName[name]; ok && s.last < len(s.Targets) && s.Targets[s.last] == t {
-		return t, s.last
+	if len(s.Targets) <= 8 {
+		// A few targets: comparing names is cheaper than hashing one.
+		for i, t := range s.Targets {
+			if t.Name == name {
+				return t, i
+			}
+		}
 	}
 	t, ok := s.byName[name]
 	if !ok {
@@ -322,11 +325,9 @@ func (s *Series) target(name string) (*TargetSeries, int) {
 		}
 		s.byName[name] = t
 		s.Targets = append(s.Targets, t)
-		s.last = len(s.Targets) - 1
-		return t, s.last
+		return t, len(s.Targets) - 1
 	}
-	s.last = slices.Index(s.Targets, t)
-	return t, s.last
+	return t, slices.Index(s.Targets, t)
 }
 
 // Add takes one record.

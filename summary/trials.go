@@ -13,3 +13,11 @@ func trialsNote(s *scenarios.Scenario) string {
 	}
 	return results.TrialsNote
 }
+
+// closingNotes appends the notes every assembled summary ends with: what
+// its intervals cover (trialsNote) and which function targets got no
+// billing data (results.BillingNotes).
+func closingNotes(sum *results.Summary, s *scenarios.Scenario) {
+	sum.Notes = append(sum.Notes, trialsNote(s))
+	sum.Notes = append(sum.Notes, results.BillingNotes(sum.Targets)...)
+}

@@ -15,12 +15,6 @@ import (
 	"fmt"
 	"sync"
 
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes/fake"
-	"sigs.k8s.io/yaml"
-
 	"github.com/benchctl/benchctl/distributed"
 	"github.com/benchctl/benchctl/distributed/kubeengine/kubetest"
 	"github.com/benchctl/benchctl/distributed/s3local"
@@ -46,28 +40,22 @@ func kubeStore(t *testing.T) string {
 	return srv.Endpoint()
 }
 
-// kubeEmulator plays the cluster: client-go's fake clientset, with a
-// controller running each index as this test binary's `benchctl worker`.
-func kubeEmulator(t *testing.T) (*fake.Clientset, *kubetest.Controller, *syncWriter, string) {
+// kubeEmulator plays the cluster: client-go's fake clientset behind a
+// loopback API server, with a controller running each index as this test
+// binary's `benchctl worker`.
+func kubeEmulator(t *testing.T) (*kubetest.Cluster, *syncWriter) {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := fake.NewClientset()
 	log := &syncWriter{w: &bytes.Buffer{}}
-	ctl, err := kubetest.Start(c, kubetest.Options{Executable: exe, Env: []string{asBinaryEnv + "=1"}, Log: log})
+	c, err := kubetest.NewCluster(t.TempDir(), kubetest.Options{Executable: exe, Env: []string{asBinaryEnv + "=1"}, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(ctl.Stop)
-	srv := kubetest.NewServer(c)
-	t.Cleanup(srv.Close)
-	kubeconfig, err := srv.Kubeconfig(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, ctl, log, kubeconfig
+	t.Cleanup(c.Close)
+	return c, log
 }
 
 // TestDistributedKubernetesEmulated runs the acceptance scenario on engine
@@ -80,13 +68,13 @@ func TestDistributedKubernetesEmulated(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer srv.Close()
 	endpoint := kubeStore(t)
-	c, _, log, kubeconfig := kubeEmulator(t)
+	c, log := kubeEmulator(t)
 	single, dist := t.TempDir(), t.TempDir()
 	if code, stdout, stderr := distRun(t, single, srv.URL, "2s", "", nil); code != ExitOK {
 		t.Fatalf("single run: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	block := "distributed: {engine: kubernetes, workers: 3, store: 's3://bench/runs', store_endpoint: '" + endpoint +
-		"', lead_time: 500ms, kubernetes: {image: 'benchctl:test', namespace: load, kubeconfig: '" + kubeconfig + "'}}\n"
+		"', lead_time: 500ms, kubernetes: {image: 'benchctl:test', namespace: load, kubeconfig: '" + c.Kubeconfig + "'}}\n"
 	code, stdout, stderr := distRun(t, dist, srv.URL, "2s", block, nil)
 	if code != ExitOK {
 		t.Fatalf("distributed run: exit %d\n%s\n%s\nworkers:\n%s", code, stdout, stderr, log)
@@ -114,12 +102,10 @@ func TestDistributedKubernetesEmulated(t *testing.T) {
 	if !strings.Contains(strings.Join(sumThree.Notes, "\n"), "load generators: not priced") {
 		t.Errorf("no note on the generators' cost: %q", sumThree.Notes)
 	}
-	ctx := context.Background()
-	if jobs, _ := c.BatchV1().Jobs("load").List(ctx, metav1.ListOptions{}); len(jobs.Items) != 0 {
-		t.Errorf("%d jobs left after the run", len(jobs.Items))
-	}
-	if cms, _ := c.CoreV1().ConfigMaps("load").List(ctx, metav1.ListOptions{}); len(cms.Items) != 0 {
-		t.Errorf("%d configmaps left after the run", len(cms.Items))
+	for _, res := range []string{"jobs", "configmaps", "pods"} {
+		if n, err := c.Count(context.Background(), res, "load"); err != nil || n != 0 {
+			t.Errorf("%d %s left after the run (%v)", n, res, err)
+		}
 	}
 }
 
@@ -130,18 +116,15 @@ func TestDistributedKubernetesKilledPod(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer srv.Close()
 	endpoint := kubeStore(t)
-	c, ctl, log, kubeconfig := kubeEmulator(t)
+	c, log := kubeEmulator(t)
 	dir := t.TempDir()
 	block := "distributed: {engine: kubernetes, workers: 3, store: 's3://bench/runs', store_endpoint: '" + endpoint +
-		"', lead_time: 500ms, kubernetes: {image: 'benchctl:test', kubeconfig: '" + kubeconfig + "'}}\n"
+		"', lead_time: 500ms, kubernetes: {image: 'benchctl:test', kubeconfig: '" + c.Kubeconfig + "'}}\n"
 	code, stdout, stderr := distRun(t, dir, srv.URL, "3s", block, func(o *RunOptions) {
 		o.onGo = func(t0 time.Time) {
 			go func() {
 				time.Sleep(time.Until(t0.Add(1800 * time.Millisecond))) // into the main phase
-				jobs, _ := c.BatchV1().Jobs("default").List(context.Background(), metav1.ListOptions{})
-				for _, j := range jobs.Items {
-					ctl.Kill(j.Namespace, j.Name, 1, syscall.SIGKILL)
-				}
+				c.KillIndex(context.Background(), "default", 1, syscall.SIGKILL)
 			}()
 		}
 	})
@@ -168,7 +151,7 @@ func TestDistributedKubernetesEmitManifest(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer srv.Close()
 	endpoint := kubeStore(t)
-	c, _, log, _ := kubeEmulator(t)
+	c, log := kubeEmulator(t)
 	dir := t.TempDir()
 	manifest := filepath.Join(dir, "job.yaml")
 	applied := make(chan error, 1)
@@ -209,28 +192,14 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
-// kubectlApply waits for the manifest file and creates its ConfigMap and
-// Job on the emulated cluster, as `kubectl apply -f` would.
-func kubectlApply(c *fake.Clientset, path string, bound time.Duration) error {
+// kubectlApply waits for the manifest file and applies it to the
+// emulated cluster.
+func kubectlApply(c *kubetest.Cluster, path string, bound time.Duration) error {
 	deadline := time.Now().Add(bound)
 	for {
 		raw, err := os.ReadFile(path)
-		docs := strings.Split(string(raw), "\n---\n")
-		if err == nil && len(docs) == 3 && strings.Contains(docs[2], "ttlSecondsAfterFinished") {
-			var cm corev1.ConfigMap
-			var job batchv1.Job
-			if err := yaml.UnmarshalStrict([]byte(docs[1]), &cm); err != nil {
-				return err
-			}
-			if err := yaml.UnmarshalStrict([]byte(docs[2]), &job); err != nil {
-				return err
-			}
-			ctx := context.Background()
-			if _, err := c.CoreV1().ConfigMaps(cm.Namespace).Create(ctx, &cm, metav1.CreateOptions{}); err != nil {
-				return err
-			}
-			_, err := c.BatchV1().Jobs(job.Namespace).Create(ctx, &job, metav1.CreateOptions{})
-			return err
+		if err == nil && strings.Contains(string(raw), "ttlSecondsAfterFinished") {
+			return c.Apply(context.Background(), raw)
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("no manifest at %s after %v", path, bound)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/benchctl/benchctl/distributed"
 	"github.com/benchctl/benchctl/results"
+	"github.com/benchctl/benchctl/summary"
 )
 
 const distScenario = `version: 1
@@ -161,10 +163,11 @@ func TestDistributedLocalLambdaMatchesSingleGenerator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromRecords := distributed.NewHistograms()
+	phases := summary.NewPhases(summary.PhasesOptions{})
 	for i := range recFour {
-		fromRecords.Add(&recFour[i])
+		phases.Add(&recFour[i])
 	}
+	fromRecords := phases.Histograms()
 	if ok, why := merged.Equal(fromRecords); !ok {
 		t.Errorf("histograms.hlog differs from the merged records' histograms: %s", why)
 	}
@@ -203,6 +206,15 @@ func TestDistributedLocalLambdaMatchesSingleGenerator(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "WORKER") {
 		t.Errorf("no worker table on stdout:\n%s", stdout)
+	}
+	for _, f := range []string{"report.md", "report.html"} {
+		b, err := os.ReadFile(filepath.Join(four, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "Load generators") || !strings.Contains(string(b), "4 workers on local-lambda") {
+			t.Errorf("%s has no load-generator section", f)
+		}
 	}
 }
 
@@ -266,12 +278,15 @@ func TestDistributedKilledWorkerIsAGap(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer srv.Close()
+	// A function name of this process alone: test binaries of other
+	// checkouts on the host look for their own workers by name.
+	fn := fmt.Sprintf("killme-%d", os.Getpid())
 	for _, partial := range []bool{false, true} {
 		dir := t.TempDir()
 		killed := make(chan int, 1)
 		// Instances of the previous iteration may still be exiting: only
 		// this iteration's workers are candidates.
-		stale := workerPIDs(t, "killme")
+		stale := workerPIDs(t, fn)
 		go func() {
 			// Kill one worker once the main phase is under way.
 			deadline := time.Now().Add(60 * time.Second)
@@ -282,7 +297,7 @@ func TestDistributedKilledWorkerIsAGap(t *testing.T) {
 				time.Sleep(20 * time.Millisecond)
 			}
 			var pids []int
-			for _, pid := range workerPIDs(t, "killme") {
+			for _, pid := range workerPIDs(t, fn) {
 				if !slices.Contains(stale, pid) {
 					pids = append(pids, pid)
 				}
@@ -294,7 +309,7 @@ func TestDistributedKilledWorkerIsAGap(t *testing.T) {
 			_ = syscall.Kill(pids[0], syscall.SIGKILL)
 			killed <- pids[0]
 		}()
-		code, stdout, stderr := distRun(t, dir, srv.URL, "3s", "distributed: {function: killme}\n", func(o *RunOptions) {
+		code, stdout, stderr := distRun(t, dir, srv.URL, "3s", "distributed: {function: "+fn+"}\n", func(o *RunOptions) {
 			o.Engine, o.Workers, o.AllowPartial = "local-lambda", 4, partial
 			o.onGo = func(t0 time.Time) {
 				go func() {

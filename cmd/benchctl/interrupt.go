@@ -12,16 +12,17 @@ import (
 )
 
 // InterruptGrace is how long a command may take to return after the first
-// SIGINT or SIGTERM before benchctl ends it with ExitInterrupted.
-const InterruptGrace = time.Second
+// SIGINT or SIGTERM before benchctl ends it with ExitInterrupted: under a
+// second, so that every command exits within a second of Ctrl-C.
+const InterruptGrace = 800 * time.Millisecond
 
 // interrupts is benchctl's one signal rule, the same for every command:
 //
 //   - the first SIGINT or SIGTERM cancels the context the command runs
 //     under. Every loop watches that context, so the command returns and
-//     benchctl exits 130; a command still running InterruptGrace later is
-//     ended with exit 130 and a message saying so (a command must never
-//     ignore Ctrl-C);
+//     benchctl exits 130; a command still running InterruptGrace (0.8 s)
+//     later is ended with exit 130 and a message saying so (a command must
+//     never ignore Ctrl-C);
 //   - a command that has work to finish after the first interrupt (run:
 //     stop sending, wait for the requests in flight, save what was
 //     recorded; the servers: stop their processes) holds a drain

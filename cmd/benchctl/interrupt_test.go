@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -285,5 +287,95 @@ func readRecords(t *testing.T, dir string) []results.Record {
 			t.Fatal(err)
 		}
 		out = append(out, r)
+	}
+}
+
+// TestRunKilledDuringLambdaURLPhase kills `benchctl run` with SIGKILL in
+// the middle of a lambda-url phase: records are streamed at once (their
+// REPORT lines are joined afterwards), so results.jsonl holds every
+// request the function URL answered except at most those of the last
+// 200 ms.
+func TestRunKilledDuringLambdaURLPhase(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	arrived := map[uint64]time.Time{}
+	fnURL := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seq, err := strconv.ParseUint(r.Header.Get("X-Vegeta-Seq"), 10, 64)
+		if err == nil {
+			mu.Lock()
+			arrived[seq] = time.Now()
+			mu.Unlock()
+		}
+		w.Header().Set("X-Amzn-RequestId", fmt.Sprintf("00000000-0000-4000-8000-%012d", seq))
+		io.WriteString(w, `{"label":"POSITIVE"}`)
+	}))
+	defer fnURL.Close()
+	dir := t.TempDir()
+	scenario := filepath.Join(dir, "url.yaml")
+	if err := os.WriteFile(scenario, []byte(`version: 1
+name: url-kill
+targets:
+  - {name: url, kind: lambda-url, url: "`+fnURL.URL+`/", function: sentiment, region: us-east-1}
+payloads: {inline: [{text: "great"}]}
+phases:
+  - {name: long, targets: [url], duration: 30s, traffic: {model: constant, rate: 200}}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "run")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRunChild$")
+	cmd.Env = append(os.Environ(), runChildEnv+"="+strings.Join([]string{"run", scenario, "--out", out, "--quiet", "--max-spend", "1000"}, "\x1f"),
+		"AWS_ACCESS_KEY_ID=AKIDLOCAL", "AWS_SECRET_ACCESS_KEY=secretlocal", "AWS_CONFIG_FILE="+os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE="+os.DevNull, "AWS_EC2_METADATA_DISABLED=true")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	count := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(arrived)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for count() < 400 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the function URL got %d requests within 20 s\nstderr:\n%s", count(), stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	killed := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	recs := readRecords(t, out)
+	have := map[uint64]bool{}
+	for _, r := range recs {
+		have[r.Seq] = true
+		if r.RequestID == "" {
+			t.Errorf("record %d has no request id (the join needs it)", r.Seq)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	lost, oldest := 0, time.Duration(0)
+	for seq, at := range arrived {
+		if have[seq] {
+			continue
+		}
+		lost++
+		if age := killed.Sub(at); age > oldest {
+			oldest = age
+		}
+	}
+	t.Logf("killed after %d requests: %d records in results.jsonl, %d lost, the oldest lost one answered %v before the kill",
+		len(arrived), len(recs), lost, oldest.Round(time.Millisecond))
+	if oldest > 200*time.Millisecond {
+		t.Errorf("a request answered %v before SIGKILL has no record; want at most the last 200 ms lost", oldest)
+	}
+	if len(recs) < len(arrived)/2 {
+		t.Errorf("only %d of %d requests recorded", len(recs), len(arrived))
 	}
 }

@@ -31,6 +31,8 @@ type LambdaServeOptions struct {
 	NoInitBilling bool
 	// Region is the region in ARNs and AWS_REGION.
 	Region string
+	// Cleanup removes the cgroups of platforms that died and exits.
+	Cleanup bool
 }
 
 func newLambdaCmd(streams *IOStreams, runF func(*LambdaServeOptions) error) *cobra.Command {
@@ -58,6 +60,7 @@ func newLambdaServeCmd(streams *IOStreams, runF func(*LambdaServeOptions) error)
 		Short: "Serve functions.yaml on a local Lambda-compatible endpoint",
 		Long: `Usage:
   benchctl lambda serve --functions FILE [--addr 127.0.0.1:9001] [options]
+  benchctl lambda serve --cleanup [--cgroup-root DIR]
 
 Serves the functions of FILE like AWS Lambda until Ctrl-C: the Invoke,
 GetFunction, GetFunctionConfiguration, UpdateFunctionConfiguration,
@@ -89,14 +92,26 @@ Options:
   --no-init-billing     bill cold starts as ceil(Duration) (the rule before
                         2025-08-01) instead of ceil(Duration + Init Duration)
   --region REGION       region in ARNs and AWS_REGION (default us-east-1)
+  --cleanup             remove the cgroups (benchctl-<pid>-...) that platforms
+                        killed with SIGKILL left behind anywhere under
+                        --cgroup-root, print them, and exit (every platform
+                        also removes those below its own cgroup when it starts)
 
 Output:
   the endpoint (http://127.0.0.1:PORT) and the CPU isolation mode on stdout.`,
 		Example: `  benchctl lambda serve --functions functions.yaml
+  benchctl lambda serve --cleanup
+  # AWS CLI v2 (v1 has no --cli-binary-format: drop it there)
   aws lambda invoke --endpoint-url http://127.0.0.1:9001 --function-name sentiment \
       --cli-binary-format raw-in-base64-out --payload '{"text":"great"}' --log-type Tail out.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Cleanup {
+				if runF != nil {
+					return runF(opts)
+				}
+				return lambdaCleanupRun(opts)
+			}
 			if opts.FunctionsFile == "" {
 				return &FlagError{Err: errors.New("lambda serve: --functions FILE is required")}
 			}
@@ -116,7 +131,21 @@ Output:
 	cmd.Flags().StringVar(&opts.CgroupRoot, "cgroup-root", locallambda.DefaultCgroupRoot, "where cgroup file systems are mounted")
 	cmd.Flags().BoolVar(&opts.NoInitBilling, "no-init-billing", false, "do not bill Init Duration on cold starts")
 	cmd.Flags().StringVar(&opts.Region, "region", locallambda.DefaultRegion, "region in ARNs and AWS_REGION")
+	cmd.Flags().BoolVar(&opts.Cleanup, "cleanup", false, "remove cgroups left by platforms that died, then exit")
 	return cmd
+}
+
+// lambdaCleanupRun removes the cgroups of dead platforms and lists them.
+func lambdaCleanupRun(opts *LambdaServeOptions) error {
+	removed, err := locallambda.CleanStaleCgroups(opts.CgroupRoot)
+	if err != nil {
+		return &FlagError{Err: fmt.Errorf("lambda serve --cleanup: %w", err)}
+	}
+	for _, d := range removed {
+		fmt.Fprintln(opts.IO.Out, "removed", d)
+	}
+	fmt.Fprintf(opts.IO.Out, "%d stale cgroup folders removed under %s\n", len(removed), opts.CgroupRoot)
+	return nil
 }
 
 // lambdaServeRun serves the functions until ctx is cancelled (Ctrl-C),

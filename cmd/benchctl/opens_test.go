@@ -186,7 +186,7 @@ func TestRunReadsNoRecordsBack(t *testing.T) {
 	if opens != 1 || reads != 0 || closes != 0 {
 		t.Fatalf("the kernel saw %d opens, %d reads, %d read-only closes of results.jsonl during the run; want 1 (the writer), 0, 0", opens, reads, closes)
 	}
-	for _, f := range []string{"report.html", "report.md", results.SummaryFile} {
+	for _, f := range []string{"report.html", "report.md", results.SummaryFile, results.HistogramsFile} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("run did not write %s: %v", f, err)
 		}
@@ -233,5 +233,25 @@ func TestRunReadsNoRecordsBack(t *testing.T) {
 			}
 		}
 		t.Fatalf("summary recomputed from the file differs from run's (%d vs %d lines)", len(gl), len(wl))
+	}
+	// And so do the histograms (summary writes them for a run without
+	// summary.json), readable by HdrHistogram's log reader.
+	liveH, err := os.ReadFile(filepath.Join(out, results.HistogramsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fileH, err := os.ReadFile(filepath.Join(copyDir, results.HistogramsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(liveH, fileH) {
+		t.Fatal("histograms.hlog written by run differs from the one summary writes from the file")
+	}
+	hs, err := summary.ReadHistograms(bytes.NewReader(liveH))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := hs.Get(summary.Tag("echo", "steady", "", results.MetricLatency)); h == nil || h.TotalCount() != live.Targets[0].Phases[0].LatencyMs.Count {
+		t.Fatalf("histograms.hlog lacks echo/steady latency with %d values", live.Targets[0].Phases[0].LatencyMs.Count)
 	}
 }

@@ -233,6 +233,9 @@ type runState struct {
 	// stage says what the run is doing, for the first interrupt's message
 	// (guarded by mu).
 	stage string
+	// billingNotes say which function targets got no billing data
+	// (printed on stderr at the end of the run).
+	billingNotes []string
 	// host samples host interference (nil when it cannot be measured).
 	host *hostload.Sampler
 	// mu guards info while phases run.
@@ -248,7 +251,7 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 		// Fewer collections keep the dispatch lag low (see loadgen.DefaultGCPercent).
 		defer debug.SetGCPercent(debug.SetGCPercent(loadgen.DefaultGCPercent))
 	}
-	s, err := runLoadScenario(opts)
+	s, err := runLoadScenario(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -262,6 +265,9 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 		}
 		// A dry run sends nothing, so its estimate keeps the upper bounds.
 		return runCheckSpend(opts, s, book, nil)
+	}
+	if err := runCheckControlAPI(ctx, s); err != nil {
+		return err
 	}
 	functionConfigs := readFunctionConfigs(ctx, opts.IO.Err, s)
 	if err := runCheckSpend(opts, s, book, functionConfigs); err != nil {
@@ -315,11 +321,18 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 	phaseErr := st.runPhases(ctx)
 	if phaseErr == nil && !st.interrupted {
 		phaseErr = st.runExperiments(ctx)
+		// The experiments' lambda-url requests (capacity probes) too.
+		if err := st.flushLogJoins(ctx); err != nil && phaseErr == nil {
+			phaseErr = err
+		}
 	}
 	st.stopHostSampler()
 	st.setStage("saving results.jsonl, run.json and summary.json")
 	// Saving is part of the drain: it runs to its end after a Ctrl-C (a
 	// second one exits at once).
+	if ctx.Err() != nil {
+		st.interrupted = true
+	}
 	if err := st.finish(); err != nil {
 		return errors.Join(phaseErr, err)
 	}
@@ -334,6 +347,9 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 	}
 	st.printTable()
 	fmt.Fprintf(opts.IO.Out, "results: %s\n", st.writer.Dir)
+	for _, n := range st.billingNotes {
+		fmt.Fprintln(opts.IO.Err, "benchctl: warning:", n)
+	}
 	if st.interrupted || ctx.Err() != nil {
 		return &InterruptedError{Dir: st.writer.Dir}
 	}
@@ -350,16 +366,22 @@ func runRun(ctx context.Context, opts *RunOptions) (err error) {
 }
 
 // runLoadScenario opens the scenario and applies the flag overrides.
-func runLoadScenario(opts *RunOptions) (*scenarios.Scenario, error) {
-	s, err := scenarios.Open(opts.Scenario)
+func runLoadScenario(ctx context.Context, opts *RunOptions) (*scenarios.Scenario, error) {
+	s, err := scenarios.Open(opts.Scenario, scenarios.WithContext(ctx))
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
 		var ve *scenarios.ValidationError
 		if errors.As(err, &ve) || errors.Is(err, scenarios.ErrNotFound) {
 			return nil, &FlagError{Err: err}
 		}
 		return nil, &FlagError{Err: fmt.Errorf("load scenario: %w", err)}
 	}
-	if err := checkScenario(s); err != nil {
+	if err := checkScenario(ctx, s); err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
 		return nil, &FlagError{Err: err}
 	}
 	if opts.SeedSet {
@@ -459,8 +481,9 @@ func (st *runState) createRunDir() error {
 		return err
 	}
 	w.Observe(st.recorder.Observe)
-	// Records of lambda-url targets wait for their CloudWatch Logs join.
-	st.runner.Encoder = loadgen.DeferLambdaURLTargets(st.targets, w.Encoder())
+	// Records of lambda-url targets are written at once; their request ids
+	// are noted for the CloudWatch Logs join after each phase.
+	st.runner.Encoder = loadgen.TrackLambdaURLTargets(st.targets, w.Encoder())
 	return nil
 }
 
@@ -535,18 +558,19 @@ func trialLabel(t, n int) int {
 	return t
 }
 
-// flushLogJoins joins the held-back records of lambda-url targets with
-// their REPORT lines from CloudWatch Logs and writes them (with a fresh,
-// bounded context after Ctrl-C).
+// flushLogJoins reads the REPORT lines of the lambda-url targets' requests
+// since the last call from CloudWatch Logs and appends them to joins.jsonl
+// (finish folds them into results.jsonl; the records themselves were
+// written at once). After Ctrl-C it runs with a fresh, bounded context.
 func (st *runState) flushLogJoins(ctx context.Context) error {
 	if ctx.Err() != nil {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 	}
-	notes, err := loadgen.FlushLambdaURLTargets(ctx, st.targets, st.writer.Encoder())
+	notes, joins := loadgen.JoinLambdaURLTargets(ctx, st.targets)
 	st.env.Notes = append(st.env.Notes, notes...)
-	if err != nil {
+	if err := results.AppendJoins(st.writer.Dir, joins); err != nil {
 		return fmt.Errorf("join lambda-url records with their logs: %w", err)
 	}
 	return nil
@@ -593,34 +617,51 @@ func (st *runState) copyPrices() error {
 	return st.writer.WriteFile(results.PricesFile, raw)
 }
 
-// finish closes results.jsonl, rewrites run.json and writes summary.json,
-// assembled by the summary pipeline from the records it was fed as they
+// finish closes results.jsonl, rewrites run.json and writes summary.json
+// and histograms.hlog, assembled by the summary pipeline from the records it was fed as they
 // were written (exactly what `benchctl summary` computes from the file).
 // After a Ctrl-C it still runs to its end: saving is part of the drain.
 func (st *runState) finish() error {
 	if err := st.writer.CloseRecords(); err != nil {
 		return err
 	}
+	joined, err := results.ApplyJoins(st.writer.Dir)
+	if err != nil {
+		return fmt.Errorf("fold the lambda-url REPORT lines into %s: %w", results.ResultsFile, err)
+	}
 	st.mu.Lock()
 	st.info.End = st.opts.Now().UTC()
 	st.info.Interrupted = st.interrupted
+	st.info.EndState = results.EndCompleted
+	if st.interrupted {
+		st.info.EndState = results.EndInterrupted
+	}
 	st.info.CPUIsolation = st.env.CPUIsolation
 	info := st.info
 	st.mu.Unlock()
 	if err := st.writer.WriteRunInfo(info); err != nil {
 		return err
 	}
-	run, err := st.recorder.Finish(context.Background(), st.writer.Dir, info, st.capacity, st.env.Notes)
+	finish := st.recorder.Finish
+	if joined > 0 {
+		// The records the recorder saw had no REPORT lines yet.
+		finish = st.recorder.FinishFromFile
+	}
+	run, err := finish(context.Background(), st.writer.Dir, info, st.capacity, st.env.Notes)
 	if err != nil {
 		return err
 	}
+	st.billingNotes = results.BillingNotes(run.Summary.Targets) // in the summary's notes too
 	for _, n := range run.Summary.Notes {
 		if strings.HasPrefix(n, "pricing failed: ") {
 			fmt.Fprintln(st.opts.IO.Err, "benchctl: warning:", n)
 		}
 	}
 	st.run, st.summary = run, run.Summary
-	return st.writer.WriteSummary(run.Summary)
+	if err := st.writer.WriteSummary(run.Summary); err != nil {
+		return err
+	}
+	return summary.WriteHistograms(st.writer.Dir, run.Phases.Histograms())
 }
 
 func (st *runState) printTable() { _ = summary.WriteTable(st.opts.IO.Out, st.summary) }

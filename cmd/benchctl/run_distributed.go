@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"runtime"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -149,7 +151,7 @@ func (st *runState) runDistributed(ctx context.Context, d *scenarios.Distributed
 	errOut := opts.IO.Err
 	cleanup := []func(context.Context) error{}
 	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		cctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		for i := len(cleanup) - 1; i >= 0; i-- {
 			if err := cleanup[i](cctx); err != nil {
@@ -273,45 +275,23 @@ func (st *runState) runDistributed(ctx context.Context, d *scenarios.Distributed
 // finishDistributed summarises the merged run directory and adds the
 // workers, their generator cost and the late phases.
 func (st *runState) finishDistributed(merged *distributed.MergeResult, out *distributed.Outcome, plan *distributed.Plan, d *scenarios.Distributed, mergeErr error) error {
+	// The pipeline assembles summary.json; the distributed collector
+	// gives it workers[] (the generators priced first) and the notes.
+	col, err := distributed.NewCollector(plan, merged, generatorCosts(st.book, merged.Workers, out.Exits, plan, d))
+	if err != nil {
+		return errors.Join(mergeErr, err)
+	}
 	run, err := summary.SummarizeDir(context.Background(), st.dir, summary.RecorderOptions{Scenario: st.scenario, Book: st.book,
-		Info: st.info, Series: &summary.SeriesOptions{}}, st.info, st.env.Notes, nil)
+		Info: st.info, Series: &summary.SeriesOptions{}, Collectors: []summary.Collector{col}}, st.info, st.env.Notes, nil)
 	if err != nil {
 		return errors.Join(mergeErr, err)
 	}
 	st.run = run
-	sum := run.Summary
-	sum.Workers = merged.Workers
-	sum.Notes = append(sum.Notes, generatorCosts(st.book, sum.Workers, out.Exits, plan, d)...)
-	for _, m := range sortedManifests(merged.Manifests) {
-		for _, p := range m.Phases {
-			if p.Late {
-				sum.Notes = append(sum.Notes, fmt.Sprintf("phase %s: worker %d (window %d) started %.0f ms after its scheduled start (bound %.0f ms); its requests kept their intended times, so the lateness is in the dispatch lag, not hidden",
-					p.Phase, m.Index, m.Window, p.StartLagMs, float64(plan.LateBound)/1e6))
-			}
-		}
-	}
-	if merged.Missing > 0 {
-		sum.Notes = append(sum.Notes, fmt.Sprintf("distributed run with gaps: %d scheduled requests were never recorded (failed workers); see workers[].gaps", merged.Missing))
-	}
-	st.summary = sum
-	if err := results.WriteJSONFile(filepath.Join(st.dir, results.SummaryFile), sum); err != nil {
+	st.summary = run.Summary
+	if err := results.WriteJSONFile(filepath.Join(st.dir, results.SummaryFile), run.Summary); err != nil {
 		return errors.Join(mergeErr, err)
 	}
 	return mergeErr
-}
-
-func sortedManifests(m map[distributed.Invocation]*results.WorkerManifest) []*results.WorkerManifest {
-	var out []*results.WorkerManifest
-	for _, v := range m {
-		out = append(out, v)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Index != out[j].Index {
-			return out[i].Index < out[j].Index
-		}
-		return out[i].Window < out[j].Window
-	})
-	return out
 }
 
 // generatorCosts prices each worker's invocations from their REPORT
@@ -442,7 +422,52 @@ func (st *runState) lambdaEngine(ctx context.Context, d *scenarios.Distributed, 
 		return nil, nil, err
 	}
 	closers = append(closers, eng.Close)
+	if d.Engine == scenarios.EngineLambda {
+		pkg, arch, err := st.workerPackage(d, self)
+		if err != nil {
+			_ = closeAll(ctx)
+			return nil, nil, err
+		}
+		if err := eng.Deploy(ctx, lambdaengine.DeployOptions{Package: pkg, Architecture: arch, Role: d.Role, MemoryMB: d.MemoryMB,
+			RunID: store.Ref().URL, Log: st.opts.IO.Err}); err != nil {
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+			defer cancel()
+			return nil, nil, errors.Join(err, closeAll(cctx))
+		}
+	}
 	return eng, closeAll, nil
+}
+
+// workerPackage is the worker function's .zip: distributed.zip when
+// given, else one made from this binary when it runs on Lambda (Linux,
+// amd64 or arm64).
+func (st *runState) workerPackage(d *scenarios.Distributed, self string) ([]byte, string, error) {
+	if d.Zip != "" {
+		pkg, err := st.scenario.ReadFile(d.Zip)
+		if err != nil {
+			return nil, "", &FlagError{Err: fmt.Errorf("run: distributed.zip: %w", err)}
+		}
+		if err := lambdaengine.CheckPackage(pkg); err != nil {
+			return nil, "", &FlagError{Err: fmt.Errorf("run: distributed.zip %s: %w", d.Zip, err)}
+		}
+		arch := d.Architecture
+		if arch == "" {
+			arch = "x86_64"
+		}
+		return pkg, arch, nil
+	}
+	arch, ok := lambdaengine.Architecture(runtime.GOARCH)
+	if runtime.GOOS != "linux" || !ok {
+		return nil, "", &FlagError{Err: fmt.Errorf("run: this benchctl is a %s/%s binary, which Lambda cannot run: build a worker package (GOOS=linux GOARCH=amd64 or arm64, see docs/distributed.md) and set distributed.zip and distributed.architecture", runtime.GOOS, runtime.GOARCH)}
+	}
+	if d.Architecture != "" && d.Architecture != arch {
+		return nil, "", &FlagError{Err: fmt.Errorf("run: distributed.architecture %s, but this benchctl is a %s binary: build a %s package and set distributed.zip", d.Architecture, arch, d.Architecture)}
+	}
+	pkg, err := lambdaengine.PackageBinary(self)
+	if err != nil {
+		return nil, "", err
+	}
+	return pkg, arch, nil
 }
 
 // kubeEngine builds engine kubernetes: the Indexed Job submitted to the
@@ -521,4 +546,77 @@ func orText(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// addGeneratorSpend adds the load generators of a distributed run on
+// engine lambda to the pre-run spend estimate (so --max-spend covers
+// them): per region, its workers × their invocations' bound
+// (lambdaengine.Options.Invocations over the timeline) at the worker
+// function's memory and architecture. Local-lambda generators cost
+// nothing; kubernetes ones are not priced (said in a note).
+func addGeneratorSpend(opts *RunOptions, s *scenarios.Scenario, book *pricing.Book, est *pricing.SpendEstimate) error {
+	d, err := opts.distributedConfig(s)
+	if err != nil || d == nil {
+		return err
+	}
+	switch d.Engine {
+	case scenarios.EngineKubernetes:
+		est.Notes = append(est.Notes, "load generators: kubernetes pods are not priced (benchctl has no price for your cluster's nodes)")
+		return nil
+	case scenarios.EngineLambda:
+	default:
+		return nil
+	}
+	gap := d.PhaseGap
+	if gap <= 0 {
+		gap = distributed.DefaultPhaseGap
+	}
+	var timeline time.Duration
+	for i, ph := range s.Phases {
+		if i > 0 {
+			timeline += gap
+		}
+		timeline += ph.Duration
+	}
+	lead := d.LeadTime
+	if lead <= 0 {
+		lead = distributed.DefaultLeadTime
+	}
+	invs := lambdaengine.Options{Timeout: d.Timeout, Window: d.Window, LeadTime: lead}.Invocations(timeline)
+	if len(invs) == 0 {
+		return nil // the run refuses this timeout later, with its reason
+	}
+	var total time.Duration
+	for _, b := range invs {
+		total += b
+	}
+	arch := d.Architecture
+	if arch == "" {
+		arch, _ = lambdaengine.Architecture(runtime.GOARCH)
+	}
+	regions, _, err := distributed.RegionWorkers(d.Regions, d.Workers)
+	if err != nil {
+		return &FlagError{Err: err}
+	}
+	perRegion := map[string]int{}
+	for _, r := range regions {
+		perRegion[r]++
+	}
+	if regions == nil {
+		region := d.StoreRegion
+		if region == "" {
+			region = locallambda.DefaultRegion
+		}
+		perRegion[region] = d.Workers
+	}
+	for _, r := range slices.Sorted(maps.Keys(perRegion)) {
+		n := perRegion[r]
+		g := pricing.GeneratorSpend{Workers: n, Invocations: n * len(invs), Region: r, Arch: arch, MemoryMB: d.MemoryMB,
+			BilledMs: float64(total.Milliseconds()) / float64(len(invs)),
+			Source:   fmt.Sprintf("%d window(s): lead + timeline + drain, at most the %v timeout", len(invs), d.Timeout)}
+		if err := est.AddGenerators(book, g); err != nil {
+			return &FlagError{Err: err}
+		}
+	}
+	return nil
 }

@@ -32,6 +32,9 @@ func runCheckSpend(opts *RunOptions, s *scenarios.Scenario, book *pricing.Book, 
 	if err != nil {
 		return fmt.Errorf("estimate the run's spend: %w", err)
 	}
+	if err := addGeneratorSpend(opts, s, book, &est); err != nil {
+		return err
+	}
 	if opts.DryRun {
 		if !est.RealCloud {
 			fmt.Fprintln(opts.IO.Out, "spend: $0 (no real cloud target: everything runs on this machine)")

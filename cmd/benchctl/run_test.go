@@ -329,8 +329,21 @@ func TestRunKilledWithSIGKILL(t *testing.T) {
 	if !strings.Contains(stdout, "long") {
 		t.Fatalf("summary table:\n%s", stdout)
 	}
-	if _, err := os.Stat(filepath.Join(out, results.SummaryFile)); err != nil {
+	raw, err := os.ReadFile(filepath.Join(out, results.SummaryFile))
+	if err != nil {
 		t.Fatal("summary did not write summary.json for the killed run")
+	}
+	// The summary says the run was killed and the cut phase is incomplete,
+	// instead of presenting it as a finished run.
+	var sum results.Summary
+	if err := json.Unmarshal(raw, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Run.EndState != results.EndKilled || !sum.Run.Interrupted {
+		t.Errorf("run end_state %q interrupted %v, want killed, true", sum.Run.EndState, sum.Run.Interrupted)
+	}
+	if len(sum.Targets) != 1 || len(sum.Targets[0].Phases) != 1 || !sum.Targets[0].Phases[0].Incomplete {
+		t.Errorf("targets %+v: want the cut phase marked incomplete", sum.Targets)
 	}
 }
 

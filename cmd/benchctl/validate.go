@@ -77,13 +77,16 @@ func validateRun(ctx context.Context, opts *ValidateOptions) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		s, err := scenarios.Open(arg)
+		s, err := scenarios.Open(arg, scenarios.WithContext(ctx))
 		if err == nil {
 			// What the scenario package cannot know alone: schedules,
 			// traces and servers, and the pricing block against the price
 			// book it would use.
 			_, perr := pricingCheckScenario(s, "")
-			err = joinValidation(checkScenario(s), perr)
+			err = joinValidation(checkScenario(ctx, s), perr)
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr // Ctrl-C: exit 130, not "invalid"
 		}
 		if err != nil {
 			bad++
@@ -116,13 +119,13 @@ func validateRun(ctx context.Context, opts *ValidateOptions) error {
 // phase's schedule and trace (loadgen.CheckScenario) and the servers
 // block (checkServers). Problems come back as one
 // *scenarios.ValidationError, each with file:line:col.
-func checkScenario(s *scenarios.Scenario) error {
-	errs := loadgen.CheckScenario(s)
+func checkScenario(ctx context.Context, s *scenarios.Scenario) error {
+	errs := loadgen.CheckScenario(ctx, s)
 	errs = append(errs, checkServers(s)...)
 	if ve := scenarios.NewValidationError(errs); ve != nil {
 		return ve
 	}
-	return nil
+	return ctx.Err()
 }
 
 // joinValidation merges the problems of two checks of one file into one

@@ -1,8 +1,10 @@
 // Package lambdaengine runs distributed workers as AWS Lambda invocations
 // of `benchctl worker` (on AWS, or on benchctl's local Lambda-compatible
-// platform through the same SDK calls): one synchronous Invoke per worker
-// and window, with the SDK's retries off, so a failed invocation is a gap,
-// never replayed load.
+// platform through the same SDK calls): Deploy creates or updates the
+// worker function in each region from a .zip package, one synchronous
+// Invoke per worker and window runs it with the SDK's retries off (so a
+// failed invocation is a gap, never replayed load), and Close deletes or
+// updates back what Deploy changed.
 package lambdaengine
 
 import (
@@ -65,6 +67,8 @@ type Engine struct {
 	o       Options
 	clients map[string]*lambda.Client
 	wg      sync.WaitGroup
+	// deployed is what Deploy did per region (Close undoes it).
+	deployed []deployment
 }
 
 var (
@@ -102,21 +106,52 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 
 // Window is the longest stretch one invocation runs: the function
 // timeout less the handover and a drain margin, at most 14 minutes.
-func (e *Engine) Window() (window, handover time.Duration) {
-	handover = e.o.Handover
+func (e *Engine) Window() (window, handover time.Duration) { return e.o.Windows() }
+
+// Windows is the window and handover of these options (see Engine.Window).
+func (o Options) Windows() (window, handover time.Duration) {
+	handover = o.Handover
 	if handover <= 0 {
-		handover = min(DefaultHandover, e.o.Timeout/4)
+		handover = min(DefaultHandover, o.Timeout/4)
 	}
 	// Every invocation must fit its time before the window (the handover,
 	// or for the first one the barrier and lead time), the window, and the
 	// drain and upload after it into the function timeout.
-	before := max(handover, e.o.LeadTime+readyAllowance)
-	limit := e.o.Timeout - before - min(drainMargin, e.o.Timeout/4)
-	window = e.o.Window
+	before := max(handover, o.LeadTime+readyAllowance)
+	limit := o.Timeout - before - o.drain()
+	window = o.Window
 	if window <= 0 || window > limit {
 		window = limit
 	}
 	return min(window, distributed.MaxLambdaWindow), handover
+}
+
+func (o Options) drain() time.Duration { return min(drainMargin, o.Timeout/4) }
+
+// Invocations bounds what one worker's invocations last over a timeline
+// of the given length: one per window, each from its start (the barrier
+// and lead time for the first, the handover for the others) through its
+// part of the timeline and the drain, never more than the function
+// timeout. It is what the pre-run spend estimate prices.
+func (o Options) Invocations(timeline time.Duration) []time.Duration {
+	window, handover := o.Windows()
+	if window <= 0 {
+		return nil
+	}
+	n := 1
+	if timeline > window {
+		n = int((timeline + window - 1) / window)
+	}
+	out := make([]time.Duration, n)
+	for w := range n {
+		span := min(window, timeline-time.Duration(w)*window)
+		before := handover
+		if w == 0 {
+			before = o.LeadTime + readyAllowance
+		}
+		out[w] = min(o.Timeout, before+span+o.drain())
+	}
+	return out
 }
 
 // Launch invokes each worker synchronously in its own goroutine and
@@ -165,14 +200,17 @@ func (e *Engine) invoke(ctx context.Context, c *lambda.Client, inv distributed.I
 	return ex
 }
 
-// Close waits for the invocations in flight to report (bounded by ctx).
+// Close waits for the invocations in flight to report (bounded by ctx),
+// then undoes Deploy: it deletes the functions it created and updates
+// back the ones it changed.
 func (e *Engine) Close(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() { e.wg.Wait(); close(done) }()
+	var err error
 	select {
 	case <-done:
-		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("lambda engine: invocations still running: %w", ctx.Err())
+		err = fmt.Errorf("lambda engine: invocations still running: %w", ctx.Err())
 	}
+	return errors.Join(err, e.undeploy(ctx))
 }
