@@ -273,26 +273,27 @@ func (st *runState) runDistributed(ctx context.Context, d *scenarios.Distributed
 // finishDistributed summarises the merged run directory and adds the
 // workers, their generator cost and the late phases.
 func (st *runState) finishDistributed(merged *distributed.MergeResult, out *distributed.Outcome, plan *distributed.Plan, d *scenarios.Distributed, mergeErr error) error {
-	run, err := summary.SummarizeDir(context.Background(), st.dir, summary.RecorderOptions{Scenario: st.scenario, Book: st.book,
-		Info: st.info, Series: &summary.SeriesOptions{}}, st.info, st.env.Notes, nil)
-	if err != nil {
-		return errors.Join(mergeErr, err)
-	}
-	st.run = run
-	sum := run.Summary
-	sum.Workers = merged.Workers
-	sum.Notes = append(sum.Notes, generatorCosts(st.book, sum.Workers, out.Exits, plan, d)...)
+	var last []string
+	last = append(last, generatorCosts(st.book, merged.Workers, out.Exits, plan, d)...)
 	for _, m := range sortedManifests(merged.Manifests) {
 		for _, p := range m.Phases {
 			if p.Late {
-				sum.Notes = append(sum.Notes, fmt.Sprintf("phase %s: worker %d (window %d) started %.0f ms after its scheduled start (bound %.0f ms); its requests kept their intended times, so the lateness is in the dispatch lag, not hidden",
+				last = append(last, fmt.Sprintf("phase %s: worker %d (window %d) started %.0f ms after its scheduled start (bound %.0f ms); its requests kept their intended times, so the lateness is in the dispatch lag, not hidden",
 					p.Phase, m.Index, m.Window, p.StartLagMs, float64(plan.LateBound)/1e6))
 			}
 		}
 	}
 	if merged.Missing > 0 {
-		sum.Notes = append(sum.Notes, fmt.Sprintf("distributed run with gaps: %d scheduled requests were never recorded (failed workers); see workers[].gaps", merged.Missing))
+		last = append(last, fmt.Sprintf("distributed run with gaps: %d scheduled requests were never recorded (failed workers); see workers[].gaps", merged.Missing))
 	}
+	run, err := summary.SummarizeDir(context.Background(), st.dir, summary.DirOptions{
+		RecorderOptions: summary.RecorderOptions{Scenario: st.scenario, Book: st.book, Info: st.info, Series: &summary.SeriesOptions{}},
+		Final:           st.info, Notes: st.env.Notes, Workers: merged.Workers, LastNotes: last})
+	if err != nil {
+		return errors.Join(mergeErr, err)
+	}
+	st.run = run
+	sum := run.Summary
 	st.summary = sum
 	if err := results.WriteJSONFile(filepath.Join(st.dir, results.SummaryFile), sum); err != nil {
 		return errors.Join(mergeErr, err)
