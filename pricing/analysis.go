@@ -170,16 +170,22 @@ const IncludedEphemeralMB = scenarios.MinEphemeralStorageMB
 func (a *Analysis) MonthlyCosts(monthlyRequests float64) []results.MonthlyCostRow {
 	var rows []results.MonthlyCostRow
 	for _, s := range a.Serverless {
-		rows = append(rows, results.MonthlyCostRow{Option: s.Name, Kind: results.OptionServerless, MonthlyRequests: monthlyRequests,
-			AverageRPS: AverageRPS(monthlyRequests), Profile: a.Profile.Label,
+		row := results.MonthlyCostRow{Option: s.Name, Kind: results.OptionServerless, MonthlyRequests: monthlyRequests,
+			Target: s.Target, Platform: s.Platform, Architecture: s.Architecture, MemoryMB: s.MemoryMB,
+			AverageRPS: AverageRPS(monthlyRequests), Profile: a.Profile.Label, PriceConfidence: confidenceOf(s.Entry, s.APIGW),
 			MonthlyCostUSD:  s.monthly(monthlyRequests, a.Profile, 1).InexactFloat64(),
 			MonthlyCostLow:  s.monthly(monthlyRequests, a.Profile, s.CILow).InexactFloat64(),
 			MonthlyCostHigh: s.monthly(monthlyRequests, a.Profile, s.CIHigh).InexactFloat64(),
-			Components:      s.MonthlyComponents(monthlyRequests, a.Profile), HostBusy: s.HostBusy})
+			Components:      s.MonthlyComponents(monthlyRequests, a.Profile), HostBusy: s.HostBusy}
+		if s.APIGW != nil {
+			row.APIGateway = "http"
+		}
+		rows = append(rows, row)
 	}
 	for _, f := range a.Fleets {
 		_, peak := f.slotCounts(a.Profile.Rates(monthlyRequests))
 		row := results.MonthlyCostRow{Option: f.Name, Kind: f.Kind(), MonthlyRequests: monthlyRequests,
+			Instance: f.Instance, Platform: f.platform(), PriceConfidence: confidenceOf(f.entries()...),
 			AverageRPS: AverageRPS(monthlyRequests), Profile: a.Profile.Label, PeakInstances: peak,
 			MonthlyCostUSD: f.Monthly(monthlyRequests, a.Profile).InexactFloat64(),
 			Components:     f.MonthlyComponents(monthlyRequests, a.Profile), HostBusy: f.HostBusy}
@@ -191,8 +197,8 @@ func (a *Analysis) MonthlyCosts(monthlyRequests float64) []results.MonthlyCostRo
 			row.MonthlyCostHigh = f.withCapacity(f.CapacityLow).Monthly(monthlyRequests, a.Profile).InexactFloat64()
 		}
 		if mv := f.maxVolume(a.Profile); mv > 0 && monthlyRequests > mv {
-			a.Notes = appendOnce(a.Notes, fmt.Sprintf("%s: %.4g requests/month needs more than the capacity provider's max of %d vCPU (it serves up to %.4g); its monthly cost is what the fleet would cost without that limit",
-				f.Name, monthlyRequests, f.Managed.MaxVCPU, mv))
+			a.Notes = appendOnce(a.Notes, fmt.Sprintf("%s: %s requests/month needs more than the capacity provider's max of %d vCPU (it serves up to %s); its monthly cost is what the fleet would cost without that limit",
+				f.Name, volumeWords(monthlyRequests), f.Managed.MaxVCPU, volumeWords(mv)))
 		}
 		rows = append(rows, row)
 	}
@@ -221,8 +227,8 @@ func componentNotes(stats []*configStat, sc *scenarios.Scenario) []string {
 		}
 		if c.apigw != nil {
 			a := c.apigw
-			notes = appendOnce(notes, fmt.Sprintf("%s: behind an API Gateway HTTP API: every cost includes its fee of $%s per 1M requests (%s %s, %s, effective %s), metered per started %d KB of request + response body, %.3g metered per request on average; the break-even volumes include it",
-				c.target, c.gwRate().Mul(decimal.NewFromInt(1_000_000)).StringFixed(2), a.Platform, a.Region, a.Source, a.EffectiveDate, a.APIGateway.MeteringKB, c.gwUnits))
+			notes = appendOnce(notes, fmt.Sprintf("%s: behind an API Gateway HTTP API: every cost includes its fee of $%s per 1M requests (%s %s, %s, effective %s), metered per started %d KB of request + response body, %s metered per request on average; the break-even volumes include it",
+				c.target, c.gwRate().Mul(decimal.NewFromInt(1_000_000)).StringFixed(2), a.Platform, a.Region, a.Source, a.EffectiveDate, a.APIGateway.MeteringKB, sigDigits(c.gwUnits, 3)))
 		}
 		switch {
 		case c.ephemeralMB > IncludedEphemeralMB:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/benchctl/benchctl/results"
@@ -58,7 +59,8 @@ func (a *Analysis) breakEvenRow(ctx context.Context, s *Serverless, f *Fleet, wi
 	}
 	row := results.BreakEvenRow{Serverless: s.Name, Instance: f.Instance, InstanceKind: f.Kind(), Crossings: cs,
 		CapacityRPS: f.CapacityRPS, CapacityAssumption: f.CapacityAssumption, Fleet: f.Name, Region: a.Region,
-		PriceSources: []string{s.Entry.Source + " (" + s.Entry.EffectiveDate + ")", f.Entry.Source + " (" + f.Entry.EffectiveDate + ")"}}
+		PriceConfidence: confidenceOf(append([]*Entry{s.Entry, s.APIGW}, f.entries()...)...),
+		PriceSources:    []string{s.Entry.Source + " (" + s.Entry.EffectiveDate + ")", f.Entry.Source + " (" + f.Entry.EffectiveDate + ")"}}
 	if g := s.APIGW; g != nil {
 		row.PriceSources = append(row.PriceSources, g.Source+" ("+g.EffectiveDate+")")
 	}
@@ -70,9 +72,9 @@ func (a *Analysis) breakEvenRow(ctx context.Context, s *Serverless, f *Fleet, wi
 	row.AverageRPS = AverageRPS(row.MonthlyRequests)
 	switch {
 	case len(cs) == 0 && s.Monthly(a.MinMonthlyRequests, a.Profile).LessThan(f.Monthly(a.MinMonthlyRequests, a.Profile)):
-		row.Note = fmt.Sprintf("serverless is cheaper at every volume up to %.3g requests/month", a.MaxMonthlyRequests)
+		row.Note = "serverless is cheaper at every volume up to " + volumeWords(a.MaxMonthlyRequests) + " requests/month"
 	case len(cs) == 0:
-		row.Note = fmt.Sprintf("the fleet is cheaper at every volume from %.3g requests/month", a.MinMonthlyRequests)
+		row.Note = "the fleet is cheaper at every volume from " + volumeWords(a.MinMonthlyRequests) + " requests/month"
 	case len(cs) > MaxCrossings:
 		row.Note = a.oscillationNote(s, f, cs)
 	case len(cs) > 1:
@@ -84,8 +86,8 @@ func (a *Analysis) breakEvenRow(ctx context.Context, s *Serverless, f *Fleet, wi
 		row.Note = strings.TrimSpace(row.Note + "; search stopped after the fleet's first steps")
 	}
 	if mv := f.maxVolume(a.Profile); mv > 0 && mv < a.MaxMonthlyRequests {
-		row.Note = strings.TrimPrefix(row.Note+"; ", "; ") + fmt.Sprintf("the Lambda Managed Instances fleet reaches its capacity provider's max of %d vCPU (%d × %s) at %.4g requests/month (%.4g rps average); larger volumes are not searched",
-			f.Managed.MaxVCPU, f.Managed.MaxInstances, f.Instance, mv, AverageRPS(mv))
+		row.Note = strings.TrimPrefix(row.Note+"; ", "; ") + fmt.Sprintf("the Lambda Managed Instances fleet reaches its capacity provider's max of %d vCPU (%d × %s) at %s requests/month (%s rps average); larger volumes are not searched",
+			f.Managed.MaxVCPU, f.Managed.MaxInstances, f.Instance, volumeWords(mv), sigDigits(AverageRPS(mv), 4))
 	}
 	if s.CIHigh != 1 || s.CILow != 1 {
 		lo, _, err := a.search(ctx, s, f, a.Profile, s.CIHigh)
@@ -124,13 +126,13 @@ func capCrossings(cs []results.Crossing) ([]results.Crossing, bool) {
 // against the cost (the most the two options differ by in that range).
 func (a *Analysis) oscillationNote(s *Serverless, f *Fleet, cs []results.Crossing) string {
 	first, last := cs[0], cs[len(cs)-1]
-	note := fmt.Sprintf("%d crossings between %.4g and %.4g requests/month (%.4g–%.4g rps average): the %s fleet's cost steps over and under a serverless cost that grows almost in parallel with it",
-		len(cs), first.MonthlyRequests, last.MonthlyRequests, first.AverageRPS, last.AverageRPS, f.Instance)
+	note := fmt.Sprintf("%d crossings between %s and %s requests/month (%s–%s rps average): the %s fleet's cost steps over and under a serverless cost that grows almost in parallel with it",
+		len(cs), volumeWords(first.MonthlyRequests), volumeWords(last.MonthlyRequests), sigDigits(first.AverageRPS, 4), sigDigits(last.AverageRPS, 4), f.Instance)
 	if bps, _ := f.breakpoints(a.Profile, first.MonthlyRequests*(1-1e-6), last.MonthlyRequests*(1+1e-6)); len(bps) > 0 {
 		b := bps[0]
 		before, after := f.Monthly(b, a.Profile), f.Monthly(b*(1+stepMergeRel), a.Profile)
 		if jump := after.Sub(before); jump.IsPositive() && after.IsPositive() {
-			note += fmt.Sprintf(", each step $%s (%.2g%% of the monthly cost there), so the two are within one step of each other, in effect a tie", jump.StringFixed(2), jump.Div(after).InexactFloat64()*100)
+			note += fmt.Sprintf(", each step $%s (%s%% of the monthly cost there), so the two are within one step of each other, in effect a tie", jump.StringFixed(2), sigDigits(jump.Div(after).InexactFloat64()*100, 2))
 		}
 	}
 	h := MaxCrossings / 2
@@ -184,4 +186,28 @@ func (a *Analysis) sensitivity(ctx context.Context, s *Serverless, f *Fleet, bas
 		return nil, "", searchErr
 	}
 	return out, most, nil
+}
+
+// volumeWords writes a monthly volume for a note, to 3 significant digits
+// and never in e-notation: 100 B, 28.4 M, 350 k, 120.
+func volumeWords(v float64) string {
+	for _, u := range []struct {
+		div  float64
+		name string
+	}{{1e9, " B"}, {1e6, " M"}, {1e3, " k"}} {
+		if math.Abs(v) >= u.div {
+			return sigDigits(v/u.div, 3) + u.name
+		}
+	}
+	return sigDigits(v, 3)
+}
+
+// sigDigits formats v to n significant digits in plain decimal notation
+// (no exponent), dropping trailing zeros: 0.0123, 12.3, 12300.
+func sigDigits(v float64, n int) string {
+	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', n, 64), 64)
+	return strconv.FormatFloat(r, 'f', -1, 64)
 }

@@ -789,14 +789,14 @@ type CurvePoint struct {
 // Describe labels a fleet for reports.
 func (f *Fleet) Describe() string {
 	if m := f.Managed; m != nil {
-		return fmt.Sprintf("%s Lambda Managed Instances (autoscaled hour by hour, %.3g rps/instance at %.0f%% utilisation, at least %d instances, at most %d vCPU, pre-scaled for steps over 2x)",
-			f.Instance, f.CapacityRPS, f.util()*100, f.MinInstances, m.MaxVCPU)
+		return fmt.Sprintf("%s Lambda Managed Instances (autoscaled hour by hour, %s rps/instance at %.0f%% utilisation, at least %d instances, at most %d vCPU, pre-scaled for steps over 2x)",
+			f.Instance, sigDigits(f.CapacityRPS, 3), f.util()*100, f.MinInstances, m.MaxVCPU)
 	}
 	mode := "fixed for peak"
 	if f.Autoscaled {
 		mode = "autoscaled"
 	}
-	s := fmt.Sprintf("%s fleet (%s, %.3g rps/instance at %.0f%% utilisation", f.Instance, mode, f.CapacityRPS, f.util()*100)
+	s := fmt.Sprintf("%s fleet (%s, %s rps/instance at %.0f%% utilisation", f.Instance, mode, sigDigits(f.CapacityRPS, 3), f.util()*100)
 	if f.NPlusOne {
 		s += ", N+1"
 	}

@@ -220,7 +220,8 @@ func analyzeFromSummary(ctx context.Context, book *Book, sum *results.Summary, s
 		row := results.CostRow{Target: c.target, Platform: c.platform, Architecture: c.arch,
 			MemoryMB: c.memMB, Requests: c.n, RunCostUSD: per.Mul(decimal.NewFromInt(c.n)).InexactFloat64(),
 			CostPerRequestUSD: per.InexactFloat64(), CostPerMillionUSD: per.Mul(decimal.NewFromInt(1_000_000)).InexactFloat64(),
-			Estimate: true, PriceSource: c.entry.Source, PriceEffective: c.entry.EffectiveDate}
+			Estimate: true, PriceSource: c.entry.Source, PriceEffective: c.entry.EffectiveDate,
+			PriceConfidence: confidenceOf(c.entry, c.apigw)}
 		c.describe(&row)
 		n := decimal.NewFromInt(c.n)
 		row.Components = c.components(n, n.Mul(meanU), n.Mul(decimal.NewFromFloat(c.gwUnits)))
@@ -248,6 +249,14 @@ func finishAnalysis(ctx context.Context, book *Book, sum *results.Summary, sc *s
 		sum.MonthlyCost = a.MonthlyCosts(v)
 	}
 	fillMemorySweep(book, accs, sum, sc, opts.FunctionEphemeralMB)
+	var used []*Entry
+	for _, c := range stats {
+		used = append(used, c.entry, c.apigw)
+	}
+	for _, f := range a.Fleets {
+		used = append(used, f.entries()...)
+	}
+	sum.Decision = Decide(sum, sc, DecideOptions{Book: book, Used: used, MinMonthlyRequests: a.MinMonthlyRequests, MaxMonthlyRequests: a.MaxMonthlyRequests})
 	notes = append(notes, componentNotes(stats, sc)...)
 	for _, n := range append(notes, a.Notes...) {
 		sum.Notes = appendOnce(sum.Notes, n)
@@ -805,7 +814,7 @@ func (r *rowAcc) costRow(seed uint64) results.CostRow {
 	c := r.cfg
 	row := results.CostRow{Target: r.target, Phase: r.phase, Step: r.step, Platform: c.platform, Architecture: c.arch,
 		MemoryMB: c.memMB, Requests: r.requests, Estimate: r.estimate,
-		PriceSource: c.entry.Source, PriceEffective: c.entry.EffectiveDate}
+		PriceSource: c.entry.Source, PriceEffective: c.entry.EffectiveDate, PriceConfidence: confidenceOf(c.entry, c.apigw)}
 	total := r.runCost()
 	row.RunCostUSD = total.InexactFloat64()
 	c.describe(&row)

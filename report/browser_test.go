@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"image/png"
 	"io"
 	"os"
@@ -164,5 +165,56 @@ document.getElementById("out").textContent = "RESULT[" + [asc, desc, names, docu
 	want := "d,c,b10,e,b9,f,a ascending|f,b9,e,b10,c,d,a descending|a,b9,b10,c,d,e,f|false|true"
 	if got != want {
 		t.Errorf("sorted orders:\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestBrowserDecisionFitsOneScreen renders the report of a quickstart-shaped
+// run in headless Chromium at 1280×900 (the README screenshot's size) and
+// measures in the page that the headline comes first and that the whole
+// decision table ends within the first 900 px: a capacity-planning review
+// reads the answer without scrolling. The run is the worst case a busy
+// 2-core host gives: every option meeting the SLO (13 rows) under a
+// headline box with five flags.
+func TestBrowserDecisionFitsOneScreen(t *testing.T) {
+	t.Parallel()
+	bin := chromiumPath()
+	if bin == "" {
+		t.Skip("chromium not installed (apt-get install -y chromium); the browser check is skipped")
+	}
+	for _, sh := range []shape{busyQuickstartShape()} {
+		t.Run(sh.name, func(t *testing.T) {
+			_, out := renderShaped(t, sh, "html")
+			html := readFile(t, filepath.Join(out, "report.html"))
+			probe := `<pre id="probe"></pre><script>
+(function () {
+  var h = document.querySelector("#decision .headline").getBoundingClientRect();
+  var t = document.getElementById("decision-table").getBoundingClientRect();
+  document.getElementById("probe").textContent = "PROBE[" + [Math.round(h.top), Math.round(h.bottom), Math.round(t.top), Math.round(t.bottom), window.innerWidth, window.innerHeight].join(",") + "]";
+})();
+</script></body>`
+			page := filepath.Join(t.TempDir(), "report.html")
+			if err := os.WriteFile(page, []byte(strings.Replace(html, "</body>", probe, 1)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			dom := runChromium(t, bin, page, "--window-size=1280,900", "--dump-dom")
+			i, j := strings.Index(dom, "PROBE["), strings.Index(dom, "]</pre>")
+			if i < 0 || j < i {
+				t.Fatalf("no measurement in the page:\n%.2000s", dom)
+			}
+			var hTop, hBottom, tTop, tBottom, w, h int
+			if _, err := fmt.Sscanf(strings.ReplaceAll(dom[i+len("PROBE["):j], ",", " "), "%d %d %d %d %d %d", &hTop, &hBottom, &tTop, &tBottom, &w, &h); err != nil {
+				t.Fatalf("measurement %q: %v", dom[i:j], err)
+			}
+			t.Logf("window %d px wide: headline %d–%d px, decision table %d–%d px from the top of the page", w, hTop, hBottom, tTop, tBottom)
+			if w != 1280 {
+				t.Errorf("viewport width %d, want 1280", w)
+			}
+			if hTop > tTop {
+				t.Errorf("the headline (top %d px) is not above the decision table (top %d px)", hTop, tTop)
+			}
+			if tBottom > 900 {
+				t.Errorf("the decision table ends at %d px: below the first 900 px, a reader must scroll", tBottom)
+			}
+		})
 	}
 }

@@ -66,34 +66,49 @@ func (m *Model) coldStartChart() (*Chart, string) {
 			plots = append(plots, top)
 		}
 		bot := newPlot("Cold vs warm latency", "", "latency (ms)")
-		w := vg.Points(14)
-		var names []string
+		bot.Y.Tick.Marker = plainTicks{}
+		w := vg.Points(34 / float64(max(1, len(rows))))
+		var vals []plotter.XY
+		var texts []string
 		for i, r := range rows {
 			col := hexColour(m.colour(r.name))
-			vals := plotter.Values{r.warm[0], r.warm[1], r.cold[0], r.cold[1]}
-			bc, err := plotter.NewBarChart(vals, w)
+			bars := plotter.Values{r.warm[0], r.warm[1], r.cold[0], r.cold[1]}
+			bc, err := plotter.NewBarChart(bars, w)
 			if err != nil {
 				continue
 			}
 			bc.Color = withAlpha(col, 200)
-			bc.Offset = vg.Length(i-len(rows)/2) * w
+			bc.LineStyle.Width = 0
+			bc.Offset = (vg.Length(i) - vg.Length(len(rows)-1)/2) * w
 			bot.Add(bc)
 			bot.Legend.Add(r.name, bc)
-			names = append(names, r.name)
+			if len(rows) == 1 {
+				for j, v := range bars {
+					vals = append(vals, plotter.XY{X: float64(j), Y: v})
+					texts = append(texts, fmtMs(v)+" ms")
+				}
+			}
 		}
 		bot.NominalX("warm p50", "warm p99", "cold p50", "cold p99")
+		// Room for the outer bars: NominalX puts the first and last on the
+		// axis ends.
+		bot.X.Min, bot.X.Max = -0.6, 3.6
 		bot.Y.Min = 0
 		maxBar := 0.0
 		for _, r := range rows {
 			maxBar = math.Max(maxBar, math.Max(r.cold[1], r.warm[1]))
 		}
-		bot.Y.Max = maxBar * 1.25 // headroom for the legend
+		bot.Y.Max = maxBar * 1.25 // headroom for the legend and the values
 		bot.Legend.Left = false
-		_ = names
+		if len(vals) > 0 {
+			// One target: each bar's value above it.
+			ll := addLabels(bot, vals, texts, labelDir{1, 1}, labelDir{-1, 1})
+			ll.ignoreAnchors = true
+		}
 		plots = append(plots, bot)
 		drawPlots(dc, plots...)
 	}
-	caption := "Top: distribution of platform-reported init durations (when present). Bottom: latency p50/p99 of requests that started a new instance (cold) against the rest (warm)."
+	caption := "Top: distribution of platform-reported init durations (when present). Bottom: latency p50/p99 of requests that started a new instance (cold) against all the others (warm: every phase and memory size of the target, so a memory sweep's smallest size can dominate the warm p99)."
 	var parts []string
 	for _, r := range rows {
 		parts = append(parts, fmt.Sprintf("%s: %d cold, %d warm samples", r.name, int64(r.cold[2]), int64(r.warm[2])))

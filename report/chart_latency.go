@@ -212,6 +212,13 @@ func (m *Model) latencyTimeChart() (*Chart, string) {
 			var sent, errs plotter.XYs
 			anyErr := false
 			for i, s := range secs {
+				if i > 0 && s > secs[i-1]+1 {
+					// No request in these seconds: the rate drops to 0
+					// rather than bridging the gap (e.g. a target idle
+					// while another's experiment runs).
+					sent = append(sent, plotter.XY{X: float64(secs[i-1] + 1), Y: 0})
+					errs = append(errs, plotter.XY{X: float64(secs[i-1] + 1), Y: 0})
+				}
 				sent = append(sent, plotter.XY{X: float64(s), Y: float64(bins[i].Sent)})
 				maxRate = math.Max(maxRate, float64(bins[i].Sent))
 				errs = append(errs, plotter.XY{X: float64(s), Y: float64(bins[i].Errors)})

@@ -149,7 +149,7 @@ func fmtQuantity(v float64) string {
 	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
 		return fmtInt(int64(v))
 	}
-	return strconv.FormatFloat(v, 'g', 4, 64)
+	return plainSig(v, 4)
 }
 
 // buildCosts fills CostColumns/CostRows and MonthlyColumns/Monthly from

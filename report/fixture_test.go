@@ -13,7 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
+	"github.com/benchctl/benchctl/pricing"
 	"github.com/benchctl/benchctl/results"
+	"github.com/benchctl/benchctl/scenarios"
 )
 
 // synthOpts shapes a synthetic run.
@@ -130,6 +134,11 @@ func writeSyntheticRun(tb testing.TB, dir string, o synthOpts) {
 		BenchctlVersion: "v0.0.0-test", GoVersion: "go1.26.8", OS: "linux", Arch: "amd64", CPUModel: "Synthetic CPU",
 		Cores: 2, Hostname: "testhost", Start: start, End: start.Add(offset), Seed: o.Seed, CPUIsolation: "cgroup-v2",
 		Command: []string{"benchctl", "run", "synthetic.yaml", "--out", "synthetic-run"},
+		Services: []results.ServiceInfo{
+			{Name: o.Server, Kind: "server", Model: "tinybert-4l-312", Weights: results.WeightsSynthetic},
+			{Name: o.Lambda, Kind: "function", Model: "distilbert-sst2", Weights: "/models/sst2/model.safetensors",
+				WeightsSHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
+		},
 	}
 	scenario := fmt.Sprintf(`version: 1
 name: synthetic
@@ -175,10 +184,13 @@ pricing:
 		Scenario:      results.ScenarioInfo{Name: "synthetic", Description: "a synthetic run for report tests", Seed: o.Seed, File: "synthetic.yaml"},
 		Run:           info,
 		Targets:       ts,
-		Notes:         []string{"synthetic run: figures are made up"},
+		Notes:         append([]string{"synthetic run: figures are made up"}, results.ServiceNotes(info.Services)...),
 	}
 	if o.Priced {
 		addPricing(&sum, o)
+	}
+	if o.Priced && !o.OldPricing {
+		addDecision(tb, &sum, scenario)
 	}
 	if err := results.WriteJSONFile(filepath.Join(dir, results.SummaryFile), &sum); err != nil {
 		tb.Fatal(err)
@@ -268,6 +280,48 @@ func addCostComponents(s *results.Summary, o synthOpts) {
 		Option: fleet, Kind: "fleet", MonthlyRequests: monthly, AverageRPS: monthly / SecondsPerMonth,
 		MonthlyCostUSD: 65.15, MonthlyCostLow: 65.15, MonthlyCostHigh: 65.15, PeakInstances: 1, Profile: "constant",
 	}}
+}
+
+// addDecision adds a Lambda Managed Instances option (a third kind, priced
+// from an entry marked recalled) to the monthly costs and break-even, and
+// the decision pricing.Decide computes from them.
+func addDecision(tb testing.TB, s *results.Summary, scenario string) {
+	tb.Helper()
+	// Decoded as the report decodes a scenario that no longer validates
+	// (its local-lambda target names no function).
+	var sc scenarios.Scenario
+	if err := yaml.Unmarshal([]byte(scenario), &sc); err != nil {
+		tb.Fatal(err)
+	}
+	// Fixed entries (not the embedded book's, whose dates move with every
+	// price update), as the fixture's cost rows cite them.
+	entry := func(platform, arch, instance, source, date string) *pricing.Entry {
+		return &pricing.Entry{Platform: platform, Region: "us-east-1", Architecture: arch, Instance: instance,
+			Source: source, EffectiveDate: date, Retrieved: "2026-01-01", Confidence: "S: test entry"}
+	}
+	lambda := entry(pricing.PlatformLambda, "x86_64", "", "https://aws.amazon.com/lambda/pricing/", "2026-01-01")
+	gw := entry(pricing.PlatformAPIGatewayHTTP, "", "", "https://aws.amazon.com/api-gateway/pricing/", "2025-05-19")
+	var used []*pricing.Entry
+	for _, in := range []string{"c7i.large", "c7g.large"} {
+		used = append(used, entry(pricing.PlatformEC2, "", in, "https://aws.amazon.com/ec2/pricing/on-demand/", "2026-01-01"))
+	}
+	lmi := &pricing.Entry{Platform: "lambda-managed", Region: "us-east-1", Architecture: "arm64", Instance: "m7g.large",
+		Source: "https://aws.amazon.com/lambda/pricing/", EffectiveDate: "2025-11-30", Retrieved: "2026-01-01", Confidence: "U: test entry"}
+	used = append([]*pricing.Entry{lambda, gw}, append(used, lmi)...)
+	const lmiName = "m7g.large Lambda Managed Instances (3 minimum, 60 rps/instance)"
+	s.MonthlyCost[0].Target, s.MonthlyCost[0].Platform, s.MonthlyCost[0].Architecture, s.MonthlyCost[0].MemoryMB = s.Cost[0].Target, "aws-lambda", "x86_64", 1024
+	s.MonthlyCost[0].APIGateway, s.MonthlyCost[0].PriceConfidence = "http", results.PriceSourced
+	s.MonthlyCost[1].Instance, s.MonthlyCost[1].Platform, s.MonthlyCost[1].PriceConfidence = "c7i.large", "ec2", results.PriceSourced
+	s.MonthlyCost = append(s.MonthlyCost, results.MonthlyCostRow{Option: lmiName, Kind: results.OptionLambdaManaged, Instance: "m7g.large",
+		Platform: "lambda-managed", MonthlyRequests: 20e6, AverageRPS: 20e6 / SecondsPerMonth, MonthlyCostUSD: 211.51,
+		MonthlyCostLow: 211.51, MonthlyCostHigh: 211.51, PeakInstances: 3, Profile: "constant", PriceConfidence: results.PriceRecalled})
+	s.Cost[0].PriceConfidence, s.Cost[1].PriceConfidence = results.PriceSourced, results.PriceSourced
+	s.BreakEven[0].PriceConfidence = results.PriceSourced
+	s.BreakEven = append(s.BreakEven, results.BreakEvenRow{Serverless: s.BreakEven[0].Serverless, Instance: "m7g.large",
+		InstanceKind: results.OptionLambdaManaged, Fleet: lmiName, MonthlyRequests: 0, Crossings: []results.Crossing{},
+		Note: "serverless is cheaper at every volume up to 100 B requests/month", PriceConfidence: results.PriceRecalled})
+	book := &pricing.Book{Version: 1, BookDate: "2026-01-01", Files: []string{pricing.EmbeddedBookName}}
+	s.Decision = pricing.Decide(s, &sc, pricing.DecideOptions{Book: book, Used: used})
 }
 
 // exactDist is the exact (type-7) distribution of vs in ms.

@@ -33,26 +33,6 @@ func fmtCount(v *int64) string {
 	return fmtInt(*v)
 }
 
-// fmtInt formats an integer with thin thousands separators (1,234,567).
-func fmtInt(v int64) string {
-	s := fmt.Sprint(v)
-	neg := v < 0
-	if neg {
-		s = s[1:]
-	}
-	var b []byte
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b = append(b, ',')
-		}
-		b = append(b, s[i])
-	}
-	if neg {
-		return "-" + string(b)
-	}
-	return string(b)
-}
-
 // chartImage is a chart rendered for inlining into HTML.
 type chartImage struct {
 	Name, Title, Caption string

@@ -148,7 +148,6 @@ func breakEvenModel() *Model {
 		}
 	}
 	m := &Model{Summary: s, curves: curves}
-	m.buildVerdicts()
 	return m
 }
 
@@ -186,11 +185,11 @@ func TestBreakEvenDrawsOnlyTheRecommendation(t *testing.T) {
 		if n := strings.Count(svg, ">vs "+inst+":"); n != 1 {
 			t.Errorf("%s: %d labels on the plot, want 1", inst, n)
 		}
-		if !strings.Contains(svg, ">"+inst+" fleet<") {
-			t.Errorf("%s: no legend entry", inst)
+		if !strings.Contains(svg, ">"+inst+" fleet: break-even ") {
+			t.Errorf("%s: no legend entry with its break-even", inst)
 		}
 	}
-	for _, want := range []string{">fn 1024 MB x86_64 (95% CI)<", ">fn 1024 MB arm64 (95% CI)<", ">other memory sizes<"} {
+	for _, want := range []string{">fn 1024 MB x86_64 (recommended), 95% CI<", ">fn 1024 MB arm64 (recommended), 95% CI<", ">other serverless configurations<"} {
 		if !strings.Contains(svg, want) {
 			t.Errorf("legend lacks %q", want)
 		}
@@ -208,8 +207,6 @@ func TestBreakEvenWithoutRecommendationDrawsAll(t *testing.T) {
 	for i := range m.Summary.Experiments.MemorySweep {
 		m.Summary.Experiments.MemorySweep[i].CheapestWithSLO = false
 	}
-	m.Verdicts = nil
-	m.buildVerdicts()
 	c, _ := m.breakEvenChart()
 	if c == nil {
 		t.Fatal("no chart")
@@ -250,5 +247,47 @@ func TestFleetLegendNames(t *testing.T) {
 				t.Errorf("fleetLegendNames(%q) = %q, %q; want %q, %q", tc.in, got, note, tc.want, tc.note)
 			}
 		})
+	}
+}
+
+// TestBreakEvenMarksYourTraffic: with a decision, only its serverless
+// configuration is bold, the profile's volume is a vertical line labelled
+// "your traffic", a Lambda Managed Instances curve is drawn as an
+// always-on step line beside the fleets, and an instance type that never
+// crosses says so in the legend.
+func TestBreakEvenMarksYourTraffic(t *testing.T) {
+	t.Parallel()
+	m := breakEvenModel()
+	lmi := Curve{Name: "m7g.large Lambda Managed Instances (3 minimum)", Kind: results.OptionLambdaManaged}
+	for e := 4.0; e <= 10.0001; e += 0.5 {
+		v := math.Pow(10, e)
+		usd := 207.51 * math.Max(1, v/5e8)
+		lmi.Points = append(lmi.Points, CurvePoint{MonthlyRequests: v, USD: usd, LowUSD: usd, HighUSD: usd})
+	}
+	m.curves = append(m.curves, lmi)
+	m.Summary.BreakEven = append(m.Summary.BreakEven, results.BreakEvenRow{Serverless: "fn 1024 MB arm64", Instance: "m7g.large",
+		InstanceKind: results.OptionLambdaManaged, Fleet: lmi.Name, Crossings: []results.Crossing{}})
+	m.Summary.Decision = &results.Decision{MonthlyRequests: 5e6, Serverless: "fn 1024 MB arm64", Recommended: "fn 1024 MB arm64",
+		BreakEvenMinMonthlyRequests: 1, BreakEvenMaxMonthlyRequests: 1e11}
+	c, skip := m.breakEvenChart()
+	if c == nil {
+		t.Fatalf("no chart: %s", skip)
+	}
+	var buf bytes.Buffer
+	if err := c.WriteSVG(&buf); err != nil {
+		t.Fatal(err)
+	}
+	svg := buf.String()
+	for _, want := range []string{">your traffic: 5.0 M/month<", ">fn 1024 MB arm64 (recommended), 95% CI<",
+		">m7g.large Lambda Managed Instances (3 minimum): no break-even ≤ 100 B<", ">c7g.large fleet: break-even "} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("chart lacks %q", want)
+		}
+	}
+	if strings.Contains(svg, ">fn 1024 MB x86_64") {
+		t.Error("the other architecture is drawn bold although the decision names one configuration")
+	}
+	if !strings.Contains(c.Caption, "your traffic, 5.0 M requests/month") || len(c.Table.Rows) != 4 {
+		t.Errorf("caption %q, table %d rows (want 4: one configuration × 4 options)", c.Caption, len(c.Table.Rows))
 	}
 }

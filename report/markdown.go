@@ -28,39 +28,14 @@ func WriteMarkdown(w io.Writer, m *Model) error {
 	if s.Run.Interrupted {
 		b.WriteString("> **Interrupted run:** the figures cover only what was recorded before the stop.\n\n")
 	}
-	b.WriteString("## Verdict\n\n")
-	if hb := m.HostBusyText(); hb != "" {
-		fmt.Fprintf(&b, "> **Host busy:** %s\n\n", mdEscape(hb))
-	}
-	if len(m.Verdicts) == 0 {
-		b.WriteString("No break-even was computed for this run (no serverless/instance pair was priced).\n\n")
-	}
-	others := m.OtherVerdicts()
-	if len(others) > 0 {
-		b.WriteString("For the cheapest function configuration that meets the SLO in the memory sweep:\n\n")
-	}
-	for _, v := range m.HeadlineVerdicts() {
-		fmt.Fprintf(&b, "- %s\n", mdEscape(v.Text))
-	}
-	if len(m.Verdicts) > 0 {
-		b.WriteString("\n")
-	}
-	if len(others) > 0 {
-		fmt.Fprintf(&b, "<details><summary>Every other configuration (%d)</summary>\n\n", len(others))
-		for _, v := range others {
-			fmt.Fprintf(&b, "- %s\n", mdEscape(v.Text))
-		}
-		b.WriteString("\n</details>\n\n")
-	}
-	if len(m.Verdicts) > 0 && m.GatewayNote != "" {
-		fmt.Fprintf(&b, "%s\n\n", mdEscape(m.GatewayNote))
-	}
+	writeMarkdownDecision(&b, m)
 	if len(m.SLO) > 0 {
 		verdict := "PASS"
 		if !m.SLOPassed() {
 			verdict = "FAIL"
 		}
-		fmt.Fprintf(&b, "**SLO: %s** (experiment steps are listed but do not count: they probe beyond the SLO by design)\n\n| target | phase | SLO | violations |\n|---|---|---|---|\n", verdict)
+		fmt.Fprintf(&b, "**SLO: %s** (experiment steps are listed but do not count: they probe beyond the SLO by design)\n\n", verdict)
+		fmt.Fprintf(&b, "<details><summary>SLO per phase (%d)</summary>\n\n| target | phase | SLO | violations |\n|---|---|---|---|\n", len(m.SLO))
 		for _, l := range m.SLO {
 			res := "pass"
 			if !l.Passed {
@@ -68,12 +43,9 @@ func WriteMarkdown(w io.Writer, m *Model) error {
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdEscape(l.Target), mdEscape(l.Phase), res, mdEscape(strings.Join(l.Violations, "; ")))
 		}
-		b.WriteString("\n")
+		b.WriteString("\n</details>\n\n")
 	} else {
 		b.WriteString("No SLO was set.\n\n")
-	}
-	if fb := m.FellBehind(); len(fb) > 0 {
-		fmt.Fprintf(&b, "> **Warning: the load generator fell behind its schedule** in: %s. Latencies there include dispatch lag.\n\n", mdEscape(strings.Join(fb, ", ")))
 	}
 
 	b.WriteString("## Scenario and traffic\n\n")
@@ -147,25 +119,6 @@ func WriteMarkdown(w io.Writer, m *Model) error {
 	if len(m.Monthly) > 0 {
 		writeMarkdownMonthly(&b, m)
 	}
-	if len(s.BreakEven) > 0 {
-		b.WriteString("## Break-even\n\n| serverless | instance | break-even requests/month | average rps | crossings | notes |\n|---|---|---:|---:|---|---|\n")
-		for _, br := range s.BreakEven {
-			var cs []string
-			for _, c := range br.Crossings {
-				cs = append(cs, fmt.Sprintf("%s (%s rps, %s)", fmtVolume(c.MonthlyRequests), fmtRate(c.AverageRPS), c.Direction))
-			}
-			note := br.Note
-			if br.MostSensitive != "" {
-				note = strings.TrimSpace(note + " Most sensitive to: " + br.MostSensitive + ".")
-			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(br.Serverless), mdEscape(br.Instance), fmtVolume(br.MonthlyRequests), fmtRate(br.AverageRPS), mdEscape(strings.Join(cs, "; ")), mdEscape(note))
-		}
-		b.WriteString("\n")
-		if m.GatewayNote != "" {
-			b.WriteString("Names ending in “+ HTTP API” include the API Gateway HTTP API request fee in every cost and break-even volume (see the verdict and the cost breakdown).\n\n")
-		}
-	}
-
 	if lines := m.Confidence(); len(lines) > 0 {
 		b.WriteString("## Confidence\n\n| subject | figure | value | interval | covers | trials |\n|---|---|---|---|---|---|\n")
 		for _, l := range lines {
@@ -204,17 +157,21 @@ func WriteMarkdown(w io.Writer, m *Model) error {
 	}
 	if len(m.Prices) > 0 {
 		uses := m.PricesUsed()
-		b.WriteString("## Price-book entries used\n\n| platform | architecture | source | effective |")
+		b.WriteString("## Price-book entries used\n\n| platform | architecture | source | effective | confidence |")
 		if uses {
 			b.WriteString(" priced components (first-tier rates) |")
 		}
-		b.WriteString("\n|---|---|---|---|")
+		b.WriteString("\n|---|---|---|---|---|")
 		if uses {
 			b.WriteString("---|")
 		}
 		b.WriteString("\n")
 		for _, p := range m.Prices {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |", mdEscape(p.Platform), mdEscape(p.Architecture), mdEscape(p.Source), mdEscape(p.Effective))
+			conf := p.Confidence
+			if conf == "" {
+				conf = "not recorded"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |", mdEscape(p.Platform), mdEscape(p.Architecture), mdEscape(p.Source), mdEscape(p.Effective), conf)
 			if uses {
 				fmt.Fprintf(&b, " %s |", mdEscape(strings.Join(p.Uses, "; ")))
 			}
@@ -329,6 +286,134 @@ func writeMarkdownMonthly(b *bytes.Buffer, m *Model) {
 			cheapest = "yes"
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s%s | %s |\n", mdEscape(r.Option), mdEscape(r.Kind), fmtUSD(r.MonthlyCostUSD), interval, peak, mdCells(r.Parts), cheapest)
+	}
+	b.WriteString("\n")
+}
+
+// writeMarkdownDecision writes what comes first: the headline with its
+// flags, the decision table (options failing the SLO folded under it),
+// what the figures rest on, and the break-even matrix (every crossing
+// folded under it).
+func writeMarkdownDecision(b *bytes.Buffer, m *Model) {
+	fmt.Fprintf(b, "> **%s**\n", mdEscape(m.Headline))
+	for _, f := range m.Flags {
+		fmt.Fprintf(b, ">\n> ⚠ **%s:** %s\n", mdEscape(f.Title), mdEscape(f.Detail))
+	}
+	b.WriteString("\n")
+	if d := m.Decision; d != nil && len(d.Rows)+len(d.Failing) > 0 {
+		fmt.Fprintf(b, "## Decision\n\nEvery option priced for one month (730 h) of the scenario's traffic profile: %s requests/month, %s requests/s on average", fmtVolume(d.MonthlyRequests), fmtRate(d.AverageRPS))
+		if d.Profile != "" {
+			fmt.Fprintf(b, " (%s)", mdEscape(d.Profile))
+		}
+		b.WriteString(".\n\n")
+		writeMarkdownDecisionTable(b, d, d.Rows)
+		if len(d.Failing) > 0 {
+			fmt.Fprintf(b, "<details><summary>%s</summary>\n\n", failingSummary(len(d.Failing)))
+			writeMarkdownDecisionTable(b, d, d.Failing)
+			b.WriteString("</details>\n\n")
+		}
+		versus := "the serverless configuration"
+		if d.Versus != "" {
+			versus = mdEscape(d.Versus)
+		}
+		many := ""
+		if d.ManyTargets {
+			many = " (the serverless rows come from several targets, each its own model or task: compare a target's rows with each other and with the instances)"
+		}
+		if d.NoneMeets {
+			b.WriteString("No option met the SLO: every option is listed, cheapest first. ")
+		}
+		fmt.Fprintf(b, "✔ recommended: the cheapest option meeting the SLO at this profile%s. Break-even: the monthly volume below which %s is cheaper than the option; “never”: the costs do not cross up to %s requests/month.", many, versus, fmtVolume(d.BreakEvenMaxMonthlyRequests))
+		if d.Recalled {
+			b.WriteString(" †: priced from a recalled (U) price-book entry, not confirmed from a source.")
+		}
+		if d.HostBusy {
+			b.WriteString(" ‡: rests on a measurement taken while the host was busy (host_busy).")
+		}
+		b.WriteString("\n\n")
+		if m.GatewayNote != "" {
+			fmt.Fprintf(b, "%s\n\n", mdEscape(m.GatewayNote))
+		}
+	}
+	if len(m.RestsOn) > 0 {
+		b.WriteString("### What this rests on\n\n| | |\n|---|---|\n")
+		for _, kv := range m.RestsOn {
+			fmt.Fprintf(b, "| %s | %s |\n", kv.Key, mdEscape(kv.Value))
+		}
+		b.WriteString("\n")
+	}
+	if mx := m.Matrix; mx != nil {
+		b.WriteString("## Break-even\n\nThe monthly volume below which each serverless configuration is cheaper than each instance type (average requests/s in brackets).\n\n| serverless |")
+		align := "|---|"
+		for _, c := range mx.Columns {
+			fmt.Fprintf(b, " %s |", mdEscape(c))
+			align += "---:|"
+		}
+		b.WriteString("\n" + align + "\n")
+		for _, r := range mx.Rows {
+			label := mdEscape(r.Label)
+			switch {
+			case r.Recommended:
+				label = "**" + label + "** ✔ recommended"
+			case r.Reference:
+				label = "**" + label + "** (reference)"
+			}
+			if r.FailsSLO {
+				label += " (fails the SLO)"
+			}
+			b.WriteString("| " + label + " |")
+			for _, c := range r.Cells {
+				fmt.Fprintf(b, " %s |", mdEscape(c.Text))
+			}
+			b.WriteString("\n")
+		}
+		b.WriteString("\n")
+		if len(m.Crossings) > 0 {
+			fmt.Fprintf(b, "<details><summary>Every crossing (%d pairs)</summary>\n\n| serverless | instance | break-even requests/month | interval | capacity | crossings | notes |\n|---|---|---:|---|---|---|---|\n", len(m.Crossings))
+			for _, r := range m.Crossings {
+				mark := ""
+				if r.Recalled {
+					mark = " †"
+				}
+				fmt.Fprintf(b, "| %s | %s%s | %s | %s | %s | %s | %s |\n", mdEscape(r.Serverless), mdEscape(r.Instance), mark, mdEscape(r.BreakEven),
+					mdEscape(r.Interval), mdEscape(r.Capacity), mdEscape(r.Crossings), mdEscape(r.Notes))
+			}
+			b.WriteString("\n</details>\n\n")
+		}
+	}
+}
+
+// writeMarkdownDecisionTable writes rows of the decision table.
+func writeMarkdownDecisionTable(b *bytes.Buffer, d *DecisionView, rows []DecisionRow) {
+	versus := "break-even"
+	if d.Versus != "" {
+		versus = "break-even vs " + mdEscape(d.Versus)
+	}
+	fmt.Fprintf(b, "| option | kind | monthly cost (95%% CI) | per 1M requests | p99 | SLO | %s |\n|---|---|---:|---:|---:|---|---|\n", versus)
+	for _, r := range rows {
+		label := mdEscape(r.Label)
+		if r.Recommended {
+			label = "**" + label + "** ✔ recommended"
+		}
+		cost := r.Monthly
+		if r.Interval != "" {
+			cost += " (" + r.Interval + ")"
+		}
+		if r.Recalled {
+			cost += " †"
+		}
+		if r.HostBusy {
+			cost += " ‡"
+		}
+		slo := r.SLO
+		if r.SLOWhy != "" {
+			slo += ": " + r.SLOWhy
+		}
+		be := r.BreakEven
+		if r.BreakEvenCI != "" {
+			be += ", 95% CI " + r.BreakEvenCI
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", label, r.Kind, cost, r.PerMillion, r.P99, mdEscape(slo), mdEscape(be))
 	}
 	b.WriteString("\n")
 }

@@ -2,9 +2,7 @@ package report
 
 import (
 	"fmt"
-	"math"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/benchctl/benchctl/pricing"
@@ -26,9 +24,19 @@ type Model struct {
 	RunDir   string
 	Summary  *results.Summary
 	Scenario *scenarios.Scenario
-	// Verdicts come first in every document: one per serverless
-	// configuration × instance type.
-	Verdicts []Verdict
+	// Headline is the one sentence every document opens with (from
+	// summary.decision), Flags what the figures rest on that a reader must
+	// know, in the same box.
+	Headline string
+	Flags    []FlagView
+	// Decision is the decision table (nil when the summary has no
+	// decision); RestsOn the "what this rests on" box.
+	Decision *DecisionView
+	RestsOn  []KV
+	// Matrix is the break-even as a matrix of serverless configurations ×
+	// instance types; Crossings every pair with every crossing (folded).
+	Matrix    *BreakEvenMatrix
+	Crossings []CrossingRow
 	// SLO lists every phase that had an SLO, passed or not.
 	SLO     []SLOLine
 	Targets []TargetView
@@ -58,28 +66,6 @@ type Model struct {
 
 	data   *recordData
 	curves []Curve
-}
-
-// Verdict is the answer for one serverless configuration against one
-// instance type.
-type Verdict struct {
-	Serverless string
-	Instance   string
-	// Text is the sentence shown to the reader.
-	Text string
-	// CheaperBelowMonthly is the volume below which serverless is cheaper
-	// (0 when it is never cheaper in the analysed range, +Inf when always).
-	CheaperBelowMonthly float64
-	CheaperBelowRPS     float64
-	// Profile figures: the scenario's monthly volume and both monthly costs
-	// there (zero when unknown).
-	ProfileMonthly       float64
-	ProfileServerlessUSD float64
-	ProfileFleetUSD      float64
-	// Headline marks the verdicts shown first: those of the memory sweep's
-	// cheapest configuration meeting the SLO (all verdicts when the run
-	// has no such configuration).
-	Headline bool
 }
 
 // SLOLine is one phase's SLO outcome.
@@ -125,6 +111,9 @@ type PhaseView struct {
 // PriceEntry is one price-book entry a cost came from.
 type PriceEntry struct {
 	Platform, Architecture, Source, Effective string
+	// Confidence is results.PriceSourced or PriceRecalled ("" when the
+	// summary does not record it).
+	Confidence string
 	// Uses lists the cost components priced from the entry with their
 	// first-tier rates ("request fee $0.20 per 1M requests; compute
 	// $0.0000166667 per GB-"), when the cost rows carry components.
@@ -143,26 +132,6 @@ type Curve = pricing.Curve
 // USD when there is none).
 type CurvePoint = pricing.CurvePoint
 
-// costAt interpolates a curve's cost at volume v (log-log between points;
-// step curves are sampled densely enough by pricing). ok is false outside
-// the curve's range.
-func costAt(c *Curve, v float64) (float64, bool) {
-	ps := c.Points
-	if len(ps) == 0 || v < ps[0].MonthlyRequests || v > ps[len(ps)-1].MonthlyRequests {
-		return 0, false
-	}
-	i := sort.Search(len(ps), func(i int) bool { return ps[i].MonthlyRequests >= v })
-	if ps[i].MonthlyRequests == v || i == 0 {
-		return ps[i].USD, true
-	}
-	a, b := ps[i-1], ps[i]
-	if c.Kind != results.OptionServerless {
-		return a.USD, true // post-step: the fleet cost holds until the next point
-	}
-	f := (v - a.MonthlyRequests) / (b.MonthlyRequests - a.MonthlyRequests)
-	return a.USD + f*(b.USD-a.USD), true
-}
-
 // buildModel derives the view model from a run; notes are the loader's
 // caveats, shown after the summary's own.
 func buildModel(runDir string, run *summary.Run, notes []string, curves []Curve) *Model {
@@ -180,11 +149,15 @@ func buildModel(runDir string, run *summary.Run, notes []string, curves []Curve)
 	}
 	m.buildTargets()
 	m.buildCosts()
-	m.buildVerdicts()
 	m.buildPhases()
 	m.buildEnv()
 	m.buildPrices()
 	m.buildReproduce()
+	m.buildDecision()
+	m.buildMatrix()
+	m.Crossings = m.crossingRows()
+	m.buildHeadline()
+	m.buildRestsOn()
 	return m
 }
 
@@ -289,192 +262,6 @@ func (m *Model) FellBehind() []string {
 	return out
 }
 
-// HostBusyText is the headline's warning when the host was busy during the
-// run (summary.json host_interference), "" when it was quiet or not
-// measured: which phases, why, and that the figures derived from them
-// (capacity, sweep rows, costs, break-even) are flagged host_busy.
-func (m *Model) HostBusyText() string {
-	hi := m.Summary.HostInterference
-	if hi == nil || !hi.Busy {
-		return ""
-	}
-	phases := hi.BusyPhases
-	more := ""
-	if len(phases) > 6 {
-		more = fmt.Sprintf(" and %d more", len(phases)-6)
-		phases = phases[:6]
-	}
-	return fmt.Sprintf("other load on this host during %d of %d measured phases (%s%s): %s. The verdict and every figure derived from those phases (%d flagged host_busy) may describe the host as much as the targets; rerun on a quiet host.",
-		len(hi.BusyPhases), hi.PhasesMeasured, strings.Join(phases, ", "), more, strings.Join(hi.Reasons, "; "), len(hi.BusyFigures))
-}
-
-// profileMonthly is the scenario's monthly volume (0 when unknown).
-func (m *Model) profileMonthly() float64 {
-	if m.Scenario == nil {
-		return 0
-	}
-	p := m.Scenario.Pricing.Profile
-	if p.MonthlyRequests > 0 {
-		return p.MonthlyRequests
-	}
-	return p.AverageRPS * SecondsPerMonth
-}
-
-// findCurve finds the curve named name (exact, else one containing it).
-func (m *Model) findCurve(kind, name string) *Curve {
-	if name == "" {
-		return nil
-	}
-	for i := range m.curves {
-		if m.curves[i].Kind == kind && m.curves[i].Name == name {
-			return &m.curves[i]
-		}
-	}
-	for i := range m.curves {
-		if m.curves[i].Kind == kind && strings.Contains(m.curves[i].Name, name) {
-			return &m.curves[i]
-		}
-	}
-	return nil
-}
-
-func (m *Model) buildVerdicts() {
-	prof := m.profileMonthly()
-	for _, br := range m.Summary.BreakEven {
-		v := Verdict{Serverless: br.Serverless, Instance: br.Instance, ProfileMonthly: prof}
-		var b strings.Builder
-		below := -1.0
-		for _, c := range br.Crossings {
-			if c.Direction == "serverless_becomes_dearer" {
-				below = c.MonthlyRequests
-				break
-			}
-		}
-		if below < 0 && len(br.Crossings) == 0 && br.MonthlyRequests > 0 {
-			below = br.MonthlyRequests
-		}
-		switch {
-		case below > 0:
-			v.CheaperBelowMonthly = below
-			v.CheaperBelowRPS = below / SecondsPerMonth
-			fmt.Fprintf(&b, "serverless (%s) is cheaper than %s below %s requests/month (%s rps average)",
-				br.Serverless, br.Instance, fmtVolume(below), fmtRate(v.CheaperBelowRPS))
-			if br.MonthlyRequestsLow > 0 && br.MonthlyRequestsHigh > 0 {
-				fmt.Fprintf(&b, ", 95%% CI %s–%s", fmtVolume(br.MonthlyRequestsLow), fmtVolume(br.MonthlyRequestsHigh))
-			}
-			n := br.CrossingsCount
-			if n == 0 {
-				n = len(br.Crossings)
-			}
-			if n > 1 {
-				fmt.Fprintf(&b, "; the costs cross %d times (the fleet grows in steps)", n)
-			}
-		case len(br.Crossings) > 0:
-			c := br.Crossings[0]
-			fmt.Fprintf(&b, "serverless (%s) becomes cheaper than %s above %s requests/month (%s rps average)",
-				br.Serverless, br.Instance, fmtVolume(c.MonthlyRequests), fmtRate(c.AverageRPS))
-		case strings.HasPrefix(br.Note, "serverless is cheaper"):
-			v.CheaperBelowMonthly = math.Inf(1)
-			v.CheaperBelowRPS = math.Inf(1)
-			fmt.Fprintf(&b, "serverless (%s) is cheaper than %s at every volume analysed (%s)", br.Serverless, br.Instance, strings.TrimPrefix(br.Note, "serverless is cheaper "))
-		case strings.HasPrefix(br.Note, "the fleet is cheaper"):
-			fmt.Fprintf(&b, "%s is cheaper than serverless (%s) at every volume analysed (%s)", br.Instance, br.Serverless, strings.TrimPrefix(br.Note, "the fleet is cheaper "))
-		default:
-			fmt.Fprintf(&b, "serverless (%s) and %s do not cross in the analysed range", br.Serverless, br.Instance)
-		}
-		fleetKind := br.InstanceKind
-		if fleetKind == "" {
-			fleetKind = results.OptionFleet
-		}
-		if sr, fr := m.monthlyRow(results.OptionServerless, br.Serverless), m.monthlyRow(fleetKind, br.Fleet); sr != nil && fr != nil && sr.MonthlyRequests == fr.MonthlyRequests && sr.MonthlyRequests > 0 {
-			// Priced for the profile by pricing itself: exact, no interpolation.
-			v.ProfileMonthly, v.ProfileServerlessUSD, v.ProfileFleetUSD = sr.MonthlyRequests, sr.MonthlyCostUSD, fr.MonthlyCostUSD
-			fmt.Fprintf(&b, "; at your profile of %s requests/month it costs %s vs %s per month",
-				fmtVolume(sr.MonthlyRequests), fmtUSD(sr.MonthlyCostUSD), fmtUSD(fr.MonthlyCostUSD))
-		} else if prof > 0 {
-			sc, fc := m.findCurve(results.OptionServerless, br.Serverless), m.findCurve(fleetKind, br.Fleet)
-			if fc == nil {
-				fc = m.findCurve(fleetKind, br.Instance)
-			}
-			if sc != nil && fc != nil {
-				a, okA := costAt(sc, prof)
-				f, okF := costAt(fc, prof)
-				if okA && okF {
-					v.ProfileServerlessUSD, v.ProfileFleetUSD = a, f
-					fmt.Fprintf(&b, "; at your profile of %s requests/month it costs %s vs %s per month",
-						fmtVolume(prof), fmtUSD(a), fmtUSD(f))
-				}
-			}
-		}
-		b.WriteString(".")
-		v.Text = b.String()
-		m.Verdicts = append(m.Verdicts, v)
-	}
-	m.markHeadlines()
-}
-
-// monthlyRow finds the summary's monthly cost row of an option by its
-// exact name (nil when there is none).
-func (m *Model) monthlyRow(kind, option string) *results.MonthlyCostRow {
-	if option == "" {
-		return nil
-	}
-	for i := range m.Summary.MonthlyCost {
-		if r := &m.Summary.MonthlyCost[i]; r.Kind == kind && r.Option == option {
-			return r
-		}
-	}
-	return nil
-}
-
-// markHeadlines flags the verdicts of the recommended serverless
-// configuration: the memory sweep's cheapest row meeting the SLO. Without
-// one, every verdict is a headline.
-func (m *Model) markHeadlines() {
-	var prefixes []string
-	for _, r := range m.Summary.Experiments.MemorySweep {
-		if r.CheapestWithSLO {
-			prefixes = append(prefixes, fmt.Sprintf("%s %d MB", r.Target, r.MemoryMB))
-		}
-	}
-	n := 0
-	for i := range m.Verdicts {
-		for _, p := range prefixes {
-			if strings.HasPrefix(m.Verdicts[i].Serverless, p) {
-				m.Verdicts[i].Headline = true
-				n++
-			}
-		}
-	}
-	if n == 0 {
-		for i := range m.Verdicts {
-			m.Verdicts[i].Headline = true
-		}
-	}
-}
-
-// OtherVerdicts are the verdicts that are not headlines.
-func (m *Model) OtherVerdicts() []Verdict {
-	var out []Verdict
-	for _, v := range m.Verdicts {
-		if !v.Headline {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-// HeadlineVerdicts are the verdicts shown first.
-func (m *Model) HeadlineVerdicts() []Verdict {
-	var out []Verdict
-	for _, v := range m.Verdicts {
-		if v.Headline {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
 func (m *Model) buildPhases() {
 	if m.Scenario == nil {
 		return
@@ -567,7 +354,12 @@ func (m *Model) buildPrices() {
 		}
 	}
 	for _, c := range m.Summary.Cost {
-		add(PriceEntry{Platform: c.Platform, Architecture: c.Architecture, Source: c.PriceSource, Effective: c.PriceEffective})
+		i := add(PriceEntry{Platform: c.Platform, Architecture: c.Architecture, Source: c.PriceSource, Effective: c.PriceEffective})
+		if i >= 0 && c.PriceConfidence == results.PriceRecalled {
+			m.Prices[i].Confidence = results.PriceRecalled
+		} else if i >= 0 && m.Prices[i].Confidence == "" {
+			m.Prices[i].Confidence = c.PriceConfidence
+		}
 	}
 	for _, c := range m.Summary.Cost {
 		own := add(PriceEntry{Platform: c.Platform, Architecture: c.Architecture, Source: c.PriceSource, Effective: c.PriceEffective})
@@ -591,7 +383,30 @@ func (m *Model) buildPrices() {
 			use(e, u)
 		}
 	}
-	// Break-even rows also cite the instance prices, as "source (date)".
+	// The instances' entries, each with its confidence, from the decision's
+	// prices used; for a summary without them, the break-even rows' citations
+	// ("source (date)").
+	if d := m.Summary.Decision; d != nil && len(d.PricesUsed) > 0 {
+		for _, p := range d.PricesUsed {
+			if p.Instance == "" {
+				listed := false
+				for i := range m.Prices {
+					if e := &m.Prices[i]; e.Source == p.Source && e.Effective == p.EffectiveDate && (e.Architecture == p.Architecture || p.Architecture == "") {
+						listed = true
+						if p.Confidence == results.PriceRecalled || e.Confidence == "" {
+							e.Confidence = p.Confidence
+						}
+					}
+				}
+				if listed {
+					continue
+				}
+			}
+			m.Prices = append(m.Prices, PriceEntry{Platform: strings.TrimSpace(p.Platform + " " + p.Instance), Architecture: p.Architecture,
+				Source: p.Source, Effective: p.EffectiveDate, Confidence: p.Confidence})
+		}
+		return
+	}
 	for _, br := range m.Summary.BreakEven {
 		for _, ps := range br.PriceSources {
 			e := PriceEntry{Platform: "instances (break-even)", Source: ps}
@@ -640,66 +455,3 @@ func shellJoin(args []string) string {
 	}
 	return strings.Join(out, " ")
 }
-
-// fmtVolume formats a monthly volume: 28.4M, 1.2B, 350k.
-func fmtVolume(v float64) string {
-	switch {
-	case math.IsInf(v, 1):
-		return "∞"
-	case v >= 1e9:
-		return trimNum(v/1e9) + "B"
-	case v >= 1e6:
-		return trimNum(v/1e6) + "M"
-	case v >= 1e3:
-		return trimNum(v/1e3) + "k"
-	}
-	return trimNum(v)
-}
-
-func trimNum(v float64) string {
-	switch {
-	case v >= 100:
-		return fmt.Sprintf("%.0f", v)
-	case v >= 10:
-		return fmt.Sprintf("%.1f", v)
-	}
-	return fmt.Sprintf("%.2f", v)
-}
-
-// fmtRate formats a request rate in requests/s.
-func fmtRate(v float64) string {
-	if v >= 100 {
-		return fmt.Sprintf("%.0f", v)
-	}
-	if v >= 1 {
-		return fmt.Sprintf("%.1f", v)
-	}
-	return fmt.Sprintf("%.3f", v)
-}
-
-// fmtUSD formats dollars with cents (or more digits for sub-cent figures).
-func fmtUSD(v float64) string {
-	switch {
-	case v == 0:
-		return "$0"
-	case math.Abs(v) < 0.01:
-		return fmt.Sprintf("$%.6f", v)
-	case math.Abs(v) < 100:
-		return fmt.Sprintf("$%.2f", v)
-	}
-	return fmt.Sprintf("$%.0f", v)
-}
-
-// fmtMs formats milliseconds to 3 significant digits.
-func fmtMs(v float64) string {
-	switch {
-	case v >= 100:
-		return fmt.Sprintf("%.0f", v)
-	case v >= 10:
-		return fmt.Sprintf("%.1f", v)
-	}
-	return fmt.Sprintf("%.2f", v)
-}
-
-// fmtPct formats a fraction as a percentage.
-func fmtPct(v float64) string { return fmt.Sprintf("%.2f%%", v*100) }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -151,17 +152,62 @@ func (t logTicks) Ticks(min, max float64) []plot.Tick {
 	return ticks
 }
 
-// fmtTick labels a tick value compactly: 0.5, 20, 1k, 10M.
-func fmtTick(v float64) string {
-	switch {
-	case v >= 1e9:
-		return strconv.FormatFloat(v/1e9, 'g', 3, 64) + "B"
-	case v >= 1e6:
-		return strconv.FormatFloat(v/1e6, 'g', 3, 64) + "M"
-	case v >= 1e3:
-		return strconv.FormatFloat(v/1e3, 'g', 3, 64) + "k"
+// plainTicks is gonum's default linear ticker with plain labels (0, 50,
+// 100, 0.5; "$0.60" with a prefix) instead of a fixed precision ("250.00").
+type plainTicks struct{ prefix string }
+
+var _ plot.Ticker = plainTicks{}
+
+// Ticks implements plot.Ticker.
+func (t plainTicks) Ticks(min, max float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(min, max)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = t.prefix + plainSig(ticks[i].Value, 6)
+		}
 	}
-	return strconv.FormatFloat(v, 'g', 3, 64)
+	return ticks
+}
+
+// valueTicks labels exactly the given values (e.g. the memory sizes a sweep
+// ran), with label(v).
+type valueTicks struct {
+	values []float64
+	label  func(float64) string
+}
+
+var _ plot.Ticker = valueTicks{}
+
+// Ticks implements plot.Ticker.
+func (t valueTicks) Ticks(min, max float64) []plot.Tick {
+	var out []plot.Tick
+	for _, v := range t.values {
+		if v >= min && v <= max {
+			out = append(out, plot.Tick{Value: v, Label: t.label(v)})
+		}
+	}
+	return out
+}
+
+// fmtTick labels a tick value compactly, never in e-notation: 0.5, 20,
+// 1k, 10M, 2.5B.
+func fmtTick(v float64) string {
+	for _, u := range volumeUnits {
+		if math.Abs(v) >= u.div {
+			return plainSig(v/u.div, 3) + u.name
+		}
+	}
+	return plainSig(v, 3)
+}
+
+// plainSig writes v to n significant digits without trailing zeros or an
+// exponent: 2.5, 120, 0.005.
+func plainSig(v float64, n int) string {
+	s := sigFigs(v, n)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
 }
 
 // positive keeps the points whose X and Y are finite and > 0 (for log-log).

@@ -9,9 +9,9 @@ import (
 )
 
 // TestRenderWithPricing re-prices an unpriced synthetic run with the
-// embedded price book: the verdict then names each instance type with the
-// monthly costs at the scenario's profile, and the break-even chart draws
-// the fleets' step lines.
+// embedded price book: the decision then prices each instance type at the
+// scenario's profile, the break-even matrix has a column per instance
+// type, and the break-even chart draws the fleets' step lines.
 func TestRenderWithPricing(t *testing.T) {
 	t.Parallel()
 	o := defaultSynth()
@@ -36,9 +36,11 @@ func TestRenderWithPricing(t *testing.T) {
 	tests := []struct {
 		name, doc, want string
 	}{
-		{"verdict names c7i.large", string(md), "cheaper than c7i.large"},
-		{"verdict names c7g.large", string(md), "cheaper than c7g.large"},
-		{"verdict prices the profile", string(md), "at your profile of 20.0M requests/month it costs"},
+		{"headline prices the profile", string(md), "> **At 20.0 M requests/month: "},
+		{"decision table names c7i.large", string(md), "| c7i.large | fleet | $65.15 |"},
+		{"decision table recommends c7g.large", string(md), "| **c7g.large** ✔ recommended | fleet | $52.92 |"},
+		{"matrix", string(md), "| serverless | c7i.large | c7g.large |"},
+		{"price confidence recorded", string(md), "3 price-book entries, all confirmed from a source"},
 		{"cost table", string(md), "## Cost"},
 		{"fleet line in chart", string(svg), "c7i.large"},
 	}

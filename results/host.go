@@ -202,6 +202,9 @@ func PhaseLabel(target string, p PhaseSummary) string {
 // here, so call it once before pricing (pricing reads the capacity flag)
 // and once after.
 func MarkHostBusy(sum *Summary) {
+	if sum.Decision != nil {
+		defer sum.Decision.RefreshFlags(sum) // the host-busy flag counts the figures marked here
+	}
 	for i := range sum.Experiments.MemorySweep {
 		r := &sum.Experiments.MemorySweep[i]
 		r.HostBusy = stepHostBusy(sum.Targets, r.Target, ExperimentMemorySweep, 0, func(step string) bool {

@@ -22,6 +22,9 @@ type Summary struct {
 	// MonthlyCost prices every serverless configuration and fleet for the
 	// scenario's monthly traffic profile (pricing.profile); filled by pricing.
 	MonthlyCost []MonthlyCostRow `json:"monthly_cost,omitempty"`
+	// Decision is the answer at the scenario's traffic profile, with what
+	// it rests on (results.Decision); filled by pricing.
+	Decision *Decision `json:"decision,omitempty"`
 	// HostInterference says whether the host was busy while the run's
 	// phases ran and which figures that touches; nil when not measured.
 	HostInterference *HostInterference `json:"host_interference,omitempty"`
@@ -596,8 +599,17 @@ type Sensitivity struct {
 type MonthlyCostRow struct {
 	// Option names the serverless configuration or the fleet; Kind is
 	// OptionServerless, OptionFleet or OptionLambdaManaged.
-	Option          string  `json:"option"`
-	Kind            string  `json:"kind"`
+	Option string `json:"option"`
+	Kind   string `json:"kind"`
+	// What the option is: a serverless configuration's target, platform,
+	// architecture and memory (and APIGateway, "http", when the API
+	// Gateway HTTP API fee is included), or the instance type of a fleet.
+	Target          string  `json:"target,omitempty"`
+	Platform        string  `json:"platform,omitempty"`
+	Architecture    string  `json:"architecture,omitempty"`
+	MemoryMB        int     `json:"memory_mb,omitempty"`
+	APIGateway      string  `json:"api_gateway,omitempty"`
+	Instance        string  `json:"instance,omitempty"`
 	MonthlyRequests float64 `json:"monthly_requests"`
 	AverageRPS      float64 `json:"average_rps"`
 	MonthlyCostUSD  float64 `json:"monthly_cost_usd"`

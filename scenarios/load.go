@@ -211,6 +211,20 @@ func (s *Scenario) OpenFile(rel string) (io.ReadCloser, error) {
 	return f, nil
 }
 
+// ctxReader reads at most 1 MiB at a time and fails with ctx's error once
+// ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p[:min(len(p), 1<<20)])
+}
+
 // ErrNotRegular is returned for a file named in a scenario that is not a
 // regular file (a named pipe, a device, a directory): reading it could
 // block forever or never end.
@@ -239,12 +253,17 @@ func describeMode(m fs.FileMode) string {
 // ReadFile reads rel (see Resolve) whole; it must be a regular file of at
 // most MaxFileBytes.
 func (s *Scenario) ReadFile(rel string) ([]byte, error) {
+	return s.readFile(context.Background(), rel)
+}
+
+// readFile is ReadFile stopping with ctx's error between 1 MiB chunks.
+func (s *Scenario) readFile(ctx context.Context, rel string) ([]byte, error) {
 	f, err := s.OpenFile(rel)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	data, err := io.ReadAll(io.LimitReader(ctxReader{ctx, f}, MaxFileBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", rel, err)
 	}

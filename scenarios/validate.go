@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -41,6 +42,14 @@ type validator struct {
 // stopped reports whether the validation was cancelled; long loops check
 // it every so many items.
 func (v *validator) stopped() bool { return v.ctx != nil && v.ctx.Err() != nil }
+
+// context is the validation's context (never nil).
+func (v *validator) context() context.Context {
+	if v.ctx == nil {
+		return context.Background()
+	}
+	return v.ctx
+}
 
 // has reports whether path was given a non-null value in the file.
 func (v *validator) has(path string) bool {
@@ -245,9 +254,17 @@ func (v *validator) file(path, rel string) bool {
 	if v.s == nil || v.skipFiles {
 		return false
 	}
-	if _, err := v.s.ReadFile(rel); err != nil {
+	f, err := v.s.OpenFile(rel) // readable, regular, bounded; the contents are checked where they are used
+	if err != nil {
 		v.errf(path, "cannot read %s: %v", rel, unwrapPathErr(err))
 		return false
+	}
+	defer f.Close()
+	if st, ok := f.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := st.Stat(); err == nil && fi.Size() > MaxFileBytes {
+			v.errf(path, "%s is larger than %d MiB (the most a scenario's files may hold)", rel, MaxFileBytes>>20)
+			return false
+		}
 	}
 	return true
 }
@@ -429,7 +446,8 @@ func (v *validator) validatePayloads() {
 			v.errf(p+".file", "must be a .txt or .jsonl file (got %q)", pl.File)
 		case v.s == nil || v.skipFiles:
 		default:
-			if raw, err := v.s.ReadFile(pl.File); err != nil {
+			if raw, err := v.s.readFile(v.context(), pl.File); v.stopped() {
+			} else if err != nil {
 				v.errf(p+".file", "cannot read %s: %v", pl.File, unwrapPathErr(err))
 			} else if items, err := parseCorpus(v.ctx, pl.File, raw, pl.Pairs); v.stopped() {
 			} else if err != nil {

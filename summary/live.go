@@ -217,6 +217,8 @@ func (r *Recorder) assemble(ctx context.Context, dir string, info results.RunInf
 		return nil, err
 	}
 	sum.Notes = append(sum.Notes, notes...)
+	// What the services served (synthetic weights, a weights file's SHA-256).
+	sum.Notes = append(sum.Notes, results.ServiceNotes(info.Services)...)
 	if err := r.exp.Apply(ctx, sum); err != nil {
 		return nil, err
 	}

@@ -190,6 +190,9 @@ func Load(ctx context.Context, dir string, o Options) (*Run, error) {
 		if sc != nil {
 			sum.Scenario = results.ScenarioInfo{Name: sc.Name, Description: sc.Description, Seed: sc.Seed, File: sc.Path}
 		}
+		// What the services served (synthetic weights, a weights file's
+		// SHA-256), as run notes them live.
+		sum.Notes = append(sum.Notes, results.ServiceNotes(rd.Info.Services)...)
 	}
 	recompute := rd.Summary == nil
 	var cs, pricingCs []Collector

@@ -103,6 +103,7 @@ func TestNewLambdaServeCmd(t *testing.T) {
 		{name: "defaults", args: []string{"serve", "--functions", "f.yaml"}, wantFile: "f.yaml", wantAddr: "127.0.0.1:9001", wantIdle: 10 * time.Minute},
 		{name: "addr and idle", args: []string{"serve", "--functions", "f.yaml", "--addr", "127.0.0.1:0", "--idle-timeout", "5s"}, wantFile: "f.yaml", wantAddr: "127.0.0.1:0", wantIdle: 5 * time.Second},
 		{name: "no functions file", args: []string{"serve"}, wantErr: true},
+		{name: "cleanup needs no functions file", args: []string{"serve", "--cleanup"}, wantAddr: "127.0.0.1:9001", wantIdle: 10 * time.Minute},
 		{name: "bad idle timeout", args: []string{"serve", "--functions", "f.yaml", "--idle-timeout", "0s"}, wantErr: true},
 		{name: "no subcommand", args: nil, wantErr: true},
 	}

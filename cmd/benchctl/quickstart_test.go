@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -361,6 +362,8 @@ func testShortQuickstart(t *testing.T, bin string) {
 	if err := json.Unmarshal(summaryRaw, &sum); err != nil {
 		t.Fatalf("summary.json does not decode: %v", err)
 	}
+
+	t.Run("decision page", func(t *testing.T) { checkDecisionPage(t, runDir, res.stdout, &sum) })
 
 	t.Run("summary schema", func(t *testing.T) {
 		if sum.SchemaVersion != results.SchemaVersion {
@@ -749,5 +752,72 @@ func testRunQuickstartByNameDryRun(t *testing.T, bin string) {
 	}
 	if left := processesRunning(bin); runtime.GOOS == "linux" && len(left) > 0 {
 		t.Errorf("processes left after a dry run: %v", left)
+	}
+}
+
+// checkDecisionPage checks what the decision page rests on and how it
+// reads in a real run: run.json lists the services with synthetic weights,
+// summary.json says so in its notes and has a decision, stdout and both
+// documents open with the headline (and the flag), and no number is
+// written in e-notation nor any break-even cell as 0.00.
+func checkDecisionPage(t *testing.T, runDir, stdout string, sum *results.Summary) {
+	var info results.RunInfo
+	raw, err := os.ReadFile(filepath.Join(runDir, results.RunInfoFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &info); err != nil {
+		t.Fatal(err)
+	}
+	var services []string
+	for _, s := range info.Services {
+		services = append(services, s.Name+"/"+s.Kind+"/"+s.Model+"/"+s.Weights)
+	}
+	if got, want := strings.Join(services, " "), "ref/server/tinybert-4l-312/synthetic sentiment/function/tinybert-4l-312/synthetic"; got != want {
+		t.Errorf("run.json services = %s, want %s", got, want)
+	}
+	if !slices.ContainsFunc(sum.Notes, func(n string) bool { return strings.Contains(n, "served synthetic weights") }) {
+		t.Errorf("summary.json notes do not say the weights were synthetic: %q", sum.Notes)
+	}
+	d := sum.Decision
+	if d == nil || len(d.Options) == 0 || d.MonthlyRequests != 5e6 {
+		t.Fatalf("summary.json decision = %+v", d)
+	}
+	if !slices.ContainsFunc(d.Flags, func(f results.Flag) bool { return f.Name == results.FlagSyntheticWeights }) {
+		t.Errorf("decision flags lack synthetic weights: %+v", d.Flags)
+	}
+	if !strings.Contains(stdout, "At 5.0 M requests/month: ") || !strings.Contains(stdout, "OPTION") {
+		t.Errorf("stdout lacks the headline or the decision table:\n%s", tail(stdout, 3000))
+	}
+	exponent := regexp.MustCompile(`\d(\.\d+)?[eE]\+\d`)
+	zero := regexp.MustCompile(`(^|[^\d.$])0\.00($|[^\d%])`)
+	dataURI := regexp.MustCompile(`data:image/[a-z+]+;base64,[A-Za-z0-9+/=]+`)
+	for _, name := range []string{"report.html", "report.md"} {
+		raw, err := os.ReadFile(filepath.Join(runDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc := dataURI.ReplaceAllString(string(raw), "data:")
+		if !strings.Contains(doc, "Synthetic weights") {
+			t.Errorf("%s does not flag the synthetic weights", name)
+		}
+		if loc := exponent.FindStringIndex(doc); loc != nil {
+			t.Errorf("%s: e-notation: …%s…", name, doc[max(0, loc[0]-80):min(len(doc), loc[1]+20)])
+		}
+		for _, start := range []string{`<section id="break-even"`, "## Break-even"} {
+			i := strings.Index(doc, start)
+			if i < 0 {
+				continue
+			}
+			part := doc[i:]
+			if j := strings.Index(part[len(start):], "</section>"); j >= 0 && strings.HasPrefix(start, "<") {
+				part = part[:len(start)+j]
+			} else if j := strings.Index(part[len(start):], "\n## "); j >= 0 {
+				part = part[:len(start)+j]
+			}
+			if loc := zero.FindStringIndex(part); loc != nil {
+				t.Errorf("%s: a 0.00 break-even cell: …%s…", name, part[max(0, loc[0]-100):min(len(part), loc[1]+20)])
+			}
+		}
 	}
 }

@@ -193,6 +193,9 @@ type runEnv struct {
 	// ServiceCPUPriority says at what CPU priority the services ran
 	// (results.RunInfo.ServiceCPUPriority), empty without services.
 	ServiceCPUPriority string
+	// Services are the services started, with their model and weights
+	// (results.RunInfo.Services).
+	Services []results.ServiceInfo
 	// stop stops the started services.
 	stop []func() error
 }
@@ -460,6 +463,7 @@ func (st *runState) createRunDir() error {
 	st.info.Seed, st.info.Command = st.scenario.Seed, st.opts.Args
 	st.info.CPUIsolation = st.env.CPUIsolation
 	st.info.ServiceCPUPriority = st.env.ServiceCPUPriority
+	st.info.Services = st.env.Services
 	w, err := results.CreateRun(st.dir, st.scenario.Raw, st.info)
 	if errors.Is(err, results.ErrRunExists) {
 		return &FlagError{Err: err}

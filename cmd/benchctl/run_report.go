@@ -10,7 +10,7 @@ import (
 )
 
 // renderReport writes the report into the run directory and prints where
-// it is with the verdict; a Ctrl-C (ctx) stops it.
+// it is, the headline and the decision table; a Ctrl-C (ctx) stops it.
 func (st *runState) renderReport(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
@@ -34,18 +34,10 @@ func (st *runState) renderReport(ctx context.Context) {
 			fmt.Fprintf(w, "report: %s\n", f)
 		}
 	}
-	if head := m.HeadlineVerdicts(); len(head) > 0 {
-		var texts []string
-		for _, v := range head {
-			texts = append(texts, v.Text)
-		}
-		lead := ""
-		if n := len(m.OtherVerdicts()); n > 0 {
-			lead = fmt.Sprintf("for the cheapest function configuration meeting the SLO (%d other configurations in the report): ", n)
-		}
-		fmt.Fprintf(w, "\nverdict: %s%s\n", lead, strings.Join(texts, " "))
-		if hb := m.HostBusyText(); hb != "" {
-			fmt.Fprintf(w, "host busy: %s\n", hb)
-		}
+	// The headline and the decision table, as the report shows them (both
+	// render summary.decision).
+	fmt.Fprintln(w)
+	if err := report.WriteTerminal(w, m); err != nil {
+		fmt.Fprintln(st.opts.IO.Err, "benchctl: warning: report:", err)
 	}
 }

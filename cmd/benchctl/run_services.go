@@ -3,7 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,8 +18,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/pflag"
+
+	"github.com/benchctl/benchctl/inference"
 	"github.com/benchctl/benchctl/loadgen"
 	"github.com/benchctl/benchctl/locallambda"
+	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
 )
 
@@ -86,12 +93,29 @@ func runStartServices(ctx context.Context, s *scenarios.Scenario, self, logPath 
 		}
 	}
 	for _, sv := range s.Servers {
-		url, stop, err := startReferenceServer(ctx, self, sv, log, nice)
+		info, err := describeService(ctx, sv.Name, "server", append([]string{"--model", sv.Model}, sv.Args...))
 		if err != nil {
 			return env, fmt.Errorf("server %s: %w", sv.Name, err)
 		}
+		url, model, stop, err := startReferenceServer(ctx, self, sv, log, nice)
+		if err != nil {
+			return env, fmt.Errorf("server %s: %w", sv.Name, err)
+		}
+		if model != "" {
+			info.Model = model // the name the server reports, after its flags
+		}
+		env.Services = append(env.Services, info)
 		env.stop = append(env.stop, stop)
 		env.Targets.ServerURLs[sv.Name] = url
+	}
+	for _, fn := range s.Functions {
+		info := results.ServiceInfo{Name: fn.Name, Kind: "function"}
+		if len(fn.Command) >= 2 && filepath.Base(fn.Command[0]) == "benchctl" && fn.Command[1] == "function" {
+			if info, err = describeService(ctx, fn.Name, "function", fn.Command[2:]); err != nil {
+				return env, fmt.Errorf("function %s: %w", fn.Name, err)
+			}
+		}
+		env.Services = append(env.Services, info)
 	}
 	if len(s.Functions) > 0 {
 		popts := []locallambda.Option{locallambda.WithSelfExecutable(self), locallambda.WithLogger(log)}
@@ -138,6 +162,79 @@ func runStartServices(ctx context.Context, s *scenarios.Scenario, self, logPath 
 	return env, nil
 }
 
+// describeService records what a service started with the model flags in
+// args serves (the flags of benchctl serve and benchctl function; others
+// are ignored): its model name and its weights, "synthetic" or the
+// weights file (absolute) with its SHA-256. Without --model the model is
+// the default preset's shape, as for both commands. A weights file that
+// cannot be read is an error: the service could not load it either.
+func describeService(ctx context.Context, name, kind string, args []string) (results.ServiceInfo, error) {
+	info := results.ServiceInfo{Name: name, Kind: kind}
+	var mo ModelOptions
+	fs := pflag.NewFlagSet(kind, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.ParseErrorsWhitelist.UnknownFlags = true
+	addModelFlags(fs, &mo, "")
+	if err := fs.Parse(args); err != nil {
+		return info, fmt.Errorf("model flags %q: %w", args, err)
+	}
+	if mo.ModelDir != "" {
+		if err := mo.applyModelDir(kind); err != nil {
+			return info, err
+		}
+	}
+	if mo.Model == "" {
+		mo.Model = inference.DefaultPreset // as benchctl function does with --weights
+	}
+	info.Model = mo.Model
+	if mo.Name != "" {
+		info.Model = mo.Name
+	}
+	if cfg, err := mo.config(kind); err == nil {
+		info.Model = cfg.Name
+	}
+	if mo.WeightsFile == "" {
+		info.Weights = results.WeightsSynthetic
+		return info, nil
+	}
+	path, err := filepath.Abs(mo.WeightsFile)
+	if err != nil {
+		return info, fmt.Errorf("weights %s: %w", mo.WeightsFile, err)
+	}
+	sum, err := fileSHA256(ctx, path)
+	if err != nil {
+		return info, fmt.Errorf("weights: %w", err)
+	}
+	info.Weights, info.WeightsSHA256 = path, sum
+	return info, nil
+}
+
+// fileSHA256 is the hex SHA-256 of a file's content, read in 1 MiB blocks
+// (ctx is checked between them).
+func fileSHA256(ctx context.Context, path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	buf := make([]byte, 1<<20)
+	for {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+		n, err := f.Read(buf)
+		h.Write(buf[:n])
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return "", fmt.Errorf("read %s: %w", path, err)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
 // serverReady is the line `benchctl serve` prints on stdout once listening.
 type serverReady struct {
 	Listening string  `json:"listening"`
@@ -148,7 +245,7 @@ type serverReady struct {
 // startReferenceServer starts `benchctl serve` for sv on a free loopback
 // port and waits until it listens. stop sends SIGTERM (graceful: requests
 // in flight finish) and kills it after serverStopTimeout.
-func startReferenceServer(ctx context.Context, self string, sv scenarios.Server, log io.Writer, nice int) (url string, stop func() error, err error) {
+func startReferenceServer(ctx context.Context, self string, sv scenarios.Server, log io.Writer, nice int) (url, model string, stop func() error, err error) {
 	cmd := exec.Command(self, serverArgs(sv, nice)...)
 	cmd.Stderr = &prefixWriter{w: log, prefix: "[server " + sv.Name + "] "}
 	// The server dies with benchctl, even on SIGKILL, and runs in its own
@@ -157,10 +254,10 @@ func startReferenceServer(ctx context.Context, self string, sv scenarios.Server,
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return "", nil, err
+		return "", "", nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return "", nil, fmt.Errorf("start %s serve: %w", self, err)
+		return "", "", nil, fmt.Errorf("start %s serve: %w", self, err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -197,16 +294,16 @@ func startReferenceServer(ctx context.Context, self string, sv scenarios.Server,
 	select {
 	case r := <-ready:
 		fmt.Fprintf(log, "[server %s] listening on %s (model %s loaded in %.0f ms)\n", sv.Name, r.Listening, r.Model, r.LoadMs)
-		return "http://" + r.Listening, stop, nil
+		return "http://" + r.Listening, r.Model, stop, nil
 	case err := <-readErr:
 		_ = stop()
-		return "", nil, fmt.Errorf("benchctl serve did not start (see %s): %w", ServicesLogFile, err)
+		return "", "", nil, fmt.Errorf("benchctl serve did not start (see %s): %w", ServicesLogFile, err)
 	case <-timer.C:
 		_ = stop()
-		return "", nil, fmt.Errorf("benchctl serve did not listen within %v", serverStartTimeout)
+		return "", "", nil, fmt.Errorf("benchctl serve did not listen within %v", serverStartTimeout)
 	case <-ctx.Done():
 		_ = stop()
-		return "", nil, ctx.Err()
+		return "", "", nil, ctx.Err()
 	}
 }
 
