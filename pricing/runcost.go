@@ -183,13 +183,25 @@ func AnalyzeRunContext(ctx context.Context, book *Book, records RecordReader, su
 }
 
 func checkAnalyze(book *Book, sum *results.Summary, opts AnalyzeOptions) error {
+	if err := checkPricing(book, opts); err != nil {
+		return err
+	}
+	if sum == nil {
+		return errors.New("analyze run: a summary is required")
+	}
+	return nil
+}
+
+// checkPricing checks what every pricing of records needs: a book and a
+// known INIT rule.
+func checkPricing(book *Book, opts AnalyzeOptions) error {
 	switch opts.InitRule {
 	case "", InitRuleAuto, InitRuleBilled, InitRuleLegacy:
 	default:
 		return fmt.Errorf("analyze run: init rule %q isn't one of [auto billed legacy]", opts.InitRule)
 	}
-	if book == nil || sum == nil {
-		return errors.New("analyze run: book and summary are required")
+	if book == nil {
+		return errors.New("analyze run: a price book is required")
 	}
 	return nil
 }
@@ -340,7 +352,7 @@ type runCostEvent struct {
 // NewRunCost returns an empty RunCost for scenario sc (nil: records with
 // billed durations are priced as AWS Lambda).
 func NewRunCost(book *Book, sc *scenarios.Scenario, opts AnalyzeOptions) (*RunCost, error) {
-	if err := checkAnalyze(book, &results.Summary{}, opts); err != nil {
+	if err := checkPricing(book, opts); err != nil {
 		return nil, err
 	}
 	return &RunCost{book: book, sc: sc, opts: opts, rows: map[rowKey]*rowAcc{}, cfgs: map[cfgKey]*configStat{},
@@ -701,7 +713,7 @@ func (c *RunCost) Apply(ctx context.Context, sum *results.Summary) error {
 		return c.err
 	}
 	if sum == nil {
-		return errors.New("analyze run: book and summary are required")
+		return errors.New("analyze run: a summary is required")
 	}
 	sc := c.sc
 	rows := c.rowsDone()

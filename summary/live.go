@@ -166,21 +166,45 @@ func (r *Recorder) FinishFromFile(ctx context.Context, dir string, info results.
 	return fresh.assemble(ctx, dir, info, capacity, notes, st, false)
 }
 
+// DirOptions are the inputs of SummarizeDir.
+type DirOptions struct {
+	// RecorderOptions choose the collectors, as for a live run.
+	RecorderOptions
+	// Final is run.json as finally written (phases, end).
+	Final results.RunInfo
+	// Notes are the run's caveats, after the phases' (as Finish's).
+	Notes []string
+	// Workers are the load generators of a distributed run (summary.json's
+	// workers[]).
+	Workers []results.WorkerSummary
+	// LastNotes close the notes, after the pipeline's own (a distributed
+	// run's generator costs, late workers and gaps).
+	LastNotes []string
+	// Open opens results.jsonl (OpenFile when nil).
+	Open Opener
+}
+
 // SummarizeDir is the pipeline for a run directory whose scenario and
 // price book are in hand (a distributed run, merged into dir by its
 // coordinator): one pass over dir/results.jsonl with the collectors a
-// Recorder would have been fed, assembled as Finish does. open is the
-// Opener (OpenFile when nil).
-func SummarizeDir(ctx context.Context, dir string, o RecorderOptions, info results.RunInfo, notes []string, open Opener) (*Run, error) {
-	r, err := NewRecorder(o)
+// Recorder would have been fed, assembled as Finish does, plus the
+// distributed run's workers and closing notes.
+func SummarizeDir(ctx context.Context, dir string, o DirOptions) (*Run, error) {
+	r, err := NewRecorder(o.RecorderOptions)
 	if err != nil {
 		return nil, err
 	}
-	st, err := passFile(ctx, dir, Options{Open: open}, r.live.roots)
+	st, err := passFile(ctx, dir, Options{Open: o.Open}, r.live.roots)
 	if err != nil {
 		return nil, err
 	}
-	return r.assemble(ctx, dir, info, nil, notes, st, false)
+	run, err := r.assemble(ctx, dir, o.Final, nil, o.Notes, st, false)
+	if err != nil {
+		return nil, err
+	}
+	run.Summary.Workers = o.Workers
+	run.Summary.Notes = append(run.Summary.Notes, o.LastNotes...)
+	return run, nil
 }
 
 // assemble applies the collectors to a new summary of the run.
