@@ -175,7 +175,8 @@ type DirOptions struct {
 	// Notes are the run's caveats, after the phases' (as Finish's).
 	Notes []string
 	// Workers are the load generators of a distributed run (summary.json's
-	// workers[]).
+	// workers[]), when no collector (the distributed package's) applies
+	// them from the pass itself.
 	Workers []results.WorkerSummary
 	// LastNotes close the notes, after the pipeline's own (a distributed
 	// run's generator costs, late workers and gaps).
@@ -202,7 +203,9 @@ func SummarizeDir(ctx context.Context, dir string, o DirOptions) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	run.Summary.Workers = o.Workers
+	if o.Workers != nil {
+		run.Summary.Workers = o.Workers
+	}
 	run.Summary.Notes = append(run.Summary.Notes, o.LastNotes...)
 	return run, nil
 }
