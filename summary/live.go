@@ -2,6 +2,7 @@ package summary
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/benchctl/benchctl/pricing"
@@ -174,15 +175,44 @@ type DirOptions struct {
 	Final results.RunInfo
 	// Notes are the run's caveats, after the phases' (as Finish's).
 	Notes []string
-	// Workers are the load generators of a distributed run (summary.json's
-	// workers[]), when no collector (the distributed package's) applies
-	// them from the pass itself.
-	Workers []results.WorkerSummary
-	// LastNotes close the notes, after the pipeline's own (a distributed
-	// run's generator costs, late workers and gaps).
-	LastNotes []string
+	// Generators are the load generators of a distributed run: fed in the
+	// same pass, their workers[] and notes close the summary.
+	Generators Generators
 	// Open opens results.jsonl (OpenFile when nil).
 	Open Opener
+}
+
+// Generators is what the pipeline needs of a distributed run's load
+// generators (package distributed implements it): fed every record of the
+// merged run in the pass (forked and merged like a Merger when the pass
+// runs on every core), it returns workers[] and the run's distributed
+// notes, which the pipeline writes into the summary.
+type Generators interface {
+	Add(r *results.Record)
+	Fork() Generators
+	Merge(later Generators)
+	Workers() ([]results.WorkerSummary, []string, error)
+}
+
+// generatorsCollector feeds Generators in the pass and writes what they
+// return.
+type generatorsCollector struct{ g Generators }
+
+var _ Merger = (*generatorsCollector)(nil)
+
+func (c *generatorsCollector) Add(r *results.Record) { c.g.Add(r) }
+func (c *generatorsCollector) Fork() Merger          { return &generatorsCollector{g: c.g.Fork()} }
+func (c *generatorsCollector) Merge(later Merger)    { c.g.Merge(later.(*generatorsCollector).g) }
+
+// Apply writes workers[] and appends the generators' notes.
+func (c *generatorsCollector) Apply(_ context.Context, s *results.Summary) error {
+	ws, notes, err := c.g.Workers()
+	if err != nil {
+		return err
+	}
+	s.Workers = ws
+	s.Notes = append(s.Notes, notes...)
+	return nil
 }
 
 // SummarizeDir is the pipeline for a run directory whose scenario and
@@ -191,6 +221,10 @@ type DirOptions struct {
 // Recorder would have been fed, assembled as Finish does, plus the
 // distributed run's workers and closing notes.
 func SummarizeDir(ctx context.Context, dir string, o DirOptions) (*Run, error) {
+	if o.Generators != nil {
+		// Applied last: workers[] and the generators' notes close it.
+		o.Collectors = append(slices.Clone(o.Collectors), &generatorsCollector{g: o.Generators})
+	}
 	r, err := NewRecorder(o.RecorderOptions)
 	if err != nil {
 		return nil, err
@@ -203,10 +237,6 @@ func SummarizeDir(ctx context.Context, dir string, o DirOptions) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Workers != nil {
-		run.Summary.Workers = o.Workers
-	}
-	run.Summary.Notes = append(run.Summary.Notes, o.LastNotes...)
 	return run, nil
 }
 

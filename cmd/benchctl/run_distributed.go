@@ -283,8 +283,8 @@ func (st *runState) finishDistributed(merged *distributed.MergeResult, out *dist
 	}
 	run, err := summary.SummarizeDir(context.Background(), st.dir, summary.DirOptions{
 		RecorderOptions: summary.RecorderOptions{Scenario: st.scenario, Book: st.book, Info: st.info,
-			Series: &summary.SeriesOptions{}, Collectors: []summary.Collector{col}},
-		Final: st.info, Notes: st.env.Notes})
+			Series: &summary.SeriesOptions{}},
+		Final: st.info, Notes: st.env.Notes, Generators: col})
 	if err != nil {
 		return errors.Join(mergeErr, err)
 	}
