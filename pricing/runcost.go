@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -398,6 +399,8 @@ func (c *RunCost) Merge(f *RunCost) {
 		for _, u := range b.pending {
 			r.addUnit(u, c.fork)
 		}
+		releaseUnits(b.pending)
+		b.pending = nil
 		r.merge(b)
 	}
 	for t, mem := range f.lastMem {
@@ -418,10 +421,34 @@ func (c *RunCost) Merge(f *RunCost) {
 // addUnit records one priced request's billed unit for the CI.
 func (r *rowAcc) addUnit(u float64, fork bool) {
 	if fork {
+		if r.pending == nil {
+			r.pending = pendingUnits()
+		}
 		r.pending = append(r.pending, u)
 		return
 	}
 	r.units.add(u)
+}
+
+// unitBuffers holds the pending-unit slices of merged forks for the next
+// forks: a pass over a large file would otherwise allocate (and collect)
+// one per row and chunk.
+var unitBuffers sync.Pool
+
+// pendingUnits returns an empty slice for a fork's pending units.
+func pendingUnits() []float64 {
+	if b, ok := unitBuffers.Get().(*[]float64); ok {
+		return (*b)[:0]
+	}
+	return nil
+}
+
+// releaseUnits hands back a fork's pending units once they are replayed.
+func releaseUnits(b []float64) {
+	if cap(b) > 0 {
+		b = b[:0]
+		unitBuffers.Put(&b)
+	}
 }
 
 // memoryMB is the one memory fallback chain: the memory size a function

@@ -8,9 +8,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/summary"
@@ -240,36 +242,66 @@ func Render(ctx context.Context, runDir, outDir string, formats []string, opts .
 }
 
 // WriteFormats writes the named formats of m into outDir and returns the
-// files written (sorted, without duplicates).
+// files written (sorted, without duplicates). The files are rendered
+// concurrently, one per core (charts are drawn independently from the
+// model, which rendering does not change); the first failure, in the
+// order of names, is returned with the files that were written.
 func WriteFormats(ctx context.Context, m *Model, outDir string, names []string) ([]string, error) {
 	byName := map[string]Format{}
 	for _, f := range Formats() {
 		byName[f.Name] = f
 	}
+	type job struct {
+		format, path string
+		write        func(io.Writer) error
+	}
 	done := map[string]bool{}
-	var written []string
+	var jobs []job
 	for _, n := range names {
 		f, ok := byName[n]
 		if !ok {
-			return written, fmt.Errorf("format %q isn't one of [%s]: %w", n, strings.Join(FormatNames(), ", "), ErrUnknownFormat)
+			return nil, fmt.Errorf("format %q isn't one of [%s]: %w", n, strings.Join(FormatNames(), ", "), ErrUnknownFormat)
 		}
 		for _, a := range f.Artifacts(m) {
-			if done[a.Name] {
-				continue
+			if !done[a.Name] {
+				done[a.Name] = true
+				jobs = append(jobs, job{format: n, path: filepath.Join(outDir, filepath.FromSlash(a.Name)), write: a.Write})
 			}
-			if err := ctx.Err(); err != nil {
-				return written, fmt.Errorf("render %s: %w", a.Name, err)
+		}
+	}
+	errs := make([]error, len(jobs))
+	wrote := make([]bool, len(jobs))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		sem <- struct{}{}
+		if err := ctx.Err(); err != nil {
+			<-sem
+			errs[i] = fmt.Errorf("render %s: %w", filepath.Base(j.path), err)
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := writeFileAtomic(j.path, j.write); err != nil {
+				errs[i] = fmt.Errorf("render %s format: %w", j.format, err)
+				return
 			}
-			done[a.Name] = true
-			path := filepath.Join(outDir, filepath.FromSlash(a.Name))
-			if err := writeFileAtomic(path, a.Write); err != nil {
-				return written, fmt.Errorf("render %s format: %w", n, err)
-			}
-			written = append(written, path)
+			wrote[i] = true
+		})
+	}
+	wg.Wait()
+	var written []string
+	var first error
+	for i, j := range jobs {
+		if wrote[i] {
+			written = append(written, j.path)
+		}
+		if first == nil {
+			first = errs[i]
 		}
 	}
 	sort.Strings(written)
-	return written, nil
+	return written, first
 }
 
 func writeFileAtomic(path string, write func(io.Writer) error) error {

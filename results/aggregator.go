@@ -214,6 +214,14 @@ func (a *Aggregator) Merge(b *Aggregator) {
 	a.gbSeconds += b.gbSeconds
 }
 
+// Release hands the histograms of a, merged into another aggregator and no
+// longer read, back for reuse (Dist.Release); a must not be used after.
+func (a *Aggregator) Release() {
+	for _, d := range []*Dist{a.latency, a.service, a.lag, a.billed, a.duration, a.init} {
+		d.Release()
+	}
+}
+
 // Span returns the earliest and latest intended send times of the
 // aggregated records (zero when none had one).
 func (a *Aggregator) Span() (first, last time.Time) { return a.firstIntended, a.lastIntended }

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 func TestDistributionOf(t *testing.T) {
@@ -133,5 +135,56 @@ func TestDistMerge(t *testing.T) {
 				t.Fatal("histograms differ")
 			}
 		})
+	}
+}
+
+// TestReleaseHistogram: a released histogram comes back from NewHistogram
+// empty (counts, times, tag), a Dist released after its merge gives its
+// histogram back, and a histogram of another geometry is not reused.
+func TestReleaseHistogram(t *testing.T) {
+	h := NewHistogram()
+	for v := int64(1); v < 5000; v += 7 {
+		_ = h.RecordValue(v)
+	}
+	h.SetStartTimeMs(12)
+	h.SetEndTimeMs(34)
+	h.SetTag("x")
+	ReleaseHistogram(h)
+	for range 4 { // the pool may drop it; any histogram it hands out is empty
+		g := NewHistogram()
+		if g.TotalCount() != 0 || g.Max() != 0 || g.StartTimeMs() != 0 || g.EndTimeMs() != 0 || g.Tag() != "" {
+			t.Fatalf("a reused histogram is not empty: count %d, max %d, times %d–%d, tag %q",
+				g.TotalCount(), g.Max(), g.StartTimeMs(), g.EndTimeMs(), g.Tag())
+		}
+		if g.LowestTrackableValue() != 1 || g.HighestTrackableValue() != HistogramMaxMicros || g.SignificantFigures() != HistogramSigFigs {
+			t.Fatal("a reused histogram has another geometry")
+		}
+	}
+	other := hdr.New(1, 1000, 2)
+	ReleaseHistogram(other)
+	for range 4 {
+		if NewHistogram() == other {
+			t.Fatal("a histogram of another geometry was reused")
+		}
+	}
+
+	a, b := NewDist(), NewDist()
+	for i := range 3 * ExactMaxSamples {
+		a.AddMs(float64(i % 97))
+		b.AddMs(float64(i % 89))
+	}
+	want := NewDist()
+	want.Merge(a)
+	want.Merge(b)
+	a.Merge(b)
+	b.Release()
+	if b.Count() != 0 || b.h != nil {
+		t.Fatalf("a released Dist keeps %d values", b.Count())
+	}
+	for range 8 {
+		_ = NewHistogram().RecordValue(999) // reuse b's histogram, if pooled
+	}
+	if got, w := a.Distribution(), want.Distribution(); got != w {
+		t.Errorf("a merge changed after the merged Dist was released:\n got %+v\nwant %+v", got, w)
 	}
 }

@@ -88,6 +88,7 @@ func (c *Capacity) Merge(later Merger) {
 			continue
 		}
 		a.agg.Merge(b.agg)
+		b.agg.Release() // the fork is done with it
 		a.lat = append(a.lat, b.lat...)
 	}
 }

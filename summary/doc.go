@@ -34,7 +34,11 @@
 // results.Dist accumulators (exact samples up to 1,024, then an HDR
 // histogram), the capacity collector keeps the latencies of capacity steps
 // only (bounded by the scenario's search), and the cost CI is a bootstrap
-// up to 5,000 requests and batch means beyond. Options.Collectors adds
+// up to 5,000 requests and batch means beyond. A fork is done with its
+// buffers once merged: the phase, capacity and series collectors hand its
+// histograms back (results.ReleaseHistogram), the series and the run cost
+// their replay logs, for the next chunk's forks, so a long pass allocates
+// little and the garbage collector idles. Options.Collectors adds
 // collectors of one's own (per worker, per trial) to the same pass: they
 // need Add and Apply only; implementing Merger (Fork, Merge) lets the
 // pass stay parallel.

@@ -20,7 +20,11 @@ import (
 // ⌊o / ChunkSize⌋. Chunks are folded in file order (see Merger), on any
 // number of cores and while a run writes the file (Live), so a summary is
 // a function of the file's bytes alone.
-const ChunkSize = 8 << 20
+const ChunkSize = 32 << 20
+
+// releaseEvery is how much of a mapped chunk a worker parses between
+// releases of its pages.
+const releaseEvery = 4 << 20
 
 // File is what the pipeline reads results.jsonl through (an *os.File).
 type File interface {
@@ -89,9 +93,10 @@ func pass(ctx context.Context, f io.ReaderAt, size int64, workers int, chunk int
 
 // chunker cuts one file into chunks of chunk bytes. A file larger than
 // one chunk is read through a read-only memory map when it can be
-// (mapped), which saves copying it; the pages of a parsed chunk are
-// released from the map at once, so the resident size stays that of the
-// chunks in flight.
+// (mapped), which saves copying it; a worker releases the pages it has
+// parsed every releaseEvery bytes, and the fold releases everything before
+// the chunks in flight (releaseFolded), so the resident size of the map is
+// a few MiB per worker however large the file.
 type chunker struct {
 	f      io.ReaderAt
 	size   int64
@@ -112,6 +117,7 @@ type chunkResult struct {
 // with the same forks and folds as the parallel pass.
 func (c chunker) inOrder(ctx context.Context, n int64, cs []Collector) (Stats, error) {
 	var total Stats
+	var released int64
 	w := newWorkerState()
 	for k := int64(0); k < n; k++ {
 		var res chunkResult
@@ -123,8 +129,30 @@ func (c chunker) inOrder(ctx context.Context, n int64, cs []Collector) (Stats, e
 		if err := fold(&total, res, cs); err != nil {
 			return total, err
 		}
+		released = c.releaseFolded(released, k)
 	}
 	return total, nil
+}
+
+// releaseFolded drops from the map every page before chunk k+1's first
+// read, once chunks 0..k are folded, and returns the new mark (from
+// released, the previous one). Each parse releases its own chunk's pages
+// too; this catches those it cannot: pages shared with a neighbour, and
+// pages the kernel mapped around a fault (fault-around, large folios)
+// after their chunk was parsed. The map's resident size then stays that of
+// the chunks in flight.
+func (c chunker) releaseFolded(released, k int64) int64 {
+	if c.mapped == nil {
+		return released
+	}
+	upTo := min((k+1)*c.chunk-1, int64(len(c.mapped)))
+	page := int64(os.Getpagesize())
+	upTo = upTo / page * page
+	if upTo > released {
+		releaseMapped(c.mapped, released, upTo)
+		return upTo
+	}
+	return released
 }
 
 // fold adds a chunk's counts to total and merges its forks into cs, or
@@ -193,10 +221,12 @@ func (c chunker) parallel(ctx context.Context, n int64, workers int, cs []Collec
 	}
 	var total Stats
 	var err error
+	var released int64
 	for k := int64(0); k < n && err == nil; k++ {
 		select {
 		case res := <-done[k]:
 			err = fold(&total, res, cs)
+			released = c.releaseFolded(released, k)
 			<-tokens
 		case <-ctx.Done():
 			err = ctx.Err()
@@ -286,11 +316,18 @@ func (c chunker) parse(ctx context.Context, k int64, forks []Merger, roots []Col
 		}
 	}
 	var rec results.Record
+	released := from // the map's pages before released are dropped
 	for pos < len(data) && from+int64(pos) < end {
 		if res.stats.Records%checkEvery == 0 {
 			if err := ctx.Err(); err != nil {
 				res.err = err
 				return res
+			}
+			if c.mapped != nil && from+int64(pos)-released >= releaseEvery {
+				// Drop what is parsed as the chunk goes: the resident
+				// size is a few MiB per worker, not a chunk.
+				releaseMapped(c.mapped, released, from+int64(pos))
+				released = from + int64(pos)
 			}
 		}
 		nl := bytes.IndexByte(data[pos:], '\n')

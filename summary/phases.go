@@ -118,6 +118,7 @@ func (p *Phases) Merge(later Merger) {
 	for _, k := range q.keys {
 		if a := p.aggs[k]; a != nil {
 			a.Merge(q.aggs[k])
+			q.aggs[k].Release() // the fork is done with it
 			continue
 		}
 		p.aggs[k] = q.aggs[k]

@@ -7,8 +7,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/benchctl/benchctl/results"
@@ -269,10 +271,13 @@ var _ Merger = (*Series)(nil)
 
 // seriesEvent is one record as a fork keeps it for the replay.
 type seriesEvent struct {
-	ts     time.Time
-	ms     float64
+	// sec and nsec are the record's time (Unix seconds and nanoseconds):
+	// no pointer, so the garbage collector does not scan a fork's events.
+	sec    int64
+	nsec   int32
 	target int32
 	phase  int32 // -1: none
+	ms     float64
 	cold   bool
 	bad    bool
 	sample bool
@@ -369,8 +374,8 @@ func (s *Series) Add(r *results.Record) {
 			_ = t.WarmLatency.RecordValue(us)
 		}
 	}
-	ev := seriesEvent{ts: ts, ms: ms, target: int32(ti), phase: -1, cold: r.Cold, bad: bad, sample: sample,
-		stampZero: r.Timestamp.IsZero()}
+	ev := seriesEvent{sec: ts.Unix(), nsec: int32(ts.Nanosecond()), ms: ms, target: int32(ti), phase: -1, cold: r.Cold, bad: bad,
+		sample: sample, stampZero: r.Timestamp.IsZero()}
 	if s.fork {
 		if r.Phase != "" {
 			i, ok := s.forkPhase[r.Phase]
@@ -380,6 +385,9 @@ func (s *Series) Add(r *results.Record) {
 				s.phaseNames = append(s.phaseNames, r.Phase)
 			}
 			ev.phase = int32(i)
+		}
+		if s.events == nil {
+			s.events = seriesEvents()
 		}
 		s.events = append(s.events, ev)
 		return
@@ -407,10 +415,11 @@ func (s *Series) forkError(t *TargetSeries, msg string, r *results.Record) {
 // Without SeriesOptions.Start the clock starts at the first record's
 // (non-zero) timestamp.
 func (s *Series) replay(t *TargetSeries, ev seriesEvent, phase string) {
+	ts := time.Unix(ev.sec, int64(ev.nsec))
 	if s.t0.IsZero() && !ev.stampZero {
-		s.t0 = ev.ts
+		s.t0 = ts
 	}
-	sec := ev.ts.Sub(s.t0).Seconds()
+	sec := ts.Sub(s.t0).Seconds()
 	b := t.bin(int64(math.Floor(sec)))
 	b.Sent++
 	if ev.bad {
@@ -449,9 +458,10 @@ func (s *Series) Merge(later Merger) {
 		t.Requests += ft.Requests
 		t.Errors += ft.Errors
 		t.Cold += ft.Cold
-		t.Latency.Merge(ft.Latency)
-		t.ColdLatency.Merge(ft.ColdLatency)
-		t.WarmLatency.Merge(ft.WarmLatency)
+		for _, h := range [][2]*hdr.Histogram{{t.Latency, ft.Latency}, {t.ColdLatency, ft.ColdLatency}, {t.WarmLatency, ft.WarmLatency}} {
+			h[0].Merge(h[1])
+			results.ReleaseHistogram(h[1]) // the fork is done with it
+		}
 		if room := MaxInitSamples - len(t.InitMs); room > 0 {
 			t.InitMs = append(t.InitMs, ft.InitMs[:min(room, len(ft.InitMs))]...)
 		}
@@ -467,6 +477,29 @@ func (s *Series) Merge(later Merger) {
 			phase = f.phaseNames[ev.phase]
 		}
 		s.replay(idx[ev.target], ev, phase)
+	}
+	releaseSeriesEvents(f.events)
+	f.events = nil
+}
+
+// eventBuffers holds the replay logs of merged forks for the next forks:
+// a pass over a large file would otherwise allocate (and collect) one per
+// chunk, grown a record at a time.
+var eventBuffers sync.Pool
+
+// seriesEvents returns an empty replay log.
+func seriesEvents() []seriesEvent {
+	if b, ok := eventBuffers.Get().(*[]seriesEvent); ok {
+		return (*b)[:0]
+	}
+	return nil
+}
+
+// releaseSeriesEvents hands back a fork's replay log once it is replayed.
+func releaseSeriesEvents(b []seriesEvent) {
+	if cap(b) > 0 {
+		b = b[:0]
+		eventBuffers.Put(&b)
 	}
 }
 

@@ -165,6 +165,7 @@ Exit status 4 marks a regression; 2 bad arguments.`,
 // compareRun is the command: report.CompareRuns, its regressions an
 // exit-4 RegressionError.
 func compareRun(ctx context.Context, opts *CompareOptions) error {
+	defer limitMemory()()
 	regs, err := report.CompareRuns(ctx, report.CompareRunOptions{RunA: opts.RunA, RunB: opts.RunB, Formats: opts.Formats,
 		OutDir: opts.OutDir, FailOnRegression: opts.FailOnRegression, ErrorRateThreshold: opts.ErrorRateThreshold,
 		Out: opts.IO.Out, Err: opts.IO.Err, Open: opts.Open})

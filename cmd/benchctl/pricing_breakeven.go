@@ -227,6 +227,7 @@ func pricingBreakevenRun(ctx context.Context, opts *PricingBreakevenOptions, cha
 	var rows []results.BreakEvenRow
 	var notes []string
 	if opts.RunDir != "" {
+		defer limitMemory()()
 		var err error
 		rows, notes, err = summary.BreakEven(ctx, opts.RunDir, summary.Options{Prices: opts.Prices, InitRule: opts.InitRule,
 			AdjustScenario: func(sc *scenarios.Scenario) { pricingApplyBreakevenFlags(sc, opts, changed) }})

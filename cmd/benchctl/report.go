@@ -94,6 +94,7 @@ Output:
 
 // reportRun renders the run and lists the files written.
 func reportRun(ctx context.Context, opts *ReportOptions) error {
+	defer limitMemory()()
 	files, err := report.Render(ctx, opts.RunDir, opts.OutDir, opts.Formats,
 		report.WithPricing(opts.Prices, !opts.NoReprice), report.WithOpener(opts.Open))
 	if errors.Is(err, report.ErrUnknownFormat) || errors.Is(err, results.ErrNotRunDir) || errors.Is(err, summary.ErrPrices) {

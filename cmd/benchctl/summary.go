@@ -75,6 +75,7 @@ Options:
 
 // summaryRun recomputes the summary of a run directory.
 func summaryRun(ctx context.Context, opts *SummaryOptions) error {
+	defer limitMemory()()
 	err := summary.Resummarize(ctx, summary.ResummarizeOptions{Dir: opts.Dir, Prices: opts.Prices, JSON: opts.JSON,
 		Write: opts.Write, Out: opts.IO.Out, Err: opts.IO.Err, Open: opts.Open})
 	if errors.Is(err, results.ErrNotRunDir) || errors.Is(err, summary.ErrPrices) {
