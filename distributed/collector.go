@@ -1,7 +1,6 @@
 package distributed
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -12,13 +11,13 @@ import (
 )
 
 // Collector hands a distributed run's workers to the summary pipeline,
-// which alone assembles summary.json: fed the merged records (one pass,
-// with every other collector), it counts the requests each worker
-// delivered (the owner of each record's seq), and Apply writes workers[]
-// from those counts with the merge's statuses, gaps and the manifests'
-// figures, checks that the pass and the merge agree, and adds the run's
-// distributed notes (late phases, gaps, and the caller's, e.g. the
-// generators' cost).
+// which alone assembles summary.json (it is a summary.Generators): fed the
+// merged records (one pass, with every other collector), it counts the
+// requests each worker delivered (the owner of each record's seq), and
+// Workers returns workers[] from those counts with the merge's statuses,
+// gaps and the manifests' figures, after checking that the pass and the
+// merge agree, with the run's distributed notes (late phases, gaps, and
+// the caller's, e.g. the generators' cost).
 type Collector struct {
 	part   *Partition
 	res    *MergeResult
@@ -27,7 +26,7 @@ type Collector struct {
 	notes  []string
 }
 
-var _ summary.Merger = (*Collector)(nil)
+var _ summary.Generators = (*Collector)(nil)
 
 // NewCollector is the collector of a merged run: its plan, what Merge
 // found, and notes to add.
@@ -47,21 +46,22 @@ func (c *Collector) Add(r *results.Record) {
 }
 
 // Fork returns an empty collector of the same run.
-func (c *Collector) Fork() summary.Merger {
+func (c *Collector) Fork() summary.Generators {
 	f := *c
 	f.counts = make([]int64, len(c.counts))
 	return &f
 }
 
 // Merge adds a fork's counts.
-func (c *Collector) Merge(later summary.Merger) {
+func (c *Collector) Merge(later summary.Generators) {
 	for i, n := range later.(*Collector).counts {
 		c.counts[i] += n
 	}
 }
 
-// Apply writes workers[] and the notes.
-func (c *Collector) Apply(_ context.Context, s *results.Summary) error {
+// Workers returns workers[] and the notes.
+func (c *Collector) Workers() ([]results.WorkerSummary, []string, error) {
+	var notes []string
 	workers := slices.Clone(c.res.Workers)
 	for i := range workers {
 		w := &workers[i]
@@ -69,10 +69,9 @@ func (c *Collector) Apply(_ context.Context, s *results.Summary) error {
 			continue
 		}
 		if c.counts[w.Index] != w.Requests {
-			return fmt.Errorf("distributed: worker %d delivered %d records to the merge, but results.jsonl holds %d of its seqs", w.Index, w.Requests, c.counts[w.Index])
+			return nil, nil, fmt.Errorf("distributed: worker %d delivered %d records to the merge, but results.jsonl holds %d of its seqs", w.Index, w.Requests, c.counts[w.Index])
 		}
 	}
-	s.Workers = workers
 	var ms []*results.WorkerManifest
 	for _, m := range c.res.Manifests {
 		ms = append(ms, m)
@@ -86,14 +85,13 @@ func (c *Collector) Apply(_ context.Context, s *results.Summary) error {
 	for _, m := range ms {
 		for _, p := range m.Phases {
 			if p.Late {
-				s.Notes = append(s.Notes, fmt.Sprintf("phase %s: worker %d (window %d) started %.0f ms after its scheduled start (bound %.0f ms); its requests kept their intended times, so the lateness is in the dispatch lag, not hidden",
+				notes = append(notes, fmt.Sprintf("phase %s: worker %d (window %d) started %.0f ms after its scheduled start (bound %.0f ms); its requests kept their intended times, so the lateness is in the dispatch lag, not hidden",
 					p.Phase, m.Index, m.Window, p.StartLagMs, float64(c.late)/1e6))
 			}
 		}
 	}
 	if c.res.Missing > 0 {
-		s.Notes = append(s.Notes, fmt.Sprintf("distributed run with gaps: %d scheduled requests were never recorded (failed workers); see workers[].gaps", c.res.Missing))
+		notes = append(notes, fmt.Sprintf("distributed run with gaps: %d scheduled requests were never recorded (failed workers); see workers[].gaps", c.res.Missing))
 	}
-	s.Notes = append(s.Notes, c.notes...)
-	return nil
+	return workers, append(notes, c.notes...), nil
 }

@@ -1,7 +1,6 @@
 package distributed
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -9,7 +8,7 @@ import (
 	"github.com/benchctl/benchctl/summary"
 )
 
-// TestCollector counts each worker's records across forks, writes
+// TestCollector counts each worker's records across forks, returns
 // workers[] and the notes, and refuses a merge the records contradict.
 func TestCollector(t *testing.T) {
 	t.Parallel()
@@ -21,7 +20,7 @@ func TestCollector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var fork summary.Merger = c.Fork()
+	var fork summary.Generators = c.Fork()
 	for _, seq := range []uint64{0, 1, 2} {
 		c.Add(&results.Record{Seq: seq})
 	}
@@ -29,17 +28,17 @@ func TestCollector(t *testing.T) {
 		fork.Add(&results.Record{Seq: seq})
 	}
 	c.Merge(fork)
-	var s results.Summary
-	if err := c.Apply(context.Background(), &s); err != nil {
+	workers, ns, err := c.Workers()
+	if err != nil {
 		t.Fatal(err)
 	}
-	notes := strings.Join(s.Notes, "\n")
-	if len(s.Workers) != 3 || !strings.Contains(notes, "worker 1 (window 0) started 80 ms") || !strings.Contains(notes, "1 scheduled requests were never recorded") || !strings.Contains(notes, "load generators: $1") {
-		t.Errorf("workers %+v notes %q", s.Workers, s.Notes)
+	notes := strings.Join(ns, "\n")
+	if len(workers) != 3 || !strings.Contains(notes, "worker 1 (window 0) started 80 ms") || !strings.Contains(notes, "1 scheduled requests were never recorded") || !strings.Contains(notes, "load generators: $1") {
+		t.Errorf("workers %+v notes %q", workers, ns)
 	}
 	c2, _ := NewCollector(plan, res, nil)
 	c2.Add(&results.Record{Seq: 0})
-	if err := c2.Apply(context.Background(), &results.Summary{}); err == nil {
+	if _, _, err := c2.Workers(); err == nil {
 		t.Error("a merge the records contradict was accepted")
 	}
 }

@@ -471,11 +471,11 @@ func TestRunPhaseDrainTimeout(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
+	begin := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	enc := &memEncoder{}
 	r := &Runner{Encoder: enc.encode, DrainTimeout: 200 * time.Millisecond}
-	begin := time.Now()
 	out, err := r.RunPhase(ctx, PhaseRun{
 		Phase:   phase("stuck", time.Minute, scenarios.Traffic{Model: "constant", Rate: 20}, 0),
 		Targets: []Target{newTestTarget(t, "a", srv.URL, 0)},
@@ -504,9 +504,12 @@ func TestRunPhaseDrainTimeout(t *testing.T) {
 			t.Errorf("request %d reached the server but has no record", seq)
 			continue
 		}
+		// Its latency runs to the drain bound: 300 ms (the stop) + 200 ms
+		// after begin, whenever it was sent.
+		end := rec.Timestamp.Add(rec.Latency).Sub(begin)
 		if rec.ErrorClass != results.ErrorClassInterrupted || rec.Code != 0 || rec.Intended.IsZero() || rec.Method != "POST" ||
-			!strings.HasPrefix(rec.URL, srv.URL) || rec.Latency < 150*time.Millisecond || rec.CorrectedLatency < rec.Latency-5*time.Millisecond {
-			t.Errorf("request %d: %+v, want an interrupted record with its latency up to the drain bound", seq, rec)
+			!strings.HasPrefix(rec.URL, srv.URL) || end < 490*time.Millisecond || rec.CorrectedLatency < rec.Latency-5*time.Millisecond {
+			t.Errorf("request %d (ends %v after the start): %+v, want an interrupted record whose latency runs to the drain bound", seq, end, rec)
 		}
 	}
 	if n := out.Targets[0].Summary.Errors[results.ErrorClassInterrupted]; n != int64(len(seen)) {

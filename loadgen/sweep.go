@@ -107,38 +107,6 @@ func RunMemorySweep(ctx context.Context, ctl MemoryController, sizes []int, run 
 	return nil
 }
 
-// MarkBestMemory sets the best-configuration flags of rows with every
-// target judged against slo (nil: none); see results.MarkBestMemory.
-func MarkBestMemory(rows []results.MemorySweepRow, slo *scenarios.SLO) {
-	MarkBestMemoryBy(rows, func(string) *scenarios.SLO { return slo })
-}
-
-// MarkBestMemoryBy is MarkBestMemory with each target's rows judged against
-// its own SLO, sloFor(target) (nil = none).
-func MarkBestMemoryBy(rows []results.MemorySweepRow, sloFor func(target string) *scenarios.SLO) {
-	results.MarkBestMemory(rows, func(target string) *results.SLOSpec {
-		o := sloFor(target)
-		if o == nil {
-			return nil
-		}
-		spec := results.SLOSpec(*o)
-		return &spec
-	})
-}
-
-// gbSeconds is one record's billed compute: BilledDurationMs/1000 ×
-// MemorySizeMB/1024 (fallbackMB when the record has no memory size).
-func gbSeconds(rec *results.Record, fallbackMB int) float64 {
-	if rec.BilledDurationMs == nil {
-		return 0
-	}
-	mb := fallbackMB
-	if rec.MemorySizeMB != nil {
-		mb = *rec.MemorySizeMB
-	}
-	return *rec.BilledDurationMs / 1000 * float64(mb) / 1024
-}
-
 // PhasesStep returns the StepFunc benchctl run passes to RunMemorySweep:
 // it runs phases in order through runner against targets, each with
 // step.Step and step.Experiment as record labels (warm-up phases with

@@ -183,13 +183,25 @@ func AnalyzeRunContext(ctx context.Context, book *Book, records RecordReader, su
 }
 
 func checkAnalyze(book *Book, sum *results.Summary, opts AnalyzeOptions) error {
+	if err := checkPricing(book, opts); err != nil {
+		return err
+	}
+	if sum == nil {
+		return errors.New("analyze run: a summary is required")
+	}
+	return nil
+}
+
+// checkPricing checks what every pricing of records needs: a book and a
+// known INIT rule.
+func checkPricing(book *Book, opts AnalyzeOptions) error {
 	switch opts.InitRule {
 	case "", InitRuleAuto, InitRuleBilled, InitRuleLegacy:
 	default:
 		return fmt.Errorf("analyze run: init rule %q isn't one of [auto billed legacy]", opts.InitRule)
 	}
-	if book == nil || sum == nil {
-		return errors.New("analyze run: book and summary are required")
+	if book == nil {
+		return errors.New("analyze run: a price book is required")
 	}
 	return nil
 }
@@ -291,9 +303,13 @@ type RunCost struct {
 	order   []rowKey
 	cfgs    map[cfgKey]*configStat
 	lastMem map[string]int
-	noMem   map[string]int64
-	rules   *initRules
-	err     error
+	// noMem counts, per target, the records priced nowhere because no
+	// REPORT told their memory size: [0] throttled, [1] others (billing
+	// data missing: no log tail, no log access, a failure before any
+	// REPORT).
+	noMem map[string]*[2]int64
+	rules *initRules
+	err   error
 	// targets and routes cache what Add resolves per target and per run
 	// of records (see costRoute).
 	targets map[string]*costTarget
@@ -303,6 +319,17 @@ type RunCost struct {
 	// events is a fork's sequence of new rows and held records, so the
 	// merge keeps the order in which rows first appeared.
 	events []runCostEvent
+}
+
+// countNoMem adds n unpriced records of kind (see RunCost.noMem) for target.
+func (c *RunCost) countNoMem(target string, kind int, n int64) {
+	if n == 0 {
+		return
+	}
+	if c.noMem[target] == nil {
+		c.noMem[target] = new([2]int64)
+	}
+	c.noMem[target][kind] += n
 }
 
 type cfgKey struct {
@@ -325,11 +352,11 @@ type runCostEvent struct {
 // NewRunCost returns an empty RunCost for scenario sc (nil: records with
 // billed durations are priced as AWS Lambda).
 func NewRunCost(book *Book, sc *scenarios.Scenario, opts AnalyzeOptions) (*RunCost, error) {
-	if err := checkAnalyze(book, &results.Summary{}, opts); err != nil {
+	if err := checkPricing(book, opts); err != nil {
 		return nil, err
 	}
 	return &RunCost{book: book, sc: sc, opts: opts, rows: map[rowKey]*rowAcc{}, cfgs: map[cfgKey]*configStat{},
-		lastMem: map[string]int{}, noMem: map[string]int64{}, rules: newInitRules(opts.InitRule),
+		lastMem: map[string]int{}, noMem: map[string]*[2]int64{}, rules: newInitRules(opts.InitRule),
 		targets: map[string]*costTarget{}}, nil
 }
 
@@ -380,7 +407,8 @@ func (c *RunCost) Merge(f *RunCost) {
 		}
 	}
 	for t, n := range f.noMem {
-		c.noMem[t] += n
+		c.countNoMem(t, 0, n[0])
+		c.countNoMem(t, 1, n[1])
 	}
 	for t := range f.rules.assumed {
 		c.rules.assumed[t] = true
@@ -590,9 +618,13 @@ func (c *RunCost) Add(rec *results.Record) {
 			c.events = append(c.events, runCostEvent{held: &held})
 			return
 		}
-		// Typically a throttle or a failure before any REPORT: nothing
-		// tells its memory size, and it is not billed or not billable.
-		c.noMem[t.Name]++
+		// A throttle, a failure before any REPORT, or a platform that
+		// sent no billing data: nothing tells its memory size.
+		kind := 1
+		if rec.ErrorClass == results.ErrorClassThrottle || rec.Code == 429 {
+			kind = 0
+		}
+		c.countNoMem(t.Name, kind, 1)
 		return
 	}
 	if ct.lastMem != mem {
@@ -681,13 +713,18 @@ func (c *RunCost) Apply(ctx context.Context, sum *results.Summary) error {
 		return c.err
 	}
 	if sum == nil {
-		return errors.New("analyze run: book and summary are required")
+		return errors.New("analyze run: a summary is required")
 	}
 	sc := c.sc
 	rows := c.rowsDone()
 	var notes []string
 	for name, n := range c.noMem {
-		notes = append(notes, fmt.Sprintf("%s: %d requests with no memory size (no REPORT, e.g. throttled before any other request) are not priced", name, n))
+		if n[1] > 0 {
+			notes = append(notes, fmt.Sprintf("%s: %d requests have no REPORT line and no known memory size (billing data missing: the endpoint sent no log tail, or the logs could not be read) and are not priced", name, n[1]))
+		}
+		if n[0] > 0 {
+			notes = append(notes, fmt.Sprintf("%s: %d requests were throttled before any REPORT told the memory size and are not priced (Lambda does not bill throttles)", name, n[0]))
+		}
 	}
 	sort.Strings(notes)
 	notes = append(notes, c.rules.notes()...)

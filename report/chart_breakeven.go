@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/benchctl/benchctl/pricing"
 	"github.com/benchctl/benchctl/results"
 )
 
@@ -24,7 +25,7 @@ import (
 
 // volumeTick labels a monthly volume with its average rate.
 func volumeTick(v float64) string {
-	return fmtTick(v) + "\n" + fmtRate(v/SecondsPerMonth) + " rps"
+	return fmtTick(v) + "\n" + fmtRate(pricing.AverageRPS(v)) + " rps"
 }
 
 // beLine is one serverless configuration of the break-even chart.
@@ -611,9 +612,9 @@ func drawBreakEven(dc draw.Canvas, head, other []beLine, fleets []beFleet, mk be
 	ll.avoid, ll.markers, ll.maxSteps = avoid, mk.dots, 30
 	ll.backdrop = color.RGBA{R: 255, G: 255, B: 255, A: 255}
 	for _, lb := range mk.labels {
-		txt := fmt.Sprintf("vs %s: %s/month (%s rps)", lb.instance, fmtVolume(lb.loV), fmtRate(lb.loV/SecondsPerMonth))
+		txt := fmt.Sprintf("vs %s: %s/month (%s rps)", lb.instance, fmtVolume(lb.loV), fmtRate(pricing.AverageRPS(lb.loV)))
 		if lb.hiV > lb.loV*1.0005 {
-			txt = fmt.Sprintf("vs %s: %s/month (%s–%s rps)", lb.instance, fmtVolumeRange(lb.loV, lb.hiV), fmtRate(lb.loV/SecondsPerMonth), fmtRate(lb.hiV/SecondsPerMonth))
+			txt = fmt.Sprintf("vs %s: %s/month (%s–%s rps)", lb.instance, fmtVolumeRange(lb.loV, lb.hiV), fmtRate(pricing.AverageRPS(lb.loV)), fmtRate(pricing.AverageRPS(lb.hiV)))
 		}
 		ll.add(lb.anchor.X, lb.anchor.Y, txt, dirNW, dirSE, dirNE, dirSW)
 	}

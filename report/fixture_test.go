@@ -209,9 +209,9 @@ func addPricing(s *results.Summary, o synthOpts) {
 		PriceSource: "https://aws.amazon.com/ec2/pricing/on-demand/", PriceEffective: "2026-01-01",
 	}}
 	s.BreakEven = []results.BreakEvenRow{{
-		Serverless: o.Lambda + " x86_64 1024MB", Instance: "c7i.large", MonthlyRequests: 34.9e6, AverageRPS: 34.9e6 / SecondsPerMonth,
+		Serverless: o.Lambda + " x86_64 1024MB", Instance: "c7i.large", MonthlyRequests: 34.9e6, AverageRPS: pricing.AverageRPS(34.9e6),
 		MonthlyRequestsLow: 33.4e6, MonthlyRequestsHigh: 36.2e6, CapacityRPS: 40, CapacityAssumption: "measured", Fleet: "fixed",
-		Crossings: []results.Crossing{{MonthlyRequests: 34.9e6, AverageRPS: 34.9e6 / SecondsPerMonth, Direction: "serverless_becomes_dearer", CostUSD: 65.15}},
+		Crossings: []results.Crossing{{MonthlyRequests: 34.9e6, AverageRPS: pricing.AverageRPS(34.9e6), Direction: "serverless_becomes_dearer", CostUSD: 65.15}},
 	}}
 	if !o.OldPricing {
 		addCostComponents(s, o)
@@ -270,14 +270,14 @@ func addCostComponents(s *results.Summary, o synthOpts) {
 		return results.MonthlyCostComponent{Name: name, MonthlyCostUSD: usd, PriceSource: src, PriceEffective: date}
 	}
 	s.MonthlyCost = []results.MonthlyCostRow{{
-		Option: name, Kind: "serverless", MonthlyRequests: monthly, AverageRPS: monthly / SecondsPerMonth,
+		Option: name, Kind: "serverless", MonthlyRequests: monthly, AverageRPS: pricing.AverageRPS(monthly),
 		MonthlyCostUSD: 37.4, MonthlyCostLow: 36, MonthlyCostHigh: 39, Cheapest: true, Profile: "constant",
 		Components: []results.MonthlyCostComponent{
 			mc(results.CostRequests, 4, lambdaSrc, lambdaDate), mc(results.CostCompute, 13.2, lambdaSrc, lambdaDate),
 			mc(results.CostEphemeralStorage, 0.2, lambdaSrc, lambdaDate), mc(results.CostAPIGatewayHTTP, 20, gwSrc, gwDate),
 		},
 	}, {
-		Option: fleet, Kind: "fleet", MonthlyRequests: monthly, AverageRPS: monthly / SecondsPerMonth,
+		Option: fleet, Kind: "fleet", MonthlyRequests: monthly, AverageRPS: pricing.AverageRPS(monthly),
 		MonthlyCostUSD: 65.15, MonthlyCostLow: 65.15, MonthlyCostHigh: 65.15, PeakInstances: 1, Profile: "constant",
 	}}
 }
@@ -313,7 +313,7 @@ func addDecision(tb testing.TB, s *results.Summary, scenario string) {
 	s.MonthlyCost[0].APIGateway, s.MonthlyCost[0].PriceConfidence = "http", results.PriceSourced
 	s.MonthlyCost[1].Instance, s.MonthlyCost[1].Platform, s.MonthlyCost[1].PriceConfidence = "c7i.large", "ec2", results.PriceSourced
 	s.MonthlyCost = append(s.MonthlyCost, results.MonthlyCostRow{Option: lmiName, Kind: results.OptionLambdaManaged, Instance: "m7g.large",
-		Platform: "lambda-managed", MonthlyRequests: 20e6, AverageRPS: 20e6 / SecondsPerMonth, MonthlyCostUSD: 211.51,
+		Platform: "lambda-managed", MonthlyRequests: 20e6, AverageRPS: pricing.AverageRPS(20e6), MonthlyCostUSD: 211.51,
 		MonthlyCostLow: 211.51, MonthlyCostHigh: 211.51, PeakInstances: 3, Profile: "constant", PriceConfidence: results.PriceRecalled})
 	s.Cost[0].PriceConfidence, s.Cost[1].PriceConfidence = results.PriceSourced, results.PriceSourced
 	s.BreakEven[0].PriceConfidence = results.PriceSourced

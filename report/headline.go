@@ -23,6 +23,8 @@ func flagTitle(name string) string {
 		return "Interrupted run"
 	case results.FlagHostBusy:
 		return "Host busy"
+	case results.FlagBillingMissing:
+		return "Billing data missing"
 	case results.FlagGeneratorBehind:
 		return "Generator fell behind"
 	case results.FlagSLOFailed:

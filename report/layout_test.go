@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
 
+	"github.com/benchctl/benchctl/pricing"
 	"github.com/benchctl/benchctl/results"
 )
 
@@ -123,7 +124,7 @@ func breakEvenModel() *Model {
 			curves = append(curves, c)
 		}
 	}
-	perInstance := 85 * 0.7 * SecondsPerMonth
+	perInstance := pricing.MonthlyRequests(85 * 0.7)
 	for _, f := range []struct {
 		name  string
 		price float64
@@ -142,8 +143,8 @@ func breakEvenModel() *Model {
 			// f.price / perM per million.
 			be := f.price / (sc.Points[0].USD / sc.Points[0].MonthlyRequests)
 			s.BreakEven = append(s.BreakEven, results.BreakEvenRow{
-				Serverless: sc.Name, Instance: f.name, Fleet: c.Name, MonthlyRequests: be, AverageRPS: be / SecondsPerMonth,
-				Crossings: []results.Crossing{{MonthlyRequests: be, AverageRPS: be / SecondsPerMonth, Direction: "serverless_becomes_dearer", CostUSD: f.price}},
+				Serverless: sc.Name, Instance: f.name, Fleet: c.Name, MonthlyRequests: be, AverageRPS: pricing.AverageRPS(be),
+				Crossings: []results.Crossing{{MonthlyRequests: be, AverageRPS: pricing.AverageRPS(be), Direction: "serverless_becomes_dearer", CostUSD: f.price}},
 			})
 		}
 	}

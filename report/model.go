@@ -11,10 +11,6 @@ import (
 	"github.com/benchctl/benchctl/summary"
 )
 
-// SecondsPerMonth is the month used to turn monthly requests into an average
-// rate: 730 hours, the pricing convention (8,760 h / 12).
-const SecondsPerMonth = 730 * 3600
-
 // Model is the typed data every format renders: the summary as saved, plus
 // what the report derives from it (verdicts, tables, charts). Templates get
 // it as their data; every string from a target passes through html/template's

@@ -227,6 +227,7 @@ type Flag struct {
 const (
 	FlagInterrupted      = "interrupted"
 	FlagHostBusy         = "host_busy"
+	FlagBillingMissing   = "billing_missing"
 	FlagGeneratorBehind  = "generator_fell_behind"
 	FlagSLOFailed        = "slo_failed"
 	FlagSyntheticWeights = "synthetic_weights"
@@ -234,8 +235,9 @@ const (
 )
 
 // MeasurementFlags lists the flags of a summary's measurements, in the
-// order a reader should see them: an interrupted run, other load on the
-// host (summary.host_interference), SLO failures of the
+// order a reader should see them: an interrupted (or killed) run, other
+// load on the host (summary.host_interference), requests without billing
+// data (billing_missing), SLO failures of the
 // plain phases, phases where the generator fell behind its schedule (plain
 // phases and experiment steps alike: capacity and sweep figures come from
 // the steps), and services that ran synthetic weights. Pricing adds its
@@ -247,10 +249,14 @@ func MeasurementFlags(s *Summary) []Flag {
 			out = append(out, Flag{Name: name, Detail: detail})
 		}
 	}
-	if s.Run.Interrupted {
+	switch {
+	case s.Run.EndState == EndKilled:
+		add(FlagInterrupted, "the run was killed before it ended: the figures cover only what was recorded before the stop")
+	case s.Run.Interrupted:
 		add(FlagInterrupted, "the run was interrupted: the figures cover only what was recorded before the stop")
 	}
 	add(FlagHostBusy, hostBusy(s.HostInterference, s.Targets))
+	add(FlagBillingMissing, strings.Join(BillingNotes(s.Targets), "; "))
 	add(FlagSLOFailed, sloFailures(s.Targets))
 	add(FlagGeneratorBehind, fellBehind(s.Targets))
 	add(FlagSyntheticWeights, syntheticWeights(s.Run.Services))

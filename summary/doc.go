@@ -1,8 +1,14 @@
 // Package summary is the one pipeline from a run's records to its results:
 // the only code that turns a run directory (or a run in progress) into
 // results.Summary (summary.json), histograms.hlog and the report's data.
-// Every command goes through it: `benchctl run` feeds it live, `summary`,
-// `report`, `compare` and `pricing breakeven --run` load saved runs with it.
+// Every command goes through it: `benchctl run` feeds it live (Recorder;
+// FinishFromFile reads the file once more only when lambda-url REPORT lines
+// were folded into it after their records were seen), a distributed run
+// summarises its merged directory (SummarizeDir), and `summary`, `report`,
+// `compare` and `pricing breakeven --run` load saved runs with it (Load,
+// Resummarize, BreakEven). No other package makes or fills a
+// results.Summary (pricing/deps_test.go type-checks the module for it):
+// what others add to a summary comes in as a Collector, or as options.
 //
 // # Loading a saved run
 //

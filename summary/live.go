@@ -2,6 +2,7 @@ package summary
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/benchctl/benchctl/pricing"
@@ -166,21 +167,77 @@ func (r *Recorder) FinishFromFile(ctx context.Context, dir string, info results.
 	return fresh.assemble(ctx, dir, info, capacity, notes, st, false)
 }
 
+// DirOptions are the inputs of SummarizeDir.
+type DirOptions struct {
+	// RecorderOptions choose the collectors, as for a live run.
+	RecorderOptions
+	// Final is run.json as finally written (phases, end).
+	Final results.RunInfo
+	// Notes are the run's caveats, after the phases' (as Finish's).
+	Notes []string
+	// Generators are the load generators of a distributed run: fed in the
+	// same pass, their workers[] and notes close the summary.
+	Generators Generators
+	// Open opens results.jsonl (OpenFile when nil).
+	Open Opener
+}
+
+// Generators is what the pipeline needs of a distributed run's load
+// generators (package distributed implements it): fed every record of the
+// merged run in the pass (forked and merged like a Merger when the pass
+// runs on every core), it returns workers[] and the run's distributed
+// notes, which the pipeline writes into the summary.
+type Generators interface {
+	Add(r *results.Record)
+	Fork() Generators
+	Merge(later Generators)
+	Workers() ([]results.WorkerSummary, []string, error)
+}
+
+// generatorsCollector feeds Generators in the pass and writes what they
+// return.
+type generatorsCollector struct{ g Generators }
+
+var _ Merger = (*generatorsCollector)(nil)
+
+func (c *generatorsCollector) Add(r *results.Record) { c.g.Add(r) }
+func (c *generatorsCollector) Fork() Merger          { return &generatorsCollector{g: c.g.Fork()} }
+func (c *generatorsCollector) Merge(later Merger)    { c.g.Merge(later.(*generatorsCollector).g) }
+
+// Apply writes workers[] and appends the generators' notes.
+func (c *generatorsCollector) Apply(_ context.Context, s *results.Summary) error {
+	ws, notes, err := c.g.Workers()
+	if err != nil {
+		return err
+	}
+	s.Workers = ws
+	s.Notes = append(s.Notes, notes...)
+	return nil
+}
+
 // SummarizeDir is the pipeline for a run directory whose scenario and
 // price book are in hand (a distributed run, merged into dir by its
 // coordinator): one pass over dir/results.jsonl with the collectors a
-// Recorder would have been fed, assembled as Finish does. open is the
-// Opener (OpenFile when nil).
-func SummarizeDir(ctx context.Context, dir string, o RecorderOptions, info results.RunInfo, notes []string, open Opener) (*Run, error) {
-	r, err := NewRecorder(o)
+// Recorder would have been fed, assembled as Finish does, plus the
+// distributed run's workers and closing notes.
+func SummarizeDir(ctx context.Context, dir string, o DirOptions) (*Run, error) {
+	if o.Generators != nil {
+		// Applied last: workers[] and the generators' notes close it.
+		o.Collectors = append(slices.Clone(o.Collectors), &generatorsCollector{g: o.Generators})
+	}
+	r, err := NewRecorder(o.RecorderOptions)
 	if err != nil {
 		return nil, err
 	}
-	st, err := passFile(ctx, dir, Options{Open: open}, r.live.roots)
+	st, err := passFile(ctx, dir, Options{Open: o.Open}, r.live.roots)
 	if err != nil {
 		return nil, err
 	}
-	return r.assemble(ctx, dir, info, nil, notes, st, false)
+	run, err := r.assemble(ctx, dir, o.Final, nil, o.Notes, st, false)
+	if err != nil {
+		return nil, err
+	}
+	return run, nil
 }
 
 // assemble applies the collectors to a new summary of the run.

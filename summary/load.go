@@ -156,8 +156,16 @@ func (r *Run) Recomputed() bool { return r.Saved == nil && !r.live }
 //     (Notes) leaves the saved figures whole;
 //   - Series: the report's series.
 //
-// Load opens results.jsonl once (through Options.Open) and never writes.
+// Load opens results.jsonl once (through Options.Open) and writes nothing,
+// except that a killed lambda-url run's pending joins.jsonl is first folded
+// into results.jsonl (results.ApplyJoins), as the run's end would have.
 func Load(ctx context.Context, dir string, o Options) (*Run, error) {
+	// REPORT lines a killed lambda-url run read but did not fold in yet
+	// (joins.jsonl): every command reading a saved run sees them, as the
+	// run's own end would have folded them.
+	if _, err := results.ApplyJoins(dir); err != nil {
+		return nil, err
+	}
 	rd, err := results.ReadRunDir(dir)
 	if err != nil {
 		return nil, err

@@ -34,10 +34,6 @@ type ResummarizeOptions struct {
 // costs), writes summary.json and histograms.hlog when the run had none or
 // when asked to, and prints the table (or the JSON).
 func Resummarize(ctx context.Context, o ResummarizeOptions) error {
-	// REPORT lines a killed lambda-url run read but did not fold in yet.
-	if _, err := results.ApplyJoins(o.Dir); err != nil {
-		return err
-	}
 	run, err := Load(ctx, o.Dir, Options{Prices: o.Prices, Resummarize: true, Open: o.Open})
 	if err != nil {
 		return err

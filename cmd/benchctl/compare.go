@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -31,12 +30,6 @@ type CompareOptions struct {
 	ErrorRateThreshold float64
 	// Open opens results.jsonl (a test seam; os.Open when nil).
 	Open summary.Opener
-}
-
-// toStdout reports whether the comparison is printed rather than written
-// to files: one text, md or json format and no --out.
-func (o *CompareOptions) toStdout() bool {
-	return o.OutDir == "" && len(o.Formats) == 1 && slices.Contains([]string{"text", "md", "json"}, o.Formats[0])
 }
 
 // parseThreshold reads "10%", "10" (percent) or "0.1" (fraction below 1).
@@ -169,53 +162,17 @@ Exit status 4 marks a regression; 2 bad arguments.`,
 	return cmd
 }
 
-// compareRun compares the runs, prints the comparison and sorts out the
-// regression verdict.
+// compareRun is the command: report.CompareRuns, its regressions an
+// exit-4 RegressionError.
 func compareRun(ctx context.Context, opts *CompareOptions) error {
-	c, err := report.Compare(ctx, opts.RunA, opts.RunB, report.WithOpener(opts.Open))
+	regs, err := report.CompareRuns(ctx, report.CompareRunOptions{RunA: opts.RunA, RunB: opts.RunB, Formats: opts.Formats,
+		OutDir: opts.OutDir, FailOnRegression: opts.FailOnRegression, ErrorRateThreshold: opts.ErrorRateThreshold,
+		Out: opts.IO.Out, Err: opts.IO.Err, Open: opts.Open})
 	if err != nil {
 		return err
 	}
-	// Judge again: at --fail-on-regression when given, and with the
-	// --error-rate-threshold either way.
-	c.ErrorRateThreshold = opts.ErrorRateThreshold
-	threshold := c.Threshold
-	if opts.FailOnRegression >= 0 {
-		threshold, c.FailOnRegression = opts.FailOnRegression, true
-	}
-	c.Judge(threshold)
-	if opts.toStdout() {
-		if err := report.WriteComparison(opts.IO.Out, c, opts.Formats[0]); err != nil {
-			return err
-		}
-	} else {
-		out := opts.OutDir
-		if out == "" {
-			out = "."
-		}
-		files, err := report.WriteComparisonFiles(ctx, c, out, opts.Formats)
-		for _, f := range files {
-			fmt.Fprintln(opts.IO.Out, f)
-		}
-		if err != nil {
-			return fmt.Errorf("compare: %w", err)
-		}
-		fmt.Fprintf(opts.IO.Err, "verdict: %s\n", overallText(c))
-	}
-	if opts.FailOnRegression < 0 {
-		return nil
-	}
-	if regs := c.Regressions(opts.FailOnRegression); len(regs) > 0 {
+	if len(regs) > 0 {
 		return &RegressionError{Msg: strings.Join(regs, "; ")}
 	}
 	return nil
-}
-
-// overallText is the comparison's verdict in one line, for stderr.
-func overallText(c *report.Comparison) string {
-	var parts []string
-	for _, d := range c.Targets {
-		parts = append(parts, d.Target+" "+strings.ReplaceAll(d.Verdict, "_", " "))
-	}
-	return fmt.Sprintf("%s (%s; threshold %.4g%%, error-rate threshold %.4g pp)", strings.ReplaceAll(c.Overall(), "_", " "), strings.Join(parts, ", "), 100*c.Threshold, 100*c.ErrorRateThreshold)
 }

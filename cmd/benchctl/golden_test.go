@@ -324,3 +324,35 @@ func TestSavedRunGolden(t *testing.T) {
 	goldenMain(t, "report", priced, "--format", "json", "--out", filepath.Join(out, "priced"))
 	checkCommandGolden(t, base, "report-priced.json", readGoldenFile(t, filepath.Join(out, "priced", results.SummaryFile)))
 }
+
+// TestBreakevenRunErrors: pricing breakeven --run needs the saved
+// scenario (exit 1, saying why) and a price book it can load (the book the
+// scenario names is input: exit 2).
+func TestBreakevenRunErrors(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	noScenario, badBook := filepath.Join(base, "noscenario"), filepath.Join(base, "badbook")
+	goldenRun(t, noScenario, 7, 1, false)
+	if err := os.Remove(filepath.Join(noScenario, results.ScenarioFile)); err != nil {
+		t.Fatal(err)
+	}
+	goldenRun(t, badBook, 7, 1, true)
+	if err := os.WriteFile(filepath.Join(badBook, results.PricesFile), []byte("version: [\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		dir  string
+		code ExitCode
+		want string
+	}{
+		{noScenario, ExitRunFailed, "no usable scenario.yaml"},
+		{badBook, ExitBadInput, "pricing.prices (the copy in"},
+	} {
+		var out, errb bytes.Buffer
+		code := Main(context.Background(), []string{"pricing", "breakeven", "--run", tc.dir, "--json"},
+			&IOStreams{In: strings.NewReader(""), Out: &out, Err: &errb})
+		if code != tc.code || !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("breakeven --run %s: exit %d, stderr %q; want exit %d and %q", filepath.Base(tc.dir), code, errb.String(), tc.code, tc.want)
+		}
+	}
+}

@@ -227,24 +227,19 @@ func pricingBreakevenRun(ctx context.Context, opts *PricingBreakevenOptions, cha
 	var rows []results.BreakEvenRow
 	var notes []string
 	if opts.RunDir != "" {
-		run, err := summary.Load(ctx, opts.RunDir, summary.Options{Prices: opts.Prices, Reprice: true, InitRule: opts.InitRule,
+		var err error
+		rows, notes, err = summary.BreakEven(ctx, opts.RunDir, summary.Options{Prices: opts.Prices, InitRule: opts.InitRule,
 			AdjustScenario: func(sc *scenarios.Scenario) { pricingApplyBreakevenFlags(sc, opts, changed) }})
+		var bookErr *summary.BookError
 		if errors.Is(err, results.ErrNotRunDir) || errors.Is(err, summary.ErrPrices) {
 			return &FlagError{Err: err}
+		}
+		if errors.As(err, &bookErr) {
+			return &FlagError{Err: fmt.Errorf("pricing breakeven: %w", err)}
 		}
 		if err != nil {
 			return fmt.Errorf("pricing breakeven: %w", err)
 		}
-		if run.Scenario == nil {
-			return fmt.Errorf("pricing breakeven: %s: %s", opts.RunDir, strings.Join(run.Notes, "; "))
-		}
-		if run.BookErr != nil {
-			return &FlagError{Err: fmt.Errorf("pricing breakeven: %w", run.BookErr)}
-		}
-		if run.PricingErr != nil {
-			return fmt.Errorf("pricing breakeven: %w", run.PricingErr)
-		}
-		rows, notes = run.Summary.BreakEven, run.PricingNotes
 	} else {
 		book, err := pricing.LoadBook(opts.Prices)
 		if err != nil {

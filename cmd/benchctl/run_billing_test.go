@@ -116,6 +116,11 @@ pricing: {region: us-east-1, instances: [c7g.large], capacity_rps: 50}
 		if !noted {
 			t.Errorf("summary notes %q lack %q with cold starts unknown", sum.Notes, want)
 		}
+		for _, n := range sum.Notes {
+			if strings.Contains(n, "thrott") {
+				t.Errorf("a note blames throttling for missing billing data (nothing was throttled): %q", n)
+			}
+		}
 		md, err := os.ReadFile(filepath.Join(out, "report.md"))
 		if err != nil {
 			t.Fatalf("no report.md: %v", err)

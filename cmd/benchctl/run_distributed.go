@@ -281,8 +281,10 @@ func (st *runState) finishDistributed(merged *distributed.MergeResult, out *dist
 	if err != nil {
 		return errors.Join(mergeErr, err)
 	}
-	run, err := summary.SummarizeDir(context.Background(), st.dir, summary.RecorderOptions{Scenario: st.scenario, Book: st.book,
-		Info: st.info, Series: &summary.SeriesOptions{}, Collectors: []summary.Collector{col}}, st.info, st.env.Notes, nil)
+	run, err := summary.SummarizeDir(context.Background(), st.dir, summary.DirOptions{
+		RecorderOptions: summary.RecorderOptions{Scenario: st.scenario, Book: st.book, Info: st.info,
+			Series: &summary.SeriesOptions{}},
+		Final: st.info, Notes: st.env.Notes, Generators: col})
 	if err != nil {
 		return errors.Join(mergeErr, err)
 	}
