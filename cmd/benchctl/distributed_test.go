@@ -393,7 +393,9 @@ func TestDistributedWindowHandover(t *testing.T) {
 	}
 }
 
-// BenchmarkDistributedLocal8k offers 8,000 requests/s (BENCH_DIST_RATE)
+// BenchmarkDistributedLocal8k offers 8,000 requests/s (BENCH_DIST_RATE;
+// BENCH_DIST_MEMORY_MB sets the worker function's memory, hence its CPU
+// quota)
 // of Poisson arrivals for 5 s to a loopback no-op server from one
 // generator and from 4 local-lambda workers, and reports the combined
 // achieved rate and the worst per-worker dispatch-lag p99 next to the
@@ -408,6 +410,10 @@ func BenchmarkDistributedLocal8k(b *testing.B) {
 	for b.Loop() {
 		single, dist := b.TempDir(), b.TempDir()
 		block := "distributed: {workers: 4}\n"
+		if mb := os.Getenv("BENCH_DIST_MEMORY_MB"); mb != "" {
+			// A larger worker function gets a larger CPU quota (1769 MB = 1 vCPU).
+			block = "distributed: {workers: 4, memory_mb: " + mb + "}\n"
+		}
 		if code, out, errs := distRun(b, dist, srv.URL, "5s", block, func(o *RunOptions) {}); code != ExitOK {
 			b.Fatalf("distributed: exit %d\n%s\n%s", code, out, errs)
 		}
