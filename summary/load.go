@@ -250,6 +250,12 @@ func Load(ctx context.Context, dir string, o Options) (*Run, error) {
 		// A pricing failure must not lose the measurements.
 		before := len(sum.Notes)
 		if err := cost.Apply(ctx, sum); err != nil {
+			if ctx.Err() != nil {
+				// Ctrl-C while pricing: the command stops (exit 130),
+				// writing nothing, instead of saving a summary without
+				// costs as if pricing had failed.
+				return nil, fmt.Errorf("summarise run %s: %w", dir, ctx.Err())
+			}
 			run.PricingErr = err
 			sum.Notes = append(sum.Notes, "pricing failed: "+err.Error())
 		}
@@ -262,6 +268,9 @@ func Load(ctx context.Context, dir string, o Options) (*Run, error) {
 		}
 		priced.Notes = nil
 		if err := cost.Apply(ctx, priced); err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("summarise run %s: %w", dir, ctx.Err())
+			}
 			run.PricingErr = err
 			run.Notes = append(run.Notes, fmt.Sprintf("re-pricing failed (%v); the costs shown are those saved with the run", err))
 		} else {
