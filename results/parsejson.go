@@ -3,6 +3,7 @@ package results
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"strconv"
 	"time"
@@ -113,13 +114,12 @@ func (p *jsonParser) record(line []byte, r *Record) bool {
 		// The keys come in appendRecordJSON's order: try the next ones
 		// first, each with its colon, before decoding a key.
 		k := -1
-		if rest := p.b[p.i:]; len(rest) > 2 && rest[0] == '"' {
-			c1 := rest[1]
-			for j := next; j < len(recordKeys); j++ {
-				lit := recordKeys[j]
-				if lit[1] == c1 && len(rest) >= len(lit) && string(rest[:len(lit)]) == lit {
+		if rest := p.b[p.i:]; len(rest) >= 8 && rest[0] == '"' {
+			head := binary.LittleEndian.Uint64(rest)
+			for j := next; j < len(keyWords); j++ {
+				if kw := &keyWords[j]; head&kw.mask == kw.head && kw.matchRest(rest) {
 					k, next = j, j+1
-					p.i += len(lit)
+					p.i += kw.n
 					break
 				}
 			}
@@ -167,6 +167,55 @@ var recordKeys = [...]string{`"attack":`, `"seq":`, `"code":`, `"timestamp":`, `
 	`"billed_duration_ms":`, `"init_duration_ms":`, `"restore_duration_ms":`, `"billed_restore_duration_ms":`,
 	`"memory_size_mb":`, `"max_memory_used_mb":`, `"cold":`, `"function_error":`, `"report_status":`,
 	`"report_error":`, `"server_timing_ms":`}
+
+// keyWord is a key of recordKeys as little-endian words, for matching
+// without a call: its first 8 bytes (head; masked when the key is
+// shorter), its following whole words and its last 8 bytes (tail).
+type keyWord struct {
+	n          int
+	head, mask uint64
+	words      [3]uint64 // at 8, 16 and 24, while whole
+	tail       uint64    // at n−8, when n is not a multiple of 8
+}
+
+// keyWords are recordKeys as keyWords.
+var keyWords = func() (out [len(recordKeys)]keyWord) {
+	for i, lit := range recordKeys {
+		b := []byte(lit)
+		kw := keyWord{n: len(b), mask: ^uint64(0)}
+		var pad [8]byte
+		copy(pad[:], b)
+		if len(b) < 8 {
+			kw.mask = 1<<(8*len(b)) - 1
+		}
+		kw.head = binary.LittleEndian.Uint64(pad[:]) & kw.mask
+		for w := 1; 8*w+8 <= len(b); w++ {
+			kw.words[w-1] = binary.LittleEndian.Uint64(b[8*w:])
+		}
+		if len(b) > 8 {
+			kw.tail = binary.LittleEndian.Uint64(b[len(b)-8:])
+		}
+		out[i] = kw
+	}
+	return out
+}()
+
+// matchRest reports whether b, whose first 8 bytes match the head, starts
+// with the whole key.
+func (kw *keyWord) matchRest(b []byte) bool {
+	if kw.n <= 8 {
+		return true
+	}
+	if len(b) < kw.n {
+		return false
+	}
+	for w := 1; 8*w+8 <= kw.n; w++ {
+		if binary.LittleEndian.Uint64(b[8*w:]) != kw.words[w-1] {
+			return false
+		}
+	}
+	return binary.LittleEndian.Uint64(b[kw.n-8:]) == kw.tail
+}
 
 // Indices into recordKeys.
 const (

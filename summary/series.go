@@ -262,9 +262,13 @@ type Series struct {
 
 	// A fork's replay log: per record (events), with its target and phase
 	// by index into names and phaseNames.
-	events     []seriesEvent
-	phaseNames []string
-	forkPhase  map[string]int
+	events []seriesEvent
+	// lastPhase and lastPhaseIx are the last record's phase and its index
+	// in phaseNames (records come in runs of one phase).
+	lastPhase   string
+	lastPhaseIx int32
+	phaseNames  []string
+	forkPhase   map[string]int
 }
 
 var _ Merger = (*Series)(nil)
@@ -378,13 +382,16 @@ func (s *Series) Add(r *results.Record) {
 		sample: sample, stampZero: r.Timestamp.IsZero()}
 	if s.fork {
 		if r.Phase != "" {
-			i, ok := s.forkPhase[r.Phase]
-			if !ok {
-				i = len(s.phaseNames)
-				s.forkPhase[r.Phase] = i
-				s.phaseNames = append(s.phaseNames, r.Phase)
+			if r.Phase != s.lastPhase {
+				i, ok := s.forkPhase[r.Phase]
+				if !ok {
+					i = len(s.phaseNames)
+					s.forkPhase[r.Phase] = i
+					s.phaseNames = append(s.phaseNames, r.Phase)
+				}
+				s.lastPhase, s.lastPhaseIx = r.Phase, int32(i)
 			}
-			ev.phase = int32(i)
+			ev.phase = s.lastPhaseIx
 		}
 		if s.events == nil {
 			s.events = seriesEvents()
