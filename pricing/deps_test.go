@@ -27,6 +27,7 @@ type listedPackage struct {
 	GoFiles    []string
 	Export     string
 	Deps       []string
+	Imports    []string
 	Standard   bool
 }
 
@@ -77,7 +78,7 @@ func listModule(t *testing.T, export bool) map[string]*listedPackage {
 func TestDependencyDirection(t *testing.T) {
 	t.Parallel()
 	pkgs := listModule(t, false)
-	platforms := []string{"loadgen", "locallambda", "refserver", "inference", "distributed", "cmd/benchctl"}
+	platforms := []string{"loadgen", "locallambda", "refserver", "inference", "distributed", "benchrun", "cmd/benchctl"}
 	tests := []struct {
 		pkg       string
 		forbidden []string
@@ -103,6 +104,27 @@ func TestDependencyDirection(t *testing.T) {
 				t.Errorf("%s depends on %s", tc.pkg, f)
 			}
 		}
+	}
+}
+
+// TestCommandLineOnlyParsesFlags keeps cmd/benchctl a command line: it
+// parses flags and calls one function per command, so it imports none of
+// the machinery those functions drive (a run's load, host sampling,
+// capacity search, intervals: benchrun drives them).
+func TestCommandLineOnlyParsesFlags(t *testing.T) {
+	t.Parallel()
+	pkgs := listModule(t, false)
+	cmd := pkgs[module+"/cmd/benchctl"]
+	if cmd == nil {
+		t.Fatal("cmd/benchctl not found in the module")
+	}
+	for _, f := range []string{"loadgen", "hostload", "capacity", "confidence", "lambdareport", "traces"} {
+		if slices.Contains(cmd.Imports, module+"/"+f) {
+			t.Errorf("cmd/benchctl imports %s: what uses it belongs in benchrun (or the package that owns it)", f)
+		}
+	}
+	if !slices.Contains(cmd.Imports, module+"/benchrun") {
+		t.Error("cmd/benchctl does not import benchrun: where does benchctl run run?")
 	}
 }
 

@@ -121,7 +121,7 @@ func TestDistributedKubernetesKilledPod(t *testing.T) {
 	block := "distributed: {engine: kubernetes, workers: 3, store: 's3://bench/runs', store_endpoint: '" + endpoint +
 		"', lead_time: 500ms, kubernetes: {image: 'benchctl:test', kubeconfig: '" + c.Kubeconfig + "'}}\n"
 	code, stdout, stderr := distRun(t, dir, srv.URL, "3s", block, func(o *RunOptions) {
-		o.onGo = func(t0 time.Time) {
+		o.OnGo = func(t0 time.Time) {
 			go func() {
 				time.Sleep(time.Until(t0.Add(1800 * time.Millisecond))) // into the main phase
 				c.KillIndex(context.Background(), "default", 1, syscall.SIGKILL)

@@ -50,8 +50,8 @@ func distRun(t testing.TB, dir, url, duration, block string, mutate func(*RunOpt
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
-	opts := &RunOptions{IO: &IOStreams{In: strings.NewReader(""), Out: &out, Err: &errb}, Scenario: path,
-		Out: filepath.Join(dir, "run"), Quiet: true, WorkerEnv: map[string]string{asBinaryEnv: "1"}}
+	opts := &RunOptions{Stdout: &out, Stderr: &errb, Scenario: path,
+		Dir: filepath.Join(dir, "run"), Quiet: true, WorkerEnv: map[string]string{asBinaryEnv: "1"}}
 	if mutate != nil {
 		mutate(opts)
 	}
@@ -311,7 +311,7 @@ func TestDistributedKilledWorkerIsAGap(t *testing.T) {
 		}()
 		code, stdout, stderr := distRun(t, dir, srv.URL, "3s", "distributed: {function: "+fn+"}\n", func(o *RunOptions) {
 			o.Engine, o.Workers, o.AllowPartial = "local-lambda", 4, partial
-			o.onGo = func(t0 time.Time) {
+			o.OnGo = func(t0 time.Time) {
 				go func() {
 					time.Sleep(time.Until(t0.Add(1300 * time.Millisecond))) // into the main phase
 					_ = os.WriteFile(filepath.Join(dir, "main-started"), nil, 0o644)

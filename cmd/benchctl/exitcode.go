@@ -3,7 +3,8 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
+
+	"github.com/benchctl/benchctl/benchrun"
 )
 
 // ExitCode is benchctl's process exit status. The codes are decided here
@@ -38,39 +39,22 @@ type FlagError struct{ Err error }
 func (e *FlagError) Error() string { return e.Err.Error() }
 func (e *FlagError) Unwrap() error { return e.Err }
 
-// SLOError reports violated SLOs; it exits with ExitSLOViolated.
-type SLOError struct{ Violations []string }
-
-func (e *SLOError) Error() string { return fmt.Sprintf("SLO violated: %v", e.Violations) }
-
 // RegressionError reports a regression found by compare.
 type RegressionError struct{ Msg string }
 
 func (e *RegressionError) Error() string { return "regression: " + e.Msg }
 
-// InterferenceError reports a run during which the host was busy
-// (host_busy); it exits with ExitInterference.
-type InterferenceError struct{ Msg string }
-
-func (e *InterferenceError) Error() string { return "host interference: " + e.Msg }
-
-// InterruptedError reports a run stopped by the user with its results saved.
-type InterruptedError struct{ Dir string }
-
-func (e *InterruptedError) Error() string {
-	return "interrupted; results recorded so far are saved in " + e.Dir
-}
-
 func exitCodeFor(err error) ExitCode {
 	var flagErr *FlagError
-	var sloErr *SLOError
+	var inputErr *benchrun.InputError
+	var sloErr *benchrun.SLOError
 	var regErr *RegressionError
-	var intErr *InterruptedError
-	var ifErr *InterferenceError
+	var intErr *benchrun.InterruptedError
+	var ifErr *benchrun.InterferenceError
 	switch {
 	case errors.As(err, &intErr), errors.Is(err, context.Canceled):
 		return ExitInterrupted
-	case errors.As(err, &flagErr):
+	case errors.As(err, &flagErr), errors.As(err, &inputErr):
 		return ExitBadInput
 	case errors.As(err, &sloErr):
 		return ExitSLOViolated

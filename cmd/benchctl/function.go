@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/benchctl/benchctl/inference"
+	"github.com/benchctl/benchctl/lambdafn"
 )
 
 // FunctionOptions are the inputs of `benchctl function`.
@@ -116,10 +115,10 @@ func functionRun(ctx context.Context, opts *FunctionOptions) error {
 	if err != nil {
 		return err
 	}
-	info := h.model.Info()
+	info := h.Model().Info()
 	fmt.Fprintf(opts.IO.Err, "benchctl function: model %s (%d params, %s weights%s) loaded in %.1f ms, task %s\n",
-		info.Model, info.Params, info.WeightsKind, labelSuffix(info.WeightsLabel), info.LoadMs, h.task)
-	lambda.StartWithOptions(h.handle, lambda.WithContext(ctx))
+		info.Model, info.Params, info.WeightsKind, labelSuffix(info.WeightsLabel), info.LoadMs, h.Task())
+	lambda.StartWithOptions(h.Handle, lambda.WithContext(ctx))
 	return nil
 }
 
@@ -130,109 +129,12 @@ func labelSuffix(label string) string {
 	return ": " + label
 }
 
-// functionHandler is the Lambda handler around a loaded model.
-type functionHandler struct {
-	model *inference.Model
-	task  inference.Task
-}
-
 // newFunctionHandler loads the model opts describe (preset, config file,
 // shape flags, weights).
-func newFunctionHandler(opts *FunctionOptions) (*functionHandler, error) {
+func newFunctionHandler(opts *FunctionOptions) (*lambdafn.Handler, error) {
 	m, err := opts.newModel("function")
 	if err != nil {
 		return nil, err
 	}
-	return &functionHandler{model: m, task: inference.Task(opts.Task)}, nil
-}
-
-// InvalidEventError is a handler error for an event it cannot serve; its
-// type name is the errorType Lambda reports.
-type InvalidEventError struct{ Msg string }
-
-// Error returns the message.
-func (e *InvalidEventError) Error() string { return e.Msg }
-
-// functionEvent is the handler's event: {"text"} or {"a","b"}; "text_b"
-// is accepted for b.
-type functionEvent struct {
-	Text  string `json:"text"`
-	A     string `json:"a"`
-	B     string `json:"b"`
-	TextB string `json:"text_b"`
-}
-
-// proxyEvent is the part of a function URL / API Gateway proxy event the
-// handler reads.
-type proxyEvent struct {
-	Body            *string         `json:"body"`
-	IsBase64Encoded bool            `json:"isBase64Encoded"`
-	RequestContext  json.RawMessage `json:"requestContext"`
-}
-
-// handle serves one event.
-func (h *functionHandler) handle(ctx context.Context, raw json.RawMessage) (any, error) {
-	var px proxyEvent
-	if err := json.Unmarshal(raw, &px); err == nil && px.Body != nil && len(px.RequestContext) > 0 {
-		body := []byte(*px.Body)
-		if px.IsBase64Encoded {
-			b, err := base64.StdEncoding.DecodeString(*px.Body)
-			if err != nil {
-				return proxyResponse(400, map[string]string{"error": "body is not valid base64"}), nil
-			}
-			body = b
-		}
-		out, err := h.serve(ctx, body)
-		if err != nil {
-			var ie *InvalidEventError
-			if errors.As(err, &ie) {
-				return proxyResponse(400, map[string]string{"error": ie.Msg, "code": "invalid_request"}), nil
-			}
-			return nil, err
-		}
-		return proxyResponse(200, out), nil
-	}
-	return h.serve(ctx, raw)
-}
-
-// serve runs the task on a plain event.
-func (h *functionHandler) serve(ctx context.Context, raw []byte) (any, error) {
-	var ev functionEvent
-	if err := json.Unmarshal(raw, &ev); err != nil {
-		return nil, &InvalidEventError{Msg: "event is not a JSON object with \"text\" (or \"a\" and \"b\"): " + err.Error()}
-	}
-	switch h.task {
-	case inference.TaskSimilarity:
-		a, b := ev.A, ev.B
-		if a == "" {
-			a = ev.Text
-		}
-		if b == "" {
-			b = ev.TextB
-		}
-		if a == "" || b == "" {
-			return nil, &InvalidEventError{Msg: `similarity needs "a" and "b" texts`}
-		}
-		return h.model.Similarity(ctx, a, b)
-	case inference.TaskEmbed:
-		if ev.Text == "" {
-			return nil, &InvalidEventError{Msg: `embed needs a non-empty "text"`}
-		}
-		return h.model.Embed(ctx, ev.Text)
-	default:
-		if ev.Text == "" {
-			return nil, &InvalidEventError{Msg: `sentiment needs a non-empty "text"`}
-		}
-		return h.model.Sentiment(ctx, ev.Text)
-	}
-}
-
-// proxyResponse is a function URL / API Gateway proxy response.
-func proxyResponse(status int, v any) map[string]any {
-	b, _ := json.Marshal(v)
-	return map[string]any{
-		"statusCode": status,
-		"headers":    map[string]string{"Content-Type": "application/json"},
-		"body":       string(b),
-	}
+	return lambdafn.New(m, inference.Task(opts.Task)), nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -159,11 +158,11 @@ func TestFunctionHandlerCustomShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	info := h.model.Info()
+	info := h.Model().Info()
 	if info.Model != "tiny-custom" || info.Config.Layers != 1 || info.Config.Hidden != 64 || info.Config.Heads != 2 || info.Config.FFN != 128 {
 		t.Errorf("info = %+v, want tiny-custom 1 layer, hidden 64, 2 heads, ffn 128", info)
 	}
-	out, err := lambda.NewHandler(h.handle).Invoke(context.Background(), []byte(`{"text":"great phone"}`))
+	out, err := lambda.NewHandler(h.Handle).Invoke(context.Background(), []byte(`{"text":"great phone"}`))
 	if err != nil || !strings.Contains(string(out), `"label"`) {
 		t.Errorf("invoke = %s, %v; want a sentiment response", out, err)
 	}
@@ -178,59 +177,5 @@ func TestFunctionRunNeedsRuntimeAPI(t *testing.T) {
 	var fe *FlagError
 	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "AWS_LAMBDA_RUNTIME_API") {
 		t.Errorf("err = %v, want a FlagError naming AWS_LAMBDA_RUNTIME_API", err)
-	}
-}
-
-// TestFunctionHandler runs the handler through aws-lambda-go's own handler
-// adapter (what lambda.Start calls per event), in process.
-func TestFunctionHandler(t *testing.T) {
-	t.Parallel()
-	handlers := map[string]lambda.Handler{}
-	for _, task := range []string{"sentiment", "similarity", "embed"} {
-		h, err := newFunctionHandler(&FunctionOptions{ModelOptions: ModelOptions{Model: "tinybert-4l-312", Seed: inference.DefaultSeed}, Task: task})
-		if err != nil {
-			t.Fatal(err)
-		}
-		handlers[task] = lambda.NewHandler(h.handle)
-	}
-	tests := []struct {
-		name     string
-		task     string
-		event    string
-		wantKeys []string
-		wantErr  string
-	}{
-		{"sentiment", "sentiment", `{"text":"great phone"}`, []string{"label", "score", "probabilities", "tokens", "inference_ms"}, ""},
-		{"similarity", "similarity", `{"a":"great phone","b":"nice phone"}`, []string{"score", "tokens", "inference_ms"}, ""},
-		{"embed", "embed", `{"text":"great phone"}`, []string{"embedding", "tokens"}, ""},
-		{"function URL event", "sentiment", `{"body":"{\"text\":\"great\"}","isBase64Encoded":false,"requestContext":{"http":{"method":"POST"}}}`, []string{"statusCode", "body", "headers"}, ""},
-		{"empty text", "sentiment", `{"text":""}`, nil, "non-empty"},
-		{"not an object", "sentiment", `[1,2]`, nil, "not a JSON object"},
-		{"similarity without b", "similarity", `{"a":"x"}`, nil, `"a" and "b"`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			out, err := handlers[tt.task].Invoke(context.Background(), []byte(tt.event))
-			if tt.wantErr != "" {
-				var ie *InvalidEventError
-				if !errors.As(err, &ie) || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Errorf("err = %v, want an InvalidEventError mentioning %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got map[string]any
-			if err := json.Unmarshal(out, &got); err != nil {
-				t.Fatalf("response %s: %v", out, err)
-			}
-			for _, k := range tt.wantKeys {
-				if _, ok := got[k]; !ok {
-					t.Errorf("response lacks %q: %s", k, out)
-				}
-			}
-		})
 	}
 }

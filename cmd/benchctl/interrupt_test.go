@@ -103,7 +103,7 @@ func TestInterruptRule(t *testing.T) {
 			t.Parallel()
 			fe := newFakeExit()
 			var errb bytes.Buffer
-			ctx, in := newInterrupts(context.Background(), &lockedWriter{w: &errb}, fe.exit)
+			ctx, in := newInterrupts(context.Background(), &syncWriter{w: &errb}, fe.exit)
 			in.grace = grace
 			aborted := false
 			want := tc.script(t, ctx, in, &aborted)

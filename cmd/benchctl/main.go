@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/benchctl/benchctl/benchrun"
 	"github.com/spf13/cobra"
 )
 
@@ -64,7 +65,7 @@ func Main(ctx context.Context, args []string, streams *IOStreams) ExitCode {
 	if err == nil {
 		return ExitOK
 	}
-	var intErr *InterruptedError
+	var intErr *benchrun.InterruptedError
 	if errors.Is(err, context.Canceled) && !errors.As(err, &intErr) {
 		fmt.Fprintln(streams.Err, "benchctl: interrupted:", err)
 	} else {

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/benchctl/benchctl/pricing"
-	"github.com/benchctl/benchctl/scenarios"
 )
 
 // pricingSeams holds the test seams of the pricing subcommands; nil fields
@@ -91,25 +90,4 @@ func (c *pricingFlagCheck) err() error {
 		return nil
 	}
 	return &FlagError{Err: fmt.Errorf("%s: %s", c.cmd, strings.Join(c.problems, "; "))}
-}
-
-// pricingCheckScenario loads the price book s is priced with (the embedded
-// book, overridden by prices, else by the scenario's pricing.prices) and
-// checks s's pricing inputs against it (pricing.CheckScenario). Problems
-// come back as a *scenarios.ValidationError, each with file:line:col, so
-// validate and run print them like the parser's; a bad book named by
-// pricing.prices is reported at that field, with the book's own file,
-// line and field in the message.
-func pricingCheckScenario(s *scenarios.Scenario, prices string) (*pricing.Book, error) {
-	book, err := pricing.LoadBookFor(s, prices)
-	if err != nil {
-		if prices == "" && s.Pricing.Prices != "" {
-			return nil, &scenarios.ValidationError{Errors: []scenarios.FieldError{s.FieldErrorAt("pricing.prices", "price book %v", err)}}
-		}
-		return nil, fmt.Errorf("price book: %w", err)
-	}
-	if errs := pricing.CheckScenario(book, s); len(errs) > 0 {
-		return book, &scenarios.ValidationError{Errors: errs}
-	}
-	return book, nil
 }

@@ -4,60 +4,29 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
-	"text/tabwriter"
-	"time"
 
-	"github.com/shopspring/decimal"
 	"github.com/spf13/cobra"
 
 	"github.com/benchctl/benchctl/pricing"
+	"github.com/benchctl/benchctl/report"
 	"github.com/benchctl/benchctl/results"
 	"github.com/benchctl/benchctl/scenarios"
 	"github.com/benchctl/benchctl/summary"
 )
 
-// PricingBreakevenOptions are the inputs of `benchctl pricing breakeven`.
+// PricingBreakevenOptions are the inputs of `benchctl pricing breakeven`:
+// the price book, a saved run or the what-if the flags fill, and the
+// output format.
 type PricingBreakevenOptions struct {
 	IO     *IOStreams
 	Prices string
-	Region string
-	// RunDir prices a saved run (its records, summary and scenario).
+	// RunDir prices a saved run (its records, summary and scenario); the
+	// what-if's flags that were given then override its scenario.
 	RunDir string
-	// Or from flags: a serverless cost per 1M requests, or a Lambda
-	// configuration (memory, duration, arch).
-	CostPerMillion float64
-	MemoryMB       int
-	Duration       time.Duration
-	Arch           string
-	ColdStartRate  float64
-	InitDuration   time.Duration
-	// Fleet.
-	Instances     []string
-	CapacityRPS   float64
-	PeakToAverage float64
-	PeakHours     float64
-	Utilisation   float64
-	Fleet         string
-	NPlusOne      bool
-	MinInstances  int
-	FreeTier      bool
-	JSON          bool
 	// InitRule is auto, billed or legacy (INIT billing for --run).
 	InitRule string
-	// APIGateway adds the API Gateway HTTP API fee (metered per started
-	// 512 KB of PayloadBytes); EphemeralMB prices /tmp above 512 MB. With
-	// --run they override every function target of the scenario.
-	APIGateway   bool
-	PayloadBytes int64
-	EphemeralMB  int
-	// LambdaManaged also prices each --instance type (that Lambda Managed
-	// Instances runs) as an LMI fleet, with the capacity provider's
-	// ManagedMinInstances (0: 3) and ManagedMaxVCPU (0: 15000).
-	LambdaManaged       bool
-	ManagedMinInstances int
-	ManagedMaxVCPU      int
+	JSON     bool
+	pricing.WhatIf
 }
 
 func newPricingBreakevenCmd(streams *IOStreams, runF func(*PricingBreakevenOptions) error) *cobra.Command {
@@ -246,9 +215,9 @@ func pricingBreakevenRun(ctx context.Context, opts *PricingBreakevenOptions, cha
 		if err != nil {
 			return &FlagError{Err: err}
 		}
-		a, err := pricingAnalysisFromFlags(book, opts)
+		a, err := book.WhatIfAnalysis(opts.WhatIf)
 		if err != nil {
-			return err
+			return &FlagError{Err: err}
 		}
 		if rows, err = a.BreakEven(ctx, true); err != nil {
 			return fmt.Errorf("pricing breakeven: %w", err)
@@ -261,7 +230,7 @@ func pricingBreakevenRun(ctx context.Context, opts *PricingBreakevenOptions, cha
 	if opts.JSON {
 		return pricingWriteJSON(opts.IO.Out, map[string]any{"break_even": rows, "notes": notes})
 	}
-	return pricingWriteBreakEven(opts.IO.Out, rows, notes)
+	return report.WriteBreakEven(opts.IO.Out, rows, notes)
 }
 
 func pricingApplyBreakevenFlags(sc *scenarios.Scenario, opts *PricingBreakevenOptions, changed func(string) bool) {
@@ -328,164 +297,4 @@ func pricingApplyBreakevenFlags(sc *scenarios.Scenario, opts *PricingBreakevenOp
 			t.EphemeralStorageMB = opts.EphemeralMB
 		}
 	}
-}
-
-func pricingAnalysisFromFlags(book *pricing.Book, opts *PricingBreakevenOptions) (*pricing.Analysis, error) {
-	prof := pricing.ConstantProfile()
-	if opts.PeakToAverage > 1 {
-		var err error
-		if prof, err = pricing.DiurnalProfile(opts.PeakToAverage, opts.PeakHours); err != nil {
-			return nil, &FlagError{Err: err}
-		}
-	}
-	var s *pricing.Serverless
-	if opts.CostPerMillion > 0 {
-		per := decimal.NewFromFloat(opts.CostPerMillion).Div(decimal.NewFromInt(1_000_000))
-		s = &pricing.Serverless{Name: fmt.Sprintf("serverless at $%g per 1M", opts.CostPerMillion), Platform: "given",
-			Entry:   &pricing.Entry{Platform: "given", Source: "--cost-per-million", EffectiveDate: "n/a"},
-			WarmUSD: per, CILow: 1, CIHigh: 1}
-	} else {
-		e, err := book.Find(pricing.PlatformLambda, opts.Region, opts.Arch, "", "")
-		if err != nil {
-			return nil, &FlagError{Err: err}
-		}
-		ms := float64(opts.Duration) / float64(time.Millisecond)
-		initMs := float64(opts.InitDuration) / float64(time.Millisecond)
-		gb := pricing.GB(opts.MemoryMB)
-		warm := pricing.CeilMs(ms)
-		s = &pricing.Serverless{Name: fmt.Sprintf("aws-lambda %d MB %s %s", opts.MemoryMB, opts.Arch, opts.Duration), Platform: pricing.PlatformLambda,
-			Architecture: opts.Arch, MemoryMB: opts.MemoryMB, Entry: e, FreeTier: opts.FreeTier, CILow: 1, CIHigh: 1, EphemeralMB: opts.EphemeralMB,
-			WarmGBs:      gb.Mul(warm).Div(decimal.NewFromInt(1000)),
-			ColdExtraGBs: gb.Mul(pricing.CeilMs(ms + initMs).Sub(warm)).Div(decimal.NewFromInt(1000)),
-			Cold:         pricing.ColdModel{Floor: opts.ColdStartRate, Scale: 1}}
-	}
-	if opts.APIGateway {
-		g, err := book.Find(pricing.PlatformAPIGatewayHTTP, opts.Region, "", "", "")
-		if err != nil {
-			return nil, &FlagError{Err: err}
-		}
-		s.APIGW, s.GatewayUnits = g, float64(g.APIGateway.MeteredRequests(uint64(opts.PayloadBytes)))
-		s.Name += " + HTTP API"
-	}
-	var notes []string
-	if s.APIGW != nil {
-		notes = append(notes, fmt.Sprintf("API Gateway HTTP API fee included: $%s per metered request (each started %d KB of --payload-bytes counts as one; %s effective %s)",
-			s.APIGW.APIGateway.RequestTiers[0].USD, s.APIGW.APIGateway.MeteringKB, s.APIGW.Source, s.APIGW.EffectiveDate))
-	}
-	if s.EphemeralMB > pricing.IncludedEphemeralMB {
-		notes = append(notes, fmt.Sprintf("ephemeral storage %d MB: the %d MB above 512 MB are billed per GB-s of billed duration (%s per GB-s)",
-			s.EphemeralMB, s.EphemeralMB-pricing.IncludedEphemeralMB, s.Entry.Lambda.EphemeralGBSecondUSD))
-	}
-	instances := opts.Instances
-	if len(instances) == 0 {
-		instances = []string{"c7g.large"}
-	}
-	a := &pricing.Analysis{Book: book, Region: opts.Region, Profile: prof, Serverless: []*pricing.Serverless{s},
-		MinMonthlyRequests: pricing.DefaultMinMonthlyRequests, MaxMonthlyRequests: pricing.DefaultMaxMonthlyRequests, Notes: notes}
-	for _, in := range instances {
-		e, err := book.Find(pricing.PlatformEC2, opts.Region, "", "", in)
-		if err != nil {
-			return nil, &FlagError{Err: err}
-		}
-		f := &pricing.Fleet{Instance: in, Entry: e, CapacityRPS: opts.CapacityRPS, Utilisation: opts.Utilisation,
-			MinInstances: opts.MinInstances, NPlusOne: opts.NPlusOne, Autoscaled: opts.Fleet == "autoscaled",
-			CapacityAssumption: "given: --capacity-rps"}
-		f.Name = f.Describe()
-		a.Fleets = append(a.Fleets, f)
-		if e.EC2.Burstable {
-			a.Notes = append(a.Notes, in+" is burstable: surplus CPU credits (on the 24-hour average CPU above the baseline) are included at the fleet's utilisation")
-		}
-	}
-	if opts.LambdaManaged {
-		managed, notes, err := pricingManagedFleets(book, opts, instances)
-		if err != nil {
-			return nil, err
-		}
-		a.Fleets, a.Notes = append(a.Fleets, managed...), append(a.Notes, notes...)
-	}
-	a.Notes = append(a.Notes, "traffic profile: "+prof.Label)
-	return a, nil
-}
-
-// pricingManagedFleets are the Lambda Managed Instances fleets of
-// --lambda-managed: each --instance type LMI runs (else m7g.large), at the
-// given capacity and utilisation, between the capacity provider's minimum
-// and max vCPU.
-func pricingManagedFleets(book *pricing.Book, opts *PricingBreakevenOptions, instances []string) ([]*pricing.Fleet, []string, error) {
-	var notes, supported []string
-	for _, in := range instances {
-		if _, _, err := book.FindManaged(opts.Region, in); err != nil {
-			notes = append(notes, fmt.Sprintf("Lambda Managed Instances: %s not priced: %v", in, err))
-			continue
-		}
-		supported = append(supported, in)
-	}
-	if len(supported) == 0 {
-		supported = []string{pricing.DefaultManagedInstance}
-	}
-	var out []*pricing.Fleet
-	for _, in := range supported {
-		lmi, e, err := book.FindManaged(opts.Region, in)
-		if err != nil {
-			return nil, nil, &FlagError{Err: fmt.Errorf("pricing breakeven: %w", err)}
-		}
-		minN, maxV := opts.ManagedMinInstances, opts.ManagedMaxVCPU
-		if minN == 0 {
-			minN = lmi.LambdaManaged.DefaultMinInstances
-		}
-		if maxV == 0 {
-			maxV = lmi.LambdaManaged.MaxVCPU
-		}
-		f := &pricing.Fleet{Instance: in, Entry: e, CapacityRPS: opts.CapacityRPS, Utilisation: opts.Utilisation, MinInstances: minN, Autoscaled: true,
-			CapacityAssumption: "given: --capacity-rps, per Lambda Managed Instances instance",
-			Managed:            &pricing.ManagedPricing{Entry: lmi, MaxVCPU: maxV, MaxInstances: maxV / e.EC2.VCPU}}
-		f.Name = f.Describe()
-		out = append(out, f)
-	}
-	return out, notes, nil
-}
-
-func pricingWriteBreakEven(w io.Writer, rows []results.BreakEvenRow, notes []string) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SERVERLESS\tINSTANCE\tKIND\tBREAK-EVEN REQ/MONTH\tAVG RPS\t95% INTERVAL\tCROSSINGS\tMOST SENSITIVE TO")
-	for _, r := range rows {
-		be, rps, iv := "none", "-", "-"
-		if r.MonthlyRequests > 0 {
-			be, rps = fmt.Sprintf("%.4g", r.MonthlyRequests), fmt.Sprintf("%.3g", r.AverageRPS)
-		}
-		if r.MonthlyRequestsLow > 0 || r.MonthlyRequestsHigh > 0 {
-			iv = fmt.Sprintf("%.4g – %.4g", r.MonthlyRequestsLow, r.MonthlyRequestsHigh)
-		}
-		crossings := r.CrossingsCount
-		if crossings == 0 {
-			crossings = len(r.Crossings)
-		}
-		kind := r.InstanceKind
-		if kind == "" {
-			kind = results.OptionFleet
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.Serverless, r.Instance, kind, be, rps, iv, crossings, r.MostSensitive)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	for _, r := range rows {
-		fmt.Fprintf(w, "\n%s vs %s (%s; capacity: %s)\n", r.Serverless, r.Instance, r.Fleet, r.CapacityAssumption)
-		for i, c := range r.Crossings {
-			if r.CrossingsTruncated && i == len(r.Crossings)/2 {
-				fmt.Fprintf(w, "  … %d more crossings (see the note) …\n", r.CrossingsCount-len(r.Crossings))
-			}
-			fmt.Fprintf(w, "  at %.6g requests/month (%.4g rps): %s, $%.2f/month\n", c.MonthlyRequests, c.AverageRPS, strings.ReplaceAll(c.Direction, "_", " "), c.CostUSD)
-		}
-		if r.Note != "" {
-			fmt.Fprintln(w, "  note:", r.Note)
-		}
-		for _, s := range r.Sensitivity {
-			fmt.Fprintf(w, "  %s ×%g → %.4g, ×%g → %.4g (swing %.0f%%)\n", s.Assumption, s.LowFactor, s.MonthlyRequestsLow, s.HighFactor, s.MonthlyRequestsHigh, s.Swing*100)
-		}
-	}
-	for _, n := range notes {
-		fmt.Fprintln(w, "note:", n)
-	}
-	return nil
 }

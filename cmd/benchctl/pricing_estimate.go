@@ -2,63 +2,23 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
-	"time"
 
-	"github.com/shopspring/decimal"
 	"github.com/spf13/cobra"
 
 	"github.com/benchctl/benchctl/pricing"
+	"github.com/benchctl/benchctl/report"
 	"github.com/benchctl/benchctl/scenarios"
 )
 
-// PricingEstimateOptions are the inputs of `benchctl pricing estimate`.
+// PricingEstimateOptions are the inputs of `benchctl pricing estimate`:
+// the price book and output format, and the query the flags fill.
 type PricingEstimateOptions struct {
-	IO       *IOStreams
-	Prices   string
-	Platform string
-	Region   string
-	Arch     string
-	Plan     string
-	MemoryMB int
-	Duration time.Duration
-	Requests int64
-	FreeTier bool
-	JSON     bool
-	// Lambda extras.
-	ColdStarts             int64
-	InitDuration           time.Duration
-	LegacyInit             bool
-	EphemeralMB            int
-	APIGateway             bool
-	PayloadBytes           int64
-	ProvisionedConcurrency int
-	ProvisionedHours       float64
-	ProvisionedRequests    int64
-	ProvisionedDuration    time.Duration
-	// RuntimeKind decides, with LegacyInit, whether INIT is billed
-	// (scenarios.Runtime*).
-	RuntimeKind string
-	// Cloud Run.
-	VCPU         float64
-	Concurrency  float64
-	MinInstances int
-	// Azure Flex.
-	AlwaysReady int
-	// EC2.
-	Instance  string
-	Instances int
-	Hours     float64
-	// CPUUtilisation is a burstable type's 24-hour average CPU
-	// utilisation (0..1); negative when not given.
-	CPUUtilisation float64
-	// instancesSet is true when --instances was given (lambda-managed
-	// defaults to the capacity provider's minimum otherwise).
-	instancesSet bool
+	IO     *IOStreams
+	Prices string
+	JSON   bool
+	pricing.Query
 }
 
 func newPricingEstimateCmd(streams *IOStreams, runF func(*PricingEstimateOptions) error) *cobra.Command {
@@ -130,7 +90,7 @@ Options:
 			if err := pricingEstimateCheck(opts, cmd.Flags().Changed); err != nil {
 				return err
 			}
-			opts.instancesSet = cmd.Flags().Changed("instances")
+			opts.InstancesSet = cmd.Flags().Changed("instances")
 			if runF != nil {
 				return runF(opts)
 			}
@@ -258,147 +218,12 @@ func pricingEstimateRun(_ context.Context, opts *PricingEstimateOptions) error {
 	if err != nil {
 		return &FlagError{Err: err}
 	}
-	durMs := float64(opts.Duration) / float64(time.Millisecond)
-	var est pricing.Estimate
-	switch opts.Platform {
-	case pricing.PlatformLambda:
-		e, err := book.Find(pricing.PlatformLambda, opts.Region, opts.Arch, "", "")
-		if err != nil {
-			return &FlagError{Err: err}
-		}
-		var apigw *pricing.Entry
-		if opts.APIGateway {
-			if apigw, err = book.Find(pricing.PlatformAPIGatewayHTTP, opts.Region, "", "", ""); err != nil {
-				return &FlagError{Err: err}
-			}
-		}
-		u := pricing.LambdaUsage{Requests: opts.Requests, MemoryMB: opts.MemoryMB, DurationMs: durMs, ColdStarts: opts.ColdStarts,
-			InitMs: float64(opts.InitDuration) / float64(time.Millisecond), InitBilled: !opts.LegacyInit || pricing.LegacyInitBilled(opts.RuntimeKind), EphemeralMB: opts.EphemeralMB,
-			FreeTier: opts.FreeTier, APIGateway: opts.APIGateway, PayloadBytes: opts.PayloadBytes}
-		if opts.ProvisionedConcurrency > 0 {
-			u.ProvisionedConcurrency, u.ProvisionedHours = opts.ProvisionedConcurrency, opts.ProvisionedHours
-			u.ProvisionedRequests = opts.ProvisionedRequests
-			u.ProvisionedDurationMs = float64(opts.ProvisionedDuration) / float64(time.Millisecond)
-		}
-		est, err = pricing.LambdaCost(e, apigw, u)
-		if err != nil {
-			return &FlagError{Err: err}
-		}
-	case pricing.PlatformCloudRun:
-		e, err := book.Find(pricing.PlatformCloudRun, opts.Region, "", "request-based", "")
-		if err != nil {
-			return &FlagError{Err: err}
-		}
-		est, err = pricing.CloudRunCost(e, pricing.CloudRunUsage{Requests: opts.Requests, DurationMs: durMs, VCPU: opts.VCPU,
-			MemoryMB: opts.MemoryMB, Concurrency: opts.Concurrency, FreeTier: opts.FreeTier,
-			MinInstances: opts.MinInstances, IdleHours: opts.Hours})
-		if err != nil {
-			return &FlagError{Err: err}
-		}
-	case pricing.PlatformAzureFunctions:
-		plan := opts.Plan
-		if plan == "" {
-			plan = "consumption"
-		}
-		if plan == "flex-consumption" {
-			plan = "flex"
-		}
-		e, err := book.Find(pricing.PlatformAzureFunctions, opts.Region, "", plan, "")
-		if err != nil {
-			return &FlagError{Err: err}
-		}
-		u := pricing.AzureUsage{Executions: opts.Requests, DurationMs: durMs, MemoryMB: opts.MemoryMB, FreeTier: opts.FreeTier}
-		if plan == "flex" && opts.MinInstances > 0 {
-			u.AlwaysReady, u.AlwaysReadyHours = opts.MinInstances, opts.Hours
-		}
-		est, err = pricing.AzureCost(e, u)
-		if err != nil {
-			return &FlagError{Err: err}
-		}
-	case pricing.PlatformEC2:
-		e, err := book.Find(pricing.PlatformEC2, opts.Region, "", "", opts.Instance)
-		if err != nil {
-			return &FlagError{Err: err}
-		}
-		est, err = pricingEC2Estimate(e, opts)
-		if err != nil {
-			return &FlagError{Err: err}
-		}
-	case pricing.PlatformLambdaManaged:
-		lmi, e, err := book.FindManaged(opts.Region, opts.Instance)
-		if err != nil {
-			return &FlagError{Err: fmt.Errorf("pricing estimate: %w", err)}
-		}
-		u := pricing.ManagedUsage{Instances: opts.Instances, Hours: opts.Hours, Requests: opts.Requests, MinInstances: opts.MinInstances}
-		if !opts.instancesSet {
-			// Unset: the capacity provider's minimum fleet.
-			u.Instances = max(opts.MinInstances, lmi.LambdaManaged.DefaultMinInstances)
-			if opts.MinInstances > 0 {
-				u.Instances = opts.MinInstances
-			}
-		}
-		if est, err = pricing.ManagedCost(lmi, e, u); err != nil {
-			return &FlagError{Err: fmt.Errorf("pricing estimate: %w", err)}
-		}
-	case pricing.PlatformSageMakerServerless:
-		e, err := book.Find(pricing.PlatformSageMakerServerless, opts.Region, "", "", "")
-		if err != nil {
-			return &FlagError{Err: err}
-		}
-		if est, err = pricing.SageMakerCost(e, pricing.SageMakerUsage{Requests: opts.Requests, MemoryMB: opts.MemoryMB, DurationMs: durMs, PayloadBytes: opts.PayloadBytes}); err != nil {
-			return &FlagError{Err: fmt.Errorf("pricing estimate: %w", err)}
-		}
+	est, err := book.Quote(opts.Query)
+	if err != nil {
+		return &FlagError{Err: err}
 	}
 	if opts.JSON {
 		return pricingWriteJSON(opts.IO.Out, est)
 	}
-	return pricingWriteEstimate(opts.IO.Out, est, opts.Requests)
-}
-
-// pricingEC2Estimate prices --instances of --instance for --hours. A
-// burstable type is priced at --cpu-utilisation (its 24-hour average CPU);
-// without the flag it is priced at its baseline (no surplus credits), and a
-// note gives the cost at 100% CPU, so the estimate never assumes a load
-// nobody stated.
-func pricingEC2Estimate(e *pricing.Entry, opts *PricingEstimateOptions) (pricing.Estimate, error) {
-	util := opts.CPUUtilisation
-	if util >= 0 || !e.EC2.Burstable {
-		return pricing.EC2Cost(e, opts.Instances, opts.Hours, max(util, 0))
-	}
-	est, err := pricing.EC2Cost(e, opts.Instances, opts.Hours, 0)
-	if err != nil {
-		return est, err
-	}
-	full, err := pricing.EC2Cost(e, opts.Instances, opts.Hours, 1)
-	if err != nil {
-		return est, err
-	}
-	est.Notes = append(est.Notes, fmt.Sprintf("CPU utilisation not given (--cpu-utilisation): priced at or below the %s%% baseline, with no surplus credits; at 100%% CPU around the clock it would cost $%s",
-		e.EC2.BaselinePerVCPU.Mul(decimal.NewFromInt(100)), full.TotalUSD.StringFixed(2)))
-	return est, nil
-}
-
-func pricingWriteEstimate(w io.Writer, est pricing.Estimate, requests int64) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "ITEM\tQUANTITY\tUNIT\tRATE USD\tUSD\tENTRY\t")
-	for _, it := range est.Items {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", it.Name, it.Quantity.String(), it.Unit, it.RateUSD.String(), it.USD.StringFixed(6), est.ItemEntry(it))
-	}
-	fmt.Fprintf(tw, "total\t\t\t\t%s\t\t\n", est.TotalUSD.StringFixed(6))
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "total: $%s\n", est.TotalUSD.StringFixed(2))
-	if requests > 0 && est.PriceBook.Platform != pricing.PlatformEC2 {
-		perM := est.TotalUSD.Div(decimal.NewFromInt(requests)).Mul(decimal.NewFromInt(1_000_000))
-		fmt.Fprintf(w, "per 1M requests: $%s\n", perM.StringFixed(4))
-	}
-	fmt.Fprintf(w, "prices: %s, effective %s, retrieved %s, %s\n", est.PriceBook.Source, est.PriceBook.EffectiveDate, est.PriceBook.Retrieved, est.PriceBook.Confidence)
-	for _, r := range est.Extra {
-		fmt.Fprintf(w, "prices: %s (%s), effective %s, retrieved %s, %s\n", r.Source, r.Name(), r.EffectiveDate, r.Retrieved, r.Confidence)
-	}
-	for _, n := range est.Notes {
-		fmt.Fprintln(w, "note:", n)
-	}
-	return nil
+	return report.WriteEstimate(opts.IO.Out, est, opts.Requests)
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/benchctl/benchctl/pricing"
 	"github.com/benchctl/benchctl/results"
 )
 
@@ -76,9 +77,9 @@ func TestPricingGatewayFlags(t *testing.T) {
 func TestPricingEstimateGateway(t *testing.T) {
 	t.Parallel()
 	streams, out := pricingStreams()
-	err := pricingEstimateRun(context.Background(), &PricingEstimateOptions{IO: streams, Platform: "aws-lambda", Region: "us-east-1",
+	err := pricingEstimateRun(context.Background(), &PricingEstimateOptions{IO: streams, JSON: true, Query: pricing.Query{Platform: "aws-lambda", Region: "us-east-1",
 		Arch: "x86_64", MemoryMB: 1024, Duration: 100 * time.Millisecond, Requests: 1_000_000, EphemeralMB: 2048,
-		APIGateway: true, PayloadBytes: 600 * 1024, JSON: true})
+		APIGateway: true, PayloadBytes: 600 * 1024}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,9 +120,9 @@ func TestPricingBreakevenGateway(t *testing.T) {
 	t.Parallel()
 	run := func(gateway bool) (float64, string, []string) {
 		streams, out := pricingStreams()
-		err := pricingBreakevenRun(context.Background(), &PricingBreakevenOptions{IO: streams, Region: "us-east-1", MemoryMB: 1024,
-			Duration: 100 * time.Millisecond, Arch: "x86_64", InitRule: "auto", APIGateway: gateway, PayloadBytes: 600 * 1024, EphemeralMB: 512,
-			Instances: []string{"c7g.large"}, CapacityRPS: 40, Utilisation: 0.7, Fleet: "fixed", MinInstances: 1, PeakHours: 8, JSON: true}, nil)
+		err := pricingBreakevenRun(context.Background(), &PricingBreakevenOptions{IO: streams, InitRule: "auto", JSON: true, WhatIf: pricing.WhatIf{Region: "us-east-1", MemoryMB: 1024,
+			Duration: 100 * time.Millisecond, Arch: "x86_64", APIGateway: gateway, PayloadBytes: 600 * 1024, EphemeralMB: 512,
+			Instances: []string{"c7g.large"}, CapacityRPS: 40, Utilisation: 0.7, Fleet: "fixed", MinInstances: 1, PeakHours: 8}}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -158,7 +159,7 @@ func TestPricingBreakevenRunDirGateway(t *testing.T) {
 	dir := writeQuickstartRun(t, 80, 120)
 	first := func(gateway bool) results.BreakEvenRow {
 		changed := func(name string) bool { return gateway && name == "api-gateway" }
-		rows := breakevenRows(t, PricingBreakevenOptions{RunDir: dir, InitRule: "auto", APIGateway: gateway}, changed)
+		rows := breakevenRows(t, PricingBreakevenOptions{RunDir: dir, InitRule: "auto", WhatIf: pricing.WhatIf{APIGateway: gateway}}, changed)
 		for _, r := range rows {
 			if r.Instance == "c7g.large" && strings.Contains(r.Serverless, "x86_64") {
 				return r

@@ -107,8 +107,8 @@ func (g *pricingSeamsGot) seams() *pricingSeams {
 func TestPricingEstimateRunJSON(t *testing.T) {
 	t.Parallel()
 	streams, out := pricingStreams()
-	err := pricingEstimateRun(context.Background(), &PricingEstimateOptions{IO: streams, Platform: "aws-lambda", Region: "us-east-1",
-		Arch: "x86_64", MemoryMB: 1024, Duration: 100 * time.Millisecond, Requests: 1_000_000, EphemeralMB: 512, JSON: true})
+	err := pricingEstimateRun(context.Background(), &PricingEstimateOptions{IO: streams, JSON: true, Query: pricing.Query{Platform: "aws-lambda", Region: "us-east-1",
+		Arch: "x86_64", MemoryMB: 1024, Duration: 100 * time.Millisecond, Requests: 1_000_000, EphemeralMB: 512}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,9 +141,9 @@ func TestPricingEstimateRunText(t *testing.T) {
 		opts PricingEstimateOptions
 		want string
 	}{
-		{"cloud run", PricingEstimateOptions{Platform: "cloud-run", Region: "us-east-1", MemoryMB: 512, VCPU: 1, Concurrency: 4, Duration: 120 * time.Millisecond, Requests: 1_000_000}, "1.662500"},
-		{"azure", PricingEstimateOptions{Platform: "azure-functions", Region: "us-east-1", MemoryMB: 100, Duration: 50 * time.Millisecond, Requests: 1_000_000}, "0.400000"},
-		{"ec2", PricingEstimateOptions{Platform: "ec2", Region: "us-east-1", Instance: "c7g.large", Instances: 2, Hours: 730}, "105.850000"},
+		{"cloud run", PricingEstimateOptions{Query: pricing.Query{Platform: "cloud-run", Region: "us-east-1", MemoryMB: 512, VCPU: 1, Concurrency: 4, Duration: 120 * time.Millisecond, Requests: 1_000_000}}, "1.662500"},
+		{"azure", PricingEstimateOptions{Query: pricing.Query{Platform: "azure-functions", Region: "us-east-1", MemoryMB: 100, Duration: 50 * time.Millisecond, Requests: 1_000_000}}, "0.400000"},
+		{"ec2", PricingEstimateOptions{Query: pricing.Query{Platform: "ec2", Region: "us-east-1", Instance: "c7g.large", Instances: 2, Hours: 730}}, "105.850000"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -163,8 +163,8 @@ func TestPricingEstimateRunText(t *testing.T) {
 func TestPricingBreakevenRunFlags(t *testing.T) {
 	t.Parallel()
 	streams, out := pricingStreams()
-	err := pricingBreakevenRun(context.Background(), &PricingBreakevenOptions{IO: streams, Region: "us-east-1", CostPerMillion: 1.87, InitRule: "auto",
-		Instances: []string{"c7g.large"}, CapacityRPS: 40, Utilisation: 0.7, Fleet: "fixed", MinInstances: 1, PeakHours: 8, JSON: true}, nil)
+	err := pricingBreakevenRun(context.Background(), &PricingBreakevenOptions{IO: streams, InitRule: "auto", JSON: true, WhatIf: pricing.WhatIf{Region: "us-east-1", CostPerMillion: 1.87,
+		Instances: []string{"c7g.large"}, CapacityRPS: 40, Utilisation: 0.7, Fleet: "fixed", MinInstances: 1, PeakHours: 8}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,8 @@ phases: [{name: main, targets: [web], duration: 20m, traffic: {model: constant, 
 	}
 	run := func(path string, mutate func(*RunOptions)) (string, error) {
 		var out, errb bytes.Buffer
-		opts := &RunOptions{IO: &IOStreams{In: strings.NewReader(""), Out: &out, Err: &errb}, Scenario: path, Out: filepath.Join(dir, "run"), Quiet: true}
+		opts := &RunOptions{Stdout: &out, Stderr: &errb, Scenario: path,
+			Dir: filepath.Join(dir, "run"), Quiet: true}
 		if mutate != nil {
 			mutate(opts)
 		}

@@ -201,7 +201,7 @@ func TestNewRunCmdFlags(t *testing.T) {
 	}{
 		{"defaults", []string{"quickstart"}, RunOptions{Scenario: "quickstart"}},
 		{"all", []string{"x.yaml", "--out", "d", "--seed", "7", "--dry-run", "--quiet", "--fail-on-slo"},
-			RunOptions{Scenario: "x.yaml", Out: "d", Seed: 7, SeedSet: true, DryRun: true, Quiet: true, FailOnSLO: true}},
+			RunOptions{Scenario: "x.yaml", Dir: "d", Seed: 7, SeedSet: true, DryRun: true, Quiet: true, FailOnSLO: true}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -212,7 +212,7 @@ func TestNewRunCmdFlags(t *testing.T) {
 			if err := cmd.Execute(); err != nil {
 				t.Fatal(err)
 			}
-			if got.Scenario != tc.want.Scenario || got.Out != tc.want.Out || got.Seed != tc.want.Seed || got.SeedSet != tc.want.SeedSet ||
+			if got.Scenario != tc.want.Scenario || got.Dir != tc.want.Dir || got.Seed != tc.want.Seed || got.SeedSet != tc.want.SeedSet ||
 				got.DryRun != tc.want.DryRun || got.Quiet != tc.want.Quiet || got.FailOnSLO != tc.want.FailOnSLO {
 				t.Fatalf("got %+v, want %+v", *got, tc.want)
 			}
@@ -366,7 +366,7 @@ func TestRunProgressOnlyOnTerminal(t *testing.T) {
 			dir := t.TempDir()
 			scenario := runTestScenario(t, dir, srv.URL, `  - {name: p, targets: [echo], duration: 600ms, traffic: {model: constant, rate: 20}}`, "{p99_ms: 1000}")
 			var out, errb bytes.Buffer
-			opts := &RunOptions{IO: &IOStreams{Out: &out, Err: &errb}, Scenario: scenario, Out: filepath.Join(dir, "run"),
+			opts := &RunOptions{Stdout: &out, Stderr: &errb, Scenario: scenario, Dir: filepath.Join(dir, "run"),
 				Quiet: tc.quiet, IsTerminal: func(io.Writer) bool { return tc.terminal }}
 			if err := runRun(context.Background(), opts); err != nil {
 				t.Fatal(err)

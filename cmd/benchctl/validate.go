@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/benchctl/benchctl/loadgen"
+	"github.com/benchctl/benchctl/benchrun"
 	"github.com/benchctl/benchctl/scenarios"
 )
 
@@ -82,8 +82,8 @@ func validateRun(ctx context.Context, opts *ValidateOptions) error {
 			// What the scenario package cannot know alone: schedules,
 			// traces and servers, and the pricing block against the price
 			// book it would use.
-			_, perr := pricingCheckScenario(s, "")
-			err = joinValidation(checkScenario(ctx, s), perr)
+			_, perr := benchrun.CheckPricing(s, "")
+			err = joinValidation(benchrun.CheckScenario(ctx, s, checkServers), perr)
 		}
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr // Ctrl-C: exit 130, not "invalid"
@@ -112,20 +112,6 @@ func validateRun(ctx context.Context, opts *ValidateOptions) error {
 	default:
 		return &FlagError{Err: fmt.Errorf("%d of %d scenarios are invalid", bad, len(args))}
 	}
-}
-
-// checkScenario runs the checks of a parsed scenario that need other
-// packages (benchctl validate and benchctl run both call it): every
-// phase's schedule and trace (loadgen.CheckScenario) and the servers
-// block (checkServers). Problems come back as one
-// *scenarios.ValidationError, each with file:line:col.
-func checkScenario(ctx context.Context, s *scenarios.Scenario) error {
-	errs := loadgen.CheckScenario(ctx, s)
-	errs = append(errs, checkServers(s)...)
-	if ve := scenarios.NewValidationError(errs); ve != nil {
-		return ve
-	}
-	return ctx.Err()
 }
 
 // joinValidation merges the problems of two checks of one file into one

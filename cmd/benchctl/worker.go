@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/spf13/cobra"
 
+	"github.com/benchctl/benchctl/benchrun"
 	"github.com/benchctl/benchctl/distributed"
 )
 
@@ -144,7 +145,7 @@ func workerRun(ctx context.Context, opts *WorkerOptions) error {
 	defer release()
 	m, err := distributed.RunWorker(ctx, distributed.WorkerOptions{
 		Store: distributed.StoreRef{URL: opts.Store, Endpoint: opts.StoreEndpoint, Region: opts.Region},
-		Index: k, Window: opts.Window, Log: opts.IO.Err, Version: runHostInfo().BenchctlVersion})
+		Index: k, Window: opts.Window, Log: opts.IO.Err, Version: benchrun.HostInfo().BenchctlVersion})
 	if m != nil {
 		fmt.Fprintf(opts.IO.Out, "worker %d window %d: %s, %d requests\n", m.Index, m.Window, m.Status, m.Requests)
 	}
@@ -165,7 +166,7 @@ func workerLambdaHandle(ctx context.Context, opts *WorkerOptions, ev distributed
 		defer cancel()
 	}
 	m, err := distributed.RunWorker(ctx, distributed.WorkerOptions{Store: ev.Store, Index: ev.Index, Window: ev.Window,
-		Log: opts.IO.Err, Version: runHostInfo().BenchctlVersion})
+		Log: opts.IO.Err, Version: benchrun.HostInfo().BenchctlVersion})
 	if err != nil {
 		return nil, err
 	}

@@ -1,10 +1,8 @@
-package main
+package benchrun
 
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,9 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/spf13/pflag"
-
-	"github.com/benchctl/benchctl/inference"
 	"github.com/benchctl/benchctl/loadgen"
 	"github.com/benchctl/benchctl/locallambda"
 	"github.com/benchctl/benchctl/results"
@@ -65,7 +60,10 @@ const (
 // drain): they are stopped by runEnv.close, and die with this process.
 // With lowPriority they run below the load generator (serviceNice,
 // functionCPUShares).
-func runStartServices(ctx context.Context, s *scenarios.Scenario, self, logPath string, lowPriority bool) (env *runEnv, err error) {
+func runStartServices(ctx context.Context, s *scenarios.Scenario, self, logPath string, lowPriority bool, describe ServiceDescriber) (env *runEnv, err error) {
+	if describe == nil && (len(s.Servers) > 0 || len(s.Functions) > 0) {
+		return nil, errors.New("benchrun: Options.DescribeService is needed to record the model of the services the scenario starts")
+	}
 	env = &runEnv{Targets: loadgen.TargetEnv{ServerURLs: map[string]string{}, FunctionEndpoints: map[string]string{}}}
 	if len(s.Servers) == 0 && len(s.Functions) == 0 {
 		return env, nil
@@ -93,7 +91,7 @@ func runStartServices(ctx context.Context, s *scenarios.Scenario, self, logPath 
 		}
 	}
 	for _, sv := range s.Servers {
-		info, err := describeService(ctx, sv.Name, "server", append([]string{"--model", sv.Model}, sv.Args...))
+		info, err := describe(ctx, sv.Name, "server", append([]string{"--model", sv.Model}, sv.Args...))
 		if err != nil {
 			return env, fmt.Errorf("server %s: %w", sv.Name, err)
 		}
@@ -111,7 +109,7 @@ func runStartServices(ctx context.Context, s *scenarios.Scenario, self, logPath 
 	for _, fn := range s.Functions {
 		info := results.ServiceInfo{Name: fn.Name, Kind: "function"}
 		if len(fn.Command) >= 2 && filepath.Base(fn.Command[0]) == "benchctl" && fn.Command[1] == "function" {
-			if info, err = describeService(ctx, fn.Name, "function", fn.Command[2:]); err != nil {
+			if info, err = describe(ctx, fn.Name, "function", fn.Command[2:]); err != nil {
 				return env, fmt.Errorf("function %s: %w", fn.Name, err)
 			}
 		}
@@ -162,79 +160,6 @@ func runStartServices(ctx context.Context, s *scenarios.Scenario, self, logPath 
 	return env, nil
 }
 
-// describeService records what a service started with the model flags in
-// args serves (the flags of benchctl serve and benchctl function; others
-// are ignored): its model name and its weights, "synthetic" or the
-// weights file (absolute) with its SHA-256. Without --model the model is
-// the default preset's shape, as for both commands. A weights file that
-// cannot be read is an error: the service could not load it either.
-func describeService(ctx context.Context, name, kind string, args []string) (results.ServiceInfo, error) {
-	info := results.ServiceInfo{Name: name, Kind: kind}
-	var mo ModelOptions
-	fs := pflag.NewFlagSet(kind, pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.ParseErrorsWhitelist.UnknownFlags = true
-	addModelFlags(fs, &mo, "")
-	if err := fs.Parse(args); err != nil {
-		return info, fmt.Errorf("model flags %q: %w", args, err)
-	}
-	if mo.ModelDir != "" {
-		if err := mo.applyModelDir(kind); err != nil {
-			return info, err
-		}
-	}
-	if mo.Model == "" {
-		mo.Model = inference.DefaultPreset // as benchctl function does with --weights
-	}
-	info.Model = mo.Model
-	if mo.Name != "" {
-		info.Model = mo.Name
-	}
-	if cfg, err := mo.config(kind); err == nil {
-		info.Model = cfg.Name
-	}
-	if mo.WeightsFile == "" {
-		info.Weights = results.WeightsSynthetic
-		return info, nil
-	}
-	path, err := filepath.Abs(mo.WeightsFile)
-	if err != nil {
-		return info, fmt.Errorf("weights %s: %w", mo.WeightsFile, err)
-	}
-	sum, err := fileSHA256(ctx, path)
-	if err != nil {
-		return info, fmt.Errorf("weights: %w", err)
-	}
-	info.Weights, info.WeightsSHA256 = path, sum
-	return info, nil
-}
-
-// fileSHA256 is the hex SHA-256 of a file's content, read in 1 MiB blocks
-// (ctx is checked between them).
-func fileSHA256(ctx context.Context, path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	buf := make([]byte, 1<<20)
-	for {
-		if err := ctx.Err(); err != nil {
-			return "", err
-		}
-		n, err := f.Read(buf)
-		h.Write(buf[:n])
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return "", fmt.Errorf("read %s: %w", path, err)
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
 // serverReady is the line `benchctl serve` prints on stdout once listening.
 type serverReady struct {
 	Listening string  `json:"listening"`
@@ -246,7 +171,7 @@ type serverReady struct {
 // port and waits until it listens. stop sends SIGTERM (graceful: requests
 // in flight finish) and kills it after serverStopTimeout.
 func startReferenceServer(ctx context.Context, self string, sv scenarios.Server, log io.Writer, nice int) (url, model string, stop func() error, err error) {
-	cmd := exec.Command(self, serverArgs(sv, nice)...)
+	cmd := exec.Command(self, ServerArgs(sv, nice)...)
 	cmd.Stderr = &prefixWriter{w: log, prefix: "[server " + sv.Name + "] "}
 	// The server dies with benchctl, even on SIGKILL, and runs in its own
 	// process group: a terminal's Ctrl-C goes to benchctl alone, which
@@ -307,9 +232,9 @@ func startReferenceServer(ctx context.Context, self string, sv scenarios.Server,
 	}
 }
 
-// serverArgs is the `benchctl serve` command line of sv: the flags
-// benchctl sets itself (serverOwnFlags), then sv.Args.
-func serverArgs(sv scenarios.Server, nice int) []string {
+// ServerArgs is the `benchctl serve` command line of sv: the flags
+// benchctl sets itself (OwnServeFlag), then sv.Args.
+func ServerArgs(sv scenarios.Server, nice int) []string {
 	args := []string{"serve", "--model", sv.Model, "--addr", "127.0.0.1:0"}
 	if nice != 0 {
 		args = append(args, "--nice", strconv.Itoa(nice))
@@ -326,86 +251,29 @@ func serverArgs(sv scenarios.Server, nice int) []string {
 	return append(args, sv.Args...)
 }
 
-// serverOwnFlags are the serve flags benchctl run sets itself, with the
-// scenario field that sets them ("" when no field does).
-var serverOwnFlags = map[string]string{
-	"addr": "", "model": "model", "workers": "workers", "max-batch": "max_batch", "max-wait": "max_wait", "nice": "",
+// OwnServeFlag reports whether benchctl run sets the serve flag name
+// itself (ServerArgs), and the scenario field that sets it ("" when no
+// field does): servers[].args must not set it.
+func OwnServeFlag(name string) (field string, own bool) {
+	switch name {
+	case "addr", "nice":
+		return "", true
+	case "model", "workers":
+		return name, true
+	case "max-batch", "max-wait":
+		return strings.ReplaceAll(name, "-", "_"), true
+	}
+	return "", false
 }
 
-// checkServers checks the servers block as `benchctl serve` will see it,
-// before anything starts: servers[].args must not set a flag benchctl
-// sets itself (--addr above all: benchctl picks a loopback port, and a
-// shared scenario must not bind a server off loopback), the arguments must
-// parse as serve flags, and the model must resolve (a preset name, a
-// config, a shape) with its weights and vocabulary files present.
-func checkServers(s *scenarios.Scenario) []scenarios.FieldError {
-	var errs []scenarios.FieldError
-	for i, sv := range s.Servers {
-		p := fmt.Sprintf("servers[%d]", i)
-		bad := false
-		for j, a := range sv.Args {
-			name, ok := strings.CutPrefix(a, "--")
-			if !ok {
-				continue
-			}
-			name, _, _ = strings.Cut(name, "=")
-			field, own := serverOwnFlags[name]
-			switch {
-			case !own:
-			case name == "addr":
-				errs = append(errs, s.FieldErrorAt(fmt.Sprintf("%s.args[%d]", p, j), "--addr is set by benchctl run (a free port on 127.0.0.1); a server's address cannot be chosen by the scenario"))
-				bad = true
-			case field == "":
-				errs = append(errs, s.FieldErrorAt(fmt.Sprintf("%s.args[%d]", p, j), "--%s is set by benchctl run", name))
-				bad = true
-			default:
-				errs = append(errs, s.FieldErrorAt(fmt.Sprintf("%s.args[%d]", p, j), "--%s is set by benchctl run: use %s.%s instead", name, p, field))
-				bad = true
-			}
-		}
-		if bad {
-			continue
-		}
-		var opts *ServeOptions
-		cmd := newServeCmd(&IOStreams{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard}, func(o *ServeOptions) error { opts = o; return nil })
-		cmd.SetArgs(serverArgs(sv, 0)[1:])
-		cmd.SetOut(io.Discard)
-		cmd.SetErr(io.Discard)
-		cmd.SilenceErrors, cmd.SilenceUsage = true, true
-		if err := cmd.Execute(); err != nil {
-			field := p + ".args"
-			if len(sv.Args) == 0 {
-				field = p
-			}
-			errs = append(errs, s.FieldErrorAt(field, "as benchctl serve flags: %v", err))
-			continue
-		}
-		if opts == nil {
-			errs = append(errs, s.FieldErrorAt(p+".args", "ask benchctl serve for its help instead of starting it"))
-			continue
-		}
-		if _, err := opts.config("serve"); err != nil {
-			field := p + ".args"
-			if strings.Contains(err.Error(), "--model") {
-				field = p + ".model"
-			}
-			errs = append(errs, s.FieldErrorAt(field, "%s", strings.TrimPrefix(strings.TrimPrefix(err.Error(), "serve: "), "--model: ")))
-			continue
-		}
-		for _, f := range []struct{ flag, path string }{{"--weights", opts.WeightsFile}, {"--vocab", opts.VocabFile}} {
-			if f.path == "" {
-				continue
-			}
-			if st, err := os.Stat(f.path); err != nil || !st.Mode().IsRegular() {
-				errs = append(errs, s.FieldErrorAt(p+".args", "%s %s: not a readable regular file (paths are relative to where benchctl run starts)", f.flag, f.path))
-			}
-		}
-	}
-	return errs
-}
+// ServiceDescriber says what a service started with the arguments args
+// serves (its model and weights, results.ServiceInfo), as the command
+// that parses those arguments reads them; name is the scenario's name of
+// the service, kind "server" or "function".
+type ServiceDescriber func(ctx context.Context, name, kind string, args []string) (results.ServiceInfo, error)
 
 // selfExecutable is the benchctl binary that services are started from.
-func selfExecutable(opts *RunOptions) (string, error) {
+func selfExecutable(opts *Options) (string, error) {
 	if opts.Executable != "" {
 		return opts.Executable, nil
 	}

@@ -1,4 +1,4 @@
-package main
+package benchrun
 
 import (
 	"context"
@@ -33,7 +33,7 @@ func (st *runState) runExperiments(ctx context.Context) error {
 			RunPhase: st.runPhase,
 			Encoder:  st.runner.Encoder,
 			Payloads: st.runner.Payloads,
-			Log:      st.opts.IO.Err,
+			Log:      st.opts.Stderr,
 			Trials:   st.scenario.Trials,
 			Seed:     st.scenario.Seed,
 		})
@@ -50,7 +50,7 @@ func (st *runState) runExperiments(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("capacity: %w", err)
 		}
-		fmt.Fprintf(st.opts.IO.Err, "capacity search: %s at p99 ≤ %g ms\n", ex.Capacity.Target, ex.Capacity.SLO.P99Ms)
+		fmt.Fprintf(st.opts.Stderr, "capacity search: %s at p99 ≤ %g ms\n", ex.Capacity.Target, ex.Capacity.SLO.P99Ms)
 		res, err := loadgen.SearchCapacityTrials(ctx, configs, *ex.Capacity, st.scenario.Trials, st.scenario.Seed)
 		st.capacity = res
 		if err != nil {
@@ -61,7 +61,7 @@ func (st *runState) runExperiments(ctx context.Context) error {
 			return fmt.Errorf("capacity: %w", err)
 		}
 		for _, r := range res {
-			fmt.Fprintf(st.opts.IO.Err, "capacity: %s %s: %.1f rps (CI %.1f–%.1f)\n", r.Target, r.Config, r.CapacityRPS, r.CapacityRPSLow, r.CapacityRPSHi)
+			fmt.Fprintf(st.opts.Stderr, "capacity: %s %s: %.1f rps (CI %.1f–%.1f)\n", r.Target, r.Config, r.CapacityRPS, r.CapacityRPSLow, r.CapacityRPSHi)
 		}
 	}
 	return nil

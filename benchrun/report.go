@@ -1,4 +1,4 @@
-package main
+package benchrun
 
 import (
 	"context"
@@ -16,19 +16,19 @@ func (st *runState) renderReport(ctx context.Context) {
 	defer cancel()
 	m, err := report.FromRun(st.run, report.WithPricing(st.opts.Prices, false))
 	if err != nil {
-		fmt.Fprintln(st.opts.IO.Err, "benchctl: warning: report:", err)
+		fmt.Fprintln(st.opts.Stderr, "benchctl: warning: report:", err)
 		return
 	}
 	names, err := report.ParseFormats(st.scenario.Output.Formats)
 	if err != nil {
-		fmt.Fprintln(st.opts.IO.Err, "benchctl: warning: report:", err)
+		fmt.Fprintln(st.opts.Stderr, "benchctl: warning: report:", err)
 		return
 	}
 	written, err := report.WriteFormats(ctx, m, st.dir, names)
 	if err != nil {
-		fmt.Fprintln(st.opts.IO.Err, "benchctl: warning: report:", err)
+		fmt.Fprintln(st.opts.Stderr, "benchctl: warning: report:", err)
 	}
-	w := st.opts.IO.Out
+	w := st.opts.Stdout
 	for _, f := range written {
 		if strings.HasSuffix(f, ".html") {
 			fmt.Fprintf(w, "report: %s\n", f)
@@ -38,6 +38,6 @@ func (st *runState) renderReport(ctx context.Context) {
 	// render summary.decision).
 	fmt.Fprintln(w)
 	if err := report.WriteTerminal(w, m); err != nil {
-		fmt.Fprintln(st.opts.IO.Err, "benchctl: warning: report:", err)
+		fmt.Fprintln(st.opts.Stderr, "benchctl: warning: report:", err)
 	}
 }

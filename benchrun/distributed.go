@@ -1,4 +1,4 @@
-package main
+package benchrun
 
 import (
 	"context"
@@ -41,7 +41,7 @@ const (
 
 // distributedConfig is the scenario's distributed block with the flags
 // applied (nil: a single-generator run).
-func (opts *RunOptions) distributedConfig(s *scenarios.Scenario) (*scenarios.Distributed, error) {
+func (opts *Options) distributedConfig(s *scenarios.Scenario) (*scenarios.Distributed, error) {
 	if s.Distributed == nil && opts.Engine == "" && opts.Workers == 0 {
 		return nil, nil
 	}
@@ -59,13 +59,13 @@ func (opts *RunOptions) distributedConfig(s *scenarios.Scenario) (*scenarios.Dis
 	case scenarios.EngineLocalLambda, scenarios.EngineLambda:
 	case scenarios.EngineKubernetes:
 		if d.Kubernetes == nil || d.Kubernetes.Image == "" {
-			return nil, &FlagError{Err: errors.New("run: engine kubernetes needs distributed.kubernetes.image in the scenario (an image holding benchctl; see docs/distributed.md)")}
+			return nil, &InputError{Err: errors.New("run: engine kubernetes needs distributed.kubernetes.image in the scenario (an image holding benchctl; see docs/distributed.md)")}
 		}
 	default:
-		return nil, &FlagError{Err: fmt.Errorf("run: --engine %q isn't one of [%s]", d.Engine, strings.Join(scenarios.Engines(), " "))}
+		return nil, &InputError{Err: fmt.Errorf("run: --engine %q isn't one of [%s]", d.Engine, strings.Join(scenarios.Engines(), " "))}
 	}
 	if opts.EmitManifest != "" && d.Engine != scenarios.EngineKubernetes {
-		return nil, &FlagError{Err: fmt.Errorf("run: --emit-manifest applies to engine kubernetes (got %s)", d.Engine)}
+		return nil, &InputError{Err: fmt.Errorf("run: --emit-manifest applies to engine kubernetes (got %s)", d.Engine)}
 	}
 	if opts.Workers != 0 {
 		d.Workers = opts.Workers
@@ -74,13 +74,13 @@ func (opts *RunOptions) distributedConfig(s *scenarios.Scenario) (*scenarios.Dis
 		d.Workers = 1
 	}
 	if d.Workers < 1 || d.Workers > distributed.MaxWorkers {
-		return nil, &FlagError{Err: fmt.Errorf("run: --workers %d: want 1–%d", d.Workers, distributed.MaxWorkers)}
+		return nil, &InputError{Err: fmt.Errorf("run: --workers %d: want 1–%d", d.Workers, distributed.MaxWorkers)}
 	}
 	if d.Engine != scenarios.EngineLocalLambda && d.Store == "" {
-		return nil, &FlagError{Err: fmt.Errorf("run: engine %s needs distributed.store (s3://bucket/prefix) in the scenario", d.Engine)}
+		return nil, &InputError{Err: fmt.Errorf("run: engine %s needs distributed.store (s3://bucket/prefix) in the scenario", d.Engine)}
 	}
 	if e := s.Experiments; e.MemorySweep != nil || e.ColdStarts != nil || e.Capacity != nil {
-		return nil, &FlagError{Err: errors.New("run: distributed runs send the phases only; this scenario has experiments (memory_sweep, cold_starts, capacity), which need one generator")}
+		return nil, &InputError{Err: errors.New("run: distributed runs send the phases only; this scenario has experiments (memory_sweep, cold_starts, capacity), which need one generator")}
 	}
 	d.AllowPartial = d.AllowPartial || opts.AllowPartial
 	if d.Function == "" {
@@ -98,10 +98,10 @@ func (opts *RunOptions) distributedConfig(s *scenarios.Scenario) (*scenarios.Dis
 	return &d, nil
 }
 
-// runDistributedSteps is runRun's tail for a distributed run: run,
+// runDistributedSteps is Run's tail for a distributed run: run,
 // report, print, decide the exit.
 func (st *runState) runDistributedSteps(ctx context.Context, d *scenarios.Distributed, self string) error {
-	// runRun holds the interrupt drain: the first Ctrl-C cancels ctx
+	// Run holds the interrupt drain: the first Ctrl-C cancels ctx
 	// (the coordinator writes the store's stop object and collects what
 	// the workers sent), the second exits at once.
 	err := st.runDistributed(ctx, d, self)
@@ -110,8 +110,8 @@ func (st *runState) runDistributedSteps(ctx context.Context, d *scenarios.Distri
 	}
 	st.renderReport(ctx)
 	st.printTable()
-	printWorkerTable(st.opts.IO.Out, st.summary.Workers)
-	fmt.Fprintf(st.opts.IO.Out, "results: %s\n", st.dir)
+	printWorkerTable(st.opts.Stdout, st.summary.Workers)
+	fmt.Fprintf(st.opts.Stdout, "results: %s\n", st.dir)
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func printWorkerTable(w io.Writer, workers []results.WorkerSummary) {
 // directory and summarises it like any run, with workers[] added.
 func (st *runState) runDistributed(ctx context.Context, d *scenarios.Distributed, self string) error {
 	s, opts := st.scenario, st.opts
-	errOut := opts.IO.Err
+	errOut := opts.Stderr
 	cleanup := []func(context.Context) error{}
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -184,7 +184,7 @@ func (st *runState) runDistributed(ctx context.Context, d *scenarios.Distributed
 
 	regions, weights, err := distributed.RegionWorkers(d.Regions, d.Workers)
 	if err != nil {
-		return &FlagError{Err: err}
+		return &InputError{Err: err}
 	}
 	if regions == nil && d.Engine != scenarios.EngineKubernetes {
 		region := d.StoreRegion
@@ -212,19 +212,19 @@ func (st *runState) runDistributed(ctx context.Context, d *scenarios.Distributed
 		eng = leng
 		window, handover = leng.Window()
 		if window <= 0 {
-			return &FlagError{Err: fmt.Errorf("run: distributed.timeout %v leaves no window after the lead time %v, the handover %v and the drain margin: raise timeout or lower lead_time", d.Timeout, lead, handover)}
+			return &InputError{Err: fmt.Errorf("run: distributed.timeout %v leaves no window after the lead time %v, the handover %v and the drain margin: raise timeout or lower lead_time", d.Timeout, lead, handover)}
 		}
 	}
 	files, err := scenarioFiles(s)
 	if err != nil {
-		return &FlagError{Err: err}
+		return &InputError{Err: err}
 	}
 	plan, err := distributed.NewPlan(s, distributed.PlanOptions{RunID: runID, Engine: d.Engine, Workers: d.Workers,
 		Weights: weights, Regions: regions, Store: store.Ref(), Env: st.env.Targets, Window: window,
 		LeadTime: d.LeadTime, ReadyTimeout: d.ReadyTimeout, LateBound: d.LateBound, PhaseGap: d.PhaseGap,
 		NTPServer: d.NTPServer, BenchctlVersion: st.info.BenchctlVersion, Seed: s.Seed, Files: files})
 	if err != nil {
-		return &FlagError{Err: err}
+		return &InputError{Err: err}
 	}
 	if d.Engine == scenarios.EngineKubernetes {
 		keng, closeEng, err := st.kubeEngine(ctx, d, store, plan)
@@ -236,8 +236,8 @@ func (st *runState) runDistributed(ctx context.Context, d *scenarios.Distributed
 	}
 	fmt.Fprintf(errOut, "benchctl: distributed run %s: %d workers on %s, %d window(s), store %s\n", runID, d.Workers, d.Engine, plan.Windows, store.URL())
 	copts := distributed.CoordinatorOptions{Store: store, Plan: plan, Engine: eng, Log: errOut, Handover: handover}
-	if opts.onGo != nil {
-		copts.OnGo = func(g distributed.GoSignal) { opts.onGo(g.T0) }
+	if opts.OnGo != nil {
+		copts.OnGo = func(g distributed.GoSignal) { opts.OnGo(g.T0) }
 	}
 	out, err := distributed.Coordinate(ctx, copts)
 	if err != nil {
@@ -431,7 +431,7 @@ func (st *runState) lambdaEngine(ctx context.Context, d *scenarios.Distributed, 
 			return nil, nil, err
 		}
 		if err := eng.Deploy(ctx, lambdaengine.DeployOptions{Package: pkg, Architecture: arch, Role: d.Role, MemoryMB: d.MemoryMB,
-			RunID: store.Ref().URL, Log: st.opts.IO.Err}); err != nil {
+			RunID: store.Ref().URL, Log: st.opts.Stderr}); err != nil {
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 			defer cancel()
 			return nil, nil, errors.Join(err, closeAll(cctx))
@@ -447,10 +447,10 @@ func (st *runState) workerPackage(d *scenarios.Distributed, self string) ([]byte
 	if d.Zip != "" {
 		pkg, err := st.scenario.ReadFile(d.Zip)
 		if err != nil {
-			return nil, "", &FlagError{Err: fmt.Errorf("run: distributed.zip: %w", err)}
+			return nil, "", &InputError{Err: fmt.Errorf("run: distributed.zip: %w", err)}
 		}
 		if err := lambdaengine.CheckPackage(pkg); err != nil {
-			return nil, "", &FlagError{Err: fmt.Errorf("run: distributed.zip %s: %w", d.Zip, err)}
+			return nil, "", &InputError{Err: fmt.Errorf("run: distributed.zip %s: %w", d.Zip, err)}
 		}
 		arch := d.Architecture
 		if arch == "" {
@@ -460,10 +460,10 @@ func (st *runState) workerPackage(d *scenarios.Distributed, self string) ([]byte
 	}
 	arch, ok := lambdaengine.Architecture(runtime.GOARCH)
 	if runtime.GOOS != "linux" || !ok {
-		return nil, "", &FlagError{Err: fmt.Errorf("run: this benchctl is a %s/%s binary, which Lambda cannot run: build a worker package (GOOS=linux GOARCH=amd64 or arm64, see docs/distributed.md) and set distributed.zip and distributed.architecture", runtime.GOOS, runtime.GOARCH)}
+		return nil, "", &InputError{Err: fmt.Errorf("run: this benchctl is a %s/%s binary, which Lambda cannot run: build a worker package (GOOS=linux GOARCH=amd64 or arm64, see docs/distributed.md) and set distributed.zip and distributed.architecture", runtime.GOOS, runtime.GOARCH)}
 	}
 	if d.Architecture != "" && d.Architecture != arch {
-		return nil, "", &FlagError{Err: fmt.Errorf("run: distributed.architecture %s, but this benchctl is a %s binary: build a %s package and set distributed.zip", d.Architecture, arch, d.Architecture)}
+		return nil, "", &InputError{Err: fmt.Errorf("run: distributed.architecture %s, but this benchctl is a %s binary: build a %s package and set distributed.zip", d.Architecture, arch, d.Architecture)}
 	}
 	pkg, err := lambdaengine.PackageBinary(self)
 	if err != nil {
@@ -481,23 +481,23 @@ func (st *runState) kubeEngine(ctx context.Context, d *scenarios.Distributed, st
 		Command: k.Command, ImagePullPolicy: k.ImagePullPolicy, ServiceAccount: k.ServiceAccount,
 		CredentialsSecret: k.CredentialsSecret, CPU: k.CPU, Memory: k.Memory, NodeSelector: k.NodeSelector,
 		Deadline: plan.ReadyTimeout + plan.LeadTime + plan.Length() + drain + time.Minute}
-	errOut := st.opts.IO.Err
+	errOut := st.opts.Stderr
 	if path := st.opts.EmitManifest; path != "" {
 		if o.Namespace == "" {
 			o.Namespace = kubeengine.DefaultNamespace
 		}
-		w, closeW := io.Writer(st.opts.IO.Out), func() error { return nil }
+		w, closeW := io.Writer(st.opts.Stdout), func() error { return nil }
 		if path != "-" {
 			f, err := os.Create(path)
 			if err != nil {
-				return nil, nil, &FlagError{Err: fmt.Errorf("run: --emit-manifest: %w", err)}
+				return nil, nil, &InputError{Err: fmt.Errorf("run: --emit-manifest: %w", err)}
 			}
 			w, closeW = f, f.Close
 		}
 		em, err := kubeengine.NewEmitter(o, w, path, store, errOut)
 		if err != nil {
 			_ = closeW()
-			return nil, nil, &FlagError{Err: err}
+			return nil, nil, &InputError{Err: err}
 		}
 		return em, func(ctx context.Context) error { return errors.Join(em.Close(ctx), closeW()) }, nil
 	}
@@ -517,7 +517,7 @@ func (st *runState) kubeEngine(ctx context.Context, d *scenarios.Distributed, st
 	}
 	eng, err := kubeengine.New(c, o, errOut)
 	if err != nil {
-		return nil, nil, &FlagError{Err: err}
+		return nil, nil, &InputError{Err: err}
 	}
 	return eng, eng.Close, nil
 }
@@ -556,7 +556,7 @@ func orText(s, def string) string {
 // (lambdaengine.Options.Invocations over the timeline) at the worker
 // function's memory and architecture. Local-lambda generators cost
 // nothing; kubernetes ones are not priced (said in a note).
-func addGeneratorSpend(opts *RunOptions, s *scenarios.Scenario, book *pricing.Book, est *pricing.SpendEstimate) error {
+func addGeneratorSpend(opts *Options, s *scenarios.Scenario, book *pricing.Book, est *pricing.SpendEstimate) error {
 	d, err := opts.distributedConfig(s)
 	if err != nil || d == nil {
 		return err
@@ -598,7 +598,7 @@ func addGeneratorSpend(opts *RunOptions, s *scenarios.Scenario, book *pricing.Bo
 	}
 	regions, _, err := distributed.RegionWorkers(d.Regions, d.Workers)
 	if err != nil {
-		return &FlagError{Err: err}
+		return &InputError{Err: err}
 	}
 	perRegion := map[string]int{}
 	for _, r := range regions {
@@ -617,7 +617,7 @@ func addGeneratorSpend(opts *RunOptions, s *scenarios.Scenario, book *pricing.Bo
 			BilledMs: float64(total.Milliseconds()) / float64(len(invs)),
 			Source:   fmt.Sprintf("%d window(s): lead + timeline + drain, at most the %v timeout", len(invs), d.Timeout)}
 		if err := est.AddGenerators(book, g); err != nil {
-			return &FlagError{Err: err}
+			return &InputError{Err: err}
 		}
 	}
 	return nil

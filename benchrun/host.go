@@ -1,4 +1,4 @@
-package main
+package benchrun
 
 import (
 	"context"
@@ -90,15 +90,15 @@ func hostWarning(sum *results.Summary) string {
 // worker would stop on its own share's interval).
 func distributedConfidence(s *scenarios.Scenario) error {
 	if s.Trials > 1 {
-		return &FlagError{Err: fmt.Errorf("trials: %d: not supported in distributed runs (run trials with one generator)", s.Trials)}
+		return &InputError{Err: fmt.Errorf("trials: %d: not supported in distributed runs (run trials with one generator)", s.Trials)}
 	}
 	for _, ph := range s.Phases {
 		if ph.Until != nil {
-			return &FlagError{Err: fmt.Errorf("phase %s: until: not supported in distributed runs (each worker would stop on its own share's interval)", ph.Name)}
+			return &InputError{Err: fmt.Errorf("phase %s: until: not supported in distributed runs (each worker would stop on its own share's interval)", ph.Name)}
 		}
 	}
 	if c := s.Experiments.Capacity; c != nil && c.Until != nil {
-		return &FlagError{Err: errors.New("experiments.capacity.until: not supported in distributed runs")}
+		return &InputError{Err: errors.New("experiments.capacity.until: not supported in distributed runs")}
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package main
+package benchrun
 
 import (
 	"context"
@@ -46,7 +46,7 @@ func runCheckControlAPI(ctx context.Context, s *scenarios.Scenario) error {
 			err, asked[key] = cerr, cerr
 		}
 		if errors.Is(err, loadgen.ErrNoControlAPI) {
-			return &FlagError{Err: fmt.Errorf("target %s: experiments %v change the function's configuration, but %v; remove them from the scenario or point the target at an endpoint with the Lambda control API", t.Name, exps, err)}
+			return &InputError{Err: fmt.Errorf("target %s: experiments %v change the function's configuration, but %v; remove them from the scenario or point the target at an endpoint with the Lambda control API", t.Name, exps, err)}
 		}
 		if err := ctx.Err(); err != nil {
 			return err

@@ -1,4 +1,4 @@
-package main
+package benchrun
 
 import (
 	"context"
@@ -23,7 +23,7 @@ import (
 // the estimate is not the 10,240 MB upper bound; a function without one
 // keeps the upper bounds. With --dry-run it prints the estimate instead of
 // checking it.
-func runCheckSpend(opts *RunOptions, s *scenarios.Scenario, book *pricing.Book, configs []results.FunctionConfigInfo) error {
+func runCheckSpend(opts *Options, s *scenarios.Scenario, book *pricing.Book, configs []results.FunctionConfigInfo) error {
 	root := s.Output.Dir
 	if root == "" {
 		root = results.DefaultRoot
@@ -37,11 +37,11 @@ func runCheckSpend(opts *RunOptions, s *scenarios.Scenario, book *pricing.Book, 
 	}
 	if opts.DryRun {
 		if !est.RealCloud {
-			fmt.Fprintln(opts.IO.Out, "spend: $0 (no real cloud target: everything runs on this machine)")
+			fmt.Fprintln(opts.Stdout, "spend: $0 (no real cloud target: everything runs on this machine)")
 			return nil
 		}
-		fmt.Fprintln(opts.IO.Out, "estimated spend on real cloud endpoints:")
-		return est.WriteText(opts.IO.Out)
+		fmt.Fprintln(opts.Stdout, "estimated spend on real cloud endpoints:")
+		return est.WriteText(opts.Stdout)
 	}
 	if !est.RealCloud {
 		return nil
@@ -51,7 +51,7 @@ func runCheckSpend(opts *RunOptions, s *scenarios.Scenario, book *pricing.Book, 
 		limit = opts.MaxSpend
 	}
 	if err := est.Check(limit); err != nil {
-		return &FlagError{Err: err}
+		return &InputError{Err: err}
 	}
 	return nil
 }
