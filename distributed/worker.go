@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -64,6 +65,11 @@ type WorkerOptions struct {
 // stop object in the store) ends the phases early; what was sent is
 // uploaded.
 func RunWorker(ctx context.Context, o WorkerOptions) (*results.WorkerManifest, error) {
+	if os.Getenv("GOGC") == "" {
+		// As benchctl run: fewer collections keep the dispatch lag low
+		// (see loadgen.DefaultGCPercent).
+		defer debug.SetGCPercent(debug.SetGCPercent(loadgen.DefaultGCPercent))
+	}
 	w := &worker{o: o, log: o.Log}
 	if w.log == nil {
 		w.log = io.Discard
