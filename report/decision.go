@@ -174,9 +174,7 @@ func breakEvenText(be *results.DecisionBreakEven, maxMonthly float64) (text, ci 
 	switch be.Outcome {
 	case results.BreakEvenServerlessBelow:
 		text = fmt.Sprintf("%s/month (%s rps)", fmtVolume(be.MonthlyRequests), fmtRate(be.AverageRPS))
-		if be.MonthlyRequestsLow > 0 && be.MonthlyRequestsHigh > 0 {
-			ci = fmtVolumeRange(be.MonthlyRequestsLow, be.MonthlyRequestsHigh)
-		}
+		ci = fmtVolumeCI(be.MonthlyRequestsLow, be.MonthlyRequestsHigh, maxMonthly)
 	case results.BreakEvenServerlessAbove:
 		text = fmt.Sprintf("serverless cheaper above %s/month (%s rps)", fmtVolume(be.MonthlyRequests), fmtRate(be.AverageRPS))
 	case results.BreakEvenServerlessAlways:
@@ -304,6 +302,10 @@ func (m *Model) buildMatrix() {
 		monthly[r.Option] = r.MonthlyCostUSD
 	}
 	colOf, rowOf := map[string]int{}, map[string]int{}
+	maxMonthly := 0.0
+	if d != nil {
+		maxMonthly = d.BreakEvenMaxMonthlyRequests
+	}
 	for _, br := range s.BreakEven {
 		col := br.Instance
 		if br.InstanceKind == results.OptionLambdaManaged {
@@ -346,8 +348,8 @@ func (m *Model) buildMatrix() {
 		case results.BreakEvenServerlessBelow:
 			c.Text = fmt.Sprintf("%s (%s rps)", fmtVolume(be.MonthlyRequests), fmtRate(be.AverageRPS))
 			var t []string
-			if be.MonthlyRequestsLow > 0 && be.MonthlyRequestsHigh > 0 {
-				t = append(t, "95% CI "+fmtVolumeRange(be.MonthlyRequestsLow, be.MonthlyRequestsHigh))
+			if ci := fmtVolumeCI(be.MonthlyRequestsLow, be.MonthlyRequestsHigh, maxMonthly); ci != "" {
+				t = append(t, "95% CI "+ci)
 			}
 			if be.Crossings > 1 {
 				t = append(t, fmt.Sprintf("the costs cross %d times", be.Crossings))
@@ -430,9 +432,7 @@ func (m *Model) crossingRows() []CrossingRow {
 			c := br.Crossings[0]
 			r.BreakEven = fmt.Sprintf("serverless cheaper above %s (%s rps)", fmtVolume(c.MonthlyRequests), fmtRate(c.AverageRPS))
 		}
-		if br.MonthlyRequestsLow > 0 && br.MonthlyRequestsHigh > 0 {
-			r.Interval = fmtVolumeRange(br.MonthlyRequestsLow, br.MonthlyRequestsHigh)
-		}
+		r.Interval = fmtVolumeCI(br.MonthlyRequestsLow, br.MonthlyRequestsHigh, max)
 		if br.CapacityRPS > 0 {
 			r.Capacity = fmtRate(br.CapacityRPS) + " rps"
 		}

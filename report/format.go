@@ -45,6 +45,26 @@ func fmtVolumeRange(lo, hi float64) string {
 	return a + "–" + b
 }
 
+// fmtVolumeCI formats a break-even volume's 95% interval whose ends may
+// be missing (0: at that end of the interval the costs do not cross in the
+// range searched, up to max): "44.7–98.6 M", "54.2 M to beyond 100 B",
+// "at most 45.5 M"; "" when neither end is known.
+func fmtVolumeCI(lo, hi, max float64) string {
+	beyond := "beyond the range searched"
+	if max > 0 {
+		beyond = "beyond " + fmtVolume(max)
+	}
+	switch {
+	case lo > 0 && hi > 0:
+		return fmtVolumeRange(lo, hi)
+	case lo > 0:
+		return fmtVolume(lo) + " to " + beyond
+	case hi > 0:
+		return "at most " + fmtVolume(hi)
+	}
+	return ""
+}
+
 // fmtSig3 writes v with one decimal below 100 and none above: 5.0, 59.9,
 // 121; below 1, two significant digits (0.38, 0.0042).
 func fmtSig3(v float64) string {

@@ -136,3 +136,24 @@ func svgText(s string) string {
 	}
 	return b.String()
 }
+
+// TestVolumeCIWithAnOpenEnd checks that a break-even interval with an end
+// where the costs do not cross in the range searched is written as such,
+// not dropped and not as "0".
+func TestVolumeCIWithAnOpenEnd(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		lo, hi, max float64
+		want        string
+	}{
+		{44.7e6, 98.6e6, 100e9, "44.7–98.6 M"},
+		{54.2e6, 0, 100e9, "54.2 M to beyond 100 B"},
+		{54.2e6, 0, 0, "54.2 M to beyond the range searched"},
+		{0, 45.5e6, 100e9, "at most 45.5 M"},
+		{0, 0, 100e9, ""},
+	} {
+		if got := fmtVolumeCI(tc.lo, tc.hi, tc.max); got != tc.want {
+			t.Errorf("fmtVolumeCI(%g, %g, %g) = %q, want %q", tc.lo, tc.hi, tc.max, got, tc.want)
+		}
+	}
+}

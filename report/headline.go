@@ -165,8 +165,8 @@ func flipSentence(d *results.Decision, rec, alt *results.DecisionOption, many bo
 	upTo := fmtVolume(d.BreakEvenMaxMonthlyRequests)
 	at := func() string {
 		s := fmtVolume(f.MonthlyRequests) + " requests/month"
-		if f.MonthlyRequestsLow > 0 && f.MonthlyRequestsHigh > 0 {
-			s += " (95% CI " + fmtVolumeRange(f.MonthlyRequestsLow, f.MonthlyRequestsHigh) + ")"
+		if ci := fmtVolumeCI(f.MonthlyRequestsLow, f.MonthlyRequestsHigh, d.BreakEvenMaxMonthlyRequests); ci != "" {
+			s += " (95% CI " + ci + ")"
 		}
 		return s + ", " + fmtRate(f.AverageRPS) + " requests/s on average"
 	}

@@ -51,8 +51,8 @@ func WriteBreakEven(w io.Writer, rows []results.BreakEvenRow, notes []string) er
 		if r.MonthlyRequests > 0 {
 			be, rps = fmtVolume(r.MonthlyRequests), fmtVolume(r.AverageRPS)
 		}
-		if r.MonthlyRequestsLow > 0 || r.MonthlyRequestsHigh > 0 {
-			iv = fmtVolumeRange(r.MonthlyRequestsLow, r.MonthlyRequestsHigh)
+		if ci := fmtVolumeCI(r.MonthlyRequestsLow, r.MonthlyRequestsHigh, 0); ci != "" {
+			iv = ci
 		}
 		crossings := r.CrossingsCount
 		if crossings == 0 {
