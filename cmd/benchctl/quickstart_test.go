@@ -636,11 +636,19 @@ func checkDurationScaling(t *testing.T, rows []results.MemorySweepRow, foreignCo
 	const maxForeignCores = 0.5
 	judged := foreignCores >= 0 && foreignCores <= maxForeignCores
 	p50 := map[int]float64{}
+	var busy []int
 	for _, r := range rows {
 		if r.Target == "fn" {
 			p50[r.MemoryMB] = r.DurationMs.P50
+			if r.HostBusy {
+				busy = append(busy, r.MemoryMB)
+			}
 		}
 	}
+	// The run's own per-step measurement also sees what the average over
+	// the whole run hides: a burst of foreign load, or the hypervisor's
+	// steal, during one step.
+	stepsBusy := len(busy) > 0
 	pairs := [][2]int{{256, 1024}, {512, 1024}, {256, 512}}
 	for _, p := range pairs {
 		lo, hi := p50[p[0]], p50[p[1]]
@@ -651,7 +659,7 @@ func checkDurationScaling(t *testing.T, rows []results.MemorySweepRow, foreignCo
 		want := float64(p[1]) / float64(p[0])
 		got := lo / hi
 		t.Logf("duration p50 %d MB / %d MB = %.2f (%.1f/%.1f ms), memory ratio %.1f", p[0], p[1], got, lo, hi, want)
-		if !judged {
+		if !judged || stepsBusy {
 			continue
 		}
 		// Roughly: CFS quota granularity, fixed overheads and the little
@@ -662,6 +670,9 @@ func checkDurationScaling(t *testing.T, rows []results.MemorySweepRow, foreignCo
 		if got < want*0.6 || got > want*2 {
 			t.Errorf("duration p50 %d MB / %d MB = %.2f (%.1f/%.1f ms), want ≈ %.1f (memory ratio)", p[0], p[1], got, lo, hi, want)
 		}
+	}
+	if stepsBusy && judged && !t.Failed() {
+		t.Skipf("the run flagged the sweep steps at %v MB host_busy (foreign CPU, steal or memory pressure during the step): wall-clock durations under CFS quotas cannot be judged", busy)
 	}
 	if !judged && !t.Failed() {
 		if foreignCores < 0 {
