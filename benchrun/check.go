@@ -10,9 +10,10 @@ import (
 )
 
 // CheckScenario runs the checks of a parsed scenario that need other
-// packages (benchctl validate and Run both call it): every phase's schedule and trace (loadgen.CheckScenario) and
-// the servers block (servers, the command line's check of serve's
-// arguments, when given). Problems come back as one
+// packages (benchctl validate and Run both call it): every phase's
+// schedule and trace (loadgen.CheckScenario) and the servers block
+// (servers, the command line's check of serve's arguments, when given).
+// Problems come back as one
 // *scenarios.ValidationError, each with file:line:col.
 func CheckScenario(ctx context.Context, s *scenarios.Scenario, servers func(*scenarios.Scenario) []scenarios.FieldError) error {
 	errs := loadgen.CheckScenario(ctx, s)

@@ -19,7 +19,6 @@ type Query struct {
 	Duration time.Duration
 	Requests int64
 	FreeTier bool
-	JSON     bool
 	// Lambda extras.
 	ColdStarts             int64
 	InitDuration           time.Duration
@@ -34,12 +33,11 @@ type Query struct {
 	// RuntimeKind decides, with LegacyInit, whether INIT is billed
 	// (scenarios.Runtime*).
 	RuntimeKind string
-	// Cloud Run.
+	// Cloud Run (MinInstances is also Azure Flex's always-ready count and
+	// Lambda Managed Instances' minimum fleet).
 	VCPU         float64
 	Concurrency  float64
 	MinInstances int
-	// Azure Flex.
-	AlwaysReady int
 	// EC2.
 	Instance  string
 	Instances int

@@ -12,8 +12,9 @@ import (
 // fleets at a given capacity and traffic profile.
 type WhatIf struct {
 	Region string
-	// Or from flags: a serverless cost per 1M requests, or a Lambda
-	// configuration (memory, duration, arch).
+	// The serverless side: a cost per 1M requests (CostPerMillion > 0),
+	// else a Lambda configuration (memory, duration, arch) priced from
+	// the book.
 	CostPerMillion float64
 	MemoryMB       int
 	Duration       time.Duration
@@ -31,12 +32,11 @@ type WhatIf struct {
 	MinInstances  int
 	FreeTier      bool
 	// APIGateway adds the API Gateway HTTP API fee (metered per started
-	// 512 KB of PayloadBytes); EphemeralMB prices /tmp above 512 MB. With
-	// --run they override every function target of the scenario.
+	// 512 KB of PayloadBytes); EphemeralMB prices /tmp above 512 MB.
 	APIGateway   bool
 	PayloadBytes int64
 	EphemeralMB  int
-	// LambdaManaged also prices each --instance type (that Lambda Managed
+	// LambdaManaged also prices each Instances type (that Lambda Managed
 	// Instances runs) as an LMI fleet, with the capacity provider's
 	// ManagedMinInstances (0: 3) and ManagedMaxVCPU (0: 15000).
 	LambdaManaged       bool

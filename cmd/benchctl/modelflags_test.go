@@ -138,7 +138,7 @@ func TestServeDistilBERTCheckpoint(t *testing.T) {
 	weights, vocab := writeTinyDistilCheckpoint(t, dir)
 	pr, pw := io.Pipe()
 	var stderr bytes.Buffer
-	streams := &IOStreams{In: strings.NewReader(""), Out: pw, Err: &serveLockedWriter{w: &stderr}}
+	streams := &IOStreams{In: strings.NewReader(""), Out: pw, Err: &syncWriter{w: &stderr}}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan ExitCode, 1)

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -191,7 +190,7 @@ func TestServeRun(t *testing.T) {
 	t.Parallel()
 	pr, pw := io.Pipe()
 	var stderr bytes.Buffer
-	streams := &IOStreams{In: strings.NewReader(""), Out: pw, Err: &serveLockedWriter{w: &stderr}}
+	streams := &IOStreams{In: strings.NewReader(""), Out: pw, Err: &syncWriter{w: &stderr}}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan ExitCode, 1)
@@ -230,16 +229,4 @@ func TestServeRun(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not stop")
 	}
-}
-
-// serveLockedWriter serialises writes from the server's goroutines.
-type serveLockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *serveLockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
